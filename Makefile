@@ -1,0 +1,45 @@
+# Two entry points for a fresh machine (see README.md):
+#   make demo   set up, score the bundled sample calls, and measure agreement
+#   make test   set up and run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+OUT    ?= out/demo
+# Debian packages the tests and the sample-call generator use.
+APT_PACKAGES := espeak-ng sox libsox-fmt-all chromium postgresql
+
+.PHONY: setup system-deps demo test bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[all]'
+	touch $@
+
+# Installs only what is missing; needs root (as on CI) or sudo.
+system-deps:
+	@missing=""; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	command -v sox >/dev/null || missing="$$missing sox libsox-fmt-all"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+demo: setup
+	$(BIN)/qa-pipeline score sample_audio --out $(OUT)
+	$(BIN)/qa-pipeline evaluate sample_audio
+
+test: setup system-deps
+	$(BIN)/pytest -ra
+
+bench: setup
+	$(BIN)/python bench/transcribe.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

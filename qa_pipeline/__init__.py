@@ -1,0 +1,3 @@
+"""qa-pipeline: offline speech-analytics QA for recorded phone calls."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,154 @@
+"""The public JSON shapes: transcripts and the versioned scorecard contract.
+
+The scorecard shape is documented in docs/scorecard.md. Adding a field is a minor
+change; renaming or removing one needs a new schema version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qa_pipeline.records import (
+    CallMetrics,
+    CriterionResult,
+    Evidence,
+    Scorecard,
+    Transcript,
+    Utterance,
+    Word,
+)
+
+SCORECARD_SCHEMA = "qa-pipeline.scorecard/1"
+TRANSCRIPT_SCHEMA = "qa-pipeline.transcript/1"
+
+
+def _t(seconds: float) -> float:
+    return round(float(seconds), 2)
+
+
+def utterance_to_dict(u: Utterance, with_words: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"speaker": u.speaker, "start": _t(u.start), "end": _t(u.end), "text": u.text}
+    if with_words:
+        out["channel"] = u.channel
+        out["words"] = [
+            {"text": w.text, "start": _t(w.start), "end": _t(w.end), "probability": round(w.probability, 3)}
+            for w in u.words
+        ]
+    return out
+
+
+def utterance_from_dict(d: dict[str, Any]) -> Utterance:
+    words = tuple(Word(w["text"], w["start"], w["end"], w.get("probability", 1.0)) for w in d.get("words", ()))
+    return Utterance(d["speaker"], d["start"], d["end"], d["text"], words, d.get("channel"))
+
+
+def transcript_to_dict(t: Transcript, recording: str = "") -> dict[str, Any]:
+    return {
+        "schema": TRANSCRIPT_SCHEMA,
+        "recording": recording,
+        "duration_s": _t(t.duration_s),
+        "channels": t.channels,
+        "roles_known": t.roles_known,
+        "warnings": list(t.warnings),
+        "asr_model": t.asr_model,
+        "utterances": [utterance_to_dict(u, with_words=True) for u in t.utterances],
+    }
+
+
+def transcript_from_dict(d: dict[str, Any]) -> Transcript:
+    return Transcript(
+        utterances=tuple(utterance_from_dict(u) for u in d["utterances"]),
+        duration_s=d["duration_s"],
+        channels=d["channels"],
+        roles_known=d.get("roles_known", True),
+        warnings=tuple(d.get("warnings", ())),
+        asr_model=d.get("asr_model", ""),
+    )
+
+
+def _evidence_to_dict(e: Evidence) -> dict[str, Any]:
+    return {"speaker": e.speaker, "start": _t(e.start), "end": _t(e.end), "text": e.text}
+
+
+def _criterion_to_dict(c: CriterionResult) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "verdict": c.verdict,
+        "weight": c.weight,
+        "confidence": round(c.confidence, 3),
+        "evidence": [_evidence_to_dict(e) for e in c.evidence],
+        "detail": c.detail,
+    }
+
+
+def _metrics_to_dict(m: CallMetrics) -> dict[str, Any]:
+    return {
+        "interruptions": m.interruptions,
+        "agent_talk_s": round(m.agent_talk_s, 1),
+        "customer_talk_s": round(m.customer_talk_s, 1),
+        "silence_s": round(m.silence_s, 1),
+        "agent_wpm": None if m.agent_wpm is None else round(m.agent_wpm),
+        "agent_questions": m.agent_questions,
+    }
+
+
+def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
+    """The scorecard as the contract in docs/scorecard.md gives it."""
+    return {
+        "schema": SCORECARD_SCHEMA,
+        "call_id": card.call_id,
+        "recording": card.recording,
+        "agent_id": card.agent_id,
+        "duration_s": round(card.duration_s, 1),
+        "channels": card.channels,
+        "rubric": {"id": card.rubric_id, "version": card.rubric_version},
+        "score": None if card.score is None else round(card.score, 1),
+        "criteria": [_criterion_to_dict(c) for c in card.criteria],
+        "metrics": _metrics_to_dict(card.metrics),
+        "transcript": [utterance_to_dict(u) for u in card.transcript.utterances],
+        "versions": dict(card.versions),
+        "outcome": card.outcome,
+        "warnings": list(card.warnings),
+    }
+
+
+def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
+    """Read a scorecard written by `scorecard_to_dict` (word timings are not kept)."""
+    if d.get("schema") != SCORECARD_SCHEMA:
+        raise ValueError(f"expected schema {SCORECARD_SCHEMA!r}, got {d.get('schema')!r}")
+    utterances = tuple(utterance_from_dict(u) for u in d["transcript"])
+    transcript = Transcript(
+        utterances=utterances,
+        duration_s=d["duration_s"],
+        channels=d["channels"],
+        roles_known=d["channels"] == 2,
+        warnings=tuple(d.get("warnings", ())),
+        asr_model=d.get("versions", {}).get("asr_model", ""),
+    )
+    criteria = tuple(
+        CriterionResult(
+            id=c["id"],
+            verdict=c["verdict"],
+            weight=c["weight"],
+            confidence=c["confidence"],
+            evidence=tuple(Evidence(**e) for e in c["evidence"]),
+            detail=c.get("detail", ""),
+        )
+        for c in d["criteria"]
+    )
+    return Scorecard(
+        call_id=d["call_id"],
+        recording=d["recording"],
+        agent_id=d.get("agent_id"),
+        duration_s=d["duration_s"],
+        channels=d["channels"],
+        rubric_id=d["rubric"]["id"],
+        rubric_version=d["rubric"]["version"],
+        score=d["score"],
+        criteria=criteria,
+        metrics=CallMetrics(**d["metrics"]),
+        transcript=transcript,
+        versions=d.get("versions", {}),
+        outcome=d.get("outcome"),
+        warnings=tuple(d.get("warnings", ())),
+    )
