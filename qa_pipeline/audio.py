@@ -20,6 +20,10 @@ from qa_pipeline.records import SAMPLE_RATE, Audio
 
 MIN_DURATION_S = 1.0
 MAX_CHANNELS = 2
+# Leading bytes of the containers soundfile reads. Checking them first keeps a text or
+# image file named *.mp3 away from the MP3 decoder, which prints resync noise on stderr.
+_MAGIC = (b"RIFF", b"RIFX", b"RF64", b"fLaC", b"OggS", b"ID3", b"FORM", b".snd", b"caff", b"NIST")
+_UNREADABLE = "not a readable audio file"
 
 
 def load_audio(path: str | Path) -> Audio:
@@ -35,7 +39,7 @@ def load_audio(path: str | Path) -> Audio:
         data, rate = sf.read(file, dtype="float32", always_2d=True)
         info = sf.info(file)
     except (sf.LibsndfileError, RuntimeError, EOFError, ValueError) as exc:
-        raise RecordingError(name, f"not a readable audio file ({_plain(exc)})") from exc
+        raise RecordingError(name, f"{_UNREADABLE} ({_plain(exc)})") from exc
     _check_content(data, rate, name)
     channels = tuple(_to_model_rate(data[:, i], rate) for i in range(data.shape[1]))
     return Audio(
@@ -54,6 +58,14 @@ def _check_file(file: Path, name: str) -> None:
         raise RecordingError(name, "is a folder, not an audio file")
     if file.stat().st_size == 0:
         raise RecordingError(name, "file is empty (0 bytes)")
+    with file.open("rb") as stream:
+        head = stream.read(4)
+    if not (head.startswith(_MAGIC) or _is_mpeg_frame(head)):
+        raise RecordingError(name, f"{_UNREADABLE} (no WAV, FLAC, OGG or MP3 header)")
+
+
+def _is_mpeg_frame(head: bytes) -> bool:
+    return len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
 
 
 def _check_content(data: np.ndarray, rate: int, name: str) -> None:
@@ -82,8 +94,10 @@ def _to_model_rate(samples: np.ndarray, rate: int) -> np.ndarray:
 
 
 def _plain(exc: Exception) -> str:
-    # libsndfile messages repeat the path and end with a full stop; keep the reason only.
+    # libsndfile messages repeat the path; keep the reason only.
     text = str(exc).strip().rstrip(".")
-    if ": " in text and text.startswith("Error opening"):
+    if text.startswith("Error opening") and ": " in text:
         text = text.rsplit(": ", 1)[-1]
-    return text[:1].lower() + text[1:] if text else type(exc).__name__
+    if "not recognised" in text or "does not exist" in text:
+        return "unrecognised format or damaged header"
+    return f"damaged or truncated: {text[:1].lower() + text[1:]}" if text else type(exc).__name__

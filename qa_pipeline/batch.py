@@ -1,0 +1,245 @@
+"""Scoring many recordings: find them, score each, keep going past bad ones.
+
+The pieces are small so a scheduler (the Prefect flows) can run them as separate tasks:
+`discover_recordings` → `output_stems` → `score_one` per recording → `report.write_summary`.
+`score_paths` strings them together for the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from qa_pipeline.errors import ConfigError, QAPipelineError, RecordingError
+from qa_pipeline.metadata import read_metadata
+from qa_pipeline.records import CallMetadata, Scorecard, Transcript
+from qa_pipeline.report import Failure, write_call_outputs, write_summary
+
+AUDIO_EXTENSIONS = frozenset({".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3"})
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A recording that was scored: where it came from, its output name, its card."""
+
+    recording: Path
+    stem: str
+    card: Scorecard
+    content_sha256: str
+    metadata: CallMetadata
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    scored: tuple[Scored, ...]
+    failures: tuple[Failure, ...]
+
+    @property
+    def cards(self) -> tuple[Scorecard, ...]:
+        return tuple(s.card for s in self.scored)
+
+
+def is_audio(path: Path) -> bool:
+    return path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith(".")
+
+
+def discover_recordings(inputs: Iterable[str | Path]) -> list[Path]:
+    """Recordings named by `inputs`, in order: a file as given, a folder searched recursively.
+
+    Folders contribute only files with an audio extension (sorted); a file named directly is
+    kept whatever its extension, so an unusable one is reported rather than silently skipped.
+    The same file reached twice is listed once.
+    """
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for item in inputs:
+        path = Path(item)
+        candidates = sorted(p for p in path.rglob("*") if p.is_file() and is_audio(p)) if path.is_dir() else [path]
+        for candidate in candidates:
+            key = candidate.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(candidate)
+    return found
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _safe(name: str) -> str:
+    return _UNSAFE.sub("_", name).strip("_") or "recording"
+
+
+def _distinct_names(group: Sequence[Path]) -> list[str]:
+    """Names for recordings sharing a stem: prefix parent folders until they differ."""
+    parts = [[p for p in path.parent.parts if p not in (path.anchor, ".", "..")] for path in group]
+    for depth in range(1, max(len(p) for p in parts) + 1):
+        names = ["__".join([*p[-depth:], path.stem]) for p, path in zip(parts, group)]
+        if len(set(names)) == len(names):
+            return [_safe(n) for n in names]
+    with_suffix = [f"{'__'.join([*p, path.stem])}_{path.suffix.lstrip('.')}" for p, path in zip(parts, group)]
+    return [_safe(n) for n in with_suffix]
+
+
+def output_stems(paths: Sequence[Path]) -> dict[Path, str]:
+    """A distinct output file stem per recording: its own stem, unless another recording shares it."""
+    groups: dict[str, list[Path]] = defaultdict(list)
+    for path in paths:
+        groups[_safe(path.stem)].append(path)
+    names: dict[Path, str] = {}
+    taken = {stem for stem, group in groups.items() if len(group) == 1}
+    for stem, group in groups.items():
+        candidates = [stem] if len(group) == 1 else _distinct_names(group)
+        for path, name in zip(group, candidates):
+            if len(group) > 1:
+                unique, n = name, 2
+                while unique in taken:
+                    unique, n = f"{name}-{n}", n + 1
+                name = unique
+                taken.add(name)
+            names[path] = name
+    return names
+
+
+# ---------------------------------------------------------------- one recording
+
+
+def recording_hash(path: Path) -> str:
+    """The recording's content hash, as a `RecordingError` if the file cannot be read."""
+    from qa_pipeline.identity import content_hash
+
+    try:
+        return content_hash(path)
+    except FileNotFoundError as exc:
+        raise RecordingError(str(path), "no such file") from exc
+    except OSError as exc:
+        raise RecordingError(str(path), f"cannot be read ({exc.strerror or exc})") from exc
+
+
+def transcript_cache_path(cache_dir: Path, content_sha256: str, asr_options) -> Path:
+    """Where a transcript of this content by this model and channel layout is cached."""
+    from qa_pipeline.asr import model_label
+
+    label = _safe(model_label(asr_options))
+    return Path(cache_dir) / f"{content_sha256}.{label}.agent{asr_options.agent_channel}.json"
+
+
+def transcribe_cached(path: Path, asr_options, cache_dir: Path | None = None,
+                      content_sha256: str | None = None) -> Transcript:
+    """Transcribe a recording, reusing a cached transcript of the same content and model."""
+    from qa_pipeline.asr import transcribe_file
+    from qa_pipeline.contract import transcript_from_dict, transcript_to_dict
+
+    if cache_dir is None:
+        return transcribe_file(path, asr_options)
+    cached = transcript_cache_path(cache_dir, content_sha256 or recording_hash(path), asr_options)
+    if cached.is_file():
+        try:
+            return transcript_from_dict(json.loads(cached.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry is simply redone
+    transcript = transcribe_file(path, asr_options)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so a reader (or a run killed midway) never sees half a file.
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+    partial.write_text(json.dumps(transcript_to_dict(transcript, str(path))), encoding="utf-8")
+    partial.replace(cached)
+    return transcript
+
+
+def score_recording(path: str | Path, rubric, asr_options, metadata: CallMetadata | None = None,
+                    transcript: Transcript | None = None) -> Scorecard:
+    """Load, transcribe and score one recording (metadata read from beside it when not given)."""
+    from qa_pipeline.asr import transcribe_file
+    from qa_pipeline.scoring import score_transcript
+
+    path = Path(path)
+    metadata = metadata if metadata is not None else read_metadata(path)
+    transcript = transcript if transcript is not None else transcribe_file(path, asr_options)
+    return score_transcript(transcript, rubric, metadata, str(path))
+
+
+def score_variants(path: str | Path, rubrics: Mapping[str, Any], asr_options,
+                   cache_dir: Path | None = None) -> dict[str, Scorecard]:
+    """Transcribe a recording once and score it with each named rubric (to compare rubric variants)."""
+    path = Path(path)
+    metadata = read_metadata(path)
+    transcript = transcribe_cached(path, asr_options, cache_dir, recording_hash(path) if cache_dir else None)
+    return {name: score_recording(path, rubric, asr_options, metadata, transcript) for name, rubric in rubrics.items()}
+
+
+def failure_reason(exc: Exception) -> str:
+    """One line for errors.json: the reason of a `RecordingError`, else the error itself."""
+    if isinstance(exc, RecordingError):
+        return exc.reason
+    if isinstance(exc, QAPipelineError):
+        return str(exc)
+    return f"unexpected {type(exc).__name__}: {exc}"
+
+
+def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None = None,
+              cache_dir: Path | None = None) -> Scored | Failure:
+    """Score one recording and write its outputs; a failure comes back as a `Failure`.
+
+    A `ConfigError` (missing model, broken rubric) is raised instead: it is no fault of
+    this recording and would fail every other one the same way.
+    """
+    try:
+        metadata = read_metadata(path)
+        sha = recording_hash(path)
+        transcript = transcribe_cached(path, asr_options, cache_dir, sha)
+        card = score_recording(path, rubric, asr_options, metadata, transcript)
+        if out_dir is not None:
+            write_call_outputs(card, out_dir, stem)
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one bad recording must not stop a batch
+        return Failure(str(path), failure_reason(exc))
+    return Scored(path, stem, card, sha, metadata)
+
+
+def save_to_store(store, scored: Scored) -> None:
+    """Save a scored call into the results store (idempotent by content and rubric)."""
+    store.save_scorecard(scored.card, scored.content_sha256, str(scored.recording),
+                         call_time=scored.metadata.call_time)
+
+
+def _progress_line(index: int, total: int, path: Path, outcome: Scored | Failure) -> str:
+    if isinstance(outcome, Failure):
+        return f"[{index}/{total}] {path.name}  error: {outcome.reason}"
+    score = outcome.card.score
+    return f"[{index}/{total}] {path.name}  score {'n/a' if score is None else f'{score:.1f}'}"
+
+
+def score_paths(inputs: Iterable[str | Path], rubric, asr_options, out_dir: str | Path | None = None,
+                store=None, progress: Progress | None = None, cache_dir: Path | None = None) -> BatchResult:
+    """Score every recording the inputs name, writing per-call outputs, summary.csv and errors.json."""
+    paths = discover_recordings(inputs)
+    stems = output_stems(paths)
+    out = None if out_dir is None else Path(out_dir)
+    report = progress or (lambda line: None)
+    scored: list[Scored] = []
+    failures: list[Failure] = []
+    for index, path in enumerate(paths, start=1):
+        outcome = score_one(path, stems[path], rubric, asr_options, out, cache_dir)
+        report(_progress_line(index, len(paths), path, outcome))
+        if isinstance(outcome, Failure):
+            failures.append(outcome)
+            continue
+        scored.append(outcome)
+        if store is not None:
+            try:
+                save_to_store(store, outcome)
+            # A store failure leaves the written scorecard valid: say so and go on.
+            except Exception as exc:  # noqa: BLE001
+                report(f"        not saved to the results store: {failure_reason(exc)}")
+    if out is not None:
+        write_summary([s.card for s in scored], failures, out)
+    return BatchResult(tuple(scored), tuple(failures))

@@ -1,0 +1,1 @@
+"""Dialogue-act and call-outcome classifiers (scikit-learn pipelines shipped under models/)."""

@@ -1,0 +1,106 @@
+"""`qa-pipeline evaluate`: run the pipeline over a labelled folder and report agreement."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from qa_pipeline.errors import ConfigError
+
+VARIANT_NAMES = {"on": "classifiers on", "off": "classifiers off"}
+
+
+def load_labelled_calls(folder: Path) -> dict[str, dict]:
+    """The calls of `folder/manifest.json`, keyed by call id (`ConfigError` when unusable)."""
+    from qa_pipeline.evaluate import parse_manifest
+
+    manifest = folder / "manifest.json"
+    try:
+        return parse_manifest(json.loads(manifest.read_text(encoding="utf-8")), str(manifest))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{manifest}: no such file; a labelled folder needs a manifest.json") from exc
+    except ValueError as exc:  # JSON syntax or manifest shape
+        raise ConfigError(str(exc) if str(manifest) in str(exc) else f"{manifest}: {exc}") from exc
+
+
+def rubric_variants(rubric_id: str, classifiers: str) -> dict[str, object]:
+    """The rubric(s) to score with, by variant: as written, rules only, or both."""
+    from qa_pipeline.rubric import load_rubric
+
+    rubric = load_rubric(rubric_id)
+    variants = {"on": rubric, "off": rubric.without_classifiers()}
+    keys = ("on", "off") if classifiers == "compare" else (classifiers,)
+    return {k: variants[k] for k in keys}
+
+
+def score_labelled_calls(folder: Path, calls: dict[str, dict], rubrics: dict, options, cache_dir: Path | None):
+    """Scorecards per variant per call id, and the calls that could not be scored."""
+    from qa_pipeline.batch import failure_reason, score_variants
+
+    cards: dict[str, dict] = {variant: {} for variant in rubrics}
+    failed: dict[str, str] = {}
+    for index, (call_id, call) in enumerate(calls.items(), start=1):
+        try:
+            scored = score_variants(folder / call["file"], rubrics, options, cache_dir)
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the evaluation
+            failed[call_id] = failure_reason(exc)
+            click.echo(f"[{index}/{len(calls)}] {call['file']}  error: {failed[call_id]}", err=True)
+            continue
+        for variant, card in scored.items():
+            cards[variant][call_id] = card
+        scores = "  ".join(f"{k} {'n/a' if c.score is None else f'{c.score:.1f}'}" for k, c in scored.items())
+        click.echo(f"[{index}/{len(calls)}] {call['file']}  score {scores}", err=True)
+    return cards, failed
+
+
+def _print_text(evaluations: dict, failed: dict[str, str]) -> None:
+    from qa_pipeline.evaluate import format_disagreements, format_side_by_side, format_table
+
+    if len(evaluations) > 1:
+        click.echo(format_side_by_side({VARIANT_NAMES[k]: ev for k, ev in evaluations.items()}))
+    for variant, ev in evaluations.items():
+        click.echo(f"\n== {VARIANT_NAMES[variant]} ==")
+        click.echo(format_table(ev))
+        click.echo(format_disagreements(ev))
+    for call_id, reason in failed.items():
+        click.echo(f"not scored: {call_id}: {reason}")
+
+
+def _json_document(evaluations: dict, failed: dict[str, str]) -> dict:
+    from qa_pipeline.evaluate import evaluation_to_dict
+
+    not_scored = [{"call_id": c, "reason": r} for c, r in failed.items()]
+    if len(evaluations) == 1:
+        (ev,) = evaluations.values()
+        return {**evaluation_to_dict(ev), "not_scored": not_scored}
+    return {**{k: evaluation_to_dict(ev) for k, ev in evaluations.items()}, "not_scored": not_scored}
+
+
+@click.command(help="Score a labelled folder (with manifest.json) and report agreement per criterion.")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--rubric", default="etiquette", show_default=True, help="Bundled rubric id or path to a rubric YAML.")
+@click.option("--classifiers", type=click.Choice(["on", "off", "compare"]), default="on", show_default=True,
+              help="Score with the rubric as written, rules only, or both side by side.")
+@click.option("--model", default=None, help="Whisper model (default: bundled tiny.en).")
+@click.option("--agent-channel", type=click.IntRange(0, 1), default=0, show_default=True)
+@click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep transcripts here, keyed by audio content and model, so repeated runs skip ASR.")
+def command(folder, as_json, rubric, classifiers, model, agent_channel, transcripts_cache):
+    from qa_pipeline.cli.score import asr_options
+    from qa_pipeline.evaluate import evaluate
+
+    calls = load_labelled_calls(folder)
+    rubrics = rubric_variants(rubric, classifiers)
+    cards, failed = score_labelled_calls(folder, calls, rubrics, asr_options(model, agent_channel), transcripts_cache)
+    evaluations = {variant: evaluate(calls, by_call) for variant, by_call in cards.items()}
+    if as_json:
+        click.echo(json.dumps(_json_document(evaluations, failed), indent=2))
+    else:
+        _print_text(evaluations, failed)
+    if len(failed) == len(calls):
+        raise click.ClickException("no labelled call could be scored")

@@ -1,0 +1,75 @@
+"""`qa-pipeline score`: score recordings and write scorecards (JSON, HTML, summary.csv, errors.json)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from qa_pipeline.errors import QAPipelineError
+
+
+def _note(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def open_results_store(url: str | None, enabled: bool):
+    """The results store, or None when disabled or unavailable.
+
+    A store the user named with --db must open; the default store is a convenience, so
+    when it cannot be opened the run still writes its files and says why it skipped it.
+    """
+    if not enabled:
+        return None
+    try:
+        from qa_pipeline.store import open_store
+
+        return open_store(url)
+    except Exception as exc:  # noqa: BLE001 - any store failure is reported in one line
+        reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, QAPipelineError) else str(exc)
+        if url:
+            raise click.ClickException(f"results store {url}: {reason}") from exc
+        _note(f"note: results store not used ({reason}); scorecards are written to files only")
+        return None
+
+
+def asr_options(model: str | None, agent_channel: int):
+    from qa_pipeline.asr import AsrOptions
+
+    return AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {}))
+
+
+@click.command(help="Score recordings (files or folders, searched recursively) and write scorecards to --out.")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for <recording>.json/.html, summary.csv and errors.json.")
+@click.option("--rubric", default="etiquette", show_default=True, help="Bundled rubric id or path to a rubric YAML.")
+@click.option("--model", default=None, help="Whisper model: tiny.en (bundled), a CTranslate2 folder, or a hub name.")
+@click.option("--agent-channel", type=click.IntRange(0, 1), default=0, show_default=True,
+              help="Channel that carries the agent in stereo recordings (0 = left).")
+@click.option("--db", "db_url", default=None, metavar="URL",
+              help="Results store URL (default: $QA_PIPELINE_DB or data/store/qa-pipeline.sqlite).")
+@click.option("--no-db", is_flag=True, help="Do not save scorecards into the results store.")
+@click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Reuse transcripts of the same audio and model kept in this folder.")
+def command(inputs, out_dir, rubric, model, agent_channel, db_url, no_db, transcripts_cache):
+    from qa_pipeline.batch import discover_recordings, score_paths
+    from qa_pipeline.report import ERRORS_JSON
+    from qa_pipeline.rubric import load_rubric
+
+    recordings = discover_recordings(inputs)
+    if not recordings:
+        raise click.ClickException(f"no audio recordings found in {', '.join(map(str, inputs))}")
+    loaded_rubric = load_rubric(rubric)
+    options = asr_options(model, agent_channel)
+    store = open_results_store(db_url, enabled=not no_db)
+    try:
+        result = score_paths(recordings, loaded_rubric, options, out_dir, store, _note, transcripts_cache)
+    finally:
+        if store is not None:
+            store.close()
+    total = len(result.scored) + len(result.failures)
+    _note(f"scored {len(result.scored)} of {total} recordings into {out_dir}"
+          + (f"; {len(result.failures)} could not be scored, see {out_dir / ERRORS_JSON}" if result.failures else ""))
+    if not result.scored:
+        raise click.ClickException("no recording could be scored")

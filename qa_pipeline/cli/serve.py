@@ -1,0 +1,32 @@
+"""`qa-pipeline serve`: run the review web app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--db", "db_url", default=None, help="Store URL (default: $QA_PIPELINE_DB or data/store/).")
+@click.option(
+    "--audio-root",
+    default=".",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder holding the recordings; nothing outside it is ever served.",
+)
+@click.option("--session-hours", default=8.0, show_default=True, type=click.FloatRange(min=0.01),
+              help="Log-in sessions expire after this long.")
+@click.option("--secure-cookies", is_flag=True, help="Send cookies over HTTPS only (behind a TLS proxy).")
+def command(host: str, port: int, db_url: str | None, audio_root: Path, session_hours: float, secure_cookies: bool) -> None:
+    """Serve the calls list, call pages, agent pages, trainer library and calibration report."""
+    import uvicorn
+
+    from qa_pipeline.web.app import create_app
+
+    app = create_app(db_url, audio_root, session_ttl_s=session_hours * 3600, secure_cookies=secure_cookies)
+    click.echo(f"review app on http://{host}:{port}/  (recordings from {audio_root.resolve()})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

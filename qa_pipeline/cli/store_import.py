@@ -1,0 +1,62 @@
+"""`qa-pipeline import DIR`: load scorecard JSON files into the results store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from qa_pipeline.errors import QAPipelineError
+
+# Written beside scorecards by `qa-pipeline score`; it lists failures, not scorecards.
+NOT_SCORECARDS = {"errors.json", "manifest.json"}
+
+
+def _recording_path(recording: str, json_path: Path) -> Path | None:
+    """The recording a scorecard names, as given or relative to the scorecard's folder."""
+    for candidate in (Path(recording), json_path.parent / recording):
+        if recording and candidate.is_file():
+            return candidate
+    return None
+
+
+def import_file(store, json_path: Path) -> int:
+    """Save one scorecard file; returns the scorecard id. Raises QAPipelineError on bad input."""
+    from qa_pipeline.contract import scorecard_from_dict
+    from qa_pipeline.identity import content_hash
+
+    try:
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+        card = scorecard_from_dict(data)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise QAPipelineError(f"{json_path}: not a readable scorecard ({type(exc).__name__}: {exc})") from exc
+    recording = _recording_path(card.recording, json_path)
+    if recording is not None:
+        sha, audio_path = content_hash(recording), str(recording.resolve())
+    else:
+        sha, audio_path = content_hash(json_path), card.recording
+    return store.save_scorecard(card, sha, audio_path, call_time=data.get("call_time"))
+
+
+@click.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--db", "db_url", default=None, help="Store URL (default: $QA_PIPELINE_DB or data/store/).")
+def command(directory: Path, db_url: str | None) -> None:
+    """Import the scorecard JSON files in DIRECTORY; re-importing creates no duplicates."""
+    from qa_pipeline.store import open_store
+
+    store = open_store(db_url)
+    files = sorted(p for p in directory.glob("*.json") if p.name not in NOT_SCORECARDS)
+    saved, failed = 0, 0
+    for path in files:
+        try:
+            import_file(store, path)
+            saved += 1
+        except QAPipelineError as exc:
+            failed += 1
+            click.echo(f"error: {exc}", err=True)
+    store.close()
+    click.echo(f"imported {saved} scorecard(s) from {directory}" + (f", {failed} failed" if failed else ""))
+    if failed:
+        raise SystemExit(1)

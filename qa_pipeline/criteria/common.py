@@ -1,0 +1,51 @@
+"""Helpers the built-in criteria share: time windows, evidence and word timing."""
+
+from __future__ import annotations
+
+from qa_pipeline.criteria.context import CallContext
+from qa_pipeline.criteria.registry import Outcome
+from qa_pipeline.nlp import normalise_word
+from qa_pipeline.records import NOT_APPLICABLE, Evidence, Utterance
+
+
+def opening_indices(ctx: CallContext, window_s: float) -> tuple[int, ...]:
+    """Agent utterances that start within `window_s` of the agent's first words."""
+    agent = ctx.agent_indices()
+    if not agent:
+        return ()
+    first = ctx.utterances[agent[0]].start
+    return tuple(i for i in agent if ctx.utterances[i].start <= first + window_s)
+
+
+def closing_indices(ctx: CallContext, window_s: float) -> tuple[int, ...]:
+    """Agent utterances that end within `window_s` of the agent's last words."""
+    agent = ctx.agent_indices()
+    if not agent:
+        return ()
+    last = max(ctx.utterances[i].end for i in agent)
+    return tuple(i for i in agent if ctx.utterances[i].end >= last - window_s)
+
+
+def evidence(ctx: CallContext, *indices: int) -> tuple[Evidence, ...]:
+    return tuple(Evidence.of(ctx.utterances[i]) for i in indices)
+
+
+def time_of(utterance: Utterance, text: str) -> float:
+    """When `text` is said within `utterance`: its first word's timing, else the utterance start."""
+    target = normalise_word(text.split()[0]) if text.split() else ""
+    for word in utterance.words:
+        if target and normalise_word(word.text) == target:
+            return word.start
+    if utterance.words or not utterance.text:
+        return utterance.start
+    # No word timings: interpolate by character position.
+    share = max(0, utterance.text.lower().find(text.lower())) / len(utterance.text)
+    return utterance.start + share * utterance.duration
+
+
+def not_applicable(reason: str) -> Outcome:
+    return Outcome(NOT_APPLICABLE, 1.0, (), reason)
+
+
+def seconds(t: float) -> str:
+    return f"{t:.1f} s"

@@ -1,0 +1,70 @@
+"""What a criterion sees of one call, and how rules and classifiers combine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from qa_pipeline.records import AGENT, CallMetadata, DialogueAct, Transcript, Utterance
+
+# A rule hit or miss on clean text is usually right; ASR errors are what make it wrong.
+RULE_CONFIDENCE = 0.85
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """One call as the criteria see it.
+
+    `docs` are the spaCy docs of the utterances, aligned by index with
+    `transcript.utterances`. `dialogue_acts`, when given, are aligned the same way
+    (None for an utterance the classifier did not label); scoring passes them only to
+    criteria whose rubric entry has ``use_classifier: true``.
+    """
+
+    transcript: Transcript
+    metadata: CallMetadata
+    docs: tuple[Any, ...]
+    dialogue_acts: tuple[DialogueAct | None, ...] | None = None
+
+    @property
+    def utterances(self) -> tuple[Utterance, ...]:
+        return self.transcript.utterances
+
+    def agent_indices(self) -> tuple[int, ...]:
+        """Indices of the agent's utterances (all utterances when roles are unknown)."""
+        if not self.transcript.roles_known:
+            return tuple(range(len(self.utterances)))
+        return tuple(i for i, u in enumerate(self.utterances) if u.speaker == AGENT)
+
+    def act(self, index: int) -> DialogueAct | None:
+        """The classifier's act for utterance `index`, if acts were supplied."""
+        if self.dialogue_acts is None or index >= len(self.dialogue_acts):
+            return None
+        return self.dialogue_acts[index]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether an utterance is an instance of a dialogue act, and how sure we are."""
+
+    is_act: bool
+    confidence: float
+    source: str  # "rule", "classifier" or "rule+classifier"
+
+
+def combine(rule_hit: bool, act: DialogueAct | None, labels: frozenset[str], override_at: float = 0.8) -> Decision:
+    """Combine a rule's answer with a classifier's act for one utterance.
+
+    - No act: the rule decides, at RULE_CONFIDENCE.
+    - Act and rule agree: the answer stands, at the higher of the two confidences.
+    - They disagree: a classifier at least `override_at` sure overrides the rule;
+      a less sure one leaves the rule's answer with lowered confidence.
+    """
+    if act is None:
+        return Decision(rule_hit, RULE_CONFIDENCE, "rule")
+    act_hit = act.label in labels
+    if act_hit == rule_hit:
+        return Decision(rule_hit, max(RULE_CONFIDENCE, act.probability), "rule+classifier")
+    if act.probability >= override_at:
+        return Decision(act_hit, act.probability, "classifier")
+    return Decision(rule_hit, max(0.5, RULE_CONFIDENCE - act.probability / 2), "rule")

@@ -1,0 +1,89 @@
+"""self_introduction.v1: the agent says their own name in the opening."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qa_pipeline import nlp
+from qa_pipeline.criteria.common import evidence, opening_indices, seconds, time_of
+from qa_pipeline.criteria.context import CallContext, combine
+from qa_pipeline.criteria.registry import Outcome, register_criterion
+from qa_pipeline.records import FAIL, PASS
+
+SELF_INTRODUCTION_ACTS = frozenset({"self_introduction"})
+
+
+@dataclass(frozen=True)
+class SelfIntroductionParams:
+    """`templates` use ``{name}`` (any word) or ``{Name}`` (needs proper-noun evidence)."""
+
+    templates: tuple[str, ...]
+    window_s: float = 30.0
+    not_names: tuple[str, ...] = ()
+    greetings: tuple[str, ...] = ()
+    company_cues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Intro:
+    index: int
+    name: str | None
+    confidence: float
+
+
+@register_criterion("self_introduction.v1", params=SelfIntroductionParams, needs_roles=True)
+def self_introduction(ctx: CallContext, params: SelfIntroductionParams) -> Outcome:
+    """Pass when the agent gives their own name in the opening window."""
+    opening = opening_indices(ctx, params.window_s)
+    if not opening:
+        return Outcome(FAIL, 0.9, (), "the agent never speaks")
+    intro = _find_intro(ctx, opening, params)
+    extras = _sub_findings(ctx, opening, params)
+    if intro is None:
+        detail = f"agent gave no name in the first {params.window_s:g} s of speech" + extras
+        return Outcome(FAIL, 0.8, evidence(ctx, opening[0]), detail)
+    utterance = ctx.utterances[intro.index]
+    if intro.name is None:
+        detail = f"classifier heard a self-introduction at {seconds(utterance.start)}" + extras
+    else:
+        detail = f"agent gave name '{intro.name}' at {seconds(time_of(utterance, intro.name))}" + extras
+    return Outcome(PASS, intro.confidence, evidence(ctx, intro.index), detail)
+
+
+def _find_intro(ctx: CallContext, opening: tuple[int, ...], params: SelfIntroductionParams) -> _Intro | None:
+    not_names = frozenset(params.not_names)
+    for i in opening:
+        names = nlp.find_names(ctx.docs[i], params.templates, not_names)
+        decision = combine(bool(names), ctx.act(i), SELF_INTRODUCTION_ACTS)
+        if decision.is_act:
+            return _Intro(i, names[0].name if names else None, decision.confidence)
+    return None
+
+
+def _sub_findings(ctx: CallContext, opening: tuple[int, ...], params: SelfIntroductionParams) -> str:
+    """Greeting and company name in the opening, as a suffix for the detail line."""
+    greeting = company = None
+    for i in opening:
+        doc = ctx.docs[i]
+        greeting = greeting or next((s.text for s in nlp.find_phrases(doc, params.greetings)), None)
+        company = company or _company(doc, params.company_cues)
+    parts = [f"greeting '{greeting}'" if greeting else "no greeting"]
+    parts.append(f"company '{company}'" if company else "no company name")
+    return "; " + "; ".join(parts)
+
+
+# Words that end a company name said after "thank you for calling ...".
+_COMPANY_STOPS = frozenset({"this", "my", "how", "what", "you", "good", "i", "and", "it", "speaking"})
+
+
+def _company(doc, cues: tuple[str, ...]) -> str | None:
+    for cue in nlp.find_phrases(doc, cues):
+        words = []
+        for token in doc[cue.end : cue.end + 4]:
+            if token.is_punct or token.lower_ in _COMPANY_STOPS:
+                break
+            words.append(token.text)
+        if words:
+            return " ".join(words)
+    orgs = [e.text for e in doc.ents if e.label_ in ("ORG", "FAC")]
+    return orgs[0] if orgs else None

@@ -1,0 +1,142 @@
+"""name_use.v1: the agent learns the caller's name and addresses them by it.
+
+ASR spells names freely ("Mendes" may come out "Men's" or "Mendez"), so a name is
+matched word by word with a similarity ratio or a consonant key, never exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from qa_pipeline import nlp
+from qa_pipeline.criteria.common import evidence, seconds, time_of
+from qa_pipeline.criteria.registry import Outcome, register_criterion
+from qa_pipeline.criteria.context import CallContext
+from qa_pipeline.records import AGENT, CUSTOMER, FAIL, PASS
+
+
+@dataclass(frozen=True)
+class NameUseParams:
+    caller_templates: tuple[str, ...]
+    name_requests: tuple[str, ...]
+    min_similarity: float = 0.8
+    answer_max_words: int = 6
+    not_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CallerName:
+    """The caller's name and where the agent could have learned it."""
+
+    name: str
+    learned_after: int  # utterance index; the agent's later utterances may use it (-1: known upfront)
+    source: str
+
+
+@dataclass(frozen=True)
+class NameHit:
+    index: int
+    word: str
+    similarity: float
+
+
+@register_criterion("name_use.v1", params=NameUseParams, needs_roles=True)
+def name_use(ctx: CallContext, params: NameUseParams) -> Outcome:
+    """Pass when the agent says the caller's name after learning it."""
+    caller = learn_caller_name(ctx, params)
+    if caller is None:
+        return Outcome(FAIL, 0.7, (), "the caller's name was never learned (not in metadata, not said by the caller)")
+    hit = find_name_use(ctx, caller, params)
+    if hit is None:
+        ev = evidence(ctx, caller.learned_after) if caller.learned_after >= 0 else ()
+        detail = f"caller's name '{caller.name}' ({caller.source}) but the agent never used it"
+        return Outcome(FAIL, 0.8, ev, detail)
+    utterance = ctx.utterances[hit.index]
+    detail = (f"agent called the caller '{hit.word}' at {seconds(time_of(utterance, hit.word))} "
+              f"(caller's name '{caller.name}', {caller.source})")
+    return Outcome(PASS, round(0.6 + 0.35 * hit.similarity, 3), evidence(ctx, hit.index), detail)
+
+
+def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | None:
+    """The caller's name from metadata, the caller's own words, or the answer to the agent's question."""
+    if ctx.metadata.customer_name:
+        return CallerName(ctx.metadata.customer_name, -1, "from call metadata")
+    not_names = frozenset(params.not_names)
+    asked = False
+    for i, utterance in enumerate(ctx.utterances):
+        doc = ctx.docs[i]
+        if utterance.speaker == AGENT:
+            asked = bool(nlp.find_phrases(doc, params.name_requests))
+            continue
+        if utterance.speaker != CUSTOMER:
+            continue
+        mentions = nlp.find_names(doc, params.caller_templates, not_names)
+        if mentions:
+            return CallerName(mentions[0].name, i, f"said by the caller at {seconds(utterance.start)}")
+        answer = _bare_answer(doc, params, not_names) if asked else None
+        if answer:
+            return CallerName(answer, i, f"the caller's answer at {seconds(utterance.start)}")
+        asked = False
+    return None
+
+
+def _bare_answer(doc, params: NameUseParams, not_names: frozenset[str]) -> str | None:
+    """A short answer to "may I have your name?": "David Mendes." or "uh sarah"."""
+    words = [t for t in doc if t.is_alpha]
+    if not words or len(words) > params.answer_max_words:
+        return None
+    names = [t.text for t in words if nlp.looks_like_name(t, strict=False, not_names=not_names)]
+    return " ".join(names[:2]) or None
+
+
+def find_name_use(ctx: CallContext, caller: CallerName, params: NameUseParams) -> NameHit | None:
+    """The agent's first use of the caller's name after learning it."""
+    parts = [p for p in (nlp.normalise_word(w) for w in caller.name.split()) if len(p) >= 2]
+    for i in range(caller.learned_after + 1, len(ctx.utterances)):
+        if ctx.utterances[i].speaker != AGENT:
+            continue
+        for said, word in _candidate_words(ctx.utterances[i].text, params.not_names):
+            score = max((name_similarity(word, p) for p in parts), default=0.0)
+            if score >= params.min_similarity:
+                return NameHit(i, said, score)
+    return None
+
+
+def _candidate_words(text: str, not_names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(as said, normalised) words of an utterance, plus neighbours joined ("Mac Donald")."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    said = [w.strip("'\"-") for w in re.split(r"[\s,.!?;:]+", text) if nlp.normalise_word(w)]
+    pairs = [(w, nlp.normalise_word(w)) for w in said]
+    pairs += [(f"{a} {b}", na + nb) for (a, na), (b, nb) in zip(pairs, pairs[1:])]
+    skip = STOP_WORDS | set(not_names)
+    return [(w, n) for w, n in pairs if n not in skip and len(n) >= 2]
+
+
+def name_similarity(heard: str, name: str) -> float:
+    """How likely `heard` is an ASR spelling of `name`, in [0, 1].
+
+    The better of the spelling ratio and, when the consonant keys agree (and are long
+    enough to mean something), a floor of 0.85.
+    """
+    heard, name = nlp.normalise_word(heard), nlp.normalise_word(name)
+    if not heard or not name:
+        return 0.0
+    ratio = SequenceMatcher(None, heard, name).ratio()
+    key_a, key_b = consonant_key(heard), consonant_key(name)
+    if key_a == key_b and len(key_a) >= 3 and ratio >= 0.6:
+        return max(ratio, 0.85)
+    return ratio
+
+
+def consonant_key(word: str) -> str:
+    """A rough sound key: first letter, then consonants with sound-alikes merged."""
+    word = nlp.normalise_word(word)
+    if not word:
+        return ""
+    for a, b in (("ph", "f"), ("ck", "k"), ("c", "k"), ("q", "k"), ("z", "s"), ("x", "ks"), ("th", "t")):
+        word = word.replace(a, b)
+    head, tail = word[0], re.sub(r"[aeiouyhw]", "", word[1:])
+    return re.sub(r"(.)\1+", r"\1", head + tail)

@@ -1,0 +1,68 @@
+"""Phrase criteria: no_im_listening.v1 (a forbidden phrase) and said_goodbye.v1 (a closing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qa_pipeline import nlp
+from qa_pipeline.criteria.common import closing_indices, evidence, seconds, time_of
+from qa_pipeline.criteria.context import CallContext, combine
+from qa_pipeline.criteria.registry import Outcome, register_criterion
+from qa_pipeline.records import FAIL, PASS
+
+FAREWELL_ACTS = frozenset({"farewell"})
+
+
+@dataclass(frozen=True)
+class ImListeningParams:
+    """`allowed_continuations` clear a hit followed by them ("I'm listening to your message")."""
+
+    phrases: tuple[str, ...]
+    allowed_continuations: tuple[str, ...] = ()
+
+
+@register_criterion("no_im_listening.v1", params=ImListeningParams, needs_roles=False)
+def no_im_listening(ctx: CallContext, params: ImListeningParams) -> Outcome:
+    """Pass when the agent never says "I'm listening" or a variant.
+
+    Without speaker roles every utterance is checked: callers hardly ever say it.
+    """
+    for i in ctx.agent_indices():
+        doc = ctx.docs[i]
+        for span in nlp.find_phrases(doc, params.phrases):
+            if _continues_allowed(doc, span.end, params.allowed_continuations):
+                continue
+            utterance = ctx.utterances[i]
+            who = "agent" if ctx.transcript.roles_known else "a speaker"
+            detail = f"{who} said '{span.text}' at {seconds(time_of(utterance, span.text))}"
+            return Outcome(FAIL, 0.9, evidence(ctx, i), detail)
+    return Outcome(PASS, 0.85, (), "no 'I'm listening' or variant heard")
+
+
+def _continues_allowed(doc, end: int, continuations: tuple[str, ...]) -> bool:
+    rest = " ".join(t.lower_ for t in doc[end : end + 4] if not t.is_punct)
+    return any(rest == c or rest.startswith(c + " ") for c in continuations)
+
+
+@dataclass(frozen=True)
+class GoodbyeParams:
+    phrases: tuple[str, ...]
+    window_s: float = 30.0
+
+
+@register_criterion("said_goodbye.v1", params=GoodbyeParams, needs_roles=True)
+def said_goodbye(ctx: CallContext, params: GoodbyeParams) -> Outcome:
+    """Pass when the agent closes politely in the last `window_s` of their speech."""
+    closing = closing_indices(ctx, params.window_s)
+    if not closing:
+        return Outcome(FAIL, 0.9, (), "the agent never speaks")
+    for i in reversed(closing):
+        spans = nlp.find_phrases(ctx.docs[i], params.phrases)
+        decision = combine(bool(spans), ctx.act(i), FAREWELL_ACTS)
+        if decision.is_act:
+            utterance = ctx.utterances[i]
+            said = spans[-1].text if spans else "a farewell (classifier)"
+            at = time_of(utterance, spans[-1].text) if spans else utterance.start
+            return Outcome(PASS, decision.confidence, evidence(ctx, i), f"agent said '{said}' at {seconds(at)}")
+    detail = f"no goodbye in the agent's last {params.window_s:g} s of speech"
+    return Outcome(FAIL, 0.8, evidence(ctx, closing[-1]), detail)

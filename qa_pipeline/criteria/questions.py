@@ -1,0 +1,157 @@
+"""Question criteria: asked_questions.v1 and no_price_before_need.v1.
+
+An agent question is classified by the first `question_kinds` entry whose phrase it
+contains ("how can I help" -> greeting_offer); a question that matches none is about
+the caller's need ("need").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from qa_pipeline import nlp
+from qa_pipeline.criteria.common import evidence, seconds, time_of
+from qa_pipeline.criteria.context import CallContext, Decision, combine
+from qa_pipeline.criteria.registry import Outcome, register_criterion
+from qa_pipeline.records import FAIL, PASS
+
+NEED = "need"
+# The classifier's label for each question kind.
+KIND_ACTS = {
+    NEED: "discovery_question",
+    "greeting_offer": "greeting_offer",
+    "closing_check": "closing_check",
+    "name_request": "name_request",
+    "contact_request": "contact_request",
+    "hold_request": "hold_request",
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    index: int  # utterance
+    char: int  # offset of the question within the utterance text
+    text: str
+    kind: str
+
+
+def agent_questions(ctx: CallContext, kinds: Mapping[str, tuple[str, ...]]) -> list[Question]:
+    """Every question sentence the agent asks, in order, with its kind."""
+    out = []
+    for i in ctx.agent_indices():
+        for sent in nlp.question_sentences(ctx.docs[i]):
+            out.append(Question(i, sent.start_char, sent.text.strip(), question_kind(sent, kinds)))
+    return out
+
+
+def question_kind(sentence: Any, kinds: Mapping[str, tuple[str, ...]]) -> str:
+    for kind, phrases in kinds.items():
+        if nlp.find_phrases(sentence, tuple(phrases)):
+            return kind
+    return NEED
+
+
+def _acts(kinds: set[str]) -> frozenset[str]:
+    return frozenset(KIND_ACTS.get(k, k) for k in kinds)
+
+
+def _quote(ctx: CallContext, q: Question) -> str:
+    return f"'{q.text}' ({seconds(time_of(ctx.utterances[q.index], q.text))})"
+
+
+@dataclass(frozen=True)
+class AskedQuestionsParams:
+    question_kinds: Mapping[str, tuple[str, ...]]
+    min_questions: int = 2
+    not_counted: tuple[str, ...] = ("greeting_offer", "closing_check", "hold_request")
+
+
+@register_criterion("asked_questions.v1", params=AskedQuestionsParams, needs_roles=True)
+def asked_questions(ctx: CallContext, params: AskedQuestionsParams) -> Outcome:
+    """Pass when the agent asks at least `min_questions` questions about the caller or their need."""
+    questions = agent_questions(ctx, params.question_kinds)
+    counted_kinds = (set(params.question_kinds) | {NEED}) - set(params.not_counted)
+    counted: list[Question] = []
+    confidences = []
+    for i in sorted({q.index for q in questions} | set(_acted(ctx))):
+        mine = [q for q in questions if q.index == i and q.kind in counted_kinds]
+        decision = combine(bool(mine), ctx.act(i), _acts(counted_kinds))
+        if decision.is_act:
+            counted += mine or [Question(i, 0, ctx.utterances[i].text, NEED)]
+            confidences.append(decision.confidence)
+    skipped = [q for q in questions if q.kind not in counted_kinds]
+    listed = ", ".join(_quote(ctx, q) for q in counted[:4]) or "none"
+    detail = f"agent asked {len(counted)} question(s) about the caller (needs {params.min_questions}): {listed}"
+    if skipped:
+        detail += f"; not counted: {', '.join(sorted({q.kind.replace('_', ' ') for q in skipped}))}"
+    verdict = PASS if len(counted) >= params.min_questions else FAIL
+    ev_indices = dict.fromkeys(q.index for q in (counted or skipped))
+    confidence = min(confidences) if confidences and verdict == PASS else 0.8
+    return Outcome(verdict, confidence, evidence(ctx, *list(ev_indices)[:5]), detail)
+
+
+def _acted(ctx: CallContext) -> list[int]:
+    """Agent utterances the classifier labelled, so it can add questions the rules missed."""
+    return [i for i in ctx.agent_indices() if ctx.act(i) is not None]
+
+
+@dataclass(frozen=True)
+class PriceParams:
+    question_kinds: Mapping[str, tuple[str, ...]]
+    currency_words: tuple[str, ...]
+    price_cues: tuple[str, ...]
+    need_kinds: tuple[str, ...] = (NEED,)
+    not_amount_words: tuple[str, ...] = ()
+
+
+@register_criterion("no_price_before_need.v1", params=PriceParams, needs_roles=True)
+def no_price_before_need(ctx: CallContext, params: PriceParams) -> Outcome:
+    """Pass when the agent asks about the need before stating any price (or states none)."""
+    price = first_price(ctx, params)
+    if price is None:
+        return Outcome(PASS, 0.8, (), "agent stated no price")
+    price_index, price_char, price_text, price_decision = price
+    need = _first_need(ctx, params)
+    price_at = seconds(time_of(ctx.utterances[price_index], price_text))
+    if need is not None and (need[0].index, need[0].char) < (price_index, price_char):
+        q, decision = need
+        detail = f"agent asked about the need {_quote(ctx, q)} before stating a price ('{price_text}' at {price_at})"
+        return Outcome(PASS, min(decision.confidence, price_decision.confidence), evidence(ctx, q.index, price_index), detail)
+    detail = f"agent stated a price ('{price_text}' at {price_at}) before asking about the caller's need"
+    return Outcome(FAIL, price_decision.confidence, evidence(ctx, price_index), detail)
+
+
+def first_price(ctx: CallContext, params: PriceParams) -> tuple[int, int, str, Decision] | None:
+    """The agent's first price statement: (utterance index, char offset, text, decision)."""
+    for i in ctx.agent_indices():
+        doc = ctx.docs[i]
+        spans = [s for s in nlp.find_prices(doc, params.currency_words, params.price_cues) if _is_amount(s, params)]
+        decision = combine(bool(spans), ctx.act(i), frozenset({"price_statement"}))
+        if decision.is_act:
+            if spans:
+                return i, spans[0].start_char, spans[0].text, decision
+            return i, 0, ctx.utterances[i].text, decision
+    return None
+
+
+def _is_amount(span: Any, params: PriceParams) -> bool:
+    """A number after a cue is a price unless it counts something: "that's 2 visits", "it's 10 minutes"."""
+    if any(t.lower_ in params.currency_words or t.text in ("$", "€", "£") for t in span):
+        return True
+    doc = span.doc
+    following = doc[span.end] if span.end < len(doc) else None
+    if following is None:
+        return True
+    return following.lower_ not in params.not_amount_words and following.pos_ not in ("NOUN", "PROPN")
+
+
+def _first_need(ctx: CallContext, params: PriceParams) -> tuple[Question, Decision] | None:
+    need_acts = _acts(set(params.need_kinds))
+    questions = agent_questions(ctx, params.question_kinds)
+    for i in sorted({q.index for q in questions} | set(_acted(ctx))):
+        mine = [q for q in questions if q.index == i and q.kind in params.need_kinds]
+        decision = combine(bool(mine), ctx.act(i), need_acts)
+        if decision.is_act:
+            return (mine[0] if mine else Question(i, 0, ctx.utterances[i].text, NEED)), decision
+    return None

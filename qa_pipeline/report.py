@@ -1,0 +1,197 @@
+"""Scorecard outputs: JSON per call, a self-contained HTML page per call, summary.csv, errors.json.
+
+The JSON is exactly `qa_pipeline.contract.scorecard_to_dict` (documented in docs/scorecard.md).
+Building the HTML view is pure (`scorecard_view`); the `write_*` functions are the disk edge.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from qa_pipeline.contract import scorecard_to_dict
+from qa_pipeline.records import Evidence, Scorecard, Utterance
+
+SUMMARY_CSV = "summary.csv"
+ERRORS_JSON = "errors.json"
+SUMMARY_FIXED_COLUMNS = (
+    "call_id", "recording", "agent_id", "duration_s", "score", "interruptions", "outcome",
+)
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A recording that could not be scored, and why (one line)."""
+
+    recording: str
+    reason: str
+
+
+def clock(seconds: float) -> str:
+    """Seconds as m:ss.s, the way a supervisor finds the spot in an audio player."""
+    minutes, rest = divmod(max(float(seconds), 0.0), 60.0)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+# ---------------------------------------------------------------- JSON / CSV / errors
+
+
+def scorecard_json(card: Scorecard) -> str:
+    return json.dumps(scorecard_to_dict(card), indent=2, ensure_ascii=False) + "\n"
+
+
+def criterion_columns(cards: Iterable[Scorecard]) -> list[str]:
+    """Criterion ids in the order they first appear across the cards."""
+    seen: dict[str, None] = {}
+    for card in cards:
+        for result in card.criteria:
+            seen.setdefault(result.id, None)
+    return list(seen)
+
+
+def summary_row(card: Scorecard, criteria: Sequence[str]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "call_id": card.call_id,
+        "recording": card.recording,
+        "agent_id": card.agent_id or "",
+        "duration_s": round(card.duration_s, 1),
+        "score": "" if card.score is None else round(card.score, 1),
+        "interruptions": card.metrics.interruptions,
+        "outcome": card.outcome or "",
+    }
+    for criterion_id in criteria:
+        result = card.result(criterion_id)
+        row[criterion_id] = result.verdict if result else ""
+    return row
+
+
+def summary_csv(cards: Sequence[Scorecard]) -> str:
+    """One row per call: the fixed columns, then one verdict column per criterion."""
+    criteria = criterion_columns(cards)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*SUMMARY_FIXED_COLUMNS, *criteria], lineterminator="\n")
+    writer.writeheader()
+    for card in cards:
+        writer.writerow(summary_row(card, criteria))
+    return out.getvalue()
+
+
+def errors_json(failures: Sequence[Failure]) -> str:
+    items = [{"recording": f.recording, "reason": f.reason} for f in failures]
+    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------- HTML view model
+
+
+def _overlap(a_start: float, a_end: float, b_start: float, b_end: float) -> float:
+    return min(a_end, b_end) - max(a_start, b_start)
+
+
+def evidence_line(evidence: Evidence, utterances: Sequence[Utterance]) -> int | None:
+    """Index of the transcript line the evidence points at: same speaker, most overlap in time."""
+    candidates = [i for i, u in enumerate(utterances) if u.speaker == evidence.speaker] or list(range(len(utterances)))
+    if not candidates:
+        return None
+
+    def closeness(i: int) -> tuple[float, float]:
+        u = utterances[i]
+        return (_overlap(u.start, u.end, evidence.start, evidence.end), -abs(u.start - evidence.start))
+
+    return max(candidates, key=closeness)
+
+
+def _span_in(text: str, quote: str) -> tuple[int, int] | None:
+    quote = quote.strip()
+    at = text.lower().find(quote.lower()) if quote else -1
+    return None if at < 0 else (at, at + len(quote))
+
+
+def _segments(text: str, marks: Sequence[tuple[int, int, str, str]]) -> list[dict[str, Any]]:
+    """Split a line into plain and highlighted pieces; overlapping marks merge into one."""
+    pieces: list[dict[str, Any]] = []
+    cursor = 0
+    for start, end, title, css in sorted(marks):
+        if end <= cursor:
+            if pieces and pieces[-1]["mark"]:
+                pieces[-1]["title"] += f"; {title}"
+            continue
+        start = max(start, cursor)
+        if start > cursor:
+            pieces.append({"text": text[cursor:start], "mark": False})
+        pieces.append({"text": text[start:end], "mark": True, "title": title, "css": css})
+        cursor = end
+    if cursor < len(text):
+        pieces.append({"text": text[cursor:], "mark": False})
+    return pieces
+
+
+def scorecard_view(card: Scorecard) -> dict[str, Any]:
+    """Everything the HTML template shows, with evidence tied to transcript lines."""
+    utterances = card.transcript.utterances
+    marks: dict[int, list[tuple[int, int, str, str]]] = {}
+    criteria = []
+    for result in card.criteria:
+        rows = []
+        for evidence in result.evidence:
+            line = evidence_line(evidence, utterances)
+            if line is not None:
+                text = utterances[line].text
+                start, end = _span_in(text, evidence.text) or (0, len(text))
+                marks.setdefault(line, []).append((start, end, f"{result.id}: {result.verdict}", result.verdict))
+            rows.append({"evidence": evidence, "line": line})
+        criteria.append({"result": result, "evidence": rows})
+    lines = [
+        {"index": i, "utterance": u, "segments": _segments(u.text, marks.get(i, ())), "cited": i in marks}
+        for i, u in enumerate(utterances)
+    ]
+    return {"card": card, "criteria": criteria, "lines": lines}
+
+
+@functools.lru_cache(maxsize=1)
+def _template():
+    try:
+        import jinja2
+    except ImportError as exc:  # jinja2 is small, but not needed for JSON/CSV output
+        raise RuntimeError("the HTML scorecard needs jinja2: pip install jinja2") from exc
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["clock"] = clock
+    return env.get_template("scorecard.html")
+
+
+def scorecard_html(card: Scorecard) -> str:
+    """A self-contained HTML page (inline CSS, no scripts, no external assets)."""
+    return _template().render(**scorecard_view(card))
+
+
+# ---------------------------------------------------------------- writers (disk edge)
+
+
+def write_call_outputs(card: Scorecard, out_dir: str | Path, stem: str) -> tuple[Path, Path]:
+    """Write `<stem>.json` and `<stem>.html` into `out_dir`; returns both paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, html_path = out / f"{stem}.json", out / f"{stem}.html"
+    json_path.write_text(scorecard_json(card), encoding="utf-8")
+    html_path.write_text(scorecard_html(card), encoding="utf-8")
+    return json_path, html_path
+
+
+def write_summary(cards: Sequence[Scorecard], failures: Sequence[Failure], out_dir: str | Path) -> None:
+    """Write summary.csv and errors.json (an empty list when every recording was scored)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / SUMMARY_CSV).write_text(summary_csv(cards), encoding="utf-8")
+    (out / ERRORS_JSON).write_text(errors_json(failures), encoding="utf-8")

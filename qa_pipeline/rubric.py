@@ -1,0 +1,213 @@
+"""Rubrics as data: load a YAML rubric, check it against the criterion registry.
+
+A rubric file looks like::
+
+    id: etiquette
+    version: "1"
+    plugins: [my_company.criteria]      # optional: modules that register criteria
+    _shared: &kinds {...}               # keys starting with "_" only hold YAML anchors
+    criteria:
+      self_introduction:
+        impl: self_introduction.v1
+        weight: 1.0
+        use_classifier: false           # optional, default false
+        params: {window_s: 30}          # optional; unset params keep their defaults
+
+Every problem is reported at load time as a `ConfigError` naming the file, the key
+and what is wrong.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import importlib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qa_pipeline.errors import ConfigError
+
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "rubrics"
+DEFAULT_RUBRIC = "etiquette"
+
+_TOP_KEYS = {"id", "version", "title", "description", "plugins", "criteria"}
+_ENTRY_KEYS = {"impl", "weight", "use_classifier", "params", "title", "description"}
+
+
+@dataclass(frozen=True)
+class CriterionConfig:
+    """One rubric entry: which implementation, its weight and its checked parameters."""
+
+    id: str
+    impl: str
+    weight: float
+    params: Any
+    use_classifier: bool = False
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A loaded, validated rubric."""
+
+    id: str
+    version: str
+    criteria: tuple[CriterionConfig, ...]
+    title: str = ""
+    source: str = ""
+
+    @property
+    def label(self) -> str:
+        """``id/version``, as scorecards record it."""
+        return f"{self.id}/{self.version}"
+
+    def criterion(self, criterion_id: str) -> CriterionConfig | None:
+        return next((c for c in self.criteria if c.id == criterion_id), None)
+
+    def without_classifiers(self) -> "Rubric":
+        """A copy with every criterion on pure rules (to compare against classifiers)."""
+        rules_only = tuple(dataclasses.replace(c, use_classifier=False) for c in self.criteria)
+        return dataclasses.replace(self, criteria=rules_only)
+
+
+def load_rubric(path_or_id: str | Path = DEFAULT_RUBRIC) -> Rubric:
+    """Load a rubric from a YAML path, or by the id of a rubric bundled in ``rubrics/``."""
+    path = _resolve(path_or_id)
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read rubric ({exc})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({_one_line(exc)})") from None
+    return parse_rubric(data, source=str(path))
+
+
+def parse_rubric(data: Any, source: str = "<rubric>") -> Rubric:
+    """Build a `Rubric` from already-parsed YAML data; `source` names it in errors."""
+    from qa_pipeline import criteria  # noqa: F401  (registers the built-in criteria)
+
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {_kind(data)}")
+    # Top-level keys starting with "_" hold YAML anchors that entries share.
+    _no_unknown_keys({k: v for k, v in data.items() if not str(k).startswith("_")}, _TOP_KEYS, source, "")
+    for key in ("id", "version", "criteria"):
+        if key not in data:
+            raise ConfigError(f"{source}: {key}: missing (a rubric needs id, version and criteria)")
+    for key in ("id", "version"):
+        if not isinstance(data[key], str) or not data[key]:
+            raise ConfigError(f"{source}: {key}: expected a non-empty string, got {data[key]!r}")
+    _import_plugins(data.get("plugins", []), source)
+    entries = data["criteria"]
+    if not isinstance(entries, dict) or not entries:
+        raise ConfigError(f"{source}: criteria: expected a non-empty mapping of criterion id to entry")
+    configs = tuple(_criterion(cid, entry, source) for cid, entry in entries.items())
+    return Rubric(data["id"], data["version"], configs, str(data.get("title", "")), source)
+
+
+def _resolve(path_or_id: str | Path) -> Path:
+    path = Path(path_or_id)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"{path}: rubric file not found")
+        return path
+    bundled = BUNDLED_DIR / f"{path_or_id}.yaml"
+    if bundled.is_file():
+        return bundled
+    known = sorted(p.stem for p in BUNDLED_DIR.glob("*.yaml"))
+    raise ConfigError(f"{path_or_id}: no rubric file or bundled rubric by that id (bundled: {', '.join(known)})")
+
+
+def _import_plugins(plugins: Any, source: str) -> None:
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        raise ConfigError(f"{source}: plugins: expected a list of module names, got {plugins!r}")
+    for module in plugins:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ConfigError(f"{source}: plugins: cannot import {module!r} ({exc})") from None
+
+
+def _criterion(cid: Any, entry: Any, source: str) -> CriterionConfig:
+    from qa_pipeline.criteria import available_criteria, get_criterion
+
+    where = f"criteria.{cid}"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{source}: {where}: expected a mapping with impl and weight, got {_kind(entry)}")
+    _no_unknown_keys(entry, _ENTRY_KEYS, source, where + ".")
+    if "impl" not in entry:
+        raise ConfigError(f"{source}: {where}.impl: missing (name a registered criterion, e.g. {cid}.v1)")
+    spec = get_criterion(entry["impl"])
+    if spec is None:
+        names = ", ".join(available_criteria())
+        raise ConfigError(f"{source}: {where}.impl: unknown criterion {entry['impl']!r}; available: {names}")
+    if "weight" not in entry:
+        raise ConfigError(f"{source}: {where}.weight: missing (a number >= 0)")
+    weight = entry["weight"]
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
+        raise ConfigError(f"{source}: {where}.weight: expected a number >= 0, got {weight!r}")
+    use_classifier = entry.get("use_classifier", False)
+    if not isinstance(use_classifier, bool):
+        raise ConfigError(f"{source}: {where}.use_classifier: expected true or false, got {use_classifier!r}")
+    params = _params(spec.params, entry.get("params") or {}, source, f"{where}.params")
+    return CriterionConfig(str(cid), spec.name, float(weight), params, use_classifier, str(entry.get("title", "")))
+
+
+def _params(params_type: type, given: Any, source: str, where: str) -> Any:
+    if not isinstance(given, dict):
+        raise ConfigError(f"{source}: {where}: expected a mapping, got {_kind(given)}")
+    hints = typing.get_type_hints(params_type)
+    fields = {f.name: f for f in dataclasses.fields(params_type)}
+    unknown = sorted(set(given) - set(fields))
+    if unknown:
+        raise ConfigError(f"{source}: {where}.{unknown[0]}: unknown parameter; known: {', '.join(fields)}")
+    values = {name: _coerce(value, hints[name], source, f"{where}.{name}") for name, value in given.items()}
+    missing = [n for n, f in fields.items() if n not in values and _required(f)]
+    if missing:
+        raise ConfigError(f"{source}: {where}.{missing[0]}: missing required parameter")
+    return params_type(**values)
+
+
+def _required(f: dataclasses.Field) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def _coerce(value: Any, hint: Any, source: str, where: str) -> Any:
+    """Check `value` against a params field type; lists become tuples (params are frozen)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, str, bool) and type(value) is hint:
+        return value
+    if origin is tuple and isinstance(value, list):
+        return tuple(_coerce(v, args[0], source, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin in (dict, collections.abc.Mapping) and isinstance(value, dict):
+        return types.MappingProxyType({str(k): _coerce(v, args[1], source, f"{where}.{k}") for k, v in value.items()})
+    raise ConfigError(f"{source}: {where}: expected {_type_name(hint)}, got {value!r}")
+
+
+def _type_name(hint: Any) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is tuple:
+        return f"a list of {_type_name(args[0])}"
+    if origin is not None:
+        return f"a mapping of name to {_type_name(args[1])}"
+    return {float: "a number", int: "an integer", str: "a string", bool: "true or false"}.get(hint, str(hint))
+
+
+def _no_unknown_keys(data: dict, allowed: set[str], source: str, prefix: str) -> None:
+    unknown = sorted(str(k) for k in set(data) - allowed)
+    if unknown:
+        raise ConfigError(f"{source}: {prefix}{unknown[0]}: unknown key; expected one of {', '.join(sorted(allowed))}")
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__ if value is not None else "nothing"
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())

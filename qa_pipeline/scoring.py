@@ -1,0 +1,100 @@
+"""Score one transcript against a rubric: criteria verdicts, call metrics, the score."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+from qa_pipeline import __version__, nlp
+from qa_pipeline.criteria import CallContext, get_criterion
+from qa_pipeline.criteria.common import not_applicable
+from qa_pipeline.criteria.interrupting import InterruptingParams, backchannel_rule
+from qa_pipeline.records import (
+    NOT_APPLICABLE,
+    PASS,
+    CallMetadata,
+    CallMetrics,
+    CriterionResult,
+    DialogueAct,
+    Scorecard,
+    Transcript,
+)
+from qa_pipeline.rubric import CriterionConfig, Rubric
+from qa_pipeline.timing import BackchannelRule, call_metrics, find_interruptions
+
+MONO_WARNING = "speaker roles unknown (mono recording): only criteria that need no roles were scored"
+
+
+def score_transcript(
+    transcript: Transcript,
+    rubric: Rubric,
+    metadata: CallMetadata,
+    recording: str,
+    dialogue_acts: Sequence[DialogueAct | None] | None = None,
+) -> Scorecard:
+    """The scorecard of one call.
+
+    `dialogue_acts`, if given, align with `transcript.utterances`; they reach only the
+    criteria whose rubric entry has ``use_classifier: true``.
+    """
+    if dialogue_acts is not None and len(dialogue_acts) != len(transcript.utterances):
+        raise ValueError(f"{len(dialogue_acts)} dialogue acts for {len(transcript.utterances)} utterances")
+    ctx = CallContext(transcript, metadata, nlp.parse(u.text for u in transcript.utterances))
+    acts = tuple(dialogue_acts) if dialogue_acts is not None else None
+    results = tuple(evaluate_criterion(ctx, config, acts) for config in rubric.criteria)
+    warnings = transcript.warnings + (() if transcript.roles_known else (MONO_WARNING,))
+    return Scorecard(
+        call_id=metadata.call_id,
+        recording=recording,
+        agent_id=metadata.agent_id,
+        duration_s=transcript.duration_s,
+        channels=transcript.channels,
+        rubric_id=rubric.id,
+        rubric_version=rubric.version,
+        score=score(results),
+        criteria=results,
+        metrics=_metrics(ctx, rubric),
+        transcript=transcript,
+        versions={"pipeline": __version__, "asr_model": transcript.asr_model, "rubric": rubric.label},
+        warnings=warnings,
+    )
+
+
+def evaluate_criterion(
+    ctx: CallContext, config: CriterionConfig, acts: tuple[DialogueAct | None, ...] | None = None
+) -> CriterionResult:
+    """One rubric entry's verdict on the call."""
+    spec = get_criterion(config.impl)
+    if spec is None:  # the rubric was validated against the registry when it loaded
+        raise LookupError(f"criterion {config.impl!r} is not registered")
+    if spec.needs_roles and not ctx.transcript.roles_known:
+        outcome = not_applicable("needs to know which speaker is the agent; this recording's roles are unknown")
+    else:
+        call = dataclasses.replace(ctx, dialogue_acts=acts if config.use_classifier else None)
+        outcome = spec.func(call, config.params)
+    return CriterionResult(
+        id=config.id,
+        verdict=outcome.verdict,
+        weight=config.weight,
+        confidence=max(0.0, min(1.0, outcome.confidence)),
+        evidence=outcome.evidence,
+        detail=outcome.detail,
+    )
+
+
+def score(results: Sequence[CriterionResult]) -> float | None:
+    """Weighted share of applicable criteria that passed, in percent; None if none apply."""
+    applicable = [r for r in results if r.verdict != NOT_APPLICABLE]
+    total = sum(r.weight for r in applicable)
+    if not applicable or total <= 0:
+        return None
+    return 100.0 * sum(r.weight for r in applicable if r.verdict == PASS) / total
+
+
+def _metrics(ctx: CallContext, rubric: Rubric) -> CallMetrics:
+    """Call metrics; interruptions use the rubric's own no_interrupting parameters when it has them."""
+    params = next((c.params for c in rubric.criteria if isinstance(c.params, InterruptingParams)), None)
+    rule = backchannel_rule(params) if params else BackchannelRule(frozenset())
+    interruptions = find_interruptions(ctx.transcript, params.min_overlap_s if params else 0.5, rule)
+    questions = sum(len(nlp.question_sentences(ctx.docs[i])) for i in ctx.agent_indices()) if ctx.transcript.roles_known else 0
+    return call_metrics(ctx.transcript, len(interruptions), questions)

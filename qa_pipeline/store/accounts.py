@@ -1,0 +1,80 @@
+"""Review-app accounts and login sessions. Only hashes of secrets are stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from qa_pipeline.store.passwords import hash_password, verify_password
+from qa_pipeline.store.schema import LoginSession, User
+from qa_pipeline.store.views import ROLES, UserView
+
+# Checked against when a name is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+
+def _view(user: User) -> UserView:
+    return UserView(user.id, user.name, user.role, user.agent_id)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_user(
+    session: Session, name: str, role: str, password: str, agent_id: str | None, now: datetime
+) -> UserView:
+    """Create an account, or reset the role, agent id and password of an existing one."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if role == "agent" and not agent_id:
+        raise ValueError("an agent account needs --agent-id")
+    if not name.strip() or not password:
+        raise ValueError("a user needs a name and a non-empty password")
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        user = User(name=name, created_at=now, active=True)
+        session.add(user)
+    user.role = role
+    user.agent_id = agent_id if role == "agent" else None
+    user.password_hash = hash_password(password)
+    session.flush()
+    return _view(user)
+
+
+def authenticate(session: Session, name: str, password: str) -> UserView | None:
+    user = session.scalar(select(User).where(User.name == name, User.active.is_(True)))
+    if user is None:
+        verify_password(password, _DUMMY_HASH)
+        return None
+    return _view(user) if verify_password(password, user.password_hash) else None
+
+
+def start_session(session: Session, user_id: int, ttl_s: float, now: datetime) -> tuple[str, str]:
+    session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session.add(
+        LoginSession(
+            token_sha256=_digest(token),
+            user_id=user_id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl_s),
+        )
+    )
+    return token, csrf
+
+
+def session_user(session: Session, token: str, now: datetime) -> tuple[UserView, str] | None:
+    login = session.scalar(select(LoginSession).where(LoginSession.token_sha256 == _digest(token)))
+    if login is None or login.expires_at <= now or not login.user.active:
+        return None
+    return _view(login.user), login.csrf_token
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.token_sha256 == _digest(token)))

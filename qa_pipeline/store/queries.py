@@ -1,0 +1,226 @@
+"""Read-side queries: the calls list, agent reports, the trainer library, calibration.
+
+Every report reads the *effective* verdict: the latest supervisor override of a
+criterion if there is one, otherwise the machine's verdict.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from qa_pipeline.records import FAIL, PASS, Evidence
+from qa_pipeline.store.schema import Call, CriterionRow, Override, ScorecardRow
+from qa_pipeline.store.views import (
+    AgentReport,
+    CalibrationRow,
+    CallFilter,
+    CallPage,
+    CallRow,
+    CriterionRate,
+    LibraryHit,
+    RatePoint,
+)
+
+WHEN = func.coalesce(Call.call_time, ScorecardRow.scored_at)
+
+
+def effective_results():
+    """Subquery: one row per criterion result with machine verdict, effective verdict, overridden."""
+    latest = (
+        select(Override.scorecard_id, Override.criterion_id, func.max(Override.id).label("override_id"))
+        .group_by(Override.scorecard_id, Override.criterion_id)
+        .subquery()
+    )
+    human = aliased(Override)
+    return (
+        select(
+            CriterionRow.scorecard_id,
+            CriterionRow.criterion_id,
+            CriterionRow.verdict.label("machine"),
+            func.coalesce(human.verdict, CriterionRow.verdict).label("verdict"),
+            case((human.id.is_(None), 0), else_=1).label("overridden"),
+        )
+        .outerjoin(
+            latest,
+            and_(latest.c.scorecard_id == CriterionRow.scorecard_id, latest.c.criterion_id == CriterionRow.criterion_id),
+        )
+        .outerjoin(human, human.id == latest.c.override_id)
+        .subquery("effective")
+    )
+
+
+def _filtered(call_filter: CallFilter) -> Select:
+    query = select(
+        ScorecardRow.id, Call.call_label, Call.agent_id, WHEN.label("when"), ScorecardRow.score, Call.duration_s
+    ).join(Call, Call.id == ScorecardRow.call_id)
+    f = call_filter
+    if f.agent_id:
+        query = query.where(Call.agent_id == f.agent_id)
+    if f.date_from:
+        query = query.where(WHEN >= datetime.combine(f.date_from, time.min))
+    if f.date_to:
+        query = query.where(WHEN < datetime.combine(f.date_to + timedelta(days=1), time.min))
+    if f.score_min is not None:
+        query = query.where(ScorecardRow.score >= f.score_min)
+    if f.score_max is not None:
+        query = query.where(ScorecardRow.score <= f.score_max)
+    for criterion_id, verdict in ((f.failed, FAIL), (f.passed, PASS)):
+        if criterion_id:
+            eff = effective_results()
+            matching = select(eff.c.scorecard_id).where(eff.c.criterion_id == criterion_id, eff.c.verdict == verdict)
+            query = query.where(ScorecardRow.id.in_(matching))
+    return query
+
+
+def _ordered(query: Select, call_filter: CallFilter) -> Select:
+    def direction(column):
+        return column.desc() if call_filter.descending else column.asc()
+
+    if call_filter.sort == "score":
+        # Unscored calls go last whichever way the scores run.
+        return query.order_by(ScorecardRow.score.is_(None), direction(ScorecardRow.score), WHEN.desc(), ScorecardRow.id)
+    return query.order_by(direction(WHEN), direction(ScorecardRow.id))
+
+
+def list_calls(session: Session, call_filter: CallFilter, paginate: bool = True) -> CallPage:
+    query = _filtered(call_filter)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    query = _ordered(query, call_filter)
+    page = max(1, call_filter.page)
+    if paginate:
+        query = query.limit(call_filter.page_size).offset((page - 1) * call_filter.page_size)
+    found = session.execute(query).all()
+    failed, overridden = _verdict_marks(session, [r.id for r in found])
+    rows = tuple(
+        CallRow(r.id, r.call_label, r.agent_id, r.when, r.score, r.duration_s, failed[r.id], overridden[r.id])
+        for r in found
+    )
+    size = call_filter.page_size if paginate else max(1, total)
+    return CallPage(rows, total, page if paginate else 1, size)
+
+
+def _verdict_marks(session: Session, ids: list[int]) -> tuple[dict, dict]:
+    failed: dict[int, tuple[str, ...]] = defaultdict(tuple)
+    overridden: dict[int, tuple[str, ...]] = defaultdict(tuple)
+    if not ids:
+        return failed, overridden
+    eff = effective_results()
+    for row in session.execute(select(eff).where(eff.c.scorecard_id.in_(ids))):
+        if row.verdict == FAIL:
+            failed[row.scorecard_id] += (row.criterion_id,)
+        if row.overridden:
+            overridden[row.scorecard_id] += (row.criterion_id,)
+    return failed, overridden
+
+
+def criterion_ids(session: Session) -> list[str]:
+    """Criterion ids in rubric order (by their usual position on a scorecard)."""
+    query = (
+        select(CriterionRow.criterion_id)
+        .group_by(CriterionRow.criterion_id)
+        .order_by(func.min(CriterionRow.position), CriterionRow.criterion_id)
+    )
+    return list(session.scalars(query))
+
+
+def _period(day: date, weekly: bool) -> tuple[date, date]:
+    if not weekly:
+        return day, day
+    start = day - timedelta(days=day.weekday())
+    return start, start + timedelta(days=6)
+
+
+def agent_report(session: Session, agent_id: str) -> AgentReport:
+    """Pass rate per criterion and period (days, or ISO weeks over spans above a month)."""
+    eff = effective_results()
+    query = (
+        select(WHEN.label("when"), eff.c.criterion_id, eff.c.verdict)
+        .select_from(ScorecardRow)
+        .join(Call, Call.id == ScorecardRow.call_id)
+        .join(eff, eff.c.scorecard_id == ScorecardRow.id)
+        .where(Call.agent_id == agent_id)
+    )
+    results = session.execute(query).all()
+    scores = session.execute(
+        select(func.count(ScorecardRow.id), func.avg(ScorecardRow.score))
+        .join(Call, Call.id == ScorecardRow.call_id)
+        .where(Call.agent_id == agent_id)
+    ).one()
+    days = [r.when.date() for r in results]
+    weekly = bool(days) and (max(days) - min(days)).days > 31
+    counts: dict[tuple[str, date, date], list[int]] = defaultdict(lambda: [0, 0])
+    overall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    order = {c: i for i, c in enumerate(criterion_ids(session))}
+    for r in results:
+        if r.verdict not in (PASS, FAIL):
+            continue
+        for tally in (counts[(r.criterion_id, *_period(r.when.date(), weekly))], overall[r.criterion_id]):
+            tally[0] += r.verdict == PASS
+            tally[1] += 1
+    series = tuple(
+        RatePoint(c, start, end, passed, applicable)
+        for (c, start, end), (passed, applicable) in sorted(counts.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1]))
+    )
+    rates = tuple(CriterionRate(c, p, a) for c, (p, a) in sorted(overall.items(), key=lambda kv: order.get(kv[0], 99)))
+    return AgentReport(agent_id, scores[0], scores[1], "week" if weekly else "day", series, rates)
+
+
+def calibration(session: Session) -> list[CalibrationRow]:
+    """Per criterion: results, how many a supervisor reviewed, and how often they disagreed."""
+    eff = effective_results()
+    disagree = and_(eff.c.overridden == 1, eff.c.verdict != eff.c.machine)
+    query = (
+        select(
+            eff.c.criterion_id,
+            func.count(),
+            func.sum(eff.c.overridden),
+            func.sum(case((disagree, 1), else_=0)),
+            func.sum(case((and_(disagree, eff.c.machine == PASS, eff.c.verdict == FAIL), 1), else_=0)),
+            func.sum(case((and_(disagree, eff.c.machine == FAIL, eff.c.verdict == PASS), 1), else_=0)),
+        )
+        .group_by(eff.c.criterion_id)
+    )
+    order = {c: i for i, c in enumerate(criterion_ids(session))}
+    out = []
+    for criterion_id, results, reviewed, disagreements, p2f, f2p in session.execute(query):
+        other = (disagreements or 0) - (p2f or 0) - (f2p or 0)
+        out.append(CalibrationRow(criterion_id, results, reviewed or 0, disagreements or 0, p2f or 0, f2p or 0, other))
+    return sorted(out, key=lambda row: order.get(row.criterion_id, 99))
+
+
+def library(session: Session, criterion_id: str, verdict: str, limit: int) -> list[LibraryHit]:
+    """Calls whose effective verdict on `criterion_id` is `verdict`, newest first, with evidence."""
+    eff = effective_results()
+    query = (
+        select(ScorecardRow.id, Call.call_label, Call.agent_id, WHEN.label("when"), eff.c.verdict, eff.c.overridden)
+        .select_from(ScorecardRow)
+        .join(Call, Call.id == ScorecardRow.call_id)
+        .join(eff, eff.c.scorecard_id == ScorecardRow.id)
+        .where(eff.c.criterion_id == criterion_id, eff.c.verdict == verdict)
+        .order_by(WHEN.desc(), ScorecardRow.id.desc())
+        .limit(limit)
+    )
+    found = session.execute(query).all()
+    evidence = _evidence_for(session, [r.id for r in found], criterion_id)
+    return [
+        LibraryHit(r.id, r.call_label, r.agent_id, r.when, r.verdict, bool(r.overridden), evidence.get(r.id, ()))
+        for r in found
+    ]
+
+
+def _evidence_for(session: Session, ids: list[int], criterion_id: str) -> dict[int, tuple[Evidence, ...]]:
+    if not ids:
+        return {}
+    query = (
+        select(CriterionRow)
+        .where(CriterionRow.scorecard_id.in_(ids), CriterionRow.criterion_id == criterion_id)
+        .options(selectinload(CriterionRow.evidence))
+    )
+    return {
+        c.scorecard_id: tuple(Evidence(e.speaker, e.start_s, e.end_s, e.text) for e in c.evidence)
+        for c in session.scalars(query)
+    }

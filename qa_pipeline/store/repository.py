@@ -1,0 +1,233 @@
+"""The `Store`: every read and write of the results database goes through here.
+
+Each public method is one transaction. Saving is idempotent by (recording content
+hash, rubric id, rubric version): a re-save replaces the machine result of the
+existing scorecard row and never touches its overrides.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.records import VERDICTS, Scorecard
+from qa_pipeline.store import accounts, migrate, queries, rows
+from qa_pipeline.store.schema import Agent, Call, CriterionRow, Override, ScorecardRow, UtteranceRow
+from qa_pipeline.store.views import (
+    AgentReport,
+    CalibrationRow,
+    CallDetail,
+    CallFilter,
+    CallPage,
+    LibraryHit,
+    UserView,
+)
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as every DateTime column holds it."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def parse_call_time(value: str | datetime | None) -> datetime | None:
+    """An ISO call time as naive UTC-less local time; None when absent or unreadable."""
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # SQLite leaves foreign keys off by default; WAL lets the web app read while a batch writes.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """A migrated results database. Build one with `qa_pipeline.store.open_store`."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str) -> "Store":
+        try:
+            engine = _engine(url)
+            migrate.upgrade(engine)
+        except Exception as exc:  # any driver or URL failure becomes one readable line
+            raise ConfigError(f"cannot open results store {url!r}: {exc}") from exc
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- scorecards -------------------------------------------------------------------------
+
+    def save_scorecard(
+        self, card: Scorecard, content_sha256: str, audio_path: str, call_time: str | None = None
+    ) -> int:
+        """Insert or replace the machine result for (content hash, rubric); return the scorecard id.
+
+        `call_time` (ISO 8601) defaults to the card's own `call_time` when it has one.
+        """
+        when = parse_call_time(call_time or getattr(card, "call_time", None))
+        try:
+            return self._save(card, content_sha256, str(audio_path), when)
+        except IntegrityError:
+            # Another writer inserted the same call or scorecard first; now it is an update.
+            return self._save(card, content_sha256, str(audio_path), when)
+
+    def _save(self, card: Scorecard, sha: str, audio_path: str, when: datetime | None) -> int:
+        with self.transaction() as session:
+            if card.agent_id and session.get(Agent, card.agent_id) is None:
+                session.add(Agent(id=card.agent_id))
+                session.flush()
+            call = session.scalar(select(Call).where(Call.content_sha256 == sha))
+            if call is None:
+                call = Call(content_sha256=sha, created_at=utcnow())
+                session.add(call)
+            rows.fill_call(call, card, audio_path, when)
+            session.flush()
+            row = session.scalar(
+                select(ScorecardRow).where(
+                    ScorecardRow.call_id == call.id,
+                    ScorecardRow.rubric_id == card.rubric_id,
+                    ScorecardRow.rubric_version == card.rubric_version,
+                )
+            )
+            if row is None:
+                row = ScorecardRow(call_id=call.id, times_saved=0)
+                session.add(row)
+            else:
+                session.execute(delete(CriterionRow).where(CriterionRow.scorecard_id == row.id))
+                session.execute(delete(UtteranceRow).where(UtteranceRow.scorecard_id == row.id))
+            rows.fill_scorecard(row, card, utcnow())
+            session.flush()
+            rows.add_results(session, row.id, card)
+            return row.id
+
+    def call_detail(self, scorecard_id: int) -> CallDetail | None:
+        """The stored scorecard with transcript, evidence and overrides; None if there is none."""
+        with self.transaction() as session:
+            row = session.get(
+                ScorecardRow,
+                scorecard_id,
+                options=[
+                    selectinload(ScorecardRow.call),
+                    selectinload(ScorecardRow.criteria).selectinload(CriterionRow.evidence),
+                    selectinload(ScorecardRow.utterances),
+                    selectinload(ScorecardRow.overrides).selectinload(Override.user),
+                ],
+            )
+            return None if row is None else rows.detail_of(row)
+
+    def scorecard_agent(self, scorecard_id: int) -> tuple[bool, str | None]:
+        """(exists, agent id) of a scorecard: the cheap check access control needs."""
+        with self.transaction() as session:
+            row = session.get(ScorecardRow, scorecard_id, options=[selectinload(ScorecardRow.call)])
+            return (False, None) if row is None else (True, row.call.agent_id)
+
+    def add_override(self, scorecard_id: int, criterion_id: str, verdict: str, comment: str, user_id: int) -> int:
+        """Record a supervisor's verdict; earlier overrides stay as the audit trail."""
+        if verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
+        if not comment.strip():
+            raise ValueError("an override needs a comment")
+        with self.transaction() as session:
+            result = session.scalar(
+                select(CriterionRow).where(
+                    CriterionRow.scorecard_id == scorecard_id, CriterionRow.criterion_id == criterion_id
+                )
+            )
+            if result is None:
+                raise LookupError(f"scorecard {scorecard_id} has no criterion {criterion_id!r}")
+            override = Override(
+                scorecard_id=scorecard_id,
+                criterion_id=criterion_id,
+                machine_verdict=result.verdict,
+                verdict=verdict,
+                comment=comment.strip(),
+                user_id=user_id,
+                created_at=utcnow(),
+            )
+            session.add(override)
+            session.flush()
+            return override.id
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def list_calls(self, call_filter: CallFilter, paginate: bool = True) -> CallPage:
+        with self.transaction() as session:
+            return queries.list_calls(session, call_filter, paginate)
+
+    def agent_ids(self) -> list[str]:
+        with self.transaction() as session:
+            return list(session.scalars(select(Agent.id).order_by(Agent.id)))
+
+    def criterion_ids(self) -> list[str]:
+        with self.transaction() as session:
+            return queries.criterion_ids(session)
+
+    def agent_report(self, agent_id: str) -> AgentReport:
+        with self.transaction() as session:
+            return queries.agent_report(session, agent_id)
+
+    def calibration(self) -> list[CalibrationRow]:
+        with self.transaction() as session:
+            return queries.calibration(session)
+
+    def library(self, criterion_id: str, verdict: str, limit: int = 200) -> list[LibraryHit]:
+        with self.transaction() as session:
+            return queries.library(session, criterion_id, verdict, limit)
+
+    # -- accounts ---------------------------------------------------------------------------
+
+    def add_user(self, name: str, role: str, password: str, agent_id: str | None = None) -> UserView:
+        with self.transaction() as session:
+            return accounts.add_user(session, name, role, password, agent_id, utcnow())
+
+    def authenticate(self, name: str, password: str) -> UserView | None:
+        with self.transaction() as session:
+            return accounts.authenticate(session, name, password)
+
+    def start_session(self, user_id: int, ttl_s: float) -> tuple[str, str]:
+        """A new login session: (secret cookie token, CSRF token)."""
+        with self.transaction() as session:
+            return accounts.start_session(session, user_id, ttl_s, utcnow())
+
+    def session_user(self, token: str) -> tuple[UserView, str] | None:
+        """(user, CSRF token) for a live session token; None when unknown or expired."""
+        with self.transaction() as session:
+            return accounts.session_user(session, token, utcnow())
+
+    def end_session(self, token: str) -> None:
+        with self.transaction() as session:
+            accounts.end_session(session, token)

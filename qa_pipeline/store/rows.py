@@ -1,0 +1,130 @@
+"""Mapping between the pipeline's records and the store's rows, both ways."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from qa_pipeline.records import CallMetrics, CriterionResult, Evidence, Scorecard, Transcript, Utterance
+from qa_pipeline.store.schema import Call, CriterionRow, EvidenceRow, ScorecardRow, UtteranceRow
+from qa_pipeline.store.views import CallDetail, OverrideView
+
+
+def fill_call(call: Call, card: Scorecard, audio_path: str, when: datetime | None) -> None:
+    call.call_label = card.call_id
+    call.agent_id = card.agent_id
+    call.recording = card.recording
+    call.audio_path = audio_path
+    call.duration_s = card.duration_s
+    call.channels = card.channels
+    if when is not None:
+        call.call_time = when
+
+
+def fill_scorecard(row: ScorecardRow, card: Scorecard, now: datetime) -> None:
+    metrics = card.metrics
+    row.rubric_id = card.rubric_id
+    row.rubric_version = card.rubric_version
+    row.score = card.score
+    row.outcome = card.outcome
+    row.asr_model = card.versions.get("asr_model", card.transcript.asr_model)
+    row.versions = dict(card.versions)
+    row.warnings = list(card.warnings)
+    row.interruptions = metrics.interruptions
+    row.agent_talk_s = metrics.agent_talk_s
+    row.customer_talk_s = metrics.customer_talk_s
+    row.silence_s = metrics.silence_s
+    row.agent_wpm = metrics.agent_wpm
+    row.agent_questions = metrics.agent_questions
+    row.scored_at = now
+    row.times_saved = (row.times_saved or 0) + 1
+
+
+def add_results(session: Session, scorecard_id: int, card: Scorecard) -> None:
+    """Insert the card's criterion results, their evidence and its transcript."""
+    for position, result in enumerate(card.criteria):
+        criterion = CriterionRow(
+            scorecard_id=scorecard_id,
+            position=position,
+            criterion_id=result.id,
+            verdict=result.verdict,
+            weight=result.weight,
+            confidence=result.confidence,
+            detail=result.detail,
+        )
+        session.add(criterion)
+        session.flush()
+        session.add_all(
+            EvidenceRow(criterion_result_id=criterion.id, position=i, **_speech(e))
+            for i, e in enumerate(result.evidence)
+        )
+    session.add_all(
+        UtteranceRow(scorecard_id=scorecard_id, position=i, **_speech(u))
+        for i, u in enumerate(card.transcript.utterances)
+    )
+
+
+def _speech(item: Evidence | Utterance) -> dict:
+    return {"speaker": item.speaker, "start_s": item.start, "end_s": item.end, "text": item.text}
+
+
+def _evidence(row: EvidenceRow) -> Evidence:
+    return Evidence(row.speaker, row.start_s, row.end_s, row.text)
+
+
+def card_of(row: ScorecardRow) -> Scorecard:
+    """Rebuild the pipeline's Scorecard record from its stored rows."""
+    call = row.call
+    transcript = Transcript(
+        utterances=tuple(Utterance(u.speaker, u.start_s, u.end_s, u.text) for u in row.utterances),
+        duration_s=call.duration_s,
+        channels=call.channels,
+        roles_known=call.channels == 2,
+        asr_model=row.asr_model,
+    )
+    criteria = tuple(
+        CriterionResult(c.criterion_id, c.verdict, c.weight, c.confidence, tuple(map(_evidence, c.evidence)), c.detail)
+        for c in row.criteria
+    )
+    metrics = CallMetrics(
+        interruptions=row.interruptions,
+        agent_talk_s=row.agent_talk_s,
+        customer_talk_s=row.customer_talk_s,
+        silence_s=row.silence_s,
+        agent_wpm=row.agent_wpm,
+        agent_questions=row.agent_questions,
+    )
+    return Scorecard(
+        call_id=call.call_label,
+        recording=call.recording,
+        agent_id=call.agent_id,
+        duration_s=call.duration_s,
+        channels=call.channels,
+        rubric_id=row.rubric_id,
+        rubric_version=row.rubric_version,
+        score=row.score,
+        criteria=criteria,
+        metrics=metrics,
+        transcript=transcript,
+        versions=dict(row.versions or {}),
+        outcome=row.outcome,
+        warnings=tuple(row.warnings or ()),
+    )
+
+
+def detail_of(row: ScorecardRow) -> CallDetail:
+    overrides = tuple(
+        OverrideView(o.id, o.criterion_id, o.machine_verdict, o.verdict, o.comment, o.user.name, o.created_at)
+        for o in row.overrides
+    )
+    return CallDetail(
+        scorecard_id=row.id,
+        content_sha256=row.call.content_sha256,
+        audio_path=row.call.audio_path,
+        call_time=row.call.call_time,
+        scored_at=row.scored_at,
+        times_saved=row.times_saved,
+        card=card_of(row),
+        overrides=overrides,
+    )

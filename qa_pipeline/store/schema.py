@@ -1,0 +1,154 @@
+"""The results store's tables, as SQLAlchemy 2 declarative models.
+
+A call is one recording, identified by the SHA-256 of its bytes. A scorecard is
+that call scored by one rubric version; re-scoring replaces its machine results
+in place (same row id), so supervisor overrides, which point at the scorecard
+and a criterion id, survive every re-score.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    call_label: Mapped[str] = mapped_column(String(200), index=True)
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    recording: Mapped[str] = mapped_column(Text)
+    audio_path: Mapped[str] = mapped_column(Text)
+    duration_s: Mapped[float] = mapped_column(Float)
+    channels: Mapped[int] = mapped_column(Integer)
+    call_time: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    scorecards: Mapped[list["ScorecardRow"]] = relationship(back_populates="call")
+
+
+class ScorecardRow(Base):
+    __tablename__ = "scorecards"
+    __table_args__ = (UniqueConstraint("call_id", "rubric_id", "rubric_version", name="uq_scorecard_identity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    rubric_id: Mapped[str] = mapped_column(String(100))
+    rubric_version: Mapped[str] = mapped_column(String(50))
+    score: Mapped[float | None] = mapped_column(Float, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(100))
+    asr_model: Mapped[str] = mapped_column(String(100), default="")
+    versions: Mapped[dict] = mapped_column(JSON, default=dict)
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    interruptions: Mapped[int] = mapped_column(Integer, default=0)
+    agent_talk_s: Mapped[float] = mapped_column(Float, default=0.0)
+    customer_talk_s: Mapped[float] = mapped_column(Float, default=0.0)
+    silence_s: Mapped[float] = mapped_column(Float, default=0.0)
+    agent_wpm: Mapped[float | None] = mapped_column(Float)
+    agent_questions: Mapped[int] = mapped_column(Integer, default=0)
+    scored_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    times_saved: Mapped[int] = mapped_column(Integer, default=1)
+
+    call: Mapped[Call] = relationship(back_populates="scorecards")
+    criteria: Mapped[list["CriterionRow"]] = relationship(order_by="CriterionRow.position", viewonly=True)
+    utterances: Mapped[list["UtteranceRow"]] = relationship(order_by="UtteranceRow.position", viewonly=True)
+    overrides: Mapped[list["Override"]] = relationship(order_by="Override.id", viewonly=True)
+
+
+class CriterionRow(Base):
+    __tablename__ = "criterion_results"
+    __table_args__ = (UniqueConstraint("scorecard_id", "criterion_id", name="uq_criterion_per_scorecard"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    criterion_id: Mapped[str] = mapped_column(String(100), index=True)
+    verdict: Mapped[str] = mapped_column(String(20))
+    weight: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    evidence: Mapped[list["EvidenceRow"]] = relationship(order_by="EvidenceRow.position", viewonly=True)
+
+
+class EvidenceRow(Base):
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    criterion_result_id: Mapped[int] = mapped_column(
+        ForeignKey("criterion_results.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    speaker: Mapped[str] = mapped_column(String(20))
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class UtteranceRow(Base):
+    __tablename__ = "utterances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    speaker: Mapped[str] = mapped_column(String(20))
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    agent_id: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Override(Base):
+    """A supervisor's verdict on one criterion of one scorecard: append-only audit trail."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id"), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(100), index=True)
+    machine_verdict: Mapped[str] = mapped_column(String(20))
+    verdict: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginSession(Base):
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,63 @@
+"""Recordings on disk: confined to the audio root, served with ranges, cut into clips."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+MEDIA_TYPES = {
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".m4a": "audio/mp4",
+}
+
+
+def resolve_recording(audio_root: Path, audio_path: str) -> Path | None:
+    """The stored recording path as a file inside `audio_root`, or None.
+
+    A relative path is tried under the root, then by its file name alone (a
+    scorecard made from another working folder). Symlinks and `..` are resolved
+    first, so nothing outside the root is ever returned.
+    """
+    if not audio_path or "\x00" in audio_path:
+        return None
+    root = audio_root.resolve()
+    given = Path(audio_path)
+    candidates = [given] if given.is_absolute() else [root / given, Path.cwd() / given]
+    candidates.append(root / given.name)
+    for candidate in candidates:
+        resolved = candidate.resolve()
+        if resolved.is_relative_to(root) and resolved.is_file():
+            return resolved
+    return None
+
+
+def media_type(path: Path) -> str:
+    return MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
+def cut_wav(path: Path, start_s: float, end_s: float, pad_s: float = 0.25) -> bytes:
+    """The span [start-pad, end+pad] of a recording as 16-bit PCM WAV, all channels kept."""
+    import soundfile as sf
+
+    info = sf.info(str(path))
+    first = max(0, int((start_s - pad_s) * info.samplerate))
+    last = min(info.frames, int((end_s + pad_s) * info.samplerate))
+    samples, rate = sf.read(str(path), start=first, stop=max(first, last), dtype="float32", always_2d=True)
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def clip_bundle(stem: str, wav: bytes, transcript: str) -> bytes:
+    """A zip of the clip and its transcript, named after `stem`."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(f"{stem}.wav", wav)
+        bundle.writestr(f"{stem}.txt", transcript)
+    return buffer.getvalue()

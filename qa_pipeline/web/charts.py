@@ -1,0 +1,79 @@
+"""Server-rendered SVG: an agent's pass rate per criterion over time, as small multiples."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from html import escape
+from typing import Callable
+
+from qa_pipeline.store.views import AgentReport, RatePoint
+from qa_pipeline.web.formatting import label
+
+PANEL_W, PANEL_H = 300, 150
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 40, 12, 26, 24
+COLUMNS = 3
+
+
+INSET = 14  # keeps end points clear of the axis labels
+
+
+def _x(index: int, count: int) -> float:
+    width = PANEL_W - PLOT_LEFT - PLOT_RIGHT - 2 * INSET
+    return PLOT_LEFT + INSET + (width / 2 if count == 1 else width * index / (count - 1))
+
+
+def _y(rate: float) -> float:
+    return PLOT_TOP + (PANEL_H - PLOT_TOP - PLOT_BOTTOM) * (1 - rate)
+
+
+def _axes(periods: list[date], title: str) -> list[str]:
+    parts = [f'<text class="panel-title" x="{PLOT_LEFT}" y="15">{escape(title)}</text>']
+    for rate in (0.0, 0.5, 1.0):
+        y = _y(rate)
+        parts.append(f'<line class="grid" x1="{PLOT_LEFT}" x2="{PANEL_W - PLOT_RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        parts.append(f'<text class="tick" x="{PLOT_LEFT - 5}" y="{y + 4:.1f}" text-anchor="end">{int(rate * 100)}%</text>')
+    ends = {0: periods[0], len(periods) - 1: periods[-1]} if periods else {}
+    for index, day in ends.items():
+        anchor = "middle" if len(periods) == 1 else ("start" if index == 0 else "end")
+        x = _x(index, len(periods))
+        parts.append(f'<text class="tick" x="{x:.1f}" y="{PANEL_H - 6}" text-anchor="{anchor}">{day:%d %b}</text>')
+    return parts
+
+
+def _panel(criterion: str, points: list[RatePoint], periods: list[date], link: Callable[[RatePoint], str]) -> list[str]:
+    parts = _axes(periods, label(criterion))
+    coords = [(_x(periods.index(p.period_start), len(periods)), _y(p.rate), p) for p in points if p.rate is not None]
+    if len(coords) > 1:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coords)
+        parts.append(f'<polyline class="rate" points="{path}"/>')
+    for x, y, point in coords:
+        tip = f"{label(criterion)}, {point.period_start:%d %b %Y}: {point.passed} of {point.applicable} passed"
+        parts.append(
+            f'<a href="{escape(link(point))}"><circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="5">'
+            f"<title>{escape(tip)}</title></circle></a>"
+        )
+    return parts
+
+
+def pass_rate_chart(report: AgentReport, link: Callable[[RatePoint], str]) -> str:
+    """One panel per criterion; each point links (via `link`) to the calls behind it."""
+    by_criterion: dict[str, list[RatePoint]] = defaultdict(list)
+    for point in report.series:
+        by_criterion[point.criterion_id].append(point)
+    if not by_criterion:
+        return ""
+    periods = sorted({p.period_start for p in report.series})
+    rows = -(-len(by_criterion) // COLUMNS)
+    width, height = PANEL_W * min(COLUMNS, len(by_criterion)), PANEL_H * rows
+    parts = [
+        f'<svg class="pass-rate-chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="Pass rate per criterion over time">'
+    ]
+    for index, (criterion, points) in enumerate(by_criterion.items()):
+        dx, dy = PANEL_W * (index % COLUMNS), PANEL_H * (index // COLUMNS)
+        parts.append(f'<g class="panel" data-criterion="{escape(criterion)}" transform="translate({dx},{dy})">')
+        parts.extend(_panel(criterion, points, periods, link))
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "\n".join(parts)

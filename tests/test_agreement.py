@@ -1,0 +1,37 @@
+"""Agreement of the whole pipeline with the labelled sample corpus (slow: transcribes every call)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from qa_pipeline.cli import main
+
+pytestmark = [pytest.mark.slow, pytest.mark.asr]
+
+# Overall verdict agreement measured on sample_audio with tiny.en and the etiquette rubric.
+# A change that lowers it below this floor is a regression.
+MIN_OVERALL_AGREEMENT = 0.85
+MIN_KAPPA = 0.6
+
+
+@pytest.fixture(scope="module")
+def evaluation(sample_audio_dir, tmp_path_factory):
+    if not (sample_audio_dir / "manifest.json").is_file():
+        pytest.fail(f"{sample_audio_dir}/manifest.json is missing: the labelled sample corpus is part of the project")
+    cache = tmp_path_factory.mktemp("transcripts")
+    result = CliRunner().invoke(main, ["evaluate", str(sample_audio_dir), "--json", "--transcripts-cache", str(cache)])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_every_labelled_call_is_scored(evaluation):
+    assert evaluation["not_scored"] == []
+
+
+def test_overall_agreement_meets_the_floor(evaluation):
+    assert evaluation["overall"]["agreement"] >= MIN_OVERALL_AGREEMENT
+
+
+def test_kappa_meets_the_floor(evaluation):
+    assert evaluation["overall"]["kappa"] >= MIN_KAPPA

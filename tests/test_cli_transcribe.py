@@ -1,0 +1,95 @@
+"""`qa-pipeline transcribe`, driven through click's CliRunner with the real model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from _asr_helpers import clip_path, contains_phrase
+from qa_pipeline.cli import main
+from qa_pipeline.contract import TRANSCRIPT_SCHEMA, transcript_from_dict
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["transcribe", *args])
+
+
+@pytest.fixture(scope="module")
+def call(tmp_path_factory):
+    """A copy of the two-speaker clip as a user's recording."""
+    folder = tmp_path_factory.mktemp("calls")
+    return shutil.copy(clip_path("two_speakers"), folder / "call-0001.flac")
+
+
+def test_help_explains_inputs_and_options():
+    result = run("--help")
+    assert result.exit_code == 0
+    for text in ("WAV, FLAC, OGG or MP3", "--agent-channel", "--out", "--model", "--compute-type", "Examples"):
+        assert text in result.output
+
+
+@pytest.mark.asr
+def test_prints_speaker_times_and_text(call):
+    result = run(str(call))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"# {call} (18.5 s, 2 channel(s), model tiny.en)")
+    assert lines[1].startswith("agent    00:00.")
+    assert contains_phrase(lines[1], "my name is daniel")
+    assert lines[2].startswith("customer 00:05.")
+
+
+@pytest.mark.asr
+def test_out_writes_one_transcript_json_per_recording(call, tmp_path):
+    result = run(str(call), "--out", str(tmp_path / "json"))
+    assert result.exit_code == 0, result.output
+    written = json.loads((tmp_path / "json" / "call-0001.json").read_text())
+    assert (written["schema"], written["recording"], written["asr_model"]) == (TRANSCRIPT_SCHEMA, str(call), "tiny.en")
+    transcript = transcript_from_dict(written)
+    assert [u.speaker for u in transcript.utterances][:2] == ["agent", "customer"]
+    assert transcript.utterances[0].words
+
+
+@pytest.mark.asr
+def test_agent_channel_option_swaps_roles(call):
+    result = run(str(call), "--agent-channel", "1")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1].startswith("customer 00:00.")
+
+
+@pytest.mark.asr
+def test_bad_file_is_reported_and_the_batch_goes_on(call, tmp_path):
+    bad = tmp_path / "broken.wav"
+    bad.write_text("not audio")
+    result = run(str(bad), str(call), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0
+    assert f"error: {bad}: not a readable audio file" in result.stderr
+    assert f"[1/2] {bad}" in result.stderr and f"[2/2] {call}" in result.stderr
+    assert "transcribed 1 of 2 recordings" in result.stderr
+    assert (tmp_path / "out" / "call-0001.json").exists()
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.asr
+def test_exit_code_is_non_zero_when_nothing_succeeded(tmp_path):
+    result = run(str(tmp_path / "missing.wav"), str(tmp_path / "gone.flac"))
+    assert result.exit_code == 1
+    assert f"error: {tmp_path / 'missing.wav'}: file not found" in result.stderr
+    assert "transcribed 0 of 2 recordings" in result.stderr
+
+
+@pytest.mark.asr
+def test_unknown_model_is_one_clear_line(call):
+    result = run(str(call), "--model", "no-such-model")
+    assert result.exit_code != 0
+    assert "Error: ASR model 'no-such-model' is neither a model folder nor a known" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_agent_channel_must_be_0_or_1(call):
+    result = run(str(call), "--agent-channel", "2")
+    assert result.exit_code == 2
+    assert "--agent-channel" in result.stderr

@@ -1,0 +1,73 @@
+"""name_use: the agent learns the caller's name and uses it, tolerant of ASR spelling."""
+
+import pytest
+
+from _scoring_helpers import dialogue, judge
+from qa_pipeline.criteria.names import consonant_key, name_similarity
+from qa_pipeline.records import FAIL, PASS, CallMetadata
+
+PASSING = [
+    ("C: hi my name is sarah i'd like to book a cleaning", "A: of course sarah which day suits you"),
+    ("A: may i have your name please", "C: david mendes", "A: thank you mr mendes"),
+    ("C: Hello, this is David Mendes.", "A: Hi Mr. Men's, how can I help?"),
+    ("A: and who am i speaking with", "C: uh it's Irene", "A: thanks irena"),
+    ("C: yeah hi it's Catherine", "A: hello kathryn what can i do for you"),
+    ("C: my name's john peters", "A: right mr peters let me check"),
+    ("A: could i take your surname", "C: Mendes", "A: lovely thank you Mrs. Mendez"),
+]
+
+FAILING = [
+    ("C: hi my name is sarah i'd like to book a cleaning", "A: of course which day suits you"),
+    ("A: how can i help", "C: i need a cleaning", "A: sure which day suits you"),
+    ("A: may i have your name please", "C: david mendes", "A: thank you and what is the problem"),
+    ("C: this is sam calling about my order", "A: the same order as last week?"),
+    ("C: hi my name is sarah", "A: sorry which order was that"),
+    ("A: hi sarah how can i help", "C: hi my name is sarah"),
+]
+
+
+@pytest.mark.parametrize("lines", PASSING)
+def test_agent_uses_learned_name_passes(lines):
+    assert judge("name_use", dialogue(*lines)).verdict == PASS
+
+
+@pytest.mark.parametrize("lines", FAILING)
+def test_name_not_used_after_learning_fails(lines):
+    assert judge("name_use", dialogue(*lines)).verdict == FAIL
+
+
+def test_name_spoken_only_by_the_caller_fails():
+    result = judge("name_use", dialogue("C: hi this is david mendes", "A: how can i help", "C: it's david mendes again"))
+    assert result.verdict == FAIL
+    assert "never used it" in result.detail
+
+
+def test_name_from_metadata_counts_from_the_start():
+    transcript = dialogue("A: good morning mr mendes how can i help")
+    result = judge("name_use", transcript, metadata=CallMetadata("T", customer_name="David Mendes"))
+    assert result.verdict == PASS
+    assert "call metadata" in result.detail
+
+
+def test_unknown_name_fails_with_reason():
+    result = judge("name_use", dialogue("A: hello how can i help", "C: i need a cleaning"))
+    assert result.verdict == FAIL
+    assert "never learned" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("heard", "name"),
+    [("Men's", "Mendes"), ("Mendez", "Mendes"), ("Irena", "Irene"), ("Kathryn", "Catherine"), ("Sara", "Sarah"),
+     ("Jon", "John")],
+)
+def test_asr_spellings_of_a_name_match(heard, name):
+    assert name_similarity(heard, name) >= 0.8
+
+
+@pytest.mark.parametrize(("heard", "name"), [("sorry", "Sarah"), ("salmon", "Sam"), ("mentor", "Mendes"), ("dental", "Daniel")])
+def test_other_words_do_not_match_a_name(heard, name):
+    assert name_similarity(heard, name) < 0.8
+
+
+def test_consonant_key_merges_sound_alikes():
+    assert consonant_key("Catherine") == consonant_key("Kathryn")

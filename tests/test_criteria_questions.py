@@ -1,0 +1,84 @@
+"""asked_questions and no_price_before_need."""
+
+import pytest
+
+from _scoring_helpers import dialogue, judge
+from qa_pipeline.records import FAIL, PASS
+
+ASKED_PASSING = [
+    ("A: How can I help you?", "C: My tooth hurts.", "A: Which tooth is it?", "C: lower left", "A: Is the pain sharp?"),
+    ("A: how can i help", "C: my tooth hurts", "A: which tooth is it", "C: lower left", "A: is the pain sharp or dull"),
+    ("C: i need a parcel collected", "A: okay so what are you sending and where is it going"),
+    ("A: may i have your name please", "C: david", "A: and what brings you in today"),
+    ("C: my internet keeps dropping", "A: how long has this been happening", "C: a week",
+     "A: do you have the router in front of you"),
+    ("C: i want to join the gym", "A: great, could you tell me what you'd like to work on? and have you been a member before?"),
+]
+
+ASKED_FAILING = [
+    ("A: How can I help you?", "C: I need a cleaning.", "A: We have Tuesday at ten.", "A: Anything else?"),
+    ("A: how can i help you today", "C: my tooth hurts", "A: which tooth is it", "C: lower left", "A: okay is there anything else"),
+    ("A: good morning what can i do for you", "C: the price of whitening", "A: it's two hundred dollars"),
+    ("C: i need a plumber", "A: could you hold for a moment", "A: thank you for waiting we can come tomorrow"),
+    ("A: hello", "C: hi i'd like to book", "A: sure i know how it works i'll book you in"),
+    ("A: what a day it has been", "C: ha yes", "A: how nice of you to call"),
+]
+
+
+@pytest.mark.parametrize("lines", ASKED_PASSING)
+def test_two_questions_about_the_caller_pass(lines):
+    assert judge("asked_questions", dialogue(*lines)).verdict == PASS
+
+
+@pytest.mark.parametrize("lines", ASKED_FAILING)
+def test_fewer_than_two_questions_fail(lines):
+    assert judge("asked_questions", dialogue(*lines)).verdict == FAIL
+
+
+def test_offer_and_closing_check_are_reported_as_not_counted():
+    result = judge("asked_questions", dialogue("A: How can I help you?", "C: nothing", "A: Anything else?"))
+    assert "agent asked 0 question(s)" in result.detail
+    assert "not counted: closing check, greeting offer" in result.detail
+
+
+PRICE_PASSING = [
+    # no price at all
+    ("A: how can i help", "C: i need a cleaning", "A: which day suits you"),
+    # the customer asks the price; the agent asks about the need first
+    ("C: how much is a tooth extraction", "A: which tooth is bothering you", "C: the lower one",
+     "A: is the pain sharp", "C: yes", "A: an extraction is ninety dollars"),
+    ("C: What does whitening cost?", "A: Have you had whitening before?", "C: No.", "A: It's two hundred and fifty for the first course."),
+    ("C: how much is the membership", "A: what would you like to work on", "C: weights", "A: that's forty five bucks a month"),
+    # numbers that are not prices
+    ("A: we have a slot at 3 pm", "C: great", "A: it's 10 minutes from the station"),
+    ("C: how much", "A: who is it for", "C: my son", "A: for children it costs $35"),
+]
+
+PRICE_FAILING = [
+    ("C: how much is a tooth extraction", "A: an extraction is ninety dollars"),
+    ("C: how much is whitening", "A: it's $250", "A: which shade are you after"),
+    ("C: what does it cost", "A: sixty dollars"),
+    ("C: price for a courier", "A: costs 45 euros", "C: ok", "A: where is it going"),
+    ("A: How can I help you?", "C: the price of an emergency visit", "A: The price is sixty five. When can you come in?"),
+    ("C: how much is a cleaning", "A: that's 60 bucks", "A: anything else"),
+]
+
+
+@pytest.mark.parametrize("lines", PRICE_PASSING)
+def test_need_question_before_price_passes(lines):
+    assert judge("no_price_before_need", dialogue(*lines)).verdict == PASS
+
+
+@pytest.mark.parametrize("lines", PRICE_FAILING)
+def test_bare_price_fails(lines):
+    assert judge("no_price_before_need", dialogue(*lines)).verdict == FAIL
+
+
+def test_spelled_out_price_is_quoted_in_detail():
+    result = judge("no_price_before_need", dialogue("C: how much", "A: it is one hundred and twenty dollars"))
+    assert "twenty dollars" in result.detail
+
+
+def test_price_in_the_same_utterance_after_the_question_passes():
+    result = judge("no_price_before_need", dialogue("C: how much", "A: Which tooth is it? An extraction is ninety dollars."))
+    assert result.verdict == PASS

@@ -1,0 +1,225 @@
+"""The Prefect flow over a real inbox: real audio, real Whisper, real SQLite store.
+
+One Prefect test server serves the whole module. The interrupted-run test runs the flow
+as a plain script in a subprocess on Prefect's embedded server and kills it with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import fsspec
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from qa_pipeline.contract import SCORECARD_SCHEMA, scorecard_from_dict
+from qa_pipeline.errors import RecordingError
+from qa_pipeline.inbox import QUARANTINED, SCORED, Ledger, entry_for, identify, list_inbox
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOW_SCRIPT = ROOT / "flows" / "score_calls.py"
+CLIPS = ROOT / "tests" / "data" / "asr"
+# Nested by day, as a call centre's export drops them; one file is not audio at all.
+INBOX_LAYOUT = {
+    "2026-11-02/two_speakers.flac": CLIPS / "two_speakers.flac",
+    "2026-11-03/interruption.flac": CLIPS / "interruption.flac",
+}
+CORRUPT = "2026-11-03/corrupt.wav"
+
+
+def _load_flow_module():
+    spec = importlib.util.spec_from_file_location("score_calls_flow", FLOW_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+flows = _load_flow_module()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_server():
+    with prefect_test_harness():
+        yield
+
+
+def _make_inbox(folder: Path, corrupt: bool = True) -> Path:
+    for rel, source in INBOX_LAYOUT.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, folder / rel)
+    if corrupt:
+        (folder / CORRUPT).write_bytes(b"RIFF\x00\x00not really a wave file" * 50)
+    return folder
+
+
+def _snapshot(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def _store_rows(url: str) -> int:
+    from sqlalchemy import text
+
+    from qa_pipeline.store import open_store
+
+    store = open_store(url)
+    try:
+        with store.engine.connect() as conn:
+            return conn.execute(text("select count(*) from scorecards")).scalar_one()
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The flow run twice over the same inbox; the Whisper model load counter reset first."""
+    from qa_pipeline import asr
+
+    base = tmp_path_factory.mktemp("flow")
+    inbox, out = _make_inbox(base / "inbox"), base / "out"
+    store = f"sqlite:///{base / 'store.sqlite'}"
+    asr._load_model.cache_clear()
+    first = flows.score_calls(str(inbox), str(out), workers=2, store=store, return_state=True)
+    loads = asr._load_model.cache_info()
+    after_first = _snapshot(out)
+    second = flows.score_calls(str(inbox), str(out), workers=2, store=store)
+    return {
+        "inbox": inbox, "out": out, "store": store, "first_state": first, "first": first.result(),
+        "loads": loads, "after_first": after_first, "second": second,
+    }
+
+
+@pytest.mark.asr
+def test_run_scores_each_call_into_a_contract_scorecard(runs):
+    out = runs["out"]
+    assert runs["first"].scored == 2
+    for rel in INBOX_LAYOUT:
+        card = json.loads((out / rel).with_suffix(".json").read_text())
+        assert card["schema"] == SCORECARD_SCHEMA
+        assert scorecard_from_dict(card).recording == str(runs["inbox"] / rel)
+        assert (out / rel).with_suffix(".html").is_file()
+
+
+@pytest.mark.asr
+def test_run_quarantines_a_corrupt_recording_with_its_reason(runs):
+    assert [rec for rec, _ in runs["first"].failed] == [CORRUPT]
+    quarantine = json.loads((runs["out"] / "quarantine.json").read_text())
+    assert [(r["recording"], r["reason"]) for r in quarantine["recordings"]] == list(runs["first"].failed)
+    assert "not a readable audio file" in quarantine["recordings"][0]["reason"]
+    assert runs["first_state"].is_completed()
+
+
+@pytest.mark.asr
+def test_run_loads_the_whisper_model_once_for_all_workers(runs):
+    assert (runs["loads"].misses, runs["loads"].currsize) == (1, 1)
+
+
+@pytest.mark.asr
+def test_run_saves_each_scored_call_in_the_results_store_once(runs):
+    assert _store_rows(runs["store"]) == 2
+
+
+@pytest.mark.asr
+def test_rerun_over_the_same_inbox_does_no_work(runs):
+    second = runs["second"]
+    assert (second.scored, second.failed, second.skipped) == (0, (), 3)
+    assert _snapshot(runs["out"]) == runs["after_first"]
+
+
+@pytest.mark.asr
+def test_run_publishes_a_summary_artifact(runs):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    run_id = runs["first_state"].state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])))
+    by_key = {a.key: a for a in artifacts}
+    markdown = by_key["score-calls-summary"].data
+    assert "calls scored: **2**" in markdown and "calls failed: **1**" in markdown
+    assert f"| {CORRUPT} | " in markdown
+    rows = by_key["criterion-pass-rates"].data
+    assert "said_goodbye" in str(rows)
+
+
+@pytest.mark.asr
+def test_run_killed_halfway_is_finished_by_the_next_run_without_duplicates(tmp_path):
+    inbox, out = _make_inbox(tmp_path / "inbox", corrupt=False), tmp_path / "out"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_API_URL": ""}
+    cmd = [sys.executable, str(FLOW_SCRIPT), str(inbox), "--out", str(out), "--workers", "1", "--no-db"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ledger = Ledger(out)
+    try:
+        deadline = time.monotonic() + 240
+        while not ledger.entries() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the run and the embedded server it started
+        proc.wait()
+    done_before = ledger.entries()
+    assert len(done_before) == 1, "the run should have been killed after its first call"
+
+    resumed = flows.score_calls(str(inbox), str(out), workers=1, store="none")
+
+    assert (resumed.scored, resumed.skipped) == (1, 1)
+    lines = [json.loads(line) for line in ledger.path.read_text().splitlines() if line.strip()]
+    assert sorted(line["relpath"] for line in lines) == sorted(INBOX_LAYOUT)
+    for rel in INBOX_LAYOUT:
+        assert json.loads((out / rel).with_suffix(".json").read_text())["schema"] == SCORECARD_SCHEMA
+    assert not list(out.rglob("*.tmp"))
+
+
+# ---------------------------------------------------------------- task logic, without a run
+
+
+def test_find_new_recordings_plans_only_unfinished_calls(tmp_path):
+    inbox, out = _make_inbox(tmp_path / "inbox"), tmp_path / "out"
+    calls = identify(list_inbox(str(inbox)), [], "etiquette/1", "tiny.en")
+    Ledger(out).append(entry_for(calls[0], SCORED))
+    plan = flows.find_new_recordings.fn(str(inbox), str(out), "etiquette/1", "tiny.en", False)
+    assert [c.file.relpath for c in plan.pending] == [c.file.relpath for c in calls[1:]]
+
+
+def test_fetch_copies_a_remote_recording_with_its_metadata(tmp_path):
+    fs = fsspec.filesystem("memory")
+    fs.pipe({"/flow-inbox/day1/R1.wav": b"remote audio", "/flow-inbox/day1/metadata.csv": b"file,agent_id\nR1.wav,agent-sam\n"})
+    call = identify(list_inbox("memory://flow-inbox"), [], "etiquette/1", "tiny.en")[0]
+    local = flows.fetch.fn(call, str(tmp_path))
+    assert local.read_bytes() == b"remote audio"
+    assert (local.parent / "metadata.csv").is_file()
+
+
+def test_quarantine_records_the_call_as_done_with_its_reason(tmp_path):
+    inbox = _make_inbox(tmp_path / "inbox")
+    call = identify(list_inbox(str(inbox)), [], "etiquette/1", "tiny.en")[0]
+    flows.quarantine.fn(call, "file is empty (0 bytes)", str(tmp_path / "out"))
+    entry = Ledger(tmp_path / "out").entries()[call.key]
+    assert (entry.status, entry.reason) == (QUARANTINED, "file is empty (0 bytes)")
+
+
+class _State:
+    def __init__(self, exc):
+        self.exc = exc
+
+    def result(self, raise_on_failure=True):
+        return self.exc
+
+
+@pytest.mark.parametrize(
+    "exc, retried",
+    [
+        (OSError("connection reset"), True),
+        (TimeoutError("read timed out"), True),
+        (FileNotFoundError("gone"), False),
+        (RecordingError("a.wav", "not a readable audio file"), False),
+    ],
+)
+def test_io_tasks_retry_only_transient_errors(exc, retried):
+    assert flows._transient(_State(exc)) is retried

@@ -1,0 +1,97 @@
+"""Rule stage: spaCy patterns over Whisper-style text (unreliable casing and punctuation)."""
+
+import pytest
+
+from qa_pipeline import nlp
+
+TEMPLATES = ("my name is {name}", "this is {Name}", "{Name} speaking", "you're speaking with {name}", "{Name} here",
+             "i'm {Name}", "it's {Name}")
+NOT_NAMES = frozenset({"dental", "reception", "office"})
+CURRENCY = ("dollars", "dollar", "bucks", "euros", "pounds")
+CUES = ("costs", "the price is", "price is", "it's", "that's", "it is")
+
+
+def doc(text):
+    return nlp.parse([text])[0]
+
+
+def test_model_loads_once():
+    assert nlp.load_nlp() is nlp.load_nlp()
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("my name is Anna", ["Anna"]),
+        ("Hi, my name is David Mendes.", ["David Mendes"]),
+        ("good morning ventura dental this is anna how can i help you", ["anna"]),
+        ("Daniel speaking, how can I help?", ["Daniel"]),
+        ("you're speaking with irene", ["irene"]),
+        ("olivia here what can i do for you", ["olivia"]),
+        ("my name is uh sarah connor", ["sarah connor"]),
+        ("this is great thank you", []),
+        ("thank you for calling this is ventura dental", []),
+        ("i'm calling about my tooth", []),
+        ("i'm fine thanks", []),
+        ("the office here is closed", []),
+        ("this is customer service", []),
+        ("Yes, this is reception.", []),
+    ],
+)
+def test_find_names(text, names):
+    assert [m.name for m in nlp.find_names(doc(text), TEMPLATES, NOT_NAMES)] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "questions"),
+    [
+        ("How can I help you?", ["How can I help you?"]),
+        ("okay so how long has it been hurting", ["so how long has it been hurting"]),
+        ("could you tell me your name", ["could you tell me your name"]),
+        ("do you have insurance", ["do you have insurance"]),
+        ("that sounds good. do you have insurance", ["do you have insurance"]),
+        ("sure. and when did it start? okay.", ["and when did it start?"]),
+        ("what are you sending and where is it going", ["what are you sending", "and where is it going"]),
+        ("the tooth hurts, right?", ["the tooth hurts, right?"]),
+        ("what a nice day", []),
+        ("I know how it works", []),
+        ("what I mean is fine", []),
+        ("when you come in bring your card", []),
+        ("how nice", []),
+        ("we have a slot on tuesday", []),
+    ],
+)
+def test_question_sentences(text, questions):
+    assert [s.text for s in nlp.question_sentences(doc(text))] == questions
+
+
+@pytest.mark.parametrize(
+    ("text", "prices"),
+    [
+        ("the exam is $45", ["$45"]),
+        ("it costs sixty dollars", ["costs sixty dollars"]),
+        ("that's 60 bucks", ["that's 60 bucks"]),
+        ("costs 45 euros", ["costs 45 euros"]),
+        ("the price is one hundred twenty", ["the price is one hundred twenty"]),
+        ("it is one hundred and twenty dollars", ["it is one hundred and twenty dollars"]),
+        ("a cleaning is ninety five dollars", ["ninety five dollars"]),
+        ("I can see you at 3 pm", []),
+        ("we have 2 slots", []),
+        ("how much does it cost", []),
+    ],
+)
+def test_find_prices(text, prices):
+    assert [s.text for s in nlp.find_prices(doc(text), CURRENCY, CUES)] == prices
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [("Go ahead, I'm listening.", ["I'm listening"]), ("GOODBYE", ["GOODBYE"]), ("i listened to it", [])],
+)
+def test_find_phrases_ignores_case(text, found):
+    assert [s.text for s in nlp.find_phrases(doc(text), ("i'm listening", "goodbye", "i listen"))] == found
+
+
+@pytest.mark.parametrize(("text", "expected"), [("Men's", "mens"), ("O'Neil,", "oneil"), ("Mr.", "mr")])
+def test_normalise_word(text, expected):
+    assert nlp.normalise_word(text) == expected
