@@ -66,8 +66,8 @@ def main() -> None:
           f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}")
     transcribe_audio(load_audio(recordings[0]), options)  # warm-up: first-call setup is not speed
 
-    header = f"{'recording':<28}{'ch':>3}{'audio s':>9}{'decode s':>9}{'pipe s':>8}{'pipe RTF':>9}{'bare s':>8}{'bare RTF':>9}"
-    print(header)
+    print(f"{'recording':<28}{'ch':>3}{'audio s':>9}{'decode s':>9}"
+          f"{'pipe s':>8}{'pipe RTF':>9}{'bare s':>8}{'bare RTF':>9}")
     totals = [0.0, 0.0, 0.0]
     for path in recordings:
         audio, decode_s = timed(load_audio, path)

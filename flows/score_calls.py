@@ -302,8 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.workers < 1:
         _parser().error("--workers must be at least 1")
-    # The embedded server would otherwise try to reach the internet and log each failure.
+    # The embedded server would otherwise try to reach the internet and log each failure,
+    # and on a busy machine it can take longer to start than Prefect's 20 s default.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     params = {
         "inbox": args.inbox,
         "out": str(Path(args.out).resolve()),

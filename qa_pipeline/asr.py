@@ -113,13 +113,14 @@ def transcribe_channel(model, samples: np.ndarray, options: AsrOptions) -> tuple
             "speech_pad_ms": options.vad_speech_pad_ms,
             "min_speech_duration_ms": options.vad_min_speech_ms,
         },
+        # Skips a silent stretch over 2 s when the text around it looks hallucinated.
         hallucination_silence_threshold=2.0,
         no_speech_threshold=0.6,
         log_prob_threshold=-1.0,
         compression_ratio_threshold=2.4,
     )
     return tuple(
-        Word(w.word.strip(), round(w.start, 3), round(w.end, 3), round(w.probability, 4))
+        Word(w.word.strip(), round(float(w.start), 3), round(float(w.end), 3), round(float(w.probability), 4))
         for segment in segments
         for w in (segment.words or ())
         if w.word.strip()

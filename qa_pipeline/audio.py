@@ -22,7 +22,7 @@ MIN_DURATION_S = 1.0
 MAX_CHANNELS = 2
 # Leading bytes of the containers soundfile reads. Checking them first keeps a text or
 # image file named *.mp3 away from the MP3 decoder, which prints resync noise on stderr.
-_MAGIC = (b"RIFF", b"RIFX", b"RF64", b"fLaC", b"OggS", b"ID3", b"FORM", b".snd", b"caff", b"NIST")
+_MAGIC = (b"RIFF", b"RIFX", b"RF64", b"riff", b"fLaC", b"OggS", b"ID3", b"FORM", b".snd", b"caff", b"NIST")
 _UNREADABLE = "not a readable audio file"
 
 

@@ -11,13 +11,13 @@ import json
 import os
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from qa_pipeline.errors import ConfigError, QAPipelineError, RecordingError
 from qa_pipeline.metadata import read_metadata
-from qa_pipeline.records import CallMetadata, Scorecard, Transcript
+from qa_pipeline.records import AGENT, CallMetadata, Scorecard, Transcript
 from qa_pipeline.report import Failure, write_call_outputs, write_summary
 
 AUDIO_EXTENSIONS = frozenset({".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3"})
@@ -154,16 +154,40 @@ def transcribe_cached(path: Path, asr_options, cache_dir: Path | None = None,
     return transcript
 
 
+def call_outcome(transcript: Transcript) -> str | None:
+    """The outcome classifier's label for the call; None without agent speech or a built model."""
+    from qa_pipeline.classifiers.predict import predict_outcome
+
+    if not transcript.roles_known or not transcript.by(AGENT):
+        return None
+    try:
+        return predict_outcome(transcript).label
+    except ConfigError:  # the outcome model is optional: no model, no outcome
+        return None
+
+
+def score_call(transcript: Transcript, rubric, metadata: CallMetadata, recording: str) -> Scorecard:
+    """Score a transcript with the rules, the dialogue-act classifiers the rubric asks for, and the outcome model."""
+    from qa_pipeline.scoring import score_transcript
+
+    acts = None
+    if any(c.use_classifier for c in rubric.criteria):
+        from qa_pipeline.classifiers.predict import predict_dialogue_acts
+
+        acts = predict_dialogue_acts(transcript)
+    card = score_transcript(transcript, rubric, metadata, recording, acts)
+    return replace(card, outcome=call_outcome(transcript))
+
+
 def score_recording(path: str | Path, rubric, asr_options, metadata: CallMetadata | None = None,
                     transcript: Transcript | None = None) -> Scorecard:
     """Load, transcribe and score one recording (metadata read from beside it when not given)."""
     from qa_pipeline.asr import transcribe_file
-    from qa_pipeline.scoring import score_transcript
 
     path = Path(path)
     metadata = metadata if metadata is not None else read_metadata(path)
     transcript = transcript if transcript is not None else transcribe_file(path, asr_options)
-    return score_transcript(transcript, rubric, metadata, str(path))
+    return score_call(transcript, rubric, metadata, str(path))
 
 
 def score_variants(path: str | Path, rubrics: Mapping[str, Any], asr_options,

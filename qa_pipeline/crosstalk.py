@@ -37,8 +37,8 @@ def suppress_crosstalk(
     """Drop words a channel only heard as leakage from the other channel.
 
     `words[i]` are the words recognised on `channels[i]`. A word on one channel is
-    dropped when the other channel has an overlapping word and, over most of the
-    word's active frames, is louder by more than `margin_db` decibels. Anything but
+    dropped when the other channel has an overlapping word and, over the word's
+    active frames, is louder by more than `margin_db` decibels. Anything but
     two channels is returned unchanged.
     """
     if len(words) != 2 or len(channels) != 2:
@@ -46,20 +46,18 @@ def suppress_crosstalk(
     frame = max(1, int(FRAME_S * sample_rate))
     levels = (frame_levels_db(channels[0], frame), frame_levels_db(channels[1], frame))
     floor = min(_noise_floor_db(levels[0]), _noise_floor_db(levels[1])) + ACTIVITY_DB
-    kept = []
-    for own in (0, 1):
+    frame_rate = sample_rate / frame
+    spans = tuple(_spans(w) for w in words)
+
+    def is_leak(word: Word, own: int) -> bool:
         other = 1 - own
-        kept.append(
-            tuple(
-                w
-                for w in words[own]
-                if not (
-                    any(_overlaps(w, o) for o in words[other])
-                    and level_difference_db(w, levels[own], levels[other], floor, sample_rate / frame) > margin_db
-                )
-            )
-        )
-    return tuple(kept)
+        starts, ends = spans[other]
+        tolerance = OVERLAP_TOLERANCE_S
+        if not np.any((starts < word.end + tolerance) & (word.start < ends + tolerance)):
+            return False
+        return level_difference_db(word, levels[own], levels[other], floor, frame_rate) > margin_db
+
+    return tuple(tuple(w for w in words[own] if not is_leak(w, own)) for own in (0, 1))
 
 
 def frame_levels_db(samples: np.ndarray, frame: int) -> np.ndarray:
@@ -88,8 +86,8 @@ def level_difference_db(
     return _mean_db(other_span[active]) - _mean_db(own_span[active])
 
 
-def _overlaps(a: Word, b: Word) -> bool:
-    return a.start < b.end + OVERLAP_TOLERANCE_S and b.start < a.end + OVERLAP_TOLERANCE_S
+def _spans(words: Sequence[Word]) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([w.start for w in words], dtype=float), np.array([w.end for w in words], dtype=float)
 
 
 def _window(word: Word, frame_rate: float, length: int) -> tuple[int, int]:

@@ -66,23 +66,32 @@ def parse(texts: Iterable[str]) -> tuple[Any, ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def _phrase_matcher(phrases: tuple[str, ...]) -> Any:
-    from spacy.matcher import PhraseMatcher
+def _phrase_matchers(phrases: tuple[str, ...]) -> tuple[Any | None, Any | None]:
+    """A PhraseMatcher for plain phrases and a Matcher for phrases with "*" (any one word)."""
+    from spacy.matcher import Matcher, PhraseMatcher
 
     nlp = load_nlp()
-    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-    matcher.add("PHRASE", [nlp.make_doc(p) for p in phrases])
-    return matcher
+    plain = PhraseMatcher(nlp.vocab, attr="LOWER")
+    plain.add("PHRASE", [nlp.make_doc(p) for p in phrases if "*" not in p.split()])
+    wild = Matcher(nlp.vocab)
+    for phrase in (p for p in phrases if "*" in p.split()):
+        pattern = [{"IS_ALPHA": True} if t.text == "*" else {"LOWER": t.lower_} for t in nlp.make_doc(phrase)]
+        wild.add(phrase, [pattern])
+    return (plain if len(plain) else None), (wild if len(wild) else None)
 
 
 def find_phrases(doclike: Any, phrases: tuple[str, ...]) -> list[Any]:
-    """Spans of `doclike` (a Doc or Span) matching any phrase, case-insensitively, longest first."""
+    """Spans of `doclike` (a Doc or Span) matching any phrase, case-insensitively, longest first.
+
+    A "*" in a phrase stands for any one word: "have a * day".
+    """
     if not phrases:
         return []
     from spacy.util import filter_spans
 
-    matcher = _phrase_matcher(tuple(phrases))
-    return filter_spans(matcher(doclike, as_spans=True))
+    plain, wild = _phrase_matchers(tuple(phrases))
+    spans = [span for m in (plain, wild) if m is not None for span in m(doclike, as_spans=True)]
+    return sorted(filter_spans(spans), key=lambda s: s.start)
 
 
 # --- names -----------------------------------------------------------------
@@ -139,16 +148,6 @@ def _is_cased(doc: Any) -> bool:
     return any(t.is_alpha and t.text[0].isupper() and not t.is_sent_start and t.text != "I" for t in doc)
 
 
-@functools.lru_cache(maxsize=1)
-def _adjectives() -> frozenset[str]:
-    """Common English adjectives ("fine", "sorry", "great") from the model's lemmatizer tables."""
-    try:
-        table = load_nlp().get_pipe("lemmatizer").lookups.get_table("lemma_index")
-        return frozenset(table["adj"])
-    except (KeyError, ValueError):
-        return frozenset()
-
-
 def find_names(doc: Any, templates: tuple[str, ...], not_names: frozenset[str] = frozenset()) -> list[NameMention]:
     """Names filled into `templates` ("my name is {name}", "{Name} speaking") in `doc`.
 
@@ -160,7 +159,7 @@ def find_names(doc: Any, templates: tuple[str, ...], not_names: frozenset[str] =
     found = []
     for match_id, start, end in matcher(doc):
         template = vocab_strings[match_id]
-        slot = _slot_index(doc, template, start, end)
+        slot = _slot_index(doc, template, start)
         strict = STRICT_NAME_SLOT in template
         token = doc[slot]
         if not looks_like_name(token, strict, not_names):
@@ -169,23 +168,26 @@ def find_names(doc: Any, templates: tuple[str, ...], not_names: frozenset[str] =
         nxt = doc[slot + 1] if slot + 1 < len(doc) else None
         if nxt is not None and nxt.lower_ in not_names:
             continue
-        if nxt is not None and slot == end - 1 and _surname(nxt, strict, not_names):
+        ends_with_slot = template.rstrip().endswith((NAME_SLOT, STRICT_NAME_SLOT))
+        if nxt is not None and ends_with_slot and _surname(nxt, strict, not_names):
             last = slot + 1
         span = doc[slot : last + 1]
         found.append(NameMention(span.text, span.start_char, span.end_char, template))
     return _dedupe(found)
 
 
-def _slot_index(doc: Any, template: str, start: int, end: int) -> int:
-    """Token index of the slot in a match: the slot is at one end of the template."""
-    return end - 1 if template.rstrip().endswith(("{name}", "{Name}")) else _first_non_filler(doc, start)
-
-
-def _first_non_filler(doc: Any, start: int) -> int:
-    i = start
+def _slot_index(doc: Any, template: str, start: int) -> int:
+    """Token index of the slot in a match: after the template's words, and any "uh"."""
+    i = start + _tokens_before_slot(template)
     while doc[i].lower_ in FILLERS:
         i += 1
     return i
+
+
+@functools.lru_cache(maxsize=256)
+def _tokens_before_slot(template: str) -> int:
+    before = re.split(r"\{name\}|\{Name\}", template)[0].strip()
+    return len(load_nlp().make_doc(before)) if before else 0
 
 
 def _surname(token: Any, strict: bool, not_names: frozenset[str]) -> bool:
@@ -202,6 +204,28 @@ def _dedupe(found: list[NameMention]) -> list[NameMention]:
     return sorted(out.values(), key=lambda m: m.start_char)
 
 
+@functools.lru_cache(maxsize=4)
+def _wordnet(pos: str) -> frozenset[str]:
+    """WordNet lemmas of one part of speech, from the model's lemmatizer tables."""
+    try:
+        table = load_nlp().get_pipe("lemmatizer").lookups.get_table("lemma_index")
+        return frozenset(w for w in table[pos] if w.isalpha())
+    except (KeyError, ValueError):
+        return frozenset()
+
+
+def _adjectives() -> frozenset[str]:
+    """Common English adjectives ("fine", "sorry", "great")."""
+    return _wordnet("adj")
+
+
+@functools.lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """English verbs, adjectives and adverbs. Nouns are left out: WordNet lists many
+    first names as nouns."""
+    return _wordnet("verb") | _wordnet("adj") | _wordnet("adv")
+
+
 # --- questions ---------------------------------------------------------------
 
 
@@ -211,7 +235,13 @@ def question_sentences(doc: Any) -> list[Any]:
     Syntax covers wh-questions ("how long has it hurt") and auxiliary inversion
     ("could you", "do you", "is it"), after leading words like "okay so".
     """
-    return [s for s in _sentences(doc) if s.text.rstrip().endswith("?") or _interrogative(s)]
+    return [s for s in _sentences(doc) if s.text.rstrip().endswith("?") or any(map(_interrogative, _clauses(s)))]
+
+
+def _clauses(sent: Any) -> list[Any]:
+    """The sentence and what follows each comma in it ("Morning, Pulse, how can I help")."""
+    doc = sent.doc
+    return [sent] + [doc[t.i + 1 : sent.end] for t in sent if t.text == "," and t.i + 2 < sent.end]
 
 
 def _sentences(doc: Any) -> list[Any]:
@@ -265,32 +295,60 @@ def _wh_question(rest: list[Any]) -> bool:
 # --- prices ------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PriceLexicon:
+    """Words that mark an amount of money (all lists from the rubric).
+
+    An amount after a `price_cue` ("costs", "the price is") is a price. An amount after a
+    weaker `amount_cue` ("is", "it's", "from") is one only when it looks like money: a
+    "hundred"/"thousand", a `per_unit` after it ("a month"), or a `price_word` in the
+    sentence ("fee"). An amount followed by a noun or a `not_amount_word` counts something
+    else ("it's 10 minutes", "two adults").
+    """
+
+    currency_words: tuple[str, ...]
+    price_cues: tuple[str, ...]
+    amount_cues: tuple[str, ...] = ()
+    price_words: tuple[str, ...] = ()
+    per_unit: tuple[str, ...] = ()
+    not_amount_words: tuple[str, ...] = ()
+
+
+_MAGNITUDES = frozenset({"hundred", "thousand", "grand", "million"})
+# Words between a cue and the amount that make it a time or place, not a price ("is at ten").
+_NOT_ORDINAL = r"^(?!(\d+(st|nd|rd|th)|first|second|third|[a-z]+th)$)"  # "sixtieth" is no amount
+_NOT_PRICE_LINKS = ["at", "on", "in", "until", "by", "before", "after", "for", "to", "number"]
+
+
 @functools.lru_cache(maxsize=16)
-def _price_matcher(currency_words: tuple[str, ...], price_cues: tuple[str, ...]) -> Any:
+def _price_matcher(lexicon: PriceLexicon) -> Any:
     from spacy.matcher import Matcher
 
     nlp = load_nlp()
     matcher = Matcher(nlp.vocab)
-    number = {"LIKE_NUM": True, "OP": "+"}
+    cardinal = {"LIKE_NUM": True, "LOWER": {"REGEX": _NOT_ORDINAL}}
+    number = dict(cardinal, OP="+")
+    hyphenated = [number, {"ORTH": "-"}, cardinal]  # "eight ninety-nine"
+    link = {"IS_ALPHA": True, "LIKE_NUM": False, "LENGTH": {">=": 2}, "LOWER": {"NOT_IN": _NOT_PRICE_LINKS}, "OP": "{0,3}"}
     matcher.add("SYMBOL", [[{"ORTH": {"IN": ["$", "€", "£"]}}, number]])
-    matcher.add("AMOUNT", [[number, {"LOWER": {"IN": list(currency_words)}}]])
-    cue_patterns = []
-    for cue in price_cues:
-        cue_tokens = [{"LOWER": t.lower_} for t in nlp.make_doc(cue)]
-        cue_patterns.append(cue_tokens + [{"IS_ALPHA": True, "LIKE_NUM": False, "OP": "{0,3}"}, number])
-    if cue_patterns:
-        matcher.add("CUE", cue_patterns)
+    currency = {"LOWER": {"IN": list(lexicon.currency_words)}}
+    matcher.add("AMOUNT", [[number, currency], hyphenated + [currency]])
+    for label, cues in (("CUE", lexicon.price_cues), ("WEAK", lexicon.amount_cues)):
+        cue_tokens = [[{"LOWER": t.lower_} for t in nlp.make_doc(cue)] for cue in cues]
+        patterns = [c + [link, number] for c in cue_tokens] + [c + [link] + hyphenated for c in cue_tokens]
+        if patterns:
+            matcher.add(label, patterns)
     return matcher
 
 
-def find_prices(doc: Any, currency_words: tuple[str, ...], price_cues: tuple[str, ...]) -> list[Any]:
-    """Spans that may state an amount of money: "$60", "sixty dollars", "60 bucks", "the price is 45".
+def find_prices(doc: Any, lexicon: PriceLexicon) -> list[Any]:
+    """Spans that state an amount of money: "$60", "sixty dollars", "60 bucks", "the price is 45".
 
     spaCy MONEY entities count too, when they contain a number. Overlapping hits merge
     into one span ("it's 45 euros"), and so do hits joined by "and".
     """
-    matcher = _price_matcher(tuple(currency_words), tuple(price_cues))
-    spans = list(matcher(doc, as_spans=True))
+    matcher = _price_matcher(lexicon)
+    spans = [span for span in matcher(doc, as_spans=True) if _is_price(span, lexicon)]
     spans += [e for e in doc.ents if e.label_ == "MONEY" and any(t.like_num for t in e)]
     merged: list[list[int]] = []
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
@@ -300,6 +358,35 @@ def find_prices(doc: Any, currency_words: tuple[str, ...], price_cues: tuple[str
         else:
             merged.append([span.start, span.end])
     return [doc[a:b] for a, b in merged]
+
+
+def _is_price(span: Any, lexicon: PriceLexicon) -> bool:
+    if span.label_ in ("SYMBOL", "AMOUNT"):
+        return True
+    doc = span.doc
+    following = doc[span.end] if span.end < len(doc) else None
+    after = " ".join(t.lower_ for t in doc[span.end : span.end + 3])
+    per_unit = any(after == u or after.startswith(u + " ") for u in lexicon.per_unit)
+    if following is not None and not per_unit:
+        if following.lower_ in lexicon.not_amount_words or following.lower_ in _NOT_PRICE_LINKS[-1:]:
+            return False
+        if following.pos_ in ("NOUN", "PROPN") and following.lower_ not in lexicon.currency_words:
+            return False
+    if span.label_ == "CUE":
+        return True
+    sentence = span.sent
+    numbers = [t for t in span if t.like_num]
+    return (
+        per_unit
+        or any(t.lower_ in _MAGNITUDES for t in span)
+        or len(numbers) >= 3  # "fifty four eighty five", "twenty nine ninety-nine"
+        or _ends_sentence(doc, numbers[-1].i)  # "the bouquet is sixty."
+        or any(t.lower_ in lexicon.price_words or t.lemma_.lower() in lexicon.price_words for t in sentence)
+    )
+
+
+def _ends_sentence(doc: Any, i: int) -> bool:
+    return i == len(doc) - 1 or doc[i + 1].text in (".", "!", ",", ";")
 
 
 def normalise_word(text: str) -> str:

@@ -113,22 +113,27 @@ def _span_in(text: str, quote: str) -> tuple[int, int] | None:
     return None if at < 0 else (at, at + len(quote))
 
 
-def _segments(text: str, marks: Sequence[tuple[int, int, str, str]]) -> list[dict[str, Any]]:
-    """Split a line into plain and highlighted pieces; overlapping marks merge into one."""
+_CSS_PRIORITY = ("fail", "pass", "not_applicable")
+
+
+def highlight_segments(text: str, marks: Sequence[tuple[int, int, str, str]]) -> list[dict[str, Any]]:
+    """Split a line into plain and highlighted pieces; where marks overlap, a piece carries all their titles."""
+    covering: list[tuple[tuple[str, str], ...]] = [
+        tuple(sorted({(title, css) for start, end, title, css in marks if start <= i < end})) for i in range(len(text))
+    ]
     pieces: list[dict[str, Any]] = []
-    cursor = 0
-    for start, end, title, css in sorted(marks):
-        if end <= cursor:
-            if pieces and pieces[-1]["mark"]:
-                pieces[-1]["title"] += f"; {title}"
+    start = 0
+    for i in range(1, len(text) + 1):
+        if i < len(text) and covering[i] == covering[start]:
             continue
-        start = max(start, cursor)
-        if start > cursor:
-            pieces.append({"text": text[cursor:start], "mark": False})
-        pieces.append({"text": text[start:end], "mark": True, "title": title, "css": css})
-        cursor = end
-    if cursor < len(text):
-        pieces.append({"text": text[cursor:], "mark": False})
+        labels = covering[start]
+        piece: dict[str, Any] = {"text": text[start:i], "mark": bool(labels)}
+        if labels:
+            kinds = {css for _, css in labels}
+            piece["title"] = "; ".join(title for title, _ in labels)
+            piece["css"] = next((c for c in _CSS_PRIORITY if c in kinds), labels[0][1])
+        pieces.append(piece)
+        start = i
     return pieces
 
 
@@ -148,7 +153,7 @@ def scorecard_view(card: Scorecard) -> dict[str, Any]:
             rows.append({"evidence": evidence, "line": line})
         criteria.append({"result": result, "evidence": rows})
     lines = [
-        {"index": i, "utterance": u, "segments": _segments(u.text, marks.get(i, ())), "cited": i in marks}
+        {"index": i, "utterance": u, "segments": highlight_segments(u.text, marks.get(i, ())), "cited": i in marks}
         for i, u in enumerate(utterances)
     ]
     return {"card": card, "criteria": criteria, "lines": lines}
@@ -195,3 +200,10 @@ def write_summary(cards: Sequence[Scorecard], failures: Sequence[Failure], out_d
     out.mkdir(parents=True, exist_ok=True)
     (out / SUMMARY_CSV).write_text(summary_csv(cards), encoding="utf-8")
     (out / ERRORS_JSON).write_text(errors_json(failures), encoding="utf-8")
+
+
+def write_outputs(out_dir: str | Path, scored: Sequence[tuple[str, Scorecard]], failures: Sequence[Failure]) -> None:
+    """Write every output of a finished batch: per-call JSON and HTML (by stem), summary.csv, errors.json."""
+    for stem, card in scored:
+        write_call_outputs(card, out_dir, stem)
+    write_summary([card for _, card in scored], failures, out_dir)

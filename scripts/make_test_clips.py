@@ -98,7 +98,8 @@ def at_level(audio: np.ndarray, dbfs: float) -> np.ndarray:
 def build(lines, voice) -> tuple[np.ndarray, list[dict]]:
     placed, cursor = [], 0.0
     for role, text, gap in lines:
-        speech = at_level(trim(speak_agent(voice, text) if role == "agent" else speak_customer(voice, text)), LEVEL_DBFS)
+        spoken = speak_agent(voice, text) if role == "agent" else speak_customer(voice, text)
+        speech = at_level(trim(spoken), LEVEL_DBFS)
         start = max(0.0, cursor + gap)
         placed.append((role, text, start, speech))
         cursor = start + len(speech) / RATE

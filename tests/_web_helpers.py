@@ -11,6 +11,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -182,3 +183,57 @@ def seed_store(url: str, scorecards: dict[str, Path]) -> dict[str, int]:
     finally:
         store.close()
     return ids
+
+
+CLI = Path(sys.executable).parent / "qa-pipeline"
+# Real recordings scored by the real pipeline; file names carry agent, call time and call id.
+SCORED_CALLS = {
+    "agent-anna_2026-11-02T091400_C01.flac": "two_speakers.flac",
+    "agent-ben_2026-11-03T101500_C02.flac": "interruption.flac",
+}
+
+
+def score_calls(root: Path, folder: Path, url: str) -> None:
+    """Copy the ASR test clips under agent-named files and score them into the store at `url`.
+
+    The transcripts cache makes a later `rescore` skip ASR; scoring itself is real.
+    """
+    recordings = folder / "recordings"
+    recordings.mkdir(parents=True, exist_ok=True)
+    for name, clip in SCORED_CALLS.items():
+        shutil.copyfile(root / "tests" / "data" / "asr" / clip, recordings / name)
+    rescore(folder, url)
+    for name, role, agent_id in USERS:
+        args = [str(CLI), "user", "add", name, "--role", role, "--password-stdin", "--db", url]
+        args += ["--agent-id", agent_id] if agent_id else []
+        subprocess.run(args, input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+
+
+def rescore(folder: Path, url: str) -> None:
+    args = [str(CLI), "score", str(folder / "recordings"), "--out", str(folder / "scores"), "--db", url,
+            "--transcripts-cache", str(folder / "cache")]
+    done = subprocess.run(args, text=True, capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"qa-pipeline score failed:\n{done.stderr}")
+
+
+def start_server(url: str, audio_root: Path) -> tuple[subprocess.Popen, str]:
+    """`qa-pipeline serve` on a free port; returns the process and its base URL once it answers."""
+    import time
+    import urllib.request
+
+    port = free_port()
+    args = [str(CLI), "serve", "--port", str(port), "--db", url, "--audio-root", str(audio_root)]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"qa-pipeline serve exited:\n{process.stdout.read()}")
+        try:
+            urllib.request.urlopen(base + "/login", timeout=2)
+            return process, base
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("qa-pipeline serve did not answer within 60 s")

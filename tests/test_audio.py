@@ -51,6 +51,8 @@ FORMATS = [
     ("cd.wav", "WAV", "PCM_16", 44100, True),
     ("studio.wav", "WAV", "PCM_16", 48000, True),
     ("call.flac", "FLAC", "PCM_16", 8000, True),
+    ("call.w64", "W64", "PCM_16", 8000, True),
+    ("call.aiff", "AIFF", "PCM_16", 8000, True),
     ("call.ogg", "OGG", "VORBIS", 16000, False),
     ("call.mp3", "MP3", "MPEG_LAYER_III", 16000, False),
     ("call8k.mp3", "MP3", "MPEG_LAYER_III", 8000, False),

@@ -14,6 +14,8 @@ PASSING = [
     ("C: yeah hi it's Catherine", "A: hello kathryn what can i do for you"),
     ("C: my name's john peters", "A: right mr peters let me check"),
     ("A: could i take your surname", "C: Mendes", "A: lovely thank you Mrs. Mendez"),
+    ("A: May I have your name, and the phone number on the account?",
+     "C: Thomas Hill, and it's the number I'm calling from.", "A: Thank you, Thomas."),
 ]
 
 FAILING = [
@@ -23,6 +25,8 @@ FAILING = [
     ("C: this is sam calling about my order", "A: the same order as last week?"),
     ("C: hi my name is sarah", "A: sorry which order was that"),
     ("A: hi sarah how can i help", "C: hi my name is sarah"),
+    # a common word that sounds like the name is not the name
+    ("C: Hi, my name is Jason Reed. How much is a dozen red roses?", "A: A dozen red roses are forty five dollars."),
 ]
 
 

@@ -7,8 +7,14 @@ from qa_pipeline import nlp
 TEMPLATES = ("my name is {name}", "this is {Name}", "{Name} speaking", "you're speaking with {name}", "{Name} here",
              "i'm {Name}", "it's {Name}")
 NOT_NAMES = frozenset({"dental", "reception", "office"})
-CURRENCY = ("dollars", "dollar", "bucks", "euros", "pounds")
-CUES = ("costs", "the price is", "price is", "it's", "that's", "it is")
+PRICES = nlp.PriceLexicon(
+    currency_words=("dollars", "dollar", "bucks", "euros", "pounds"),
+    price_cues=("costs", "the price is", "price is", "that's"),
+    amount_cues=("is", "'s", "from"),
+    price_words=("fee", "price"),
+    per_unit=("a month", "each"),
+    not_amount_words=("minutes", "litres"),
+)
 
 
 def doc(text):
@@ -73,15 +79,25 @@ def test_question_sentences(text, questions):
         ("that's 60 bucks", ["that's 60 bucks"]),
         ("costs 45 euros", ["costs 45 euros"]),
         ("the price is one hundred twenty", ["the price is one hundred twenty"]),
-        ("it is one hundred and twenty dollars", ["it is one hundred and twenty dollars"]),
+        ("it is one hundred and twenty dollars", ["is one hundred and twenty dollars"]),
         ("a cleaning is ninety five dollars", ["ninety five dollars"]),
+        ("Membership is twenty nine ninety-nine a month.", ["is twenty nine ninety-nine"]),
+        ("The large bouquet is sixty.", ["is sixty"]),
+        ("whitening starts from two hundred", ["from two hundred"]),
+        ("the exam is 45 with the fee included", ["is 45"]),
         ("I can see you at 3 pm", []),
         ("we have 2 slots", []),
         ("how much does it cost", []),
+        ("the appointment is at ten", []),
+        ("it's 10 minutes from the station", []),
+        ("that's 2 visits", []),
+        ("the minimum order is five hundred litres", []),
+        ("so it is for your mum's sixtieth, right", []),
+        ("the tooth is the second one", []),
     ],
 )
 def test_find_prices(text, prices):
-    assert [s.text for s in nlp.find_prices(doc(text), CURRENCY, CUES)] == prices
+    assert [s.text for s in nlp.find_prices(doc(text), PRICES)] == prices
 
 
 @pytest.mark.parametrize(

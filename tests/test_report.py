@@ -24,10 +24,11 @@ from qa_pipeline.report import (
     clock,
     errors_json,
     evidence_line,
+    highlight_segments,
     scorecard_html,
     scorecard_json,
     summary_csv,
-    write_call_outputs,
+    write_outputs,
     write_summary,
 )
 
@@ -140,11 +141,16 @@ def test_errors_json(failures, expected):
 
 
 def test_write_outputs_creates_every_file(tmp_path):
-    card = make_card()
-    write_call_outputs(card, tmp_path, "H01")
-    write_summary([card], [], tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["H01.html", "H01.json", "errors.json", "summary.csv"]
-    assert json.loads((tmp_path / "errors.json").read_text()) == []
+    write_outputs(tmp_path, [("H01", make_card("H01")), ("H02", make_card("H02"))], [Failure("x.wav", "empty")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "H01.html", "H01.json", "H02.html", "H02.json", "errors.json", "summary.csv"]
+    assert json.loads((tmp_path / "H02.json").read_text())["call_id"] == "H02"
+    assert len(_rows((tmp_path / "summary.csv").read_text())) == 2
+
+
+def test_write_summary_with_no_failures_writes_an_empty_list(tmp_path):
+    write_summary([make_card()], [], tmp_path)
+    assert (tmp_path / "errors.json").read_text() == "[]\n"
 
 
 # ---------------------------------------------------------------- HTML
@@ -209,3 +215,12 @@ def test_html_shows_header_verdicts_and_metrics():
 def test_html_shows_warnings():
     page = scorecard_html(replace(make_card(), warnings=("mono recording: roles unavailable",)))
     assert '<div class="warnings">' in page and "mono recording: roles unavailable" in page
+
+
+def test_overlapping_evidence_marks_carry_every_criterion():
+    pieces = highlight_segments("abcdef", [(0, 4, "x: pass", "pass"), (2, 6, "y: fail", "fail")])
+    assert pieces == [
+        {"text": "ab", "mark": True, "title": "x: pass", "css": "pass"},
+        {"text": "cd", "mark": True, "title": "x: pass; y: fail", "css": "fail"},
+        {"text": "ef", "mark": True, "title": "y: fail", "css": "fail"},
+    ]

@@ -111,7 +111,7 @@ def _with_classifier(criterion_id):
     return dataclasses.replace(rubric, criteria=entries)
 
 
-CLOSING = dialogue("A: how can i help", "C: thats all", "A: alright cheers then")
+CLOSING = dialogue("A: how can i help", "C: thats all", "A: alright all sorted then")
 CLOSING_ACTS = (None, None, DialogueAct("farewell", 0.93))
 
 

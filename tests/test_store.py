@@ -17,7 +17,7 @@ from qa_pipeline.identity import content_hash
 from qa_pipeline.records import FAIL, NOT_APPLICABLE, PASS
 from qa_pipeline.store import ENV_VAR, DEFAULT_PATH, default_url, migrate, open_store
 from qa_pipeline.store.passwords import hash_password, verify_password
-from qa_pipeline.store.schema import Base, Call, CriterionRow, EvidenceRow, Override, ScorecardRow, UtteranceRow
+from qa_pipeline.store.schema import Base, Call, CriterionRow, EvidenceRow, ScorecardRow, UtteranceRow
 from qa_pipeline.store.views import CallFilter
 from _web_helpers import PASSWORD, rescored, write_corpus
 

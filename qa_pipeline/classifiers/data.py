@@ -70,7 +70,10 @@ def load_dialogue_acts(directory: str | Path, asr_directory: str | Path | None =
     """
     examples = [e for path in _files(directory, "*.yaml") for e in _read_act_file(path)]
     if asr_directory is not None and Path(asr_directory).is_dir():
-        examples += [e for path in sorted(Path(asr_directory).glob("*.jsonl")) for e in _read_jsonl(path)]
+        written = {normalise(e.text) for e in examples}
+        for path in sorted(Path(asr_directory).glob("*.jsonl")):
+            # Renderings of a sentence since removed from the written data go with it.
+            examples += [e for e, source in _read_jsonl(path) if normalise(source) in written]
     return _unique(examples)
 
 
@@ -125,7 +128,7 @@ def _read_act_file(path: Path) -> list[Example]:
     return [_example(path, setting, label, text, DIALOGUE_ACTS, "written") for setting, label, text in rows]
 
 
-def _read_jsonl(path: Path) -> list[Example]:
+def _read_jsonl(path: Path) -> list[tuple[Example, str]]:
     examples = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -137,9 +140,7 @@ def _read_jsonl(path: Path) -> list[Example]:
         if not str(row.get("text") or "").strip():
             continue  # the recogniser heard nothing: nothing to learn from
         example = _example(path, row.get("setting", ""), row.get("label"), row.get("text"), DIALOGUE_ACTS, "asr")
-        # An ASR rendering stays in the group (setting) of the text it was rendered from.
-        examples.append(Example(example.text, example.label, example.setting, "asr",
-                                example.setting))
+        examples.append((example, str(row.get("source_text", ""))))
     return examples
 
 
@@ -176,3 +177,45 @@ def _unique(examples: list[Example]) -> tuple[Example, ...]:
             seen.add(key)
             kept.append(e)
     return tuple(kept)
+
+
+def comparable_units(text: str, min_words: int = 4) -> set[str]:
+    """The normalised whole `text`, plus each of its sentences of at least `min_words` words.
+
+    Short stock sentences ("Goodbye.", "Thanks.") inside longer turns are everyday
+    formulas, not copied material, so only whole texts are compared when short.
+    """
+    import re
+
+    parts = (normalise(p) for p in re.split(r"(?<=[.?!])\s+|\n", text))
+    return {normalise(text)} | {p for p in parts if len(p.split()) >= min_words} - {""}
+
+
+def near_duplicates(texts: list[str], reference: list[str], min_ratio: float = 0.9) -> list[tuple[str, str]]:
+    """Pairs (text, reference unit) where `text` repeats or nearly repeats part of `reference`.
+
+    Units are compared after `normalise`; "nearly" means a difflib similarity ratio of at
+    least `min_ratio` between units of four or more words, which catches a changed word.
+    """
+    from difflib import SequenceMatcher
+
+    known = {u for r in reference for u in comparable_units(r)}
+    long_known = [k for k in known if len(k.split()) >= 4]
+    found = []
+    for text in texts:
+        for unit in comparable_units(text):
+            match = unit if unit in known else None
+            if match is None and len(unit.split()) >= 4:
+                matcher = SequenceMatcher(None, "", unit)  # b is the side difflib indexes once
+                match = next((k for k in long_known if _similar(matcher, k, min_ratio)), None)
+            if match is not None:
+                found.append((text, match))
+                break
+    return found
+
+
+def _similar(matcher, other: str, min_ratio: float) -> bool:
+    matcher.set_seq1(other)
+    # The cheap upper bounds rule out almost every pair before the exact ratio.
+    return (matcher.real_quick_ratio() >= min_ratio and matcher.quick_ratio() >= min_ratio
+            and matcher.ratio() >= min_ratio)

@@ -66,7 +66,7 @@ def evaluate(examples: tuple[Example, ...], labels: tuple[str, ...], folds: int 
         per_class=per_class_report(truth, predicted, labels),
         macro_f1=_macro_f1(truth, predicted, labels),
         accuracy=round(float(np.mean(truth == predicted)), 4),
-        by_source={s: {"macro_f1": _macro_f1(truth[sources == s], predicted[sources == s], labels),
+        by_source={str(s): {"macro_f1": _macro_f1(truth[sources == s], predicted[sources == s], labels),
                        "count": int(np.sum(sources == s))} for s in sorted(set(sources))},
         thresholds=threshold_table(truth, probabilities, labels),
     )

@@ -18,12 +18,17 @@ def opening_indices(ctx: CallContext, window_s: float) -> tuple[int, ...]:
 
 
 def closing_indices(ctx: CallContext, window_s: float) -> tuple[int, ...]:
-    """Agent utterances that end within `window_s` of the agent's last words."""
+    """Agent utterances that end within `window_s` of the agent's last words.
+
+    The agent's first utterance is the opening, not the closing, unless it is the only
+    one: "thank you for calling" greets in a short call as well as closing a long one.
+    """
     agent = ctx.agent_indices()
     if not agent:
         return ()
     last = max(ctx.utterances[i].end for i in agent)
-    return tuple(i for i in agent if ctx.utterances[i].end >= last - window_s)
+    closing = tuple(i for i in agent if ctx.utterances[i].end >= last - window_s)
+    return closing[1:] if len(agent) > 1 and closing[0] == agent[0] else closing
 
 
 def evidence(ctx: CallContext, *indices: int) -> tuple[Evidence, ...]:

@@ -83,11 +83,17 @@ def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | N
 
 
 def _bare_answer(doc, params: NameUseParams, not_names: frozenset[str]) -> str | None:
-    """A short answer to "may I have your name?": "David Mendes." or "uh sarah"."""
-    words = [t for t in doc if t.is_alpha]
-    if not words or len(words) > params.answer_max_words:
-        return None
-    names = [t.text for t in words if nlp.looks_like_name(t, strict=False, not_names=not_names)]
+    """The name in an answer to "may I have your name?": "David Mendes.", "uh sarah",
+    "Thomas Hill, and it's the number I'm calling from". It must come within the
+    first `answer_max_words` words."""
+    people = [e for e in doc.ents if e.label_ == "PERSON" and e.start < params.answer_max_words]
+    start = people[0].start if people else 0
+    names: list[str] = []
+    for token in doc[start : start + params.answer_max_words]:
+        if token.ent_type_ == "PERSON" or nlp.looks_like_name(token, strict=False, not_names=not_names):
+            names.append(token.text)
+        elif names or not (token.is_stop or token.is_punct or token.pos_ == "INTJ"):
+            break  # the name comes first, after "sure", "yes, it's", "uh"
     return " ".join(names[:2]) or None
 
 
@@ -98,7 +104,9 @@ def find_name_use(ctx: CallContext, caller: CallerName, params: NameUseParams) -
         if ctx.utterances[i].speaker != AGENT:
             continue
         for said, word in _candidate_words(ctx.utterances[i].text, params.not_names):
-            score = max((name_similarity(word, p) for p in parts), default=0.0)
+            # A common word ("red") is the name ("Reed") only when spelled exactly as it.
+            exact_only = word in nlp.common_words()
+            score = max((1.0 if word == p else 0.0 if exact_only else name_similarity(word, p) for p in parts), default=0.0)
             if score >= params.min_similarity:
                 return NameHit(i, said, score)
     return None

@@ -98,11 +98,21 @@ def _acted(ctx: CallContext) -> list[int]:
 
 @dataclass(frozen=True)
 class PriceParams:
+    """Price words as in `qa_pipeline.nlp.PriceLexicon`; `need_kinds` are the question kinds
+    that ask about the caller's need."""
+
     question_kinds: Mapping[str, tuple[str, ...]]
     currency_words: tuple[str, ...]
     price_cues: tuple[str, ...]
-    need_kinds: tuple[str, ...] = (NEED,)
+    amount_cues: tuple[str, ...] = ()
+    price_words: tuple[str, ...] = ()
+    per_unit: tuple[str, ...] = ()
     not_amount_words: tuple[str, ...] = ()
+    need_kinds: tuple[str, ...] = (NEED,)
+
+    def lexicon(self) -> nlp.PriceLexicon:
+        return nlp.PriceLexicon(self.currency_words, self.price_cues, self.amount_cues, self.price_words,
+                                self.per_unit, self.not_amount_words)
 
 
 @register_criterion("no_price_before_need.v1", params=PriceParams, needs_roles=True)
@@ -124,26 +134,15 @@ def no_price_before_need(ctx: CallContext, params: PriceParams) -> Outcome:
 
 def first_price(ctx: CallContext, params: PriceParams) -> tuple[int, int, str, Decision] | None:
     """The agent's first price statement: (utterance index, char offset, text, decision)."""
+    lexicon = params.lexicon()
     for i in ctx.agent_indices():
-        doc = ctx.docs[i]
-        spans = [s for s in nlp.find_prices(doc, params.currency_words, params.price_cues) if _is_amount(s, params)]
+        spans = nlp.find_prices(ctx.docs[i], lexicon)
         decision = combine(bool(spans), ctx.act(i), frozenset({"price_statement"}))
         if decision.is_act:
             if spans:
                 return i, spans[0].start_char, spans[0].text, decision
             return i, 0, ctx.utterances[i].text, decision
     return None
-
-
-def _is_amount(span: Any, params: PriceParams) -> bool:
-    """A number after a cue is a price unless it counts something: "that's 2 visits", "it's 10 minutes"."""
-    if any(t.lower_ in params.currency_words or t.text in ("$", "€", "£") for t in span):
-        return True
-    doc = span.doc
-    following = doc[span.end] if span.end < len(doc) else None
-    if following is None:
-        return True
-    return following.lower_ not in params.not_amount_words and following.pos_ not in ("NOUN", "PROPN")
 
 
 def _first_need(ctx: CallContext, params: PriceParams) -> tuple[Question, Decision] | None:

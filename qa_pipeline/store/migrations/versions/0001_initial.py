@@ -29,6 +29,12 @@ def _speech_columns() -> list[sa.Column]:
 
 
 def upgrade() -> None:
+    _accounts()
+    _calls()
+    _results()
+
+
+def _accounts() -> None:
     op.create_table(
         "agents",
         sa.Column("id", sa.String(200), primary_key=True),
@@ -44,6 +50,9 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
     )
+
+
+def _calls() -> None:
     op.create_table(
         "calls",
         _id(),
@@ -78,6 +87,9 @@ def upgrade() -> None:
         sa.Column("times_saved", sa.Integer(), nullable=False),
         sa.UniqueConstraint("call_id", "rubric_id", "rubric_version", name="uq_scorecard_identity"),
     )
+
+
+def _results() -> None:
     op.create_table(
         "criterion_results",
         _id(),

@@ -1,0 +1,118 @@
+"""The results store on a real PostgreSQL server started from Debian's binaries in a temp folder."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from qa_pipeline.identity import content_hash
+from qa_pipeline.records import FAIL, PASS
+from qa_pipeline.store import migrate, open_store
+from qa_pipeline.store.views import CallFilter
+from _web_helpers import PASSWORD, free_port, rescored, write_corpus
+
+pytestmark = pytest.mark.postgres
+
+
+def _bin_dir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    return Path(found[-1]).parent if found else None
+
+
+def _as_owner(args: list[str]) -> list[str]:
+    # initdb refuses to run as root; the cluster then belongs to the postgres account.
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    bin_dir = _bin_dir()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql (Debian package 'postgresql')")
+    folder = Path(tempfile.mkdtemp(prefix="qa-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    data, port = folder / "data", free_port()
+    run = lambda *args: subprocess.run(_as_owner([str(a) for a in args]), check=True, capture_output=True)  # noqa: E731
+    run(bin_dir / "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale")
+    options = f"-k {folder} -p {port} -c listen_addresses=''"
+    run(bin_dir / "pg_ctl", "-D", data, "-o", options, "-l", folder / "server.log", "-w", "start")
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={folder}&port={port}"
+    finally:
+        run(bin_dir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return write_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture
+def store(postgres_url):
+    opened = open_store(postgres_url)
+    with opened.engine.begin() as connection:
+        names = "overrides, sessions, users, utterances, evidence, criterion_results, scorecards, calls, agents"
+        connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    yield opened
+    opened.close()
+
+
+def save_all(store, corpus) -> dict[str, int]:
+    from qa_pipeline.cli.store_import import import_file
+
+    return {call_id: import_file(store, path) for call_id, path in corpus.items()}
+
+
+def test_postgres_store_is_migrated_to_head_and_matches_the_models(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from qa_pipeline.store.schema import Base
+
+    assert store.engine.dialect.name == "postgresql"
+    assert migrate.current_revision(store.engine) == "0001"
+    with store.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_postgres_resave_is_idempotent_and_keeps_overrides(store, corpus):
+    ids = save_all(store, corpus)
+    supervisor = store.add_user("sam", "supervisor", PASSWORD)
+    store.add_override(ids["C02"], "name_use", PASS, "name used at 7 s", supervisor.id)
+    detail = store.call_detail(ids["C02"])
+    store.save_scorecard(rescored(detail.card, said_goodbye=FAIL), content_hash(detail.audio_path), detail.audio_path)
+    assert save_all(store, corpus) == ids
+    again = store.call_detail(ids["C02"])
+    assert (again.times_saved, again.effective_verdict("name_use"), len(again.overrides)) == (3, PASS, 1)
+    assert store.list_calls(CallFilter()).total == len(corpus)
+
+
+@pytest.mark.parametrize(
+    ("call_filter", "expected"),
+    [
+        (CallFilter(failed="name_use"), ["C03", "C02"]),
+        (CallFilter(agent_id="agent-ben", sort="score", descending=False), ["C03", "C04"]),
+        (CallFilter(score_min=80, score_max=90), ["C04", "C02"]),
+    ],
+)
+def test_postgres_calls_list(store, corpus, call_filter, expected):
+    save_all(store, corpus)
+    assert [r.call_label for r in store.list_calls(call_filter).rows] == expected
+
+
+def test_postgres_reports(store, corpus):
+    ids = save_all(store, corpus)
+    supervisor = store.add_user("sam", "supervisor", PASSWORD)
+    store.add_override(ids["C03"], "asked_questions", PASS, "two need questions", supervisor.id)
+    calibration = {r.criterion_id: r for r in store.calibration()}
+    assert calibration["asked_questions"].fail_to_pass == 1
+    assert store.agent_report("agent-ben").weakest[0].criterion_id in {"name_use", "said_goodbye"}
+    assert [h.call_label for h in store.library("asked_questions", PASS)] == ["C04", "C03", "C02", "C01"]

@@ -1,0 +1,167 @@
+"""End to end in headless Chromium: `qa-pipeline serve` over calls scored by `qa-pipeline score`."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from qa_pipeline.store import open_store
+from qa_pipeline.store.views import CallFilter
+from _web_helpers import PASSWORD, rescore, score_calls, start_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+# Set to a folder (e.g. docs/screenshots) to keep the screenshots this module takes.
+SCREENSHOTS_ENV = "QA_PIPELINE_SCREENSHOTS"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, root):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package 'chromium')")
+    folder = tmp_path_factory.mktemp("review")
+    url = f"sqlite:///{folder / 'store.sqlite'}"
+    score_calls(root, folder, url)
+    store = open_store(url)
+    ids = {row.call_label: row.scorecard_id for row in store.list_calls(CallFilter()).rows}
+    store.close()
+    process, base = start_server(url, folder / "recordings")
+    yield {"base": base, "ids": ids, "folder": folder, "url": url}
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(served):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def log_in(page, base: str, name: str, path: str = "/calls") -> None:
+    page.goto(base + path)
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(base + path)))
+
+
+def listed(page) -> list[str]:
+    return page.eval_on_selector_all("table.calls tbody tr[data-call]", "rows => rows.map(r => r.dataset.call)")
+
+
+def wait_for_metadata(page) -> None:
+    page.wait_for_function("document.getElementById('player').readyState >= 1")
+
+
+def current_time(page) -> float:
+    page.wait_for_function("!document.getElementById('player').seeking")
+    return page.evaluate("document.getElementById('player').currentTime")
+
+
+def test_an_unauthenticated_visit_is_sent_to_login(page, served):
+    page.goto(served["base"] + "/calls?agent=agent-ben")
+    assert "/login?next=/calls" in page.url
+    assert page.is_visible("input[name=password]")
+
+
+def test_a_supervisor_logs_in_and_filters_the_list(page, served):
+    log_in(page, served["base"], "sam")
+    assert listed(page) == ["C02", "C01"]
+    page.select_option("select[name=agent]", "agent-ben")
+    page.click(".filters button[type=submit]")
+    page.wait_for_url(re.compile(r"agent=agent-ben"))
+    assert listed(page) == ["C02"]
+
+
+def test_an_evidence_link_seeks_the_player(page, served):
+    log_in(page, served["base"], "tina")
+    partial = []
+    page.on("response", lambda r: partial.append(r.status) if r.url.endswith("/audio") else None)
+    page.click("table.calls a:text('C01')")
+    wait_for_metadata(page)
+    links = page.locator("a.seek")
+    starts = [float(s) for s in links.evaluate_all("links => links.map(a => a.dataset.seek)")]
+    target = max(starts)
+    assert target > 5
+    links.nth(starts.index(target)).click()
+    assert target - 0.05 <= current_time(page) < target + 2
+    assert 206 in partial
+
+
+def test_a_transcript_line_plays_from_its_moment(page, served):
+    log_in(page, served["base"], "tina", f"/calls/{served['ids']['C01']}")
+    wait_for_metadata(page)
+    line = page.locator("li.turn.customer").first
+    start = float(line.get_attribute("data-seek"))
+    line.click()
+    assert start - 0.05 <= current_time(page) < start + 2
+
+
+def test_an_override_persists_after_a_rescore(page, served):
+    call = served["ids"]["C01"]
+    log_in(page, served["base"], "sam", f"/calls/{call}")
+    row = page.locator("#criterion-name_use")
+    machine = row.locator(".machine-verdict .verdict").inner_text().lower()
+    human = "pass" if machine == "fail" else "fail"
+    row.locator("details.override summary").click()
+    row.locator("select[name=verdict]").select_option(human)
+    row.locator("input[name=comment]").fill("caller's name used at the end")
+    with page.expect_navigation():
+        row.locator("form button[type=submit]").click()
+    assert page.locator("#criterion-name_use .comment").count() == 1
+    saved_before = page.locator(".meta.small").inner_text()
+
+    rescore(served["folder"], served["url"])
+    page.reload()
+    row = page.locator("#criterion-name_use")
+    assert row.locator(".human-verdict .verdict").inner_text().lower() == human
+    assert row.locator(".machine-verdict .verdict").inner_text().lower() == machine
+    assert "caller's name used at the end" in row.locator(".comment").inner_text()
+    assert row.locator(".override-user").inner_text() == "sam"
+    assert page.locator(".meta.small").inner_text() != saved_before
+
+
+def test_an_agent_cannot_open_another_agents_call(page, served):
+    base, ids = served["base"], served["ids"]
+    log_in(page, base, "ana")
+    assert listed(page) == ["C01"]
+    assert page.goto(f"{base}/calls/{ids['C01']}").status == 200
+    response = page.goto(f"{base}/calls/{ids['C02']}")
+    assert response.status == 403
+    assert "Not allowed" in page.inner_text("h1")
+
+
+def test_screenshots_of_the_main_pages(page, served, tmp_path):
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    base, ids = served["base"], served["ids"]
+    log_in(page, base, "sam")
+    shots = {
+        "calls-list.png": "/calls",
+        "call-page.png": f"/calls/{ids['C01']}",
+        "agent-page.png": "/agents/agent-anna",
+        "calibration.png": "/calibration",
+    }
+    for name, path in shots.items():
+        page.goto(base + path)
+        page.screenshot(path=str(folder / name), full_page=True)
+    assert all((folder / name).stat().st_size > 10_000 for name in shots)
