@@ -26,6 +26,7 @@ from typing import Iterable, Iterator
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.settings import temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from qa_pipeline import inbox as ib
@@ -278,6 +279,17 @@ def _outcome(entry: ib.LedgerEntry) -> str:
     return "scored" if entry.score is None else f"score {entry.score:.1f}"
 
 
+def _embedded_server_settings() -> dict:
+    """Offline, the embedded server's telemetry fails and logs every try; and on a busy
+    machine the server can take longer to start than Prefect's 20 s default."""
+    from prefect import settings
+
+    updates = {settings.PREFECT_SERVER_ANALYTICS_ENABLED: False}
+    if "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" not in os.environ:
+        updates[settings.PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = 120
+    return updates
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="score_calls.py",
@@ -302,10 +314,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.workers < 1:
         _parser().error("--workers must be at least 1")
-    # The embedded server would otherwise try to reach the internet and log each failure,
-    # and on a busy machine it can take longer to start than Prefect's 20 s default.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     params = {
         "inbox": args.inbox,
         "out": str(Path(args.out).resolve()),
@@ -320,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         score_calls.serve(name="score-calls-nightly", cron=args.cron, parameters=params)
         return 0
     try:
-        summary = score_calls(**params)
+        with temporary_settings(updates=_embedded_server_settings()):
+            summary = score_calls(**params)
     except (QAPipelineError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -121,13 +121,16 @@ def looks_like_name(token: Any, strict: bool, not_names: frozenset[str] = frozen
         return False
     if token.ent_type_ == "PERSON":
         return True
-    if token.pos_ in _NEVER_NAMES:
+    if token.pos_ in _CLOSED_CLASSES:
+        return False
+    # The tagger guesses for words it does not know ("amy" -> ADV): trust a verb or adverb
+    # tag only for a dictionary word ("calling", "here").
+    if token.pos_ in ("VERB", "ADV") and (token.lower_ in common_words() or token.lemma_.lower() in common_words()):
         return False
     return not strict or _proper_noun_evidence(token)
 
 
-# Parts of speech a lower-cased name is not mis-tagged as (names come out NOUN, ADJ or X).
-_NEVER_NAMES = frozenset({"VERB", "AUX", "ADP", "ADV", "DET", "PRON", "CCONJ", "SCONJ", "PART", "INTJ", "NUM"})
+_CLOSED_CLASSES = frozenset({"AUX", "ADP", "DET", "PRON", "CCONJ", "SCONJ", "PART", "INTJ", "NUM"})
 
 
 def _proper_noun_evidence(token: Any) -> bool:
@@ -235,7 +238,15 @@ def question_sentences(doc: Any) -> list[Any]:
     Syntax covers wh-questions ("how long has it hurt") and auxiliary inversion
     ("could you", "do you", "is it"), after leading words like "okay so".
     """
-    return [s for s in _sentences(doc) if s.text.rstrip().endswith("?") or any(map(_interrogative, _clauses(s)))]
+    found: list[Any] = []
+    for sent in _sentences(doc):
+        if not (sent.text.rstrip().endswith("?") or any(map(_interrogative, _clauses(sent)))):
+            continue
+        if found and found[-1].end == sent.start and sent[0].lower_ == "or":
+            found[-1] = doc[found[-1].start : sent.end]  # "Is it sharp? Or more of a dull ache?"
+        else:
+            found.append(sent)
+    return found
 
 
 def _clauses(sent: Any) -> list[Any]:

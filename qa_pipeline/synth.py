@@ -77,8 +77,8 @@ class LineSettings:
 
     band_hz: tuple[float, float] = (300.0, 3400.0)
     leak_db: tuple[float, float] = (-30.0, -25.0)  # drawn per call
-    noise_dbfs: float = -56.0
-    speech_dbfs: tuple[float, float] = (-25.0, -21.0)  # RMS level, drawn per speaker
+    noise_dbfs: float = -62.0
+    speech_dbfs: tuple[float, float] = (-29.0, -25.0)  # RMS, around the -26 dBov telephone norm
     lead_in_s: tuple[float, float] = (0.4, 1.0)
     tail_s: float = 0.6
     pause_s: tuple[float, float] = (0.35, 0.9)  # when a turn gives no pause
@@ -335,7 +335,8 @@ def render_call(script: CallScript, settings: LineSettings = LineSettings()) -> 
 def write_recording(path: str | Path, audio: np.ndarray, fmt: str) -> Path:
     """Write a rendered call in one of FORMATS."""
     _, container, subtype = FORMATS[fmt]
-    sf.write(str(path), audio, TELEPHONE_RATE, format=container, subtype=subtype)
+    options = {"compression_level": 1.0} if container == "FLAC" else {}
+    sf.write(str(path), audio, TELEPHONE_RATE, format=container, subtype=subtype, **options)
     return Path(path)
 
 

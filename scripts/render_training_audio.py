@@ -7,7 +7,9 @@ Run once, after the training data changes:
     .venv/bin/python scripts/render_training_audio.py [--per-label 23] [--out data/asr_augmented]
 
 The choice of utterances and voices is deterministic (stable hashes), and the output
-file is appended to as it goes, so an interrupted run resumes where it stopped.
+file is appended to as it goes, so an interrupted run resumes where it stopped and a
+larger --per-label adds to what is there. Transcripts that happen to repeat a line of
+the sample call scripts are dropped at the end, keeping the sample corpus unseen.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa_pipeline.asr import AsrOptions, load_model, transcribe_channel  # noqa: E402
-from qa_pipeline.classifiers.data import load_dialogue_acts  # noqa: E402
+from qa_pipeline.classifiers.data import load_dialogue_acts, near_duplicates  # noqa: E402
 from qa_pipeline.records import SAMPLE_RATE  # noqa: E402
 from qa_pipeline.synth import TELEPHONE_RATE, VOICES, speak, telephone_band  # noqa: E402
 
@@ -67,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "dialogue_acts")
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "asr_augmented")
     parser.add_argument("--per-label", type=int, default=23)
+    parser.add_argument("--scripts", type=Path, default=ROOT / "scripts" / "calls",
+                        help="sample call scripts whose lines the output must not repeat")
     args = parser.parse_args(argv)
 
     target = args.out / OUTPUT_NAME
@@ -88,7 +92,26 @@ def main(argv: list[str] | None = None) -> int:
             if n % 25 == 0:
                 print(f"{n}/{len(todo)} rendered, {time.process_time() - started:.0f} s CPU", flush=True)
     print(f"done: {len(todo)} utterances, {time.process_time() - started:.0f} s CPU in this process")
+    dropped = drop_sample_script_matches(target, args.scripts)
+    print(f"dropped {dropped} transcripts that repeat a sample call script line")
     return 0
+
+
+def drop_sample_script_matches(target: Path, scripts: Path) -> int:
+    """Remove ASR lines that came out as a line of the sample corpus, which must stay unseen.
+
+    Whisper can turn one phrase into another ("Yeah, yeah." heard as "Yep."), so the
+    written data being disjoint from the scripts does not make its ASR output disjoint.
+    """
+    import yaml
+
+    reference = [turn["text"] for path in sorted(scripts.glob("*.yaml"))
+                 for turn in yaml.safe_load(path.read_text(encoding="utf-8"))["turns"]]
+    rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines() if line]
+    clashes = {text for text, _ in near_duplicates([r["text"] for r in rows if r["text"]], reference)}
+    kept = [r for r in rows if r["text"] not in clashes]
+    target.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+    return len(rows) - len(kept)
 
 
 if __name__ == "__main__":

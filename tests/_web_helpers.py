@@ -190,6 +190,8 @@ CLI = Path(sys.executable).parent / "qa-pipeline"
 SCORED_CALLS = {
     "agent-anna_2026-11-02T091400_C01.flac": "two_speakers.flac",
     "agent-ben_2026-11-03T101500_C02.flac": "interruption.flac",
+    # The same conversation stored as WAV: other bytes, so another call, a later day.
+    "agent-anna_2026-11-05T143000_C03.wav": "two_speakers.flac",
 }
 
 
@@ -201,7 +203,8 @@ def score_calls(root: Path, folder: Path, url: str) -> None:
     recordings = folder / "recordings"
     recordings.mkdir(parents=True, exist_ok=True)
     for name, clip in SCORED_CALLS.items():
-        shutil.copyfile(root / "tests" / "data" / "asr" / clip, recordings / name)
+        audio, rate = sf.read(root / "tests" / "data" / "asr" / clip, dtype="int16")
+        sf.write(recordings / name, audio, rate, subtype="PCM_16")
     rescore(folder, url)
     for name, role, agent_id in USERS:
         args = [str(CLI), "user", "add", name, "--role", role, "--password-stdin", "--db", url]

@@ -16,6 +16,7 @@ PASSING = [
     ("A: could i take your surname", "C: Mendes", "A: lovely thank you Mrs. Mendez"),
     ("A: May I have your name, and the phone number on the account?",
      "C: Thomas Hill, and it's the number I'm calling from.", "A: Thank you, Thomas."),
+    ("A: Are you a member already?", "C: Yes, I am. Paul Green.", "A: Then just bring your card, Paul."),
 ]
 
 FAILING = [
@@ -25,6 +26,8 @@ FAILING = [
     ("C: this is sam calling about my order", "A: the same order as last week?"),
     ("C: hi my name is sarah", "A: sorry which order was that"),
     ("A: hi sarah how can i help", "C: hi my name is sarah"),
+    ("A: which day suits you", "C: Tuesday.", "A: Tuesday is fine, see you then."),
+    ("A: where is it going", "C: Chicago.", "A: Chicago takes two days."),
     # a common word that sounds like the name is not the name
     ("C: Hi, my name is Jason Reed. How much is a dozen red roses?", "A: A dozen red roses are forty five dollars."),
 ]
@@ -75,3 +78,10 @@ def test_other_words_do_not_match_a_name(heard, name):
 
 def test_consonant_key_merges_sound_alikes():
     assert consonant_key("Catherine") == consonant_key("Kathryn")
+
+
+def test_evidence_shows_where_the_name_was_learned_and_used():
+    transcript = dialogue("C: Hello, this is David Mendes.", "A: how can i help", "A: Hi Mr. Men's, which day suits you?")
+    result = judge("name_use", transcript)
+    assert [e.speaker for e in result.evidence] == ["customer", "agent"]
+    assert result.detail.startswith("agent called the caller 'Men's' at ")

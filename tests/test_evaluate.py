@@ -230,7 +230,7 @@ def test_cli_evaluate_json_uses_the_cached_transcript(labelled_folder):
     assert data["overall"]["decisions"] == 3
     assert data["interruptions"]["exact_agreement"] == 1.0
     assert data["not_scored"] == []
-    assert "[1/1] D01.flac  score on " in result.stderr
+    assert "[1/1] D01.flac  score " in result.stderr
 
 
 def test_cli_evaluate_lists_disagreements_with_evidence(labelled_folder):
@@ -247,6 +247,7 @@ def test_cli_evaluate_compare_prints_both_variants(labelled_folder):
     data = json.loads(result.stdout)
     assert set(data) == {"on", "off", "not_scored"}
     assert data["on"]["overall"]["decisions"] == data["off"]["overall"]["decisions"] == 3
+    assert "[1/1] D01.flac  score on " in result.stderr and "  off " in result.stderr
 
 
 def test_cli_evaluate_without_manifest_is_a_one_line_error(tmp_path):

@@ -59,6 +59,8 @@ def test_find_names(text, names):
         ("sure. and when did it start? okay.", ["and when did it start?"]),
         ("what are you sending and where is it going", ["what are you sending", "and where is it going"]),
         ("the tooth hurts, right?", ["the tooth hurts, right?"]),
+        ("Is the pain sharp? Or more of a dull ache?", ["Is the pain sharp? Or more of a dull ache?"]),
+        ("Morning, Pulse, how can I help", ["Morning, Pulse, how can I help"]),
         ("what a nice day", []),
         ("I know how it works", []),
         ("what I mean is fine", []),

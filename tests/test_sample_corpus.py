@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,26 @@ def test_interruption_count_agrees_with_the_verdict(calls):
     for call in calls:
         expected = "fail" if call["interruptions"] > 0 else "pass"
         assert call["expected"]["no_interrupting"] == expected, call["call_id"]
+
+
+def _agent_lines(script: synth.CallScript) -> list[str]:
+    return [t.text.lower() for t in script.turns if t.speaker == "agent" and not t.backchannel]
+
+
+# Plain-text checks that keep the hand-written verdicts honest for the criteria whose
+# evidence is a fixed phrase; the other verdicts are argued in each script's comments.
+VERDICT_FROM_TEXT = [
+    ("no_im_listening",
+     lambda lines: not any(re.search(r"\b(i'm|i am) listening\b|all ears", x) for x in lines)),
+    ("said_goodbye", lambda lines: bool(re.search(r"\b(good)?bye\b", lines[-1]))),
+]
+
+
+@pytest.mark.parametrize(("criterion", "passes"), VERDICT_FROM_TEXT)
+def test_phrase_verdicts_agree_with_the_script_text(scripts, criterion, passes):
+    for script in scripts.values():
+        expected = "pass" if passes(_agent_lines(script)) else "fail"
+        assert script.expected[criterion] == expected, script.call_id
 
 
 def test_manifest_matches_the_scripts(calls, scripts):

@@ -145,3 +145,33 @@ def test_classifier_can_veto_a_self_introduction_rule_hit():
     acts = (DialogueAct("greeting_offer", 0.95),)
     assert judge("self_introduction", transcript).verdict == PASS
     assert judge("self_introduction", transcript, acts=acts, rubric=_with_classifier("self_introduction")).verdict == FAIL
+
+
+def test_silent_call_scores_without_error():
+    from qa_pipeline.records import Transcript
+
+    card = score_transcript(Transcript((), 5.0, 2, asr_model="tiny.en"), etiquette(), CallMetadata("S"), "S.wav")
+    assert card.result("self_introduction").detail == "the agent never speaks"
+    assert card.metrics.silence_s == 5.0
+
+
+# Real tiny.en transcripts of rendered sample calls (C01: a good call; C03 and C10: rude
+# calls; C05: "I'm listening" and a bare price), with the verdicts the call scripts expect.
+WHISPER_CALLS = [
+    ("C01", "ppppppp"),
+    ("C03", "fffffff"),
+    ("C05", "ppfppfp"),
+    ("C10", "ffpffff"),
+]
+
+
+@pytest.mark.parametrize(("call_id", "expected"), WHISPER_CALLS)
+def test_real_whisper_transcripts_get_the_expected_verdicts(root, call_id, expected):
+    import json
+
+    from qa_pipeline.contract import transcript_from_dict
+
+    data = json.loads((root / "tests" / "data" / "scoring" / f"{call_id}.whisper-tiny.json").read_text())
+    card = score_transcript(transcript_from_dict(data), etiquette(), CallMetadata(call_id), data["recording"])
+    letters = "".join(c.verdict[0] for c in card.criteria)
+    assert letters == expected, [(c.id, c.verdict, c.detail) for c in card.criteria]

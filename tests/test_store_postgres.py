@@ -116,3 +116,19 @@ def test_postgres_reports(store, corpus):
     assert calibration["asked_questions"].fail_to_pass == 1
     assert store.agent_report("agent-ben").weakest[0].criterion_id in {"name_use", "said_goodbye"}
     assert [h.call_label for h in store.library("asked_questions", PASS)] == ["C04", "C03", "C02", "C01"]
+
+
+def test_workers_opening_a_fresh_postgres_store_at_once_all_succeed(postgres_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    admin = open_store(postgres_url)
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("DROP DATABASE IF EXISTS fresh")
+        connection.exec_driver_sql("CREATE DATABASE fresh")
+    admin.close()
+    fresh = postgres_url.replace("/postgres?", "/fresh?")
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: open_store(fresh), range(4)))
+    assert {migrate.current_revision(s.engine) for s in stores} == {"0001"}
+    for opened in stores:
+        opened.close()

@@ -85,7 +85,7 @@ def test_an_unauthenticated_visit_is_sent_to_login(page, served):
 
 def test_a_supervisor_logs_in_and_filters_the_list(page, served):
     log_in(page, served["base"], "sam")
-    assert listed(page) == ["C02", "C01"]
+    assert listed(page) == ["C03", "C02", "C01"]
     page.select_option("select[name=agent]", "agent-ben")
     page.click(".filters button[type=submit]")
     page.wait_for_url(re.compile(r"agent=agent-ben"))
@@ -116,6 +116,35 @@ def test_a_transcript_line_plays_from_its_moment(page, served):
     assert start - 0.05 <= current_time(page) < start + 2
 
 
+def criterion_with_evidence(url: str) -> tuple[str, str]:
+    """A (criterion, verdict) whose library entries carry evidence, preferring failures."""
+    store = open_store(url)
+    try:
+        for verdict in ("fail", "pass"):
+            for criterion in store.criterion_ids():
+                if any(hit.evidence for hit in store.library(criterion, verdict)):
+                    return criterion, verdict
+    finally:
+        store.close()
+    raise AssertionError("no scored criterion has evidence")
+
+
+def test_a_trainer_finds_failed_calls_in_the_library_and_opens_one_at_the_evidence(page, served):
+    criterion, verdict = criterion_with_evidence(served["url"])
+    log_in(page, served["base"], "tina", "/library")
+    page.select_option("select[name=criterion]", criterion)
+    page.select_option("select[name=verdict]", verdict)
+    page.click(".filters button[type=submit]")
+    page.wait_for_url(re.compile(f"criterion={criterion}"))
+    moment = page.locator("table.library .evidence-item a[href*='#t=']").first
+    start = float(moment.get_attribute("href").split("#t=")[1])
+    moment.click()
+    page.wait_for_url(re.compile(r"/calls/\d+#t="))
+    wait_for_metadata(page)
+    assert start - 0.05 <= current_time(page) < start + 2
+    assert page.locator("a.clip").count() > 0
+
+
 def test_an_override_persists_after_a_rescore(page, served):
     call = served["ids"]["C01"]
     log_in(page, served["base"], "sam", f"/calls/{call}")
@@ -143,7 +172,7 @@ def test_an_override_persists_after_a_rescore(page, served):
 def test_an_agent_cannot_open_another_agents_call(page, served):
     base, ids = served["base"], served["ids"]
     log_in(page, base, "ana")
-    assert listed(page) == ["C01"]
+    assert listed(page) == ["C03", "C01"]
     assert page.goto(f"{base}/calls/{ids['C01']}").status == 200
     response = page.goto(f"{base}/calls/{ids['C02']}")
     assert response.status == 403

@@ -49,10 +49,8 @@ def train_model(spec: ModelSpec, data_dir: str | Path, out_dir: str | Path,
     """Evaluate, fit and save one model; return its card."""
     examples = spec.load(Path(data_dir))
     _check_enough(spec, examples)
-    calibration_folds = min(3, min(Counter(e.label for e in examples).values()))
-    evaluation = evaluate(examples, spec.labels, folds=folds, random_state=random_state,
-                          calibration_folds=calibration_folds)
-    pipeline = fit(examples, random_state=random_state, calibration_folds=calibration_folds)
+    evaluation = evaluate(examples, spec.labels, folds=folds, random_state=random_state)
+    pipeline = fit(examples, random_state=random_state)
     card = {
         "task": spec.task,
         "labels": list(spec.labels),

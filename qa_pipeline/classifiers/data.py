@@ -169,10 +169,10 @@ def _example(path: Path, setting, label, text, labels: tuple[str, ...], source: 
 
 
 def _unique(examples: list[Example]) -> tuple[Example, ...]:
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     kept = []
     for e in examples:
-        key = (e.source, normalise(e.text))
+        key = normalise(e.text)
         if key not in seen:
             seen.add(key)
             kept.append(e)

@@ -38,8 +38,22 @@ class Evaluation:
 
 def fit(examples: tuple[Example, ...], random_state: int = 0, calibration_folds: int = 3):
     """A Pipeline fitted on every example."""
-    pipeline = build_pipeline(random_state=random_state, calibration_folds=calibration_folds)
-    return pipeline.fit([e.text for e in examples], [e.label for e in examples])
+    return fit_texts([e.text for e in examples], [e.label for e in examples], random_state, calibration_folds)
+
+
+def fit_texts(texts: list[str], labels: list[str], random_state: int = 0, calibration_folds: int = 3):
+    """A Pipeline fitted on `texts`; calibration uses as many folds as the rarest label allows.
+
+    A label with a single example cannot be calibrated and is left out (this only
+    happens in a cross-validation fold of a very small data set).
+    """
+    counts = Counter(labels)
+    keep = [i for i, label in enumerate(labels) if counts[label] >= 2]
+    if not keep:
+        raise ValueError("every label has fewer than two examples")
+    folds = min(calibration_folds, min(counts[labels[i]] for i in keep))
+    pipeline = build_pipeline(random_state=random_state, calibration_folds=folds)
+    return pipeline.fit([texts[i] for i in keep], [labels[i] for i in keep])
 
 
 def evaluate(examples: tuple[Example, ...], labels: tuple[str, ...], folds: int = 5,
@@ -55,8 +69,7 @@ def evaluate(examples: tuple[Example, ...], labels: tuple[str, ...], folds: int 
     truth = np.array([e.label for e in examples])
     probabilities = np.zeros((len(examples), len(labels)))
     for train, test in GroupKFold(n_splits=folds).split(texts, truth, groups):
-        model = build_pipeline(random_state=random_state, calibration_folds=calibration_folds)
-        model.fit(list(texts[train]), list(truth[train]))
+        model = fit_texts(list(texts[train]), list(truth[train]), random_state, calibration_folds)
         columns = [labels.index(c) for c in model.classes_]
         probabilities[np.ix_(test, columns)] = model.predict_proba(list(texts[test]))
     predicted = np.array(labels)[probabilities.argmax(axis=1)]

@@ -56,7 +56,8 @@ def name_use(ctx: CallContext, params: NameUseParams) -> Outcome:
     utterance = ctx.utterances[hit.index]
     detail = (f"agent called the caller '{hit.word}' at {seconds(time_of(utterance, hit.word))} "
               f"(caller's name '{caller.name}', {caller.source})")
-    return Outcome(PASS, round(0.6 + 0.35 * hit.similarity, 3), evidence(ctx, hit.index), detail)
+    learned = (caller.learned_after,) if caller.learned_after >= 0 else ()
+    return Outcome(PASS, round(0.6 + 0.35 * hit.similarity, 3), evidence(ctx, *learned, hit.index), detail)
 
 
 def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | None:
@@ -72,14 +73,30 @@ def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | N
             continue
         if utterance.speaker != CUSTOMER:
             continue
-        mentions = nlp.find_names(doc, params.caller_templates, not_names)
+        mentions = [m.name for m in nlp.find_names(doc, params.caller_templates, not_names)]
+        mentions = mentions or _name_sentences(doc, not_names)
         if mentions:
-            return CallerName(mentions[0].name, i, f"said by the caller at {seconds(utterance.start)}")
+            return CallerName(mentions[0], i, f"said by the caller at {seconds(utterance.start)}")
         answer = _bare_answer(doc, params, not_names) if asked else None
         if answer:
             return CallerName(answer, i, f"the caller's answer at {seconds(utterance.start)}")
         asked = False
     return None
+
+
+def _name_sentences(doc, not_names: frozenset[str]) -> list[str]:
+    """Sentences that are only a name, as a caller introduces themself: "Yes, I am. Paul Green." """
+    found = []
+    for sent in doc.sents:
+        words = [t for t in sent if not t.is_punct]
+        if 0 < len(words) <= 3 and all(_person_like(t, not_names) for t in words):
+            found.append(" ".join(t.text for t in words[:2]))
+    return found
+
+
+def _person_like(token, not_names: frozenset[str]) -> bool:
+    other_entity = token.ent_type_ not in ("", "PERSON")  # "Tuesday.", "Chicago."
+    return not other_entity and nlp.looks_like_name(token, strict=True, not_names=not_names)
 
 
 def _bare_answer(doc, params: NameUseParams, not_names: frozenset[str]) -> str | None:

@@ -18,7 +18,15 @@ ENV_VAR = "QA_PIPELINE_DB"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = PROJECT_ROOT / "data" / "store" / "qa-pipeline.sqlite"
 
-__all__ = ["ENV_VAR", "default_url", "open_store"]
+__all__ = ["ENV_VAR", "Store", "default_url", "open_store"]
+
+
+def __getattr__(name: str):
+    if name == "Store":
+        from qa_pipeline.store.repository import Store
+
+        return Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def default_url() -> str:

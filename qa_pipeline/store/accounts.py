@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -13,8 +14,11 @@ from qa_pipeline.store.passwords import hash_password, verify_password
 from qa_pipeline.store.schema import LoginSession, User
 from qa_pipeline.store.views import ROLES, UserView
 
-# Checked against when a name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Checked against when a name is unknown, so a wrong name costs as long as a wrong password.
+    return hash_password(secrets.token_hex(8))
 
 
 def _view(user: User) -> UserView:
@@ -49,7 +53,7 @@ def add_user(
 def authenticate(session: Session, name: str, password: str) -> UserView | None:
     user = session.scalar(select(User).where(User.name == name, User.active.is_(True)))
     if user is None:
-        verify_password(password, _DUMMY_HASH)
+        verify_password(password, _dummy_hash())
         return None
     return _view(user) if verify_password(password, user.password_hash) else None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Any fixed number: PostgreSQL advisory lock that serialises concurrent first-time migrations.
+_MIGRATION_LOCK = 0x51A_0001
 
 
 def alembic_config(connection=None):
@@ -21,6 +23,10 @@ def upgrade(engine) -> None:
     from alembic import command
 
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresqlX":
+            # Several workers may open a fresh shared store at once; DDL is transactional
+            # there, so the lock holds until this migration commits.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
         command.upgrade(alembic_config(connection), "head")
 
 

@@ -37,7 +37,7 @@ def utcnow() -> datetime:
 
 
 def parse_call_time(value: str | datetime | None) -> datetime | None:
-    """An ISO call time as naive UTC-less local time; None when absent or unreadable."""
+    """An ISO 8601 call time as a naive datetime (UTC when it carried an offset); None if unreadable."""
     if value is None or isinstance(value, datetime):
         return value
     try:
