@@ -19,9 +19,10 @@ import argparse
 import os
 import shutil
 import sys
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -43,14 +44,14 @@ DEFAULT_STORE = "default"
 TASK = {"cache_policy": NO_CACHE}
 
 
-def _transient(state) -> bool:
+def _transient(task, task_run, state) -> bool:
     """Retry an I/O error, not a missing file or a recording or setting that is wrong."""
     exc = state.result(raise_on_failure=False)
     return not isinstance(exc, (QAPipelineError, FileNotFoundError, NotADirectoryError))
 
 
 # Network shares and object stores hiccup; a bad recording does not get better by retrying.
-IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition_fn": lambda task, run, state: _transient(state)}
+IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition_fn": _transient}
 
 
 @task(name="find-new-recordings", **TASK, **IO_RETRIES)
@@ -145,17 +146,28 @@ def write_quarantine(plan: ib.Plan, out: str) -> Path:
 STAGES = ("fetch", "load", "transcribe", "score", "write", "save", "record")
 
 
-def _score_window(calls: list[ib.Call], stems: dict[str, str], ctx: dict) -> Iterator[ib.LedgerEntry]:
+@dataclass(frozen=True)
+class RunSettings:
+    """What every call of one run shares."""
+
+    out: str
+    options: Any  # qa_pipeline.asr.AsrOptions, imported with the ASR stack
+    rubric: Any  # qa_pipeline.rubric.Rubric
+    store: Any  # an open results store, or None
+    stems: Mapping[str, str]
+
+
+def _score_window(calls: list[ib.Call], run: RunSettings) -> Iterator[ib.LedgerEntry]:
     """Submit one window of calls stage by stage, then record each call's outcome.
 
     A task waits for its inputs on a pool thread, so every stage is submitted after the
     one it depends on: no thread ever waits on work queued behind it.
     """
-    out, options, rubric, store = ctx["out"], ctx["options"], ctx["rubric"], ctx["store"]
+    out, store = run.out, run.store
     local = [fetch.submit(c, out) for c in calls]
     audio = [load.submit(p) for p in local]
-    text = [transcribe.submit(a, options) for a in audio]
-    cards = [score.submit(t, rubric, c, p, stems[c.file.relpath]) for t, c, p in zip(text, calls, local)]
+    text = [transcribe.submit(a, run.options) for a in audio]
+    cards = [score.submit(t, run.rubric, c, p, run.stems[c.file.relpath]) for t, c, p in zip(text, calls, local)]
     written = [write.submit(s, c, out) for s, c in zip(cards, calls)]
     stored = [save.submit(s, c, store, wait_for=[w]) for s, c, w in zip(cards, calls, written)]
     done = [record.submit(c, s, w, out, wait_for=[st]) for c, s, w, st in zip(calls, cards, written, stored)]
@@ -251,14 +263,16 @@ def score_calls(
     finished: list[ib.LedgerEntry] = []
     if plan.pending:
         prepare_asr(options)
-        ctx = {"out": out, "options": options, "rubric": loaded, "store": _open_store(store)}
         stems = ib.output_stems_for((*plan.pending, *plan.already_done))
-        for window in _windows(plan.pending, max(1, workers)):
-            for entry in _score_window(window, stems, ctx):
-                finished.append(entry)
-                logger.info("[%d/%d] %s: %s", len(finished), len(plan.pending), entry.relpath, _outcome(entry))
-        if ctx["store"] is not None:
-            ctx["store"].close()
+        run = RunSettings(out, options, loaded, _open_store(store), stems)
+        try:
+            for window in _windows(plan.pending, max(1, workers)):
+                for entry in _score_window(window, run):
+                    finished.append(entry)
+                    logger.info("[%d/%d] %s: %s", len(finished), len(plan.pending), entry.relpath, _outcome(entry))
+        finally:
+            if run.store is not None:
+                run.store.close()
     write_quarantine(plan, out)
     _remove_empty(Path(out) / STAGING)
     summary = ib.summarize(finished, plan)

@@ -113,8 +113,6 @@ def transcribe_channel(model, samples: np.ndarray, options: AsrOptions) -> tuple
             "speech_pad_ms": options.vad_speech_pad_ms,
             "min_speech_duration_ms": options.vad_min_speech_ms,
         },
-        # Skips a silent stretch over 2 s when the text around it looks hallucinated.
-        hallucination_silence_threshold=2.0,
         no_speech_threshold=0.6,
         log_prob_threshold=-1.0,
         compression_ratio_threshold=2.4,

@@ -23,10 +23,10 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Mapping
 
+from qa_pipeline.batch import AUDIO_EXTENSIONS
 from qa_pipeline.identity import content_hash, processing_key
 from qa_pipeline.records import Scorecard
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 LEDGER_NAME = "ledger.jsonl"
 QUARANTINE_NAME = "quarantine.json"
 QUARANTINE_SCHEMA = "qa-pipeline.quarantine/1"
@@ -84,7 +84,7 @@ def is_local(inbox: str) -> bool:
     return "://" not in inbox or inbox.startswith("file://")
 
 
-def list_inbox(inbox: str, suffixes: Iterable[str] = AUDIO_SUFFIXES) -> list[InboxFile]:
+def list_inbox(inbox: str, suffixes: Iterable[str] = AUDIO_EXTENSIONS) -> list[InboxFile]:
     """All recordings under `inbox`, sorted by relative path; hidden files and folders skipped."""
     import fsspec
 

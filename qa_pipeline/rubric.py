@@ -190,13 +190,17 @@ def _coerce(value: Any, hint: Any, source: str, where: str) -> Any:
     raise ConfigError(f"{source}: {where}: expected {_type_name(hint)}, got {value!r}")
 
 
+_SINGULAR = {float: "a number", int: "an integer", str: "a string", bool: "true or false"}
+_PLURAL = {float: "numbers", int: "integers", str: "strings", bool: "true/false values"}
+
+
 def _type_name(hint: Any) -> str:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is tuple:
-        return f"a list of {_type_name(args[0])}"
+        return f"a list of {_PLURAL.get(args[0], str(args[0]))}"
     if origin is not None:
-        return f"a mapping of name to {_type_name(args[1])}"
-    return {float: "a number", int: "an integer", str: "a string", bool: "true or false"}.get(hint, str(hint))
+        return f"a mapping of names to {_type_name(args[1]).removeprefix('a ')}"
+    return _SINGULAR.get(hint, str(hint))
 
 
 def _no_unknown_keys(data: dict, allowed: set[str], source: str, prefix: str) -> None:

@@ -52,6 +52,7 @@ class Voice:
     model: str = ""  # espeak-ng voice id, e.g. "en-us+f3"; unused for Piper
     pitch_cents: int = 0  # sox pitch shift, to make a second Piper speaker
     rate: float = 1.0  # speaking-rate multiplier
+    word_gap: int = 0  # extra pause between words in 10 ms units (espeak-ng only)
 
 
 # Piper is the clearest voice over a telephone band; pitch-shifted copies of it make
@@ -61,10 +62,10 @@ VOICES: dict[str, Voice] = {
     "joe-deep": Voice("piper", pitch_cents=-220, rate=0.95),
     "joe-bright": Voice("piper", pitch_cents=250, rate=1.05),
     "joe-high": Voice("piper", pitch_cents=450),
-    "ava": Voice("espeak", "en-us+f5"),
+    "ava": Voice("espeak", "en-us+f5", rate=0.9, word_gap=4),
     "lily": Voice("espeak", "en-us+f3"),
-    "annie": Voice("espeak", "en-us+Annie", rate=0.85),
-    "mark": Voice("espeak", "en-us+klatt2", rate=0.85),
+    "annie": Voice("espeak", "en-us+Annie"),
+    "mark": Voice("espeak", "en-us+klatt2"),
     "oliver": Voice("espeak", "en-gb-x-rp", rate=0.9),
 }
 
@@ -181,7 +182,10 @@ def _parse_turn(path: Path, index: int, raw: object) -> Turn:
     unknown = raw.keys() - _TURN_KEYS
     if unknown:
         raise ConfigError(f"{path}: turn {index + 1} has unknown keys {sorted(unknown)}")
-    return Turn(**raw)
+    try:
+        return Turn(**raw)
+    except TypeError as exc:
+        raise ConfigError(f"{path}: turn {index + 1}: {exc}") from exc
 
 
 def _check_script(path: Path, script: CallScript) -> None:
@@ -190,11 +194,14 @@ def _check_script(path: Path, script: CallScript) -> None:
     for role in (AGENT, CUSTOMER):
         if script.voices.get(role) not in VOICES:
             raise ConfigError(f"{path}: voices.{role} must be one of {sorted(VOICES)}")
-    for i, turn in enumerate(script.turns):
+    host: Turn | None = None  # the full turn an overlapping turn is laid against
+    for i, turn in enumerate(script.turns, start=1):
         if turn.speaker not in CHANNEL_OF:
-            raise ConfigError(f"{path}: turn {i + 1} speaker {turn.speaker!r} is not agent/customer")
-        if (turn.interrupt or turn.backchannel) and (i == 0 or script.turns[i - 1].speaker == turn.speaker):
-            raise ConfigError(f"{path}: turn {i + 1} overlaps a turn of its own speaker")
+            raise ConfigError(f"{path}: turn {i} speaker {turn.speaker!r} is not agent/customer")
+        if (turn.interrupt or turn.backchannel) and (host is None or host.speaker == turn.speaker):
+            raise ConfigError(f"{path}: turn {i} must overlap a turn of the other speaker")
+        if not turn.backchannel:
+            host = turn
     interrupts = sum(t.interrupt and t.speaker == AGENT for t in script.turns)
     if interrupts != script.interruptions:
         raise ConfigError(f"{path}: interruptions is {script.interruptions}, "
@@ -207,7 +214,7 @@ def speak(voice: Voice | str, text: str) -> np.ndarray:
     if voice.engine == "piper":
         audio, rate = _piper(text, voice.rate)
     elif voice.engine == "espeak":
-        audio, rate = _espeak(text, voice.model, voice.rate)
+        audio, rate = _espeak(text, voice)
     else:
         raise ConfigError(f"unknown TTS engine {voice.engine!r}")
     if voice.pitch_cents:
@@ -245,11 +252,11 @@ def _tool(name: str) -> str:
     return found
 
 
-def _espeak(text: str, model: str, rate: float) -> tuple[np.ndarray, int]:
+def _espeak(text: str, voice: Voice) -> tuple[np.ndarray, int]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "speech.wav"
-        subprocess.run([_tool("espeak-ng"), "-v", model, "-s", str(round(_ESPEAK_WPM * rate)),
-                        "-w", str(out), text], check=True, capture_output=True)
+        subprocess.run([_tool("espeak-ng"), "-v", voice.model, "-s", str(round(_ESPEAK_WPM * voice.rate)),
+                        "-g", str(voice.word_gap), "-w", str(out), text], check=True, capture_output=True)
         audio, sample_rate = sf.read(out, dtype="float32")
     return audio, sample_rate
 

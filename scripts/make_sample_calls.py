@@ -34,26 +34,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="call ids to re-render")
     args = parser.parse_args(argv)
     try:
-        scripts = [synth.load_script(p) for p in sorted(args.scripts.glob("*.yaml"))]
+        render_corpus(args.scripts, args.out, args.only)
     except QAPipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
-    entries = _existing_entries(args.out / "manifest.json")
+    return 0
+
+
+def render_corpus(script_dir: Path, out: Path, only: list[str] | None) -> None:
+    """Render the scripts (or only the listed call ids) and rewrite manifest and metadata."""
+    scripts = [synth.load_script(p) for p in sorted(script_dir.glob("*.yaml"))]
+    out.mkdir(parents=True, exist_ok=True)
+    entries = _existing_entries(out / "manifest.json")
     for script in scripts:
-        if args.only is not None and script.call_id not in args.only:
+        if only is not None and script.call_id not in only:
             continue
         started = time.perf_counter()
         call = synth.render_call(script)
-        synth.write_recording(args.out / script.file_name, call.audio, script.format)
+        _remove_other_formats(out, script)
+        synth.write_recording(out / script.file_name, call.audio, script.format)
         entries[script.call_id] = synth.manifest_entry(script, call.duration_s)
         print(f"{script.file_name:10s} {call.duration_s:6.1f} s  {script.setting:22s} "
               f"rendered in {time.perf_counter() - started:.1f} s")
     known = {s.call_id for s in scripts}
     calls = [entries[k] for k in sorted(entries) if k in known]
-    _write_manifest(args.out / "manifest.json", calls)
-    _write_metadata(args.out / "metadata.csv", calls)
-    return 0
+    _write_manifest(out / "manifest.json", calls)
+    _write_metadata(out / "metadata.csv", calls)
+
+
+def _remove_other_formats(out: Path, script: synth.CallScript) -> None:
+    # A script whose format changed must not leave its old recording behind.
+    extensions = {f".{ext}" for ext, _, _ in synth.FORMATS.values()}
+    for old in out.glob(f"{script.call_id}.*"):
+        if old.suffix in extensions and old.name != script.file_name:
+            old.unlink()
 
 
 def _existing_entries(path: Path) -> dict[str, dict]:

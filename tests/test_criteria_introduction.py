@@ -55,3 +55,11 @@ def test_evidence_is_the_introducing_utterance():
     result = judge("self_introduction", transcript)
     assert [e.text for e in result.evidence] == ["sorry this is anna speaking"]
     assert result.evidence[0].start == transcript.utterances[2].start
+
+
+def test_detail_time_comes_from_word_timings():
+    from qa_pipeline.records import Transcript, Utterance, Word
+
+    words = tuple(Word(w, 0.5 + 0.4 * k, 0.8 + 0.4 * k) for k, w in enumerate("Hello, my name is Megan.".split()))
+    transcript = Transcript((Utterance("agent", 0.5, 2.6, "Hello, my name is Megan.", words),), 3.0, 2)
+    assert judge("self_introduction", transcript).detail.startswith("agent gave name 'Megan' at 2.1 s")

@@ -17,6 +17,9 @@ PASSING = [
     ("A: May I have your name, and the phone number on the account?",
      "C: Thomas Hill, and it's the number I'm calling from.", "A: Thank you, Thomas."),
     ("A: Are you a member already?", "C: Yes, I am. Paul Green.", "A: Then just bring your card, Paul."),
+    # the caller's introduction was lost by ASR, but the agent addresses her by name
+    ("A: Hi, Peak Fitness Club, how can I help you?", "C: Hi, did you know it loud? Do you have trial sessions?",
+     "A: We do, Emma. What kind of training are you interested in?"),
 ]
 
 FAILING = [
@@ -28,6 +31,9 @@ FAILING = [
     ("A: hi sarah how can i help", "C: hi my name is sarah"),
     ("A: which day suits you", "C: Tuesday.", "A: Tuesday is fine, see you then."),
     ("A: where is it going", "C: Chicago.", "A: Chicago takes two days."),
+    ("A: see you on wednesday then", "C: Great, see you on Wednesday. Bye.", "A: Okay, bye."),
+    # the agent's own name is no form of address to the caller
+    ("A: Hello, my name is Megan.", "C: hi i need a cleaning", "A: Sure, this is Megan, Megan."),
     # a common word that sounds like the name is not the name
     ("C: Hi, my name is Jason Reed. How much is a dozen red roses?", "A: A dozen red roses are forty five dollars."),
 ]
@@ -85,3 +91,9 @@ def test_evidence_shows_where_the_name_was_learned_and_used():
     result = judge("name_use", transcript)
     assert [e.speaker for e in result.evidence] == ["customer", "agent"]
     assert result.detail.startswith("agent called the caller 'Men's' at ")
+
+
+def test_vocative_without_a_learned_name_is_reported_as_such():
+    result = judge("name_use", dialogue("C: hello", "A: Thank you, Robert."))
+    assert result.verdict == PASS
+    assert "were not heard" in result.detail

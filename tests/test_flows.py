@@ -225,4 +225,4 @@ class _State:
     ],
 )
 def test_io_tasks_retry_only_transient_errors(exc, retried):
-    assert flows._transient(_State(exc)) is retried
+    assert flows._transient(None, None, _State(exc)) is retried

@@ -35,6 +35,8 @@ def test_model_loads_once():
         ("you're speaking with irene", ["irene"]),
         ("olivia here what can i do for you", ["olivia"]),
         ("my name is uh sarah connor", ["sarah connor"]),
+        ("this is amy from the dental practice", ["amy"]),  # the tagger calls "amy" an adverb
+        ("Hello, it's Raj from Clearview.", ["Raj"]),
         ("this is great thank you", []),
         ("thank you for calling this is ventura dental", []),
         ("i'm calling about my tooth", []),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from qa_pipeline.criteria.context import CallContext
 from qa_pipeline.criteria.registry import Outcome
-from qa_pipeline.nlp import normalise_word
 from qa_pipeline.records import NOT_APPLICABLE, Evidence, Utterance
 
 
@@ -36,16 +35,17 @@ def evidence(ctx: CallContext, *indices: int) -> tuple[Evidence, ...]:
 
 
 def time_of(utterance: Utterance, text: str) -> float:
-    """When `text` is said within `utterance`: its first word's timing, else the utterance start."""
-    target = normalise_word(text.split()[0]) if text.split() else ""
-    for word in utterance.words:
-        if target and normalise_word(word.text) == target:
-            return word.start
-    if utterance.words or not utterance.text:
+    """When `text` is said within `utterance`: the timing of the word it starts at.
+
+    Without word timings, interpolate by its character position.
+    """
+    char = utterance.text.lower().find(text.lower())
+    if char < 0 or not utterance.text:
         return utterance.start
-    # No word timings: interpolate by character position.
-    share = max(0, utterance.text.lower().find(text.lower())) / len(utterance.text)
-    return utterance.start + share * utterance.duration
+    if utterance.words:
+        n = len(utterance.text[:char].split())
+        return utterance.words[min(n, len(utterance.words) - 1)].start
+    return utterance.start + char / len(utterance.text) * utterance.duration
 
 
 def not_applicable(reason: str) -> Outcome:

@@ -1,7 +1,12 @@
 """name_use.v1: the agent learns the caller's name and addresses them by it.
 
-ASR spells names freely ("Mendes" may come out "Men's" or "Mendez"), so a name is
-matched word by word with a similarity ratio or a consonant key, never exactly.
+The caller's name comes from call metadata, the caller's own words ("my name is ...",
+"this is ...", a sentence that is only a name) or the answer to the agent's request.
+ASR spells names freely ("Mendes" may come out "Men's" or "Mendez"), so the agent's words
+are matched against it with a similarity ratio or a consonant key; a common English word
+("red" for "Reed") counts only when spelled exactly as the name. When ASR lost the
+caller's introduction, the agent addressing someone by name ("We do, Emma.") still passes,
+at lower confidence.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ def name_use(ctx: CallContext, params: NameUseParams) -> Outcome:
     """Pass when the agent says the caller's name after learning it."""
     caller = learn_caller_name(ctx, params)
     if caller is None:
-        return Outcome(FAIL, 0.7, (), "the caller's name was never learned (not in metadata, not said by the caller)")
+        return _vocative_outcome(ctx, params)
     hit = find_name_use(ctx, caller, params)
     if hit is None:
         ev = evidence(ctx, caller.learned_after) if caller.learned_after >= 0 else ()
@@ -58,6 +63,39 @@ def name_use(ctx: CallContext, params: NameUseParams) -> Outcome:
               f"(caller's name '{caller.name}', {caller.source})")
     learned = (caller.learned_after,) if caller.learned_after >= 0 else ()
     return Outcome(PASS, round(0.6 + 0.35 * hit.similarity, 3), evidence(ctx, *learned, hit.index), detail)
+
+
+def _vocative_outcome(ctx: CallContext, params: NameUseParams) -> Outcome:
+    """With no caller's name heard (ASR loses some), the agent addressing someone by name
+    ("We do, Emma.") still shows the agent knows and uses it."""
+    own = {nlp.normalise_word(m.name.split()[0]) for i in ctx.agent_indices()
+           for m in nlp.find_names(ctx.docs[i], params.caller_templates)}
+    for i in ctx.agent_indices():
+        for name in vocatives(ctx.docs[i]):
+            if nlp.normalise_word(name.split()[0]) not in own:
+                utterance = ctx.utterances[i]
+                detail = (f"agent addressed the caller as '{name}' at {seconds(time_of(utterance, name))} "
+                          "(the caller's own words giving the name were not heard)")
+                return Outcome(PASS, 0.6, evidence(ctx, i), detail)
+    return Outcome(FAIL, 0.7, (), "the caller's name was never learned (not in metadata, not said by the caller)")
+
+
+# Words that, right before a name, mark it as a form of address: "thank you, Robert".
+_ADDRESS_CUES = frozenset({",", "thanks", "you", "hi", "hello", "bye", "sorry", "okay", "dear"})
+
+
+def vocatives(doc) -> list[str]:
+    """Names used to address someone: a person's name after a comma or "thank you",
+    closing a sentence ("We do, Emma.", "Thank you, Robert.")."""
+    found = []
+    for ent in doc.ents:
+        if ent.label_ != "PERSON" or len(ent) > 2 or ent.start == 0:
+            continue
+        before = doc[ent.start - 1]
+        after = doc[ent.end] if ent.end < len(doc) else None
+        if before.lower_ in _ADDRESS_CUES and (after is None or after.text in (".", ",", "!", "?")):
+            found.append(ent.text)
+    return found
 
 
 def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | None:
@@ -85,11 +123,12 @@ def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | N
 
 
 def _name_sentences(doc, not_names: frozenset[str]) -> list[str]:
-    """Sentences that are only a name, as a caller introduces themself: "Yes, I am. Paul Green." """
+    """Sentences that are only a person's name, as a caller introduces themself: "Yes, I am. Paul Green."
+    ("Bye." is no name: the model must see a person.)"""
     found = []
     for sent in doc.sents:
         words = [t for t in sent if not t.is_punct]
-        if 0 < len(words) <= 3 and all(_person_like(t, not_names) for t in words):
+        if 0 < len(words) <= 3 and _is_person(words) and all(_person_like(t, not_names) for t in words):
             found.append(" ".join(t.text for t in words[:2]))
     return found
 
@@ -97,6 +136,10 @@ def _name_sentences(doc, not_names: frozenset[str]) -> list[str]:
 def _person_like(token, not_names: frozenset[str]) -> bool:
     other_entity = token.ent_type_ not in ("", "PERSON")  # "Tuesday.", "Chicago."
     return not other_entity and nlp.looks_like_name(token, strict=True, not_names=not_names)
+
+
+def _is_person(words) -> bool:
+    return any(t.ent_type_ == "PERSON" for t in words)
 
 
 def _bare_answer(doc, params: NameUseParams, not_names: frozenset[str]) -> str | None:
