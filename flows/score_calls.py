@@ -304,6 +304,18 @@ def _embedded_server_settings() -> dict:
     return updates
 
 
+def _serve(cron: str, params: dict) -> int:
+    """Serve the flow on a schedule; only a real server runs schedules, not the embedded one."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        print("error: --serve needs a Prefect server: start one with `prefect server start` and set "
+              "PREFECT_API_URL (see docs/operations.md)", file=sys.stderr)
+        return 2
+    score_calls.serve(name="score-calls-nightly", cron=cron, parameters=params)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="score_calls.py",
@@ -339,8 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         "retry_quarantined": args.retry_quarantined,
     }
     if args.serve:
-        score_calls.serve(name="score-calls-nightly", cron=args.cron, parameters=params)
-        return 0
+        return _serve(args.cron, params)
     try:
         with temporary_settings(updates=_embedded_server_settings()):
             summary = score_calls(**params)

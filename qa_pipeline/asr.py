@@ -34,6 +34,8 @@ SAME_CHANNELS_WARNING = (
     "are unavailable and every utterance is labelled 'unknown'"
 )
 NO_SPEECH_WARNING = "no speech was recognised in the recording"
+# A word shorter than this was not really aligned by Whisper (see `segment_words`).
+MIN_ALIGNED_WORD_S = 0.05
 # Channels whose difference is this far below their level are copies of each other.
 _SAME_CHANNELS_DB = -40.0
 
@@ -117,12 +119,26 @@ def transcribe_channel(model, samples: np.ndarray, options: AsrOptions) -> tuple
         log_prob_threshold=-1.0,
         compression_ratio_threshold=2.4,
     )
-    return tuple(
-        Word(w.word.strip(), round(float(w.start), 3), round(float(w.end), 3), round(float(w.probability), 4))
-        for segment in segments
-        for w in (segment.words or ())
-        if w.word.strip()
-    )
+    return tuple(word for segment in segments for word in segment_words(segment.words or ()))
+
+
+def segment_words(timed) -> list[Word]:
+    """Whisper's words of one segment as `Word`s, with unaligned words given a span.
+
+    Whisper gives a word it could not align (almost) no duration, often well after the
+    word before it (the last word of a segment most of all). Such a word is stretched
+    back to where the previous word ended, so it does not look like a separate remark.
+    """
+    words: list[Word] = []
+    for w in timed:
+        text = w.word.strip()
+        if not text:
+            continue
+        start, end = round(float(w.start), 3), round(float(w.end), 3)
+        if words and end - start < MIN_ALIGNED_WORD_S:
+            start = min(start, words[-1].end)
+        words.append(Word(text, start, end, round(float(w.probability), 4)))
+    return words
 
 
 def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:

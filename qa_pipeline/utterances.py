@@ -6,7 +6,9 @@ from typing import Iterable, Sequence
 
 from qa_pipeline.records import Utterance, Word
 
-DEFAULT_GAP_S = 0.7
+# Synthetic and real speakers pause up to ~0.9 s inside a turn; turns of one speaker are
+# usually further apart, because the other speaker talks in between.
+DEFAULT_GAP_S = 0.8
 # Whisper splits some words into pieces that attach to the previous one ("two" "-year").
 _ATTACHED_PREFIXES = ("-", "'", "’")
 

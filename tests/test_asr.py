@@ -9,6 +9,7 @@ hand-made words and signals without the model.
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from qa_pipeline.asr import (
     AsrOptions,
     load_model,
     model_label,
+    segment_words,
     transcribe_file,
 )
 from qa_pipeline.crosstalk import suppress_crosstalk
@@ -264,6 +266,27 @@ def test_utterance_spans_its_words():
 )
 def test_join_words(pieces, expected):
     assert join_words(Word(p, 0.0, 0.1) for p in pieces) == expected
+
+
+def whisper_words(*spans: tuple[str, float, float]):
+    """Stand-ins for faster-whisper's word records (word text keeps its leading space)."""
+    return [SimpleNamespace(word=f" {text}", start=start, end=end, probability=0.9) for text, start, end in spans]
+
+
+@pytest.mark.parametrize(
+    "spans, expected",
+    [
+        # an unaligned last word, placed long after the word before it
+        ([("address", 57.6, 58.08), ("Steven?", 58.86, 58.86)], [(57.6, 58.08), (58.08, 58.86)]),
+        ([("Tuesday", 15.74, 15.76), ("at", 15.76, 16.0)], [(15.74, 15.76), (15.76, 16.0)]),
+        ([("hello", 1.0, 1.4), ("there", 1.5, 1.9)], [(1.0, 1.4), (1.5, 1.9)]),
+        ([("hello", 1.0, 1.4), ("", 1.4, 1.4)], [(1.0, 1.4)]),
+    ],
+)
+def test_segment_words_give_unaligned_words_a_span(spans, expected):
+    words = segment_words(whisper_words(*spans))
+    assert [(w.start, w.end) for w in words] == expected
+    assert all(not w.text.startswith(" ") for w in words)
 
 
 def test_merge_channels_orders_by_time():

@@ -38,6 +38,7 @@ CORRUPT = "2026-11-03/corrupt.wav"
 def _load_flow_module():
     spec = importlib.util.spec_from_file_location("score_calls_flow", FLOW_SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -226,3 +227,17 @@ class _State:
 )
 def test_io_tasks_retry_only_transient_errors(exc, retried):
     assert flows._transient(None, None, _State(exc)) is retried
+
+
+def test_script_help_names_its_options(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        flows.main(["--help"])
+    assert exit_info.value.code == 0
+    shown = capsys.readouterr().out
+    assert all(option in shown for option in ("--out", "--workers", "--no-db", "--serve")), shown
+
+
+def test_script_reports_a_missing_inbox_in_one_line(tmp_path, capsys):
+    status = flows.main([str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"), "--no-db"])
+    assert status == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nowhere'}: inbox folder not found"

@@ -307,3 +307,12 @@ def test_import_hashes_the_recording_when_it_exists_else_the_json(tmp_path, corp
         content_hash(card.recording),
         content_hash(orphan),
     )
+
+
+def test_threads_opening_a_fresh_store_at_once_all_succeed(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: open_store(url), range(4)))
+    assert {migrate.current_revision(s.engine) for s in stores} == {"0001"}

@@ -43,6 +43,12 @@ DIALOGUE_ACTS = (
     "price_statement", "self_introduction", "closing_check", "farewell",
     "backchannel", "hold_request", "other",
 )
+# How an utterance with several acts is labelled: the first act of this order it contains.
+ACT_PRIORITY = (
+    "self_introduction", "price_statement", "name_request", "contact_request",
+    "discovery_question", "hold_request", "farewell", "closing_check", "greeting_offer",
+    "backchannel", "other",
+)
 OUTCOMES = (
     "appointment_booked", "order_placed", "callback_agreed",
     "information_only", "customer_declined", "unresolved",

@@ -14,21 +14,54 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import re
+
 from qa_pipeline.classifiers.build import DIALOGUE_ACT_MODEL, OUTCOME_MODEL, SPECS
+from qa_pipeline.classifiers.data import ACT_PRIORITY
 from qa_pipeline.classifiers.model_io import default_model_dir, load_model
 from qa_pipeline.records import AGENT, DialogueAct, Transcript, Utterance
+
+# Acts a single sentence can establish for its utterance: the requests and questions.
+# Closing and feedback acts ("Thank you.", "Okay.") are often filler inside a longer
+# turn, and on sample calls a lone sentence was too often mistaken for a name
+# ("Good morning, Clearview Windows.") or a price ("three hundred gallons", a phone
+# number), so those are judged on the whole utterance only.
+SENTENCE_ACTS = frozenset({"name_request", "contact_request", "discovery_question", "hold_request"})
+SENTENCE_ACT_MIN = 0.7
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 
 
 def predict_dialogue_acts(transcript: Transcript, model_dir: str | Path | None = None
                           ) -> tuple[DialogueAct | None, ...]:
-    """One entry per utterance of `transcript`: the agent's act, or None for other speakers."""
+    """One entry per utterance of `transcript`: the agent's primary act, or None for other speakers.
+
+    A long utterance can hide a short act ("Thank you. ... May I have your name?"), so
+    each sentence is classified too, and a sentence's act replaces the whole utterance's
+    when it ranks higher in `ACT_PRIORITY` and is at least `SENTENCE_ACT_MIN` probable.
+    """
     agent = [i for i, u in enumerate(transcript.utterances) if u.speaker == AGENT and u.text.strip()]
     acts: list[DialogueAct | None] = [None] * len(transcript.utterances)
-    if agent:
-        predicted = classify_texts([transcript.utterances[i].text for i in agent], DIALOGUE_ACT_MODEL, model_dir)
-        for index, act in zip(agent, predicted):
-            acts[index] = act
+    if not agent:
+        return tuple(acts)
+    pieces = [[transcript.utterances[i].text, *sentences_of(transcript.utterances[i].text)] for i in agent]
+    predicted = iter(classify_texts([p for group in pieces for p in group], DIALOGUE_ACT_MODEL, model_dir))
+    for index, group in zip(agent, pieces):
+        whole, *parts = [next(predicted) for _ in group]
+        acts[index] = primary_act(whole, parts)
     return tuple(acts)
+
+
+def primary_act(whole: DialogueAct, sentence_acts: list[DialogueAct]) -> DialogueAct:
+    """The utterance's act, upgraded by a confident sentence whose act ranks higher."""
+    upgrades = [a for a in sentence_acts if a.label in SENTENCE_ACTS and a.probability >= SENTENCE_ACT_MIN
+                and ACT_PRIORITY.index(a.label) < ACT_PRIORITY.index(whole.label)]
+    return min(upgrades, key=lambda a: (ACT_PRIORITY.index(a.label), -a.probability), default=whole)
+
+
+def sentences_of(text: str) -> list[str]:
+    """The sentences of a multi-sentence utterance (none for a single sentence)."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p.strip()]
+    return parts if len(parts) > 1 else []
 
 
 def predict_outcome(transcript: Transcript, model_dir: str | Path | None = None) -> DialogueAct:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any fixed number: PostgreSQL advisory lock that serialises concurrent first-time migrations.
 _MIGRATION_LOCK = 0x51A_0001
+# Alembic's `context` is a module-level proxy: two threads migrating at once would share it.
+_THREAD_LOCK = threading.Lock()
 
 
 def alembic_config(connection=None):
@@ -22,8 +25,8 @@ def upgrade(engine) -> None:
     """Apply every migration the database lacks; a no-op on an up-to-date one."""
     from alembic import command
 
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresqlX":
+    with _THREAD_LOCK, engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
             # Several workers may open a fresh shared store at once; DDL is transactional
             # there, so the lock holds until this migration commits.
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
