@@ -99,6 +99,7 @@ def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
         "call_id": card.call_id,
         "recording": card.recording,
         "agent_id": card.agent_id,
+        "call_time": card.call_time,
         "duration_s": round(card.duration_s, 1),
         "channels": card.channels,
         "rubric": {"id": card.rubric_id, "version": card.rubric_version},
@@ -151,4 +152,5 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
         versions=d.get("versions", {}),
         outcome=d.get("outcome"),
         warnings=tuple(d.get("warnings", ())),
+        call_time=d.get("call_time"),
     )

@@ -143,6 +143,7 @@ class Scorecard:
     versions: Mapping[str, str] = field(default_factory=dict)
     outcome: str | None = None
     warnings: tuple[str, ...] = ()
+    call_time: str | None = None
 
     def result(self, criterion_id: str) -> CriterionResult | None:
         return next((c for c in self.criteria if c.id == criterion_id), None)

@@ -47,6 +47,7 @@ def score_transcript(
         call_id=metadata.call_id,
         recording=recording,
         agent_id=metadata.agent_id,
+        call_time=metadata.call_time,
         duration_s=transcript.duration_s,
         channels=transcript.channels,
         rubric_id=rubric.id,

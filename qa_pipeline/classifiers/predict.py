@@ -12,9 +12,8 @@ meaningful for a known agent and role-dependent criteria are not applicable ther
 from __future__ import annotations
 
 import functools
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 from qa_pipeline.classifiers.build import DIALOGUE_ACT_MODEL, OUTCOME_MODEL, SPECS
 from qa_pipeline.classifiers.data import ACT_PRIORITY
