@@ -20,7 +20,7 @@ from qa_pipeline.records import Evidence, Scorecard, Utterance
 SUMMARY_CSV = "summary.csv"
 ERRORS_JSON = "errors.json"
 SUMMARY_FIXED_COLUMNS = (
-    "call_id", "recording", "agent_id", "duration_s", "score", "interruptions", "outcome",
+    "call_id", "recording", "agent_id", "call_time", "duration_s", "score", "interruptions", "outcome",
 )
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -60,6 +60,7 @@ def summary_row(card: Scorecard, criteria: Sequence[str]) -> dict[str, Any]:
         "call_id": card.call_id,
         "recording": card.recording,
         "agent_id": card.agent_id or "",
+        "call_time": card.call_time or "",
         "duration_s": round(card.duration_s, 1),
         "score": "" if card.score is None else round(card.score, 1),
         "interruptions": card.metrics.interruptions,

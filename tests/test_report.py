@@ -55,7 +55,7 @@ def make_card(call_id="H01", score=66.7, agent_id="agent-megan", outcome="appoin
         metrics=CallMetrics(interruptions=2, agent_talk_s=31.04, customer_talk_s=20.25, silence_s=9.1,
                             agent_wpm=150.6, agent_questions=4),
         transcript=transcript, versions={"pipeline": "0.1.0", "asr_model": "tiny.en", "rubric": "etiquette/1"},
-        outcome=outcome,
+        outcome=outcome, call_time="2026-11-02T09:14:00",
     )
 
 
@@ -64,10 +64,11 @@ def make_card(call_id="H01", score=66.7, agent_id="agent-megan", outcome="appoin
 
 def test_json_top_level_fields_follow_the_contract():
     data = json.loads(scorecard_json(make_card()))
-    assert list(data) == ["schema", "call_id", "recording", "agent_id", "duration_s", "channels", "rubric",
+    assert list(data) == ["schema", "call_id", "recording", "agent_id", "call_time", "duration_s", "channels", "rubric",
                           "score", "criteria", "metrics", "transcript", "versions", "outcome", "warnings"]
     assert data["schema"] == "qa-pipeline.scorecard/1"
     assert (data["call_id"], data["recording"], data["agent_id"]) == ("H01", "calls/H01.flac", "agent-megan")
+    assert data["call_time"] == "2026-11-02T09:14:00"
     assert (data["duration_s"], data["channels"], data["score"]) == (63.2, 2, 66.7)
     assert data["rubric"] == {"id": "etiquette", "version": "1"}
     assert data["versions"] == {"pipeline": "0.1.0", "asr_model": "tiny.en", "rubric": "etiquette/1"}
@@ -105,14 +106,15 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 def test_summary_csv_columns_are_fixed_then_one_per_criterion():
     header = summary_csv([make_card()]).splitlines()[0]
-    assert header == ("call_id,recording,agent_id,duration_s,score,interruptions,outcome,"
+    assert header == ("call_id,recording,agent_id,call_time,duration_s,score,interruptions,outcome,"
                       "self_introduction,no_price_before_need,no_im_listening")
 
 
 def test_summary_csv_row_values():
     (row,) = _rows(summary_csv([make_card()]))
     assert row == {
-        "call_id": "H01", "recording": "calls/H01.flac", "agent_id": "agent-megan", "duration_s": "63.2",
+        "call_id": "H01", "recording": "calls/H01.flac", "agent_id": "agent-megan",
+        "call_time": "2026-11-02T09:14:00", "duration_s": "63.2",
         "score": "66.7", "interruptions": "2", "outcome": "appointment_booked",
         "self_introduction": "pass", "no_price_before_need": "fail", "no_im_listening": "not_applicable",
     }
@@ -206,7 +208,7 @@ def test_html_tells_agent_and_customer_turns_apart():
 
 def test_html_shows_header_verdicts_and_metrics():
     page = scorecard_html(make_card())
-    for text in ("Call H01", "66.7", "agent-megan", "appointment_booked", "etiquette version 1",
+    for text in ("Call H01", "66.7", "agent-megan", "2026-11-02 09:14", "appointment_booked", "etiquette version 1",
                  "agent gave name &#39;Megan&#39; at 1.9 s", "0.81", "151 words/min", "not applicable"):
         assert text in page
     assert 'class="verdict verdict-fail">fail<' in page
