@@ -82,6 +82,13 @@ class InterruptionStats:
 
 
 @dataclass(frozen=True)
+class OutcomeStats:
+    calls: int
+    agreement: float | None
+    mismatches: tuple[tuple[str, str, str | None], ...]  # (call id, expected, got)
+
+
+@dataclass(frozen=True)
 class Evaluation:
     criteria: Mapping[str, CriterionStats]
     agreement: float | None
@@ -89,6 +96,7 @@ class Evaluation:
     decisions: int
     disagreements: tuple[Disagreement, ...]
     interruptions: InterruptionStats
+    outcomes: OutcomeStats = OutcomeStats(0, None, ())
 
 
 def criterion_stats(pairs: Sequence[Pair]) -> CriterionStats:
@@ -110,6 +118,12 @@ def interruption_stats(counts: Sequence[tuple[str, int, int]]) -> InterruptionSt
     return InterruptionStats(len(counts), exact, mae, tuple(c for c in counts if c[1] != c[2]))
 
 
+def outcome_stats(labels: Sequence[tuple[str, str, str | None]]) -> OutcomeStats:
+    """Agreement of predicted call outcomes, from (call id, expected, got) triples."""
+    pairs = [(e, g) for _, e, g in labels]
+    return OutcomeStats(len(labels), agreement(pairs), tuple(c for c in labels if c[1] != c[2]))
+
+
 def evaluate(expected: Mapping[str, Mapping[str, Any]], cards: Mapping[str, Scorecard]) -> Evaluation:
     """Compare scorecards with labels.
 
@@ -121,6 +135,7 @@ def evaluate(expected: Mapping[str, Mapping[str, Any]], cards: Mapping[str, Scor
     pairs_by_criterion: dict[str, list[Pair]] = {}
     disagreements: list[Disagreement] = []
     interruptions: list[tuple[str, int, int]] = []
+    outcomes: list[tuple[str, str, str | None]] = []
     for call_id, entry in expected.items():
         card = cards.get(call_id)
         if card is None:
@@ -137,6 +152,8 @@ def evaluate(expected: Mapping[str, Mapping[str, Any]], cards: Mapping[str, Scor
                 ))
         if entry.get("interruptions") is not None:
             interruptions.append((call_id, int(entry["interruptions"]), card.metrics.interruptions))
+        if entry.get("outcome"):
+            outcomes.append((call_id, entry["outcome"], card.outcome))
     all_pairs = [pair for pairs in pairs_by_criterion.values() for pair in pairs]
     return Evaluation(
         criteria={cid: criterion_stats(pairs) for cid, pairs in pairs_by_criterion.items()},
@@ -145,6 +162,7 @@ def evaluate(expected: Mapping[str, Mapping[str, Any]], cards: Mapping[str, Scor
         decisions=len(all_pairs),
         disagreements=tuple(disagreements),
         interruptions=interruption_stats(interruptions),
+        outcomes=outcome_stats(outcomes),
     )
 
 
@@ -178,6 +196,11 @@ def evaluation_to_dict(ev: Evaluation) -> dict[str, Any]:
             "exact_agreement": _rounded(ev.interruptions.exact_agreement),
             "mean_abs_error": _rounded(ev.interruptions.mean_abs_error),
             "mismatches": [{"call_id": c, "expected": e, "got": g} for c, e, g in ev.interruptions.mismatches],
+        },
+        "outcomes": {
+            "calls": ev.outcomes.calls,
+            "agreement": _rounded(ev.outcomes.agreement),
+            "mismatches": [{"call_id": c, "expected": e, "got": g} for c, e, g in ev.outcomes.mismatches],
         },
         "disagreements": [
             {"call_id": d.call_id, "criterion": d.criterion, "expected": d.expected, "got": d.got,
@@ -217,6 +240,7 @@ def format_table(ev: Evaluation) -> str:
         lines.append(f"{cid:<{width}} {_stats_cells(s)}  {_confusion_cell(s.confusion)}".rstrip())
     lines.append(f"{'overall':<{width}} {_overall_cells(ev)}")
     lines.append(format_interruptions(ev.interruptions))
+    lines.append(format_outcomes(ev.outcomes))
     return "\n".join(lines)
 
 
@@ -227,6 +251,15 @@ def format_interruptions(stats: InterruptionStats) -> str:
             f"mean abs error {_num(stats.mean_abs_error).strip()}")
     if stats.mismatches:
         text += "; " + ", ".join(f"{c} expected {e} got {g}" for c, e, g in stats.mismatches)
+    return text
+
+
+def format_outcomes(stats: OutcomeStats) -> str:
+    if not stats.calls:
+        return "outcomes: no labelled outcomes"
+    text = f"outcomes: {stats.calls} calls, agreement {_num(stats.agreement)}"
+    if stats.mismatches:
+        text += "; " + ", ".join(f"{c} expected {e} got {g or 'none'}" for c, e, g in stats.mismatches)
     return text
 
 

@@ -154,7 +154,8 @@ def scorecard_view(card: Scorecard) -> dict[str, Any]:
             rows.append({"evidence": evidence, "line": line})
         criteria.append({"result": result, "evidence": rows})
     lines = [
-        {"index": i, "utterance": u, "segments": highlight_segments(u.text, marks.get(i, ())), "cited": i in marks}
+        {"index": i, "utterance": u, "segments": highlight_segments(u.text, marks.get(i, ())), "cited": i in marks,
+         "cited_by": sorted({title for _, _, title, _ in marks.get(i, ())})}
         for i, u in enumerate(utterances)
     ]
     return {"card": card, "criteria": criteria, "lines": lines}

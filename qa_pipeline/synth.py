@@ -235,9 +235,9 @@ def _piper_voice():
 
 
 def _piper(text: str, rate: float) -> tuple[np.ndarray, int]:
+    voice = _piper_voice()
     from piper import SynthesisConfig
 
-    voice = _piper_voice()
     # Zero sampling noise makes Piper deterministic; the voice stays clear.
     config = SynthesisConfig(length_scale=1.0 / rate, noise_scale=0.0, noise_w_scale=0.0)
     chunks = [chunk.audio_float_array for chunk in voice.synthesize(text, config)]
@@ -255,8 +255,10 @@ def _tool(name: str) -> str:
 def _espeak(text: str, voice: Voice) -> tuple[np.ndarray, int]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "speech.wav"
-        subprocess.run([_tool("espeak-ng"), "-v", voice.model, "-s", str(round(_ESPEAK_WPM * voice.rate)),
-                        "-g", str(voice.word_gap), "-w", str(out), text], check=True, capture_output=True)
+        words_per_minute = str(round(_ESPEAK_WPM * voice.rate))
+        command = [_tool("espeak-ng"), "-v", voice.model, "-s", words_per_minute,
+                   "-g", str(voice.word_gap), "-w", str(out), text]
+        subprocess.run(command, check=True, capture_output=True)
         audio, sample_rate = sf.read(out, dtype="float32")
     return audio, sample_rate
 
@@ -272,9 +274,9 @@ def _sox_pitch(audio: np.ndarray, rate: int, cents: int) -> np.ndarray:
 
 
 def _trim(audio: np.ndarray, floor_db: float = -40.0, margin_s: float = 0.04) -> np.ndarray:
-    if audio.size == 0:
-        return audio
-    loud = np.flatnonzero(np.abs(audio) > np.max(np.abs(audio)) * 10 ** (floor_db / 20))
+    loud = np.flatnonzero(np.abs(audio) > np.max(np.abs(audio), initial=0.0) * 10 ** (floor_db / 20))
+    if loud.size == 0:
+        return audio[:0]
     margin = int(margin_s * TELEPHONE_RATE)
     return audio[max(loud[0] - margin, 0): loud[-1] + margin + 1]
 

@@ -2,7 +2,7 @@
 
 import csv
 import json
-import shutil
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -13,22 +13,25 @@ from qa_pipeline.rubric import load_rubric
 
 pytestmark = pytest.mark.asr
 
-CALL = "two_speakers"  # an 18 s stereo dental-clinic call, agent on the left channel
+CALL = "C19"  # a 33 s florist call from the labelled sample corpus; metadata.csv lies beside it
 
 
 @pytest.fixture(scope="module")
-def run(root, tmp_path_factory):
-    """Score one good call and one broken file from one folder, once for the whole module."""
+def labels(sample_audio_dir):
+    manifest = json.loads((sample_audio_dir / "manifest.json").read_text())
+    return next(c for c in manifest["calls"] if c["call_id"] == CALL)
+
+
+@pytest.fixture(scope="module")
+def run(sample_audio_dir, labels, tmp_path_factory):
+    """Score one sample call and one broken file, once for the whole module."""
     base = tmp_path_factory.mktemp("score")
-    inbox, out = base / "inbox", base / "out"
-    inbox.mkdir()
-    shutil.copy(root / "tests" / "data" / "asr" / f"{CALL}.flac", inbox)
-    (inbox / f"{CALL}.meta.json").write_text(json.dumps({"agent_id": "agent-daniel", "call_id": "D-17"}))
-    (inbox / "broken.wav").write_bytes(b"this is not audio" * 100)
+    recording, broken, out = sample_audio_dir / labels["file"], base / "broken.wav", base / "out"
+    broken.write_bytes(b"this is not audio" * 100)
     result = CliRunner().invoke(
-        main, ["score", str(inbox), "--out", str(out), "--db", f"sqlite:///{base / 'store.sqlite'}"]
+        main, ["score", str(recording), str(broken), "--out", str(out), "--db", f"sqlite:///{base / 'store.sqlite'}"]
     )
-    return result, inbox, out
+    return result, recording, broken, out
 
 
 def card(out):
@@ -36,96 +39,102 @@ def card(out):
 
 
 def test_run_succeeds_and_reports_progress(run):
-    result, _, _ = run
+    result, _, _, _ = run
     assert result.exit_code == 0, result.output
-    assert "[1/2] broken.wav  error: not a readable audio file" in result.stderr
-    assert f"[2/2] {CALL}.flac  score " in result.stderr
+    assert f"[1/2] {CALL}.wav  score " in result.stderr
+    assert "[2/2] broken.wav  error: not a readable audio file" in result.stderr
     assert "not saved to the results store" not in result.stderr
 
 
 def test_writes_one_scorecard_per_good_recording(run):
-    _, _, out = run
+    _, _, _, out = run
     assert {p.name for p in out.iterdir()} == {f"{CALL}.html", f"{CALL}.json", "errors.json", "summary.csv"}
 
 
 def test_bad_file_lands_in_errors_json(run):
-    _, inbox, out = run
+    _, _, broken, out = run
     (error,) = json.loads((out / "errors.json").read_text())
-    assert error["recording"] == str(inbox / "broken.wav")
+    assert error["recording"] == str(broken)
     assert error["reason"].startswith("not a readable audio file")
 
 
-def test_scorecard_header_fields(run):
-    _, inbox, out = run
+def test_scorecard_header_fields(run, labels):
+    _, recording, _, out = run
     data = card(out)
     assert data["schema"] == "qa-pipeline.scorecard/1"
-    assert data["call_id"] == "D-17"
-    assert data["recording"] == str(inbox / f"{CALL}.flac")
-    assert data["agent_id"] == "agent-daniel"
-    assert data["duration_s"] == pytest.approx(18.5, abs=0.1)
+    assert data["call_id"] == CALL
+    assert data["recording"] == str(recording)
+    assert (data["agent_id"], data["call_time"]) == (labels["agent_id"], labels["call_time"])
+    assert data["duration_s"] == pytest.approx(labels["duration_s"], abs=0.1)
     assert data["channels"] == 2
     assert data["rubric"] == {"id": "etiquette", "version": "1"}
     assert data["versions"] == {"pipeline": "0.1.0", "asr_model": "tiny.en", "rubric": "etiquette/1"}
     assert data["warnings"] == []
 
 
-def test_scorecard_criteria_follow_the_rubric(run):
-    _, _, out = run
+def test_scorecard_criteria_follow_the_rubric(run, labels):
+    _, _, _, out = run
     criteria = card(out)["criteria"]
     assert [c["id"] for c in criteria] == [c.id for c in load_rubric("etiquette").criteria]
     for c in criteria:
         assert list(c) == ["id", "verdict", "weight", "confidence", "evidence", "detail"]
         assert c["verdict"] in VERDICTS and 0.0 <= c["confidence"] <= 1.0 and c["detail"]
         for e in c["evidence"]:
-            assert e["speaker"] in ("agent", "customer") and 0.0 <= e["start"] <= e["end"] <= 18.6
+            assert e["speaker"] in ("agent", "customer") and 0.0 <= e["start"] <= e["end"] <= labels["duration_s"]
 
 
 def test_score_is_the_weighted_share_of_applicable_passes(run):
-    _, _, out = run
+    _, _, _, out = run
     data = card(out)
     applicable = [c for c in data["criteria"] if c["verdict"] != "not_applicable"]
     passed = sum(c["weight"] for c in applicable if c["verdict"] == "pass")
     assert data["score"] == pytest.approx(round(100 * passed / sum(c["weight"] for c in applicable), 1))
 
 
-@pytest.mark.parametrize(("criterion", "verdict", "quote"), [
-    ("self_introduction", "pass", "Daniel"),
-    ("said_goodbye", "pass", "goodbye"),
-    ("no_interrupting", "pass", None),
-    ("no_im_listening", "pass", None),
+@pytest.mark.parametrize(("criterion", "quote"), [
+    ("self_introduction", "Hannah"),
+    ("name_use", "Eric"),
+    ("no_im_listening", "I'm listening"),
+    ("no_interrupting", None),
+    ("asked_questions", "what color"),
+    ("no_price_before_need", None),
+    ("said_goodbye", "goodbye"),
 ])
-def test_scorecard_verdicts_on_this_call(run, criterion, verdict, quote):
-    _, _, out = run
+def test_verdicts_match_the_labels_with_evidence(run, labels, criterion, quote):
+    _, _, _, out = run
     (c,) = [c for c in card(out)["criteria"] if c["id"] == criterion]
-    assert c["verdict"] == verdict
+    assert c["verdict"] == labels["expected"][criterion], c["detail"]
     if quote:
         assert any(quote.lower() in e["text"].lower() for e in c["evidence"])
 
 
-def test_scorecard_metrics_and_transcript(run):
-    _, _, out = run
+def test_scorecard_metrics_and_transcript(run, labels):
+    _, _, _, out = run
     data = card(out)
     assert list(data["metrics"]) == ["interruptions", "agent_talk_s", "customer_talk_s", "silence_s",
                                      "agent_wpm", "agent_questions"]
-    assert data["metrics"]["interruptions"] == 0
+    assert data["metrics"]["interruptions"] == labels["interruptions"]
     assert data["metrics"]["agent_talk_s"] > data["metrics"]["customer_talk_s"] > 0
-    assert [u["speaker"] for u in data["transcript"]] == ["agent", "customer", "agent", "customer", "agent"]
-    assert "cleaning" in data["transcript"][1]["text"].lower()
+    speakers = [u["speaker"] for u in data["transcript"]]
+    assert speakers[0] == "agent" and set(speakers) == {"agent", "customer"}
+    assert "sunflowers" in " ".join(u["text"].lower() for u in data["transcript"])
 
 
-def test_summary_csv_row(run):
-    _, _, out = run
+def test_summary_csv_row(run, labels):
+    _, _, _, out = run
     (row,) = csv.DictReader((out / "summary.csv").open())
-    data = card(out)
-    assert (row["call_id"], row["agent_id"], row["score"]) == ("D-17", "agent-daniel", str(data["score"]))
-    assert row["self_introduction"] == "pass"
+    assert (row["call_id"], row["agent_id"], row["score"]) == (CALL, labels["agent_id"], str(card(out)["score"]))
+    assert (row["self_introduction"], row["no_im_listening"]) == ("pass", "fail")
 
 
-def test_html_scorecard_highlights_the_introduction(run):
-    _, _, out = run
+def test_html_scorecard_highlights_the_evidence(run):
+    _, _, _, out = run
     page = (out / f"{CALL}.html").read_text()
-    assert '<mark class="ev-pass" title="self_introduction: pass">' in page
-    assert '<a href="#t0">' in page and '<li id="t0" class="turn turn-agent turn-cited">' in page
+    # The opening line is evidence for a pass and a fail: highlighted as the fail, both named.
+    opening = re.search(r'<li id="t0" class="turn turn-agent turn-cited">.*?</li>', page, re.S).group(0)
+    assert '<mark class="ev-fail" title="no_im_listening: fail; self_introduction: pass">' in opening
+    assert "I&#39;m listening" in opening
+    assert '<a href="#t0">' in page
 
 
 def test_nothing_scored_exits_non_zero(tmp_path):

@@ -101,22 +101,22 @@ def test_interruption_stats():
 # ---------------------------------------------------------------- evaluate() over cards
 
 
-def card(call_id: str, verdicts: dict[str, str], interruptions: int = 0) -> Scorecard:
+def card(call_id: str, verdicts: dict[str, str], interruptions: int = 0, outcome: str | None = None) -> Scorecard:
     criteria = tuple(
         CriterionResult(cid, v, 1.0, 0.9, (Evidence(AGENT, 1.0, 2.0, f"{cid} words"),), f"{cid} detail")
         for cid, v in verdicts.items()
     )
     return Scorecard(call_id, f"{call_id}.flac", None, 60.0, 2, "etiquette", "1", None, criteria,
-                     CallMetrics(interruptions=interruptions), Transcript((), 60.0, 2))
+                     CallMetrics(interruptions=interruptions), Transcript((), 60.0, 2), outcome=outcome)
 
 
 MANIFEST = {
-    "C01": {"expected": {"said_goodbye": P, "name_use": F}, "interruptions": 0},
-    "C02": {"expected": {"said_goodbye": F, "name_use": P}, "interruptions": 2},
+    "C01": {"expected": {"said_goodbye": P, "name_use": F}, "interruptions": 0, "outcome": "order_placed"},
+    "C02": {"expected": {"said_goodbye": F, "name_use": P}, "interruptions": 2, "outcome": "callback_agreed"},
     "C03": {"expected": {"said_goodbye": P, "name_use": N}},
 }
 CARDS = {
-    "C01": card("C01", {"said_goodbye": P, "name_use": F}),
+    "C01": card("C01", {"said_goodbye": P, "name_use": F}, outcome="order_placed"),
     "C02": card("C02", {"said_goodbye": F, "name_use": F}, interruptions=1),
     "C03": card("C03", {"said_goodbye": P}),
 }
@@ -152,9 +152,14 @@ def test_evaluate_interruptions_only_where_labelled():
     assert (stats.calls, stats.mismatches) == (2, (("C02", 2, 1),))
 
 
+def test_evaluate_outcomes_where_labelled():
+    stats = evaluate(MANIFEST, CARDS).outcomes
+    assert (stats.calls, stats.agreement, stats.mismatches) == (2, 0.5, (("C02", "callback_agreed", None),))
+
+
 def test_json_shape():
     data = evaluation_to_dict(evaluate(MANIFEST, CARDS))
-    assert list(data) == ["criteria", "overall", "interruptions", "disagreements"]
+    assert list(data) == ["criteria", "overall", "interruptions", "outcomes", "disagreements"]
     assert data["criteria"]["name_use"] == {
         "decisions": 3, "agreement": 0.667, "precision_fail": 0.5, "recall_fail": 1.0,
         "confusion": {P: {P: 0, F: 1, N: 0}, F: {P: 0, F: 1, N: 0}, N: {P: 0, F: 0, N: 1}},
@@ -168,7 +173,10 @@ def test_table_has_a_row_per_criterion_and_overall():
     lines = format_table(evaluate(MANIFEST, CARDS)).splitlines()
     assert [line.split()[0] for line in lines[1:4]] == ["said_goodbye", "name_use", "overall"]
     assert lines[2].split()[:5] == ["name_use", "3", "0.67", "0.50", "1.00"]
-    assert lines[-1] == "interruptions: 2 calls, exact count agreement 0.50, mean abs error 0.50; C02 expected 2 got 1"
+    assert lines[-2:] == [
+        "interruptions: 2 calls, exact count agreement 0.50, mean abs error 0.50; C02 expected 2 got 1",
+        "outcomes: 2 calls, agreement 0.50; C02 expected callback_agreed got none",
+    ]
 
 
 def test_disagreement_listing():

@@ -195,6 +195,11 @@ def test_html_highlights_whole_line_and_escapes_it():
             "How much is it? It costs &lt;80&gt; dollars &amp; more.</mark>") in page
 
 
+def test_html_names_the_criteria_a_line_is_evidence_for():
+    page = scorecard_html(make_card())
+    assert '<span class="cited">evidence for self_introduction: pass</span>' in page
+
+
 def test_html_evidence_rows_link_to_transcript_lines():
     page = scorecard_html(make_card())
     assert re.search(r'<a href="#t0"><span class="time">0:00.6–0:04.1</span> agent: “my name is Megan”</a>', page)
