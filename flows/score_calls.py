@@ -255,7 +255,9 @@ def score_calls(
 
     logger = get_run_logger()
     loaded = load_rubric(rubric)
-    options = AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {}))
+    options = AsrOptions(
+        agent_channel=agent_channel, num_workers=max(1, workers), **({"model": model} if model else {})
+    )
     plan = find_new_recordings(inbox, out, loaded.label, model_label(options), retry_quarantined)
     logger.info("%d to score, %d already done, %d duplicate content", len(plan.pending), len(plan.already_done), len(plan.duplicates))
     for dup, first in plan.duplicates:

@@ -61,6 +61,9 @@ class AsrOptions:
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 200
     vad_min_speech_ms: int = 150
+    # Concurrent transcriptions one loaded model serves; raise it when calls run in parallel.
+    num_workers: int = 1
+    cpu_threads: int = 0
 
     def __post_init__(self) -> None:
         if self.agent_channel not in (0, 1):
@@ -80,7 +83,9 @@ def model_label(options: AsrOptions) -> str:
 
 def load_model(options: AsrOptions):
     """The faster-whisper model for these options, loaded once per process."""
-    return _load_model(_resolve_model(options.model), options.device, options.compute_type)
+    return _load_model(
+        _resolve_model(options.model), options.device, options.compute_type, options.num_workers, options.cpu_threads
+    )
 
 
 def transcribe_file(path: str | Path, options: AsrOptions = AsrOptions()) -> Transcript:
@@ -198,13 +203,15 @@ def _resolve_model(model: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_model(model: str, device: str, compute_type: str):
+def _load_model(model: str, device: str, compute_type: str, num_workers: int = 1, cpu_threads: int = 0):
     try:
         from faster_whisper import WhisperModel
     except ImportError as exc:
         raise ConfigError("faster-whisper is not installed; install it with: pip install 'qa-pipeline[asr]'") from exc
     try:
-        return WhisperModel(model, device=device, compute_type=compute_type)
+        return WhisperModel(
+            model, device=device, compute_type=compute_type, num_workers=num_workers, cpu_threads=cpu_threads
+        )
     except ValueError as exc:
         if "Invalid model size" in str(exc):
             raise ConfigError(

@@ -26,7 +26,7 @@ from qa_pipeline.records import AGENT, DialogueAct, Transcript, Utterance
 # ("Good morning, Clearview Windows.") or a price ("three hundred gallons", a phone
 # number), so those are judged on the whole utterance only.
 SENTENCE_ACTS = frozenset({"name_request", "contact_request", "discovery_question", "hold_request"})
-SENTENCE_ACT_MIN = 0.7
+SENTENCE_ACT_MIN = 0.5
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 
 
