@@ -20,11 +20,11 @@ from qa_pipeline.classifiers.data import ACT_PRIORITY
 from qa_pipeline.classifiers.model_io import default_model_dir, load_model
 from qa_pipeline.records import AGENT, DialogueAct, Transcript, Utterance
 
-# Acts a single sentence can establish for its utterance: the requests and questions.
-# Closing and feedback acts ("Thank you.", "Okay.") are often filler inside a longer
-# turn, and on sample calls a lone sentence was too often mistaken for a name
-# ("Good morning, Clearview Windows.") or a price ("three hundred gallons", a phone
-# number), so those are judged on the whole utterance only.
+# Acts a single question can establish for its utterance. Closing and feedback acts
+# ("Thank you.", "Okay.") are often filler inside a longer turn, and on sample calls a
+# lone sentence was too often mistaken for a name ("Good morning, Clearview Windows.")
+# or a price ("three hundred gallons", a phone number), so those, and statements,
+# are judged on the whole utterance only.
 SENTENCE_ACTS = frozenset({"name_request", "contact_request", "discovery_question", "hold_request"})
 SENTENCE_ACT_MIN = 0.5
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
@@ -35,14 +35,15 @@ def predict_dialogue_acts(transcript: Transcript, model_dir: str | Path | None =
     """One entry per utterance of `transcript`: the agent's primary act, or None for other speakers.
 
     A long utterance can hide a short act ("Thank you. ... May I have your name?"), so
-    each sentence is classified too, and a sentence's act replaces the whole utterance's
-    when it ranks higher in `ACT_PRIORITY` and is at least `SENTENCE_ACT_MIN` probable.
+    each question in it is classified too, and a question's act replaces the whole
+    utterance's when it ranks higher in `ACT_PRIORITY` and is at least
+    `SENTENCE_ACT_MIN` probable.
     """
     agent = [i for i, u in enumerate(transcript.utterances) if u.speaker == AGENT and u.text.strip()]
     acts: list[DialogueAct | None] = [None] * len(transcript.utterances)
     if not agent:
         return tuple(acts)
-    pieces = [[transcript.utterances[i].text, *sentences_of(transcript.utterances[i].text)] for i in agent]
+    pieces = [[transcript.utterances[i].text, *questions_in(transcript.utterances[i].text)] for i in agent]
     predicted = iter(classify_texts([p for group in pieces for p in group], DIALOGUE_ACT_MODEL, model_dir))
     for index, group in zip(agent, pieces):
         whole, *parts = [next(predicted) for _ in group]
@@ -57,10 +58,10 @@ def primary_act(whole: DialogueAct, sentence_acts: list[DialogueAct]) -> Dialogu
     return min(upgrades, key=lambda a: (ACT_PRIORITY.index(a.label), -a.probability), default=whole)
 
 
-def sentences_of(text: str) -> list[str]:
-    """The sentences of a multi-sentence utterance (none for a single sentence)."""
+def questions_in(text: str) -> list[str]:
+    """The questions of a multi-sentence utterance (none for a single sentence)."""
     parts = [p.strip() for p in _SENTENCE_END.split(text) if p.strip()]
-    return parts if len(parts) > 1 else []
+    return [p for p in parts if p.endswith("?")] if len(parts) > 1 else []
 
 
 def predict_outcome(transcript: Transcript, model_dir: str | Path | None = None) -> DialogueAct:

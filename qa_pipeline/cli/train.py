@@ -11,11 +11,11 @@ _ROOT = Path(__file__).resolve().parents[2]
 
 @click.command("train")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=_ROOT / "data", show_default="data/",
-              help="Folder with dialogue_acts/, outcomes/ and asr_augmented/.")
+              default=_ROOT / "data",
+              help="Folder with dialogue_acts/, outcomes/ and asr_augmented/ (default: the project's data/).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, show_default="models/ (or $QA_PIPELINE_MODELS)",
-              help="Where to write <name>.joblib and <name>.json.")
+              default=None,
+              help="Where to write <name>.joblib and <name>.json (default: $QA_PIPELINE_MODELS or models/).")
 @click.option("--model", "names", multiple=True, help="Rebuild only this model (repeatable).")
 def command(data_dir: Path, out_dir: Path | None, names: tuple[str, ...]) -> None:
     """Rebuild the classifier models reproducibly (fixed random_state) with held-out metrics."""
