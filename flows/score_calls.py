@@ -94,11 +94,11 @@ def transcribe(audio: Audio, options) -> Transcript:
 
 @task(name="score", **TASK)
 def score(transcript: Transcript, rubric, call: ib.Call, local: Path, stem: str) -> Scored:
+    from qa_pipeline.batch import score_call
     from qa_pipeline.metadata import read_metadata
-    from qa_pipeline.scoring import score_transcript
 
     metadata = read_metadata(local)
-    card = score_transcript(transcript, rubric, metadata, call.file.url)
+    card = score_call(transcript, rubric, metadata, call.file.url)
     return Scored(local, stem, card, call.content_sha256, metadata)
 
 

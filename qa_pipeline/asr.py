@@ -12,7 +12,9 @@ loaded once per process.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +40,8 @@ NO_SPEECH_WARNING = "no speech was recognised in the recording"
 MIN_ALIGNED_WORD_S = 0.05
 # Channels whose difference is this far below their level are copies of each other.
 _SAME_CHANNELS_DB = -40.0
+# Settings that change how fast transcripts come, not what they say.
+_THROUGHPUT_ONLY = frozenset({"num_workers", "cpu_threads"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,12 @@ class AsrOptions:
             raise ConfigError(f"agent channel must be 0 (left) or 1 (right), got {self.agent_channel!r}")
         if self.gap_s <= 0:
             raise ConfigError(f"utterance gap must be positive, got {self.gap_s!r} s")
+
+
+def settings_key(options: AsrOptions) -> str:
+    """A short hash of every setting that changes the transcript, for caches."""
+    relevant = {k: v for k, v in dataclasses.asdict(options).items() if k not in _THROUGHPUT_ONLY}
+    return hashlib.sha256(repr(sorted(relevant.items())).encode()).hexdigest()[:10]
 
 
 def model_label(options: AsrOptions) -> str:

@@ -124,11 +124,11 @@ def recording_hash(path: Path) -> str:
 
 
 def transcript_cache_path(cache_dir: Path, content_sha256: str, asr_options) -> Path:
-    """Where a transcript of this content by this model and channel layout is cached."""
-    from qa_pipeline.asr import model_label
+    """Where a transcript of this content under these ASR settings is cached."""
+    from qa_pipeline.asr import model_label, settings_key
 
     label = _safe(model_label(asr_options))
-    return Path(cache_dir) / f"{content_sha256}.{label}.agent{asr_options.agent_channel}.json"
+    return Path(cache_dir) / f"{content_sha256}.{label}.{settings_key(asr_options)}.json"
 
 
 def transcribe_cached(path: Path, asr_options, cache_dir: Path | None = None,

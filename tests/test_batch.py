@@ -84,15 +84,22 @@ def test_failure_reason(exc, expected):
     assert failure_reason(exc) == expected
 
 
+def test_transcript_cache_key_names_content_and_model():
+    assert transcript_cache_path(Path("c"), "abc", AsrOptions()).name.startswith("abc.tiny.en.")
+
+
 @pytest.mark.parametrize(
-    ("options", "name"),
+    ("changed", "same_key"),
     [
-        (AsrOptions(), "abc.tiny.en.agent0.json"),
-        (AsrOptions(agent_channel=1), "abc.tiny.en.agent1.json"),
+        (AsrOptions(agent_channel=1), False),
+        (AsrOptions(gap_s=1.2), False),
+        (AsrOptions(crosstalk_margin_db=None), False),
+        (AsrOptions(num_workers=4), True),
     ],
 )
-def test_transcript_cache_key_names_content_model_and_agent_channel(tmp_path, options, name):
-    assert transcript_cache_path(tmp_path, "abc", options) == tmp_path / name
+def test_transcript_cache_key_follows_settings_that_change_the_transcript(changed, same_key):
+    default = transcript_cache_path(Path("c"), "abc", AsrOptions())
+    assert (transcript_cache_path(Path("c"), "abc", changed) == default) is same_key
 
 
 def test_a_batch_of_only_bad_files_reports_each_and_writes_empty_outputs(tmp_path):

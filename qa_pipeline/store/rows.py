@@ -110,6 +110,7 @@ def card_of(row: ScorecardRow) -> Scorecard:
         versions=dict(row.versions or {}),
         outcome=row.outcome,
         warnings=tuple(row.warnings or ()),
+        call_time=call.call_time.isoformat() if call.call_time else None,
     )
 
 
