@@ -8,7 +8,7 @@ OUT    ?= out/demo
 # Debian packages the tests and the sample-call generator use.
 APT_PACKAGES := espeak-ng sox libsox-fmt-all chromium postgresql
 
-.PHONY: setup system-deps demo test bench clean
+.PHONY: setup system-deps demo test bench train samples clean
 
 setup: $(VENV)/.installed
 
@@ -31,15 +31,24 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# evaluate reuses the transcripts that score made, so each call is transcribed once.
 demo: setup
-	$(BIN)/qa-pipeline score sample_audio --out $(OUT)
-	$(BIN)/qa-pipeline evaluate sample_audio
+	$(BIN)/qa-pipeline score sample_audio --out $(OUT) --transcripts-cache $(OUT)/transcripts
+	$(BIN)/qa-pipeline evaluate sample_audio --transcripts-cache $(OUT)/transcripts
 
 test: setup system-deps
 	$(BIN)/pytest -ra
 
 bench: setup
 	$(BIN)/python bench/transcribe.py
+	$(BIN)/python bench/flow_overhead.py
+
+train: setup
+	$(BIN)/qa-pipeline train
+
+# Re-renders sample_audio/ from scripts/calls/ (minutes of CPU).
+samples: setup system-deps
+	$(BIN)/python scripts/make_sample_calls.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
