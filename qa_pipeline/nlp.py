@@ -137,7 +137,7 @@ def _proper_noun_evidence(token: Any) -> bool:
     """A tag, a capital letter, or, in all-lower-case text, a word that fits nothing else."""
     if token.pos_ == "PROPN" or (token.text[0].isupper() and not token.is_sent_start):
         return True
-    if token.ent_type_ or _is_cased(token.doc) or token.lower_ in _adjectives():
+    if token.ent_type_ or is_cased(token.doc) or token.lower_ in _adjectives():
         return False  # another kind of entity, cased text that left it lower-case, or "fine"
     before = token.doc[token.i - 1] if token.i > 0 else None
     after = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
@@ -146,7 +146,7 @@ def _proper_noun_evidence(token: Any) -> bool:
     return not (after is not None and after.pos_ in ("NOUN", "PROPN"))  # "customer service"
 
 
-def _is_cased(doc: Any) -> bool:
+def is_cased(doc: Any) -> bool:
     """Whether the text has capitals beyond sentence starts and "I" (Whisper often has none)."""
     return any(t.is_alpha and t.text[0].isupper() and not t.is_sent_start and t.text != "I" for t in doc)
 
@@ -344,6 +344,8 @@ def _price_matcher(lexicon: PriceLexicon) -> Any:
     matcher.add("SYMBOL", [[{"ORTH": {"IN": ["$", "€", "£"]}}, number]])
     currency = {"LOWER": {"IN": list(lexicon.currency_words)}}
     matcher.add("AMOUNT", [[number, currency], hyphenated + [currency]])
+    # "dollars per gigabyte": a rate, even where ASR lost the number before it
+    matcher.add("RATE", [[currency, {"LOWER": "per"}, {"IS_ALPHA": True, "IS_STOP": False}]])
     for label, cues in (("CUE", lexicon.price_cues), ("WEAK", lexicon.amount_cues)):
         cue_tokens = [[{"LOWER": t.lower_} for t in nlp.make_doc(cue)] for cue in cues]
         patterns = [c + [link, number] for c in cue_tokens] + [c + [link] + hyphenated for c in cue_tokens]
@@ -374,6 +376,11 @@ def find_prices(doc: Any, lexicon: PriceLexicon) -> list[Any]:
 def _is_price(span: Any, lexicon: PriceLexicon) -> bool:
     if span.label_ in ("SYMBOL", "AMOUNT"):
         return True
+    if span.label_ == "RATE":  # stated as a price, not asked ("how many dollars per month?")
+        sent, before = span.sent, span.doc[span.start - 1] if span.start > 0 else None
+        asked = sent.text.rstrip().endswith("?") or any(t.lower_ in WH_WORDS for t in span.doc[sent.start : span.start])
+        unit = before is not None and before.lower_ in ("in", "of")  # "we bill in dollars per hour"
+        return not (asked or unit) and _has_price_word(sent, lexicon)
     doc = span.doc
     following = doc[span.end] if span.end < len(doc) else None
     after = " ".join(t.lower_ for t in doc[span.end : span.end + 3])
@@ -392,8 +399,12 @@ def _is_price(span: Any, lexicon: PriceLexicon) -> bool:
         or any(t.lower_ in _MAGNITUDES for t in span)
         or len(numbers) >= 3  # "fifty four eighty five", "twenty nine ninety-nine"
         or _ends_sentence(doc, numbers[-1].i)  # "the bouquet is sixty."
-        or any(t.lower_ in lexicon.price_words or t.lemma_.lower() in lexicon.price_words for t in sentence)
+        or _has_price_word(sentence, lexicon)
     )
+
+
+def _has_price_word(sentence: Any, lexicon: PriceLexicon) -> bool:
+    return any(t.lower_ in lexicon.price_words or t.lemma_.lower() in lexicon.price_words for t in sentence)
 
 
 def _ends_sentence(doc: Any, i: int) -> bool:

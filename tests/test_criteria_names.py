@@ -3,7 +3,8 @@
 import pytest
 
 from _scoring_helpers import dialogue, judge
-from qa_pipeline.criteria.names import consonant_key, name_similarity
+from qa_pipeline import nlp
+from qa_pipeline.criteria.names import answer_name, consonant_key, name_similarity, title_addresses
 from qa_pipeline.records import FAIL, PASS, CallMetadata
 
 PASSING = [
@@ -20,6 +21,19 @@ PASSING = [
     # the caller's introduction was lost by ASR, but the agent addresses her by name
     ("A: Hi, Peak Fitness Club, how can I help you?", "C: Hi, did you know it loud? Do you have trial sessions?",
      "A: We do, Emma. What kind of training are you interested in?"),
+    # "Hi Nicole" to the agent misheard as "I'm Nicole": the caller's name comes later
+    ("A: Thank you for calling. My name is Nicole.", "C: I'm Nicole. I'm going to Spain next month.",
+     "A: May I have your name?", "C: Thomas Hill.", "A: Thank you Thomas."),
+    # the answer comes in a second caller utterance
+    ("A: may i have your name please", "C: sure", "C: Robert Harrison.", "A: thank you robert"),
+    # after a title the surname is matched more loosely ("Mandel" for "Mendes")
+    ("C: my name is david mendes", "A: thank you mr mandel"),
+    # a misheard surname after a title still addresses the caller
+    ("C: after noon. My name is Nanji Wilton.", "A: Thank you. MS. Listen, what's the tracking number?"),
+    # the answer was lost, but the agent addresses the caller by title
+    ("A: What name should I put the booking under?", "C: yes", "A: Thank you, Ms. Ward, you have a double room."),
+    # a common noun is no answer ("the team"), but the agent's "Stephen" addresses the caller
+    ("A: How may I address you?", "C: the team and books", "A: Thank you, Stephen. Could he come on Thursday?"),
 ]
 
 FAILING = [
@@ -36,6 +50,17 @@ FAILING = [
     ("A: Hello, my name is Megan.", "C: hi i need a cleaning", "A: Sure, this is Megan, Megan."),
     # a common word that sounds like the name is not the name
     ("C: Hi, my name is Jason Reed. How much is a dozen red roses?", "A: A dozen red roses are forty five dollars."),
+    # a name the agent says before the caller has spoken addresses nobody (a garbled company name)
+    ("A: Hello, Cindy Metter, next report. My name is Brandon. How can I help you?",
+     "C: my internet keeps dropping", "A: have you restarted the router"),
+    # titles about someone else
+    ("C: hi my name is sarah", "A: Mr. Smith will call you back tomorrow."),
+    ("C: hi my name is sarah", "A: you can speak with Mr. Jones about that."),
+    ("C: hi my name is sarah", "A: you don't want to miss it."),
+    # the caller only greeting the agent by the agent's own name
+    ("A: My name is Nicole.", "C: I'm Nicole. I'm going to Spain.", "A: Nicole speaking, how can I help?"),
+    # "the team" answering a name request is not the name, and the agent addresses nobody
+    ("A: How may I address you?", "C: the team and books", "A: Thank you. Could he come on Thursday?"),
 ]
 
 
@@ -97,3 +122,29 @@ def test_vocative_without_a_learned_name_is_reported_as_such():
     result = judge("name_use", dialogue("C: hello", "A: Thank you, Robert."))
     assert result.verdict == PASS
     assert "were not heard" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [("david mendes", "david", True), ("uh sarah", "sarah", True), ("Sure. It's Robert Harrison.", "Robert", True),
+     ("the team and books", "team", False), ("Of course, it's Paul.", "course", False),
+     ("It's Robert, from accounts.", "accounts", False), ("Yes, it's Paul Green.", "Paul", True)],
+)
+def test_answer_name_rejects_common_words(text, word, expected):
+    doc = nlp.parse([text])[0]
+    token = next(t for t in doc if t.text == word)
+    assert answer_name(token) is expected
+
+
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss"})
+
+
+@pytest.mark.parametrize(
+    ("text", "addresses"),
+    [("Thank you, Mr. Turner.", ["Mr. Turner"]), ("Thank you, MS, or you have a double room.", ["MS"]),
+     ("and see that MS. Listen, the parcel was held", ["MS Listen"]), ("hi miss jones how are you", ["miss jones"]),
+     ("Mr. Smith will call you back.", []), ("you can speak with Mr. Jones.", []), ("don't miss it", []),
+     ("Doctor Lewis has a free slot.", [])],
+)
+def test_title_addresses(text, addresses):
+    assert title_addresses(nlp.parse([text])[0], HONORIFICS) == addresses

@@ -13,6 +13,8 @@ ASKED_PASSING = [
     ("C: my internet keeps dropping", "A: how long has this been happening", "C: a week",
      "A: do you have the router in front of you"),
     ("C: i want to join the gym", "A: great, could you tell me what you'd like to work on? and have you been a member before?"),
+    # once the caller has spoken, the agent's questions count
+    ("A: hello", "C: hi", "A: how can i tell you", "C: my tooth hurts", "A: which tooth is it"),
 ]
 
 ASKED_FAILING = [
@@ -22,6 +24,9 @@ ASKED_FAILING = [
     ("C: i need a plumber", "A: could you hold for a moment", "A: thank you for waiting we can come tomorrow"),
     ("A: hello", "C: hi i'd like to book", "A: sure i know how it works i'll book you in"),
     ("A: what a day it has been", "C: ha yes", "A: how nice of you to call"),
+    # before the caller has said anything a question is the (misheard) opening offer
+    ("A: Good morning, my name is Rachel. How can I tell you?", "C: are you open on saturday",
+     "A: do you have an appointment"),
 ]
 
 
@@ -55,6 +60,7 @@ PRICE_PASSING = [
 ]
 
 PRICE_FAILING = [
+    ("C: why is my bill so high", "A: extra data cost and dollars per gigabyte", "A: which plan are you on"),
     ("C: how much is a tooth extraction", "A: an extraction is ninety dollars"),
     ("C: how much is whitening", "A: it's $250", "A: which shade are you after"),
     ("C: what does it cost", "A: sixty dollars"),

@@ -98,6 +98,11 @@ def test_question_sentences(text, questions):
         ("the minimum order is five hundred litres", []),
         ("so it is for your mum's sixtieth, right", []),
         ("the tooth is the second one", []),
+        # a rate said with a price word, even where ASR lost the number
+        ("the extra data fee is in dollars per gigabyte", []),
+        ("extra data has a fee and dollars per gigabyte", ["dollars per gigabyte"]),
+        ("the price is how many dollars per month?", []),
+        ("we work in dollars per hour", []),
     ],
 )
 def test_find_prices(text, prices):

@@ -140,11 +140,61 @@ def test_classifier_price_statement_without_numbers_fails_price_rule():
     assert judge("no_price_before_need", transcript, acts=acts, rubric=rubric).verdict == FAIL
 
 
-def test_classifier_can_veto_a_self_introduction_rule_hit():
-    transcript = dialogue("A: this is Ventura how can i help")
+@pytest.mark.parametrize(
+    ("rule", "act", "add_at", "veto_at", "expected"),
+    [
+        (False, DialogueAct("farewell", 0.6), 0.5, 0.8, True),  # a lower bar to add
+        (False, DialogueAct("farewell", 0.4), 0.5, 0.8, False),
+        (True, DialogueAct("other", 0.6), 0.5, 0.8, True),  # but a veto still needs 0.8
+        (True, DialogueAct("other", 0.99), 0.8, None, True),  # rescue only: never vetoes
+        (False, DialogueAct("farewell", 0.85), 0.8, None, True),
+    ],
+)
+def test_combine_thresholds(rule, act, add_at, veto_at, expected):
+    assert combine(rule, act, frozenset({"farewell"}), add_at, veto_at).is_act is expected
+
+
+def _with_params(criterion_id, **params):
+    rubric = _with_classifier(criterion_id)
+    entries = tuple(dataclasses.replace(c, params=dataclasses.replace(c.params, **params)) if c.id == criterion_id else c
+                    for c in rubric.criteria)
+    return dataclasses.replace(rubric, criteria=entries)
+
+
+SELF_INTRO_RULE_HIT = dialogue("A: this is Ventura how can i help")
+
+
+def test_classifier_only_rescues_a_self_introduction_by_default():
     acts = (DialogueAct("greeting_offer", 0.95),)
-    assert judge("self_introduction", transcript).verdict == PASS
-    assert judge("self_introduction", transcript, acts=acts, rubric=_with_classifier("self_introduction")).verdict == FAIL
+    rubric = _with_classifier("self_introduction")
+    assert judge("self_introduction", SELF_INTRO_RULE_HIT, acts=acts, rubric=rubric).verdict == PASS
+
+
+def test_classifier_vetoes_a_self_introduction_when_the_rubric_lets_it():
+    acts = (DialogueAct("greeting_offer", 0.95),)
+    rubric = _with_params("self_introduction", classifier_vetoes=True)
+    assert judge("self_introduction", SELF_INTRO_RULE_HIT, acts=acts, rubric=rubric).verdict == FAIL
+
+
+@pytest.mark.parametrize(("probability", "verdict"), [(0.85, PASS), (0.7, FAIL)])
+def test_confident_self_introduction_act_rescues_a_template_miss(probability, verdict):
+    transcript = dialogue("A: good morning eat fitness ill leave you here how can i help")
+    acts = (DialogueAct("self_introduction", probability),)
+    assert judge("self_introduction", transcript, acts=acts, rubric=_with_classifier("self_introduction")).verdict == verdict
+
+
+@pytest.mark.parametrize(("probability", "verdict"), [(0.55, PASS), (0.45, FAIL)])
+def test_discovery_act_counts_a_question_the_rules_missed_from_half_sure(probability, verdict):
+    transcript = dialogue("A: how can i help", "C: i need a parcel sent", "A: what are you sending",
+                          "C: a box", "A: and done it needs to arrive by a certain day")
+    acts = (None, None, None, None, DialogueAct("discovery_question", probability))
+    assert judge("asked_questions", transcript, acts=acts, rubric=_with_classifier("asked_questions")).verdict == verdict
+
+
+def test_farewell_act_cannot_veto_a_goodbye():
+    transcript = dialogue("A: how can i help", "C: thats all", "A: okay goodbye")
+    acts = (None, None, DialogueAct("other", 0.95))
+    assert judge("said_goodbye", transcript, acts=acts, rubric=_with_classifier("said_goodbye")).verdict == PASS
 
 
 def test_silent_call_scores_without_error():

@@ -9,6 +9,8 @@ from qa_pipeline.records import AGENT, CallMetadata, DialogueAct, Transcript, Ut
 
 # A rule hit or miss on clean text is usually right; ASR errors are what make it wrong.
 RULE_CONFIDENCE = 0.85
+# How sure a classifier must be, by default, to overrule a rule.
+OVERRIDE_AT = 0.8
 
 
 @dataclass(frozen=True)
@@ -52,19 +54,23 @@ class Decision:
     source: str  # "rule", "classifier" or "rule+classifier"
 
 
-def combine(rule_hit: bool, act: DialogueAct | None, labels: frozenset[str], override_at: float = 0.8) -> Decision:
+def combine(rule_hit: bool, act: DialogueAct | None, labels: frozenset[str], add_at: float = OVERRIDE_AT,
+            veto_at: float | None = OVERRIDE_AT) -> Decision:
     """Combine a rule's answer with a classifier's act for one utterance.
 
     - No act: the rule decides, at RULE_CONFIDENCE.
     - Act and rule agree: the answer stands, at the higher of the two confidences.
-    - They disagree: a classifier at least `override_at` sure overrides the rule;
-      a less sure one leaves the rule's answer with lowered confidence.
+    - The classifier finds the act the rule missed: it adds it when at least `add_at` sure.
+    - The classifier denies an act the rule found: it vetoes it when at least `veto_at`
+      sure (never when `veto_at` is None: the classifier may only rescue rule misses).
+    - Otherwise the rule's answer stands with lowered confidence.
     """
     if act is None:
         return Decision(rule_hit, RULE_CONFIDENCE, "rule")
     act_hit = act.label in labels
     if act_hit == rule_hit:
         return Decision(rule_hit, max(RULE_CONFIDENCE, act.probability), "rule+classifier")
-    if act.probability >= override_at:
+    threshold = add_at if act_hit else veto_at
+    if threshold is not None and act.probability >= threshold:
         return Decision(act_hit, act.probability, "classifier")
     return Decision(rule_hit, max(0.5, RULE_CONFIDENCE - act.probability / 2), "rule")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from qa_pipeline import nlp
 from qa_pipeline.criteria.common import evidence, opening_indices, seconds, time_of
-from qa_pipeline.criteria.context import CallContext, combine
+from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, combine
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import FAIL, PASS
 
@@ -15,13 +15,19 @@ SELF_INTRODUCTION_ACTS = frozenset({"self_introduction"})
 
 @dataclass(frozen=True)
 class SelfIntroductionParams:
-    """`templates` use ``{name}`` (any word) or ``{Name}`` (needs proper-noun evidence)."""
+    """`templates` use ``{name}`` (any word) or ``{Name}`` (needs proper-noun evidence).
+
+    With classifiers on, a `self_introduction` act at least `classifier_adds_at` sure in
+    the opening rescues a template miss; it vetoes a template hit only if `classifier_vetoes`.
+    """
 
     templates: tuple[str, ...]
     window_s: float = 30.0
     not_names: tuple[str, ...] = ()
     greetings: tuple[str, ...] = ()
     company_cues: tuple[str, ...] = ()
+    classifier_adds_at: float = OVERRIDE_AT
+    classifier_vetoes: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,8 @@ def _find_intro(ctx: CallContext, opening: tuple[int, ...], params: SelfIntroduc
     not_names = frozenset(params.not_names)
     for i in opening:
         names = nlp.find_names(ctx.docs[i], params.templates, not_names)
-        decision = combine(bool(names), ctx.act(i), SELF_INTRODUCTION_ACTS)
+        decision = combine(bool(names), ctx.act(i), SELF_INTRODUCTION_ACTS, params.classifier_adds_at,
+                           OVERRIDE_AT if params.classifier_vetoes else None)
         if decision.is_act:
             return _Intro(i, names[0].name if names else None, decision.confidence)
     return None

@@ -2,11 +2,16 @@
 
 The caller's name comes from call metadata, the caller's own words ("my name is ...",
 "this is ...", a sentence that is only a name) or the answer to the agent's request.
+A name the agent gave as their own is not the caller's ("Hi Nicole" heard as "I'm
+Nicole"), and an answer word after "the"/"of" or left lower-case in cased text is a
+common word, not a name ("the team", "of course").
+
 ASR spells names freely ("Mendes" may come out "Men's" or "Mendez"), so the agent's words
 are matched against it with a similarity ratio or a consonant key; a common English word
-("red" for "Reed") counts only when spelled exactly as the name. When ASR lost the
-caller's introduction, the agent addressing someone by name ("We do, Emma.") still passes,
-at lower confidence.
+("red" for "Reed") counts only when spelled exactly as the name, and the word after a
+title ("Ms. Wilson") is matched more loosely. When the name was lost or mangled, the
+agent still passes, at lower confidence, by addressing the caller after they have spoken:
+a name closing a phrase ("We do, Emma.") or a title ("Thank you, Ms. ...").
 """
 
 from __future__ import annotations
@@ -17,18 +22,23 @@ from difflib import SequenceMatcher
 
 from qa_pipeline import nlp
 from qa_pipeline.criteria.common import evidence, seconds, time_of
-from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.criteria.context import CallContext
+from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import AGENT, CUSTOMER, FAIL, PASS
 
 
 @dataclass(frozen=True)
 class NameUseParams:
+    """`honorifics` are titles before a surname ("mr", "ms"); the word after one is
+    matched at `title_similarity`, and a title alone addressing the caller counts."""
+
     caller_templates: tuple[str, ...]
     name_requests: tuple[str, ...]
     min_similarity: float = 0.8
+    title_similarity: float = 0.6
     answer_max_words: int = 6
     not_names: tuple[str, ...] = ()
+    honorifics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,33 +61,46 @@ class NameHit:
 def name_use(ctx: CallContext, params: NameUseParams) -> Outcome:
     """Pass when the agent says the caller's name after learning it."""
     caller = learn_caller_name(ctx, params)
+    hit = find_name_use(ctx, caller, params) if caller else None
+    if hit is not None:
+        utterance = ctx.utterances[hit.index]
+        detail = (f"agent called the caller '{hit.word}' at {seconds(time_of(utterance, hit.word))} "
+                  f"(caller's name '{caller.name}', {caller.source})")
+        learned = (caller.learned_after,) if caller.learned_after >= 0 else ()
+        return Outcome(PASS, round(0.6 + 0.35 * hit.similarity, 3), evidence(ctx, *learned, hit.index), detail)
+    address = _address_outcome(ctx, params, caller)
+    if address is not None:
+        return address
     if caller is None:
-        return _vocative_outcome(ctx, params)
-    hit = find_name_use(ctx, caller, params)
-    if hit is None:
-        ev = evidence(ctx, caller.learned_after) if caller.learned_after >= 0 else ()
-        detail = f"caller's name '{caller.name}' ({caller.source}) but the agent never used it"
-        return Outcome(FAIL, 0.8, ev, detail)
-    utterance = ctx.utterances[hit.index]
-    detail = (f"agent called the caller '{hit.word}' at {seconds(time_of(utterance, hit.word))} "
-              f"(caller's name '{caller.name}', {caller.source})")
-    learned = (caller.learned_after,) if caller.learned_after >= 0 else ()
-    return Outcome(PASS, round(0.6 + 0.35 * hit.similarity, 3), evidence(ctx, *learned, hit.index), detail)
+        return Outcome(FAIL, 0.7, (), "the caller's name was never learned (not in metadata, not said by the caller)")
+    ev = evidence(ctx, caller.learned_after) if caller.learned_after >= 0 else ()
+    return Outcome(FAIL, 0.8, ev, f"caller's name '{caller.name}' ({caller.source}) but the agent never used it")
 
 
-def _vocative_outcome(ctx: CallContext, params: NameUseParams) -> Outcome:
-    """With no caller's name heard (ASR loses some), the agent addressing someone by name
-    ("We do, Emma.") still shows the agent knows and uses it."""
-    own = {nlp.normalise_word(m.name.split()[0]) for i in ctx.agent_indices()
-           for m in nlp.find_names(ctx.docs[i], params.caller_templates)}
+def _address_outcome(ctx: CallContext, params: NameUseParams, caller: CallerName | None) -> Outcome | None:
+    """The agent addressing the caller by a name or title the rules could not tie to the
+    caller's own words (ASR lost or mangled one side), after the caller first spoke."""
+    own = agent_names(ctx, params)
+    honorifics = frozenset(params.honorifics)
+    first_customer = next((i for i, u in enumerate(ctx.utterances) if u.speaker == CUSTOMER), len(ctx.utterances))
     for i in ctx.agent_indices():
-        for name in vocatives(ctx.docs[i]):
-            if nlp.normalise_word(name.split()[0]) not in own:
-                utterance = ctx.utterances[i]
-                detail = (f"agent addressed the caller as '{name}' at {seconds(time_of(utterance, name))} "
-                          "(the caller's own words giving the name were not heard)")
-                return Outcome(PASS, 0.6, evidence(ctx, i), detail)
-    return Outcome(FAIL, 0.7, (), "the caller's name was never learned (not in metadata, not said by the caller)")
+        if i < first_customer:
+            continue  # nobody to address yet: "Hello, Cindy Metter" is a garbled company name
+        said = [n for n in vocatives(ctx.docs[i]) if nlp.normalise_word(n.split()[0]) not in own]
+        said += title_addresses(ctx.docs[i], honorifics)
+        if said:
+            utterance = ctx.utterances[i]
+            heard = (f"the caller's name was heard as '{caller.name}'" if caller
+                     else "the caller's own words giving the name were not heard")
+            detail = f"agent addressed the caller as '{said[0]}' at {seconds(time_of(utterance, said[0]))} ({heard})"
+            return Outcome(PASS, 0.6, evidence(ctx, i), detail)
+    return None
+
+
+def agent_names(ctx: CallContext, params: NameUseParams) -> frozenset[str]:
+    """First names the agent gives as their own ("my name is Nicole"), normalised."""
+    return frozenset(nlp.normalise_word(m.name.split()[0]) for i in ctx.agent_indices()
+                     for m in nlp.find_names(ctx.docs[i], params.caller_templates))
 
 
 # Words that, right before a name, mark it as a form of address: "thank you, Robert".
@@ -98,11 +121,37 @@ def vocatives(doc) -> list[str]:
     return found
 
 
+def title_addresses(doc, honorifics: frozenset[str]) -> list[str]:
+    """Titles used to address someone: "Thank you, Ms. Ward.", "Mr. Patel, ...", "MS, or".
+
+    A title after a preposition ("speak with Mr. Jones") or whose name is followed by a
+    verb ("Mr. Smith will call you") is about someone else.
+    """
+    found = []
+    for token in doc:
+        if nlp.normalise_word(token.text) not in honorifics or token.pos_ in ("VERB", "AUX"):
+            continue  # "you don't want to miss it"
+        if token.i > 0 and doc[token.i - 1].pos_ == "ADP":
+            continue
+        rest = [t for t in doc[token.i + 1 : token.i + 4] if t.text != "."]
+        named = bool(rest) and rest[0].is_alpha
+        follower = rest[1] if named and len(rest) > 1 else None
+        if follower is not None and (follower.pos_ == "AUX" or follower.tag_ in ("MD", "VBZ", "VBD")):
+            continue
+        found.append(f"{token.text} {rest[0].text}" if named else token.text)
+    return found
+
+
 def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | None:
-    """The caller's name from metadata, the caller's own words, or the answer to the agent's question."""
+    """The caller's name from metadata, the caller's own words, or the answer to the agent's question.
+
+    The agent's request stays open until the agent speaks again, so an answer split over
+    two caller utterances ("Sure." "Robert Harrison.") is still heard.
+    """
     if ctx.metadata.customer_name:
         return CallerName(ctx.metadata.customer_name, -1, "from call metadata")
     not_names = frozenset(params.not_names)
+    own = agent_names(ctx, params)
     asked = False
     for i, utterance in enumerate(ctx.utterances):
         doc = ctx.docs[i]
@@ -112,14 +161,19 @@ def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | N
         if utterance.speaker != CUSTOMER:
             continue
         mentions = [m.name for m in nlp.find_names(doc, params.caller_templates, not_names)]
-        mentions = mentions or _name_sentences(doc, not_names)
+        mentions = [m for m in mentions or _name_sentences(doc, not_names) if not _is_own(m, own)]
         if mentions:
             return CallerName(mentions[0], i, f"said by the caller at {seconds(utterance.start)}")
         answer = _bare_answer(doc, params, not_names) if asked else None
-        if answer:
+        if answer and not _is_own(answer, own):
             return CallerName(answer, i, f"the caller's answer at {seconds(utterance.start)}")
-        asked = False
     return None
+
+
+def _is_own(name: str, own: frozenset[str]) -> bool:
+    """Whether `name` is the agent's own ("Hi Nicole" misheard as "I'm Nicole")."""
+    first = nlp.normalise_word(name.split()[0])
+    return any(name_similarity(first, o) >= 0.85 for o in own)
 
 
 def _name_sentences(doc, not_names: frozenset[str]) -> list[str]:
@@ -150,37 +204,52 @@ def _bare_answer(doc, params: NameUseParams, not_names: frozenset[str]) -> str |
     start = people[0].start if people else 0
     names: list[str] = []
     for token in doc[start : start + params.answer_max_words]:
-        if token.ent_type_ == "PERSON" or nlp.looks_like_name(token, strict=False, not_names=not_names):
+        if token.ent_type_ == "PERSON" or answer_name(token, not_names):
             names.append(token.text)
         elif names or not (token.is_stop or token.is_punct or token.pos_ == "INTJ"):
             break  # the name comes first, after "sure", "yes, it's", "uh"
     return " ".join(names[:2]) or None
 
 
+def answer_name(token, not_names: frozenset[str] = frozenset()) -> bool:
+    """Could `token`, in an answer to a name request, be the name? Not after "the"/"of"
+    ("the team", "of course"), and capitalised where the text has capitals at all."""
+    if not nlp.looks_like_name(token, strict=False, not_names=not_names):
+        return False
+    before = token.doc[token.i - 1] if token.i > 0 else None
+    if before is not None and (before.pos_ in ("DET", "ADP") or before.lower_ in ("the", "of", "a", "an")):
+        return False
+    return not (nlp.is_cased(token.doc) and token.text[0].islower())
+
+
 def find_name_use(ctx: CallContext, caller: CallerName, params: NameUseParams) -> NameHit | None:
-    """The agent's first use of the caller's name after learning it."""
+    """The agent's first use of the caller's name after learning it (first name or surname)."""
     parts = [p for p in (nlp.normalise_word(w) for w in caller.name.split()) if len(p) >= 2]
+    honorifics = frozenset(params.honorifics)
     for i in range(caller.learned_after + 1, len(ctx.utterances)):
         if ctx.utterances[i].speaker != AGENT:
             continue
-        for said, word in _candidate_words(ctx.utterances[i].text, params.not_names):
+        for said, word, titled in _candidate_words(ctx.utterances[i].text, params.not_names, honorifics):
             # A common word ("red") is the name ("Reed") only when spelled exactly as it.
-            exact_only = word in nlp.common_words()
+            exact_only = word in nlp.common_words() and not titled
             score = max((1.0 if word == p else 0.0 if exact_only else name_similarity(word, p) for p in parts), default=0.0)
-            if score >= params.min_similarity:
+            if score >= (params.title_similarity if titled else params.min_similarity):
                 return NameHit(i, said, score)
     return None
 
 
-def _candidate_words(text: str, not_names: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(as said, normalised) words of an utterance, plus neighbours joined ("Mac Donald")."""
+def _candidate_words(text: str, not_names: tuple[str, ...], honorifics: frozenset[str] = frozenset()
+                     ) -> list[tuple[str, str, bool]]:
+    """(as said, normalised, after a title) words of an utterance, plus neighbours joined ("Mac Donald")."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
     said = [w.strip("'\"-") for w in re.split(r"[\s,.!?;:]+", text) if nlp.normalise_word(w)]
-    pairs = [(w, nlp.normalise_word(w)) for w in said]
-    pairs += [(f"{a} {b}", na + nb) for (a, na), (b, nb) in zip(pairs, pairs[1:])]
-    skip = STOP_WORDS | set(not_names)
-    return [(w, n) for w, n in pairs if n not in skip and len(n) >= 2]
+    normal = [nlp.normalise_word(w) for w in said]
+    titled = [i > 0 and normal[i - 1] in honorifics for i in range(len(said))]
+    words = list(zip(said, normal, titled))
+    words += [(f"{a} {b}", na + nb, ta) for (a, na, ta), (b, nb, _) in zip(words, words[1:])]
+    skip = STOP_WORDS | set(not_names) | honorifics
+    return [(w, n, t) for w, n, t in words if n not in skip and len(n) >= 2]
 
 
 def name_similarity(heard: str, name: str) -> float:

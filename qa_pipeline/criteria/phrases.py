@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from qa_pipeline import nlp
 from qa_pipeline.criteria.common import closing_indices, evidence, seconds, time_of
-from qa_pipeline.criteria.context import CallContext, combine
+from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, combine
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import FAIL, PASS
 
@@ -46,8 +46,13 @@ def _continues_allowed(doc, end: int, continuations: tuple[str, ...]) -> bool:
 
 @dataclass(frozen=True)
 class GoodbyeParams:
+    """With classifiers on, a `farewell` act at least `classifier_adds_at` sure in the closing
+    window rescues a phrase-list miss; it vetoes a phrase hit only if `classifier_vetoes`."""
+
     phrases: tuple[str, ...]
     window_s: float = 30.0
+    classifier_adds_at: float = OVERRIDE_AT
+    classifier_vetoes: bool = False
 
 
 @register_criterion("said_goodbye.v1", params=GoodbyeParams, needs_roles=True)
@@ -58,7 +63,8 @@ def said_goodbye(ctx: CallContext, params: GoodbyeParams) -> Outcome:
         return Outcome(FAIL, 0.9, (), "the agent never speaks")
     for i in reversed(closing):
         spans = nlp.find_phrases(ctx.docs[i], params.phrases)
-        decision = combine(bool(spans), ctx.act(i), FAREWELL_ACTS)
+        decision = combine(bool(spans), ctx.act(i), FAREWELL_ACTS, params.classifier_adds_at,
+                           OVERRIDE_AT if params.classifier_vetoes else None)
         if decision.is_act:
             utterance = ctx.utterances[i]
             said = spans[-1].text if spans else "a farewell (classifier)"

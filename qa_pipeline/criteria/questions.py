@@ -12,9 +12,9 @@ from typing import Any, Mapping
 
 from qa_pipeline import nlp
 from qa_pipeline.criteria.common import evidence, seconds, time_of
-from qa_pipeline.criteria.context import CallContext, Decision, combine
+from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, Decision, combine
 from qa_pipeline.criteria.registry import Outcome, register_criterion
-from qa_pipeline.records import FAIL, PASS
+from qa_pipeline.records import CUSTOMER, FAIL, PASS
 
 NEED = "need"
 # The classifier's label for each question kind.
@@ -36,12 +36,23 @@ class Question:
     kind: str
 
 
+OPENING_KIND = "greeting_offer"
+
+
 def agent_questions(ctx: CallContext, kinds: Mapping[str, tuple[str, ...]]) -> list[Question]:
-    """Every question sentence the agent asks, in order, with its kind."""
+    """Every question sentence the agent asks, in order, with its kind.
+
+    Before the caller has said anything the agent cannot ask about their need: a question
+    there that matches no kind is the opening offer, misheard ("How can I tell you?").
+    """
+    first_customer = next((i for i, u in enumerate(ctx.utterances) if u.speaker == CUSTOMER), len(ctx.utterances))
     out = []
     for i in ctx.agent_indices():
         for sent in nlp.question_sentences(ctx.docs[i]):
-            out.append(Question(i, sent.start_char, sent.text.strip(), question_kind(sent, kinds)))
+            kind = question_kind(sent, kinds)
+            if kind == NEED and i < first_customer and ctx.transcript.roles_known:
+                kind = OPENING_KIND
+            out.append(Question(i, sent.start_char, sent.text.strip(), kind))
     return out
 
 
@@ -62,9 +73,15 @@ def _quote(ctx: CallContext, q: Question) -> str:
 
 @dataclass(frozen=True)
 class AskedQuestionsParams:
+    """With classifiers on, an utterance the rules found no counted question in still counts
+    when its act is a counted kind at least `classifier_adds_at` sure; a rule's question is
+    dropped when the act says otherwise at least OVERRIDE_AT sure, if `classifier_vetoes`."""
+
     question_kinds: Mapping[str, tuple[str, ...]]
     min_questions: int = 2
     not_counted: tuple[str, ...] = ("greeting_offer", "closing_check", "hold_request")
+    classifier_adds_at: float = 0.5
+    classifier_vetoes: bool = True
 
 
 @register_criterion("asked_questions.v1", params=AskedQuestionsParams, needs_roles=True)
@@ -76,7 +93,8 @@ def asked_questions(ctx: CallContext, params: AskedQuestionsParams) -> Outcome:
     confidences = []
     for i in sorted({q.index for q in questions} | set(_acted(ctx))):
         mine = [q for q in questions if q.index == i and q.kind in counted_kinds]
-        decision = combine(bool(mine), ctx.act(i), _acts(counted_kinds))
+        decision = combine(bool(mine), ctx.act(i), _acts(counted_kinds), params.classifier_adds_at,
+                           OVERRIDE_AT if params.classifier_vetoes else None)
         if decision.is_act:
             counted += mine or [Question(i, 0, ctx.utterances[i].text, NEED)]
             confidences.append(decision.confidence)
@@ -99,7 +117,9 @@ def _acted(ctx: CallContext) -> list[int]:
 @dataclass(frozen=True)
 class PriceParams:
     """Price words as in `qa_pipeline.nlp.PriceLexicon`; `need_kinds` are the question kinds
-    that ask about the caller's need."""
+    that ask about the caller's need. With classifiers on, the first `price_statement` act
+    and the first `discovery_question` act at least `classifier_adds_at` sure count as a
+    price and a need question the rules missed (and veto rule hits, if `classifier_vetoes`)."""
 
     question_kinds: Mapping[str, tuple[str, ...]]
     currency_words: tuple[str, ...]
@@ -109,6 +129,11 @@ class PriceParams:
     per_unit: tuple[str, ...] = ()
     not_amount_words: tuple[str, ...] = ()
     need_kinds: tuple[str, ...] = (NEED,)
+    classifier_adds_at: float = OVERRIDE_AT
+    classifier_vetoes: bool = True
+
+    def combine(self, rule_hit: bool, act, labels: frozenset[str]) -> Decision:
+        return combine(rule_hit, act, labels, self.classifier_adds_at, OVERRIDE_AT if self.classifier_vetoes else None)
 
     def lexicon(self) -> nlp.PriceLexicon:
         return nlp.PriceLexicon(self.currency_words, self.price_cues, self.amount_cues, self.price_words,
@@ -137,7 +162,7 @@ def first_price(ctx: CallContext, params: PriceParams) -> tuple[int, int, str, D
     lexicon = params.lexicon()
     for i in ctx.agent_indices():
         spans = nlp.find_prices(ctx.docs[i], lexicon)
-        decision = combine(bool(spans), ctx.act(i), frozenset({"price_statement"}))
+        decision = params.combine(bool(spans), ctx.act(i), frozenset({"price_statement"}))
         if decision.is_act:
             if spans:
                 return i, spans[0].start_char, spans[0].text, decision
@@ -150,7 +175,7 @@ def _first_need(ctx: CallContext, params: PriceParams) -> tuple[Question, Decisi
     questions = agent_questions(ctx, params.question_kinds)
     for i in sorted({q.index for q in questions} | set(_acted(ctx))):
         mine = [q for q in questions if q.index == i and q.kind in params.need_kinds]
-        decision = combine(bool(mine), ctx.act(i), need_acts)
+        decision = params.combine(bool(mine), ctx.act(i), need_acts)
         if decision.is_act:
             return (mine[0] if mine else Question(i, 0, ctx.utterances[i].text, NEED)), decision
     return None
