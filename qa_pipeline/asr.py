@@ -2,9 +2,11 @@
 
 Each channel of a stereo recording is transcribed on its own with faster-whisper
 (word timestamps, Silero VAD), leaked crosstalk is removed, each channel is split into
-utterances at pauses, and both are merged into one time-ordered `Transcript`. The
-agent's channel is a setting; the other channel is the customer. A mono recording is
-transcribed with speaker `unknown` and a warning, because roles cannot be told apart.
+utterances at pauses, word times are fitted to where the channel's own speaker made
+sound (Whisper's own are loose by up to a second or two), and both channels are merged
+into one time-ordered `Transcript`. The agent's channel is a setting; the other channel
+is the customer. A mono recording is transcribed with speaker `unknown` and a warning,
+because roles cannot be told apart.
 
 faster-whisper is imported only here, when a model is first needed, and each model is
 loaded once per process.
@@ -17,13 +19,14 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from qa_pipeline.audio import load_audio
 from qa_pipeline.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Audio, Transcript, Word
+from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Audio, Transcript, Utterance, Word
 from qa_pipeline.speech_activity import fit_channel, own_speech_frames
 from qa_pipeline.utterances import DEFAULT_GAP_S, merge_channels, split_utterances
 
@@ -170,8 +173,8 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     return _transcript(audio, options, merge_channels(*per_channel), roles_known=True, warnings=())
 
 
-def fit_to_channel(utterances, audio: Audio, channel: int) -> tuple:
-    """One channel's utterances with word times trimmed to that channel's own speech."""
+def fit_to_channel(utterances: Sequence[Utterance], audio: Audio, channel: int) -> tuple[Utterance, ...]:
+    """One channel's utterances with word times fitted to that channel's own speech."""
     active = own_speech_frames(audio.channels[channel], audio.channels[1 - channel], audio.sample_rate)
     return fit_channel(utterances, active)
 

@@ -47,7 +47,11 @@ def own_speech_frames(own: np.ndarray, other: np.ndarray | None, sample_rate: in
     """
     frame = max(1, int(round(FRAME_S * sample_rate)))
     levels = frame_levels_db(own, frame)
-    active = levels > noise_floor_db(levels) + ACTIVITY_DB
+    if levels.size == 0:
+        return np.zeros(0, dtype=bool)
+    # Digital silence between turns (recorders that suppress it) counts as the floor:
+    # then any sound above it is signal.
+    active = levels > float(np.percentile(levels, 10)) + ACTIVITY_DB
     if other is not None:
         other_levels = np.full_like(levels, -np.inf)
         heard = frame_levels_db(other, frame)[: len(levels)]

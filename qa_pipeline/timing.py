@@ -45,7 +45,8 @@ def spoken_words(text: str) -> list[str]:
 def speech_intervals(utterance: Utterance, merge_gap_s: float = 0.3) -> list[Interval]:
     """When `utterance`'s speaker actually makes sound: its words merged over short gaps.
 
-    Whisper segments can run on over pauses; word timings are tighter when we have them.
+    Whisper segments can run on over pauses; word timings are tighter when we have them
+    (on stereo calls the ASR stage fits them to each channel's own speech energy).
     """
     if not utterance.words:
         return [(utterance.start, utterance.end)]
