@@ -10,10 +10,13 @@ from qa_pipeline.cli import main
 pytestmark = [pytest.mark.slow, pytest.mark.asr]
 
 # Floors from a measured run over sample_audio (27 calls, 189 verdicts, tiny.en on CPU,
-# rubric etiquette/1, rules only as the rubric says): agreement 0.979, kappa 0.950.
-# Falling below them is a regression.
+# rubric etiquette/1, rules only as the rubric says): agreement 0.979 (185/189), kappa 0.950,
+# every criterion at least 0.963 (26/27). Each floor leaves room for exactly one flipped
+# verdict, because Whisper's int8 CPU decoding can change a word between machines;
+# falling further is a regression.
 MIN_OVERALL_AGREEMENT = 0.97
-MIN_KAPPA = 0.95
+MIN_KAPPA = 0.93
+MIN_CRITERION_AGREEMENT = 0.92
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +39,9 @@ def test_overall_agreement_meets_the_floor(evaluation):
 
 def test_kappa_meets_the_floor(evaluation):
     assert evaluation["overall"]["kappa"] >= MIN_KAPPA
+
+
+def test_every_criterion_meets_the_floor(evaluation):
+    assert len(evaluation["criteria"]) == 7
+    below = {cid: c["agreement"] for cid, c in evaluation["criteria"].items() if c["agreement"] < MIN_CRITERION_AGREEMENT}
+    assert below == {}
