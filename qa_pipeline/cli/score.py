@@ -33,10 +33,12 @@ def open_results_store(url: str | None, enabled: bool):
         return None
 
 
-def asr_options(model: str | None, agent_channel: int):
+def asr_options(model: str | None, agent_channel: int, device: str = "cpu", compute_type: str = "int8"):
     from qa_pipeline.asr import AsrOptions
 
-    return AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {}))
+    return AsrOptions(
+        agent_channel=agent_channel, device=device, compute_type=compute_type, **({"model": model} if model else {})
+    )
 
 
 @click.command(help="Score recordings (files or folders, searched recursively) and write scorecards to --out.")
@@ -45,6 +47,8 @@ def asr_options(model: str | None, agent_channel: int):
               help="Folder for <recording>.json/.html, summary.csv and errors.json.")
 @click.option("--rubric", default="etiquette", show_default=True, help="Bundled rubric id or path to a rubric YAML.")
 @click.option("--model", default=None, help="Whisper model: tiny.en (bundled), a CTranslate2 folder, or a hub name.")
+@click.option("--device", default="cpu", show_default=True, help="Where Whisper runs: cpu, cuda or auto.")
+@click.option("--compute-type", default="int8", show_default=True, help="Whisper precision, e.g. int8, float16.")
 @click.option("--agent-channel", type=click.IntRange(0, 1), default=0, show_default=True,
               help="Channel that carries the agent in stereo recordings (0 = left).")
 @click.option("--db", "db_url", default=None, metavar="URL",
@@ -52,7 +56,7 @@ def asr_options(model: str | None, agent_channel: int):
 @click.option("--no-db", is_flag=True, help="Do not save scorecards into the results store.")
 @click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Reuse transcripts of the same audio and model kept in this folder.")
-def command(inputs, out_dir, rubric, model, agent_channel, db_url, no_db, transcripts_cache):
+def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel, db_url, no_db, transcripts_cache):
     from qa_pipeline.batch import discover_recordings, score_paths
     from qa_pipeline.report import ERRORS_JSON
     from qa_pipeline.rubric import load_rubric
@@ -61,7 +65,7 @@ def command(inputs, out_dir, rubric, model, agent_channel, db_url, no_db, transc
     if not recordings:
         raise click.ClickException(f"no audio recordings found in {', '.join(map(str, inputs))}")
     loaded_rubric = load_rubric(rubric)
-    options = asr_options(model, agent_channel)
+    options = asr_options(model, agent_channel, device, compute_type)
     store = open_results_store(db_url, enabled=not no_db)
     try:
         result = score_paths(recordings, loaded_rubric, options, out_dir, store, _note, transcripts_cache)
