@@ -9,7 +9,7 @@ import click
 
 from qa_pipeline.errors import ConfigError
 
-VARIANT_NAMES = {"on": "classifiers on", "off": "classifiers off"}
+VARIANT_NAMES = {"on": "rubric as written", "off": "rules only"}
 
 
 def load_labelled_calls(folder: Path) -> dict[str, dict]:
