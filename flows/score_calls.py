@@ -31,6 +31,7 @@ from prefect.settings import temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from qa_pipeline import inbox as ib
+from qa_pipeline import ledger as lg
 from qa_pipeline.batch import Scored, failure_reason
 from qa_pipeline.errors import QAPipelineError, RecordingError
 from qa_pipeline.records import Audio, Transcript
@@ -57,7 +58,7 @@ IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition
 @task(name="find-new-recordings", **TASK, **IO_RETRIES)
 def find_new_recordings(inbox: str, out: str, rubric: str, asr_model: str, retry_quarantined: bool) -> ib.Plan:
     """List the inbox, identify each recording, and keep those without a ledger line."""
-    ledger = ib.Ledger(out)
+    ledger = lg.Ledger(out)
     ledger.repair()
     entries = ledger.entries()
     calls = ib.identify(ib.list_inbox(inbox), entries.values(), rubric, asr_model)
@@ -110,7 +111,7 @@ def write(scored: Scored, call: ib.Call, out: str) -> tuple[str, ...]:
     staged = Path(out) / STAGING / call.key / "out"
     shutil.rmtree(staged, ignore_errors=True)
     files = write_call_outputs(scored.card, staged, scored.stem)
-    published = ib.publish(files, ib.output_dir_for(out, call))
+    published = lg.publish(files, ib.output_dir_for(out, call))
     return tuple(Path(os.path.relpath(p, out)).as_posix() for p in published)
 
 
@@ -121,18 +122,18 @@ def save(scored: Scored, call: ib.Call, store) -> None:
 
 
 @task(name="record-done", **TASK, **IO_RETRIES)
-def record(call: ib.Call, scored: Scored, outputs: tuple[str, ...], out: str) -> ib.LedgerEntry:
+def record(call: ib.Call, scored: Scored, outputs: tuple[str, ...], out: str) -> lg.LedgerEntry:
     """Mark the call done; runs only after its outputs are on disk and in the store."""
-    entry = ib.scored_entry(call, scored.card, outputs)
-    ib.Ledger(out).append(entry)
+    entry = lg.scored_entry(call, scored.card, outputs)
+    lg.Ledger(out).append(entry)
     shutil.rmtree(Path(out) / STAGING / call.key, ignore_errors=True)
     return entry
 
 
 @task(name="quarantine", **TASK, **IO_RETRIES)
-def quarantine(call: ib.Call, reason: str, out: str) -> ib.LedgerEntry:
-    entry = ib.entry_for(call, ib.QUARANTINED, reason=reason)
-    ib.Ledger(out).append(entry)
+def quarantine(call: ib.Call, reason: str, out: str) -> lg.LedgerEntry:
+    entry = lg.entry_for(call, lg.QUARANTINED, reason=reason)
+    lg.Ledger(out).append(entry)
     shutil.rmtree(Path(out) / STAGING / call.key, ignore_errors=True)
     return entry
 
@@ -140,7 +141,7 @@ def quarantine(call: ib.Call, reason: str, out: str) -> ib.LedgerEntry:
 @task(name="write-quarantine", **TASK, **IO_RETRIES)
 def write_quarantine(plan: ib.Plan, out: str) -> Path:
     calls = (*plan.pending, *plan.already_done)
-    return ib.write_quarantine(out, ib.current_quarantine(calls, ib.Ledger(out).entries()))
+    return lg.write_quarantine(out, lg.current_quarantine(calls, lg.Ledger(out).entries()))
 
 
 STAGES = ("fetch", "load", "transcribe", "score", "write", "save", "record")
@@ -157,7 +158,7 @@ class RunSettings:
     stems: Mapping[str, str]
 
 
-def _score_window(calls: list[ib.Call], run: RunSettings) -> Iterator[ib.LedgerEntry]:
+def _score_window(calls: list[ib.Call], run: RunSettings) -> Iterator[lg.LedgerEntry]:
     """Submit one window of calls stage by stage, then record each call's outcome.
 
     A task waits for its inputs on a pool thread, so every stage is submitted after the
@@ -213,16 +214,16 @@ def _open_store(store: str | None):
         return None
 
 
-def _publish_summary(summary: ib.RunSummary, inbox: str) -> None:
+def _publish_summary(summary: lg.RunSummary, inbox: str) -> None:
     create_markdown_artifact(
         key="score-calls-summary",
-        markdown=ib.summary_markdown(summary, title=f"Call scoring run: {inbox}"),
+        markdown=lg.summary_markdown(summary, title=f"Call scoring run: {inbox}"),
         description="Calls scored and failed, mean score, per-criterion pass rate",
     )
     if summary.pass_rates:
         create_table_artifact(
             key="criterion-pass-rates",
-            table=ib.pass_rate_rows(summary),
+            table=lg.pass_rate_rows(summary),
             description="Per-criterion pass rate over the calls scored in this run",
         )
 
@@ -243,7 +244,7 @@ def score_calls(
     workers: int = DEFAULT_WORKERS,
     store: str | None = DEFAULT_STORE,
     retry_quarantined: bool = False,
-) -> ib.RunSummary:
+) -> lg.RunSummary:
     """Score every recording in `inbox` that has no scorecard yet for this rubric and model.
 
     At most `workers` calls are in flight at once, sharing one Whisper model per process.
@@ -262,7 +263,7 @@ def score_calls(
     logger.info("%d to score, %d already done, %d duplicate content", len(plan.pending), len(plan.already_done), len(plan.duplicates))
     for dup, first in plan.duplicates:
         logger.info("skipped %s: same audio as %s", dup.file.relpath, first)
-    finished: list[ib.LedgerEntry] = []
+    finished: list[lg.LedgerEntry] = []
     if plan.pending:
         prepare_asr(options)
         stems = ib.output_stems_for((*plan.pending, *plan.already_done))
@@ -277,7 +278,7 @@ def score_calls(
                 run.store.close()
     write_quarantine(plan, out)
     _remove_empty(Path(out) / STAGING)
-    summary = ib.summarize(finished, plan)
+    summary = lg.summarize(finished, plan)
     _publish_summary(summary, inbox)
     return summary
 
@@ -289,8 +290,8 @@ def _remove_empty(folder: Path) -> None:
         pass  # absent, or holding a call another run is working on
 
 
-def _outcome(entry: ib.LedgerEntry) -> str:
-    if entry.status == ib.QUARANTINED:
+def _outcome(entry: lg.LedgerEntry) -> str:
+    if entry.status == lg.QUARANTINED:
         return f"quarantined ({entry.reason})"
     return "scored" if entry.score is None else f"score {entry.score:.1f}"
 
@@ -360,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     except (QAPipelineError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(ib.summary_markdown(summary))
+    print(lg.summary_markdown(summary))
     return 0
 
 

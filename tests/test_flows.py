@@ -22,7 +22,8 @@ from prefect.testing.utilities import prefect_test_harness
 
 from qa_pipeline.contract import SCORECARD_SCHEMA, scorecard_from_dict
 from qa_pipeline.errors import RecordingError
-from qa_pipeline.inbox import QUARANTINED, SCORED, Ledger, entry_for, identify, list_inbox
+from qa_pipeline.inbox import identify, list_inbox
+from qa_pipeline.ledger import QUARANTINED, SCORED, Ledger, entry_for
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOW_SCRIPT = ROOT / "flows" / "score_calls.py"

@@ -10,20 +10,22 @@ import pytest
 
 from qa_pipeline.identity import content_hash, processing_key
 from qa_pipeline.inbox import (
-    QUARANTINED,
-    SCORED,
     Call,
     InboxFile,
-    Ledger,
     Plan,
-    current_quarantine,
-    entry_for,
     hash_inbox_file,
     identify,
     list_inbox,
     output_dir_for,
-    pass_rate_rows,
     plan_run,
+)
+from qa_pipeline.ledger import (
+    QUARANTINED,
+    SCORED,
+    Ledger,
+    current_quarantine,
+    entry_for,
+    pass_rate_rows,
     summarize,
     summary_markdown,
     write_atomic,

@@ -3,11 +3,12 @@
 import pytest
 
 from qa_pipeline import nlp
+from qa_pipeline.prices import PriceLexicon, find_prices
 
 TEMPLATES = ("my name is {name}", "this is {Name}", "{Name} speaking", "you're speaking with {name}", "{Name} here",
              "i'm {Name}", "it's {Name}")
 NOT_NAMES = frozenset({"dental", "reception", "office"})
-PRICES = nlp.PriceLexicon(
+PRICES = PriceLexicon(
     currency_words=("dollars", "dollar", "bucks", "euros", "pounds"),
     price_cues=("costs", "the price is", "price is", "that's"),
     amount_cues=("is", "'s", "from"),
@@ -106,7 +107,7 @@ def test_question_sentences(text, questions):
     ],
 )
 def test_find_prices(text, prices):
-    assert [s.text for s in nlp.find_prices(doc(text), PRICES)] == prices
+    assert [s.text for s in find_prices(doc(text), PRICES)] == prices
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from qa_pipeline import nlp
+from qa_pipeline import nlp, prices
 from qa_pipeline.criteria.common import evidence, seconds, time_of
 from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, Decision, combine
 from qa_pipeline.criteria.registry import Outcome, register_criterion
@@ -116,7 +116,7 @@ def _acted(ctx: CallContext) -> list[int]:
 
 @dataclass(frozen=True)
 class PriceParams:
-    """Price words as in `qa_pipeline.nlp.PriceLexicon`; `need_kinds` are the question kinds
+    """Price words as in `qa_pipeline.prices.PriceLexicon`; `need_kinds` are the question kinds
     that ask about the caller's need. With classifiers on, the first `price_statement` act
     and the first `discovery_question` act at least `classifier_adds_at` sure count as a
     price and a need question the rules missed (and veto rule hits, if `classifier_vetoes`)."""
@@ -135,9 +135,8 @@ class PriceParams:
     def combine(self, rule_hit: bool, act, labels: frozenset[str]) -> Decision:
         return combine(rule_hit, act, labels, self.classifier_adds_at, OVERRIDE_AT if self.classifier_vetoes else None)
 
-    def lexicon(self) -> nlp.PriceLexicon:
-        return nlp.PriceLexicon(self.currency_words, self.price_cues, self.amount_cues, self.price_words,
-                                self.per_unit, self.not_amount_words)
+    def lexicon(self) -> prices.PriceLexicon:
+        return prices.lexicon_from(self)
 
 
 @register_criterion("no_price_before_need.v1", params=PriceParams, needs_roles=True)
@@ -161,7 +160,7 @@ def first_price(ctx: CallContext, params: PriceParams) -> tuple[int, int, str, D
     """The agent's first price statement: (utterance index, char offset, text, decision)."""
     lexicon = params.lexicon()
     for i in ctx.agent_indices():
-        spans = nlp.find_prices(ctx.docs[i], lexicon)
+        spans = prices.find_prices(ctx.docs[i], lexicon)
         decision = params.combine(bool(spans), ctx.act(i), frozenset({"price_statement"}))
         if decision.is_act:
             if spans:

@@ -105,8 +105,19 @@ class CallPage:
         return max(1, -(-self.total // self.page_size))
 
 
+class _PassRate:
+    """`rate`: passed over applicable, or None when nothing applied."""
+
+    passed: int
+    applicable: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.passed / self.applicable if self.applicable else None
+
+
 @dataclass(frozen=True)
-class RatePoint:
+class RatePoint(_PassRate):
     """Pass rate of one criterion over the calls of one period (day or ISO week)."""
 
     criterion_id: str
@@ -115,20 +126,12 @@ class RatePoint:
     passed: int
     applicable: int
 
-    @property
-    def rate(self) -> float | None:
-        return self.passed / self.applicable if self.applicable else None
-
 
 @dataclass(frozen=True)
-class CriterionRate:
+class CriterionRate(_PassRate):
     criterion_id: str
     passed: int
     applicable: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.passed / self.applicable if self.applicable else None
 
 
 @dataclass(frozen=True)

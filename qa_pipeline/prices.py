@@ -1,0 +1,126 @@
+"""Rule stage: spotting amounts of money in transcript utterances.
+
+Whisper writes prices many ways ("$60", "sixty dollars", "the price is forty five"), so
+amounts are found with spaCy token patterns after cue words, then kept only where the
+words around them say money. All word lists come from the rubric (`PriceLexicon`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from qa_pipeline.nlp import WH_WORDS, load_nlp
+
+
+@dataclass(frozen=True)
+class PriceLexicon:
+    """Words that mark an amount of money (all lists from the rubric).
+
+    An amount after a `price_cue` ("costs", "the price is") is a price. An amount after a
+    weaker `amount_cue` ("is", "it's", "from") is one only when it looks like money: a
+    "hundred"/"thousand", a `per_unit` after it ("a month"), or a `price_word` in the
+    sentence ("fee"). An amount followed by a noun or a `not_amount_word` counts something
+    else ("it's 10 minutes", "two adults").
+    """
+
+    currency_words: tuple[str, ...]
+    price_cues: tuple[str, ...]
+    amount_cues: tuple[str, ...] = ()
+    price_words: tuple[str, ...] = ()
+    per_unit: tuple[str, ...] = ()
+    not_amount_words: tuple[str, ...] = ()
+
+
+
+def lexicon_from(params: Any) -> PriceLexicon:
+    """The lexicon from an object that has its fields by name (a criterion's params)."""
+    return PriceLexicon(**{f.name: getattr(params, f.name) for f in dataclasses.fields(PriceLexicon)})
+
+
+_MAGNITUDES = frozenset({"hundred", "thousand", "grand", "million"})
+# Words between a cue and the amount that make it a time or place, not a price ("is at ten").
+_NOT_ORDINAL = r"^(?!(\d+(st|nd|rd|th)|first|second|third|[a-z]+th)$)"  # "sixtieth" is no amount
+_NOT_PRICE_LINKS = ["at", "on", "in", "until", "by", "before", "after", "for", "to", "number"]
+
+
+@functools.lru_cache(maxsize=16)
+def _price_matcher(lexicon: PriceLexicon) -> Any:
+    from spacy.matcher import Matcher
+
+    nlp = load_nlp()
+    matcher = Matcher(nlp.vocab)
+    cardinal = {"LIKE_NUM": True, "LOWER": {"REGEX": _NOT_ORDINAL}}
+    number = dict(cardinal, OP="+")
+    hyphenated = [number, {"ORTH": "-"}, cardinal]  # "eight ninety-nine"
+    link = {"IS_ALPHA": True, "LIKE_NUM": False, "LENGTH": {">=": 2}, "LOWER": {"NOT_IN": _NOT_PRICE_LINKS}, "OP": "{0,3}"}
+    matcher.add("SYMBOL", [[{"ORTH": {"IN": ["$", "€", "£"]}}, number]])
+    currency = {"LOWER": {"IN": list(lexicon.currency_words)}}
+    matcher.add("AMOUNT", [[number, currency], hyphenated + [currency]])
+    # "dollars per gigabyte": a rate, even where ASR lost the number before it
+    matcher.add("RATE", [[currency, {"LOWER": "per"}, {"IS_ALPHA": True, "IS_STOP": False}]])
+    for label, cues in (("CUE", lexicon.price_cues), ("WEAK", lexicon.amount_cues)):
+        cue_tokens = [[{"LOWER": t.lower_} for t in nlp.make_doc(cue)] for cue in cues]
+        patterns = [c + [link, number] for c in cue_tokens] + [c + [link] + hyphenated for c in cue_tokens]
+        if patterns:
+            matcher.add(label, patterns)
+    return matcher
+
+
+def find_prices(doc: Any, lexicon: PriceLexicon) -> list[Any]:
+    """Spans that state an amount of money: "$60", "sixty dollars", "60 bucks", "the price is 45".
+
+    spaCy MONEY entities count too, when they contain a number. Overlapping hits merge
+    into one span ("it's 45 euros"), and so do hits joined by "and".
+    """
+    matcher = _price_matcher(lexicon)
+    spans = [span for span in matcher(doc, as_spans=True) if _is_price(span, lexicon)]
+    spans += [e for e in doc.ents if e.label_ == "MONEY" and any(t.like_num for t in e)]
+    merged: list[list[int]] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        joined_by_and = merged and span.start == merged[-1][1] + 1 and doc[span.start - 1].lower_ == "and"
+        if merged and (span.start < merged[-1][1] or joined_by_and):  # "one hundred and twenty dollars"
+            merged[-1][1] = max(merged[-1][1], span.end)
+        else:
+            merged.append([span.start, span.end])
+    return [doc[a:b] for a, b in merged]
+
+
+def _is_price(span: Any, lexicon: PriceLexicon) -> bool:
+    if span.label_ in ("SYMBOL", "AMOUNT"):
+        return True
+    if span.label_ == "RATE":  # stated as a price, not asked ("how many dollars per month?")
+        sent, before = span.sent, span.doc[span.start - 1] if span.start > 0 else None
+        asked = sent.text.rstrip().endswith("?") or any(t.lower_ in WH_WORDS for t in span.doc[sent.start : span.start])
+        unit = before is not None and before.lower_ in ("in", "of")  # "we bill in dollars per hour"
+        return not (asked or unit) and _has_price_word(sent, lexicon)
+    doc = span.doc
+    following = doc[span.end] if span.end < len(doc) else None
+    after = " ".join(t.lower_ for t in doc[span.end : span.end + 3])
+    per_unit = any(after == u or after.startswith(u + " ") for u in lexicon.per_unit)
+    if following is not None and not per_unit:
+        if following.lower_ in lexicon.not_amount_words or following.lower_ in _NOT_PRICE_LINKS[-1:]:
+            return False
+        if following.pos_ in ("NOUN", "PROPN") and following.lower_ not in lexicon.currency_words:
+            return False
+    if span.label_ == "CUE":
+        return True
+    sentence = span.sent
+    numbers = [t for t in span if t.like_num]
+    return (
+        per_unit
+        or any(t.lower_ in _MAGNITUDES for t in span)
+        or len(numbers) >= 3  # "fifty four eighty five", "twenty nine ninety-nine"
+        or _ends_sentence(doc, numbers[-1].i)  # "the bouquet is sixty."
+        or _has_price_word(sentence, lexicon)
+    )
+
+
+def _has_price_word(sentence: Any, lexicon: PriceLexicon) -> bool:
+    return any(t.lower_ in lexicon.price_words or t.lemma_.lower() in lexicon.price_words for t in sentence)
+
+
+def _ends_sentence(doc: Any, i: int) -> bool:
+    return i == len(doc) - 1 or doc[i + 1].text in (".", "!", ",", ";")
