@@ -179,24 +179,13 @@ def score_call(transcript: Transcript, rubric, metadata: CallMetadata, recording
     return replace(card, outcome=call_outcome(transcript))
 
 
-def score_recording(path: str | Path, rubric, asr_options, metadata: CallMetadata | None = None,
-                    transcript: Transcript | None = None) -> Scorecard:
-    """Load, transcribe and score one recording (metadata read from beside it when not given)."""
-    from qa_pipeline.asr import transcribe_file
-
-    path = Path(path)
-    metadata = metadata if metadata is not None else read_metadata(path)
-    transcript = transcript if transcript is not None else transcribe_file(path, asr_options)
-    return score_call(transcript, rubric, metadata, str(path))
-
-
 def score_variants(path: str | Path, rubrics: Mapping[str, Any], asr_options,
                    cache_dir: Path | None = None) -> dict[str, Scorecard]:
     """Transcribe a recording once and score it with each named rubric (to compare rubric variants)."""
     path = Path(path)
     metadata = read_metadata(path)
     transcript = transcribe_cached(path, asr_options, cache_dir, recording_hash(path) if cache_dir else None)
-    return {name: score_recording(path, rubric, asr_options, metadata, transcript) for name, rubric in rubrics.items()}
+    return {name: score_call(transcript, rubric, metadata, str(path)) for name, rubric in rubrics.items()}
 
 
 def failure_reason(exc: Exception) -> str:
@@ -219,7 +208,7 @@ def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None =
         metadata = read_metadata(path)
         sha = recording_hash(path)
         transcript = transcribe_cached(path, asr_options, cache_dir, sha)
-        card = score_recording(path, rubric, asr_options, metadata, transcript)
+        card = score_call(transcript, rubric, metadata, str(path))
         if out_dir is not None:
             write_call_outputs(card, out_dir, stem)
     except ConfigError:

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import BinaryIO
 
 _CHUNK = 1 << 20
 
 
 def content_hash(path: str | Path) -> str:
     """SHA-256 of the file's bytes, as hex."""
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
+        return stream_hash(fh)
+
+
+def stream_hash(fh: BinaryIO) -> str:
+    """SHA-256 of everything left in an open binary file, as hex."""
+    digest = hashlib.sha256()
+    while chunk := fh.read(_CHUNK):
+        digest.update(chunk)
     return digest.hexdigest()
 
 

@@ -10,13 +10,12 @@ and a changed one is scored again. What is already done comes from the ledger
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Mapping
 
 from qa_pipeline.batch import AUDIO_EXTENSIONS
-from qa_pipeline.identity import content_hash, processing_key
+from qa_pipeline.identity import content_hash, processing_key, stream_hash
 from qa_pipeline.ledger import QUARANTINED, LedgerEntry
 
 
@@ -87,11 +86,8 @@ def hash_inbox_file(file: InboxFile) -> str:
         return content_hash(file.url)
     import fsspec
 
-    digest = hashlib.sha256()
     with fsspec.open(file.url, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return stream_hash(fh)
 
 
 def identify(

@@ -202,10 +202,3 @@ def write_summary(cards: Sequence[Scorecard], failures: Sequence[Failure], out_d
     out.mkdir(parents=True, exist_ok=True)
     (out / SUMMARY_CSV).write_text(summary_csv(cards), encoding="utf-8")
     (out / ERRORS_JSON).write_text(errors_json(failures), encoding="utf-8")
-
-
-def write_outputs(out_dir: str | Path, scored: Sequence[tuple[str, Scorecard]], failures: Sequence[Failure]) -> None:
-    """Write every output of a finished batch: per-call JSON and HTML (by stem), summary.csv, errors.json."""
-    for stem, card in scored:
-        write_call_outputs(card, out_dir, stem)
-    write_summary([card for _, card in scored], failures, out_dir)

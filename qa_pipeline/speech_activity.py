@@ -18,10 +18,9 @@ from typing import Sequence
 
 import numpy as np
 
-from qa_pipeline.crosstalk import ACTIVITY_DB, DEFAULT_MARGIN_DB, frame_levels_db, noise_floor_db
+from qa_pipeline.crosstalk import ACTIVITY_DB, DEFAULT_MARGIN_DB, FRAME_S, frame_levels_db, noise_floor_db
 from qa_pipeline.records import Utterance, Word
 
-FRAME_S = 0.02
 # A frame is the channel's own speaker only when it is this much louder than leakage of
 # the other channel would be: leaked frames scatter a few dB around the line's loss.
 LEAK_HEADROOM_DB = 8.0

@@ -28,7 +28,7 @@ from qa_pipeline.report import (
     scorecard_html,
     scorecard_json,
     summary_csv,
-    write_outputs,
+    write_call_outputs,
     write_summary,
 )
 
@@ -142,8 +142,11 @@ def test_errors_json(failures, expected):
     assert json.loads(errors_json(failures)) == expected
 
 
-def test_write_outputs_creates_every_file(tmp_path):
-    write_outputs(tmp_path, [("H01", make_card("H01")), ("H02", make_card("H02"))], [Failure("x.wav", "empty")])
+def test_call_outputs_and_summary_create_every_file(tmp_path):
+    cards = [make_card("H01"), make_card("H02")]
+    for card in cards:
+        write_call_outputs(card, tmp_path, card.call_id)
+    write_summary(cards, [Failure("x.wav", "empty")], tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "H01.html", "H01.json", "H02.html", "H02.json", "errors.json", "summary.csv"]
     assert json.loads((tmp_path / "H02.json").read_text())["call_id"] == "H02"

@@ -9,7 +9,6 @@ for another scikit-learn or data schema.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from qa_pipeline import __version__
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.identity import content_hash
 
 CARD_SCHEMA = "qa-pipeline.model-card/1"
 REBUILD = "run `qa-pipeline train` to rebuild the models"
@@ -45,7 +45,7 @@ def save_model(pipeline, card: dict, directory: str | Path, name: str) -> tuple[
     model_path, card_path = directory / f"{name}.joblib", directory / f"{name}.json"
     joblib.dump(pipeline, model_path, compress=3)
     card = {"schema": CARD_SCHEMA, "name": name, **card, "versions": versions(),
-            "artifact_sha256": _sha256(model_path),
+            "artifact_sha256": content_hash(model_path),
             "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     card_path.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return model_path, card_path
@@ -74,7 +74,7 @@ def load_model(directory: str | Path, name: str, data_schema: str):
     _check_compatible(card_path, card, data_schema)
     if not model_path.is_file():
         raise ConfigError(f"{model_path}: model file not found; {REBUILD}")
-    if _sha256(model_path) != card.get("artifact_sha256"):
+    if content_hash(model_path) != card.get("artifact_sha256"):
         raise ConfigError(f"{model_path}: model file does not match its card (corrupt or replaced); {REBUILD}")
     try:
         pipeline = joblib.load(model_path)
@@ -96,10 +96,3 @@ def _check_compatible(card_path: Path, card: dict, data_schema: str) -> None:
         raise ConfigError(f"{card_path}: model trained on data schema {schema}, "
                           f"this version expects {data_schema}; {REBUILD}")
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
