@@ -2,7 +2,7 @@
 
 For each recording, prints its length, the wall time and the real-time factor
 (wall / audio seconds; below 1 is faster than real time) of:
-  pipeline  qa_pipeline.asr.transcribe_audio (VAD, word timestamps, crosstalk, utterances)
+  pipeline  qa_pipeline.speech.asr.transcribe_audio (VAD, word timestamps, crosstalk, utterances)
   bare      WhisperModel.transcribe with its defaults over the same channels
 Decoding the file and loading the model are timed once, separately.
 
@@ -54,8 +54,8 @@ def main() -> None:
     parser.add_argument("--compute-type", default="int8")
     args = parser.parse_args()
 
-    from qa_pipeline.asr import AsrOptions, load_model, transcribe_audio
-    from qa_pipeline.audio import load_audio
+    from qa_pipeline.speech.asr import AsrOptions, load_model, transcribe_audio
+    from qa_pipeline.speech.audio import load_audio
 
     options = AsrOptions(model=args.model, device=args.device, compute_type=args.compute_type)
     recordings = args.recordings or default_recordings()

@@ -68,7 +68,7 @@ def find_new_recordings(inbox: str, out: str, rubric: str, asr_model: str, retry
 @task(name="prepare-asr", **TASK)
 def prepare_asr(options) -> str:
     """Load the Whisper model before the calls fan out, so the workers share one load."""
-    from qa_pipeline.asr import load_model, model_label
+    from qa_pipeline.speech.asr import load_model, model_label
 
     load_model(options)
     return model_label(options)
@@ -81,14 +81,14 @@ def fetch(call: ib.Call, out: str) -> Path:
 
 @task(name="load-audio", **TASK)
 def load(path: Path) -> Audio:
-    from qa_pipeline.audio import load_audio
+    from qa_pipeline.speech.audio import load_audio
 
     return load_audio(path)
 
 
 @task(name="transcribe", **TASK)
 def transcribe(audio: Audio, options) -> Transcript:
-    from qa_pipeline.asr import transcribe_audio
+    from qa_pipeline.speech.asr import transcribe_audio
 
     return transcribe_audio(audio, options)
 
@@ -152,7 +152,7 @@ class RunSettings:
     """What every call of one run shares."""
 
     out: str
-    options: Any  # qa_pipeline.asr.AsrOptions, imported with the ASR stack
+    options: Any  # qa_pipeline.speech.asr.AsrOptions, imported with the ASR stack
     rubric: Any  # qa_pipeline.rubric.Rubric
     store: Any  # an open results store, or None
     stems: Mapping[str, str]
@@ -251,7 +251,7 @@ def score_calls(
     `store` is "default" (the project store if it opens), a SQLAlchemy URL, or "none".
     Returns the run summary; the run's Prefect artifacts show the same.
     """
-    from qa_pipeline.asr import AsrOptions, model_label
+    from qa_pipeline.speech.asr import AsrOptions, model_label
     from qa_pipeline.rubric import load_rubric
 
     logger = get_run_logger()

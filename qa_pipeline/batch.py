@@ -125,7 +125,7 @@ def recording_hash(path: Path) -> str:
 
 def transcript_cache_path(cache_dir: Path, content_sha256: str, asr_options) -> Path:
     """Where a transcript of this content under these ASR settings is cached."""
-    from qa_pipeline.asr import model_label, settings_key
+    from qa_pipeline.speech.asr import model_label, settings_key
 
     label = _safe(model_label(asr_options))
     return Path(cache_dir) / f"{content_sha256}.{label}.{settings_key(asr_options)}.json"
@@ -134,7 +134,7 @@ def transcript_cache_path(cache_dir: Path, content_sha256: str, asr_options) -> 
 def transcribe_cached(path: Path, asr_options, cache_dir: Path | None = None,
                       content_sha256: str | None = None) -> Transcript:
     """Transcribe a recording, reusing a cached transcript of the same content and model."""
-    from qa_pipeline.asr import transcribe_file
+    from qa_pipeline.speech.asr import transcribe_file
     from qa_pipeline.contract import transcript_from_dict, transcript_to_dict
 
     if cache_dir is None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import importlib
+import importlib.resources
 import types
 import typing
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Any
 
 from qa_pipeline.errors import ConfigError
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "rubrics"
+BUNDLED_DIR = Path(str(importlib.resources.files("qa_pipeline") / "rubrics"))
 DEFAULT_RUBRIC = "etiquette"
 
 _TOP_KEYS = {"id", "version", "title", "description", "plugins", "criteria"}

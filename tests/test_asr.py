@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 
 from _asr_helpers import clip_lines, clip_path, contains_phrase, read_clip, similarity
-from qa_pipeline.asr import (
+from qa_pipeline.speech.asr import (
     MONO_WARNING,
     NO_SPEECH_WARNING,
     SAME_CHANNELS_WARNING,
@@ -26,11 +26,11 @@ from qa_pipeline.asr import (
     segment_words,
     transcribe_file,
 )
-from qa_pipeline.crosstalk import suppress_crosstalk
+from qa_pipeline.speech.crosstalk import suppress_crosstalk
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Utterance, Word
 from qa_pipeline.timing import BackchannelRule, find_interruptions
-from qa_pipeline.utterances import join_words, merge_channels, split_utterances
+from qa_pipeline.speech.utterances import join_words, merge_channels, split_utterances
 
 OPTIONS = AsrOptions()
 # Utterance edges are fitted to each channel's own speech energy, so they land within a

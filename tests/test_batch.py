@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_pipeline.asr import AsrOptions
+from qa_pipeline.speech.asr import AsrOptions
 from qa_pipeline.batch import (
     discover_recordings,
     failure_reason,

@@ -274,6 +274,6 @@ def test_shipped_outcome_model_labels_a_call(lines, outcome):
 
 
 def test_shipped_cards_meet_the_quality_bar():
-    card = json.loads((ROOT / "models" / f"{DIALOGUE_ACT_MODEL}.json").read_text())
+    card = json.loads((ROOT / "qa_pipeline" / "models" / f"{DIALOGUE_ACT_MODEL}.json").read_text())
     assert card["evaluation"]["macro_f1"] >= 0.9
     assert card["data"]["schema"] == SPECS[DIALOGUE_ACT_MODEL].data_schema

@@ -3,7 +3,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from qa_pipeline.asr import AsrOptions
+from qa_pipeline.speech.asr import AsrOptions
 from qa_pipeline.batch import transcript_cache_path
 from qa_pipeline.cli import main
 from qa_pipeline.contract import transcript_to_dict

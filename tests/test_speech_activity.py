@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa_pipeline.asr import fit_to_channel
+from qa_pipeline.speech.asr import fit_to_channel
 from qa_pipeline.records import AGENT, CUSTOMER, Audio, Transcript, Utterance, Word
-from qa_pipeline.speech_activity import (
+from qa_pipeline.speech.speech_activity import (
     FRAME_S,
     MAX_EXTEND_S,
     crosstalk_loss_db,
@@ -22,7 +22,7 @@ from qa_pipeline.speech_activity import (
     own_speech_frames,
     without_short_runs,
 )
-from qa_pipeline.crosstalk import frame_levels_db
+from qa_pipeline.speech.crosstalk import frame_levels_db
 from qa_pipeline.timing import BackchannelRule, find_interruptions
 
 RATE = 16000

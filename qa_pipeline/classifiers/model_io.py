@@ -9,6 +9,7 @@ for another scikit-learn or data schema.
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import os
 import platform
@@ -25,9 +26,9 @@ MODELS_ENV = "QA_PIPELINE_MODELS"
 
 
 def default_model_dir() -> Path:
-    """`$QA_PIPELINE_MODELS`, or the project's `models/` folder."""
+    """`$QA_PIPELINE_MODELS`, or the models shipped in the package (`qa_pipeline/models`)."""
     configured = os.environ.get(MODELS_ENV)
-    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "models"
+    return Path(configured) if configured else Path(str(importlib.resources.files("qa_pipeline") / "models"))
 
 
 def versions() -> dict[str, str]:

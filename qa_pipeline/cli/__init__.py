@@ -8,6 +8,7 @@ Prefect, the web stack) load only for that command.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import click
 
@@ -18,7 +19,7 @@ COMMANDS = {
     "transcribe": ("qa_pipeline.cli.transcribe", "Transcribe recordings into speaker-labelled transcripts."),
     "score": ("qa_pipeline.cli.score", "Score recordings against a rubric and write scorecards."),
     "evaluate": ("qa_pipeline.cli.evaluate", "Measure agreement with a labelled folder of calls."),
-    "train": ("qa_pipeline.cli.train", "Rebuild the classifier models under models/."),
+    "train": ("qa_pipeline.cli.train", "Rebuild the classifier models (default: the package's qa_pipeline/models/)."),
     "serve": ("qa_pipeline.cli.serve", "Run the review web app."),
     "user": ("qa_pipeline.cli.user", "Manage review app accounts."),
     "import": ("qa_pipeline.cli.store_import", "Import scorecard JSON files into the results store."),

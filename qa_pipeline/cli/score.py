@@ -34,7 +34,7 @@ def open_results_store(url: str | None, enabled: bool):
 
 
 def asr_options(model: str | None, agent_channel: int, device: str = "cpu", compute_type: str = "int8"):
-    from qa_pipeline.asr import AsrOptions
+    from qa_pipeline.speech.asr import AsrOptions
 
     return AsrOptions(
         agent_channel=agent_channel, device=device, compute_type=compute_type, **({"model": model} if model else {})

@@ -40,7 +40,7 @@ Examples:
 @click.option("--agent-channel", type=click.IntRange(0, 1), default=0, show_default=True,
               help="Channel of a stereo recording that carries the agent (0 = left, 1 = right).")
 def command(files, out_dir, model, device, compute_type, agent_channel) -> None:
-    from qa_pipeline.asr import AsrOptions, load_model
+    from qa_pipeline.speech.asr import AsrOptions, load_model
 
     options = AsrOptions(model=model, device=device, compute_type=compute_type, agent_channel=agent_channel)
     load_model(options)  # a bad model is one error for the run, not one per file
@@ -54,7 +54,7 @@ def command(files, out_dir, model, device, compute_type, agent_channel) -> None:
 
 
 def _transcribe_one(path: Path, options, out_dir: Path | None, index: int, total: int) -> bool:
-    from qa_pipeline.asr import transcribe_file
+    from qa_pipeline.speech.asr import transcribe_file
 
     if total > 1:
         click.echo(f"[{index}/{total}] {path}", err=True)

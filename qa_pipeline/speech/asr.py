@@ -23,12 +23,12 @@ from typing import Sequence
 
 import numpy as np
 
-from qa_pipeline.audio import load_audio
-from qa_pipeline.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
+from qa_pipeline.speech.audio import load_audio
+from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Audio, Transcript, Utterance, Word
-from qa_pipeline.speech_activity import fit_channel, own_speech_frames
-from qa_pipeline.utterances import DEFAULT_GAP_S, merge_channels, split_utterances
+from qa_pipeline.speech.speech_activity import fit_channel, own_speech_frames
+from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_utterances
 
 DEFAULT_MODEL = "tiny.en"
 MONO_WARNING = (

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from qa_pipeline.crosstalk import ACTIVITY_DB, DEFAULT_MARGIN_DB, FRAME_S, frame_levels_db, noise_floor_db
+from qa_pipeline.speech.crosstalk import ACTIVITY_DB, DEFAULT_MARGIN_DB, FRAME_S, frame_levels_db, noise_floor_db
 from qa_pipeline.records import Utterance, Word
 
 # A frame is the channel's own speaker only when it is this much louder than leakage of
