@@ -49,7 +49,8 @@ flows = _load_flow_module()
 
 @pytest.fixture(scope="session", autouse=True)
 def prefect_server():
-    with prefect_test_harness():
+    # A busy 2-core machine can take longer than Prefect's 30 s default to start the server.
+    with prefect_test_harness(server_startup_timeout=180):
         yield
 
 
