@@ -89,7 +89,9 @@ class Cluster:
                                                 "--name", name, "--limit", "2"])
 
     def run_night(self, *params: str, watch: bool = True) -> str:
-        args = ["deployment", "run", "score-calls-nightly/nightly", "--param", "chunk_size=2",
+        """Eight calls in chunks of three: with two slots per worker, one of which may hold the
+        parent, three chunks cannot all fit on one worker, so both run chunks."""
+        args = ["deployment", "run", "score-calls-nightly/nightly", "--param", "chunk_size=3",
                 "--param", "workers=1", *params]
         return self.cli(*args, *(["--watch", "--watch-timeout", "900"] if watch else []), timeout=960)
 
