@@ -185,6 +185,10 @@ def test_one_night_spreads_over_both_workers_and_scores_each_call_once(cluster, 
     assert len(_scorecards(store)) == CALLS
     cards = _cards(out)
     assert len(cards) == CALLS and {c["schema"] for c in cards.values()} == {"qa-pipeline.scorecard/1"}
+    summary = json.loads(cluster.cli("artifact", "inspect", "nightly-summary", "--limit", "1", "--output", "json"))
+    markdown = summary[0]["data"]
+    assert "- scored: 8" in markdown and "- quarantined: 0" in markdown and "| said_goodbye |" in markdown
+    assert "worker-a" in markdown and "worker-b" in markdown
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*.json")}
 
     cluster.run_night()  # nothing new: no chunk runs, nothing rewritten
