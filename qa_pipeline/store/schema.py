@@ -152,3 +152,28 @@ class LoginSession(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
     user: Mapped[User] = relationship()
+
+
+class ClaimRow(Base):
+    """Who is scoring a call, or that it is finished: one row per processing key.
+
+    The key is `qa_pipeline.identity.processing_key(content hash, rubric, model)`. Every
+    worker of a fanned-out run reads and writes these rows transactionally
+    (`qa_pipeline.store.claims`), so two workers never score the same call.
+    """
+
+    __tablename__ = "claims"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    content_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    relpath: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer, default=0)  # bytes, with stamp: reuse the hash of an unchanged file
+    stamp: Mapped[str] = mapped_column(String(100), default="")  # modification time as listed
+    status: Mapped[str] = mapped_column(String(20), index=True)  # claimed | done | quarantined
+    owner: Mapped[str] = mapped_column(String(300))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    score: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, default="")
