@@ -27,6 +27,7 @@ class InboxFile:
     relpath: str  # posix path below the inbox root, e.g. "2026-11-02/anna/C01.flac"
     size: int
     stamp: str  # modification time as the file system reports it; "" when unknown
+    kind: str = "file"  # as fsspec lists it: "file", "directory", or "other" (a broken link, a pipe)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class Call:
     file: InboxFile
     content_sha256: str
     key: str
+    # Why the entry cannot be scored, found while listing or hashing it (a broken link,
+    # a folder named like a recording, an unreadable file); "" for a readable recording.
+    fault: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,11 @@ def is_local(inbox: str) -> bool:
 
 
 def list_inbox(inbox: str, suffixes: Iterable[str] = AUDIO_EXTENSIONS) -> list[InboxFile]:
-    """All recordings under `inbox`, sorted by relative path; hidden files and folders skipped."""
+    """All recordings under `inbox`, sorted by relative path; hidden files and folders skipped.
+
+    Every entry with an audio extension is listed, whatever its kind (a folder named
+    ``x.wav``, a broken link), so that `identify` can report it instead of skipping it.
+    """
     import fsspec
 
     wanted = tuple(s.lower() for s in suffixes)
@@ -62,14 +70,15 @@ def list_inbox(inbox: str, suffixes: Iterable[str] = AUDIO_EXTENSIONS) -> list[I
     if not fs.isdir(root):
         raise FileNotFoundError(f"{inbox}: inbox folder not found")
     found = []
-    for path, info in fs.find(root, detail=True).items():
+    for path, info in fs.find(root, withdirs=True, detail=True).items():
         rel = PurePosixPath(path).relative_to(PurePosixPath(root)).as_posix()
-        if any(part.startswith(".") for part in rel.split("/")):
+        if rel == "." or any(part.startswith(".") for part in rel.split("/")):
             continue
         if not rel.lower().endswith(wanted):
             continue
         url = path if is_local(inbox) else fs.unstrip_protocol(path)
-        found.append(InboxFile(url, rel, int(info.get("size") or 0), _stamp(info)))
+        kind = str(info.get("type") or "file")
+        found.append(InboxFile(url, rel, int(info.get("size") or 0), _stamp(info), kind))
     return sorted(found, key=lambda f: f.relpath)
 
 
@@ -106,9 +115,46 @@ def identify(
     calls = []
     for file in files:
         sha = seen.get((file.relpath, file.size, file.stamp)) if file.stamp else None
-        sha = sha or hasher(file)
-        calls.append(Call(file, sha, processing_key(sha, rubric, asr_model)))
+        fault = "" if sha else entry_fault(file)
+        if not (sha or fault):
+            try:
+                sha = hasher(file)
+            except OSError as exc:
+                fault = read_fault(file, exc)
+        if fault:
+            # No content to key on: the entry's path stands in, so a fault that persists is
+            # quarantined once, and the file once repaired is new content, scored anew.
+            calls.append(Call(file, "", processing_key(f"unreadable:{file.relpath}", rubric, asr_model), fault))
+        else:
+            calls.append(Call(file, sha, processing_key(sha, rubric, asr_model)))
     return calls
+
+
+def entry_fault(file: InboxFile) -> str:
+    """Why a listed entry is no recording, before anything opens it; "" for a file.
+
+    A pipe is never opened (a reader would block); a local entry goes through the same
+    check as a recording the CLI scores.
+    """
+    if file.kind == "directory":
+        return "is a folder, not an audio file"
+    if "://" not in file.url:
+        from qa_pipeline.errors import RecordingError
+        from qa_pipeline.speech.audio import check_path
+
+        try:
+            check_path(file.url)
+        except RecordingError as exc:
+            return exc.reason
+        return ""
+    return "" if file.kind == "file" else f"is not a regular file ({file.kind})"
+
+
+def read_fault(file: InboxFile, exc: OSError) -> str:
+    """The reason an entry that listed as a file could not be read."""
+    if isinstance(exc, FileNotFoundError):
+        return "file not found (it disappeared after the inbox was listed)"
+    return f"cannot be read ({exc.strerror or exc})"
 
 
 def plan_run(calls: Iterable[Call], ledger: Mapping[str, LedgerEntry], retry_quarantined: bool = False) -> Plan:

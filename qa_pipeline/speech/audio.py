@@ -111,13 +111,17 @@ def _decode(file: Path, name: str):
     return data, info
 
 
+def check_path(path: str | Path) -> None:
+    """Raise `RecordingError` unless `path` names a regular file (or a link to one).
+
+    Checked before anything opens the file: a folder, a broken link, a pipe (which
+    would block a reader) or a device gets its own reason.
+    """
+    _check_path(Path(path), str(path))
+
+
 def _check_file(file: Path, name: str) -> None:
-    if not file.exists():
-        raise RecordingError(name, "broken link (its target does not exist)" if file.is_symlink() else "file not found")
-    if file.is_dir():
-        raise RecordingError(name, "is a folder, not an audio file")
-    if not file.is_file():
-        raise RecordingError(name, "is not a regular file (a device, pipe or socket)")
+    _check_path(file, name)
     try:
         if file.stat().st_size == 0:
             raise RecordingError(name, "file is empty (0 bytes)")
@@ -129,6 +133,20 @@ def _check_file(file: Path, name: str) -> None:
         raise RecordingError(name, f"cannot be read ({exc.strerror or exc})") from exc
     if not (head.startswith(_MAGIC) or _is_mpeg_frame(head)):
         raise RecordingError(name, f"{_UNREADABLE} (no WAV, FLAC, OGG or MP3 header)")
+
+
+def _check_path(file: Path, name: str) -> None:
+    try:
+        file.stat()
+    except FileNotFoundError:
+        raise RecordingError(name, "broken link (its target does not exist)" if file.is_symlink() else "file not found") from None
+    except OSError as exc:  # a link loop, a name too long, a folder that cannot be searched
+        raise RecordingError(name, f"cannot be read ({exc.strerror or exc})") from None
+    if file.is_dir():
+        readable = os.access(file, os.R_OK | os.X_OK)
+        raise RecordingError(name, "is a folder, not an audio file" if readable else "is a folder that cannot be read")
+    if not file.is_file():
+        raise RecordingError(name, "is not a regular file (a device, pipe or socket)")
 
 
 def _is_mpeg_frame(head: bytes) -> bool:
