@@ -66,12 +66,18 @@ def discover_recordings(inputs: Iterable[str | Path]) -> list[Path]:
     seen: set[Path] = set()
     for item in inputs:
         path = Path(item)
-        for candidate in _audio_entries(path) if path.is_dir() else [path]:
+        for candidate in _folder_entries(path) if path.is_dir() else [path]:
             key = _resolved(candidate)
             if key not in seen:
                 seen.add(key)
                 found.append(candidate)
     return found
+
+
+def _folder_entries(folder: Path) -> list[Path]:
+    # A folder named like a recording is reported even when named directly, so that
+    # discovering the discovered list again gives the same list.
+    return ([folder] if is_audio(folder) else []) + _audio_entries(folder)
 
 
 def _audio_entries(folder: Path) -> list[Path]:
