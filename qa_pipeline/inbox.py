@@ -10,45 +10,12 @@ and a changed one is scored again. What is already done comes from the ledger
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Mapping
 
 from qa_pipeline.batch import AUDIO_EXTENSIONS
 from qa_pipeline.identity import content_hash, processing_key, stream_hash
-from qa_pipeline.ledger import QUARANTINED, LedgerEntry
-
-
-@dataclass(frozen=True)
-class InboxFile:
-    """A recording found in the inbox, before its content is read."""
-
-    url: str  # what to open: a local path, or a URL with its protocol
-    relpath: str  # posix path below the inbox root, e.g. "2026-11-02/anna/C01.flac"
-    size: int
-    stamp: str  # modification time as the file system reports it; "" when unknown
-    kind: str = "file"  # as fsspec lists it: "file", "directory", or "other" (a broken link, a pipe)
-
-
-@dataclass(frozen=True)
-class Call:
-    """An inbox recording with its identity, ready to be scored."""
-
-    file: InboxFile
-    content_sha256: str
-    key: str
-    # Why the entry cannot be scored, found while listing or hashing it (a broken link,
-    # a folder named like a recording, an unreadable file); "" for a readable recording.
-    fault: str = ""
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a run has to do: calls to score, and what it skips and why."""
-
-    pending: tuple[Call, ...]
-    already_done: tuple[Call, ...] = ()
-    duplicates: tuple[tuple[Call, str], ...] = ()  # (call, relpath of the same content)
+from qa_pipeline.run_records import QUARANTINED, Call, InboxFile, LedgerEntry, Plan
 
 
 def is_local(inbox: str) -> bool:
@@ -133,12 +100,15 @@ def identify(
 def entry_fault(file: InboxFile) -> str:
     """Why a listed entry is no recording, before anything opens it; "" for a file.
 
-    A pipe is never opened (a reader would block); a local entry goes through the same
-    check as a recording the CLI scores.
+    An entry the file system does not list as a file (a folder, a broken link, a pipe)
+    is never opened: a reader of a pipe would block. A local one gets the reason the CLI
+    gives for the same entry.
     """
+    if file.kind == "file":
+        return ""
     if file.kind == "directory":
         return "is a folder, not an audio file"
-    if "://" not in file.url:
+    if "://" not in file.url:  # a broken link, a link loop, a pipe: say which
         from qa_pipeline.errors import RecordingError
         from qa_pipeline.speech.audio import check_path
 
@@ -146,8 +116,8 @@ def entry_fault(file: InboxFile) -> str:
             check_path(file.url)
         except RecordingError as exc:
             return exc.reason
-        return ""
-    return "" if file.kind == "file" else f"is not a regular file ({file.kind})"
+        return ""  # a link to a regular file: reading it tells the rest
+    return f"is not a regular file ({file.kind})"
 
 
 def read_fault(file: InboxFile, exc: OSError) -> str:

@@ -93,12 +93,14 @@ def _load_flow_module():
 
 
 def test_flow_scores_or_quarantines_every_hostile_input_one_by_one(corpus, tmp_path, capfd):
+    from prefect.settings import temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
     folder, made = corpus
     out = tmp_path / "flow-out"
     flows = _load_flow_module()
-    with prefect_test_harness(server_startup_timeout=240):
+    # The embedded server's offline telemetry would log tracebacks of its own: off, as the flow's CLI has it.
+    with temporary_settings(updates=flows._embedded_server_settings()), prefect_test_harness(server_startup_timeout=240):
         state = flows.score_calls(str(folder), str(out), workers=2, store="none", return_state=True)
         summary = state.result()
     printed = "".join(capfd.readouterr())
