@@ -193,6 +193,10 @@ def _first_failure(chain) -> str:
     return "did not finish"
 
 
+# How Prefect names an expected failure in a "Finished in state Failed(...)" message.
+_EXPECTED = ("RecordingError", "QAPipelineError")
+
+
 class _ExpectedFailures(logging.Filter):
     """Drop Prefect's task-failure records for a recording that cannot be scored.
 
@@ -210,9 +214,6 @@ class _ExpectedFailures(logging.Filter):
         if message.startswith("Finished in state"):
             return not ("NotReady" in message or any(f"exception {n}:" in message for n in _EXPECTED))
         return True
-
-
-_EXPECTED = ("RecordingError", "QAPipelineError")
 
 
 def quiet_expected_failures() -> None:
