@@ -16,6 +16,7 @@ tasks here only call it.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import sys
@@ -192,6 +193,36 @@ def _first_failure(chain) -> str:
     return "did not finish"
 
 
+# How Prefect names an expected failure in a "Finished in state Failed(...)" message.
+_EXPECTED = ("RecordingError", "QAPipelineError")
+
+
+class _ExpectedFailures(logging.Filter):
+    """Drop Prefect's task-failure records for a recording that cannot be scored.
+
+    Prefect logs every failed task with its traceback and every task behind it as
+    "Finished in state NotReady". A `QAPipelineError` is an expected outcome: the flow
+    logs one line for the recording with its reason and quarantines it. Any other
+    exception keeps Prefect's records, traceback included.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, QAPipelineError):
+            return False
+        message = record.getMessage()
+        if message.startswith("Finished in state"):
+            return not ("NotReady" in message or any(f"exception {n}:" in message for n in _EXPECTED))
+        return True
+
+
+def quiet_expected_failures() -> None:
+    """Install `_ExpectedFailures` on Prefect's task-run logger (once)."""
+    task_log = logging.getLogger("prefect.task_runs")
+    if not any(isinstance(f, _ExpectedFailures) for f in task_log.filters):
+        task_log.addFilter(_ExpectedFailures())
+
+
 def _windows(items: Iterable, size: int) -> Iterator[list]:
     it = iter(items)
     while chunk := list(islice(it, size)):
@@ -259,20 +290,30 @@ def score_calls(
     options = AsrOptions(
         agent_channel=agent_channel, num_workers=max(1, workers), **({"model": model} if model else {})
     )
+    quiet_expected_failures()
     plan = find_new_recordings(inbox, out, loaded.label, model_label(options), retry_quarantined)
     logger.info("%d to score, %d already done, %d duplicate content", len(plan.pending), len(plan.already_done), len(plan.duplicates))
     for dup, first in plan.duplicates:
         logger.info("skipped %s: same audio as %s", dup.file.relpath, first)
     finished: list[lg.LedgerEntry] = []
-    if plan.pending:
+
+    def done(entry: lg.LedgerEntry) -> None:
+        finished.append(entry)
+        logger.info("[%d/%d] %s: %s", len(finished), len(plan.pending), entry.relpath, _outcome(entry))
+
+    # Entries found faulty while listing (a broken link, a folder named x.wav) are
+    # quarantined one by one; the rest of the inbox is scored as usual.
+    for call in (c for c in plan.pending if c.fault):
+        done(quarantine(call, call.fault, out))
+    readable = [c for c in plan.pending if not c.fault]
+    if readable:
         prepare_asr(options)
         stems = ib.output_stems_for((*plan.pending, *plan.already_done))
         run = RunSettings(out, options, loaded, _open_store(store), stems)
         try:
-            for window in _windows(plan.pending, max(1, workers)):
+            for window in _windows(readable, max(1, workers)):
                 for entry in _score_window(window, run):
-                    finished.append(entry)
-                    logger.info("[%d/%d] %s: %s", len(finished), len(plan.pending), entry.relpath, _outcome(entry))
+                    done(entry)
         finally:
             if run.store is not None:
                 run.store.close()

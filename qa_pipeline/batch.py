@@ -8,6 +8,7 @@ The pieces are small so a scheduler (the Prefect flows) can run them as separate
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections import defaultdict
@@ -19,6 +20,8 @@ from qa_pipeline.errors import ConfigError, QAPipelineError, RecordingError
 from qa_pipeline.metadata import read_metadata
 from qa_pipeline.records import AGENT, CallMetadata, Scorecard, Transcript
 from qa_pipeline.report import Failure, write_call_outputs, write_summary
+
+log = logging.getLogger(__name__)
 
 AUDIO_EXTENSIONS = frozenset({".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3"})
 
@@ -53,21 +56,68 @@ def is_audio(path: Path) -> bool:
 def discover_recordings(inputs: Iterable[str | Path]) -> list[Path]:
     """Recordings named by `inputs`, in order: a file as given, a folder searched recursively.
 
-    Folders contribute only files with an audio extension (sorted); a file named directly is
-    kept whatever its extension, so an unusable one is reported rather than silently skipped.
-    The same file reached twice is listed once.
+    A file named directly is kept whatever it is (even missing), so an unusable one is
+    reported rather than silently skipped. A folder contributes every entry with an
+    audio extension, sorted: files, and also broken links, folders and other entries so
+    named, and any subfolder that cannot be listed, so that scoring reports each of them.
+    Linked folders are followed once. The same file reached twice is listed once.
     """
     found: list[Path] = []
     seen: set[Path] = set()
     for item in inputs:
         path = Path(item)
-        candidates = sorted(p for p in path.rglob("*") if p.is_file() and is_audio(p)) if path.is_dir() else [path]
-        for candidate in candidates:
-            key = candidate.resolve()
+        for candidate in _folder_entries(path) if path.is_dir() else [path]:
+            key = _resolved(candidate)
             if key not in seen:
                 seen.add(key)
                 found.append(candidate)
     return found
+
+
+def _folder_entries(folder: Path) -> list[Path]:
+    # A folder named like a recording is reported even when named directly, so that
+    # discovering the discovered list again gives the same list.
+    return ([folder] if is_audio(folder) else []) + _audio_entries(folder)
+
+
+def _audio_entries(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    visited: set[tuple[int, int]] = set()
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = current.stat()
+            entries = list(os.scandir(current))
+        except OSError:
+            found.append(current)  # reported as a folder that cannot be read
+            continue
+        if (stat.st_dev, stat.st_ino) in visited:
+            continue  # a link back up the tree
+        visited.add((stat.st_dev, stat.st_ino))
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            entry_path = Path(entry.path)
+            if is_audio(entry_path):
+                found.append(entry_path)
+            if _is_dir(entry):
+                pending.append(entry_path)
+    return sorted(found)
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        return path.absolute()
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -114,11 +164,13 @@ def output_stems(paths: Sequence[Path]) -> dict[Path, str]:
 def recording_hash(path: Path) -> str:
     """The recording's content hash, as a `RecordingError` if the file cannot be read."""
     from qa_pipeline.identity import content_hash
+    from qa_pipeline.speech.audio import check_path
 
+    check_path(path)  # a folder, a broken link or a pipe is reported before it is opened
     try:
         return content_hash(path)
     except FileNotFoundError as exc:
-        raise RecordingError(str(path), "no such file") from exc
+        raise RecordingError(str(path), "file not found (it disappeared while being read)") from exc
     except OSError as exc:
         raise RecordingError(str(path), f"cannot be read ({exc.strerror or exc})") from exc
 
@@ -214,6 +266,8 @@ def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None =
     except ConfigError:
         raise
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop a batch
+        if not isinstance(exc, QAPipelineError):
+            log.error("%s: unexpected error while scoring", path, exc_info=exc)
         return Failure(str(path), failure_reason(exc))
     return Scored(path, stem, card, sha, metadata)
 

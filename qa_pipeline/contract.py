@@ -51,6 +51,7 @@ def transcript_to_dict(t: Transcript, recording: str = "") -> dict[str, Any]:
         "roles_known": t.roles_known,
         "warnings": list(t.warnings),
         "asr_model": t.asr_model,
+        "missing": dict(t.missing),
         "utterances": [utterance_to_dict(u, with_words=True) for u in t.utterances],
     }
 
@@ -63,6 +64,7 @@ def transcript_from_dict(d: dict[str, Any]) -> Transcript:
         roles_known=d.get("roles_known", True),
         warnings=tuple(d.get("warnings", ())),
         asr_model=d.get("asr_model", ""),
+        missing=dict(d.get("missing", {})),
     )
 
 

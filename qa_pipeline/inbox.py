@@ -10,41 +10,12 @@ and a changed one is scored again. What is already done comes from the ledger
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Mapping
 
 from qa_pipeline.batch import AUDIO_EXTENSIONS
 from qa_pipeline.identity import content_hash, processing_key, stream_hash
-from qa_pipeline.ledger import QUARANTINED, LedgerEntry
-
-
-@dataclass(frozen=True)
-class InboxFile:
-    """A recording found in the inbox, before its content is read."""
-
-    url: str  # what to open: a local path, or a URL with its protocol
-    relpath: str  # posix path below the inbox root, e.g. "2026-11-02/anna/C01.flac"
-    size: int
-    stamp: str  # modification time as the file system reports it; "" when unknown
-
-
-@dataclass(frozen=True)
-class Call:
-    """An inbox recording with its identity, ready to be scored."""
-
-    file: InboxFile
-    content_sha256: str
-    key: str
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a run has to do: calls to score, and what it skips and why."""
-
-    pending: tuple[Call, ...]
-    already_done: tuple[Call, ...] = ()
-    duplicates: tuple[tuple[Call, str], ...] = ()  # (call, relpath of the same content)
+from qa_pipeline.run_records import QUARANTINED, Call, InboxFile, LedgerEntry, Plan
 
 
 def is_local(inbox: str) -> bool:
@@ -53,7 +24,11 @@ def is_local(inbox: str) -> bool:
 
 
 def list_inbox(inbox: str, suffixes: Iterable[str] = AUDIO_EXTENSIONS) -> list[InboxFile]:
-    """All recordings under `inbox`, sorted by relative path; hidden files and folders skipped."""
+    """All recordings under `inbox`, sorted by relative path; hidden files and folders skipped.
+
+    Every entry with an audio extension is listed, whatever its kind (a folder named
+    ``x.wav``, a broken link), so that `identify` can report it instead of skipping it.
+    """
     import fsspec
 
     wanted = tuple(s.lower() for s in suffixes)
@@ -62,14 +37,15 @@ def list_inbox(inbox: str, suffixes: Iterable[str] = AUDIO_EXTENSIONS) -> list[I
     if not fs.isdir(root):
         raise FileNotFoundError(f"{inbox}: inbox folder not found")
     found = []
-    for path, info in fs.find(root, detail=True).items():
+    for path, info in fs.find(root, withdirs=True, detail=True).items():
         rel = PurePosixPath(path).relative_to(PurePosixPath(root)).as_posix()
-        if any(part.startswith(".") for part in rel.split("/")):
+        if rel == "." or any(part.startswith(".") for part in rel.split("/")):
             continue
         if not rel.lower().endswith(wanted):
             continue
         url = path if is_local(inbox) else fs.unstrip_protocol(path)
-        found.append(InboxFile(url, rel, int(info.get("size") or 0), _stamp(info)))
+        kind = str(info.get("type") or "file")
+        found.append(InboxFile(url, rel, int(info.get("size") or 0), _stamp(info), kind))
     return sorted(found, key=lambda f: f.relpath)
 
 
@@ -106,9 +82,49 @@ def identify(
     calls = []
     for file in files:
         sha = seen.get((file.relpath, file.size, file.stamp)) if file.stamp else None
-        sha = sha or hasher(file)
-        calls.append(Call(file, sha, processing_key(sha, rubric, asr_model)))
+        fault = "" if sha else entry_fault(file)
+        if not (sha or fault):
+            try:
+                sha = hasher(file)
+            except OSError as exc:
+                fault = read_fault(file, exc)
+        if fault:
+            # No content to key on: the entry's path stands in, so a fault that persists is
+            # quarantined once, and the file once repaired is new content, scored anew.
+            calls.append(Call(file, "", processing_key(f"unreadable:{file.relpath}", rubric, asr_model), fault))
+        else:
+            calls.append(Call(file, sha, processing_key(sha, rubric, asr_model)))
     return calls
+
+
+def entry_fault(file: InboxFile) -> str:
+    """Why a listed entry is no recording, before anything opens it; "" for a file.
+
+    An entry the file system does not list as a file (a folder, a broken link, a pipe)
+    is never opened: a reader of a pipe would block. A local one gets the reason the CLI
+    gives for the same entry.
+    """
+    if file.kind == "file":
+        return ""
+    if file.kind == "directory":
+        return "is a folder, not an audio file"
+    if "://" not in file.url:  # a broken link, a link loop, a pipe: say which
+        from qa_pipeline.errors import RecordingError
+        from qa_pipeline.speech.audio import check_path
+
+        try:
+            check_path(file.url)
+        except RecordingError as exc:
+            return exc.reason
+        return ""  # a link to a regular file: reading it tells the rest
+    return f"is not a regular file ({file.kind})"
+
+
+def read_fault(file: InboxFile, exc: OSError) -> str:
+    """The reason an entry that listed as a file could not be read."""
+    if isinstance(exc, FileNotFoundError):
+        return "file not found (it disappeared after the inbox was listed)"
+    return f"cannot be read ({exc.strerror or exc})"
 
 
 def plan_run(calls: Iterable[Call], ledger: Mapping[str, LedgerEntry], retry_quarantined: bool = False) -> Plan:

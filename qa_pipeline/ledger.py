@@ -11,38 +11,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import Iterable, Mapping
 
 from qa_pipeline.records import Scorecard
-
-if TYPE_CHECKING:
-    from qa_pipeline.inbox import Call, Plan
+from qa_pipeline.run_records import QUARANTINED, SCORED, Call, LedgerEntry, Plan
 
 LEDGER_NAME = "ledger.jsonl"
 QUARANTINE_NAME = "quarantine.json"
 QUARANTINE_SCHEMA = "qa-pipeline.quarantine/1"
-SCORED = "scored"
-QUARANTINED = "quarantined"
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One finished call: scored (with its outputs and results) or quarantined (with why)."""
-
-    key: str
-    content_sha256: str
-    relpath: str
-    size: int
-    stamp: str
-    status: str
-    finished_at: str
-    score: float | None = None
-    verdicts: Mapping[str, str] = field(default_factory=dict)
-    outputs: tuple[str, ...] = ()
-    reason: str = ""
 
 
 def scored_entry(call: Call, card: Scorecard, outputs: Iterable[str]) -> LedgerEntry:

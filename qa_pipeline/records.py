@@ -23,6 +23,9 @@ VERDICTS = (PASS, FAIL, NOT_APPLICABLE)
 
 SAMPLE_RATE = 16_000
 
+# What a recording can lack, for `Transcript.missing` and a criterion's `needs`.
+CALL_END = "call_end"
+
 
 @dataclass(frozen=True)
 class Audio:
@@ -34,6 +37,10 @@ class Audio:
     source_format: str = ""
     source_subtype: str = ""
     sample_rate: int = SAMPLE_RATE
+    # Damage found while decoding (truncation, clipping), in words for the scorecard.
+    warnings: tuple[str, ...] = ()
+    # What the recording lacks, as need -> reason (e.g. CALL_END when it is truncated).
+    missing: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float:
@@ -78,6 +85,10 @@ class Transcript:
     roles_known: bool = True
     warnings: tuple[str, ...] = ()
     asr_model: str = ""
+    # What scoring cannot see, as need -> reason: AGENT or CUSTOMER for a channel that
+    # carries no speech, CALL_END for a truncated recording. Criteria needing it are
+    # not_applicable with that reason.
+    missing: Mapping[str, str] = field(default_factory=dict)
 
     def by(self, speaker: str) -> tuple[Utterance, ...]:
         return tuple(u for u in self.utterances if u.speaker == speaker)

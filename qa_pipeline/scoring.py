@@ -10,6 +10,9 @@ from qa_pipeline.criteria import CallContext, get_criterion
 from qa_pipeline.criteria.common import not_applicable
 from qa_pipeline.criteria.interrupting import InterruptingParams, backchannel_rule
 from qa_pipeline.records import (
+    AGENT,
+    CALL_END,
+    CUSTOMER,
     NOT_APPLICABLE,
     PASS,
     CallMetadata,
@@ -22,6 +25,8 @@ from qa_pipeline.records import (
 from qa_pipeline.rubric import CriterionConfig, Rubric
 from qa_pipeline.timing import BackchannelRule, call_metrics, find_interruptions
 
+# How a criterion's need reads in a not_applicable detail.
+_NEEDS = {AGENT: "the agent's words", CUSTOMER: "the customer's words", CALL_END: "the end of the call"}
 MONO_WARNING = "speaker roles unknown (mono recording): only criteria that need no roles were scored"
 
 
@@ -68,8 +73,12 @@ def evaluate_criterion(
     spec = get_criterion(config.impl)
     if spec is None:  # the rubric was validated against the registry when it loaded
         raise LookupError(f"criterion {config.impl!r} is not registered")
+    missing = [need for need in spec.needs if need in ctx.transcript.missing]
     if spec.needs_roles and not ctx.transcript.roles_known:
         outcome = not_applicable("needs to know which speaker is the agent; this recording's roles are unknown")
+    elif missing:
+        need = missing[0]
+        outcome = not_applicable(f"{ctx.transcript.missing[need]}; this criterion needs {_NEEDS.get(need, need)}")
     else:
         call = dataclasses.replace(ctx, dialogue_acts=acts if config.use_classifier else None)
         outcome = spec.func(call, config.params)

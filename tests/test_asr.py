@@ -18,7 +18,6 @@ import soundfile as sf
 from _asr_helpers import clip_lines, clip_path, contains_phrase, read_clip, similarity
 from qa_pipeline.speech.asr import (
     MONO_WARNING,
-    NO_SPEECH_WARNING,
     SAME_CHANNELS_WARNING,
     AsrOptions,
     load_model,
@@ -27,7 +26,7 @@ from qa_pipeline.speech.asr import (
     transcribe_file,
 )
 from qa_pipeline.speech.crosstalk import suppress_crosstalk
-from qa_pipeline.errors import ConfigError
+from qa_pipeline.errors import ConfigError, RecordingError
 from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Utterance, Word
 from qa_pipeline.timing import BackchannelRule, find_interruptions
 from qa_pipeline.speech.utterances import join_words, merge_channels, split_utterances
@@ -177,11 +176,11 @@ def test_mono_saved_as_stereo_is_treated_as_mono(tmp_path):
 
 
 @pytest.mark.asr
-def test_line_noise_alone_gives_no_words(tmp_path):
+def test_line_noise_alone_is_no_speech(tmp_path):
     noise = np.random.default_rng(3).normal(0.0, 0.003, (8000 * 6, 2)).astype(np.float32)
     sf.write(tmp_path / "hiss.wav", noise, 8000)
-    transcript = transcribe_file(tmp_path / "hiss.wav", OPTIONS)
-    assert (transcript.utterances, transcript.warnings) == ((), (NO_SPEECH_WARNING,))
+    with pytest.raises(RecordingError, match="no speech detected"):
+        transcribe_file(tmp_path / "hiss.wav", OPTIONS)
 
 
 @pytest.mark.asr

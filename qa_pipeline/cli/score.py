@@ -42,7 +42,8 @@ def asr_options(model: str | None, agent_channel: int, device: str = "cpu", comp
 
 
 @click.command(help="Score recordings (files or folders, searched recursively) and write scorecards to --out.")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+# exists=False: a missing input is reported in errors.json and the others are still scored.
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for <recording>.json/.html, summary.csv and errors.json.")
 @click.option("--rubric", default="etiquette", show_default=True, help="Bundled rubric id or path to a rubric YAML.")

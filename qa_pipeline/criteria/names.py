@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from qa_pipeline import nlp
-from qa_pipeline.criteria.common import evidence, seconds, time_of
+from qa_pipeline.criteria.common import evidence, not_applicable, seconds, time_of
 from qa_pipeline.criteria.context import CallContext
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import AGENT, CUSTOMER, FAIL, PASS
@@ -71,6 +71,9 @@ def name_use(ctx: CallContext, params: NameUseParams) -> Outcome:
     address = _address_outcome(ctx, params, caller)
     if address is not None:
         return address
+    if caller is None and CUSTOMER in ctx.transcript.missing:
+        # The caller may well have said it: their channel is what is missing.
+        return not_applicable(f"the caller's name could not be learned: {ctx.transcript.missing[CUSTOMER]}")
     if caller is None:
         return Outcome(FAIL, 0.7, (), "the caller's name was never learned (not in metadata, not said by the caller)")
     ev = evidence(ctx, caller.learned_after) if caller.learned_after >= 0 else ()

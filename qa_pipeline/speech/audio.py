@@ -3,23 +3,41 @@
 soundfile (libsndfile) reads WAV in every common encoding (PCM 8/16/24/32-bit, float,
 mu-law, A-law), FLAC, OGG/Vorbis and MP3. Everything is resampled to the 16 kHz the
 speech models expect. Anything that is not a usable one- or two-channel recording is
-rejected with a `RecordingError` that says why in plain words.
+rejected with a `RecordingError` that says why in plain words. Damage a decoder passes
+over quietly (a truncated file, clipped samples) becomes a warning on the `Audio`
+(see `qa_pipeline.speech.damage`). What the C decoders print on stderr is captured and
+logged with the file's name, not left as stray lines.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
 from math import gcd
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
 from qa_pipeline.errors import RecordingError
-from qa_pipeline.records import SAMPLE_RATE, Audio
+from qa_pipeline.records import CALL_END, SAMPLE_RATE, Audio
+from qa_pipeline.speech.damage import find_truncation, full_scale, promised_frames
+
+log = logging.getLogger(__name__)
 
 MIN_DURATION_S = 1.0
 MAX_CHANNELS = 2
+# Below telephone band-width (8 kHz sampling) consonants are gone and Whisper mishears.
+MIN_SAMPLE_RATE = 8_000
+# Decoded in small blocks so that a decoder error part-way keeps what came before it.
+_BLOCK_FRAMES = 4096
 # Leading bytes of the containers soundfile reads. Checking them first keeps a text or
 # image file named *.mp3 away from the MP3 decoder, which prints resync noise on stderr.
 _MAGIC = (b"RIFF", b"RIFX", b"RF64", b"riff", b"fLaC", b"OggS", b"ID3", b"FORM", b".snd", b"caff", b"NIST")
@@ -30,38 +48,105 @@ def load_audio(path: str | Path) -> Audio:
     """Read a recording and return its channels as 16 kHz float32 arrays.
 
     Raises `RecordingError` for a missing, empty, unreadable or non-audio file, a
-    recording with more than two channels, or one shorter than one second.
+    recording with more than two channels, one shorter than one second, or one sampled
+    below 8 kHz. A truncated or clipped recording is returned with a warning (and a
+    truncated one with `CALL_END` in `Audio.missing`).
     """
     name = str(path)
     file = Path(path)
     _check_file(file, name)
+    with decoder_messages(name):
+        data, info = _decode(file, name)
+    rate = int(info.samplerate)
+    truncation = find_truncation(promised_frames(file, info.format, info.frames), len(data), rate)
     try:
-        data, rate = sf.read(file, dtype="float32", always_2d=True)
-        info = sf.info(file)
-    except (sf.LibsndfileError, RuntimeError, EOFError, ValueError) as exc:
-        raise RecordingError(name, f"{_UNREADABLE} ({_plain(exc)})") from exc
-    _check_content(data, rate, name)
+        _check_content(data, rate, name)
+    except RecordingError as exc:
+        raise RecordingError(name, f"{exc.reason}; {truncation.warning}" if truncation else exc.reason) from None
+    warnings, missing = [], {}
+    if truncation is not None:
+        warnings.append(truncation.warning)
+        missing[CALL_END] = truncation.warning
+    data, clipping = full_scale(data, info.subtype)
+    if clipping:
+        warnings.append(clipping)
     channels = tuple(_to_model_rate(data[:, i], rate) for i in range(data.shape[1]))
     return Audio(
         path=name,
         channels=channels,
-        source_rate=int(rate),
+        source_rate=rate,
         source_format=info.format,
         source_subtype=info.subtype,
+        warnings=tuple(warnings),
+        missing=missing,
     )
 
 
+def _decode(file: Path, name: str):
+    """All the samples the file holds, block by block, and its `soundfile` info.
+
+    A decoder error part-way (a FLAC cut mid-frame) keeps the blocks decoded before it;
+    the frame count the header promised then shows the truncation.
+    """
+    try:
+        info = sf.info(file)
+        blocks = []
+        with sf.SoundFile(file) as sound:
+            while True:
+                try:
+                    block = sound.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+                except (sf.LibsndfileError, RuntimeError) as exc:
+                    if not blocks:
+                        raise
+                    log.info("%s: decoding stopped after %d frames (%s)", name, sum(map(len, blocks)), _plain(exc))
+                    break
+                if not len(block):
+                    break
+                blocks.append(block)
+    except (sf.LibsndfileError, RuntimeError, EOFError, ValueError) as exc:
+        raise RecordingError(name, f"{_UNREADABLE} ({_plain(exc)})") from exc
+    except OSError as exc:
+        raise RecordingError(name, f"cannot be read ({exc.strerror or exc})") from exc
+    data = np.concatenate(blocks) if blocks else np.zeros((0, max(info.channels, 1)), np.float32)
+    return data, info
+
+
+def check_path(path: str | Path) -> None:
+    """Raise `RecordingError` unless `path` names a regular file (or a link to one).
+
+    Checked before anything opens the file: a folder, a broken link, a pipe (which
+    would block a reader) or a device gets its own reason.
+    """
+    _check_path(Path(path), str(path))
+
+
 def _check_file(file: Path, name: str) -> None:
-    if not file.exists():
-        raise RecordingError(name, "file not found")
-    if file.is_dir():
-        raise RecordingError(name, "is a folder, not an audio file")
-    if file.stat().st_size == 0:
-        raise RecordingError(name, "file is empty (0 bytes)")
-    with file.open("rb") as stream:
-        head = stream.read(4)
+    _check_path(file, name)
+    try:
+        if file.stat().st_size == 0:
+            raise RecordingError(name, "file is empty (0 bytes)")
+        with file.open("rb") as stream:
+            head = stream.read(4)
+    except FileNotFoundError as exc:
+        raise RecordingError(name, "file not found (it disappeared while being read)") from exc
+    except OSError as exc:
+        raise RecordingError(name, f"cannot be read ({exc.strerror or exc})") from exc
     if not (head.startswith(_MAGIC) or _is_mpeg_frame(head)):
         raise RecordingError(name, f"{_UNREADABLE} (no WAV, FLAC, OGG or MP3 header)")
+
+
+def _check_path(file: Path, name: str) -> None:
+    try:
+        file.stat()
+    except FileNotFoundError:
+        raise RecordingError(name, "broken link (its target does not exist)" if file.is_symlink() else "file not found") from None
+    except OSError as exc:  # a link loop, a name too long, a folder that cannot be searched
+        raise RecordingError(name, f"cannot be read ({exc.strerror or exc})") from None
+    if file.is_dir():
+        readable = os.access(file, os.R_OK | os.X_OK)
+        raise RecordingError(name, "is a folder, not an audio file" if readable else "is a folder that cannot be read")
+    if not file.is_file():
+        raise RecordingError(name, "is not a regular file (a device, pipe or socket)")
 
 
 def _is_mpeg_frame(head: bytes) -> bool:
@@ -76,6 +161,10 @@ def _check_content(data: np.ndarray, rate: int, name: str) -> None:
         )
     if frames == 0:
         raise RecordingError(name, "contains no audio samples")
+    if rate < MIN_SAMPLE_RATE:
+        raise RecordingError(
+            name, f"sample rate {rate} Hz is below {MIN_SAMPLE_RATE} Hz (telephone audio); speech cannot be recognised"
+        )
     duration = frames / rate
     if duration < MIN_DURATION_S:
         raise RecordingError(
@@ -101,3 +190,49 @@ def _plain(exc: Exception) -> str:
     if "not recognised" in text or "does not exist" in text:
         return "unrecognised format or damaged header"
     return f"damaged or truncated: {text[:1].lower() + text[1:]}" if text else type(exc).__name__
+
+
+# What libmpg123 and libsndfile print: "Note: Illegal Audio-MPEG-Header ...",
+# "Warning: Xing stream size off ...", "[src/libmpg123/parse.c:...] error: ...".
+_DECODER_LINE = re.compile(r"^(Note|Warning|Error|\[src/)|mpg123|big_resync|libsndfile", re.IGNORECASE)
+_STDERR_LOCK = threading.Lock()
+
+
+@contextmanager
+def decoder_messages(name: str) -> Iterator[None]:
+    """Capture what C decoders write to the process's stderr and log it against `name`.
+
+    The decoders write to file descriptor 2 directly, so the descriptor is redirected
+    while one file decodes (one at a time per process). Lines that are not a decoder's
+    (another thread logging meanwhile) are written back to stderr unchanged.
+    """
+    with _STDERR_LOCK, tempfile.TemporaryFile() as capture:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):
+            yield  # no usable stderr to guard
+            return
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            _route(capture.read().decode("utf-8", "replace"), name)
+
+
+def _route(text: str, name: str) -> None:
+    others = []
+    for line in text.splitlines():
+        if _DECODER_LINE.search(line):
+            log.debug("%s: decoder said: %s", name, line.strip())
+        elif line.strip():
+            others.append(line)
+    if others:
+        sys.stderr.write("\n".join(others) + "\n")

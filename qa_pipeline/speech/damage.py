@@ -1,0 +1,156 @@
+"""Damage a decoder passes over quietly: truncated files and clipped samples.
+
+A decoder gives back whatever audio a file still holds, so a recording cut short (a
+copy interrupted, a disk full, an upload dropped) decodes without an error. The length
+the file's header promises is the evidence:
+
+- WAV: the ``data`` chunk's size in the RIFF header (libsndfile shortens its own frame
+  count to the bytes present, so the header is read here). A size of 0 or 0xFFFFFFFF is
+  what a recorder writes while still recording; that promises nothing.
+- FLAC: the total sample count in STREAMINFO (libsndfile reports it as the frame count).
+- MP3: the frame count of a Xing/Info or VBRI header (LAME, ffmpeg and libsndfile write
+  one; libmpg123 reports it as the length). An MP3 without such a header carries no
+  promise of its length, so a cut one cannot be told from a short one.
+- OGG/Vorbis: no length in the header; a cut file that still opens cannot be detected.
+
+Clipping is measured on the decoded samples: float recordings can hold samples beyond
+full scale (±1.0), which every conversion to PCM clips; integer PCM that hits its
+largest code has already been clipped when it was recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Decoded audio is truncated when it is this much shorter than promised (both must hold):
+# decoders differ by a frame or two of padding, never by a quarter of a second.
+TRUNCATION_MIN_S = 0.25
+TRUNCATION_MIN_SHARE = 0.01
+# Clipping is reported from this share of samples on; a few full-scale peaks are harmless.
+CLIPPING_MIN_SHARE = 0.001
+# Header sizes recorders write while a recording is still open: they promise nothing.
+_UNKNOWN_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)
+_HEADER_BYTES = 1 << 16
+# The Xing/Info tag sits inside the first frame: at most 1,441 bytes at 320 kbit/s, 48 kHz.
+_MP3_FIRST_FRAME_BYTES = 2048
+# Integer PCM subtypes and their sample widths: their largest code is full scale.
+_PCM_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32}
+_FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """A recording shorter than its header says: both lengths in seconds."""
+
+    promised_s: float
+    decoded_s: float
+
+    @property
+    def warning(self) -> str:
+        return (f"recording is truncated: the header promises {self.promised_s:.1f} s, "
+                f"{self.decoded_s:.1f} s decoded")
+
+
+def promised_frames(path: str | Path, container: str, header_frames: int) -> int | None:
+    """The frame count a recording's header promises, or None when it promises none.
+
+    `container` is soundfile's format name ("WAV", "FLAC", "MP3" ...) and
+    `header_frames` the frame count soundfile reports, which is the header's promise
+    for FLAC (STREAMINFO) and for an MP3 with a Xing/Info/VBRI frame.
+    """
+    try:
+        if container in ("WAV", "WAVEX"):
+            return wav_promised_frames(path)
+        if container == "FLAC":
+            return header_frames or None
+        if container in ("MP3", "MPEG"):
+            return header_frames if mp3_has_length_header(path) else None
+    except OSError:
+        return None  # the file went away after decoding: nothing more to learn
+    return None
+
+
+def wav_promised_frames(path: str | Path) -> int | None:
+    """Frames the ``data`` chunk of a RIFF/WAVE header promises; None if no promise is made.
+
+    Reads at most the first 64 KiB. None for another container, an unknown size, or a
+    header without ``fmt `` before ``data``.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(_HEADER_BYTES)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos, block_align = 12, 0
+    while pos + 8 <= len(head):
+        chunk, size = head[pos:pos + 4], int.from_bytes(head[pos + 4:pos + 8], "little")
+        if chunk == b"fmt " and pos + 22 <= len(head):
+            block_align = int.from_bytes(head[pos + 20:pos + 22], "little")
+        elif chunk == b"data":
+            if block_align <= 0 or size in _UNKNOWN_SIZES:
+                return None
+            return size // block_align
+        pos += 8 + size + (size & 1)
+    return None
+
+
+def mp3_has_length_header(path: str | Path) -> bool:
+    """True when the first MPEG frame (after any ID3v2 tag) is a Xing, Info or VBRI frame.
+
+    Without one, libmpg123 estimates the length from the file size, which is no promise.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(10)
+        skip = 0
+        if head[:3] == b"ID3" and len(head) == 10:
+            skip = 10 + ((head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F))
+        fh.seek(skip)
+        frame = fh.read(_MP3_FIRST_FRAME_BYTES)
+    return any(tag in frame for tag in (b"Xing", b"Info", b"VBRI"))
+
+
+def find_truncation(promised_frames: int | None, decoded_frames: int, rate: int) -> Truncation | None:
+    """A `Truncation` when fewer frames decoded than were promised by a clear margin."""
+    if not promised_frames or promised_frames <= decoded_frames or rate <= 0:
+        return None
+    lost = promised_frames - decoded_frames
+    if lost / rate < TRUNCATION_MIN_S or lost / promised_frames < TRUNCATION_MIN_SHARE:
+        return None
+    return Truncation(round(promised_frames / rate, 2), round(decoded_frames / rate, 2))
+
+
+def full_scale(data: np.ndarray, subtype: str) -> tuple[np.ndarray, str | None]:
+    """Samples brought within full scale, and a clipping warning when one is due.
+
+    `data` is (frames, channels) float32 as decoded. Samples beyond ±1.0 (a float
+    recording, or a lossy decoder's overshoot) are not cut: the whole recording is
+    scaled down by its peak, which keeps the waveform, and the warning gives the share
+    of samples that were beyond full scale. Integer PCM at its largest code was clipped
+    before it reached us; the warning gives that share.
+    """
+    if data.size == 0:
+        return data, None
+    magnitude = np.abs(data)
+    peak = float(magnitude.max())
+    if peak > 1.0:
+        share = float(np.count_nonzero(magnitude > 1.0)) / data.size
+        scaled = (data / peak).astype(np.float32)
+        if share < CLIPPING_MIN_SHARE and subtype not in _FLOAT_SUBTYPES:
+            return scaled, None  # a lossy decoder's few overshooting peaks
+        return scaled, (f"clipping: {_percent(share)} of samples are beyond full scale (peak {peak:.3g} "
+                        "times full scale); the audio was scaled down to full scale for analysis")
+    bits = _PCM_BITS.get(subtype)
+    if bits is None:
+        return data, None
+    ceiling = (2 ** (bits - 1) - 1) / 2 ** (bits - 1)
+    share = float(np.count_nonzero(magnitude >= ceiling)) / data.size
+    if share < CLIPPING_MIN_SHARE:
+        return data, None
+    return data, (f"clipping: {_percent(share)} of samples are at full scale (clipped when recorded); "
+                  "clipped speech may be misheard")
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.1f} %" if share >= 0.001 else f"{100 * share:.2f} %"
