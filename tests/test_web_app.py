@@ -282,10 +282,11 @@ def test_user_command_creates_an_account_that_can_log_in(tmp_path):
     from qa_pipeline.cli import main
 
     url = f"sqlite:///{tmp_path / 'qa.sqlite'}"
+    assert CliRunner().invoke(main, ["db", "init", "--db", url]).exit_code == 0
     args = ["user", "add", "ana", "--role", "agent", "--agent-id", "agent-anna", "--password-stdin", "--db", url]
-    result = CliRunner().invoke(main, args, input="s3cret pass\n")
+    result = CliRunner().invoke(main, args, input="s3cret passphrase\n")
     assert result.exit_code == 0, result.output
-    assert open_store(url).authenticate("ana", "s3cret pass").agent_id == "agent-anna"
+    assert open_store(url).authenticate("ana", "s3cret passphrase").agent_id == "agent-anna"
 
 
 def test_user_command_refuses_an_agent_without_an_agent_id(tmp_path):
@@ -293,6 +294,8 @@ def test_user_command_refuses_an_agent_without_an_agent_id(tmp_path):
 
     from qa_pipeline.cli import main
 
-    args = ["user", "add", "ana", "--role", "agent", "--password-stdin", "--db", f"sqlite:///{tmp_path / 'q.sqlite'}"]
-    result = CliRunner().invoke(main, args, input="pw\n")
+    url = f"sqlite:///{tmp_path / 'q.sqlite'}"
+    assert CliRunner().invoke(main, ["db", "init", "--db", url]).exit_code == 0
+    args = ["user", "add", "ana", "--role", "agent", "--password-stdin", "--db", url]
+    result = CliRunner().invoke(main, args, input="long enough password\n")
     assert result.exit_code == 1 and "needs --agent-id" in result.output
