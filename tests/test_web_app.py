@@ -11,7 +11,6 @@ import zipfile
 
 import pytest
 import soundfile as sf
-from fastapi.testclient import TestClient
 
 from qa_pipeline.contract import scorecard_from_dict
 from qa_pipeline.identity import content_hash
@@ -20,7 +19,7 @@ from qa_pipeline.store import open_store
 from qa_pipeline.web.app import create_app
 from qa_pipeline.web.auth import SESSION_COOKIE, safe_next
 from qa_pipeline.web.formatting import clock, label
-from _web_helpers import PASSWORD, rescored, seed_store, write_corpus
+from _web_helpers import PASSWORD, client_for, csrf_of, login, rescored, seed_store, write_corpus
 
 
 @pytest.fixture(scope="module")
@@ -44,23 +43,6 @@ def site(tmp_path, corpus, seeded):
     app = create_app(f"sqlite:///{copy}", audio_root=corpus[0] / "recordings")
     yield app, ids
     app.state.store.close()
-
-
-def client_for(app, name: str | None) -> TestClient:
-    client = TestClient(app, follow_redirects=False)
-    if name:
-        login(client, name, PASSWORD)
-    return client
-
-
-def login(client: TestClient, name: str, password: str, next_path: str = "/calls"):
-    form = client.get("/login").text
-    token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
-    return client.post("/login", data={"name": name, "password": password, "csrf": token, "next": next_path})
-
-
-def csrf_of(client: TestClient, path: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
 
 
 def listed(html: str) -> list[str]:
