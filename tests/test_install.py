@@ -128,3 +128,24 @@ def test_train_without_the_checkout_data_says_what_to_pass(installed):
     done = run(installed, "train", check=False)
     assert done.returncode == 1
     assert "exists only in a source checkout" in done.stderr and "--data DIR" in done.stderr
+
+
+def test_a_rubric_and_a_model_folder_of_ones_own_are_taken_by_path(installed, root):
+    work = installed[1]
+    rubric = (root / "qa_pipeline" / "rubrics" / "etiquette.yaml").read_text()
+    (work / "mine.yaml").write_text(rubric.replace("id: etiquette", "id: house_rules", 1))
+    shutil.copytree(root / "qa_pipeline" / "models", work / "my-models")
+    script = (
+        "import os; from qa_pipeline.rubric import load_rubric\n"
+        "from qa_pipeline.classifiers.predict import classify_texts\n"
+        "from qa_pipeline.classifiers.model_io import default_model_dir\n"
+        "print(load_rubric('mine.yaml').label, load_rubric('etiquette').label)\n"
+        "print(default_model_dir().name, classify_texts(['May I have your name, please?'], 'dialogue_acts')[0].label)\n"
+        "os.environ.pop('QA_PIPELINE_MODELS')\n"
+        "print(default_model_dir().is_relative_to(os.path.dirname(__import__('qa_pipeline').__file__)))\n"
+    )
+    bin_dir, _, env = installed
+    done = subprocess.run([str(bin_dir / "python"), "-c", script], cwd=work, capture_output=True, text=True,
+                          env={**env, "QA_PIPELINE_MODELS": str(work / "my-models")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["house_rules/1", "etiquette/1", "my-models", "name_request", "True"]
