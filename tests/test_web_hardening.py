@@ -19,7 +19,6 @@ from click.testing import CliRunner
 
 from qa_pipeline.cli import main
 from qa_pipeline.contract import scorecard_from_dict
-from qa_pipeline.store import open_store
 from qa_pipeline.store.accounts import MIN_PASSWORD_LENGTH
 from qa_pipeline.web.app import create_app
 from _web_helpers import PASSWORD, client_for, csrf_of, login, seed_store, write_corpus

@@ -63,7 +63,7 @@ def sqlite_file(url: str) -> Path | None:
 def _engine(url: str, create: bool) -> Engine:
     path = sqlite_file(url)
     if path is not None and not create and not path.is_file():
-        raise ConfigError(f"no results store at {path}: {INIT_HINT}")
+        raise ConfigError(f"no results store at {path.absolute()}: {INIT_HINT}")
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)
