@@ -6,7 +6,6 @@ Building the HTML view is pure (`scorecard_view`); the `write_*` functions are t
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import json
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from qa_pipeline import safe_csv
 from qa_pipeline.contract import scorecard_to_dict
 from qa_pipeline.records import Evidence, Scorecard, Utterance
 
@@ -22,7 +22,6 @@ ERRORS_JSON = "errors.json"
 SUMMARY_FIXED_COLUMNS = (
     "call_id", "recording", "agent_id", "call_time", "duration_s", "score", "interruptions", "outcome",
 )
-TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -73,10 +72,13 @@ def summary_row(card: Scorecard, criteria: Sequence[str]) -> dict[str, Any]:
 
 
 def summary_csv(cards: Sequence[Scorecard]) -> str:
-    """One row per call: the fixed columns, then one verdict column per criterion."""
+    """One row per call: the fixed columns, then one verdict column per criterion.
+
+    Cells that a spreadsheet would run as a formula are neutralised (see `qa_pipeline.safe_csv`).
+    """
     criteria = criterion_columns(cards)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[*SUMMARY_FIXED_COLUMNS, *criteria], lineterminator="\n")
+    writer = safe_csv.DictWriter(out, fieldnames=[*SUMMARY_FIXED_COLUMNS, *criteria], lineterminator="\n")
     writer.writeheader()
     for card in cards:
         writer.writerow(summary_row(card, criteria))
@@ -168,7 +170,7 @@ def _template():
     except ImportError as exc:  # jinja2 is small, but not needed for JSON/CSV output
         raise RuntimeError("the HTML scorecard needs jinja2: pip install jinja2") from exc
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=jinja2.PackageLoader("qa_pipeline", "templates"),  # package data, also in a wheel
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

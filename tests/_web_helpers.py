@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -240,3 +241,23 @@ def start_server(url: str, audio_root: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.3)
     process.kill()
     raise RuntimeError("qa-pipeline serve did not answer within 60 s")
+
+
+def client_for(app, name: str | None, **options):
+    """A TestClient on `app`, logged in as `name` (None: not logged in); `options` go to TestClient."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, follow_redirects=False, **options)
+    if name:
+        login(client, name, PASSWORD)
+    return client
+
+
+def login(client, name: str, password: str, next_path: str = "/calls"):
+    form = client.get("/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+    return client.post("/login", data={"name": name, "password": password, "csrf": token, "next": next_path})
+
+
+def csrf_of(client, path: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)

@@ -15,7 +15,7 @@ from qa_pipeline.contract import scorecard_from_dict, scorecard_to_dict
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.identity import content_hash
 from qa_pipeline.records import FAIL, NOT_APPLICABLE, PASS
-from qa_pipeline.store import ENV_VAR, DEFAULT_PATH, default_url, migrate, open_store
+from qa_pipeline.store import ENV_VAR, default_path, default_url, migrate, open_store
 from qa_pipeline.store.passwords import hash_password, verify_password
 from qa_pipeline.store.schema import Base, Call, CriterionRow, EvidenceRow, ScorecardRow, UtteranceRow
 from qa_pipeline.store.views import CallFilter
@@ -85,7 +85,7 @@ def test_migrations_build_exactly_the_models(store):
 
 @pytest.mark.parametrize(
     ("env", "expected"),
-    [(None, f"sqlite:///{DEFAULT_PATH}"), ("postgresql+psycopg://qa@db/qa", "postgresql+psycopg://qa@db/qa")],
+    [(None, f"sqlite:///{default_path()}"), ("postgresql+psycopg://qa@db/qa", "postgresql+psycopg://qa@db/qa")],
 )
 def test_default_url_honours_the_environment(monkeypatch, env, expected):
     monkeypatch.delenv(ENV_VAR, raising=False)
@@ -95,7 +95,7 @@ def test_default_url_honours_the_environment(monkeypatch, env, expected):
 
 
 def test_default_store_lives_in_the_gitignored_data_folder(root):
-    assert DEFAULT_PATH == root / "data" / "store" / "qa-pipeline.sqlite"
+    assert default_path() == root / "data" / "store" / "qa-pipeline.sqlite"
     assert "/data/store/" in (root / ".gitignore").read_text().split()
 
 

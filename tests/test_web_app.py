@@ -11,7 +11,6 @@ import zipfile
 
 import pytest
 import soundfile as sf
-from fastapi.testclient import TestClient
 
 from qa_pipeline.contract import scorecard_from_dict
 from qa_pipeline.identity import content_hash
@@ -20,7 +19,7 @@ from qa_pipeline.store import open_store
 from qa_pipeline.web.app import create_app
 from qa_pipeline.web.auth import SESSION_COOKIE, safe_next
 from qa_pipeline.web.formatting import clock, label
-from _web_helpers import PASSWORD, rescored, seed_store, write_corpus
+from _web_helpers import PASSWORD, client_for, csrf_of, login, rescored, seed_store, write_corpus
 
 
 @pytest.fixture(scope="module")
@@ -44,23 +43,6 @@ def site(tmp_path, corpus, seeded):
     app = create_app(f"sqlite:///{copy}", audio_root=corpus[0] / "recordings")
     yield app, ids
     app.state.store.close()
-
-
-def client_for(app, name: str | None) -> TestClient:
-    client = TestClient(app, follow_redirects=False)
-    if name:
-        login(client, name, PASSWORD)
-    return client
-
-
-def login(client: TestClient, name: str, password: str, next_path: str = "/calls"):
-    form = client.get("/login").text
-    token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
-    return client.post("/login", data={"name": name, "password": password, "csrf": token, "next": next_path})
-
-
-def csrf_of(client: TestClient, path: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
 
 
 def listed(html: str) -> list[str]:
@@ -282,10 +264,11 @@ def test_user_command_creates_an_account_that_can_log_in(tmp_path):
     from qa_pipeline.cli import main
 
     url = f"sqlite:///{tmp_path / 'qa.sqlite'}"
+    assert CliRunner().invoke(main, ["db", "init", "--db", url]).exit_code == 0
     args = ["user", "add", "ana", "--role", "agent", "--agent-id", "agent-anna", "--password-stdin", "--db", url]
-    result = CliRunner().invoke(main, args, input="s3cret pass\n")
+    result = CliRunner().invoke(main, args, input="s3cret passphrase\n")
     assert result.exit_code == 0, result.output
-    assert open_store(url).authenticate("ana", "s3cret pass").agent_id == "agent-anna"
+    assert open_store(url).authenticate("ana", "s3cret passphrase").agent_id == "agent-anna"
 
 
 def test_user_command_refuses_an_agent_without_an_agent_id(tmp_path):
@@ -293,6 +276,8 @@ def test_user_command_refuses_an_agent_without_an_agent_id(tmp_path):
 
     from qa_pipeline.cli import main
 
-    args = ["user", "add", "ana", "--role", "agent", "--password-stdin", "--db", f"sqlite:///{tmp_path / 'q.sqlite'}"]
-    result = CliRunner().invoke(main, args, input="pw\n")
+    url = f"sqlite:///{tmp_path / 'q.sqlite'}"
+    assert CliRunner().invoke(main, ["db", "init", "--db", url]).exit_code == 0
+    args = ["user", "add", "ana", "--role", "agent", "--password-stdin", "--db", url]
+    result = CliRunner().invoke(main, args, input="long enough password\n")
     assert result.exit_code == 1 and "needs --agent-id" in result.output

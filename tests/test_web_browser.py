@@ -179,6 +179,26 @@ def test_an_agent_cannot_open_another_agents_call(page, served):
     assert "Not allowed" in page.inner_text("h1")
 
 
+def test_the_pages_break_no_rule_of_the_content_security_policy(page, served):
+    """Chromium enforces the app's CSP; no page may trip it, and the colours set from data attributes apply."""
+    base, ids = served["base"], served["ids"]
+    page.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    log_in(page, base, "sam")
+    for path in ("/calls", f"/calls/{ids['C01']}", "/agents", "/agents/agent-anna", "/library", "/calibration"):
+        page.goto(base + path)
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.cspViolations") == [], path
+    page.goto(base + "/calls")
+    painted = page.eval_on_selector_all(
+        "[data-score]", "els => els.map(e => [e.dataset.score, getComputedStyle(e).getPropertyValue('--score').trim()])"
+    )
+    assert painted and all(float(data) == float(style) for data, style in painted)
+
+
 def test_screenshots_of_the_main_pages(page, served, tmp_path):
     folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)

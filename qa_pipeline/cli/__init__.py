@@ -22,6 +22,7 @@ COMMANDS = {
     "train": ("qa_pipeline.cli.train", "Rebuild the classifier models (default: the package's qa_pipeline/models/)."),
     "serve": ("qa_pipeline.cli.serve", "Run the review web app."),
     "user": ("qa_pipeline.cli.user", "Manage review app accounts."),
+    "db": ("qa_pipeline.cli.db", "Create or upgrade the results store (db init)."),
     "import": ("qa_pipeline.cli.store_import", "Import scorecard JSON files into the results store."),
 }
 

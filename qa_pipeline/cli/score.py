@@ -53,7 +53,7 @@ def asr_options(model: str | None, agent_channel: int, device: str = "cpu", comp
 @click.option("--agent-channel", type=click.IntRange(0, 1), default=0, show_default=True,
               help="Channel that carries the agent in stereo recordings (0 = left).")
 @click.option("--db", "db_url", default=None, metavar="URL",
-              help="Results store URL (default: $QA_PIPELINE_DB or data/store/qa-pipeline.sqlite).")
+              help="Results store URL (default: $QA_PIPELINE_DB, else the default store; see `qa-pipeline db --help`).")
 @click.option("--no-db", is_flag=True, help="Do not save scorecards into the results store.")
 @click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Reuse transcripts of the same audio and model kept in this folder.")

@@ -6,22 +6,40 @@ from pathlib import Path
 
 import click
 
-_ROOT = Path(__file__).resolve().parents[2]
+from qa_pipeline.errors import ConfigError
+
+DATA_PARTS = ("dialogue_acts", "outcomes", "asr_augmented")
+
+
+def default_data_dir() -> Path:
+    """The checkout's data/ folder; the training data is not part of an installed package."""
+    from qa_pipeline.store import source_checkout
+
+    checkout = source_checkout()
+    data = checkout / "data" if checkout is not None else None
+    if data is None or not (data / DATA_PARTS[0]).is_dir():
+        raise ConfigError(
+            "no training data: the default data/ folder exists only in a source checkout of qa-pipeline; "
+            f"pass --data DIR, a folder holding {', '.join(p + '/' for p in DATA_PARTS)}"
+        )
+    return data
 
 
 @click.command("train")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=_ROOT / "data",
-              help="Folder with dialogue_acts/, outcomes/ and asr_augmented/ (default: the project's data/).")
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None,
+              help="Folder with dialogue_acts/, outcomes/ and asr_augmented/ "
+                   "(default: data/ of the source checkout; an installed package has none).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None,
               help="Where to write <name>.joblib and <name>.json (default: $QA_PIPELINE_MODELS or models/).")
 @click.option("--model", "names", multiple=True, help="Rebuild only this model (repeatable).")
-def command(data_dir: Path, out_dir: Path | None, names: tuple[str, ...]) -> None:
+def command(data_dir: Path | None, out_dir: Path | None, names: tuple[str, ...]) -> None:
     """Rebuild the classifier models reproducibly (fixed random_state) with held-out metrics."""
     from qa_pipeline.classifiers.build import SPECS, train_all
     from qa_pipeline.classifiers.model_io import default_model_dir
 
+    data_dir = data_dir or default_data_dir()
     out_dir = out_dir or default_model_dir()
     cards = train_all(data_dir, out_dir, names or tuple(SPECS))
     for name, card in cards.items():

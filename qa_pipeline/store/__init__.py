@@ -1,8 +1,10 @@
 """The results store: scorecards, transcripts, evidence, users and supervisor overrides.
 
-SQLite in `data/store/qa-pipeline.sqlite` by default; any SQLAlchemy URL works,
-PostgreSQL (`postgresql+psycopg://...`) included. SQLAlchemy loads only when a
-store is opened, so importing this package stays cheap.
+Any SQLAlchemy URL works, PostgreSQL (`postgresql+psycopg://...`) included. The
+default is a SQLite file (see `default_path`): `data/store/qa-pipeline.sqlite`
+when running from a source checkout, else `qa-pipeline.sqlite` in the user's data
+folder (`~/.local/share/qa-pipeline/` on Linux, as `platformdirs` names it).
+SQLAlchemy loads only when a store is opened, so importing this package stays cheap.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ if TYPE_CHECKING:
     from qa_pipeline.store.repository import Store
 
 ENV_VAR = "QA_PIPELINE_DB"
+APP_NAME = "qa-pipeline"
+STORE_FILE = "qa-pipeline.sqlite"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PATH = PROJECT_ROOT / "data" / "store" / "qa-pipeline.sqlite"
 
-__all__ = ["ENV_VAR", "Store", "default_url", "open_store"]
+__all__ = ["ENV_VAR", "Store", "default_path", "default_url", "open_store", "source_checkout"]
 
 
 def __getattr__(name: str):
@@ -29,13 +32,38 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def source_checkout() -> Path | None:
+    """The checkout this package runs from (its pyproject.toml names qa-pipeline), or None when installed."""
+    pyproject = PROJECT_ROOT / "pyproject.toml"
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return PROJECT_ROOT if 'name = "qa-pipeline"' in text else None
+
+
+def default_path() -> Path:
+    """The default SQLite file: `<checkout>/data/store/` in a checkout, else the user data folder."""
+    checkout = source_checkout()
+    if checkout is not None:
+        return checkout / "data" / "store" / STORE_FILE
+    import platformdirs
+
+    return platformdirs.user_data_path(APP_NAME) / STORE_FILE
+
+
 def default_url() -> str:
-    """The store URL to use when none is given: `$QA_PIPELINE_DB`, else the project's SQLite file."""
-    return os.environ.get(ENV_VAR) or f"sqlite:///{DEFAULT_PATH}"
+    """The store URL to use when none is given: `$QA_PIPELINE_DB`, else the default SQLite file."""
+    return os.environ.get(ENV_VAR) or f"sqlite:///{default_path()}"
 
 
-def open_store(url: str | None = None) -> "Store":
-    """Open (creating and migrating if needed) the store at `url` or `default_url()`."""
+def open_store(url: str | None = None, create: bool = True) -> "Store":
+    """Open the store at `url` or `default_url()` and bring it to the newest schema.
+
+    With `create=False` a store that was never initialised (a SQLite file that does not
+    exist, or a database without the store's tables) raises `ConfigError` instead of
+    being created: `qa-pipeline db init` creates one on purpose.
+    """
     from qa_pipeline.store.repository import Store
 
-    return Store.open(url or default_url())
+    return Store.open(url or default_url(), create=create)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Alembic's "package:folder" notation finds the migrations through importlib.resources,
+# so an installed wheel migrates as a checkout does.
+MIGRATIONS = "qa_pipeline.store:migrations"
 # Any fixed number: PostgreSQL advisory lock that serialises concurrent first-time migrations.
 _MIGRATION_LOCK = 0x51A_0001
 # Alembic's `context` is a module-level proxy: two threads migrating at once would share it.
@@ -16,7 +17,7 @@ def alembic_config(connection=None):
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", MIGRATIONS)
     config.attributes["connection"] = connection
     return config
 

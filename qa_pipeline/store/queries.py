@@ -62,7 +62,7 @@ def _filtered(call_filter: CallFilter) -> Select:
         query = query.where(Call.agent_id == f.agent_id)
     if f.date_from:
         query = query.where(WHEN >= datetime.combine(f.date_from, time.min))
-    if f.date_to:
+    if f.date_to and f.date_to < date.max:
         query = query.where(WHEN < datetime.combine(f.date_to + timedelta(days=1), time.min))
     if f.score_min is not None:
         query = query.where(ScorecardRow.score >= f.score_min)
@@ -93,7 +93,9 @@ def list_calls(session: Session, call_filter: CallFilter, paginate: bool = True)
     page = max(1, call_filter.page)
     if paginate:
         query = query.limit(call_filter.page_size).offset((page - 1) * call_filter.page_size)
-    found = session.execute(query).all()
+    # A page past the last has no rows; asking the database could overflow its integer offset.
+    beyond = paginate and (page - 1) * call_filter.page_size >= max(total, 1)
+    found = [] if beyond else session.execute(query).all()
     failed, overridden = _verdict_marks(session, [r.id for r in found])
     rows = tuple(
         CallRow(r.id, r.call_label, r.agent_id, r.when, r.score, r.duration_s, failed[r.id], overridden[r.id])

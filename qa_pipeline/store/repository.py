@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy import Engine, create_engine, delete, event, make_url, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -47,9 +47,25 @@ def parse_call_time(value: str | datetime | None) -> datetime | None:
     return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+# SQLite and PostgreSQL both hold row ids as signed 64-bit integers at most.
+MAX_ROW_ID = 2**63 - 1
+INIT_HINT = "create it on purpose with `qa-pipeline db init --db URL`, or check the URL for a typo"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL points at; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _engine(url: str, create: bool) -> Engine:
+    path = sqlite_file(url)
+    if path is not None and not create and not path.is_file():
+        raise ConfigError(f"no results store at {path.absolute()}: {INIT_HINT}")
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -73,10 +89,16 @@ class Store:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str) -> "Store":
+    def open(cls, url: str, create: bool = True) -> "Store":
+        """Open and migrate the store; with `create=False` refuse one that was never initialised."""
         try:
-            engine = _engine(url)
+            engine = _engine(url, create)
+            if not create and migrate.current_revision(engine) is None:
+                engine.dispose()
+                raise ConfigError(f"the results store {url!r} has no tables: {INIT_HINT}")
             migrate.upgrade(engine)
+        except ConfigError:
+            raise
         except Exception as exc:  # any driver or URL failure becomes one readable line
             raise ConfigError(f"cannot open results store {url!r}: {exc}") from exc
         return cls(engine)
@@ -136,6 +158,8 @@ class Store:
 
     def call_detail(self, scorecard_id: int) -> CallDetail | None:
         """The stored scorecard with transcript, evidence and overrides; None if there is none."""
+        if not 0 < scorecard_id <= MAX_ROW_ID:
+            return None
         with self.transaction() as session:
             row = session.get(
                 ScorecardRow,
@@ -150,7 +174,12 @@ class Store:
             return None if row is None else rows.detail_of(row)
 
     def scorecard_agent(self, scorecard_id: int) -> tuple[bool, str | None]:
-        """(exists, agent id) of a scorecard: the cheap check access control needs."""
+        """(exists, agent id) of a scorecard: the cheap check access control needs.
+
+        An id no database row can have (below 1, above 2**63 - 1) does not exist.
+        """
+        if not 0 < scorecard_id <= MAX_ROW_ID:
+            return False, None
         with self.transaction() as session:
             row = session.get(ScorecardRow, scorecard_id, options=[selectinload(ScorecardRow.call)])
             return (False, None) if row is None else (True, row.call.agent_id)
@@ -161,6 +190,8 @@ class Store:
             raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
         if not comment.strip():
             raise ValueError("an override needs a comment")
+        if not 0 < scorecard_id <= MAX_ROW_ID:
+            raise LookupError(f"no scorecard {scorecard_id}")
         with self.transaction() as session:
             result = session.scalar(
                 select(CriterionRow).where(
@@ -213,6 +244,16 @@ class Store:
     def add_user(self, name: str, role: str, password: str, agent_id: str | None = None) -> UserView:
         with self.transaction() as session:
             return accounts.add_user(session, name, role, password, agent_id, utcnow())
+
+    def set_password(self, name: str, password: str) -> UserView:
+        """Replace a user's password and end all their sessions (LookupError if there is no such user)."""
+        with self.transaction() as session:
+            return accounts.set_password(session, name, password)
+
+    def set_active(self, name: str, active: bool) -> UserView:
+        """Enable or disable a user; disabling ends all their sessions (LookupError if no such user)."""
+        with self.transaction() as session:
+            return accounts.set_active(session, name, active)
 
     def authenticate(self, name: str, password: str) -> UserView | None:
         with self.transaction() as session:

@@ -1,4 +1,9 @@
-"""Assemble the review app: store, templates, static files, error pages and routes."""
+"""Assemble the review app: store, templates, static files, error pages, headers and routes.
+
+Templates and static files are package data, read through the package (jinja2's
+PackageLoader, Starlette's StaticFiles(packages=...)), so an installed wheel serves
+them as a checkout does.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +18,38 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qa_pipeline.store import open_store
 from qa_pipeline.web import formatting
 from qa_pipeline.web.auth import LoginRequired, login_url
+from qa_pipeline.web.throttle import DEFAULT_PER_ACCOUNT, DEFAULT_PER_ADDRESS, LoginThrottle
 
-HERE = Path(__file__).resolve().parent
 DEFAULT_SESSION_TTL_S = 8 * 3600
+STATIC_PREFIX = "/static"
+# Only the app's own scripts, styles, audio and images; no inline script or style, no framing.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "media-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def templates() -> Jinja2Templates:
-    env = Jinja2Templates(directory=str(HERE / "templates"))
-    env.env.filters.update(
-        clock=formatting.clock, pct=formatting.pct, when=formatting.when, label=formatting.label
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("qa_pipeline.web", "templates"), autoescape=jinja2.select_autoescape()
     )
-    return env
+    env.filters.update(clock=formatting.clock, pct=formatting.pct, when=formatting.when, label=formatting.label)
+    return Jinja2Templates(env=env)
 
 
 def create_app(
@@ -31,17 +57,24 @@ def create_app(
     audio_root: str | Path = ".",
     session_ttl_s: float = DEFAULT_SESSION_TTL_S,
     secure_cookies: bool = False,
+    login_limits: tuple[str, str] = (DEFAULT_PER_ACCOUNT, DEFAULT_PER_ADDRESS),
 ) -> FastAPI:
-    """The app over the store at `store_url`; recordings are served only from inside `audio_root`."""
+    """The app over the existing store at `store_url`; recordings are served only from inside `audio_root`.
+
+    `login_limits` are the failed-login limits (per account, per client address) in the
+    `limits` library's notation, e.g. "5 per 15 minutes". Raises ConfigError when the
+    store does not exist (`qa-pipeline db init` creates one).
+    """
     from qa_pipeline.web.routes import accounts, agents, calls, library
 
     app = FastAPI(title="qa-pipeline review", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.store = open_store(store_url)
+    app.state.store = open_store(store_url, create=False)
     app.state.audio_root = Path(audio_root).resolve()
     app.state.session_ttl_s = session_ttl_s
     app.state.secure_cookies = secure_cookies
     app.state.templates = templates()
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.state.login_throttle = LoginThrottle(*login_limits)
+    app.mount(STATIC_PREFIX, StaticFiles(packages=[("qa_pipeline.web", "static")]), name="static")
     for module in (accounts, calls, agents, library):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _to_login)
@@ -50,9 +83,11 @@ def create_app(
     @app.middleware("http")
     async def _headers(request: Request, call_next):
         response = await call_next(request)
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.url.path.startswith(STATIC_PREFIX + "/"):
+            # Pages, exports and audio hold call data: no copy in browser or proxy caches.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     return app

@@ -14,6 +14,7 @@ from qa_pipeline.web.auth import (
     safe_next,
     viewer,
 )
+from qa_pipeline.web.throttle import Lockout
 
 router = APIRouter()
 
@@ -25,6 +26,15 @@ def _login_page(request: Request, next_path: str, error: str = "", status: int =
         status_code=status,
     )
     page.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
+    return page
+
+
+def _locked_out(request: Request, next_path: str, lockout: Lockout) -> Response:
+    minutes = -(-lockout.retry_after_s // 60)
+    message = (f"Too many failed log-ins for this account or from this address. "
+               f"Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
+    page = _login_page(request, next_path, message, status=429)
+    page.headers["Retry-After"] = str(lockout.retry_after_s)
     return page
 
 
@@ -43,9 +53,17 @@ def login(
 ) -> Response:
     check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf)
     state = request.app.state
-    user = state.store.authenticate(name.strip(), password)
-    if user is None:
-        return _login_page(request, safe_next(next), "Unknown name or wrong password.", status=401)
+    account, address = name.strip(), request.client.host if request.client else "unknown"
+    # A locked account or address is refused before its password is even checked.
+    lockout = state.login_throttle.locked(account, address)
+    user = None if lockout else state.store.authenticate(account, password)
+    if lockout is None and user is None:
+        lockout = state.login_throttle.failed(account, address)
+        if lockout is None:
+            return _login_page(request, safe_next(next), "Unknown name or wrong password.", status=401)
+    if lockout is not None:
+        return _locked_out(request, safe_next(next), lockout)
+    state.login_throttle.succeeded(account)
     token, _ = state.store.start_session(user.id, state.session_ttl_s)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from qa_pipeline import safe_csv
 from qa_pipeline.records import VERDICTS
 from qa_pipeline.store.views import CallDetail
 from qa_pipeline.web import filters
 from qa_pipeline.web.audio import media_type, resolve_recording
 from qa_pipeline.web.auth import Viewer, check_csrf, require, viewer
+from qa_pipeline.web.downloads import attachment
 from qa_pipeline.web.formatting import when
 
 router = APIRouter()
@@ -32,10 +33,13 @@ def _filter(request: Request, who: Viewer):
 def calls_list(request: Request, who: Viewer = Depends(viewer)) -> Response:
     store = request.app.state.store
     call_filter = _filter(request, who)
+    page = store.list_calls(call_filter)
+    if call_filter.page > page.pages:
+        raise HTTPException(status_code=404, detail=f"no page {call_filter.page}: the list has {page.pages}")
     context = {
         "viewer": who,
         "filter": call_filter,
-        "page": store.list_calls(call_filter),
+        "page": page,
         "agents": store.agent_ids() if not who.is_agent else [who.user.agent_id],
         "criteria": store.criterion_ids(),
         "query": lambda **changes: filters.query_string(call_filter, **changes),
@@ -47,14 +51,14 @@ def calls_list(request: Request, who: Viewer = Depends(viewer)) -> Response:
 def calls_csv(request: Request, who: Viewer = Depends(viewer)) -> Response:
     page = request.app.state.store.list_calls(_filter(request, who), paginate=False)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = safe_csv.writer(out)  # call ids and agent ids come from file names: no live formulas
     writer.writerow(CSV_COLUMNS)
     for row in page.rows:
         writer.writerow(
             [row.scorecard_id, row.call_label, row.agent_id or "", when(row.when), "" if row.score is None else row.score,
              round(row.duration_s, 1), " ".join(row.failed), " ".join(row.overridden)]
         )
-    headers = {"Content-Disposition": 'attachment; filename="calls.csv"'}
+    headers = {"Content-Disposition": attachment("calls.csv")}
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 
 

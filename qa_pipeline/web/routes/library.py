@@ -9,6 +9,7 @@ from qa_pipeline.records import FAIL, PASS, Evidence
 from qa_pipeline.store.views import CallDetail
 from qa_pipeline.web.audio import clip_bundle, cut_wav, resolve_recording
 from qa_pipeline.web.auth import Viewer, require, require_staff, viewer
+from qa_pipeline.web.downloads import attachment, clean_filename
 from qa_pipeline.web.formatting import clock, label
 from qa_pipeline.web.routes.calls import visible_call
 
@@ -53,9 +54,9 @@ def export_clip(
     if recording is None:
         raise HTTPException(status_code=404, detail="the recording is not inside the audio root")
     evidence = result.evidence[item]
-    stem = f"{detail.card.call_id}_{criterion}_{evidence.start:.1f}s".replace("/", "_")
+    stem = clean_filename(f"{detail.card.call_id}_{criterion}_{evidence.start:.1f}s")
     bundle = clip_bundle(stem, cut_wav(recording, evidence.start, evidence.end), clip_transcript(detail, criterion, evidence))
-    headers = {"Content-Disposition": f'attachment; filename="{stem}.zip"'}
+    headers = {"Content-Disposition": attachment(f"{stem}.zip")}
     return Response(bundle, media_type="application/zip", headers=headers)
 
 

@@ -30,6 +30,19 @@
     }
   });
 
+  // Score pills and rate bars take their colour and length from data attributes: the
+  // Content-Security-Policy allows no inline style attributes, but allows setting styles here.
+  function paintFromData() {
+    document.querySelectorAll("[data-score]").forEach(function (el) {
+      el.style.setProperty("--score", parseFloat(el.dataset.score) || 0);
+    });
+    document.querySelectorAll("[data-rate]").forEach(function (el) {
+      el.style.setProperty("--rate", (parseFloat(el.dataset.rate) || 0) + "%");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", paintFromData);
+
   // Highlight the transcript line being played.
   document.addEventListener("DOMContentLoaded", function () {
     var audio = player();
