@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from qa_pipeline.errors import ConfigError, QAPipelineError, RecordingError
 from qa_pipeline.metadata import read_metadata
+from qa_pipeline.profiling import stage
 from qa_pipeline.records import AGENT, CallMetadata, Scorecard, Transcript
 from qa_pipeline.report import Failure, write_call_outputs, write_summary
 
@@ -174,9 +175,13 @@ def score_call(transcript: Transcript, rubric, metadata: CallMetadata, recording
     if any(c.use_classifier for c in rubric.criteria):
         from qa_pipeline.classifiers.predict import predict_dialogue_acts
 
-        acts = predict_dialogue_acts(transcript)
-    card = score_transcript(transcript, rubric, metadata, recording, acts)
-    return replace(card, outcome=call_outcome(transcript))
+        with stage("classifiers"):
+            acts = predict_dialogue_acts(transcript)
+    with stage("criteria"):
+        card = score_transcript(transcript, rubric, metadata, recording, acts)
+    with stage("classifiers"):
+        outcome = call_outcome(transcript)
+    return replace(card, outcome=outcome)
 
 
 def score_variants(path: str | Path, rubrics: Mapping[str, Any], asr_options,
@@ -205,12 +210,14 @@ def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None =
     this recording and would fail every other one the same way.
     """
     try:
-        metadata = read_metadata(path)
-        sha = recording_hash(path)
+        with stage("hash, metadata"):
+            metadata = read_metadata(path)
+            sha = recording_hash(path)
         transcript = transcribe_cached(path, asr_options, cache_dir, sha)
         card = score_call(transcript, rubric, metadata, str(path))
         if out_dir is not None:
-            write_call_outputs(card, out_dir, stem)
+            with stage("outputs"):
+                write_call_outputs(card, out_dir, stem)
     except ConfigError:
         raise
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop a batch
@@ -232,16 +239,24 @@ def _progress_line(index: int, total: int, path: Path, outcome: Scored | Failure
 
 
 def score_paths(inputs: Iterable[str | Path], rubric, asr_options, out_dir: str | Path | None = None,
-                store=None, progress: Progress | None = None, cache_dir: Path | None = None) -> BatchResult:
-    """Score every recording the inputs name, writing per-call outputs, summary.csv and errors.json."""
+                store=None, progress: Progress | None = None, cache_dir: Path | None = None,
+                workers: int = 1) -> BatchResult:
+    """Score every recording the inputs name, writing per-call outputs, summary.csv and errors.json.
+
+    Up to `workers` recordings are scored at once (see `qa_pipeline.concurrency`; give
+    `asr_options` sized for them with `with_workers`); progress, store saves and results
+    still come in input order.
+    """
+    from qa_pipeline.concurrency import ordered_map
+
     paths = discover_recordings(inputs)
     stems = output_stems(paths)
     out = None if out_dir is None else Path(out_dir)
     report = progress or (lambda line: None)
     scored: list[Scored] = []
     failures: list[Failure] = []
-    for index, path in enumerate(paths, start=1):
-        outcome = score_one(path, stems[path], rubric, asr_options, out, cache_dir)
+    outcomes = ordered_map(lambda p: score_one(p, stems[p], rubric, asr_options, out, cache_dir), paths, workers)
+    for index, (path, outcome) in enumerate(zip(paths, outcomes), start=1):
         report(_progress_line(index, len(paths), path, outcome))
         if isinstance(outcome, Failure):
             failures.append(outcome)
