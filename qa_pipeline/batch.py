@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -167,8 +168,22 @@ def call_outcome(transcript: Transcript) -> str | None:
         return None
 
 
+# spaCy's shared vocabulary (StringStore) is not safe to grow from two threads at once
+# ("[E084] Error assigning label ID ..."), so calls scored on parallel threads take turns
+# for the text stages; they cost a few percent of a call's wall time (bench/pipeline.py).
+_TEXT_STAGES = threading.Lock()
+
+
 def score_call(transcript: Transcript, rubric, metadata: CallMetadata, recording: str) -> Scorecard:
-    """Score a transcript with the rules, the dialogue-act classifiers the rubric asks for, and the outcome model."""
+    """Score a transcript with the rules, the dialogue-act classifiers the rubric asks for, and the outcome model.
+
+    Safe to call from several threads: the text stages run one call at a time.
+    """
+    with _TEXT_STAGES:
+        return _score_call(transcript, rubric, metadata, recording)
+
+
+def _score_call(transcript: Transcript, rubric, metadata: CallMetadata, recording: str) -> Scorecard:
     from qa_pipeline.scoring import score_transcript
 
     acts = None
@@ -185,10 +200,15 @@ def score_call(transcript: Transcript, rubric, metadata: CallMetadata, recording
 
 
 def score_variants(path: str | Path, rubrics: Mapping[str, Any], asr_options,
-                   cache_dir: Path | None = None) -> dict[str, Scorecard]:
-    """Transcribe a recording once and score it with each named rubric (to compare rubric variants)."""
+                   cache_dir: Path | None = None, vocabulary=None) -> dict[str, Scorecard]:
+    """Transcribe a recording once and score it with each named rubric (to compare rubric variants).
+
+    `vocabulary` (a `qa_pipeline.vocabulary.Vocabulary`) takes its terms from the first rubric.
+    """
     path = Path(path)
     metadata = read_metadata(path)
+    if vocabulary is not None:
+        metadata, asr_options = vocabulary.for_call(metadata, asr_options, next(iter(rubrics.values())))
     transcript = transcribe_cached(path, asr_options, cache_dir, recording_hash(path) if cache_dir else None)
     return {name: score_call(transcript, rubric, metadata, str(path)) for name, rubric in rubrics.items()}
 
@@ -203,8 +223,10 @@ def failure_reason(exc: Exception) -> str:
 
 
 def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None = None,
-              cache_dir: Path | None = None) -> Scored | Failure:
+              cache_dir: Path | None = None, vocabulary=None) -> Scored | Failure:
     """Score one recording and write its outputs; a failure comes back as a `Failure`.
+
+    `vocabulary` (a `qa_pipeline.vocabulary.Vocabulary`) adds the site's agent roster and hotwords.
 
     A `ConfigError` (missing model, broken rubric) is raised instead: it is no fault of
     this recording and would fail every other one the same way.
@@ -213,6 +235,8 @@ def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None =
         with stage("hash, metadata"):
             metadata = read_metadata(path)
             sha = recording_hash(path)
+        if vocabulary is not None:
+            metadata, asr_options = vocabulary.for_call(metadata, asr_options, rubric)
         transcript = transcribe_cached(path, asr_options, cache_dir, sha)
         card = score_call(transcript, rubric, metadata, str(path))
         if out_dir is not None:
@@ -240,7 +264,7 @@ def _progress_line(index: int, total: int, path: Path, outcome: Scored | Failure
 
 def score_paths(inputs: Iterable[str | Path], rubric, asr_options, out_dir: str | Path | None = None,
                 store=None, progress: Progress | None = None, cache_dir: Path | None = None,
-                workers: int = 1) -> BatchResult:
+                workers: int = 1, vocabulary=None) -> BatchResult:
     """Score every recording the inputs name, writing per-call outputs, summary.csv and errors.json.
 
     Up to `workers` recordings are scored at once (see `qa_pipeline.concurrency`; give
@@ -255,7 +279,8 @@ def score_paths(inputs: Iterable[str | Path], rubric, asr_options, out_dir: str 
     report = progress or (lambda line: None)
     scored: list[Scored] = []
     failures: list[Failure] = []
-    outcomes = ordered_map(lambda p: score_one(p, stems[p], rubric, asr_options, out, cache_dir), paths, workers)
+    outcomes = ordered_map(lambda p: score_one(p, stems[p], rubric, asr_options, out, cache_dir, vocabulary),
+                           paths, workers)
     for index, (path, outcome) in enumerate(zip(paths, outcomes), start=1):
         report(_progress_line(index, len(paths), path, outcome))
         if isinstance(outcome, Failure):
