@@ -38,6 +38,7 @@ import score_calls as sc  # noqa: E402
 
 from qa_pipeline import inbox as ib  # noqa: E402
 from qa_pipeline import nightly as nt  # noqa: E402
+from qa_pipeline.concurrency import with_workers  # noqa: E402
 from qa_pipeline.store import claims as cl  # noqa: E402
 
 CHUNK_DEPLOYMENT = "score-chunk/chunk"
@@ -228,7 +229,8 @@ def score_chunk(
 
     logger = get_run_logger()
     owner = _owner()
-    options = AsrOptions(agent_channel=agent_channel, num_workers=max(1, workers), **({"model": model} if model else {}))
+    options = with_workers(AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {})), max(1, workers))
+    sc.quiet_expected_failures()
     items = [nt.ChunkCall(**c) for c in calls]
     opened = _open_shared_store(store)
     counts = {cl.DONE: 0, cl.QUARANTINED: 0, "skipped": 0}

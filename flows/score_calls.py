@@ -34,11 +34,11 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from qa_pipeline import inbox as ib
 from qa_pipeline import ledger as lg
 from qa_pipeline.batch import Scored, failure_reason
+from qa_pipeline.concurrency import WORKERS_ENV, default_workers, with_workers
 from qa_pipeline.errors import QAPipelineError, RecordingError
 from qa_pipeline.records import Audio, Transcript
 
-WORKERS_ENV = "QA_PIPELINE_ASR_WORKERS"
-DEFAULT_WORKERS = int(os.environ.get(WORKERS_ENV, "2"))
+DEFAULT_WORKERS = default_workers()
 NIGHTLY_CRON = "0 2 * * *"
 STAGING = ".staging"
 DEFAULT_STORE = "default"
@@ -278,7 +278,8 @@ def score_calls(
 ) -> lg.RunSummary:
     """Score every recording in `inbox` that has no scorecard yet for this rubric and model.
 
-    At most `workers` calls are in flight at once, sharing one Whisper model per process.
+    At most `workers` calls are in flight at once, sharing one Whisper model per process
+    and the cores as the CLI's --workers does (`qa_pipeline.concurrency.with_workers`).
     `store` is "default" (the project store if it opens), a SQLAlchemy URL, or "none".
     Returns the run summary; the run's Prefect artifacts show the same.
     """
@@ -287,9 +288,7 @@ def score_calls(
 
     logger = get_run_logger()
     loaded = load_rubric(rubric)
-    options = AsrOptions(
-        agent_channel=agent_channel, num_workers=max(1, workers), **({"model": model} if model else {})
-    )
+    options = with_workers(AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {})), max(1, workers))
     quiet_expected_failures()
     plan = find_new_recordings(inbox, out, loaded.label, model_label(options), retry_quarantined)
     logger.info("%d to score, %d already done, %d duplicate content", len(plan.pending), len(plan.already_done), len(plan.duplicates))

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from qa_pipeline.errors import ConfigError, QAPipelineError, RecordingError
 from qa_pipeline.metadata import read_metadata
+from qa_pipeline.profiling import stage
 from qa_pipeline.records import AGENT, CallMetadata, Scorecard, Transcript
 from qa_pipeline.report import Failure, write_call_outputs, write_summary
 
@@ -218,24 +220,47 @@ def call_outcome(transcript: Transcript) -> str | None:
         return None
 
 
+# spaCy's shared vocabulary (StringStore) is not safe to grow from two threads at once
+# ("[E084] Error assigning label ID ..."), so calls scored on parallel threads take turns
+# for the text stages; they cost a few percent of a call's wall time (bench/pipeline.py).
+_TEXT_STAGES = threading.Lock()
+
+
 def score_call(transcript: Transcript, rubric, metadata: CallMetadata, recording: str) -> Scorecard:
-    """Score a transcript with the rules, the dialogue-act classifiers the rubric asks for, and the outcome model."""
+    """Score a transcript with the rules, the dialogue-act classifiers the rubric asks for, and the outcome model.
+
+    Safe to call from several threads: the text stages run one call at a time.
+    """
+    with _TEXT_STAGES:
+        return _score_call(transcript, rubric, metadata, recording)
+
+
+def _score_call(transcript: Transcript, rubric, metadata: CallMetadata, recording: str) -> Scorecard:
     from qa_pipeline.scoring import score_transcript
 
     acts = None
     if any(c.use_classifier for c in rubric.criteria):
         from qa_pipeline.classifiers.predict import predict_dialogue_acts
 
-        acts = predict_dialogue_acts(transcript)
-    card = score_transcript(transcript, rubric, metadata, recording, acts)
-    return replace(card, outcome=call_outcome(transcript))
+        with stage("classifiers"):
+            acts = predict_dialogue_acts(transcript)
+    with stage("criteria"):
+        card = score_transcript(transcript, rubric, metadata, recording, acts)
+    with stage("classifiers"):
+        outcome = call_outcome(transcript)
+    return replace(card, outcome=outcome)
 
 
 def score_variants(path: str | Path, rubrics: Mapping[str, Any], asr_options,
-                   cache_dir: Path | None = None) -> dict[str, Scorecard]:
-    """Transcribe a recording once and score it with each named rubric (to compare rubric variants)."""
+                   cache_dir: Path | None = None, vocabulary=None) -> dict[str, Scorecard]:
+    """Transcribe a recording once and score it with each named rubric (to compare rubric variants).
+
+    `vocabulary` (a `qa_pipeline.vocabulary.Vocabulary`) takes its terms from the first rubric.
+    """
     path = Path(path)
     metadata = read_metadata(path)
+    if vocabulary is not None:
+        metadata, asr_options = vocabulary.for_call(metadata, asr_options, next(iter(rubrics.values())))
     transcript = transcribe_cached(path, asr_options, cache_dir, recording_hash(path) if cache_dir else None)
     return {name: score_call(transcript, rubric, metadata, str(path)) for name, rubric in rubrics.items()}
 
@@ -250,19 +275,25 @@ def failure_reason(exc: Exception) -> str:
 
 
 def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None = None,
-              cache_dir: Path | None = None) -> Scored | Failure:
+              cache_dir: Path | None = None, vocabulary=None) -> Scored | Failure:
     """Score one recording and write its outputs; a failure comes back as a `Failure`.
+
+    `vocabulary` (a `qa_pipeline.vocabulary.Vocabulary`) adds the site's agent roster and hotwords.
 
     A `ConfigError` (missing model, broken rubric) is raised instead: it is no fault of
     this recording and would fail every other one the same way.
     """
     try:
-        metadata = read_metadata(path)
-        sha = recording_hash(path)
+        with stage("hash, metadata"):
+            metadata = read_metadata(path)
+            sha = recording_hash(path)
+        if vocabulary is not None:
+            metadata, asr_options = vocabulary.for_call(metadata, asr_options, rubric)
         transcript = transcribe_cached(path, asr_options, cache_dir, sha)
         card = score_call(transcript, rubric, metadata, str(path))
         if out_dir is not None:
-            write_call_outputs(card, out_dir, stem)
+            with stage("outputs"):
+                write_call_outputs(card, out_dir, stem)
     except ConfigError:
         raise
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop a batch
@@ -286,16 +317,25 @@ def _progress_line(index: int, total: int, path: Path, outcome: Scored | Failure
 
 
 def score_paths(inputs: Iterable[str | Path], rubric, asr_options, out_dir: str | Path | None = None,
-                store=None, progress: Progress | None = None, cache_dir: Path | None = None) -> BatchResult:
-    """Score every recording the inputs name, writing per-call outputs, summary.csv and errors.json."""
+                store=None, progress: Progress | None = None, cache_dir: Path | None = None,
+                workers: int = 1, vocabulary=None) -> BatchResult:
+    """Score every recording the inputs name, writing per-call outputs, summary.csv and errors.json.
+
+    Up to `workers` recordings are scored at once (see `qa_pipeline.concurrency`; give
+    `asr_options` sized for them with `with_workers`); progress, store saves and results
+    still come in input order.
+    """
+    from qa_pipeline.concurrency import ordered_map
+
     paths = discover_recordings(inputs)
     stems = output_stems(paths)
     out = None if out_dir is None else Path(out_dir)
     report = progress or (lambda line: None)
     scored: list[Scored] = []
     failures: list[Failure] = []
-    for index, path in enumerate(paths, start=1):
-        outcome = score_one(path, stems[path], rubric, asr_options, out, cache_dir)
+    outcomes = ordered_map(lambda p: score_one(p, stems[p], rubric, asr_options, out, cache_dir, vocabulary),
+                           paths, workers)
+    for index, (path, outcome) in enumerate(zip(paths, outcomes), start=1):
         report(_progress_line(index, len(paths), path, outcome))
         if isinstance(outcome, Failure):
             failures.append(outcome)

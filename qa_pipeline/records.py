@@ -102,6 +102,9 @@ class CallMetadata:
     agent_id: str | None = None
     customer_name: str | None = None
     call_time: str | None = None
+    # The agent's name as the site knows it (an agent roster, or metadata); spellings
+    # separated by "|" ("Megan|Meg"). See qa_pipeline.vocabulary.
+    agent_name: str | None = None
 
 
 @dataclass(frozen=True)

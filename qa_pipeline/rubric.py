@@ -34,7 +34,7 @@ from qa_pipeline.errors import ConfigError
 BUNDLED_DIR = Path(str(importlib.resources.files("qa_pipeline") / "rubrics"))
 DEFAULT_RUBRIC = "etiquette"
 
-_TOP_KEYS = {"id", "version", "title", "description", "plugins", "criteria"}
+_TOP_KEYS = {"id", "version", "title", "description", "plugins", "criteria", "vocabulary"}
 _ENTRY_KEYS = {"impl", "weight", "use_classifier", "params", "title", "description"}
 
 
@@ -59,6 +59,9 @@ class Rubric:
     criteria: tuple[CriterionConfig, ...]
     title: str = ""
     source: str = ""
+    # Names and terms of the site (company, products) given to Whisper as hotwords on the
+    # agent's channel when asked for (see qa_pipeline.vocabulary).
+    vocabulary: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -107,7 +110,10 @@ def parse_rubric(data: Any, source: str = "<rubric>") -> Rubric:
     if not isinstance(entries, dict) or not entries:
         raise ConfigError(f"{source}: criteria: expected a non-empty mapping of criterion id to entry")
     configs = tuple(_criterion(cid, entry, source) for cid, entry in entries.items())
-    return Rubric(data["id"], data["version"], configs, str(data.get("title", "")), source)
+    vocabulary = data.get("vocabulary", [])
+    if not isinstance(vocabulary, list) or not all(isinstance(v, str) for v in vocabulary):
+        raise ConfigError(f"{source}: vocabulary: expected a list of words and names, got {vocabulary!r}")
+    return Rubric(data["id"], data["version"], configs, str(data.get("title", "")), source, tuple(vocabulary))
 
 
 def _resolve(path_or_id: str | Path) -> Path:

@@ -9,6 +9,7 @@ from qa_pipeline import __version__, nlp
 from qa_pipeline.criteria import CallContext, get_criterion
 from qa_pipeline.criteria.common import not_applicable
 from qa_pipeline.criteria.interrupting import InterruptingParams, backchannel_rule
+from qa_pipeline.profiling import stage
 from qa_pipeline.records import (
     AGENT,
     CALL_END,
@@ -44,7 +45,9 @@ def score_transcript(
     """
     if dialogue_acts is not None and len(dialogue_acts) != len(transcript.utterances):
         raise ValueError(f"{len(dialogue_acts)} dialogue acts for {len(transcript.utterances)} utterances")
-    ctx = CallContext(transcript, metadata, nlp.parse(u.text for u in transcript.utterances))
+    with stage("nlp"):
+        docs = nlp.parse(u.text for u in transcript.utterances)
+    ctx = CallContext(transcript, metadata, docs)
     acts = tuple(dialogue_acts) if dialogue_acts is not None else None
     results = tuple(evaluate_criterion(ctx, config, acts) for config in rubric.criteria)
     warnings = transcript.warnings + (() if transcript.roles_known else (MONO_WARNING,))

@@ -35,7 +35,8 @@ def rubric_variants(rubric_id: str, classifiers: str) -> dict[str, object]:
     return {k: variants[k] for k in keys}
 
 
-def score_labelled_calls(folder: Path, calls: dict[str, dict], rubrics: dict, options, cache_dir: Path | None):
+def score_labelled_calls(folder: Path, calls: dict[str, dict], rubrics: dict, options, cache_dir: Path | None,
+                         vocabulary=None):
     """Scorecards per variant per call id, and the calls that could not be scored."""
     from qa_pipeline.batch import failure_reason, score_variants
 
@@ -43,7 +44,7 @@ def score_labelled_calls(folder: Path, calls: dict[str, dict], rubrics: dict, op
     failed: dict[str, str] = {}
     for index, (call_id, call) in enumerate(calls.items(), start=1):
         try:
-            scored = score_variants(folder / call["file"], rubrics, options, cache_dir)
+            scored = score_variants(folder / call["file"], rubrics, options, cache_dir, vocabulary)
         except ConfigError:
             raise
         except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the evaluation
@@ -95,13 +96,17 @@ def _json_document(evaluations: dict, failed: dict[str, str]) -> dict:
 @click.option("--agent-channel", type=click.IntRange(0, 1), default=0, show_default=True)
 @click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep transcripts here, keyed by audio content and model, so repeated runs skip ASR.")
-def command(folder, as_json, rubric, classifiers, model, agent_channel, transcripts_cache):
-    from qa_pipeline.cli.score import asr_options
+@click.option("--agents", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Agent roster CSV (agent_id,name[,aliases]), as for score.")
+@click.option("--hotwords", is_flag=True, help="Give Whisper the agent names and rubric vocabulary, as for score.")
+def command(folder, as_json, rubric, classifiers, model, agent_channel, transcripts_cache, agents, hotwords):
+    from qa_pipeline.cli.score import asr_options, site_vocabulary
     from qa_pipeline.evaluate import evaluate
 
     calls = load_labelled_calls(folder)
     rubrics = rubric_variants(rubric, classifiers)
-    cards, failed = score_labelled_calls(folder, calls, rubrics, asr_options(model, agent_channel), transcripts_cache)
+    cards, failed = score_labelled_calls(folder, calls, rubrics, asr_options(model, agent_channel), transcripts_cache,
+                                         site_vocabulary(agents, hotwords))
     evaluations = {variant: evaluate(calls, by_call) for variant, by_call in cards.items()}
     if as_json:
         click.echo(json.dumps(_json_document(evaluations, failed), indent=2))

@@ -41,13 +41,29 @@ def asr_options(model: str | None, agent_channel: int, device: str = "cpu", comp
     )
 
 
+def site_vocabulary(agents: Path | None, hotwords: bool):
+    """The `Vocabulary` for --agents and --hotwords, or None when neither is given."""
+    if agents is None and not hotwords:
+        return None
+    from qa_pipeline.vocabulary import Vocabulary, read_roster
+
+    return Vocabulary(read_roster(agents) if agents else None, hotwords)
+
+
+AGENTS_HELP = ("Agent roster CSV (agent_id,name[,aliases]): self_introduction accepts the call's agent "
+               "saying their roster name, matched tolerantly.")
+HOTWORDS_HELP = ("Give Whisper the call's agent names and the rubric's vocabulary as hotwords on the agent "
+                 "channel (see docs/operations.md for what it changed on the sample calls).")
+
+
 @click.command(help="Score recordings (files or folders, searched recursively) and write scorecards to --out.")
 # exists=False: a missing input is reported in errors.json and the others are still scored.
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for <recording>.json/.html, summary.csv and errors.json.")
 @click.option("--rubric", default="etiquette", show_default=True, help="Bundled rubric id or path to a rubric YAML.")
-@click.option("--model", default=None, help="Whisper model: tiny.en (bundled), a CTranslate2 folder, or a hub name.")
+@click.option("--model", default=None,
+              help="Whisper model: tiny.en (default) or base (offline presets), a CTranslate2 folder, or a hub name.")
 @click.option("--device", default="cpu", show_default=True, help="Where Whisper runs: cpu, cuda or auto.")
 @click.option("--compute-type", default="int8", show_default=True, help="Whisper precision, e.g. int8, float16.")
 @click.option("--agent-channel", type=click.IntRange(0, 1), default=0, show_default=True,
@@ -57,8 +73,16 @@ def asr_options(model: str | None, agent_channel: int, device: str = "cpu", comp
 @click.option("--no-db", is_flag=True, help="Do not save scorecards into the results store.")
 @click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Reuse transcripts of the same audio and model kept in this folder.")
-def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel, db_url, no_db, transcripts_cache):
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Recordings scored at once, sharing one Whisper model and the CPU cores "
+                   "[default: $QA_PIPELINE_ASR_WORKERS, else one per core].")
+@click.option("--agents", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help=AGENTS_HELP)
+@click.option("--hotwords", is_flag=True, help=HOTWORDS_HELP)
+def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel, db_url, no_db, transcripts_cache,
+            workers, agents, hotwords):
     from qa_pipeline.batch import discover_recordings, score_paths
+    from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.report import ERRORS_JSON
     from qa_pipeline.rubric import load_rubric
 
@@ -66,10 +90,13 @@ def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel,
     if not recordings:
         raise click.ClickException(f"no audio recordings found in {', '.join(map(str, inputs))}")
     loaded_rubric = load_rubric(rubric)
-    options = asr_options(model, agent_channel, device, compute_type)
+    workers = workers or default_workers()
+    options = with_workers(asr_options(model, agent_channel, device, compute_type), workers)
+    vocabulary = site_vocabulary(agents, hotwords)
     store = open_results_store(db_url, enabled=not no_db)
     try:
-        result = score_paths(recordings, loaded_rubric, options, out_dir, store, _note, transcripts_cache)
+        result = score_paths(recordings, loaded_rubric, options, out_dir, store, _note, transcripts_cache, workers,
+                             vocabulary)
     finally:
         if store is not None:
             store.close()

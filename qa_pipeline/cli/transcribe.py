@@ -23,6 +23,7 @@ to DIR/<name>.json. A file that cannot be read is reported and the others go on.
 Examples:
   qa-pipeline transcribe call.wav
   qa-pipeline transcribe calls/*.flac --out transcripts/ --agent-channel 1
+  qa-pipeline transcribe call.mp3 --model base --workers 2
   qa-pipeline transcribe call.mp3 --model /models/whisper-small-ct2 --compute-type float32
 """
 
@@ -32,36 +33,52 @@ Examples:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write DIR/<recording name>.json instead of printing.")
 @click.option("--model", default="tiny.en", show_default=True,
-              help="Whisper model: 'tiny.en' (bundled, offline), a CTranslate2 model folder, "
+              help="Whisper model: 'tiny.en' or 'base' (offline presets; base is multilingual and "
+                   "assembled once into the model cache), a CTranslate2 model folder, "
                    "or a faster-whisper model name (downloaded; needs internet).")
 @click.option("--device", default="cpu", show_default=True, help="Where to run Whisper: cpu, cuda or auto.")
 @click.option("--compute-type", default="int8", show_default=True,
               help="CTranslate2 compute type, e.g. int8, int8_float16, float16, float32.")
 @click.option("--agent-channel", type=click.IntRange(0, 1), default=0, show_default=True,
               help="Channel of a stereo recording that carries the agent (0 = left, 1 = right).")
-def command(files, out_dir, model, device, compute_type, agent_channel) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Recordings transcribed at once, sharing one Whisper model and the CPU cores "
+                   "[default: $QA_PIPELINE_ASR_WORKERS, else one per core].")
+def command(files, out_dir, model, device, compute_type, agent_channel, workers) -> None:
+    from qa_pipeline.concurrency import default_workers, ordered_map, with_workers
     from qa_pipeline.speech.asr import AsrOptions, load_model
 
+    workers = workers or default_workers()
     options = AsrOptions(model=model, device=device, compute_type=compute_type, agent_channel=agent_channel)
+    options = with_workers(options, workers)
     load_model(options)  # a bad model is one error for the run, not one per file
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-    done = sum(_transcribe_one(path, options, out_dir, index, len(files)) for index, path in enumerate(files, 1))
+    results = ordered_map(lambda path: _transcribe(path, options), files, workers)
+    done = sum(_report_one(path, result, out_dir, index, len(files))
+               for index, (path, result) in enumerate(zip(files, results), 1))
     if len(files) > 1:
         click.echo(f"transcribed {done} of {len(files)} recordings", err=True)
     if done == 0:
         raise SystemExit(1)
 
 
-def _transcribe_one(path: Path, options, out_dir: Path | None, index: int, total: int) -> bool:
+def _transcribe(path: Path, options) -> Transcript | QAPipelineError:
+    """The transcript, or the error that says why this recording has none."""
     from qa_pipeline.speech.asr import transcribe_file
 
+    try:
+        return transcribe_file(path, options)
+    except QAPipelineError as exc:
+        return exc
+
+
+def _report_one(path: Path, transcript: Transcript | QAPipelineError, out_dir: Path | None, index: int,
+                total: int) -> bool:
     if total > 1:
         click.echo(f"[{index}/{total}] {path}", err=True)
-    try:
-        transcript = transcribe_file(path, options)
-    except QAPipelineError as exc:
-        click.echo(f"error: {exc}", err=True)
+    if isinstance(transcript, QAPipelineError):
+        click.echo(f"error: {transcript}", err=True)
         return False
     if out_dir is None:
         click.echo(format_transcript(transcript, str(path)))

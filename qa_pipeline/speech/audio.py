@@ -2,8 +2,9 @@
 
 soundfile (libsndfile) reads WAV in every common encoding (PCM 8/16/24/32-bit, float,
 mu-law, A-law), FLAC, OGG/Vorbis and MP3. Everything is resampled to the 16 kHz the
-speech models expect. Anything that is not a usable one- or two-channel recording is
-rejected with a `RecordingError` that says why in plain words. Damage a decoder passes
+speech models expect, a block at a time, so a long call holds its source samples, its
+16 kHz channels and one block, not several full-length copies. Anything that is not a
+usable one- or two-channel recording is rejected with a `RecordingError` that says why in plain words. Damage a decoder passes
 over quietly (a truncated file, clipped samples) becomes a warning on the `Audio`
 (see `qa_pipeline.speech.damage`). What the C decoders print on stderr is captured and
 logged with the file's name, not left as stray lines.
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import threading
 from contextlib import contextmanager
-from math import gcd
+from math import ceil, gcd
 from pathlib import Path
 from typing import Iterator
 
@@ -38,6 +39,8 @@ MAX_CHANNELS = 2
 MIN_SAMPLE_RATE = 8_000
 # Decoded in small blocks so that a decoder error part-way keeps what came before it.
 _BLOCK_FRAMES = 4096
+# Source frames resampled at a time (about two minutes of 8 kHz audio).
+RESAMPLE_BLOCK = 1 << 20
 # Leading bytes of the containers soundfile reads. Checking them first keeps a text or
 # image file named *.mp3 away from the MP3 decoder, which prints resync noise on stderr.
 _MAGIC = (b"RIFF", b"RIFX", b"RF64", b"riff", b"fLaC", b"OggS", b"ID3", b"FORM", b".snd", b"caff", b"NIST")
@@ -175,11 +178,28 @@ def _check_content(data: np.ndarray, rate: int, name: str) -> None:
 
 
 def _to_model_rate(samples: np.ndarray, rate: int) -> np.ndarray:
+    """One channel at 16 kHz, resampled `RESAMPLE_BLOCK` source frames at a time.
+
+    Each block is resampled with `pad` source frames of its neighbours on either side,
+    more than the polyphase filter reaches (10 * max(up, down) taps at the upsampled
+    rate, SciPy's default), so the result equals resampling the whole signal at once.
+    """
     if rate == SAMPLE_RATE:
         return np.ascontiguousarray(samples, dtype=np.float32)
     divisor = gcd(int(rate), SAMPLE_RATE)
-    resampled = resample_poly(samples, SAMPLE_RATE // divisor, int(rate) // divisor)
-    return resampled.astype(np.float32)
+    up, down = SAMPLE_RATE // divisor, int(rate) // divisor
+    pad = down * ceil((10 * max(up, down) / up + 2) / down)
+    block = down * max(1, RESAMPLE_BLOCK // down)
+    out = np.empty(ceil(len(samples) * up / down), np.float32)
+    for start in range(0, len(samples), block):
+        first = max(0, start - pad)
+        segment = samples[first : start + block + pad]
+        lo = (start - first) * up // down
+        last = start + block >= len(samples)
+        hi = None if last else lo + block * up // down
+        piece = resample_poly(segment, up, down)[lo:hi]
+        out[start * up // down : start * up // down + len(piece)] = piece
+    return out
 
 
 def _plain(exc: Exception) -> str:

@@ -1,0 +1,104 @@
+"""Pieces the benchmarks share: the recordings, bare faster-whisper, memory probes."""
+
+from __future__ import annotations
+
+import resource
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3"}
+
+
+def default_recordings() -> list[Path]:
+    for folder in (ROOT / "sample_audio", ROOT / "tests" / "data" / "asr"):
+        found = sorted(p for p in folder.glob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+        if found:
+            return found
+    return []
+
+
+def bare_transcribe_all(model, audios, workers: int, beam_size: int = 5) -> int:
+    """Every channel of `audios` through WhisperModel.transcribe alone, `workers` at once.
+
+    Beam `beam_size`, Silero VAD with its defaults, word timestamps, English; returns the
+    number of words, so the lazy segment generators really run.
+    """
+    channels = [channel for audio in audios for channel in audio.channels]
+
+    def one(samples) -> int:
+        segments, _ = model.transcribe(samples, language="en", beam_size=beam_size, word_timestamps=True,
+                                       vad_filter=True)
+        return sum(len(s.words or ()) for s in segments)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return sum(pool.map(one, channels))
+
+
+def current_rss_mb() -> float:
+    """This process's resident memory now (Linux /proc), else its peak so far, in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def make_long_call(paths: list[Path], minutes: float, target: Path) -> Path:
+    """A stereo FLAC of at least `minutes`, the given calls (same sample rate) one after another."""
+    import numpy as np
+    import soundfile as sf
+
+    pieces, rate, total = [], None, 0
+    while total < minutes * 60 * (rate or 8000):
+        for path in paths:
+            data, file_rate = sf.read(path, dtype="float32", always_2d=True)
+            rate = rate or file_rate
+            if file_rate != rate or data.shape[1] != 2:
+                continue
+            pieces.append(data)
+            total += len(data)
+            if total >= minutes * 60 * rate:
+                break
+        if not pieces:
+            raise SystemExit("no stereo recording to build a long call from")
+    sf.write(target, np.concatenate(pieces)[: int(minutes * 60 * rate)], rate, format="FLAC")
+    return target
+
+
+_SCORER = """
+import json, shutil, sys, tempfile, time
+from pathlib import Path
+from qa_pipeline.batch import Failure, score_one
+from qa_pipeline.concurrency import ordered_map, with_workers
+from qa_pipeline.rubric import load_rubric
+from qa_pipeline.speech.asr import AsrOptions
+sys.path.insert(0, "bench")
+from _common import current_rss_mb
+path, workers = Path(sys.argv[1]), int(sys.argv[2])
+options, rubric = with_workers(AsrOptions(), workers), load_rubric("etiquette")
+out = Path(tempfile.mkdtemp(prefix="qa-bench-mem-"))
+def score(i):
+    outcome = score_one(path, f"{path.stem}-{i}", rubric, options, out)
+    if isinstance(outcome, Failure):
+        sys.exit(f"{path}: {outcome.reason}")
+    return outcome
+"""
+
+LONG_CALL_CHILD = _SCORER + """
+started = time.perf_counter()
+card = score(0).card
+print(json.dumps({"duration_s": card.duration_s, "wall_s": time.perf_counter() - started}))
+shutil.rmtree(out)
+"""
+
+MANY_CALLS_CHILD = _SCORER + """
+calls, rss = int(sys.argv[3]), {}
+for n, _ in enumerate(ordered_map(score, range(calls), workers), start=1):
+    if n in (10, calls):
+        rss["rss_10" if n == 10 else "rss_last"] = current_rss_mb()
+print(json.dumps(rss))
+shutil.rmtree(out)
+"""

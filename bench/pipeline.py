@@ -1,0 +1,171 @@
+"""The pipeline's speed, stage costs and memory, against bare faster-whisper, in one run.
+
+Prints, for each --model:
+  pipeline   call-seconds per wall-second of scoring the calls (`score_one` on a thread
+             pool of --workers, as `qa-pipeline score` does; model loaded and warmed first)
+  bare       WhisperModel.transcribe alone on the same (already decoded) channels, sized as
+             the pipeline is (num_workers = workers, cpu_threads = cores // workers):
+             "same work" = beam 5, Silero VAD, word timestamps (what the pipeline asks);
+             "beam 1" = the fastest setting of issue 11's table
+  ratio      pipeline / bare
+then the wall time of each stage per call (from `qa_pipeline.profiling`, measured in the
+pipeline run itself) and the share of everything that is not ASR, and, in child
+processes: the peak memory of scoring one long stereo call (sample calls concatenated to
+--long-minutes), and the memory after 10 and after --memory-calls calls in one process.
+
+    python bench/pipeline.py                          # sample_audio/, tiny.en, all cores
+    python bench/pipeline.py --models tiny.en,base    # both presets, one run
+    python bench/pipeline.py sample_audio/C0*.flac --skip-memory
+
+Speeds on a shared machine move with its load: compare numbers from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import AUDIO_SUFFIXES, bare_transcribe_all, current_rss_mb, default_recordings  # noqa: E402
+
+STAGE_ORDER = ("hash, metadata", "decode", "asr", "crosstalk", "utterances", "time fitting", "nlp", "criteria",
+               "classifiers", "outputs")
+
+
+def pipeline_run(paths: list[Path], options, workers: int, out: Path):
+    """Score the calls as `score_paths` does, recording each call's stage times on its thread."""
+    from qa_pipeline.batch import output_stems, score_one
+    from qa_pipeline.concurrency import ordered_map
+    from qa_pipeline.profiling import recording_stages
+    from qa_pipeline.rubric import load_rubric
+
+    rubric, stems = load_rubric("etiquette"), output_stems(paths)
+
+    def one(path: Path):
+        with recording_stages() as times:
+            started = time.perf_counter()
+            outcome = score_one(path, stems[path], rubric, options, out)
+            times["total"] = time.perf_counter() - started
+        return outcome, dict(times)
+
+    started = time.perf_counter()
+    results = list(ordered_map(one, paths, workers))
+    return results, time.perf_counter() - started
+
+
+def print_stages(paths: list[Path], results, durations: dict[Path, float]) -> None:
+    print(f"\nstage wall time per call, seconds (measured in the pipeline run, {len(paths)} calls)")
+    names = [s for s in STAGE_ORDER if any(s in t for _, t in results)]
+    print(f"{'call':<10}{'audio s':>8}" + "".join(f"{n[:12]:>13}" for n in names) + f"{'total':>8}")
+    sums = dict.fromkeys([*names, "total"], 0.0)
+    for path, (_, times) in zip(paths, results):
+        row = "".join(f"{times.get(n, 0.0):>13.3f}" for n in names)
+        print(f"{path.stem:<10}{durations[path]:>8.1f}{row}{times['total']:>8.2f}")
+        for n in sums:
+            sums[n] += times.get(n, 0.0)
+    print(f"{'all':<10}{sum(durations.values()):>8.1f}" + "".join(f"{sums[n]:>13.2f}" for n in names)
+          + f"{sums['total']:>8.2f}")
+    print("share     " + " " * 8 + "".join(f"{100 * sums[n] / sums['total']:>12.1f}%" for n in names))
+    other = sums["total"] - sum(sums[n] for n in names)
+    not_asr = sums["total"] - sums.get("asr", 0.0)
+    print(f"not ASR: {100 * not_asr / sums['total']:.1f} % of call wall time "
+          f"(unattributed {100 * other / sums['total']:.1f} %; target < 10 %)")
+
+
+def model_speed(paths, audio, name: str, workers: int, out: Path, bare: bool):
+    from qa_pipeline.concurrency import with_workers
+    from qa_pipeline.speech.asr import AsrOptions, load_model, transcribe_audio
+
+    options = with_workers(AsrOptions(model=name), workers)
+    load_model(options)
+    transcribe_audio(audio[paths[0]], options)  # warm-up: first-call set-up is not speed
+    seconds = sum(a.duration_s for a in audio.values())
+    results, wall = pipeline_run(paths, options, workers, out)
+    failed = [r[0] for r in results if not hasattr(r[0], "card")]
+    row = {"model": name, "pipeline": seconds / wall, "failed": len(failed)}
+    if bare:
+        model = load_model(options)
+        for label, beam in (("bare same work", 5), ("bare beam 1", 1)):
+            started = time.perf_counter()
+            bare_transcribe_all(model, list(audio.values()), workers, beam)
+            row[label] = seconds / (time.perf_counter() - started)
+    return row, results
+
+
+def child(code: str, *args: str) -> tuple[dict, float]:
+    """Run bench code in a fresh interpreter; its JSON line and its peak RSS in MB."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    if done.returncode != 0:
+        sys.exit(f"memory child failed:\n{done.stderr[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return json.loads(done.stdout.strip().splitlines()[-1]), max(peak, before) / 1024
+
+
+def memory(paths: list[Path], minutes: float, calls: int, workers: int, tmp: Path) -> None:
+    from _common import LONG_CALL_CHILD, MANY_CALLS_CHILD, make_long_call
+
+    long_call = make_long_call(paths, minutes, tmp / "long_call.flac")
+    result, peak = child(LONG_CALL_CHILD, str(long_call), str(workers))
+    print(f"\nmemory: one {result['duration_s'] / 60:.1f}-minute stereo call scored in a fresh process: "
+          f"peak RSS {peak:.0f} MB (target < 1024 MB); wall {result['wall_s']:.1f} s")
+    shortest = min(paths, key=lambda p: p.stat().st_size)
+    result, _ = child(MANY_CALLS_CHILD, str(shortest), str(calls), str(workers))
+    growth = 100 * (result["rss_last"] - result["rss_10"]) / result["rss_10"]
+    print(f"memory: {shortest.name} scored {calls} times in one process: RSS after 10 calls "
+          f"{result['rss_10']:.0f} MB, after {calls} {result['rss_last']:.0f} MB ({growth:+.1f} %; target within 10 %)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("recordings", nargs="*", type=Path)
+    parser.add_argument("--models", default="tiny.en", help="comma-separated presets or folders (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=None, help="default: one per core")
+    parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--long-minutes", type=float, default=30.0)
+    parser.add_argument("--memory-calls", type=int, default=100)
+    args = parser.parse_args()
+
+    from qa_pipeline.concurrency import available_cores, default_workers
+    from qa_pipeline.speech.audio import load_audio
+
+    paths = [p for p in (args.recordings or default_recordings()) if p.suffix.lower() in AUDIO_SUFFIXES]
+    workers = args.workers or default_workers()
+    audio = {p: load_audio(p) for p in paths}
+    durations = {p: a.duration_s for p, a in audio.items()}
+    print(f"{len(paths)} calls, {sum(durations.values()):.0f} s of audio; {available_cores()} cores, "
+          f"{workers} workers; one run, so the ratios compare like with like")
+    rows, first = [], None
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        for name in args.models.split(","):
+            row, results = model_speed(paths, audio, name, workers, Path(tmp) / name, not args.skip_bare)
+            rows.append(row)
+            first = first or results
+        print(f"\n{'model':<10}{'pipeline':>10}{'bare same work':>16}{'bare beam 1':>13}{'ratio':>8}{'ratio b1':>10}"
+              "   (call-seconds per wall-second)")
+        for r in rows:
+            same, beam1 = r.get("bare same work"), r.get("bare beam 1")
+            fmt = lambda v, digits=1: f"{v:.{digits}f}" if v else "-"  # noqa: E731
+            print(f"{r['model']:<10}{r['pipeline']:>10.1f}{fmt(same):>16}{fmt(beam1):>13}"
+                  f"{fmt(same and r['pipeline'] / same, 2):>8}{fmt(beam1 and r['pipeline'] / beam1, 2):>10}"
+                  + (f"   {r['failed']} failed" if r["failed"] else ""))
+        del audio
+        print_stages(paths, first, durations)
+        if not args.skip_memory:
+            memory(paths, args.long_minutes, args.memory_calls, workers, Path(tmp))
+    print(f"\nbench process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, "
+          f"now {current_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
