@@ -4,9 +4,10 @@ Each channel of a stereo recording is transcribed on its own with faster-whisper
 (word timestamps, Silero VAD), leaked crosstalk is removed, each channel is split into
 utterances at pauses, word times are fitted to where the channel's own speaker made
 sound (Whisper's own are loose by up to a second or two), and both channels are merged
-into one time-ordered `Transcript`. The agent's channel is a setting; the other channel
-is the customer. A mono recording is transcribed with speaker `unknown` and a warning,
-because roles cannot be told apart.
+into one time-ordered `Transcript`. The agent's channel is decided per call from what is
+said (`speakers.channel_roles`), or fixed by a setting. A mono recording, or a stereo one
+that carries one mix on both channels, is transcribed once and diarized
+(`speakers.diarized_speakers`); without diarization it is labelled `unknown`.
 
 faster-whisper is imported only here, when a model is first needed, and each model is
 loaded once per process.
@@ -26,7 +27,9 @@ import numpy as np
 from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Audio, Transcript, Utterance, Word
+from qa_pipeline.records import UNKNOWN, Audio, RoleDecision, Transcript, Utterance, Word
+from qa_pipeline.speech.mix import is_same_mix
+from qa_pipeline.speech.speakers import AUTO, channel_roles, diarized_speakers, label_channels
 from qa_pipeline.speech.speech_activity import fit_channel, own_speech_frames
 from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_utterances
 
@@ -39,6 +42,7 @@ SAME_CHANNELS_WARNING = (
     "both channels carry the same audio (a mono recording saved as stereo): speaker roles "
     "are unavailable and every utterance is labelled 'unknown'"
 )
+SAME_MIX_NOTE = "both channels carry the same mix (a mono recording saved as stereo): it was diarized as mono"
 NO_SPEECH_WARNING = "no speech was recognised in the recording"
 # A word shorter than this was not really aligned by Whisper (see `segment_words`).
 MIN_ALIGNED_WORD_S = 0.05
@@ -56,12 +60,14 @@ class AsrOptions:
     CTranslate2 Whisper directory, or a faster-whisper model name fetched from the hub.
     `crosstalk_margin_db=None` keeps every word on both channels. `fit_word_times` trims
     word times on a stereo recording to where each channel's speaker really made sound.
+    `agent_channel` is "auto" (decided per call from what is said) or a fixed 0/1.
+    `diarize=False` leaves a mono mix with speaker `unknown` instead of diarizing it.
     """
 
     model: str = DEFAULT_MODEL
     device: str = "cpu"
     compute_type: str = "int8"
-    agent_channel: int = 0
+    agent_channel: int | str = AUTO
     language: str = "en"
     beam_size: int = 5
     gap_s: float = DEFAULT_GAP_S
@@ -74,10 +80,13 @@ class AsrOptions:
     # Concurrent transcriptions one loaded model serves; raise it when calls run in parallel.
     num_workers: int = 1
     cpu_threads: int = 0
+    diarize: bool = True
 
     def __post_init__(self) -> None:
-        if self.agent_channel not in (0, 1):
-            raise ConfigError(f"agent channel must be 0 (left) or 1 (right), got {self.agent_channel!r}")
+        if self.agent_channel not in (0, 1, AUTO) or isinstance(self.agent_channel, bool):
+            raise ConfigError(
+                f"agent channel must be 0 (left), 1 (right) or 'auto', got {self.agent_channel!r}"
+            )
         if self.gap_s <= 0:
             raise ConfigError(f"utterance gap must be positive, got {self.gap_s!r} s")
 
@@ -112,10 +121,16 @@ def transcribe_file(path: str | Path, options: AsrOptions = AsrOptions()) -> Tra
 def transcribe_audio(audio: Audio, options: AsrOptions = AsrOptions()) -> Transcript:
     """Transcribe a decoded recording into a time-ordered, speaker-labelled transcript."""
     model = load_model(options)
-    if audio.is_stereo and not _same_audio(*audio.channels):
+    same = audio.is_stereo and (_same_audio(*audio.channels) or is_same_mix(*audio.channels, audio.sample_rate))
+    if audio.is_stereo and not same:
         return _transcribe_stereo(model, audio, options)
-    warning = MONO_WARNING if len(audio.channels) == 1 else SAME_CHANNELS_WARNING
     words = transcribe_channel(model, audio.channels[0], options)
+    if options.diarize:
+        labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate)
+        note = (SAME_MIX_NOTE,) if same else ()
+        return _transcript(audio, options, labels.utterances, labels.roles_known, (*note, *labels.warnings),
+                           labels.decision)
+    warning = MONO_WARNING if len(audio.channels) == 1 else SAME_CHANNELS_WARNING
     utterances = split_utterances(words, UNKNOWN, 0, options.gap_s)
     return _transcript(audio, options, utterances, roles_known=False, warnings=(warning,))
 
@@ -166,11 +181,12 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     words = tuple(transcribe_channel(model, channel, options) for channel in audio.channels)
     if options.crosstalk_margin_db is not None:
         words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db)
-    roles = {options.agent_channel: AGENT, 1 - options.agent_channel: CUSTOMER}
-    per_channel = [split_utterances(words[ch], roles[ch], ch, options.gap_s) for ch in (0, 1)]
+    per_channel = [split_utterances(words[ch], UNKNOWN, ch, options.gap_s) for ch in (0, 1)]
     if options.fit_word_times:
         per_channel = [fit_to_channel(per_channel[ch], audio, ch) for ch in (0, 1)]
-    return _transcript(audio, options, merge_channels(*per_channel), roles_known=True, warnings=())
+    agent_channel, decision, warnings = channel_roles(per_channel, options.agent_channel)
+    utterances = merge_channels(*label_channels(per_channel, agent_channel))
+    return _transcript(audio, options, utterances, roles_known=True, warnings=warnings, roles=decision)
 
 
 def fit_to_channel(utterances: Sequence[Utterance], audio: Audio, channel: int) -> tuple[Utterance, ...]:
@@ -179,7 +195,8 @@ def fit_to_channel(utterances: Sequence[Utterance], audio: Audio, channel: int) 
     return fit_channel(utterances, active)
 
 
-def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool, warnings) -> Transcript:
+def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool, warnings,
+                roles: RoleDecision | None = None) -> Transcript:
     if not utterances:
         warnings = (*warnings, NO_SPEECH_WARNING)
     return Transcript(
@@ -189,6 +206,7 @@ def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool
         roles_known=roles_known,
         warnings=tuple(warnings),
         asr_model=model_label(options),
+        roles=roles,
     )
 
 
