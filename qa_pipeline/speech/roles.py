@@ -88,9 +88,11 @@ def decide_roles(by_speaker: Mapping[str, Sequence[Utterance]], cues: RoleCues |
     heard[first] = (*heard[first], ("speaks_first", cues.first_speaker_weight))
     scores = {label: round(sum(w for _, w in found), 3) for label, found in heard.items()}
     ranked = sorted(scores, key=lambda k: (-scores[k], k))
-    margin = scores[ranked[0]] - (scores[ranked[1]] if len(ranked) > 1 else 0.0)
+    # A lone voice speaks first by default, so only what it says can make it the agent.
+    runner_up = scores[ranked[1]] if len(ranked) > 1 else cues.first_speaker_weight
+    margin = scores[ranked[0]] - runner_up
     confidence = round(1.0 / (1.0 + math.exp(-margin / cues.confidence_scale)), 3)
-    agent = ranked[0] if len(ranked) > 1 or scores[ranked[0]] > 0 else None
+    agent = ranked[0] if len(ranked) > 1 or margin > 0 else None
     roles = _assign(speaking, scores, agent, cues)
     roles.update({k: OTHER for k in by_speaker if k not in roles})
     names = {label: tuple(dict.fromkeys(name for name, _ in found)) for label, found in heard.items()}
