@@ -271,7 +271,7 @@ def score_calls(
     out: str,
     rubric: str = "etiquette",
     model: str | None = None,
-    agent_channel: int = 0,
+    agent_channel: int | str = "auto",
     workers: int = DEFAULT_WORKERS,
     store: str | None = DEFAULT_STORE,
     retry_quarantined: bool = False,
@@ -369,7 +369,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="output folder: scorecards, ledger.jsonl, quarantine.json")
     parser.add_argument("--rubric", default="etiquette", help="bundled rubric id or rubric YAML path (default: %(default)s)")
     parser.add_argument("--model", default=None, help="Whisper model (default: the bundled tiny.en)")
-    parser.add_argument("--agent-channel", type=int, choices=(0, 1), default=0, help="channel carrying the agent (default: 0, left)")
+    parser.add_argument("--agent-channel", type=_agent_channel, default="auto",
+                        help="channel carrying the agent: auto (found per call from what is said), 0 (left) or 1 (right) (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"calls transcribed at once (default: ${WORKERS_ENV} or %(default)s)")
     parser.add_argument("--db", default=DEFAULT_STORE, metavar="URL", help="results store URL (default: $QA_PIPELINE_DB or the project SQLite file, if it opens)")
     parser.add_argument("--no-db", action="store_true", help="do not save into the results store")
@@ -377,6 +378,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--serve", action="store_true", help="serve the flow from this process on the --cron schedule instead of running once")
     parser.add_argument("--cron", default=NIGHTLY_CRON, help="schedule for --serve (default: %(default)r, nightly)")
     return parser
+
+
+def _agent_channel(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    if text.strip() in ("0", "1"):
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is not one of auto, 0, 1")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from qa_pipeline.records import (
     CallMetrics,
     CriterionResult,
     Evidence,
+    RoleDecision,
     Scorecard,
     Transcript,
     Utterance,
@@ -42,6 +43,20 @@ def utterance_from_dict(d: dict[str, Any]) -> Utterance:
     return Utterance(d["speaker"], d["start"], d["end"], d["text"], words, d.get("channel"))
 
 
+def roles_to_dict(r: RoleDecision | None) -> dict[str, Any] | None:
+    """The scorecard's `roles` block: how speaker roles were found (None when they were not)."""
+    if r is None:
+        return None
+    confidence = None if r.confidence is None else round(r.confidence, 3)
+    return {"source": r.source, "agent_channel": r.agent_channel, "confidence": confidence, "speakers": r.speakers}
+
+
+def roles_from_dict(d: dict[str, Any] | None) -> RoleDecision | None:
+    if not d:
+        return None
+    return RoleDecision(d["source"], d.get("agent_channel"), d.get("confidence"), d.get("speakers", 2))
+
+
 def transcript_to_dict(t: Transcript, recording: str = "") -> dict[str, Any]:
     return {
         "schema": TRANSCRIPT_SCHEMA,
@@ -52,6 +67,7 @@ def transcript_to_dict(t: Transcript, recording: str = "") -> dict[str, Any]:
         "warnings": list(t.warnings),
         "asr_model": t.asr_model,
         "missing": dict(t.missing),
+        "roles": roles_to_dict(t.roles),
         "utterances": [utterance_to_dict(u, with_words=True) for u in t.utterances],
     }
 
@@ -65,6 +81,7 @@ def transcript_from_dict(d: dict[str, Any]) -> Transcript:
         warnings=tuple(d.get("warnings", ())),
         asr_model=d.get("asr_model", ""),
         missing=dict(d.get("missing", {})),
+        roles=roles_from_dict(d.get("roles")),
     )
 
 
@@ -112,6 +129,7 @@ def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
         "versions": dict(card.versions),
         "outcome": card.outcome,
         "warnings": list(card.warnings),
+        "roles": roles_to_dict(card.transcript.roles),
     }
 
 
@@ -124,9 +142,10 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
         utterances=utterances,
         duration_s=d["duration_s"],
         channels=d["channels"],
-        roles_known=d["channels"] == 2,
+        roles_known=d["channels"] == 2 or any(u.speaker == "agent" for u in utterances),
         warnings=tuple(d.get("warnings", ())),
         asr_model=d.get("versions", {}).get("asr_model", ""),
+        roles=roles_from_dict(d.get("roles")),
     )
     criteria = tuple(
         CriterionResult(

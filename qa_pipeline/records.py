@@ -14,7 +14,9 @@ import numpy as np
 AGENT = "agent"
 CUSTOMER = "customer"
 UNKNOWN = "unknown"
-ROLES = (AGENT, CUSTOMER, UNKNOWN)
+# A third voice on a mono call that is neither the agent nor the caller (an IVR, a colleague).
+OTHER = "other"
+ROLES = (AGENT, CUSTOMER, UNKNOWN, OTHER)
 
 PASS = "pass"
 FAIL = "fail"
@@ -76,6 +78,23 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class RoleDecision:
+    """How the speakers' roles were found, for the scorecard's `roles` block.
+
+    `source` is "channels" (one speaker per channel of a stereo recording) or
+    "diarization" (a mono mix split into speakers). `agent_channel` is the channel that
+    carries the agent (None for a mono mix); `confidence` (0-1) is how sure the decision
+    from what the speakers said is (None when the cues were not read). `speakers` is how
+    many speakers were found.
+    """
+
+    source: str
+    agent_channel: int | None = None
+    confidence: float | None = None
+    speakers: int = 2
+
+
+@dataclass(frozen=True)
 class Transcript:
     """Time-ordered utterances of one call, both speakers merged."""
 
@@ -89,6 +108,7 @@ class Transcript:
     # carries no speech, CALL_END for a truncated recording. Criteria needing it are
     # not_applicable with that reason.
     missing: Mapping[str, str] = field(default_factory=dict)
+    roles: RoleDecision | None = None
 
     def by(self, speaker: str) -> tuple[Utterance, ...]:
         return tuple(u for u in self.utterances if u.speaker == speaker)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from qa_pipeline.cli.score import AGENT_CHANNEL, AGENT_CHANNEL_HELP
 from qa_pipeline.errors import ConfigError
 
 VARIANT_NAMES = {"on": "rubric as written", "off": "rules only"}
@@ -93,24 +94,45 @@ def _json_document(evaluations: dict, failed: dict[str, str]) -> dict:
 @click.option("--classifiers", type=click.Choice(["on", "off", "compare"]), default="on", show_default=True,
               help="Score with the rubric as written, rules only, or both side by side.")
 @click.option("--model", default=None, help="Whisper model (default: bundled tiny.en).")
-@click.option("--agent-channel", type=click.IntRange(0, 1), default=0, show_default=True)
+@click.option("--agent-channel", type=AGENT_CHANNEL, default="auto", show_default=True, help=AGENT_CHANNEL_HELP)
+@click.option("--mixdown", is_flag=True,
+              help="Mix each stereo call down to mono and score that (diarization and roles from what is "
+                   "said); also prints DER against the channels, how often the agent was found, and the "
+                   "diarization cost.")
 @click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep transcripts here, keyed by audio content and model, so repeated runs skip ASR.")
 @click.option("--agents", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Agent roster CSV (agent_id,name[,aliases]), as for score.")
 @click.option("--hotwords", is_flag=True, help="Give Whisper the agent names and rubric vocabulary, as for score.")
-def command(folder, as_json, rubric, classifiers, model, agent_channel, transcripts_cache, agents, hotwords):
+def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown, transcripts_cache, agents, hotwords):
     from qa_pipeline.cli.score import asr_options, site_vocabulary
     from qa_pipeline.evaluate import evaluate
 
     calls = load_labelled_calls(folder)
     rubrics = rubric_variants(rubric, classifiers)
-    cards, failed = score_labelled_calls(folder, calls, rubrics, asr_options(model, agent_channel), transcripts_cache,
-                                         site_vocabulary(agents, hotwords))
+    options = asr_options(model, agent_channel)
+    vocabulary = site_vocabulary(agents, hotwords)
+    mixed = None
+    if mixdown:
+        from qa_pipeline.mixdown_eval import score_mixdowns
+
+        cards, mixed, failed = score_mixdowns(folder, calls, rubrics, options, transcripts_cache,
+                                              lambda line: click.echo(line, err=True))
+    else:
+        cards, failed = score_labelled_calls(folder, calls, rubrics, options, transcripts_cache, vocabulary)
     evaluations = {variant: evaluate(calls, by_call) for variant, by_call in cards.items()}
     if as_json:
-        click.echo(json.dumps(_json_document(evaluations, failed), indent=2))
+        document = _json_document(evaluations, failed)
+        if mixed is not None:
+            from qa_pipeline.mixdown_eval import mixdown_summary
+
+            document["mixdown"] = mixdown_summary(mixed)
+        click.echo(json.dumps(document, indent=2))
     else:
         _print_text(evaluations, failed)
+        if mixed is not None:
+            from qa_pipeline.mixdown_eval import format_mixdown
+
+            click.echo("\n" + format_mixdown(mixed))
     if len(failed) == len(calls):
         raise click.ClickException("no labelled call could be scored")

@@ -33,7 +33,27 @@ def open_results_store(url: str | None, enabled: bool):
         return None
 
 
-def asr_options(model: str | None, agent_channel: int, device: str = "cpu", compute_type: str = "int8"):
+class AgentChannel(click.ParamType):
+    """--agent-channel: "auto" (decided per call from what is said), 0 (left) or 1 (right)."""
+
+    name = "auto|0|1"
+
+    def convert(self, value, param, ctx):
+        if value in ("auto", 0, 1):
+            return value
+        if str(value).strip().lower() in ("auto", "0", "1"):
+            text = str(value).strip().lower()
+            return text if text == "auto" else int(text)
+        self.fail(f"{value!r} is not one of auto, 0, 1", param, ctx)
+
+
+AGENT_CHANNEL = AgentChannel()
+AGENT_CHANNEL_HELP = ("Channel that carries the agent in stereo recordings: auto (decided per call from what "
+                      "is said, recorded on the scorecard), 0 (left) or 1 (right). A fixed channel wins; the "
+                      "card warns when what is said disagrees.")
+
+
+def asr_options(model: str | None, agent_channel: int | str, device: str = "cpu", compute_type: str = "int8"):
     from qa_pipeline.speech.asr import AsrOptions
 
     return AsrOptions(
@@ -66,8 +86,7 @@ HOTWORDS_HELP = ("Give Whisper the call's agent names and the rubric's vocabular
               help="Whisper model: tiny.en (default) or base (offline presets), a CTranslate2 folder, or a hub name.")
 @click.option("--device", default="cpu", show_default=True, help="Where Whisper runs: cpu, cuda or auto.")
 @click.option("--compute-type", default="int8", show_default=True, help="Whisper precision, e.g. int8, float16.")
-@click.option("--agent-channel", type=click.IntRange(0, 1), default=0, show_default=True,
-              help="Channel that carries the agent in stereo recordings (0 = left).")
+@click.option("--agent-channel", type=AGENT_CHANNEL, default="auto", show_default=True, help=AGENT_CHANNEL_HELP)
 @click.option("--db", "db_url", default=None, metavar="URL",
               help="Results store URL (default: $QA_PIPELINE_DB, else the default store; see `qa-pipeline db --help`).")
 @click.option("--no-db", is_flag=True, help="Do not save scorecards into the results store.")

@@ -7,14 +7,17 @@ from pathlib import Path
 
 import click
 
+from qa_pipeline.cli.score import AGENT_CHANNEL, AGENT_CHANNEL_HELP
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.records import Transcript
 
 HELP = """Transcribe recordings into speaker-labelled transcripts.
 
 Each FILE is a WAV, FLAC, OGG or MP3 recording. On a two-channel recording the agent
-is on --agent-channel (0 = left, the default) and the customer on the other channel;
-a mono recording is transcribed with speaker 'unknown' and a warning.
+is found per call from what each side says (--agent-channel auto, the default) or set
+with --agent-channel 0 (left) or 1 (right); the customer is on the other channel. A mono
+recording, or one mix saved on both channels, is diarized: each word gets a speaker and
+the speakers get roles (agent, customer, other) from what they say.
 
 Without --out the transcript is printed; with --out DIR each recording is written
 to DIR/<name>.json. A file that cannot be read is reported and the others go on.
@@ -39,8 +42,7 @@ Examples:
 @click.option("--device", default="cpu", show_default=True, help="Where to run Whisper: cpu, cuda or auto.")
 @click.option("--compute-type", default="int8", show_default=True,
               help="CTranslate2 compute type, e.g. int8, int8_float16, float16, float32.")
-@click.option("--agent-channel", type=click.IntRange(0, 1), default=0, show_default=True,
-              help="Channel of a stereo recording that carries the agent (0 = left, 1 = right).")
+@click.option("--agent-channel", type=AGENT_CHANNEL, default="auto", show_default=True, help=AGENT_CHANNEL_HELP)
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Recordings transcribed at once, sharing one Whisper model and the CPU cores "
                    "[default: $QA_PIPELINE_ASR_WORKERS, else one per core].")

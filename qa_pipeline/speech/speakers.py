@@ -1,0 +1,133 @@
+"""Who spoke each word, and in which role: by channel on stereo, by diarization on a mono mix.
+
+- Stereo: each channel is one speaker; which channel is the agent is decided per call
+  from what is said (`roles.decide_roles`), unless a fixed channel is set, in which case
+  the decision is still read and a disagreement is reported.
+- Mono (or one mix on both channels): the mix is diarized, each word gets the speaker
+  whose turn covers it, utterances are split where the speaker changes, and the
+  speakers get roles from what they say.
+
+Every uncertain decision becomes a transcript warning; nothing is guessed silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from itertools import groupby
+from typing import Sequence
+
+import numpy as np
+
+from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, UNKNOWN, RoleDecision, Utterance, Word
+from qa_pipeline.speech.roles import RoleResult, decide_roles
+from qa_pipeline.speech.utterances import merge_channels, split_utterances
+
+AUTO = "auto"
+ONE_SPEAKER_WARNING = "only one speaker was found in the mix (a voicemail, a recorded message or an IVR?)"
+NO_AGENT_WARNING = ("no speaker sounds like an agent (no greeting, offer of help or question for the caller's "
+                    "name): roles are unknown, so criteria about the agent are not scored")
+
+
+@dataclass(frozen=True)
+class SpeakerLabels:
+    """Utterances labelled with roles, how the roles were found, and warnings about them."""
+
+    utterances: tuple[Utterance, ...]
+    roles_known: bool
+    decision: RoleDecision | None
+    warnings: tuple[str, ...] = ()
+
+
+def channel_roles(per_channel: Sequence[Sequence[Utterance]], agent_channel: int | str = AUTO
+                  ) -> tuple[int, RoleDecision, tuple[str, ...]]:
+    """The agent's channel of a stereo call, the decision record, and warnings.
+
+    `per_channel[i]` are channel i's utterances (any speaker label). `agent_channel` is
+    "auto" (decide from what is said) or a fixed 0/1, which wins but is checked.
+    """
+    result = decide_roles({str(ch): tuple(u) for ch, u in enumerate(per_channel)})
+    heard = int(result.agent) if result.agent is not None else None
+    low = result.low_confidence()
+    warnings: list[str] = []
+    if agent_channel == AUTO:
+        chosen = 0 if heard is None else heard
+        confidence = result.confidence if heard is not None else 0.5
+        if heard is None:
+            warnings.append("agent channel could not be told from what is said; channel 0 (left) was assumed")
+        elif low:
+            warnings.append(f"agent channel {chosen} chosen from what is said, with low confidence "
+                            f"({confidence:.2f}): {_cue_summary(result)}")
+    else:
+        chosen = int(agent_channel)
+        agrees = heard is None or heard == chosen
+        confidence = result.confidence if agrees else 1.0 - result.confidence
+        if not agrees and not low:
+            warnings.append(f"agent channel {chosen} was set, but what is said points to channel {heard} "
+                            f"(confidence {result.confidence:.2f}): {_cue_summary(result)}")
+    return chosen, RoleDecision("channels", chosen, round(confidence, 3), 2), tuple(warnings)
+
+
+def label_channels(per_channel: Sequence[Sequence[Utterance]], agent_channel: int) -> tuple[tuple[Utterance, ...], ...]:
+    """Each channel's utterances with speaker agent (on `agent_channel`) or customer."""
+    role = {agent_channel: AGENT, 1 - agent_channel: CUSTOMER}
+    return tuple(tuple(replace(u, speaker=role[ch]) for u in utts) for ch, utts in enumerate(per_channel))
+
+
+def diarized_speakers(words: Sequence[Word], samples: np.ndarray, gap_s: float,
+                      sample_rate: int = SAMPLE_RATE) -> SpeakerLabels:
+    """Utterances of a mono mix with roles from diarization and what each speaker says.
+
+    Without senko installed the utterances keep speaker `unknown`, with a warning that
+    says what to install.
+    """
+    from qa_pipeline.speech.diarization import DiarizationUnavailable, diarize
+
+    try:
+        diarization = diarize(samples, sample_rate)
+    except DiarizationUnavailable as exc:
+        plain = split_utterances(words, UNKNOWN, 0, gap_s)
+        return SpeakerLabels(plain, False, None, (f"mono recording not diarized: {exc}",))
+    return label_speakers(words, diarization.turns, gap_s)
+
+
+def label_speakers(words: Sequence[Word], turns, gap_s: float) -> SpeakerLabels:
+    """Words given to diarized turns, split into utterances, and the speakers given roles."""
+    from qa_pipeline.speech.diarization import word_speakers
+
+    utterances = speaker_utterances(words, word_speakers(words, turns), gap_s)
+    by_label: dict[str, list[Utterance]] = {}
+    for u in utterances:
+        by_label.setdefault(u.speaker, []).append(u)
+    result = decide_roles(by_label)
+    labelled = tuple(replace(u, speaker=result.roles.get(u.speaker, UNKNOWN)) for u in utterances)
+    decision = RoleDecision("diarization", None, result.confidence, len(by_label))
+    return SpeakerLabels(labelled, result.agent is not None, decision, _mono_warnings(result, len(by_label)))
+
+
+def speaker_utterances(words: Sequence[Word], labels: Sequence[str], gap_s: float) -> tuple[Utterance, ...]:
+    """Utterances that break where the speaker changes or the pause exceeds `gap_s`."""
+    pairs = sorted(zip(words, labels), key=lambda p: (p[0].start, p[0].end))
+    runs = [split_utterances([w for w, _ in run], label, 0, gap_s)
+            for label, run in ((k, list(g)) for k, g in groupby(pairs, key=lambda p: p[1]))]
+    return merge_channels(*runs)
+
+
+def _mono_warnings(result: RoleResult, speakers: int) -> tuple[str, ...]:
+    warnings: list[str] = []
+    if speakers == 1:
+        warnings.append(ONE_SPEAKER_WARNING)
+    if result.agent is None:
+        warnings.append(NO_AGENT_WARNING)
+    elif speakers > 1 and result.low_confidence():
+        warnings.append(f"speaker roles found by diarization with low confidence ({result.confidence:.2f}): "
+                        f"{_cue_summary(result)}")
+    if speakers > 2:
+        roles = ", ".join(f"{k}: {result.roles[k]}" for k in sorted(result.roles))
+        warnings.append(f"{speakers} speakers found in the mix ({roles})")
+    return tuple(warnings)
+
+
+def _cue_summary(result: RoleResult) -> str:
+    """'0: offers_help, act:greeting_offer; 1: states_reason_for_calling' (cues heard per speaker)."""
+    parts = [f"{label} {', '.join(cues) if cues else 'no cues'}" for label, cues in sorted(result.cues.items())]
+    return "; ".join(parts)
