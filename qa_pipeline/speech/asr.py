@@ -26,9 +26,11 @@ import numpy as np
 from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Audio, Transcript, Utterance, Word
+from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, UNKNOWN, Audio, Transcript, Utterance, Word
+from qa_pipeline.speech.prelude import NO_PRELUDE, Prelude, find_prelude
+from qa_pipeline.speech.prosody import with_final_rises
 from qa_pipeline.speech.speech_activity import fit_channel, own_speech_frames
-from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_utterances
+from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_at_turns, split_utterances
 
 DEFAULT_MODEL = "tiny.en"
 MONO_WARNING = (
@@ -56,6 +58,9 @@ class AsrOptions:
     CTranslate2 Whisper directory, or a faster-whisper model name fetched from the hub.
     `crosstalk_margin_db=None` keeps every word on both channels. `fit_word_times` trims
     word times on a stereo recording to where each channel's speaker really made sound.
+    `skip_prelude` transcribes a channel from the end of its opening queue music or
+    prompts (`qa_pipeline.speech.prelude`); `pitch_rises` measures the pitch rise at the
+    end of each sentence (`qa_pipeline.speech.prosody`).
     """
 
     model: str = DEFAULT_MODEL
@@ -67,6 +72,8 @@ class AsrOptions:
     gap_s: float = DEFAULT_GAP_S
     crosstalk_margin_db: float | None = DEFAULT_MARGIN_DB
     fit_word_times: bool = True
+    skip_prelude: bool = True
+    pitch_rises: bool = True
     vad_threshold: float = 0.5
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 200
@@ -115,9 +122,21 @@ def transcribe_audio(audio: Audio, options: AsrOptions = AsrOptions()) -> Transc
     if audio.is_stereo and not _same_audio(*audio.channels):
         return _transcribe_stereo(model, audio, options)
     warning = MONO_WARNING if len(audio.channels) == 1 else SAME_CHANNELS_WARNING
-    words = transcribe_channel(model, audio.channels[0], options)
+    words, prelude = live_words(model, audio.channels[0], options)
     utterances = split_utterances(words, UNKNOWN, 0, options.gap_s)
-    return _transcript(audio, options, utterances, roles_known=False, warnings=(warning,))
+    if options.pitch_rises:
+        utterances = with_final_rises(utterances, audio.channels[0], audio.sample_rate)
+    return _transcript(audio, options, utterances, roles_known=False, warnings=(warning, *_prelude_notes([prelude])))
+
+
+def live_words(model, samples: np.ndarray, options: AsrOptions) -> tuple[tuple[Word, ...], Prelude]:
+    """One channel's words, transcribed from the end of its queue music or prompts (if any)."""
+    prelude = find_prelude(samples, SAMPLE_RATE) if options.skip_prelude else NO_PRELUDE
+    words = transcribe_channel(model, samples[int(prelude.end_s * SAMPLE_RATE) :], options)
+    if not prelude:
+        return words, prelude
+    shift = prelude.end_s
+    return tuple(dataclasses.replace(w, start=w.start + shift, end=w.end + shift) for w in words), prelude
 
 
 def transcribe_channel(model, samples: np.ndarray, options: AsrOptions) -> tuple[Word, ...]:
@@ -163,14 +182,29 @@ def segment_words(timed) -> list[Word]:
 
 
 def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
-    words = tuple(transcribe_channel(model, channel, options) for channel in audio.channels)
+    live = [live_words(model, channel, options) for channel in audio.channels]
+    words = tuple(w for w, _ in live)
+    active = [own_speech_frames(audio.channels[ch], audio.channels[1 - ch], audio.sample_rate) for ch in (0, 1)]
     if options.crosstalk_margin_db is not None:
-        words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db)
+        words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db, active)
     roles = {options.agent_channel: AGENT, 1 - options.agent_channel: CUSTOMER}
     per_channel = [split_utterances(words[ch], roles[ch], ch, options.gap_s) for ch in (0, 1)]
     if options.fit_word_times:
-        per_channel = [fit_to_channel(per_channel[ch], audio, ch) for ch in (0, 1)]
-    return _transcript(audio, options, merge_channels(*per_channel), roles_known=True, warnings=())
+        per_channel = [fit_channel(per_channel[ch], active[ch]) for ch in (0, 1)]
+    # No utterance of one speaker may span a turn of the other (after the times are fitted).
+    per_channel = [split_at_turns(per_channel[ch], per_channel[1 - ch], active[1 - ch]) for ch in (0, 1)]
+    if options.pitch_rises:
+        per_channel = [with_final_rises(per_channel[ch], audio.channels[ch], audio.sample_rate) for ch in (0, 1)]
+    notes = _prelude_notes([p for _, p in live], roles)
+    return _transcript(audio, options, merge_channels(*per_channel), roles_known=True, warnings=notes)
+
+
+def _prelude_notes(preludes: Sequence[Prelude], roles: dict[int, str] | None = None) -> tuple[str, ...]:
+    return tuple(
+        f"{(roles or {}).get(ch, 'the')} channel starts with {p.end_s:.1f} s of queue music or recorded "
+        f"prompts ({p.music_s:.0f} s of music); it was transcribed from {p.end_s:.1f} s"
+        for ch, p in enumerate(preludes) if p
+    )
 
 
 def fit_to_channel(utterances: Sequence[Utterance], audio: Audio, channel: int) -> tuple[Utterance, ...]:
