@@ -28,10 +28,12 @@ from qa_pipeline.speech.crosstalk import ACTIVITY_DB, FRAME_S, frame_levels_db
 
 BLOCK_S = 1.0
 # A block is music when this share of its frames sound and its mean spectral flux is low.
-# Measured on F02a and the sample calls: music blocks sound 100 % of the time with a flux
-# of 0.02-0.12, speech blocks sound 10-95 % of the time with a flux of 0.15-0.45.
+# Measured on the F02a field case and the generator's hold music: music blocks sound 100 %
+# of the time with a flux of 0.01-0.17; speech blocks that sound throughout have a median
+# flux of 0.31. Single speech blocks can pass the test (4 of about 4,650 in the 33 sample
+# calls and 10 field cases), runs of `MIN_MUSIC_S` never did.
 MUSIC_SOUNDING = 0.95
-MUSIC_MAX_FLUX = 0.13
+MUSIC_MAX_FLUX = 0.2
 # Music shorter than this is not queue music (a ring-back tone, a sustained vowel).
 MIN_MUSIC_S = 4.0
 # Speech before or between pieces of music up to this long is a recorded prompt.

@@ -30,6 +30,17 @@ def join_words(words: Iterable[Word]) -> str:
     return text
 
 
+def word_offsets(words: Iterable[Word]) -> list[tuple[int, int]]:
+    """Each word's (start, end) character offsets in `join_words(words)`."""
+    offsets, length = [], 0
+    for word in words:
+        piece = word.text.strip()
+        glue = 0 if not piece or not length or piece.startswith(_ATTACHED_PREFIXES) else 1
+        offsets.append((length + glue, length + glue + len(piece)))
+        length += glue + len(piece)
+    return offsets
+
+
 def split_utterances(
     words: Sequence[Word], speaker: str, channel: int | None, gap_s: float = DEFAULT_GAP_S
 ) -> tuple[Utterance, ...]:
