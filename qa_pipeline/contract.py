@@ -31,15 +31,21 @@ def utterance_to_dict(u: Utterance, with_words: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {"speaker": u.speaker, "start": _t(u.start), "end": _t(u.end), "text": u.text}
     if with_words:
         out["channel"] = u.channel
-        out["words"] = [
-            {"text": w.text, "start": _t(w.start), "end": _t(w.end), "probability": round(w.probability, 3)}
-            for w in u.words
-        ]
+        out["words"] = [_word_to_dict(w) for w in u.words]
+    return out
+
+
+def _word_to_dict(w: Word) -> dict[str, Any]:
+    out = {"text": w.text, "start": _t(w.start), "end": _t(w.end), "probability": round(w.probability, 3)}
+    if w.rise_st is not None:
+        out["rise_st"] = round(w.rise_st, 2)
     return out
 
 
 def utterance_from_dict(d: dict[str, Any]) -> Utterance:
-    words = tuple(Word(w["text"], w["start"], w["end"], w.get("probability", 1.0)) for w in d.get("words", ()))
+    words = tuple(
+        Word(w["text"], w["start"], w["end"], w.get("probability", 1.0), w.get("rise_st")) for w in d.get("words", ())
+    )
     return Utterance(d["speaker"], d["start"], d["end"], d["text"], words, d.get("channel"))
 
 

@@ -55,10 +55,14 @@ class Audio:
 
 @dataclass(frozen=True)
 class Word:
+    """A recognised word; `rise_st` is the pitch rise (semitones) measured where the word
+    ends a sentence (see `qa_pipeline.speech.prosody`), None where not measured."""
+
     text: str
     start: float
     end: float
     probability: float = 1.0
+    rise_st: float | None = None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import tempfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -113,6 +113,8 @@ class CallScript:
     expected: Mapping[str, str]
     turns: tuple[Turn, ...]
     seed: int = 0
+    # Queue music before the agent answers: {music_s: seconds, prompt: "recorded prompt"}.
+    prelude: Mapping[str, object] | None = None
 
     @property
     def file_name(self) -> str:
@@ -171,6 +173,7 @@ def load_script(path: str | Path) -> CallScript:
         **fields,
         turns=turns,
         seed=int(data.get("seed", zlib.crc32(str(data["call_id"]).encode()))),
+        prelude=data.get("prelude"),
     )
     _check_script(path, script)
     return script
@@ -338,7 +341,41 @@ def render_call(script: CallScript, settings: LineSettings = LineSettings()) -> 
     rng = np.random.default_rng(script.seed)
     clips = [speak(script.voices[turn.speaker], turn.text) for turn in script.turns]
     placements = layout(script.turns, [len(c) / TELEPHONE_RATE for c in clips], rng, settings)
+    if script.prelude:
+        placements, clips = with_prelude(placements, clips, script.prelude, rng)
     return RenderedCall(mix(placements, clips, rng, settings), placements)
+
+
+def with_prelude(placements: tuple[Placement, ...], clips: list[np.ndarray], prelude: Mapping[str, object],
+                 rng: np.random.Generator) -> tuple[tuple[Placement, ...], list[np.ndarray]]:
+    """Queue music on the agent's channel before the call, with an optional recorded
+    prompt (voice "oliver") in the middle of it; the call moves back to follow it."""
+    music_s = float(prelude.get("music_s", 20.0))
+    pieces = [queue_music(music_s / 2, rng), queue_music(music_s / 2, rng)]
+    prompt = str(prelude.get("prompt", "") or "")
+    if prompt:
+        pieces.insert(1, speak("oliver", prompt))
+    added, t = [], 0.0
+    for piece in pieces:
+        added.append(Placement(AGENT, t, t + len(piece) / TELEPHONE_RATE, "", "prelude"))
+        t = added[-1].end + 0.3
+    shift = t + float(rng.uniform(0.6, 1.2))
+    moved = tuple(replace(p, start=p.start + shift, end=p.end + shift) for p in placements)
+    return (*added, *moved), [*pieces, *clips]
+
+
+def queue_music(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """Hold music at 8 kHz: sustained chords with harmonics under a slow melody."""
+    t = np.arange(int(seconds * TELEPHONE_RATE)) / TELEPHONE_RATE
+    roots = rng.choice([196.0, 220.0, 261.6, 293.7], size=int(np.ceil(seconds / 2)) + 1)
+    music = np.zeros_like(t)
+    for ratio in (1.0, 1.26, 1.5):
+        freq = roots[(t // 2).astype(int)] * ratio
+        for harmonic in (1, 2, 3):
+            music += np.sin(2 * np.pi * freq * harmonic * t) / harmonic
+    notes = rng.choice([523.3, 587.3, 659.3, 784.0, 880.0], size=int(np.ceil(seconds)) + 1)
+    music += np.sin(2 * np.pi * notes[t.astype(int)] * t) * np.exp(-(t % 1.0))
+    return (music / np.max(np.abs(music))).astype(np.float32)
 
 
 def write_recording(path: str | Path, audio: np.ndarray, fmt: str) -> Path:

@@ -78,8 +78,9 @@ def _agent_lines(script: synth.CallScript) -> list[str]:
 # evidence is a fixed phrase; the other verdicts are argued in each script's comments.
 VERDICT_FROM_TEXT = [
     ("no_im_listening",
-     lambda lines: not any(re.search(r"\b(i'm|i am) listening\b|all ears", x) for x in lines)),
-    ("said_goodbye", lambda lines: bool(re.search(r"\b(good)?bye\b", lines[-1]))),
+     lambda lines: not any(re.search(r"\b(i'm|i am)( still| just)? listening\b|all ears", x) for x in lines)),
+    # "Please don't say goodbye yet" is not a goodbye.
+    ("said_goodbye", lambda lines: bool(re.search(r"(?<!n't say )\b(good)?bye\b", lines[-1]))),
 ]
 
 

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from qa_pipeline import nlp, prices
 from qa_pipeline.criteria.common import evidence, seconds, time_of
 from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, Decision, combine
+from qa_pipeline.criteria.hidden_questions import HiddenQuestionCues, hidden_questions
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import CUSTOMER, FAIL, PASS
 
@@ -39,16 +40,21 @@ class Question:
 OPENING_KIND = "greeting_offer"
 
 
-def agent_questions(ctx: CallContext, kinds: Mapping[str, tuple[str, ...]]) -> list[Question]:
+def agent_questions(ctx: CallContext, kinds: Mapping[str, tuple[str, ...]],
+                    hidden: HiddenQuestionCues | None = None) -> list[Question]:
     """Every question sentence the agent asks, in order, with its kind.
 
     Before the caller has said anything the agent cannot ask about their need: a question
     there that matches no kind is the opening offer, misheard ("How can I tell you?").
+    With `hidden` cues, questions without a "?" count too (see `hidden_questions`).
     """
     first_customer = next((i for i, u in enumerate(ctx.utterances) if u.speaker == CUSTOMER), len(ctx.utterances))
     out = []
     for i in ctx.agent_indices():
-        for sent in nlp.question_sentences(ctx.docs[i]):
+        found = nlp.question_sentences(ctx.docs[i])
+        if hidden is not None:
+            found = sorted(found + hidden_questions(ctx.docs[i], ctx.utterances[i], found, hidden), key=lambda s: s.start)
+        for sent in found:
             kind = question_kind(sent, kinds)
             if kind == NEED and i < first_customer and ctx.transcript.roles_known:
                 kind = OPENING_KIND
@@ -82,12 +88,18 @@ class AskedQuestionsParams:
     not_counted: tuple[str, ...] = ("greeting_offer", "closing_check", "hold_request")
     classifier_adds_at: float = 0.5
     classifier_vetoes: bool = True
+    embedded_question_cues: tuple[str, ...] = ()
+    rising_pitch_st: float = 1.0
+    use_rising_pitch: bool = True
+
+    def hidden(self) -> HiddenQuestionCues:
+        return HiddenQuestionCues(self.embedded_question_cues, self.rising_pitch_st, self.use_rising_pitch)
 
 
 @register_criterion("asked_questions.v1", params=AskedQuestionsParams, needs_roles=True)
 def asked_questions(ctx: CallContext, params: AskedQuestionsParams) -> Outcome:
     """Pass when the agent asks at least `min_questions` questions about the caller or their need."""
-    questions = agent_questions(ctx, params.question_kinds)
+    questions = agent_questions(ctx, params.question_kinds, params.hidden())
     counted_kinds = (set(params.question_kinds) | {NEED}) - set(params.not_counted)
     counted: list[Question] = []
     confidences = []
@@ -131,6 +143,12 @@ class PriceParams:
     need_kinds: tuple[str, ...] = (NEED,)
     classifier_adds_at: float = OVERRIDE_AT
     classifier_vetoes: bool = True
+    embedded_question_cues: tuple[str, ...] = ()
+    rising_pitch_st: float = 1.0
+    use_rising_pitch: bool = True
+
+    def hidden(self) -> HiddenQuestionCues:
+        return HiddenQuestionCues(self.embedded_question_cues, self.rising_pitch_st, self.use_rising_pitch)
 
     def combine(self, rule_hit: bool, act, labels: frozenset[str]) -> Decision:
         return combine(rule_hit, act, labels, self.classifier_adds_at, OVERRIDE_AT if self.classifier_vetoes else None)
@@ -171,7 +189,7 @@ def first_price(ctx: CallContext, params: PriceParams) -> tuple[int, int, str, D
 
 def _first_need(ctx: CallContext, params: PriceParams) -> tuple[Question, Decision] | None:
     need_acts = _acts(set(params.need_kinds))
-    questions = agent_questions(ctx, params.question_kinds)
+    questions = agent_questions(ctx, params.question_kinds, params.hidden())
     for i in sorted({q.index for q in questions} | set(_acted(ctx))):
         mine = [q for q in questions if q.index == i and q.kind in params.need_kinds]
         decision = params.combine(bool(mine), ctx.act(i), need_acts)

@@ -32,11 +32,13 @@ from qa_pipeline.speech.models import BASE, TINY_EN, base_model_dir, bundled_tin
 from qa_pipeline.speech.presence import check_speech, suppress_lone_echo
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.profiling import stage
-from qa_pipeline.records import SAMPLE_RATE, UNKNOWN, Audio, RoleDecision, Transcript, Utterance, Word
+from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, UNKNOWN, Audio, RoleDecision, Transcript, Utterance, Word
 from qa_pipeline.speech.mix import is_same_mix
+from qa_pipeline.speech.prelude import NO_PRELUDE, Prelude, find_prelude
+from qa_pipeline.speech.prosody import with_final_rises
 from qa_pipeline.speech.speakers import AUTO, channel_roles, diarized_speakers, label_channels
 from qa_pipeline.speech.speech_activity import fit_channel, own_speech_frames
-from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_utterances
+from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_at_turns, split_utterances
 
 DEFAULT_MODEL = "tiny.en"
 MONO_WARNING = (
@@ -79,6 +81,9 @@ class AsrOptions:
     word times on a stereo recording to where each channel's speaker really made sound.
     `agent_channel` is "auto" (decided per call from what is said) or a fixed 0/1.
     `diarize=False` leaves a mono mix with speaker `unknown` instead of diarizing it.
+    `skip_prelude` transcribes a channel from the end of its opening queue music or
+    prompts (`qa_pipeline.speech.prelude`); `pitch_rises` measures the pitch rise at the
+    end of each sentence (`qa_pipeline.speech.prosody`).
     """
 
     model: str = DEFAULT_MODEL
@@ -90,6 +95,8 @@ class AsrOptions:
     gap_s: float = DEFAULT_GAP_S
     crosstalk_margin_db: float | None = DEFAULT_MARGIN_DB
     fit_word_times: bool = True
+    skip_prelude: bool = True
+    pitch_rises: bool = True
     vad_threshold: float = 0.5
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 200
@@ -162,16 +169,38 @@ def _transcribe(audio: Audio, options: AsrOptions) -> Transcript:
     same = audio.is_stereo and (_same_audio(*audio.channels) or is_same_mix(*audio.channels, audio.sample_rate))
     if audio.is_stereo and not same:
         return _transcribe_stereo(model, audio, options)
-    words = transcribe_channel(model, audio.channels[0], options, options.agent_hotwords)
+    with stage("asr"):
+        words, prelude = live_words(model, audio.channels[0], options, options.agent_hotwords)
+    notes = _prelude_notes([prelude])
     if options.diarize:
         with stage("diarization"):
             labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate)
+        utterances = _with_rises(labels.utterances, audio.channels[0], audio.sample_rate, options)
         note = (SAME_MIX_NOTE,) if same else ()
-        return _transcript(audio, options, labels.utterances, labels.roles_known, (*note, *labels.warnings),
+        return _transcript(audio, options, utterances, labels.roles_known, (*note, *labels.warnings, *notes),
                            labels.decision)
     warning = MONO_WARNING if len(audio.channels) == 1 else SAME_CHANNELS_WARNING
     utterances = split_utterances(words, UNKNOWN, 0, options.gap_s)
-    return _transcript(audio, options, utterances, roles_known=False, warnings=(warning,))
+    utterances = _with_rises(utterances, audio.channels[0], audio.sample_rate, options)
+    return _transcript(audio, options, utterances, roles_known=False, warnings=(warning, *notes))
+
+
+def _with_rises(utterances, samples: np.ndarray, sample_rate: int, options: AsrOptions):
+    if not options.pitch_rises:
+        return utterances
+    with stage("prosody"):
+        return with_final_rises(utterances, samples, sample_rate)
+
+
+def live_words(model, samples: np.ndarray, options: AsrOptions,
+               hotwords: str | None = None) -> tuple[tuple[Word, ...], Prelude]:
+    """One channel's words, transcribed from the end of its queue music or prompts (if any)."""
+    prelude = find_prelude(samples, SAMPLE_RATE) if options.skip_prelude else NO_PRELUDE
+    words = transcribe_channel(model, samples[int(prelude.end_s * SAMPLE_RATE) :], options, hotwords)
+    if not prelude:
+        return words, prelude
+    shift = prelude.end_s
+    return tuple(dataclasses.replace(w, start=w.start + shift, end=w.end + shift) for w in words), prelude
 
 
 def transcribe_channel(model, samples: np.ndarray, options: AsrOptions, hotwords: str | None = None) -> tuple[Word, ...]:
@@ -255,34 +284,50 @@ def segment_words(timed) -> list[Word]:
 
 def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     with stage("asr"):
-        words = _both_channels(model, audio, options)
+        live = _both_channels(model, audio, options)
+    words = tuple(w for w, _ in live)
+    with stage("time fitting"):
+        active = [own_speech_frames(audio.channels[ch], audio.channels[1 - ch], audio.sample_rate) for ch in (0, 1)]
     if options.crosstalk_margin_db is not None:
         with stage("crosstalk"):
-            words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db)
+            words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db, active)
             words = suppress_lone_echo(words, audio.channels, audio.sample_rate)
     with stage("utterances"):
         per_channel = [split_utterances(words[ch], UNKNOWN, ch, options.gap_s) for ch in (0, 1)]
     if options.fit_word_times:
         with stage("time fitting"):
-            per_channel = [fit_to_channel(per_channel[ch], audio, ch) for ch in (0, 1)]
+            per_channel = [fit_channel(per_channel[ch], active[ch]) for ch in (0, 1)]
+    with stage("utterances"):
+        # No utterance of one speaker may span a turn of the other (after the times are fitted).
+        per_channel = [split_at_turns(per_channel[ch], per_channel[1 - ch], active[1 - ch]) for ch in (0, 1)]
+    per_channel = [_with_rises(per_channel[ch], audio.channels[ch], audio.sample_rate, options) for ch in (0, 1)]
     with stage("roles"):
         agent_channel, decision, warnings = channel_roles(per_channel, options.agent_channel)
+    notes = _prelude_notes([p for _, p in live], {agent_channel: AGENT, 1 - agent_channel: CUSTOMER})
     with stage("utterances"):
         utterances = merge_channels(*label_channels(per_channel, agent_channel))
-    return _transcript(audio, options, utterances, roles_known=True, warnings=warnings, roles=decision)
+    return _transcript(audio, options, utterances, roles_known=True, warnings=(*warnings, *notes), roles=decision)
 
 
-def _both_channels(model, audio: Audio, options: AsrOptions) -> tuple[tuple[Word, ...], ...]:
-    """Both channels' words; at the same time when the model serves more than one transcription.
+def _both_channels(model, audio: Audio, options: AsrOptions) -> list[tuple[tuple[Word, ...], Prelude]]:
+    """Both channels' words and preludes; at the same time when the model serves more than one transcription.
 
     The agent's hotwords go to the agent's channel, or to both while it is "auto".
     """
     hotwords = [options.agent_hotwords if options.agent_channel in (ch, AUTO) else None for ch in (0, 1)]
     if options.num_workers < 2:
-        return tuple(transcribe_channel(model, audio.channels[ch], options, hotwords[ch]) for ch in (0, 1))
+        return [live_words(model, audio.channels[ch], options, hotwords[ch]) for ch in (0, 1)]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="qa-channel") as pool:
-        futures = [pool.submit(transcribe_channel, model, audio.channels[ch], options, hotwords[ch]) for ch in (0, 1)]
-        return tuple(future.result() for future in futures)
+        futures = [pool.submit(live_words, model, audio.channels[ch], options, hotwords[ch]) for ch in (0, 1)]
+        return [future.result() for future in futures]
+
+
+def _prelude_notes(preludes: Sequence[Prelude], roles: dict[int, str] | None = None) -> tuple[str, ...]:
+    return tuple(
+        f"{(roles or {}).get(ch, 'the')} channel starts with {p.end_s:.1f} s of queue music or recorded "
+        f"prompts ({p.music_s:.0f} s of music); it was transcribed from {p.end_s:.1f} s"
+        for ch, p in enumerate(preludes) if p
+    )
 
 
 def fit_to_channel(utterances: Sequence[Utterance], audio: Audio, channel: int) -> tuple[Utterance, ...]:

@@ -6,6 +6,14 @@ A word heard on both channels at the same time belongs to the channel where it i
 louder. A word is dropped when the other channel heard words over the same span and
 was much louder there; when both channels are loud (a real interruption), both keep
 their words.
+
+The other channel does not always recognise the word it leaked: Whisper on the speaker's
+own channel drops a word now and then ("have a nice day" heard as "have a nice"), and
+the echo ("day?") would then survive and be glued to the other speaker's next line. So a
+word is also dropped, with no matching word, when the channels' energy alone says it is
+a leak: the other channel is louder by the margin over the word, and the word's own
+channel has no frame of its own speaker's voice there (see
+`qa_pipeline.speech.speech_activity.own_speech_frames`).
 """
 
 from __future__ import annotations
@@ -33,13 +41,15 @@ def suppress_crosstalk(
     channels: Sequence[np.ndarray],
     sample_rate: int,
     margin_db: float = DEFAULT_MARGIN_DB,
+    own_speech: Sequence[np.ndarray] | None = None,
 ) -> tuple[tuple[Word, ...], ...]:
     """Drop words a channel only heard as leakage from the other channel.
 
     `words[i]` are the words recognised on `channels[i]`. A word on one channel is
-    dropped when the other channel has an overlapping word and, over the word's
-    active frames, is louder by more than `margin_db` decibels. Anything but
-    two channels is returned unchanged.
+    dropped when, over the word's active frames, the other channel is louder by more
+    than `margin_db` decibels, and either the other channel has an overlapping word or
+    `own_speech[i]` (one flag per `FRAME_S` frame: channel i's own speaker is talking)
+    has no frame in the word's window. Anything but two channels is returned unchanged.
     """
     if len(words) != 2 or len(channels) != 2:
         return tuple(tuple(w) for w in words)
@@ -51,11 +61,13 @@ def suppress_crosstalk(
 
     def is_leak(word: Word, own: int) -> bool:
         other = 1 - own
+        if level_difference_db(word, levels[own], levels[other], floor, frame_rate) <= margin_db:
+            return False
         starts, ends = spans[other]
         tolerance = OVERLAP_TOLERANCE_S
-        if not np.any((starts < word.end + tolerance) & (word.start < ends + tolerance)):
-            return False
-        return level_difference_db(word, levels[own], levels[other], floor, frame_rate) > margin_db
+        if np.any((starts < word.end + tolerance) & (word.start < ends + tolerance)):
+            return True
+        return own_speech is not None and not _speaks_in(word, own_speech[own], frame_rate)
 
     return tuple(tuple(w for w in words[own] if not is_leak(w, own)) for own in (0, 1))
 
@@ -84,6 +96,11 @@ def level_difference_db(
     if not active.any():
         return 0.0
     return _mean_db(other_span[active]) - _mean_db(own_span[active])
+
+
+def _speaks_in(word: Word, own_speech: np.ndarray, frame_rate: float) -> bool:
+    first, last = _window(word, frame_rate, len(own_speech))
+    return bool(own_speech[first:last].any())
 
 
 def _spans(words: Sequence[Word]) -> tuple[np.ndarray, np.ndarray]:

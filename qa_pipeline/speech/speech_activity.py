@@ -24,6 +24,10 @@ from qa_pipeline.records import Utterance, Word
 # A frame is the channel's own speaker only when it is this much louder than leakage of
 # the other channel would be: leaked frames scatter a few dB around the line's loss.
 LEAK_HEADROOM_DB = 8.0
+# Speech spans about this much below the channel's loud speech (its 95th percentile frame
+# level). On a recording with a near-digital-silence floor (-80 dBFS, as on separately
+# recorded call legs) breath and room noise 15 dB over the floor are not speech.
+SPEECH_RANGE_DB = 35.0
 # Frames this far above their channel's noise floor are surely speech.
 _LOUD_DB = 30.0
 _MIN_LOUD_FRAMES = 50
@@ -34,12 +38,17 @@ MIN_SOUND_S = 0.06
 # longer than this ends the run, and a run is followed at most this far.
 MAX_RUN_GAP_S = 0.25
 MAX_EXTEND_S = 3.0
+# No word lasts longer than this. Whisper stretches a turn's first word back over a long
+# silence (or the other speaker's whole turn) and its last word on over one; a fitted
+# span this long keeps only the burst of sound next to the rest of the utterance.
+MAX_WORD_S = 1.0
 
 
 def own_speech_frames(own: np.ndarray, other: np.ndarray | None, sample_rate: int) -> np.ndarray:
     """One flag per `FRAME_S` frame: does `own` carry its own speaker's voice there?
 
-    A frame counts when it is `ACTIVITY_DB` above the channel's noise floor and, with
+    A frame counts when it is `ACTIVITY_DB` above the channel's noise floor (and within
+    `SPEECH_RANGE_DB` of its loud speech) and, with
     a second channel given, clearly louder than that channel's leak into this one
     would be (see `crosstalk_loss_db`): quieter frames are the other speaker heard
     across the line, while both speakers talking at once keeps both channels loud.
@@ -50,7 +59,8 @@ def own_speech_frames(own: np.ndarray, other: np.ndarray | None, sample_rate: in
         return np.zeros(0, dtype=bool)
     # Digital silence between turns (recorders that suppress it) counts as the floor:
     # then any sound above it is signal.
-    active = levels > float(np.percentile(levels, 10)) + ACTIVITY_DB
+    floor = max(float(np.percentile(levels, 10)) + ACTIVITY_DB, float(np.percentile(levels, 95)) - SPEECH_RANGE_DB)
+    active = levels > floor
     if other is not None:
         other_levels = np.full_like(levels, -np.inf)
         heard = frame_levels_db(other, frame)[: len(levels)]
@@ -94,9 +104,11 @@ def fit_words(words: Sequence[Word], active: np.ndarray, frame_s: float = FRAME_
     A word whose span holds no such frame was placed in a pause or over the other
     speaker; it keeps its text but shrinks to the point where the fitted word before
     it ended (or, for leading words, where the next fitted word starts). When no word
-    has a sounding frame there is no evidence to fit to, and the words are kept.
+    has a sounding frame there is no evidence to fit to, and the words are kept. A span
+    longer than `MAX_WORD_S` keeps only its burst of sound nearest the other words: the
+    last for an utterance's first word, the first for any other.
     """
-    spans = [_sounding_span(w, active, frame_s) for w in words]
+    spans = [_sounding_span(w, active, frame_s, last_burst=i == 0 and len(words) > 1) for i, w in enumerate(words)]
     if all(span is None for span in spans):
         return tuple(words)
     fitted: list[Word] = []
@@ -156,12 +168,15 @@ def _run_edge(active: np.ndarray, at: float, step: int, frame_s: float) -> float
     return edge
 
 
-def _sounding_span(word: Word, active: np.ndarray, frame_s: float) -> tuple[float, float] | None:
+def _sounding_span(word: Word, active: np.ndarray, frame_s: float, last_burst: bool = False) -> tuple[float, float] | None:
     first = max(0, int(np.floor(word.start / frame_s)))
     last = min(len(active), max(first + 1, int(np.ceil(word.end / frame_s))))
     hits = np.flatnonzero(active[first:last])
     if hits.size == 0:
         return None
+    if (hits[-1] + 1 - hits[0]) * frame_s > MAX_WORD_S:
+        bursts = np.split(hits, np.flatnonzero(np.diff(hits) > MAX_RUN_GAP_S / frame_s) + 1)
+        hits = bursts[-1] if last_burst else bursts[0]
     start = max(word.start, (first + hits[0]) * frame_s)
     end = min(word.end, (first + hits[-1] + 1) * frame_s)
     return round(start, 3), round(max(start, end), 3)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from qa_pipeline.records import Utterance, Word
 
 # Synthetic and real speakers pause up to ~0.9 s inside a turn; turns of one speaker are
 # usually further apart, because the other speaker talks in between.
 DEFAULT_GAP_S = 0.8
+# The other speaker's own sound this long, inside a pause, is a turn of theirs (a short
+# answer, a backchannel), even where Whisper recognised no word in it.
+MIN_TURN_S = 0.2
 # Whisper splits some words into pieces that attach to the previous one ("two" "-year").
 _ATTACHED_PREFIXES = ("-", "'", "’")
 
@@ -23,6 +28,17 @@ def join_words(words: Iterable[Word]) -> str:
         glue = "" if not text or piece.startswith(_ATTACHED_PREFIXES) else " "
         text += glue + piece
     return text
+
+
+def word_offsets(words: Iterable[Word]) -> list[tuple[int, int]]:
+    """Each word's (start, end) character offsets in `join_words(words)`."""
+    offsets, length = [], 0
+    for word in words:
+        piece = word.text.strip()
+        glue = 0 if not piece or not length or piece.startswith(_ATTACHED_PREFIXES) else 1
+        offsets.append((length + glue, length + glue + len(piece)))
+        length += glue + len(piece)
+    return offsets
 
 
 def split_utterances(
@@ -54,3 +70,49 @@ def _utterance(words: list[Word], speaker: str, channel: int | None) -> Utteranc
         words=tuple(words),
         channel=channel,
     )
+
+
+def split_at_turns(
+    utterances: Sequence[Utterance],
+    other: Sequence[Utterance],
+    other_speech: np.ndarray | None = None,
+    frame_s: float = 0.02,
+) -> tuple[Utterance, ...]:
+    """One channel's utterances, split wherever a turn of the other speaker falls in a pause.
+
+    Utterances are first grouped on Whisper's raw word times; once the times are fitted
+    to each channel's speech, a pause inside an utterance can hold the other speaker's
+    whole reply ("Can I take your name? [It's Alan.] Thanks, Alan."). A pause between two
+    words is split when an `other` word's midpoint lies inside it, or when
+    `other_speech` (one flag per `frame_s` frame: the other speaker's own voice) has a
+    run of at least `MIN_TURN_S` that lies wholly inside it. Times in seconds.
+    """
+    middles = np.sort(np.array([(w.start + w.end) / 2 for u in other for w in u.words], dtype=float))
+    runs = _runs(other_speech, frame_s) if other_speech is not None else np.zeros((0, 2))
+    out: list[Utterance] = []
+    for utterance in utterances:
+        group: list[Word] = []
+        for word in utterance.words:
+            if group and _turn_between(group[-1].end, word.start, middles, runs):
+                out.append(_utterance(group, utterance.speaker, utterance.channel))
+                group = []
+            group.append(word)
+        out.append(_utterance(group, utterance.speaker, utterance.channel) if group else utterance)
+    return tuple(out)
+
+
+def _turn_between(after: float, before: float, middles: np.ndarray, runs: np.ndarray) -> bool:
+    if before <= after:
+        return False
+    i = np.searchsorted(middles, after, side="right")
+    if i < len(middles) and middles[i] < before:
+        return True
+    inside = (runs[:, 0] >= after) & (runs[:, 1] <= before) & (runs[:, 1] - runs[:, 0] >= MIN_TURN_S)
+    return bool(inside.any())
+
+
+def _runs(flags: np.ndarray, frame_s: float) -> np.ndarray:
+    """(start, end) seconds of each run of True in `flags`."""
+    padded = np.concatenate(([False], np.asarray(flags, dtype=bool), [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return np.column_stack((edges[::2] * frame_s, edges[1::2] * frame_s)) if edges.size else np.zeros((0, 2))
