@@ -55,12 +55,21 @@ def asr_options(model: str | None, agent_channel: int, device: str = "cpu", comp
               help="Results store URL (default: $QA_PIPELINE_DB or data/store/qa-pipeline.sqlite).")
 @click.option("--no-db", is_flag=True, help="Do not save scorecards into the results store.")
 @click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Reuse transcripts of the same audio and model kept in this folder.")
-def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel, db_url, no_db, transcripts_cache):
+              help="Reuse transcripts of the same audio and model kept in this folder (kept redacted).")
+@click.option("--redact", "redact_types", default=None, metavar="TYPES",
+              help="PII redacted in everything written, comma-separated: card, phone, email, account, "
+                   "date_of_birth, address, customer_name; or default, all, none "
+                   "(default: the settings file's types, else all but customer_name).")
+@click.option("--redaction-settings", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Redaction settings YAML (default: $QA_PIPELINE_REDACTION); see docs/redaction.md.")
+def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel, db_url, no_db, transcripts_cache,
+            redact_types, redaction_settings):
     from qa_pipeline.batch import discover_recordings, score_paths
     from qa_pipeline.report import ERRORS_JSON
+    from qa_pipeline.redaction import load_settings
     from qa_pipeline.rubric import load_rubric
 
+    redaction = load_settings(redaction_settings, redact_types)
     recordings = discover_recordings(inputs)
     if not recordings:
         raise click.ClickException(f"no audio recordings found in {', '.join(map(str, inputs))}")
@@ -68,7 +77,7 @@ def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel,
     options = asr_options(model, agent_channel, device, compute_type)
     store = open_results_store(db_url, enabled=not no_db)
     try:
-        result = score_paths(recordings, loaded_rubric, options, out_dir, store, _note, transcripts_cache)
+        result = score_paths(recordings, loaded_rubric, options, out_dir, store, _note, transcripts_cache, redaction)
     finally:
         if store is not None:
             store.close()
