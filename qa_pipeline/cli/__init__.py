@@ -23,6 +23,7 @@ COMMANDS = {
     "serve": ("qa_pipeline.cli.serve", "Run the review web app."),
     "user": ("qa_pipeline.cli.user", "Manage review app accounts."),
     "import": ("qa_pipeline.cli.store_import", "Import scorecard JSON files into the results store."),
+    "redact": ("qa_pipeline.cli.redact", "Re-redact PII in existing output folders, transcript caches and the store."),
 }
 
 

