@@ -99,9 +99,16 @@ def score(transcript: Transcript, rubric, call: ib.Call, local: Path, stem: str)
     from qa_pipeline.batch import score_call
     from qa_pipeline.metadata import read_metadata
 
+    from dataclasses import replace
+
+    from qa_pipeline.redaction.scorecard import redact_scorecard
+
     metadata = read_metadata(local)
     card = score_call(transcript, rubric, metadata, call.file.url)
-    return Scored(local, stem, card, call.content_sha256, metadata)
+    # Only the scorer saw the raw text: what leaves this task is redacted (PII times kept for the audio).
+    card, spans = redact_scorecard(card)
+    spans = tuple(replace(s, text="") for s in spans)
+    return Scored(local, stem, card, call.content_sha256, metadata, pii_spans=spans)
 
 
 @task(name="write-scorecard", **TASK, **IO_RETRIES)
@@ -111,15 +118,29 @@ def write(scored: Scored, call: ib.Call, out: str) -> tuple[str, ...]:
 
     staged = Path(out) / STAGING / call.key / "out"
     shutil.rmtree(staged, ignore_errors=True)
-    files = write_call_outputs(scored.card, staged, scored.stem)
+    files = write_call_outputs(scored.card, staged, scored.stem) + _redacted_audio(scored, staged)
     published = lg.publish(files, ib.output_dir_for(out, call))
     return tuple(Path(os.path.relpath(p, out)).as_posix() for p in published)
 
 
+def _redacted_audio(scored: Scored, staged: Path) -> tuple[Path, ...]:
+    """The recording with its PII silenced, beside the scorecard (none when redaction is off)."""
+    from qa_pipeline.redaction import load_settings
+    from qa_pipeline.redaction.audio import redacted_audio_path, write_redacted_audio
+
+    settings = load_settings()
+    if not settings.enabled:
+        return ()
+    target = redacted_audio_path(staged, scored.stem)
+    return (write_redacted_audio(scored.recording, scored.pii_spans, target, settings.margin_s, settings.fade_s),)
+
+
 @task(name="save-to-store", **TASK, **IO_RETRIES)
-def save(scored: Scored, call: ib.Call, store) -> None:
+def save(scored: Scored, call: ib.Call, store, written: tuple[str, ...] = (), out: str = "") -> None:
     if store is not None:
-        store.save_scorecard(scored.card, call.content_sha256, call.file.url, call_time=scored.metadata.call_time)
+        audio = next((str(Path(out) / p) for p in written if p.endswith(".redacted.flac")), None)
+        store.save_scorecard(scored.card, call.content_sha256, call.file.url, call_time=scored.metadata.call_time,
+                             redacted_audio=audio)
 
 
 @task(name="record-done", **TASK, **IO_RETRIES)
@@ -133,7 +154,9 @@ def record(call: ib.Call, scored: Scored, outputs: tuple[str, ...], out: str) ->
 
 @task(name="quarantine", **TASK, **IO_RETRIES)
 def quarantine(call: ib.Call, reason: str, out: str) -> lg.LedgerEntry:
-    entry = lg.entry_for(call, lg.QUARANTINED, reason=reason)
+    from qa_pipeline.redaction.scorecard import redact_text
+
+    entry = lg.entry_for(call, lg.QUARANTINED, reason=redact_text(reason))
     lg.Ledger(out).append(entry)
     shutil.rmtree(Path(out) / STAGING / call.key, ignore_errors=True)
     return entry
@@ -171,7 +194,7 @@ def _score_window(calls: list[ib.Call], run: RunSettings) -> Iterator[lg.LedgerE
     text = [transcribe.submit(a, run.options) for a in audio]
     cards = [score.submit(t, run.rubric, c, p, run.stems[c.file.relpath]) for t, c, p in zip(text, calls, local)]
     written = [write.submit(s, c, out) for s, c in zip(cards, calls)]
-    stored = [save.submit(s, c, store, wait_for=[w]) for s, c, w in zip(cards, calls, written)]
+    stored = [save.submit(s, c, store, w, out) for s, c, w in zip(cards, calls, written)]
     done = [record.submit(c, s, w, out, wait_for=[st]) for c, s, w, st in zip(calls, cards, written, stored)]
     for call, chain in zip(calls, zip(local, audio, text, cards, written, stored, done)):
         chain[-1].wait()

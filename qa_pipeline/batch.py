@@ -39,6 +39,8 @@ class Scored:
     card: Scorecard
     content_sha256: str
     metadata: CallMetadata
+    redacted_audio: Path | None = None  # DIR/<stem>.redacted.flac, when written
+    pii_spans: tuple = ()  # redaction.engine.PiiSpan times (their text blanked), for the audio
 
 
 @dataclass(frozen=True)
@@ -186,8 +188,12 @@ def transcript_cache_path(cache_dir: Path, content_sha256: str, asr_options) -> 
 
 
 def transcribe_cached(path: Path, asr_options, cache_dir: Path | None = None,
-                      content_sha256: str | None = None) -> Transcript:
-    """Transcribe a recording, reusing a cached transcript of the same content and model."""
+                      content_sha256: str | None = None, redaction=None) -> Transcript:
+    """Transcribe a recording, reusing a cached transcript of the same content and model.
+
+    The cache holds the transcript redacted (`redaction` settings, default the site's);
+    the transcript returned from a fresh transcription is the raw one, for scoring.
+    """
     from qa_pipeline.speech.asr import transcribe_file
     from qa_pipeline.contract import transcript_from_dict, transcript_to_dict
 
@@ -203,9 +209,30 @@ def transcribe_cached(path: Path, asr_options, cache_dir: Path | None = None,
     cached.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename, so a reader (or a run killed midway) never sees half a file.
     partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
-    partial.write_text(json.dumps(transcript_to_dict(transcript, str(path))), encoding="utf-8")
+    partial.write_text(json.dumps(transcript_to_dict(_cacheable(transcript, redaction), str(path))), encoding="utf-8")
     partial.replace(cached)
     return transcript
+
+
+def _cacheable(transcript: Transcript, redaction) -> Transcript:
+    from qa_pipeline.redaction.scorecard import redact_transcript
+
+    return redact_transcript(transcript, redaction)
+
+
+def redact_outputs(card: Scorecard, recording: Path, out_dir: Path | None, stem: str, redaction=None):
+    """(the card to write, the redacted audio path or None): PII out of the text, silenced in
+    DIR/<stem>.redacted.flac (written whenever redaction is on and there is an out dir)."""
+    from qa_pipeline.redaction import load_settings
+    from qa_pipeline.redaction.audio import redacted_audio_path, write_redacted_audio
+    from qa_pipeline.redaction.scorecard import redact_scorecard
+
+    settings = redaction or load_settings()
+    public, spans = redact_scorecard(card, settings)
+    if out_dir is None or not settings.enabled:
+        return public, None
+    audio = write_redacted_audio(recording, spans, redacted_audio_path(out_dir, stem), settings.margin_s, settings.fade_s)
+    return public, audio
 
 
 def call_outcome(transcript: Transcript) -> str | None:
@@ -275,7 +302,7 @@ def failure_reason(exc: Exception) -> str:
 
 
 def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None = None,
-              cache_dir: Path | None = None, vocabulary=None) -> Scored | Failure:
+              cache_dir: Path | None = None, vocabulary=None, redaction=None) -> Scored | Failure:
     """Score one recording and write its outputs; a failure comes back as a `Failure`.
 
     `vocabulary` (a `qa_pipeline.vocabulary.Vocabulary`) adds the site's agent roster and hotwords.
@@ -289,8 +316,9 @@ def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None =
             sha = recording_hash(path)
         if vocabulary is not None:
             metadata, asr_options = vocabulary.for_call(metadata, asr_options, rubric)
-        transcript = transcribe_cached(path, asr_options, cache_dir, sha)
+        transcript = transcribe_cached(path, asr_options, cache_dir, sha, redaction)
         card = score_call(transcript, rubric, metadata, str(path))
+        card, redacted_audio = redact_outputs(card, path, out_dir, stem, redaction)
         if out_dir is not None:
             with stage("outputs"):
                 write_call_outputs(card, out_dir, stem)
@@ -300,13 +328,14 @@ def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None =
         if not isinstance(exc, QAPipelineError):
             log.error("%s: unexpected error while scoring", path, exc_info=exc)
         return Failure(str(path), failure_reason(exc))
-    return Scored(path, stem, card, sha, metadata)
+    return Scored(path, stem, card, sha, metadata, redacted_audio)
 
 
 def save_to_store(store, scored: Scored) -> None:
     """Save a scored call into the results store (idempotent by content and rubric)."""
     store.save_scorecard(scored.card, scored.content_sha256, str(scored.recording),
-                         call_time=scored.metadata.call_time)
+                         call_time=scored.metadata.call_time,
+                         redacted_audio=str(scored.redacted_audio) if scored.redacted_audio else None)
 
 
 def _progress_line(index: int, total: int, path: Path, outcome: Scored | Failure) -> str:
@@ -318,7 +347,7 @@ def _progress_line(index: int, total: int, path: Path, outcome: Scored | Failure
 
 def score_paths(inputs: Iterable[str | Path], rubric, asr_options, out_dir: str | Path | None = None,
                 store=None, progress: Progress | None = None, cache_dir: Path | None = None,
-                workers: int = 1, vocabulary=None) -> BatchResult:
+                workers: int = 1, vocabulary=None, redaction=None) -> BatchResult:
     """Score every recording the inputs name, writing per-call outputs, summary.csv and errors.json.
 
     Up to `workers` recordings are scored at once (see `qa_pipeline.concurrency`; give
@@ -333,7 +362,7 @@ def score_paths(inputs: Iterable[str | Path], rubric, asr_options, out_dir: str 
     report = progress or (lambda line: None)
     scored: list[Scored] = []
     failures: list[Failure] = []
-    outcomes = ordered_map(lambda p: score_one(p, stems[p], rubric, asr_options, out, cache_dir, vocabulary),
+    outcomes = ordered_map(lambda p: score_one(p, stems[p], rubric, asr_options, out, cache_dir, vocabulary, redaction),
                            paths, workers)
     for index, (path, outcome) in enumerate(zip(paths, outcomes), start=1):
         report(_progress_line(index, len(paths), path, outcome))

@@ -190,6 +190,9 @@ def scorecard_html(card: Scorecard) -> str:
 
 def write_call_outputs(card: Scorecard, out_dir: str | Path, stem: str) -> tuple[Path, Path]:
     """Write `<stem>.json` and `<stem>.html` into `out_dir`; returns both paths."""
+    from qa_pipeline.redaction.scorecard import ensure_redacted
+
+    card = ensure_redacted(card)  # a no-op for a card the batch already redacted
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     json_path, html_path = out / f"{stem}.json", out / f"{stem}.html"
@@ -200,6 +203,10 @@ def write_call_outputs(card: Scorecard, out_dir: str | Path, stem: str) -> tuple
 
 def write_summary(cards: Sequence[Scorecard], failures: Sequence[Failure], out_dir: str | Path) -> None:
     """Write summary.csv and errors.json (an empty list when every recording was scored)."""
+    if failures:
+        from qa_pipeline.redaction.scorecard import redact_text
+
+        failures = [Failure(f.recording, redact_text(f.reason)) for f in failures]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / SUMMARY_CSV).write_text(summary_csv(cards), encoding="utf-8")

@@ -68,7 +68,8 @@ def test_scorecard_header_fields(run, labels):
     assert data["duration_s"] == pytest.approx(labels["duration_s"], abs=0.1)
     assert data["channels"] == 2
     assert data["rubric"] == {"id": "etiquette", "version": "1"}
-    assert data["versions"] == {"pipeline": "0.1.0", "asr_model": "tiny.en", "rubric": "etiquette/1"}
+    assert data["versions"] == {"pipeline": "0.1.0", "asr_model": "tiny.en", "rubric": "etiquette/1",
+                                "redaction": "account,address,card,date_of_birth,email,phone"}
     assert data["warnings"] == []
 
 

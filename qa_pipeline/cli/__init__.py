@@ -24,6 +24,7 @@ COMMANDS = {
     "user": ("qa_pipeline.cli.user", "Manage review app accounts."),
     "db": ("qa_pipeline.cli.db", "Create or upgrade the results store (db init)."),
     "import": ("qa_pipeline.cli.store_import", "Import scorecard JSON files into the results store."),
+    "redact": ("qa_pipeline.cli.redact", "Re-redact PII in existing output folders, transcript caches and the store."),
 }
 
 

@@ -91,20 +91,28 @@ HOTWORDS_HELP = ("Give Whisper the call's agent names and the rubric's vocabular
               help="Results store URL (default: $QA_PIPELINE_DB, else the default store; see `qa-pipeline db --help`).")
 @click.option("--no-db", is_flag=True, help="Do not save scorecards into the results store.")
 @click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Reuse transcripts of the same audio and model kept in this folder.")
+              help="Reuse transcripts of the same audio and model kept in this folder (kept redacted).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Recordings scored at once, sharing one Whisper model and the CPU cores "
                    "[default: $QA_PIPELINE_ASR_WORKERS, else one per core].")
 @click.option("--agents", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help=AGENTS_HELP)
 @click.option("--hotwords", is_flag=True, help=HOTWORDS_HELP)
+@click.option("--redact", "redact_types", default=None, metavar="TYPES",
+              help="PII redacted in everything written, comma-separated: card, phone, email, account, "
+                   "date_of_birth, address, customer_name; or default, all, none "
+                   "(default: the settings file's types, else all but customer_name).")
+@click.option("--redaction-settings", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Redaction settings YAML (default: $QA_PIPELINE_REDACTION); see docs/redaction.md.")
 def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel, db_url, no_db, transcripts_cache,
-            workers, agents, hotwords):
+            workers, agents, hotwords, redact_types, redaction_settings):
     from qa_pipeline.batch import discover_recordings, score_paths
     from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.report import ERRORS_JSON
+    from qa_pipeline.redaction import load_settings
     from qa_pipeline.rubric import load_rubric
 
+    redaction = load_settings(redaction_settings, redact_types)
     recordings = discover_recordings(inputs)
     if not recordings:
         raise click.ClickException(f"no audio recordings found in {', '.join(map(str, inputs))}")
@@ -115,7 +123,7 @@ def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel,
     store = open_results_store(db_url, enabled=not no_db)
     try:
         result = score_paths(recordings, loaded_rubric, options, out_dir, store, _note, transcripts_cache, workers,
-                             vocabulary)
+                             vocabulary, redaction)
     finally:
         if store is not None:
             store.close()

@@ -114,20 +114,27 @@ class Store:
     # -- scorecards -------------------------------------------------------------------------
 
     def save_scorecard(
-        self, card: Scorecard, content_sha256: str, audio_path: str, call_time: str | None = None
+        self, card: Scorecard, content_sha256: str, audio_path: str, call_time: str | None = None,
+        redacted_audio: str | None = None,
     ) -> int:
         """Insert or replace the machine result for (content hash, rubric); return the scorecard id.
 
-        `call_time` (ISO 8601) defaults to the card's own `call_time` when it has one.
+        `call_time` (ISO 8601) defaults to the card's own `call_time` when it has one. A card
+        not yet redacted is redacted here with the site's settings (`qa_pipeline.redaction`);
+        `redacted_audio` is the path of the recording's redacted copy, served instead of it.
         """
+        from qa_pipeline.redaction.scorecard import ensure_redacted
+
+        card = ensure_redacted(card)
         when = parse_call_time(call_time or getattr(card, "call_time", None))
         try:
-            return self._save(card, content_sha256, str(audio_path), when)
+            return self._save(card, content_sha256, str(audio_path), when, redacted_audio)
         except IntegrityError:
             # Another writer inserted the same call or scorecard first; now it is an update.
-            return self._save(card, content_sha256, str(audio_path), when)
+            return self._save(card, content_sha256, str(audio_path), when, redacted_audio)
 
-    def _save(self, card: Scorecard, sha: str, audio_path: str, when: datetime | None) -> int:
+    def _save(self, card: Scorecard, sha: str, audio_path: str, when: datetime | None,
+              redacted_audio: str | None = None) -> int:
         with self.transaction() as session:
             if card.agent_id and session.get(Agent, card.agent_id) is None:
                 session.add(Agent(id=card.agent_id))
@@ -137,6 +144,8 @@ class Store:
                 call = Call(content_sha256=sha, created_at=utcnow())
                 session.add(call)
             rows.fill_call(call, card, audio_path, when)
+            if redacted_audio:
+                call.redacted_audio_path = str(redacted_audio)
             session.flush()
             row = session.scalar(
                 select(ScorecardRow).where(

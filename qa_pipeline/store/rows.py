@@ -131,4 +131,5 @@ def detail_of(row: ScorecardRow) -> CallDetail:
         times_saved=row.times_saved,
         card=card_of(row),
         overrides=overrides,
+        redacted_audio_path=row.call.redacted_audio_path,
     )

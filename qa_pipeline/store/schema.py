@@ -34,6 +34,8 @@ class Call(Base):
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"), index=True)
     recording: Mapped[str] = mapped_column(Text)
     audio_path: Mapped[str] = mapped_column(Text)
+    # The copy with PII silenced (migration 0005); the review app serves it instead when set.
+    redacted_audio_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     duration_s: Mapped[float] = mapped_column(Float)
     channels: Mapped[int] = mapped_column(Integer)
     call_time: Mapped[datetime | None] = mapped_column(DateTime, index=True)

@@ -42,6 +42,7 @@ class CallDetail:
     times_saved: int
     card: Scorecard
     overrides: tuple[OverrideView, ...] = ()
+    redacted_audio_path: str | None = None
 
     def latest_override(self, criterion_id: str) -> OverrideView | None:
         return next((o for o in reversed(self.overrides) if o.criterion_id == criterion_id), None)

@@ -37,6 +37,15 @@ def resolve_recording(audio_root: Path, audio_path: str) -> Path | None:
     return None
 
 
+def playable_recording(audio_root: Path, detail) -> Path | None:
+    """What the app may play or cut clips from: the redacted copy when the call has one
+    (None if it is not inside the root: never the original instead), else the recording."""
+    redacted = getattr(detail, "redacted_audio_path", None)
+    if redacted:
+        return resolve_recording(audio_root, redacted)
+    return resolve_recording(audio_root, detail.audio_path)
+
+
 def media_type(path: Path) -> str:
     return MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
 

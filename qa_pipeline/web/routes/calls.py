@@ -11,7 +11,7 @@ from qa_pipeline import safe_csv
 from qa_pipeline.records import VERDICTS
 from qa_pipeline.store.views import CallDetail
 from qa_pipeline.web import filters
-from qa_pipeline.web.audio import media_type, resolve_recording
+from qa_pipeline.web.audio import media_type, playable_recording
 from qa_pipeline.web.auth import Viewer, check_csrf, require, viewer
 from qa_pipeline.web.downloads import attachment
 from qa_pipeline.web.formatting import when
@@ -75,7 +75,7 @@ def visible_call(request: Request, who: Viewer, scorecard_id: int) -> CallDetail
 @router.get("/calls/{scorecard_id}")
 def call_page(request: Request, scorecard_id: int, who: Viewer = Depends(viewer)) -> Response:
     detail = visible_call(request, who, scorecard_id)
-    recording = resolve_recording(request.app.state.audio_root, detail.audio_path)
+    recording = playable_recording(request.app.state.audio_root, detail)
     context = {"viewer": who, "call": detail, "card": detail.card, "has_audio": recording is not None,
                "verdicts": VERDICTS}
     return request.app.state.templates.TemplateResponse(request, "call.html", context)
@@ -84,7 +84,7 @@ def call_page(request: Request, scorecard_id: int, who: Viewer = Depends(viewer)
 @router.get("/calls/{scorecard_id}/audio")
 def call_audio(request: Request, scorecard_id: int, who: Viewer = Depends(viewer)) -> Response:
     detail = visible_call(request, who, scorecard_id)
-    recording = resolve_recording(request.app.state.audio_root, detail.audio_path)
+    recording = playable_recording(request.app.state.audio_root, detail)
     if recording is None:
         raise HTTPException(status_code=404, detail="the recording is not inside the audio root")
     # FileResponse answers Range requests with 206 partial content, which the player needs to seek.

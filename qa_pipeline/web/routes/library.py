@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from qa_pipeline.records import FAIL, PASS, Evidence
 from qa_pipeline.store.views import CallDetail
-from qa_pipeline.web.audio import clip_bundle, cut_wav, resolve_recording
+from qa_pipeline.web.audio import clip_bundle, cut_wav, playable_recording
 from qa_pipeline.web.auth import Viewer, require, require_staff, viewer
 from qa_pipeline.web.downloads import attachment, clean_filename
 from qa_pipeline.web.formatting import clock, label
@@ -50,7 +50,7 @@ def export_clip(
     result = detail.card.result(criterion)
     if result is None or not 0 <= item < len(result.evidence):
         raise HTTPException(status_code=404, detail=f"no evidence item {item} for {criterion!r}")
-    recording = resolve_recording(request.app.state.audio_root, detail.audio_path)
+    recording = playable_recording(request.app.state.audio_root, detail)
     if recording is None:
         raise HTTPException(status_code=404, detail="the recording is not inside the audio root")
     evidence = result.evidence[item]

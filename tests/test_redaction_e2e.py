@@ -1,0 +1,76 @@
+"""No leak on disk: a rendered call full of PII is scored into a folder and a SQLite store;
+none of its PII is in any file or table, the agent's introduction and the verdicts are intact,
+and a re-score from the (redacted) transcript cache gives the same verdicts."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.asr
+
+SCRIPT = Path(__file__).parent / "data" / "redaction" / "pii_call.yaml"
+# Digit strings of the call's PII (card, account, phone) and words of its email and address.
+SECRETS = ("45391488", "03436467", "8273319", "900123", "okafor", "fastmail", "larkspur", "1982")
+NUMBER_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+                "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+
+
+def _flat(text: str) -> str:
+    """Lower case, number words as digits, separators between digits removed."""
+    words = re.sub(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", lambda m: NUMBER_WORDS[m.group(1)], text.lower())
+    return re.sub(r"(?<=\d)[\s,.\-]+(?=\d)", "", words)
+
+
+def _found(text: str) -> list[str]:
+    flat = _flat(text)
+    return [s for s in SECRETS if s in flat]
+
+
+@pytest.fixture(scope="module")
+def call(tmp_path_factory):
+    from qa_pipeline.synth import load_script, render_call, write_recording
+
+    folder = tmp_path_factory.mktemp("pii_call")
+    script = load_script(SCRIPT)
+    return write_recording(folder / "R01.wav", render_call(script).audio, "wav")
+
+
+def test_a_call_full_of_pii_leaves_none_on_disk(call, tmp_path):
+    from qa_pipeline.batch import score_call, score_paths, transcribe_cached
+    from qa_pipeline.metadata import read_metadata
+    from qa_pipeline.redaction.scorecard import redact_transcript
+    from qa_pipeline.rubric import load_rubric
+    from qa_pipeline.speech.asr import AsrOptions
+    from qa_pipeline.store import open_store
+
+    rubric, options, cache = load_rubric("etiquette"), AsrOptions(), tmp_path / "cache"
+    raw = transcribe_cached(call, options, cache)  # ASR once; the cache gets the redacted copy
+    raw_text = " ".join(u.text for u in raw.utterances)
+    assert len(_found(raw_text)) >= 3, raw_text  # the ASR heard the PII, so the check below can fail
+    raw_verdicts = {c.id: c.verdict for c in score_call(raw, rubric, read_metadata(call), str(call)).criteria}
+    redacted_verdicts = {c.id: c.verdict for c in
+                         score_call(redact_transcript(raw), rubric, read_metadata(call), str(call)).criteria}
+    assert redacted_verdicts == raw_verdicts
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = open_store(url)
+    out = tmp_path / "out"
+    result = score_paths([call], rubric, options, out, store, cache_dir=cache)  # re-score from the cache
+    store.close()
+    card = result.scored[0].card
+    assert {c.id: c.verdict for c in card.criteria} == raw_verdicts
+    assert (out / "R01.redacted.flac").is_file()
+
+    files = {p.name: p.read_text(errors="ignore") for p in [*out.iterdir(), *cache.iterdir()] if p.suffix != ".flac"}
+    con = sqlite3.connect(tmp_path / "store.sqlite")
+    tables = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
+    files["store"] = "\n".join(str(row) for t in tables for row in con.execute(f"select * from {t}"))
+    con.close()
+    leaks = {name: _found(text) for name, text in files.items() if _found(text)}
+    assert not leaks, leaks
+    assert "my name is anna" in files["R01.json"].lower()
+    assert "[CARD_NUMBER]" in files["R01.json"] and "[CARD_NUMBER]" in files["store"]
