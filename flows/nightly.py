@@ -188,16 +188,9 @@ def finish(store, call: ib.Call, owner: str, status: str, score: float | None, r
 
 
 def _score_claimed(calls: list[ib.Call], run: sc.RunSettings) -> list[tuple[ib.Call, str, float | None, str]]:
-    """Score claimed calls stage by stage (as the single-machine flow does); each call's outcome."""
-    out = run.out
-    local = [sc.fetch.submit(c, out) for c in calls]
-    audio = [sc.load.submit(p) for p in local]
-    text = [sc.transcribe.submit(a, run.options) for a in audio]
-    cards = [sc.score.submit(t, run.rubric, c, p, run.stems[c.file.relpath]) for t, c, p in zip(text, calls, local)]
-    written = [sc.write.submit(s, c, out) for s, c in zip(cards, calls)]
-    stored = [sc.save.submit(s, c, run.store, wait_for=[w]) for s, c, w in zip(cards, calls, written)]
+    """Score claimed calls with the single-machine flow's task chain; each call's outcome."""
     outcomes = []
-    for call, chain in zip(calls, zip(local, audio, text, cards, written, stored)):
+    for call, chain in zip(calls, sc.submit_calls(calls, run)):
         chain[-1].wait()
         if chain[-1].state.is_completed():
             outcomes.append((call, cl.DONE, chain[3].result().card.score, ""))

@@ -182,11 +182,12 @@ class RunSettings:
     stems: Mapping[str, str]
 
 
-def _score_window(calls: list[ib.Call], run: RunSettings) -> Iterator[lg.LedgerEntry]:
-    """Submit one window of calls stage by stage, then record each call's outcome.
+def submit_calls(calls: list[ib.Call], run: RunSettings) -> list[tuple]:
+    """Submit each call's chain of tasks, stage by stage; per call its futures, fetch to save.
 
     A task waits for its inputs on a pool thread, so every stage is submitted after the
-    one it depends on: no thread ever waits on work queued behind it.
+    one it depends on: no thread ever waits on work queued behind it. The fan-out flow
+    (`flows/nightly.py`) scores its claimed calls through the same chain.
     """
     out, store = run.out, run.store
     local = [fetch.submit(c, out) for c in calls]
@@ -195,13 +196,19 @@ def _score_window(calls: list[ib.Call], run: RunSettings) -> Iterator[lg.LedgerE
     cards = [score.submit(t, run.rubric, c, p, run.stems[c.file.relpath]) for t, c, p in zip(text, calls, local)]
     written = [write.submit(s, c, out) for s, c in zip(cards, calls)]
     stored = [save.submit(s, c, store, w, out) for s, c, w in zip(cards, calls, written)]
-    done = [record.submit(c, s, w, out, wait_for=[st]) for c, s, w, st in zip(calls, cards, written, stored)]
-    for call, chain in zip(calls, zip(local, audio, text, cards, written, stored, done)):
+    return list(zip(local, audio, text, cards, written, stored))
+
+
+def _score_window(calls: list[ib.Call], run: RunSettings) -> Iterator[lg.LedgerEntry]:
+    """Score one window of calls, then record each call's outcome in the ledger."""
+    chains = submit_calls(calls, run)
+    done = [record.submit(c, chain[3], chain[4], run.out, wait_for=[chain[5]]) for c, chain in zip(calls, chains)]
+    for call, chain in zip(calls, (chain + (d,) for chain, d in zip(chains, done))):
         chain[-1].wait()
         if chain[-1].state.is_completed():
             yield chain[-1].result()
         else:
-            yield quarantine(call, _first_failure(chain), out)
+            yield quarantine(call, _first_failure(chain), run.out)
 
 
 def _first_failure(chain) -> str:
