@@ -182,7 +182,9 @@ def take(store, call: ib.Call, owner: str, ttl_s: float, retry_quarantined: bool
 
 @task(name="finish-claim", **sc.TASK, **sc.IO_RETRIES)
 def finish(store, call: ib.Call, owner: str, status: str, score: float | None, reason: str, out: str) -> bool:
-    done = cl.finish(store, call.key, owner, status, score, reason)
+    from qa_pipeline.redaction.scorecard import redact_text
+
+    done = cl.finish(store, call.key, owner, status, score, redact_text(reason))
     shutil.rmtree(Path(out) / sc.STAGING / call.key, ignore_errors=True)
     return done
 
