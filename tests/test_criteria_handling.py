@@ -372,3 +372,19 @@ def test_no_feedback_fails(transcript):
 
 def test_short_caller_turns_leave_feedback_not_applicable():
     assert verdict("acknowledged_caller", dialogue("A: hello", "C: hi is the shop open", "A: yes")) == NOT_APPLICABLE
+
+
+def test_hold_found_inside_a_caller_utterance_whisper_ran_on():
+    """Whisper can run a caller's segment over the silence; word timings still show the hold."""
+    from qa_pipeline.records import Word
+
+    words = tuple(Word(w, 10 + k * 0.3, 10.25 + k * 0.3) for k, w in enumerate("it says paper jam".split()))
+    words += (Word("so", 31.0, 31.2), Word("what", 31.3, 31.5))
+    transcript = Transcript((
+        Utterance(AGENT, 0.5, 3, "hello how can i help"),
+        Utterance(CUSTOMER, 10, 31.5, "it says paper jam so what", words),
+        Utterance(AGENT, 12, 13, "wait a moment"),
+        Utterance(AGENT, 25, 28, "the sensor is dirty"),
+    ), duration_s=33, channels=2)
+    result = judge("hold_etiquette", transcript, rubric=handling())
+    assert result.verdict == FAIL and "no permission asked" in result.detail

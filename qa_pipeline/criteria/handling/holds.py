@@ -15,7 +15,7 @@ from qa_pipeline.criteria.common import evidence, not_applicable, seconds
 from qa_pipeline.criteria.context import CallContext
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import AGENT, FAIL, PASS
-from qa_pipeline.timing import spoken_words
+from qa_pipeline.timing import speech_intervals, spoken_words
 
 
 @dataclass(frozen=True)
@@ -58,18 +58,22 @@ class Hold:
 
 
 def find_holds(ctx: CallContext, params: HoldParams) -> list[Hold]:
-    """Mid-call holds, in order."""
-    speech = [i for i, u in enumerate(ctx.utterances) if _is_speech(u.text, params)]
+    """Mid-call holds, in order.
+
+    Gaps are measured between word-level speech intervals, not utterance spans: Whisper
+    segments can run on over a pause (a caller's turn "spanning" the agent's hold).
+    """
+    spans = sorted((a, b, i) for i, u in enumerate(ctx.utterances) if _is_speech(u.text, params)
+                   for a, b in speech_intervals(u))
     holds, reach, last_agent = [], None, None
-    for i in sorted(speech, key=lambda k: ctx.utterances[k].start):
-        u = ctx.utterances[i]
-        if reach is not None and u.speaker == AGENT and last_agent is not None:
-            gap = u.start - reach
+    for start, end, i in spans:
+        if reach is not None and ctx.utterances[i].speaker == AGENT and last_agent is not None:
+            gap = start - reach
             announced = bool(nlp.find_phrases(ctx.docs[last_agent], params.hold_phrases))
             if gap >= params.silent_gap_s or (announced and gap >= params.announced_gap_s):
-                holds.append(Hold(reach, u.start, last_agent, i, announced))
-        reach = u.end if reach is None else max(reach, u.end)
-        if u.speaker == AGENT:
+                holds.append(Hold(reach, start, last_agent, i, announced))
+        reach = end if reach is None else max(reach, end)
+        if ctx.utterances[i].speaker == AGENT:
             last_agent = i
     return holds
 
@@ -86,8 +90,11 @@ def _said(ctx: CallContext, indices: list[int], phrases: tuple[str, ...]) -> int
 def check_hold(ctx: CallContext, hold: Hold, params: HoldParams, since: float) -> tuple[list[str], list[int]]:
     """What the agent left out around `hold` (empty when done well) and the utterances cited."""
     agent = ctx.agent_indices()
-    lead_in = [i for i in agent if max(since, hold.start - params.before_window_s) <= ctx.utterances[i].end <= hold.start + 0.01]
-    after = [i for i in agent if hold.end - 0.01 <= ctx.utterances[i].start <= hold.end + params.after_window_s]
+    # An utterance Whisper ran on over the hold counts on both sides of it.
+    lead_in = [i for i in agent if ctx.utterances[i].start <= hold.start
+               and ctx.utterances[i].end >= max(since, hold.start - params.before_window_s)]
+    after = [i for i in agent if ctx.utterances[i].end >= hold.end
+             and ctx.utterances[i].start <= hold.end + params.after_window_s]
     permission = _said(ctx, lead_in, params.permission_phrases)
     duration = _said(ctx, lead_in, params.duration_phrases)
     thanks = _said(ctx, after, params.thanks_phrases)
