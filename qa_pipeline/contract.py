@@ -137,7 +137,7 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
             confidence=c["confidence"],
             evidence=tuple(Evidence(**e) for e in c["evidence"]),
             detail=c.get("detail", ""),
-            title=c.get("title") or "",
+            title=c.get("title") if c.get("title") not in (None, c["id"]) else "",
             serious_error=c.get("serious_error") or "",
         )
         for c in d["criteria"]

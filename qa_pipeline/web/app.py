@@ -19,11 +19,18 @@ DEFAULT_SESSION_TTL_S = 8 * 3600
 
 
 def templates() -> Jinja2Templates:
-    env = Jinja2Templates(directory=str(HERE / "templates"))
+    env = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[_rubric_words])
     env.env.filters.update(
-        clock=formatting.clock, pct=formatting.pct, when=formatting.when, label=formatting.label
+        clock=formatting.clock, pct=formatting.pct, when=formatting.when, label=formatting.label,
+        criterion=formatting.criterion_title,
     )
     return env
+
+
+def _rubric_words(request: Request) -> dict:
+    """Every page may name criteria: their titles and the serious errors, as stored rubrics give them."""
+    store = request.app.state.store
+    return {"titles": store.criterion_titles(), "serious_kinds": store.serious_error_kinds()}
 
 
 def create_app(
