@@ -97,12 +97,13 @@ def _json_document(evaluations: dict, failed: dict[str, str]) -> dict:
               help="Keep transcripts here, keyed by audio content and model, so repeated runs skip ASR.")
 def command(folder, as_json, rubric, classifiers, model, agent_channel, transcripts_cache):
     from qa_pipeline.cli.score import asr_options
-    from qa_pipeline.evaluate import evaluate
+    from qa_pipeline.evaluate import evaluate, labels_for
 
     calls = load_labelled_calls(folder)
     rubrics = rubric_variants(rubric, classifiers)
     cards, failed = score_labelled_calls(folder, calls, rubrics, asr_options(model, agent_channel), transcripts_cache)
-    evaluations = {variant: evaluate(calls, by_call) for variant, by_call in cards.items()}
+    labels = labels_for(calls, (c.id for c in next(iter(rubrics.values())).criteria))
+    evaluations = {variant: evaluate(labels, by_call) for variant, by_call in cards.items()}
     if as_json:
         click.echo(json.dumps(_json_document(evaluations, failed), indent=2))
     else:
