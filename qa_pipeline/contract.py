@@ -103,6 +103,8 @@ def _criterion_to_dict(c: CriterionResult) -> dict[str, Any]:
         "confidence": round(c.confidence, 3),
         "evidence": [_evidence_to_dict(e) for e in c.evidence],
         "detail": c.detail,
+        "title": c.label,
+        "serious_error": c.serious_error or None,
     }
 
 
@@ -136,6 +138,7 @@ def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
         "outcome": card.outcome,
         "warnings": list(card.warnings),
         "roles": roles_to_dict(card.transcript.roles),
+        "serious_errors": [{"criterion": c.id, "error": c.serious_error} for c in card.serious_errors],
     }
 
 
@@ -161,6 +164,8 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
             confidence=c["confidence"],
             evidence=tuple(Evidence(**e) for e in c["evidence"]),
             detail=c.get("detail", ""),
+            title=c.get("title") if c.get("title") not in (None, c["id"]) else "",
+            serious_error=c.get("serious_error") or "",
         )
         for c in d["criteria"]
     )

@@ -291,6 +291,17 @@ def format_side_by_side(evaluations: Mapping[str, Evaluation]) -> str:
 
 # ---------------------------------------------------------------- labelled corpus manifest
 
+
+def labels_for(calls: Mapping[str, Mapping[str, Any]], criterion_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The manifest calls with their `expected` verdicts cut down to `criterion_ids`.
+
+    A corpus labelled for several rubrics (etiquette, call_handling) is evaluated against
+    one rubric at a time: labels of criteria that rubric lacks are not its decisions.
+    """
+    keep = set(criterion_ids)
+    return {cid: {**call, "expected": {k: v for k, v in call.get("expected", {}).items() if k in keep}}
+            for cid, call in calls.items()}
+
 MANIFEST_SCHEMA = "qa-pipeline.manifest/1"
 
 

@@ -145,12 +145,22 @@ class Evidence:
 
 @dataclass(frozen=True)
 class CriterionResult:
+    """One criterion's verdict. `title` is the rubric's wording of the criterion;
+    `serious_error` the error a fail means when the rubric marks it serious, else ""."""
+
     id: str
     verdict: str
     weight: float
     confidence: float
     evidence: tuple[Evidence, ...] = ()
     detail: str = ""
+    title: str = ""
+    serious_error: str = ""
+
+    @property
+    def label(self) -> str:
+        """The title, or the id when the rubric gives none."""
+        return self.title or self.id
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,11 @@ class Scorecard:
 
     def result(self, criterion_id: str) -> CriterionResult | None:
         return next((c for c in self.criteria if c.id == criterion_id), None)
+
+    @property
+    def serious_errors(self) -> tuple[CriterionResult, ...]:
+        """The failed criteria the rubric marks as serious errors, in rubric order."""
+        return tuple(c for c in self.criteria if c.serious_error and c.verdict == FAIL)
 
 
 @dataclass(frozen=True)

@@ -71,15 +71,25 @@ def summary_row(card: Scorecard, criteria: Sequence[str]) -> dict[str, Any]:
     return row
 
 
+def criterion_titles(cards: Iterable[Scorecard]) -> dict[str, str]:
+    """Criterion id -> its title as the rubric words it (the id when the rubric gives none)."""
+    titles: dict[str, str] = {}
+    for card in cards:
+        for result in card.criteria:
+            titles.setdefault(result.id, result.label)
+    return titles
+
+
 def summary_csv(cards: Sequence[Scorecard]) -> str:
-    """One row per call: the fixed columns, then one verdict column per criterion.
+    """One row per call: the fixed columns, then one verdict column per criterion, headed by its title.
 
     Cells that a spreadsheet would run as a formula are neutralised (see `qa_pipeline.safe_csv`).
     """
     criteria = criterion_columns(cards)
+    titles = criterion_titles(cards)
     out = io.StringIO()
     writer = safe_csv.DictWriter(out, fieldnames=[*SUMMARY_FIXED_COLUMNS, *criteria], lineterminator="\n")
-    writer.writeheader()
+    writer.writerow({**{c: c for c in SUMMARY_FIXED_COLUMNS}, **{c: titles[c] for c in criteria}})
     for card in cards:
         writer.writerow(summary_row(card, criteria))
     return out.getvalue()
@@ -152,7 +162,7 @@ def scorecard_view(card: Scorecard) -> dict[str, Any]:
             if line is not None:
                 text = utterances[line].text
                 start, end = _span_in(text, evidence.text) or (0, len(text))
-                marks.setdefault(line, []).append((start, end, f"{result.id}: {result.verdict}", result.verdict))
+                marks.setdefault(line, []).append((start, end, f"{result.label}: {result.verdict}", result.verdict))
             rows.append({"evidence": evidence, "line": line})
         criteria.append({"result": result, "evidence": rows})
     lines = [

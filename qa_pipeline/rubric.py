@@ -13,6 +13,12 @@ A rubric file looks like::
         use_classifier: false           # optional, default false
         params: {window_s: 30}          # optional; unset params keep their defaults
 
+A rubric may extend another (``extends: etiquette``, a bundled id or a YAML path
+relative to the file): it takes the base's criteria unchanged, in the base's order, then
+adds its own (an entry with a base criterion's id replaces it). ``serious_errors`` maps
+criterion ids to the error a fail means ("not introducing oneself"); scorecards list the
+serious errors committed.
+
 Every problem is reported at load time as a `ConfigError` naming the file, the key
 and what is wrong.
 """
@@ -34,7 +40,8 @@ from qa_pipeline.errors import ConfigError
 BUNDLED_DIR = Path(str(importlib.resources.files("qa_pipeline") / "rubrics"))
 DEFAULT_RUBRIC = "etiquette"
 
-_TOP_KEYS = {"id", "version", "title", "description", "plugins", "criteria", "vocabulary"}
+_TOP_KEYS = {"id", "version", "title", "description", "plugins", "criteria", "extends", "serious_errors",
+             "vocabulary"}
 _ENTRY_KEYS = {"impl", "weight", "use_classifier", "params", "title", "description"}
 
 
@@ -48,6 +55,7 @@ class CriterionConfig:
     params: Any
     use_classifier: bool = False
     title: str = ""
+    serious_error: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,10 @@ class Rubric:
     def criterion(self, criterion_id: str) -> CriterionConfig | None:
         return next((c for c in self.criteria if c.id == criterion_id), None)
 
+    def titles(self) -> dict[str, str]:
+        """Criterion id -> title as the rubric words it (the id where it gives none)."""
+        return {c.id: c.title or c.id for c in self.criteria}
+
     def without_classifiers(self) -> "Rubric":
         """A copy with every criterion on pure rules (to compare against classifiers)."""
         rules_only = tuple(dataclasses.replace(c, use_classifier=False) for c in self.criteria)
@@ -88,7 +100,33 @@ def load_rubric(path_or_id: str | Path = DEFAULT_RUBRIC) -> Rubric:
         raise ConfigError(f"{path}: cannot read rubric ({exc})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({_one_line(exc)})") from None
-    return parse_rubric(data, source=str(path))
+    return parse_rubric(_with_base(data, path, (path.resolve(),)), source=str(path))
+
+
+def _with_base(data: Any, path: Path, seen: tuple[Path, ...]) -> Any:
+    """`data` with the criteria, serious errors and plugins of the rubric it extends merged in."""
+    if not isinstance(data, dict) or "extends" not in data:
+        return data
+    base_ref = data["extends"]
+    if not isinstance(base_ref, str) or not base_ref:
+        raise ConfigError(f"{path}: extends: expected a rubric id or YAML path, got {base_ref!r}")
+    local = path.parent / base_ref
+    base_path = _resolve(local if base_ref.endswith((".yaml", ".yml")) and local.is_file() else base_ref)
+    if base_path.resolve() in seen:
+        raise ConfigError(f"{path}: extends: {base_ref!r} extends itself in a cycle")
+    import yaml
+
+    try:
+        base = _with_base(yaml.safe_load(base_path.read_text(encoding="utf-8")), base_path, (*seen, base_path.resolve()))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: extends: cannot read {base_path} ({_one_line(exc)})") from None
+    if not isinstance(base, dict) or not isinstance(base.get("criteria"), dict):
+        raise ConfigError(f"{path}: extends: {base_path} is not a rubric with criteria")
+    merged = {k: v for k, v in data.items() if k != "extends"}
+    merged["criteria"] = {**base["criteria"], **(data.get("criteria") or {})}
+    merged["serious_errors"] = {**(base.get("serious_errors") or {}), **(data.get("serious_errors") or {})}
+    merged["plugins"] = [*dict.fromkeys([*base.get("plugins", []), *data.get("plugins", [])])]
+    return merged
 
 
 def parse_rubric(data: Any, source: str = "<rubric>") -> Rubric:
@@ -109,11 +147,26 @@ def parse_rubric(data: Any, source: str = "<rubric>") -> Rubric:
     entries = data["criteria"]
     if not isinstance(entries, dict) or not entries:
         raise ConfigError(f"{source}: criteria: expected a non-empty mapping of criterion id to entry")
-    configs = tuple(_criterion(cid, entry, source) for cid, entry in entries.items())
+    if "extends" in data:
+        raise ConfigError(f"{source}: extends: only a rubric loaded from a file can extend another (use load_rubric)")
+    configs = _mark_serious(tuple(_criterion(cid, entry, source) for cid, entry in entries.items()),
+                            data.get("serious_errors") or {}, source)
     vocabulary = data.get("vocabulary", [])
     if not isinstance(vocabulary, list) or not all(isinstance(v, str) for v in vocabulary):
         raise ConfigError(f"{source}: vocabulary: expected a list of words and names, got {vocabulary!r}")
     return Rubric(data["id"], data["version"], configs, str(data.get("title", "")), source, tuple(vocabulary))
+
+
+def _mark_serious(configs: tuple[CriterionConfig, ...], serious: Any, source: str) -> tuple[CriterionConfig, ...]:
+    if not isinstance(serious, dict):
+        raise ConfigError(f"{source}: serious_errors: expected a mapping of criterion id to the error, got {_kind(serious)}")
+    ids = [c.id for c in configs]
+    for cid, error in serious.items():
+        if cid not in ids:
+            raise ConfigError(f"{source}: serious_errors.{cid}: not a criterion of this rubric; criteria: {', '.join(ids)}")
+        if not isinstance(error, str) or not error.strip():
+            raise ConfigError(f"{source}: serious_errors.{cid}: expected the error in words, got {error!r}")
+    return tuple(dataclasses.replace(c, serious_error=serious.get(c.id, "").strip()) for c in configs)
 
 
 def _resolve(path_or_id: str | Path) -> Path:

@@ -92,6 +92,8 @@ def evaluate_criterion(
         confidence=max(0.0, min(1.0, outcome.confidence)),
         evidence=outcome.evidence,
         detail=outcome.detail,
+        title=config.title,
+        serious_error=config.serious_error,
     )
 
 

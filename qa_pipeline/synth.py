@@ -62,6 +62,9 @@ VOICES: dict[str, Voice] = {
     "joe-deep": Voice("piper", pitch_cents=-220, rate=0.95),
     "joe-bright": Voice("piper", pitch_cents=250, rate=1.05),
     "joe-high": Voice("piper", pitch_cents=450),
+    # Rushed agents for the speaking-pace criterion: 1.45 times the plain voice's rate.
+    "joe-fast": Voice("piper", rate=1.45),
+    "joe-high-fast": Voice("piper", pitch_cents=450, rate=1.45),
     "ava": Voice("espeak", "en-us+f5", rate=0.9, word_gap=4),
     "lily": Voice("espeak", "en-us+f3"),
     "annie": Voice("espeak", "en-us+Annie"),

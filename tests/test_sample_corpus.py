@@ -56,6 +56,18 @@ def test_each_criterion_passes_and_fails_often_enough(calls, criterion, verdict)
     assert count >= MIN_EACH_VERDICT, f"{criterion}: only {count} calls expect {verdict}"
 
 
+HANDLING_CRITERIA = ("speaking_pace", "no_forbidden_phrases", "hold_etiquette", "next_step_agreed",
+                     "contact_details_asked", "thanked_for_call", "offered_further_help", "acknowledged_caller")
+
+
+@pytest.mark.parametrize("criterion", HANDLING_CRITERIA)
+@pytest.mark.parametrize("verdict", ("pass", "fail"))
+def test_each_call_handling_criterion_passes_and_fails_often_enough(calls, criterion, verdict):
+    """The call_handling criteria are labelled where the script decides them (not every call)."""
+    count = sum(call["expected"].get(criterion) == verdict for call in calls)
+    assert count >= 4, f"{criterion}: only {count} calls expect {verdict}"
+
+
 def test_every_outcome_occurs(calls):
     assert {call["outcome"] for call in calls} == set(OUTCOMES)
 

@@ -106,7 +106,7 @@ def _json_document(evaluations: dict, failed: dict[str, str]) -> dict:
 @click.option("--hotwords", is_flag=True, help="Give Whisper the agent names and rubric vocabulary, as for score.")
 def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown, transcripts_cache, agents, hotwords):
     from qa_pipeline.cli.score import asr_options, site_vocabulary
-    from qa_pipeline.evaluate import evaluate
+    from qa_pipeline.evaluate import evaluate, labels_for
 
     calls = load_labelled_calls(folder)
     rubrics = rubric_variants(rubric, classifiers)
@@ -120,7 +120,8 @@ def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown,
                                               lambda line: click.echo(line, err=True))
     else:
         cards, failed = score_labelled_calls(folder, calls, rubrics, options, transcripts_cache, vocabulary)
-    evaluations = {variant: evaluate(calls, by_call) for variant, by_call in cards.items()}
+    labels = labels_for(calls, (c.id for c in next(iter(rubrics.values())).criteria))
+    evaluations = {variant: evaluate(labels, by_call) for variant, by_call in cards.items()}
     if as_json:
         document = _json_document(evaluations, failed)
         if mixed is not None:

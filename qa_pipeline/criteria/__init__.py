@@ -15,6 +15,7 @@ from qa_pipeline.criteria.registry import (
 
 # Imported for their registrations.
 from qa_pipeline.criteria import interrupting, introduction, names, phrases, questions  # noqa: E402,F401
+from qa_pipeline.criteria import handling  # noqa: E402,F401
 
 __all__ = [
     "RULE_CONFIDENCE",

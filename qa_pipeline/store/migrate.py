@@ -34,6 +34,13 @@ def upgrade(engine) -> None:
         command.upgrade(alembic_config(connection), "head")
 
 
+def head_revision() -> str:
+    """The newest migration's revision id."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def current_revision(engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from qa_pipeline.records import FAIL, PASS, Evidence
 from qa_pipeline.store.schema import Call, CriterionRow, Override, ScorecardRow
 from qa_pipeline.store.views import (
+    SERIOUS_ANY,
     AgentReport,
     CalibrationRow,
     CallFilter,
@@ -23,6 +24,7 @@ from qa_pipeline.store.views import (
     CriterionRate,
     LibraryHit,
     RatePoint,
+    SeriousErrorKind,
 )
 
 WHEN = func.coalesce(Call.call_time, ScorecardRow.scored_at)
@@ -43,6 +45,7 @@ def effective_results():
             CriterionRow.verdict.label("machine"),
             func.coalesce(human.verdict, CriterionRow.verdict).label("verdict"),
             case((human.id.is_(None), 0), else_=1).label("overridden"),
+            CriterionRow.serious_error,
         )
         .outerjoin(
             latest,
@@ -73,6 +76,12 @@ def _filtered(call_filter: CallFilter) -> Select:
             eff = effective_results()
             matching = select(eff.c.scorecard_id).where(eff.c.criterion_id == criterion_id, eff.c.verdict == verdict)
             query = query.where(ScorecardRow.id.in_(matching))
+    if f.serious:
+        eff = effective_results()
+        matching = select(eff.c.scorecard_id).where(eff.c.verdict == FAIL, eff.c.serious_error != "")
+        if f.serious != SERIOUS_ANY:
+            matching = matching.where(eff.c.criterion_id == f.serious)
+        query = query.where(ScorecardRow.id.in_(matching))
     return query
 
 
@@ -96,27 +105,31 @@ def list_calls(session: Session, call_filter: CallFilter, paginate: bool = True)
     # A page past the last has no rows; asking the database could overflow its integer offset.
     beyond = paginate and (page - 1) * call_filter.page_size >= max(total, 1)
     found = [] if beyond else session.execute(query).all()
-    failed, overridden = _verdict_marks(session, [r.id for r in found])
+    failed, overridden, serious = _verdict_marks(session, [r.id for r in found])
     rows = tuple(
-        CallRow(r.id, r.call_label, r.agent_id, r.when, r.score, r.duration_s, failed[r.id], overridden[r.id])
+        CallRow(r.id, r.call_label, r.agent_id, r.when, r.score, r.duration_s, failed[r.id], overridden[r.id],
+                serious[r.id])
         for r in found
     )
     size = call_filter.page_size if paginate else max(1, total)
     return CallPage(rows, total, page if paginate else 1, size)
 
 
-def _verdict_marks(session: Session, ids: list[int]) -> tuple[dict, dict]:
+def _verdict_marks(session: Session, ids: list[int]) -> tuple[dict, dict, dict]:
     failed: dict[int, tuple[str, ...]] = defaultdict(tuple)
     overridden: dict[int, tuple[str, ...]] = defaultdict(tuple)
+    serious: dict[int, tuple[str, ...]] = defaultdict(tuple)
     if not ids:
-        return failed, overridden
+        return failed, overridden, serious
     eff = effective_results()
     for row in session.execute(select(eff).where(eff.c.scorecard_id.in_(ids))):
         if row.verdict == FAIL:
             failed[row.scorecard_id] += (row.criterion_id,)
+            if row.serious_error:
+                serious[row.scorecard_id] += (row.criterion_id,)
         if row.overridden:
             overridden[row.scorecard_id] += (row.criterion_id,)
-    return failed, overridden
+    return failed, overridden, serious
 
 
 def criterion_ids(session: Session) -> list[str]:
@@ -127,6 +140,23 @@ def criterion_ids(session: Session) -> list[str]:
         .order_by(func.min(CriterionRow.position), CriterionRow.criterion_id)
     )
     return list(session.scalars(query))
+
+
+def criterion_titles(session: Session) -> dict[str, str]:
+    """Criterion id -> the title its rubric gives it (ids without a stored title are left out)."""
+    query = select(CriterionRow.criterion_id, func.max(CriterionRow.title)).group_by(CriterionRow.criterion_id)
+    return {cid: title for cid, title in session.execute(query) if title}
+
+
+def serious_error_kinds(session: Session) -> list[SeriousErrorKind]:
+    """The criteria stored scorecards mark as serious errors, in rubric order."""
+    query = (
+        select(CriterionRow.criterion_id, func.max(CriterionRow.serious_error))
+        .where(CriterionRow.serious_error != "")
+        .group_by(CriterionRow.criterion_id)
+        .order_by(func.min(CriterionRow.position), CriterionRow.criterion_id)
+    )
+    return [SeriousErrorKind(cid, error) for cid, error in session.execute(query)]
 
 
 def _period(day: date, weekly: bool) -> tuple[date, date]:

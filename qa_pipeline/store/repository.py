@@ -236,6 +236,14 @@ class Store:
         with self.transaction() as session:
             return queries.criterion_ids(session)
 
+    def criterion_titles(self) -> dict[str, str]:
+        with self.transaction() as session:
+            return queries.criterion_titles(session)
+
+    def serious_error_kinds(self) -> list:
+        with self.transaction() as session:
+            return queries.serious_error_kinds(session)
+
     def agent_report(self, agent_id: str) -> AgentReport:
         with self.transaction() as session:
             return queries.agent_report(session, agent_id)

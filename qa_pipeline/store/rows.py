@@ -54,6 +54,8 @@ def add_results(session: Session, scorecard_id: int, card: Scorecard) -> None:
             weight=result.weight,
             confidence=result.confidence,
             detail=result.detail,
+            title=result.title,
+            serious_error=result.serious_error,
         )
         session.add(criterion)
         session.flush()
@@ -87,7 +89,8 @@ def card_of(row: ScorecardRow) -> Scorecard:
         roles=roles_from_dict(row.roles),
     )
     criteria = tuple(
-        CriterionResult(c.criterion_id, c.verdict, c.weight, c.confidence, tuple(map(_evidence, c.evidence)), c.detail)
+        CriterionResult(c.criterion_id, c.verdict, c.weight, c.confidence, tuple(map(_evidence, c.evidence)), c.detail,
+                        c.title or "", c.serious_error or "")
         for c in row.criteria
     )
     metrics = CallMetrics(

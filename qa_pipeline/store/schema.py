@@ -85,6 +85,9 @@ class CriterionRow(Base):
     weight: Mapped[float] = mapped_column(Float)
     confidence: Mapped[float] = mapped_column(Float)
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The rubric's wording of the criterion, and the serious error a fail means ("" if none).
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    serious_error: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     evidence: Mapped[list["EvidenceRow"]] = relationship(order_by="EvidenceRow.position", viewonly=True)
 

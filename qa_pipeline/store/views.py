@@ -9,6 +9,7 @@ from qa_pipeline.records import Evidence, Scorecard
 
 ROLES = ("supervisor", "trainer", "agent")
 SORTS = ("date", "score")
+SERIOUS_ANY = "any"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class CallFilter:
     score_max: float | None = None
     failed: str | None = None
     passed: str | None = None
+    serious: str | None = None  # SERIOUS_ANY, or the id of a criterion the rubric marks serious
     sort: str = "date"
     descending: bool = True
     page: int = 1
@@ -92,6 +94,7 @@ class CallRow:
     duration_s: float
     failed: tuple[str, ...] = ()
     overridden: tuple[str, ...] = ()
+    serious: tuple[str, ...] = ()  # failed criteria the rubric marks as serious errors
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,14 @@ class CalibrationRow:
     @property
     def disagreement_rate(self) -> float | None:
         return self.disagreements / self.results if self.results else None
+
+
+@dataclass(frozen=True)
+class SeriousErrorKind:
+    """A criterion some stored rubric marks as a serious error, and the error in words."""
+
+    criterion_id: str
+    error: str
 
 
 @dataclass(frozen=True)

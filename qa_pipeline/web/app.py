@@ -48,8 +48,15 @@ def templates() -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("qa_pipeline.web", "templates"), autoescape=jinja2.select_autoescape()
     )
-    env.filters.update(clock=formatting.clock, pct=formatting.pct, when=formatting.when, label=formatting.label)
-    return Jinja2Templates(env=env)
+    env.filters.update(clock=formatting.clock, pct=formatting.pct, when=formatting.when, label=formatting.label,
+                       criterion=formatting.criterion_title)
+    return Jinja2Templates(env=env, context_processors=[_rubric_words])
+
+
+def _rubric_words(request: Request) -> dict:
+    """Every page may name criteria: their titles and the serious errors, as stored rubrics give them."""
+    store = request.app.state.store
+    return {"titles": store.criterion_titles(), "serious_kinds": store.serious_error_kinds()}
 
 
 def create_app(

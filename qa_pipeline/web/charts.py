@@ -41,14 +41,16 @@ def _axes(periods: list[date], title: str) -> list[str]:
     return parts
 
 
-def _panel(criterion: str, points: list[RatePoint], periods: list[date], link: Callable[[RatePoint], str]) -> list[str]:
-    parts = _axes(periods, label(criterion))
+def _panel(criterion: str, points: list[RatePoint], periods: list[date], link: Callable[[RatePoint], str],
+           title: str = "") -> list[str]:
+    title = title or label(criterion)
+    parts = _axes(periods, title)
     coords = [(_x(periods.index(p.period_start), len(periods)), _y(p.rate), p) for p in points if p.rate is not None]
     if len(coords) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coords)
         parts.append(f'<polyline class="rate" points="{path}"/>')
     for x, y, point in coords:
-        tip = f"{label(criterion)}, {point.period_start:%d %b %Y}: {point.passed} of {point.applicable} passed"
+        tip = f"{title}, {point.period_start:%d %b %Y}: {point.passed} of {point.applicable} passed"
         parts.append(
             f'<a href="{escape(link(point))}"><circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="5">'
             f"<title>{escape(tip)}</title></circle></a>"
@@ -56,8 +58,9 @@ def _panel(criterion: str, points: list[RatePoint], periods: list[date], link: C
     return parts
 
 
-def pass_rate_chart(report: AgentReport, link: Callable[[RatePoint], str]) -> str:
-    """One panel per criterion; each point links (via `link`) to the calls behind it."""
+def pass_rate_chart(report: AgentReport, link: Callable[[RatePoint], str], titles: dict[str, str] | None = None) -> str:
+    """One panel per criterion, named by `titles` (criterion id -> rubric title) where given;
+    each point links (via `link`) to the calls behind it."""
     by_criterion: dict[str, list[RatePoint]] = defaultdict(list)
     for point in report.series:
         by_criterion[point.criterion_id].append(point)
@@ -73,7 +76,7 @@ def pass_rate_chart(report: AgentReport, link: Callable[[RatePoint], str]) -> st
     for index, (criterion, points) in enumerate(by_criterion.items()):
         dx, dy = PANEL_W * (index % COLUMNS), PANEL_H * (index // COLUMNS)
         parts.append(f'<g class="panel" data-criterion="{escape(criterion)}" transform="translate({dx},{dy})">')
-        parts.extend(_panel(criterion, points, periods, link))
+        parts.extend(_panel(criterion, points, periods, link, (titles or {}).get(criterion, "")))
         parts.append("</g>")
     parts.append("</svg>")
     return "\n".join(parts)

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from qa_pipeline.store.views import SORTS, CallFilter
 
-FIELDS = ("agent", "date_from", "date_to", "score_min", "score_max", "failed", "passed", "sort", "order")
+FIELDS = ("agent", "date_from", "date_to", "score_min", "score_max", "failed", "passed", "serious", "sort", "order")
 
 
 def _date(value: str | None) -> date | None:
@@ -42,6 +42,7 @@ def parse(params, forced_agent: str | None = None) -> CallFilter:
         score_max=_number(params.get("score_max")),
         failed=params.get("failed") or None,
         passed=params.get("passed") or None,
+        serious=params.get("serious") or None,
         sort=sort,
         descending=params.get("order", "desc") != "asc",
         page=_page(params.get("page")),
@@ -59,6 +60,7 @@ def query_string(call_filter: CallFilter, **changes) -> str:
         "score_max": _plain(f.score_max),
         "failed": f.failed,
         "passed": f.passed,
+        "serious": f.serious,
         "sort": f.sort if f.sort != "date" else None,
         "order": None if f.descending else "asc",
         "page": f.page if f.page > 1 else None,

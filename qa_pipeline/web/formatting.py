@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from jinja2 import pass_context
+
 
 def clock(seconds: float | None) -> str:
     """Seconds as m:ss.s (h:mm:ss past an hour)."""
@@ -24,6 +26,12 @@ def when(value: datetime | None) -> str:
 
 
 _WORDS = {"im": "I'm", "wpm": "WPM"}
+
+
+@pass_context
+def criterion_title(context, criterion_id: str | None) -> str:
+    """The criterion's title as its rubric words it (`titles` in the page context), else `label`."""
+    return context.get("titles", {}).get(criterion_id) or label(criterion_id)
 
 
 def label(identifier: str | None) -> str:

@@ -31,7 +31,8 @@ def calls_link(agent_id: str, **filter_fields) -> str:
 @router.get("/agents/{agent_id}")
 def agent_page(request: Request, agent_id: str, who: Viewer = Depends(viewer)) -> Response:
     require(who, who.may_see(agent_id))
-    report = request.app.state.store.agent_report(agent_id)
+    store = request.app.state.store
+    report = store.agent_report(agent_id)
 
     def point_link(point: RatePoint) -> str:
         return calls_link(agent_id, date_from=point.period_start, date_to=point.period_end)
@@ -39,7 +40,7 @@ def agent_page(request: Request, agent_id: str, who: Viewer = Depends(viewer)) -
     context = {
         "viewer": who,
         "report": report,
-        "chart": Markup(pass_rate_chart(report, point_link)),
+        "chart": Markup(pass_rate_chart(report, point_link, store.criterion_titles())),
         "calls_link": lambda **fields: calls_link(agent_id, **fields),
     }
     return request.app.state.templates.TemplateResponse(request, "agent.html", context)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from qa_pipeline import safe_csv
-from qa_pipeline.records import VERDICTS
+from qa_pipeline.records import FAIL, VERDICTS
 from qa_pipeline.store.views import CallDetail
 from qa_pipeline.web import filters
 from qa_pipeline.web.audio import media_type, playable_recording
@@ -72,12 +72,17 @@ def visible_call(request: Request, who: Viewer, scorecard_id: int) -> CallDetail
     return store.call_detail(scorecard_id)
 
 
+def serious_errors(detail: CallDetail) -> list:
+    """The criteria the rubric marks serious whose effective verdict is fail, in rubric order."""
+    return [r for r in detail.card.criteria if r.serious_error and detail.effective_verdict(r.id) == FAIL]
+
+
 @router.get("/calls/{scorecard_id}")
 def call_page(request: Request, scorecard_id: int, who: Viewer = Depends(viewer)) -> Response:
     detail = visible_call(request, who, scorecard_id)
     recording = playable_recording(request.app.state.audio_root, detail)
     context = {"viewer": who, "call": detail, "card": detail.card, "has_audio": recording is not None,
-               "verdicts": VERDICTS}
+               "verdicts": VERDICTS, "serious_errors": serious_errors(detail)}
     return request.app.state.templates.TemplateResponse(request, "call.html", context)
 
 

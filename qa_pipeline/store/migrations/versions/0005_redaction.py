@@ -1,7 +1,7 @@
 """Redaction: the path of each call's redacted audio copy (PII silenced).
 
 Revision ID: 0005_redaction
-Revises: 0001
+Revises: 0004_serious_errors
 Create Date: 2026-11-30
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_redaction"
-down_revision = "0001"
+down_revision = "0004_serious_errors"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Claims: which worker scores a call, and which calls are finished, for fanned-out runs.
 
 Revision ID: 0006_claims
-Revises: 0001
+Revises: 0005_redaction
 Create Date: 2026-11-30
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_claims"
-down_revision = "0001"
+down_revision = "0005_redaction"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,131 @@
+"""Closing criteria: next_step_agreed.v1, thanked_for_call.v1 and offered_further_help.v1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qa_pipeline import nlp
+from qa_pipeline.criteria.common import closing_indices, evidence, seconds, time_of
+from qa_pipeline.criteria.context import CallContext
+from qa_pipeline.criteria.registry import Outcome, register_criterion
+from qa_pipeline.records import FAIL, PASS
+
+
+def _no_closing() -> Outcome:
+    return Outcome(FAIL, 0.9, (), "the agent never speaks")
+
+
+@dataclass(frozen=True)
+class NextStepParams:
+    """A next step is a sentence of the agent's last `window_s` of speech holding one of
+    `step_phrases` and a time: one of `time_phrases`, an entity labelled one of
+    `time_entities`, or a number after one of `time_prepositions` ("at 3", "by 10:30").
+    `vague_phrases` ("we'll be in touch") are named in the detail when no step is found."""
+
+    step_phrases: tuple[str, ...]
+    time_phrases: tuple[str, ...]
+    window_s: float = 60.0
+    time_entities: tuple[str, ...] = ("TIME",)
+    time_prepositions: tuple[str, ...] = ("at", "by", "around", "before", "after", "between", "until")
+    vague_phrases: tuple[str, ...] = ()
+
+
+def time_said(sent, params: NextStepParams) -> str | None:
+    """The time expression in `sent` (a spaCy span), or None."""
+    spans = nlp.find_phrases(sent, params.time_phrases)
+    if spans:
+        return spans[0].text
+    entity = next((e for e in sent.ents if e.label_ in params.time_entities), None)
+    if entity is not None:
+        return entity.text
+    for tok in sent[:-1]:
+        nxt = tok.nbor()
+        if tok.lower_ in params.time_prepositions and (":" in nxt.text or (nxt.like_num and _hour(nxt.text))):
+            return f"{tok.text} {nxt.text}"
+    return None
+
+
+def _hour(text: str) -> bool:
+    return text.isdigit() and 1 <= int(text) <= 24
+
+
+@register_criterion("next_step_agreed.v1", params=NextStepParams, needs_roles=True)
+def next_step_agreed(ctx: CallContext, params: NextStepParams) -> Outcome:
+    """Pass when the agent's closing names a concrete next step at a time (visit, appointment, delivery, callback)."""
+    closing = closing_indices(ctx, params.window_s)
+    if not closing:
+        return _no_closing()
+    for i in reversed(closing):
+        for sent in ctx.docs[i].sents:
+            steps = nlp.find_phrases(sent, params.step_phrases)
+            when = time_said(sent, params) if steps else None
+            if when:
+                detail = f"agent agreed '{steps[0].text}' at a time ('{when}') at {seconds(time_of(ctx.utterances[i], steps[0].text))}"
+                return Outcome(PASS, 0.8, evidence(ctx, i), detail)
+    vague = [(i, s) for i in closing for s in nlp.find_phrases(ctx.docs[i], params.vague_phrases)]
+    if vague:
+        i, span = vague[-1]
+        return Outcome(FAIL, 0.8, evidence(ctx, i), f"only a vague next step ('{span.text}'), no time agreed")
+    detail = f"no next step with a time in the agent's last {params.window_s:g} s of speech"
+    return Outcome(FAIL, 0.75, evidence(ctx, closing[-1]), detail)
+
+
+@dataclass(frozen=True)
+class ThanksParams:
+    """Thanks for the call or the order (`phrases`, "*" is any one word) in the agent's last
+    `window_s` of speech. A bare "thanks" at goodbye is not thanks for the call."""
+
+    phrases: tuple[str, ...]
+    window_s: float = 30.0
+
+
+@register_criterion("thanked_for_call.v1", params=ThanksParams, needs_roles=True)
+def thanked_for_call(ctx: CallContext, params: ThanksParams) -> Outcome:
+    """Pass when the agent thanks the caller for calling, or for the order, near the end."""
+    closing = closing_indices(ctx, params.window_s)
+    if not closing:
+        return _no_closing()
+    for i in reversed(closing):
+        spans = nlp.find_phrases(ctx.docs[i], params.phrases)
+        if spans:
+            detail = f"agent said '{spans[-1].text}' at {seconds(time_of(ctx.utterances[i], spans[-1].text))}"
+            return Outcome(PASS, 0.85, evidence(ctx, i), detail)
+    detail = f"no thanks for the call or the order in the agent's last {params.window_s:g} s of speech"
+    return Outcome(FAIL, 0.8, evidence(ctx, closing[-1]), detail)
+
+
+@dataclass(frozen=True)
+class FurtherHelpParams:
+    """An offer of more help (`phrases`) in the agent's last `window_s` of speech, inside a
+    question, or opening a sentence ("Anything else I can do for you."), so that "if you
+    need anything else, call us" does not count."""
+
+    phrases: tuple[str, ...]
+    window_s: float = 60.0
+    max_lead_words: int = 2
+
+
+def further_help_offer(doc, params: FurtherHelpParams) -> tuple[str, str] | None:
+    """(the phrase, its sentence) where `doc` offers more help, or None."""
+    questions = nlp.question_sentences(doc)
+    for sent in doc.sents:
+        for span in nlp.find_phrases(sent, params.phrases):
+            asked = any(q.start <= span.start < q.end for q in questions)
+            if asked or span.start - sent.start <= params.max_lead_words:
+                return span.text, sent.text.strip()
+    return None
+
+
+@register_criterion("offered_further_help.v1", params=FurtherHelpParams, needs_roles=True)
+def offered_further_help(ctx: CallContext, params: FurtherHelpParams) -> Outcome:
+    """Pass when the agent asks whether there is anything else before closing."""
+    closing = closing_indices(ctx, params.window_s)
+    if not closing:
+        return _no_closing()
+    for i in reversed(closing):
+        offer = further_help_offer(ctx.docs[i], params)
+        if offer is not None:
+            detail = f"agent asked '{offer[1]}' at {seconds(time_of(ctx.utterances[i], offer[0]))}"
+            return Outcome(PASS, 0.85, evidence(ctx, i), detail)
+    detail = f"agent did not ask whether there is anything else in their last {params.window_s:g} s of speech"
+    return Outcome(FAIL, 0.8, evidence(ctx, closing[-1]), detail)

@@ -1,0 +1,79 @@
+"""no_forbidden_phrases.v1: none of the guides' wrong phrasings; the detail gives the right one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from qa_pipeline import nlp
+from qa_pipeline.criteria.common import evidence, seconds, time_of
+from qa_pipeline.criteria.context import CallContext
+from qa_pipeline.criteria.registry import Outcome, register_criterion
+from qa_pipeline.records import FAIL, PASS
+from qa_pipeline.timing import spoken_words
+
+
+@dataclass(frozen=True)
+class WordingParams:
+    """`wrong_phrasings` maps each right phrasing to the wrong phrases it replaces ("*" is
+    any one word). A hit followed by one of `allowed_continuations` is not wrong ("I don't
+    know if you've seen our offer"). An opening agent utterance made only of
+    `bare_opening_words` ("Hello?", "Yes?", "Speaking") is wrong too; `bare_opening_right`
+    is what to say instead.
+    """
+
+    wrong_phrasings: Mapping[str, tuple[str, ...]]
+    bare_opening_words: tuple[str, ...] = ()
+    bare_opening_right: str = ""
+    allowed_continuations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Wrong:
+    index: int
+    said: str
+    right: str
+
+
+def bare_opening(ctx: CallContext, params: WordingParams) -> Wrong | None:
+    """The agent's first utterance when it is only a bare "Hello?" / "Yes?" / "Speaking"."""
+    agent = ctx.agent_indices()
+    if not agent or not params.bare_opening_words:
+        return None
+    words = spoken_words(ctx.utterances[agent[0]].text)
+    if words and all(w in params.bare_opening_words for w in words):
+        return Wrong(agent[0], ctx.utterances[agent[0]].text.strip(), params.bare_opening_right)
+    return None
+
+
+def wrong_phrasings(ctx: CallContext, params: WordingParams) -> list[Wrong]:
+    """Every wrong phrasing the agent uses, in order, with its right replacement."""
+    found = [hit] if (hit := bare_opening(ctx, params)) else []
+    for i in ctx.agent_indices():
+        doc = ctx.docs[i]
+        for right, phrases in params.wrong_phrasings.items():
+            for span in nlp.find_phrases(doc, tuple(phrases)):
+                if not _allowed(doc, span.end, params.allowed_continuations):
+                    found.append(Wrong(i, span.text, right))
+    return sorted(found, key=lambda w: (w.index, ctx.utterances[w.index].text.lower().find(w.said.lower())))
+
+
+def _allowed(doc, end: int, continuations: tuple[str, ...]) -> bool:
+    rest = " ".join(t.lower_ for t in doc[end : end + 4] if not t.is_punct)
+    return any(rest == c or rest.startswith(c + " ") for c in continuations)
+
+
+@register_criterion("no_forbidden_phrases.v1", params=WordingParams, needs_roles=True)
+def no_forbidden_phrases(ctx: CallContext, params: WordingParams) -> Outcome:
+    """Pass when the agent uses none of the wrong phrasings; the detail names the right phrasing."""
+    agent = ctx.agent_indices()
+    found = wrong_phrasings(ctx, params)
+    if not found:
+        detail = f"no wrong phrasing in the agent's {len(agent)} utterance(s)"
+        return Outcome(PASS, 0.8, evidence(ctx, *agent[:1]), detail)
+    first = found[0]
+    at = seconds(time_of(ctx.utterances[first.index], first.said))
+    detail = f"agent said '{first.said}' at {at}; say instead: \"{first.right}\""
+    if len(found) > 1:
+        detail += f" (+{len(found) - 1} more: " + ", ".join(f"'{w.said}'" for w in found[1:4]) + ")"
+    return Outcome(FAIL, 0.85, evidence(ctx, *dict.fromkeys(w.index for w in found)), detail)
