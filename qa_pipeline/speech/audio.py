@@ -40,7 +40,7 @@ MIN_SAMPLE_RATE = 8_000
 # Decoded in small blocks so that a decoder error part-way keeps what came before it.
 _BLOCK_FRAMES = 4096
 # Source frames resampled at a time (about two minutes of 8 kHz audio).
-RESAMPLE_BLOCK = 1 << 20
+BLOCK_FRAMES = 1 << 20
 # Leading bytes of the containers soundfile reads. Checking them first keeps a text or
 # image file named *.mp3 away from the MP3 decoder, which prints resync noise on stderr.
 _MAGIC = (b"RIFF", b"RIFX", b"RF64", b"riff", b"fLaC", b"OggS", b"ID3", b"FORM", b".snd", b"caff", b"NIST")
@@ -178,7 +178,7 @@ def _check_content(data: np.ndarray, rate: int, name: str) -> None:
 
 
 def _to_model_rate(samples: np.ndarray, rate: int) -> np.ndarray:
-    """One channel at 16 kHz, resampled `RESAMPLE_BLOCK` source frames at a time.
+    """One channel at 16 kHz, resampled `BLOCK_FRAMES` source frames at a time.
 
     Each block is resampled with `pad` source frames of its neighbours on either side,
     more than the polyphase filter reaches (10 * max(up, down) taps at the upsampled
@@ -189,7 +189,7 @@ def _to_model_rate(samples: np.ndarray, rate: int) -> np.ndarray:
     divisor = gcd(int(rate), SAMPLE_RATE)
     up, down = SAMPLE_RATE // divisor, int(rate) // divisor
     pad = down * ceil((10 * max(up, down) / up + 2) / down)
-    block = down * max(1, RESAMPLE_BLOCK // down)
+    block = down * max(1, BLOCK_FRAMES // down)
     out = np.empty(ceil(len(samples) * up / down), np.float32)
     for start in range(0, len(samples), block):
         first = max(0, start - pad)
