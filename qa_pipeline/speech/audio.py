@@ -38,7 +38,7 @@ MAX_CHANNELS = 2
 # Below telephone band-width (8 kHz sampling) consonants are gone and Whisper mishears.
 MIN_SAMPLE_RATE = 8_000
 # Decoded in small blocks so that a decoder error part-way keeps what came before it.
-_BLOCK_FRAMES = 4096
+_READ_FRAMES = 4096
 # Source frames resampled at a time (about two minutes of 8 kHz audio).
 BLOCK_FRAMES = 1 << 20
 # Leading bytes of the containers soundfile reads. Checking them first keeps a text or
@@ -97,7 +97,7 @@ def _decode(file: Path, name: str):
         with sf.SoundFile(file) as sound:
             while True:
                 try:
-                    block = sound.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+                    block = sound.read(_READ_FRAMES, dtype="float32", always_2d=True)
                 except (sf.LibsndfileError, RuntimeError) as exc:
                     if not blocks:
                         raise
