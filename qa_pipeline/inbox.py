@@ -10,12 +10,16 @@ and a changed one is scored again. What is already done comes from the ledger
 
 from __future__ import annotations
 
+import os
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Mapping
 
 from qa_pipeline.batch import AUDIO_EXTENSIONS
 from qa_pipeline.identity import content_hash, processing_key, stream_hash
 from qa_pipeline.run_records import QUARANTINED, Call, InboxFile, LedgerEntry, Plan
+
+# The kind given to a local folder the inbox listing could not enter.
+UNLISTABLE = "unlistable"
 
 
 def is_local(inbox: str) -> bool:
@@ -27,7 +31,8 @@ def list_inbox(inbox: str, suffixes: Iterable[str] = AUDIO_EXTENSIONS) -> list[I
     """All recordings under `inbox`, sorted by relative path; hidden files and folders skipped.
 
     Every entry with an audio extension is listed, whatever its kind (a folder named
-    ``x.wav``, a broken link), so that `identify` can report it instead of skipping it.
+    ``x.wav``, a broken link), and so is a local folder that cannot be read (kind
+    `UNLISTABLE`), so that `identify` can report each instead of skipping it.
     """
     import fsspec
 
@@ -41,10 +46,12 @@ def list_inbox(inbox: str, suffixes: Iterable[str] = AUDIO_EXTENSIONS) -> list[I
         rel = PurePosixPath(path).relative_to(PurePosixPath(root)).as_posix()
         if rel == "." or any(part.startswith(".") for part in rel.split("/")):
             continue
-        if not rel.lower().endswith(wanted):
-            continue
         url = path if is_local(inbox) else fs.unstrip_protocol(path)
         kind = str(info.get("type") or "file")
+        if kind == "directory" and is_local(inbox) and not os.access(path, os.R_OK | os.X_OK):
+            kind = UNLISTABLE  # fsspec skips what it cannot list without a word
+        elif not rel.lower().endswith(wanted):
+            continue
         found.append(InboxFile(url, rel, int(info.get("size") or 0), _stamp(info), kind))
     return sorted(found, key=lambda f: f.relpath)
 
@@ -108,6 +115,8 @@ def entry_fault(file: InboxFile) -> str:
         return ""
     if file.kind == "directory":
         return "is a folder, not an audio file"
+    if file.kind == UNLISTABLE:
+        return "is a folder that cannot be read, so its recordings cannot be listed"
     if "://" not in file.url:  # a broken link, a link loop, a pipe: say which
         from qa_pipeline.errors import RecordingError
         from qa_pipeline.speech.audio import check_path

@@ -20,7 +20,9 @@ class InboxFile:
     relpath: str  # posix path below the inbox root, e.g. "2026-11-02/anna/C01.flac"
     size: int
     stamp: str  # modification time as the file system reports it; "" when unknown
-    kind: str = "file"  # as fsspec lists it: "file", "directory", or "other" (a broken link, a pipe)
+    # As fsspec lists it: "file", "directory", "other" (a broken link, a pipe), or
+    # "unlistable" for a local folder that cannot be read.
+    kind: str = "file"
 
 
 @dataclass(frozen=True)

@@ -108,13 +108,16 @@ def _socket(path: Path) -> None:
 
 
 def _unreadable(path: Path) -> None:
-    """chmod 000 for a normal user; root reads past permissions, so there the entry is a
+    """chmod 000, where permissions apply; root reads past them, so there the entry is a
     link to /proc/self/mem, whose first page every read fails on with an I/O error."""
-    if os.geteuid() == 0:
-        os.symlink("/proc/self/mem", path)
-    else:
-        sf.write(path, _tone(2, 1000), RATE)
-        path.chmod(0)
+    sf.write(path, _tone(2, 1000), RATE)
+    path.chmod(0)
+    try:
+        open(path, "rb").close()
+    except PermissionError:
+        return
+    path.unlink()
+    os.symlink("/proc/self/mem", path)
 
 
 def _bytes(payload: bytes) -> Callable[[Path], None]:

@@ -177,7 +177,23 @@ def test_score_reports_a_file_that_vanished_after_discovery_and_scores_the_rest(
     assert [(Path(f.recording).name, f.reason) for f in result.failures] == [("goes.wav", "file not found")]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def _permissions_apply() -> bool:
+    """False for root with its usual capabilities, which reads past file permissions."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile() as probe:
+        os.chmod(probe.name, 0)
+        try:
+            open(probe.name, "rb").close()
+        except PermissionError:
+            return True
+    return False
+
+
+PERMISSIONS = pytest.mark.skipif(not _permissions_apply(), reason="this user reads files whatever their permissions")
+
+
+@PERMISSIONS
 def test_an_unreadable_file_is_reported_with_the_permission_error(tmp_path):
     from qa_pipeline.batch import score_paths
     from qa_pipeline.rubric import load_rubric
@@ -188,3 +204,16 @@ def test_an_unreadable_file_is_reported_with_the_permission_error(tmp_path):
     locked.chmod(0)
     result = score_paths([locked], load_rubric("etiquette"), AsrOptions())
     assert [f.reason for f in result.failures] == ["cannot be read (Permission denied)"]
+
+
+@PERMISSIONS
+def test_an_inbox_folder_that_cannot_be_read_is_quarantined_not_skipped(tmp_path):
+    from qa_pipeline.inbox import identify, list_inbox
+
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked").chmod(0)
+    try:
+        (call,) = identify(list_inbox(str(tmp_path)), [], "etiquette/1", "tiny.en")
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert (call.file.relpath, call.fault) == ("locked", "is a folder that cannot be read, so its recordings cannot be listed")
