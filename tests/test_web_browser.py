@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -68,12 +69,23 @@ def listed(page) -> list[str]:
     return page.eval_on_selector_all("table.calls tbody tr[data-call]", "rows => rows.map(r => r.dataset.call)")
 
 
+def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll a page expression with `page.evaluate`. Playwright's `wait_for_function` re-runs a
+    string predicate through `eval`, which the app's Content-Security-Policy (no 'unsafe-eval')
+    blocks once it has to poll."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {expression}")
+        page.wait_for_timeout(50)
+
+
 def wait_for_metadata(page) -> None:
-    page.wait_for_function("document.getElementById('player').readyState >= 1")
+    wait_until(page, "document.getElementById('player').readyState >= 1")
 
 
 def current_time(page) -> float:
-    page.wait_for_function("!document.getElementById('player').seeking")
+    wait_until(page, "!document.getElementById('player').seeking")
     return page.evaluate("document.getElementById('player').currentTime")
 
 

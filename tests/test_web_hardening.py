@@ -79,6 +79,29 @@ def test_an_account_is_locked_after_five_failures_even_for_the_right_password(si
     assert login(client_for(site[0], None, client=("10.0.0.9", 4000)), "tina", PASSWORD).status_code == 303
 
 
+def test_parallel_guesses_get_no_more_password_checks_than_sequential_ones(site, monkeypatch):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    store, checked = site[0].state.store, []
+    real_authenticate = store.authenticate
+    # A spy, not a stand-in: every guess still goes through the real password check.
+    monkeypatch.setattr(store, "authenticate", lambda *args: checked.append(args) or real_authenticate(*args))
+    clients = [client_for(site[0], None, client=("203.0.113.5", 6000 + i)) for i in range(10)]
+    forms = [{"name": "sam", "password": f"guess {i}", "csrf": csrf_of(c, "/login"), "next": "/calls"}
+             for i, c in enumerate(clients)]
+    start = threading.Barrier(len(clients))
+
+    def guess(i: int) -> int:
+        start.wait()
+        return clients[i].post("/login", data=forms[i]).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = list(pool.map(guess, range(len(clients))))
+    assert len(checked) == 5
+    assert sorted(statuses) == [401] * 4 + [429] * 6
+
+
 def test_a_successful_login_clears_the_accounts_failures(site):
     client = client_for(site[0], None)
     for i in range(4):

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 log = logging.getLogger("qa_pipeline.web.throttle")
 
@@ -21,6 +25,7 @@ log = logging.getLogger("qa_pipeline.web.throttle")
 DEFAULT_PER_ACCOUNT = "5 per 15 minutes"
 # Higher, so that colleagues behind one office address do not lock each other out at once.
 DEFAULT_PER_ADDRESS = "20 per 15 minutes"
+_STRIPES = 64
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,22 @@ class LoginThrottle:
 
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._limits = {"account": parse(per_account), "address": parse(per_address)}
+        # Striped locks: a bounded set, however many names and addresses are tried.
+        self._stripes = [threading.Lock() for _ in range(_STRIPES)]
+
+    @contextmanager
+    def attempt(self, account: str, address: str) -> Iterator[None]:
+        """Hold while checking `locked`, the password and `failed`, so that parallel guesses
+        at one account or from one address are counted one after another, never past the limit."""
+        indexes = sorted({zlib.crc32(f"{scope}:{key}".encode()) % _STRIPES
+                          for scope, key in self._keys(account, address).items()})
+        for index in indexes:
+            self._stripes[index].acquire()
+        try:
+            yield
+        finally:
+            for index in reversed(indexes):
+                self._stripes[index].release()
 
     def _keys(self, account: str, address: str) -> dict[str, str]:
         return {"account": account, "address": address}

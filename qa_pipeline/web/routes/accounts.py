@@ -54,16 +54,18 @@ def login(
     check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf)
     state = request.app.state
     account, address = name.strip(), request.client.host if request.client else "unknown"
-    # A locked account or address is refused before its password is even checked.
-    lockout = state.login_throttle.locked(account, address)
-    user = None if lockout else state.store.authenticate(account, password)
-    if lockout is None and user is None:
-        lockout = state.login_throttle.failed(account, address)
-        if lockout is None:
-            return _login_page(request, safe_next(next), "Unknown name or wrong password.", status=401)
-    if lockout is not None:
-        return _locked_out(request, safe_next(next), lockout)
-    state.login_throttle.succeeded(account)
+    throttle = state.login_throttle
+    with throttle.attempt(account, address):
+        # A locked account or address is refused before its password is even checked.
+        lockout = throttle.locked(account, address)
+        user = None if lockout else state.store.authenticate(account, password)
+        if lockout is None and user is None:
+            lockout = throttle.failed(account, address)
+            if lockout is None:
+                return _login_page(request, safe_next(next), "Unknown name or wrong password.", status=401)
+        if lockout is not None:
+            return _locked_out(request, safe_next(next), lockout)
+        throttle.succeeded(account)
     token, _ = state.store.start_session(user.id, state.session_ttl_s)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
