@@ -40,7 +40,8 @@ test: setup system-deps
 	$(BIN)/pytest -ra
 
 bench: setup
-	$(BIN)/python bench/transcribe.py
+	$(BIN)/python bench/pipeline.py --models tiny.en,base
+	$(BIN)/python bench/batched.py
 	$(BIN)/python bench/flow_overhead.py
 
 train: setup

@@ -56,7 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("inputs", nargs="*", type=Path, default=DEFAULT_CALLS, help="recordings or folders")
     parser.add_argument("--limit", type=int, default=None, help="use at most this many recordings")
-    parser.add_argument("--workers", type=int, default=1, help="flow workers (the CLI scores one call at a time)")
+    parser.add_argument("--workers", type=int, default=1, help="calls at once, for the CLI and the flow alike")
     args = parser.parse_args()
     calls = recordings(args.inputs, args.limit)
     if not calls:
@@ -67,14 +67,15 @@ def main() -> None:
         for i, call in enumerate(calls):
             shutil.copyfile(call, work / "inbox" / f"{i:03d}_{call.name}")
         env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(work / "prefect")}
-        cli_s, _ = timed([str(BIN / "qa-pipeline"), "score", str(work / "inbox"), "--out", str(work / "cli"), "--no-db"], env)
+        cli_s, _ = timed([str(BIN / "qa-pipeline"), "score", str(work / "inbox"), "--out", str(work / "cli"), "--no-db",
+                          "--workers", str(args.workers)], env)
         flow_cmd = [sys.executable, str(ROOT / "flows" / "score_calls.py"), str(work / "inbox"),
                     "--out", str(work / "flow"), "--no-db", "--workers", str(args.workers)]
         flow_s, log = timed(flow_cmd, env)
         scored = len(list((work / "flow").rglob("*.json"))) - 1  # minus quarantine.json
     run_s = flow_run_seconds(log)
     n = len(calls)
-    print(f"calls: {n} ({', '.join(c.name for c in calls)}); flow workers: {args.workers}; flow scored {scored}")
+    print(f"calls: {n} ({', '.join(c.name for c in calls)}); workers: {args.workers}; flow scored {scored}")
     print(f"bare CLI   : {cli_s:7.1f} s wall  {60 * n / cli_s:6.1f} calls/min")
     print(f"Prefect flow: {flow_s:6.1f} s wall  {60 * n / flow_s:6.1f} calls/min  (embedded server, start-up included)")
     print(f"flow machinery share of flow wall time: {100 * (flow_s - cli_s) / flow_s:5.1f} %  (ratio flow/CLI {flow_s / cli_s:.2f})")

@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import AUDIO_SUFFIXES, bare_transcribe_all, current_rss_mb, default_recordings  # noqa: E402
 
-STAGE_ORDER = ("hash, metadata", "decode", "asr", "crosstalk", "utterances", "time fitting", "nlp", "criteria",
-               "classifiers", "outputs")
+STAGE_ORDER = ("hash, metadata", "decode", "asr", "crosstalk", "utterances", "time fitting",
+               "text wait", "nlp", "criteria", "classifiers", "outputs")
 
 
 def pipeline_run(paths: list[Path], options, workers: int, out: Path):
@@ -81,12 +81,15 @@ def print_stages(paths: list[Path], results, durations: dict[Path, float]) -> No
 
 
 def model_speed(paths, audio, name: str, workers: int, out: Path, bare: bool):
+    from qa_pipeline.batch import score_one
     from qa_pipeline.concurrency import with_workers
-    from qa_pipeline.speech.asr import AsrOptions, load_model, transcribe_audio
+    from qa_pipeline.rubric import load_rubric
+    from qa_pipeline.speech.asr import AsrOptions, load_model
 
     options = with_workers(AsrOptions(model=name), workers)
     load_model(options)
-    transcribe_audio(audio[paths[0]], options)  # warm-up: first-call set-up is not speed
+    # Warm-up: loading spaCy and the classifiers and first-call set-up are not speed.
+    score_one(paths[0], "warm-up", load_rubric("etiquette"), options, out / "warm-up")
     seconds = sum(a.duration_s for a in audio.values())
     results, wall = pipeline_run(paths, options, workers, out)
     failed = [r[0] for r in results if not hasattr(r[0], "card")]

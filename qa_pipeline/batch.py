@@ -258,8 +258,12 @@ def score_call(transcript: Transcript, rubric, metadata: CallMetadata, recording
 
     Safe to call from several threads: the text stages run one call at a time.
     """
-    with _TEXT_STAGES:
+    with stage("text wait"):  # another call holds the text stages
+        _TEXT_STAGES.acquire()
+    try:
         return _score_call(transcript, rubric, metadata, recording)
+    finally:
+        _TEXT_STAGES.release()
 
 
 def _score_call(transcript: Transcript, rubric, metadata: CallMetadata, recording: str) -> Scorecard:

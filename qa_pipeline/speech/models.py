@@ -73,14 +73,24 @@ def base_model_dir(cache_dir: Path | None = None) -> Path:
     try:
         _assemble(parts, work)
         work.chmod(0o755)  # mkdtemp makes it private; the finished model is for every user
-        try:
-            work.rename(target)
-        except OSError:
-            if not _base_complete(target):  # not another process's finished copy: a real error
-                raise
+        _publish(work, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+def _publish(work: Path, target: Path) -> None:
+    """Rename the checked folder into place. A folder already there is either another
+    process's finished copy (kept) or debris that no run of this code writes (replaced)."""
+    for _ in range(2):
+        try:
+            work.rename(target)
+            return
+        except OSError:
+            if _base_complete(target):
+                return
+            shutil.rmtree(target, ignore_errors=True)
+    raise ConfigError(f"model cache {target}: cannot replace an incomplete model folder; remove it and run again")
 
 
 def preset_label(folder: Path) -> str | None:
