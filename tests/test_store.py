@@ -14,7 +14,7 @@ from qa_pipeline.cli.store_import import command as import_command
 from qa_pipeline.contract import scorecard_from_dict, scorecard_to_dict
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.identity import content_hash
-from qa_pipeline.records import FAIL, NOT_APPLICABLE, PASS
+from qa_pipeline.records import FAIL, NOT_APPLICABLE, PASS, RoleDecision
 from qa_pipeline.store import ENV_VAR, DEFAULT_PATH, default_url, migrate, open_store
 from qa_pipeline.store.passwords import hash_password, verify_password
 from qa_pipeline.store.schema import Base, Call, CriterionRow, EvidenceRow, ScorecardRow, UtteranceRow
@@ -62,7 +62,7 @@ def test_open_creates_the_file_and_migrates_to_head(tmp_path):
     path = tmp_path / "nested" / "qa.sqlite"
     store = open_store(f"sqlite:///{path}")
     assert path.is_file()
-    assert migrate.current_revision(store.engine) == "0001"
+    assert migrate.current_revision(store.engine) == "0003_voiceprints"
 
 
 def test_reopening_a_migrated_store_keeps_its_data(tmp_path, corpus):
@@ -315,4 +315,15 @@ def test_threads_opening_a_fresh_store_at_once_all_succeed(tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
     with ThreadPoolExecutor(4) as pool:
         stores = list(pool.map(lambda _: open_store(url), range(4)))
-    assert {migrate.current_revision(s.engine) for s in stores} == {"0001"}
+    assert {migrate.current_revision(s.engine) for s in stores} == {"0003_voiceprints"}
+
+
+def test_roles_of_a_diarized_call_are_stored_and_read_back(store, corpus):
+    card, _ = load(corpus["C03"])
+    mono = replace(card, channels=1, transcript=replace(
+        card.transcript, channels=1, roles=RoleDecision("diarization", None, 0.91, 3)))
+    scorecard_id = store.save_scorecard(mono, "b" * 64, card.recording)
+    stored = store.call_detail(scorecard_id).card
+    assert scorecard_to_dict(stored)["roles"] == {"source": "diarization", "agent_channel": None,
+                                                  "confidence": 0.91, "speakers": 3}
+    assert stored.transcript.roles_known
