@@ -29,6 +29,10 @@ MAX_SNAP_S = 1.0
 # C23 (40 s) mixed down came out as 4 speakers (DER 0.53); merged at 0.7, 2 (DER 0.06).
 MERGE_COSINE = 0.7
 MERGE_DOWN_TO = 2
+# At most this many words that close a sentence go back to the speaker who began it.
+# Two moved "twenty dollars." of an agent who cut in (C10) to the caller; one does not.
+SENTENCE_TAIL_WORDS = 1
+_SENTENCE_END = (".", "?", "!")
 # Torch threads for the embeddings. One: calls are scored in parallel, and on a busy
 # machine a second thread only spins. On the 2-core shared machine, C23 (40 s) took
 # 2.4 s of CPU with one thread and 11.3 s with two (bench/transcribe.py prints the cost).
@@ -159,6 +163,26 @@ def word_speakers(words: Sequence[Word], turns: Sequence[SpeakerTurn]) -> tuple[
                 continue
         labels.append(turns[best].speaker)
     return tuple(labels)
+
+
+def finish_sentences(words: Sequence[Word], labels: Sequence[str]) -> tuple[str, ...]:
+    """Labels with a sentence's last words given back to the speaker who began it.
+
+    Diarization turns change at the midpoint between 1.5 s windows, and Whisper's word
+    times are loose, so the end of one speaker's sentence ("... how can I help you" +
+    "today?") often falls in the next speaker's turn. Where the speaker changes
+    mid-sentence (the word before has no . ? !) and the new speaker's first
+    `SENTENCE_TAIL_WORDS` words or fewer close that sentence, those words go back.
+    """
+    out = list(labels)
+    for i in range(1, len(words)):
+        if out[i] == out[i - 1] or words[i - 1].text.rstrip().endswith(_SENTENCE_END):
+            continue
+        tail = next((j for j in range(i, min(i + SENTENCE_TAIL_WORDS, len(words)))
+                     if out[j] != out[i - 1] and words[j].text.rstrip().endswith(_SENTENCE_END)), None)
+        if tail is not None and all(out[k] == out[i] for k in range(i, tail + 1)):
+            out[i: tail + 1] = [out[i - 1]] * (tail + 1 - i)
+    return tuple(out)
 
 
 def speech_spans(flags: np.ndarray, frame_s: float, bridge_s: float = 0.3) -> list[tuple[float, float]]:
