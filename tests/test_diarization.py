@@ -18,7 +18,7 @@ from _asr_helpers import contains_phrase
 from qa_pipeline.records import AGENT, CUSTOMER, Word
 from qa_pipeline.speech.asr import SAME_MIX_NOTE, AsrOptions, transcribe_file
 from qa_pipeline.speech.audio import load_audio
-from qa_pipeline.speech.diarization import SpeakerTurn, diarize, word_speakers
+from qa_pipeline.speech.diarization import SpeakerTurn, diarize, finish_sentences, word_speakers
 from qa_pipeline.speech.mixdown import diarization_error_rate, mix_to_mono, reference_turns
 from qa_pipeline.speech.speakers import label_speakers, speaker_utterances
 
@@ -41,6 +41,14 @@ def test_utterances_break_where_the_speaker_changes_even_without_a_pause():
     words = [Word("good", 0.0, 0.3), Word("morning", 0.35, 0.7), Word("hi", 0.75, 0.9), Word("there", 0.95, 1.2)]
     utterances = speaker_utterances(words, ["S1", "S1", "S2", "S2"], gap_s=0.8)
     assert [(u.speaker, u.text) for u in utterances] == [("S1", "good morning"), ("S2", "hi there")]
+
+
+def test_the_word_that_closes_a_sentence_goes_back_to_the_speaker_who_began_it():
+    words = [Word(t, i * 0.3, i * 0.3 + 0.25) for i, t in enumerate("how can I help you today? Hi. I need".split())]
+    labels = ["S1"] * 5 + ["S2"] * 4
+    assert finish_sentences(words, labels) == ("S1",) * 6 + ("S2",) * 3
+    # A change of speaker after a finished sentence stays where it is.
+    assert finish_sentences(words[5:], ["S1", "S2", "S2", "S2"]) == ("S1", "S2", "S2", "S2")
 
 
 # --- real audio -----------------------------------------------------------------------

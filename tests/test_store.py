@@ -14,7 +14,7 @@ from qa_pipeline.cli.store_import import command as import_command
 from qa_pipeline.contract import scorecard_from_dict, scorecard_to_dict
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.identity import content_hash
-from qa_pipeline.records import FAIL, NOT_APPLICABLE, PASS
+from qa_pipeline.records import FAIL, NOT_APPLICABLE, PASS, RoleDecision
 from qa_pipeline.store import ENV_VAR, default_path, default_url, migrate, open_store
 from qa_pipeline.store.passwords import hash_password, verify_password
 from qa_pipeline.store.schema import Base, Call, CriterionRow, EvidenceRow, ScorecardRow, UtteranceRow
@@ -316,3 +316,15 @@ def test_threads_opening_a_fresh_store_at_once_all_succeed(tmp_path):
     with ThreadPoolExecutor(4) as pool:
         stores = list(pool.map(lambda _: open_store(url), range(4)))
     assert {migrate.current_revision(s.engine) for s in stores} == {migrate.head_revision()}
+
+
+
+def test_roles_of_a_diarized_call_are_stored_and_read_back(store, corpus):
+    card, _ = load(corpus["C03"])
+    mono = replace(card, channels=1, transcript=replace(
+        card.transcript, channels=1, roles=RoleDecision("diarization", None, 0.91, 3)))
+    scorecard_id = store.save_scorecard(mono, "b" * 64, card.recording)
+    stored = store.call_detail(scorecard_id).card
+    assert scorecard_to_dict(stored)["roles"] == {"source": "diarization", "agent_channel": None,
+                                                  "confidence": 0.91, "speakers": 3}
+    assert stored.transcript.roles_known

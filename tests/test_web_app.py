@@ -281,3 +281,16 @@ def test_user_command_refuses_an_agent_without_an_agent_id(tmp_path):
     args = ["user", "add", "ana", "--role", "agent", "--password-stdin", "--db", url]
     result = CliRunner().invoke(main, args, input="long enough password\n")
     assert result.exit_code == 1 and "needs --agent-id" in result.output
+
+
+def test_call_page_says_how_roles_were_found(site, corpus):
+    from dataclasses import replace
+
+    from qa_pipeline.records import RoleDecision
+
+    app, _ = site
+    card = scorecard_from_dict(json.loads(corpus[1]["C03"].read_text()))
+    card = replace(card, transcript=replace(card.transcript, roles=RoleDecision("channels", 1, 0.93, 2)))
+    scorecard_id = app.state.store.save_scorecard(card, "c" * 64, card.recording)
+    html = client_for(app, "sam").get(f"/calls/{scorecard_id}").text
+    assert "Roles from the channels: agent on channel 1 (right) · confidence 0.93" in html

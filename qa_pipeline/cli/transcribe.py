@@ -101,6 +101,10 @@ def format_transcript(transcript: Transcript, recording: str) -> str:
     """A transcript as readable lines: speaker, start-end times, text."""
     lines = [f"# {recording} ({transcript.duration_s:.1f} s, {transcript.channels} channel(s), "
              f"model {transcript.asr_model})"]
+    roles = transcript.roles
+    if roles is not None:
+        where = f"agent on channel {roles.agent_channel}" if roles.agent_channel is not None else f"{roles.speakers} speaker(s)"
+        lines.append(f"# roles from {roles.source}: {where}, confidence {roles.confidence:.2f}")
     lines += [f"# warning: {w}" for w in transcript.warnings]
     lines += [f"{u.speaker:<8} {_clock(u.start)}-{_clock(u.end)}  {u.text}" for u in transcript.utterances]
     return "\n".join(lines)

