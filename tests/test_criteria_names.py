@@ -4,7 +4,7 @@ import pytest
 
 from _scoring_helpers import dialogue, judge
 from qa_pipeline import nlp
-from qa_pipeline.criteria.names import answer_name, consonant_key, name_similarity, title_addresses
+from qa_pipeline.criteria.names import answer_name, name_similarity, sound_key, title_addresses
 from qa_pipeline.records import FAIL, PASS, CallMetadata
 
 PASSING = [
@@ -107,8 +107,8 @@ def test_other_words_do_not_match_a_name(heard, name):
     assert name_similarity(heard, name) < 0.8
 
 
-def test_consonant_key_merges_sound_alikes():
-    assert consonant_key("Catherine") == consonant_key("Kathryn")
+def test_sound_key_merges_sound_alikes():
+    assert sound_key("Catherine") == sound_key("Kathryn")
 
 
 def test_evidence_shows_where_the_name_was_learned_and_used():
@@ -148,3 +148,74 @@ HONORIFICS = frozenset({"mr", "mrs", "ms", "miss"})
 )
 def test_title_addresses(text, addresses):
     assert title_addresses(nlp.parse([text])[0], HONORIFICS) == addresses
+
+
+# --- vocatives the tagger misses (issue 13, kind 5) ------------------------------
+
+VOCATIVES = [
+    ("Thank you, Siobhan.", ["Siobhan"]),  # the tagger calls it a place
+    ("thanks, ruby", ["ruby"]),  # untagged
+    ("We do, Emma.", ["Emma"]),
+    ("Ruby, can you hold for a moment?", ["Ruby"]),
+    ("hi Niamh, how can I help?", ["Niamh"]),
+    ("Okay, Mary Jones, let me check.", ["Mary Jones"]),
+]
+
+NOT_VOCATIVES = [
+    "Thank you, sure.",
+    "Okay, Tuesday.",
+    "See you then, bye.",
+    "We can do it, yes.",
+    "thank you, that's fine",
+    "Ruby red roses are in stock.",
+]
+
+
+@pytest.mark.parametrize(("text", "found"), VOCATIVES)
+def test_vocative_position_finds_a_name(text, found):
+    from qa_pipeline.criteria.names import vocatives
+
+    assert vocatives(nlp.parse([text])[0]) == found
+
+
+@pytest.mark.parametrize("text", NOT_VOCATIVES)
+def test_no_vocative_without_the_position_or_a_name(text):
+    from qa_pipeline.criteria.names import vocatives
+
+    assert vocatives(nlp.parse([text])[0]) == []
+
+
+VOCATIVE_USES = [
+    ("C: my name is siobhan", "A: Thank you, Siobhan."),
+    ("C: hi my name is ruby", "A: thanks, ruby"),
+    # ASR spelled the name another way: the vocative position and the sound carry it
+    ("C: my name is siobhan", "A: Thank you, Shivon, let me look."),
+    ("C: my name is geoff", "A: Sure, Jeff."),
+    ("C: my name is kristin", "A: thanks, Christine"),
+    ("C: this is Catherine", "A: okay, Kathryn, which day suits you?"),
+]
+
+NOT_VOCATIVE_USES = [
+    # a word in vocative position that is no name
+    ("C: my name is ruby", "A: Thanks, mate."),
+    ("C: my name is siobhan", "A: Thank you, perfect."),
+    # the name's sound without the position, and not spelled alike
+    ("C: my name is siobhan", "A: the shivon model is out of stock"),
+    ("C: my name is sarah", "A: Sorry, sure."),
+    ("C: my name is rita", "A: right, ok"),
+]
+
+
+@pytest.mark.parametrize("lines", VOCATIVE_USES)
+def test_caller_addressed_in_vocative_position_passes(lines):
+    assert judge("name_use", dialogue(*lines)).verdict == PASS
+
+
+@pytest.mark.parametrize("lines", NOT_VOCATIVE_USES)
+def test_other_words_in_vocative_position_fail(lines):
+    assert judge("name_use", dialogue(*lines)).verdict == FAIL
+
+
+@pytest.mark.parametrize(("heard", "name"), [("Jeff", "Geoff"), ("Rubie", "Ruby"), ("Steven", "Stephen")])
+def test_names_that_sound_alike_match(heard, name):
+    assert name_similarity(heard, name) >= 0.8

@@ -2,7 +2,7 @@
 
 import pytest
 
-from _scoring_helpers import dialogue, judge
+from _scoring_helpers import dialogue, etiquette, judge
 from qa_pipeline.records import FAIL, PASS
 
 ASKED_PASSING = [
@@ -88,3 +88,67 @@ def test_spelled_out_price_is_quoted_in_detail():
 def test_price_in_the_same_utterance_after_the_question_passes():
     result = judge("no_price_before_need", dialogue("C: how much", "A: Which tooth is it? An extraction is ninety dollars."))
     assert result.verdict == PASS
+
+
+# --- requests to repeat (issue 13, kind 10) --------------------------------------
+
+REPEAT_REQUESTS = [
+    "Can you repeat the reason for your call?",
+    "sorry, could you say the zip code again?",
+    "can you spell that?",
+    "Sorry?",
+    "Pardon?",
+    "what was your name again?",
+    "I didn't catch that, could you say it one more time?",
+    "could you please repeat your account number",
+]
+
+NOT_REPEAT_REQUESTS = [
+    ("what is your phone number?", "contact_request"),
+    ("could you confirm your date of birth?", "contact_request"),
+    ("may I have your name please?", "name_request"),
+    ("has the leak started again?", "need"),
+    ("is this a repeat prescription?", "need"),
+    ("sorry, what is the reason for your call?", "need"),
+    ("what did the engineer say about the boiler?", "need"),
+]
+
+
+def _kind(text):
+    from qa_pipeline import nlp
+    from qa_pipeline.criteria.questions import question_kind
+
+    kinds = etiquette().criterion("asked_questions").params.question_kinds
+    sentence = nlp.question_sentences(nlp.parse([text])[0])[0]
+    return question_kind(sentence, kinds)
+
+
+@pytest.mark.parametrize("text", REPEAT_REQUESTS)
+def test_request_to_repeat_is_its_own_kind(text):
+    assert _kind(text) == "repeat_request"
+
+
+@pytest.mark.parametrize(("text", "kind"), NOT_REPEAT_REQUESTS)
+def test_other_questions_are_not_repeat_requests(text, kind):
+    assert _kind(text) == kind
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [("A: how can i help", "C: my card", "A: Can you repeat the reason for your call?", "C: my card",
+      "A: sorry, could you say the zip code again?"),
+     ("A: hello", "C: it's about my bill", "A: Sorry?", "C: my bill", "A: can you spell that?"),
+     ("A: hello", "C: hi it's jo", "A: what was your name again?", "A: anything else?")],
+)
+def test_requests_to_repeat_do_not_count(lines):
+    result = judge("asked_questions", dialogue(*lines))
+    assert result.verdict == FAIL
+    assert "repeat request" in result.detail
+
+
+def test_identity_questions_still_count():
+    lines = ("A: hello", "C: i want my balance", "A: what is your phone number?", "C: five five five",
+             "A: sorry, could you say that again?", "C: five five five", "A: and what is your date of birth?")
+    result = judge("asked_questions", dialogue(*lines))
+    assert result.verdict == PASS
+    assert "agent asked 2 question(s)" in result.detail

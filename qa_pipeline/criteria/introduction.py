@@ -87,7 +87,7 @@ def _sub_findings(ctx: CallContext, opening: tuple[int, ...], params: SelfIntrod
     greeting = company = None
     for i in opening:
         doc = ctx.docs[i]
-        greeting = greeting or next((s.text for s in nlp.find_phrases(doc, params.greetings)), None)
+        greeting = greeting or next((s.text for s in nlp.find_acts(doc, params.greetings)), None)
         company = company or _company(doc, params.company_cues)
     parts = [f"greeting '{greeting}'" if greeting else "no greeting"]
     parts.append(f"company '{company}'" if company else "no company name")

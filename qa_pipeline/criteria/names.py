@@ -7,7 +7,7 @@ Nicole"), and an answer word after "the"/"of" or left lower-case in cased text i
 common word, not a name ("the team", "of course").
 
 ASR spells names freely ("Mendes" may come out "Men's" or "Mendez"), so the agent's words
-are matched against it with a similarity ratio or a consonant key; a common English word
+are matched against it with a similarity ratio or a Metaphone key; a common English word
 ("red" for "Reed") counts only when spelled exactly as the name, and the word after a
 title ("Ms. Wilson") is matched more loosely. When the name was lost or mangled, the
 agent still passes, at lower confidence, by addressing the caller after they have spoken:
@@ -89,7 +89,8 @@ def _address_outcome(ctx: CallContext, params: NameUseParams, caller: CallerName
     for i in ctx.agent_indices():
         if i < first_customer:
             continue  # nobody to address yet: "Hello, Cindy Metter" is a garbled company name
-        said = [n for n in vocatives(ctx.docs[i]) if nlp.normalise_word(n.split()[0]) not in own]
+        said = [n for n in addressed_names(ctx.docs[i], frozenset(params.not_names))
+                if nlp.normalise_word(n.split()[0]) not in own]
         said += title_addresses(ctx.docs[i], honorifics)
         if said:
             utterance = ctx.utterances[i]
@@ -106,22 +107,73 @@ def agent_names(ctx: CallContext, params: NameUseParams) -> frozenset[str]:
                      for m in nlp.find_names(ctx.docs[i], params.caller_templates))
 
 
-# Words that, right before a name, mark it as a form of address: "thank you, Robert".
-_ADDRESS_CUES = frozenset({",", "thanks", "you", "hi", "hello", "bye", "sorry", "okay", "dear"})
+# Words that, right before a name at the start of a phrase, mark it as a form of address: "hi Ruby".
+_ADDRESS_CUES = frozenset({"thanks", "you", "hi", "hello", "hey", "bye", "sorry", "okay", "ok", "dear", "morning",
+                           "afternoon", "evening", "goodbye", "cheers"})
+_EDGE_PUNCT = frozenset({".", ",", "!", "?", ";", ":"})
+_NOT_NAME_ENTITIES = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "QUANTITY", "PERCENT", "PRODUCT"})
 
 
-def vocatives(doc) -> list[str]:
-    """Names used to address someone: a person's name after a comma or "thank you",
-    closing a sentence ("We do, Emma.", "Thank you, Robert.")."""
+def vocatives(doc, not_names: frozenset[str] = frozenset()) -> list[str]:
+    """Words in vocative position that could be a name, one or two words long.
+
+    The position is a phrase edge set off from the rest: after a comma or a greeting or
+    thanks ("Thank you, Siobhan.", "thanks, ruby", "hi Ruby,", "We do, Emma.") and before a
+    comma, a full stop or the end, or opening a sentence before a comma ("Ruby, can you
+    hold?"). The entity label is not needed (the tagger calls "Siobhan" a place and leaves
+    "ruby" untagged), but the word must not be a date, number or function word.
+    """
     found = []
-    for ent in doc.ents:
-        if ent.label_ != "PERSON" or len(ent) > 2 or ent.start == 0:
+    for token in doc:
+        if not _vocative_word(token, not_names):
             continue
-        before = doc[ent.start - 1]
-        after = doc[ent.end] if ent.end < len(doc) else None
-        if before.lower_ in _ADDRESS_CUES and (after is None or after.text in (".", ",", "!", "?")):
-            found.append(ent.text)
-    return found
+        two = token.i + 1 < len(doc) and _vocative_word(doc[token.i + 1], not_names) and doc[token.i + 1].pos_ == "PROPN"
+        end = token.i + (2 if two else 1)
+        if _left_edge(doc, token.i) and (end == len(doc) or doc[end].text in _EDGE_PUNCT):
+            found.append(doc[token.i : end].text)
+        elif token.is_sent_start and end < len(doc) and doc[end].text == "," and _opens_with_name(token):
+            found.append(doc[token.i : end].text)
+    return _outermost(found)
+
+
+def _left_edge(doc, i: int) -> bool:
+    if i == 0:
+        return False
+    before = doc[i - 1]
+    return before.text == "," or (before.lower_ in _ADDRESS_CUES and (before.i == 0 or before.is_sent_start
+                                                                       or before.lower_ == "you"))
+
+
+def _opens_with_name(token) -> bool:
+    """A sentence opened by a name before a comma ("Ruby, can you hold?"), not "Thanks, ..."."""
+    return token.lower_ not in _ADDRESS_CUES and (token.pos_ == "PROPN" or token.ent_type_ == "PERSON")
+
+
+def _vocative_word(token, not_names: frozenset[str]) -> bool:
+    if not token.is_alpha or len(token) < 2 or token.is_stop or token.lower_ in not_names:
+        return False
+    if token.ent_type_ in _NOT_NAME_ENTITIES or token.pos_ in ("PRON", "DET", "NUM", "AUX", "ADP", "CCONJ", "SCONJ",
+                                                                 "PART", "INTJ", "VERB", "ADJ"):
+        return False
+    return True
+
+
+def _outermost(found: list[str]) -> list[str]:
+    return [n for k, n in enumerate(found) if not any(n != m and n in m for m in found[:k] + found[k + 1 :])]
+
+
+def addressed_names(doc, not_names: frozenset[str] = frozenset()) -> list[str]:
+    """Vocatives that are surely names without knowing the caller's: a person, place or
+    proper-noun tag, or a capital in cased text, and no common English word ("Thanks, mate")."""
+    out = []
+    for name in vocatives(doc, not_names):
+        first = name.split()[0]
+        token = next(t for t in doc if t.text == first)
+        common = token.lower_ in nlp.common_words() and token.ent_type_ != "PERSON"
+        evidence = token.ent_type_ in ("PERSON", "GPE", "NORP", "ORG") or token.pos_ == "PROPN"
+        if evidence and not common:
+            out.append(name)
+    return out
 
 
 def title_addresses(doc, honorifics: frozenset[str]) -> list[str]:
@@ -159,7 +211,7 @@ def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | N
     for i, utterance in enumerate(ctx.utterances):
         doc = ctx.docs[i]
         if utterance.speaker == AGENT:
-            asked = bool(nlp.find_phrases(doc, params.name_requests))
+            asked = bool(nlp.find_acts(doc, params.name_requests))
             continue
         if utterance.speaker != CUSTOMER:
             continue
@@ -226,17 +278,23 @@ def answer_name(token, not_names: frozenset[str] = frozenset()) -> bool:
 
 
 def find_name_use(ctx: CallContext, caller: CallerName, params: NameUseParams) -> NameHit | None:
-    """The agent's first use of the caller's name after learning it (first name or surname)."""
+    """The agent's first use of the caller's name after learning it (first name or surname).
+
+    A word after a title ("Ms. Wilson") or in vocative position ("Thank you, Shivon.") is
+    matched at `title_similarity`; any other word at `min_similarity`.
+    """
     parts = [p for p in (nlp.normalise_word(w) for w in caller.name.split()) if len(p) >= 2]
     honorifics = frozenset(params.honorifics)
     for i in range(caller.learned_after + 1, len(ctx.utterances)):
         if ctx.utterances[i].speaker != AGENT:
             continue
+        addressed = {nlp.normalise_word(w) for v in vocatives(ctx.docs[i], frozenset(params.not_names)) for w in v.split()}
         for said, word, titled in _candidate_words(ctx.utterances[i].text, params.not_names, honorifics):
+            loose = titled or word in addressed
             # A common word ("red") is the name ("Reed") only when spelled exactly as it.
             exact_only = word in nlp.common_words() and not titled
             score = max((1.0 if word == p else 0.0 if exact_only else name_similarity(word, p) for p in parts), default=0.0)
-            if score >= (params.title_similarity if titled else params.min_similarity):
+            if score >= (params.title_similarity if loose else params.min_similarity):
                 return NameHit(i, said, score)
     return None
 
@@ -258,25 +316,23 @@ def _candidate_words(text: str, not_names: tuple[str, ...], honorifics: frozense
 def name_similarity(heard: str, name: str) -> float:
     """How likely `heard` is an ASR spelling of `name`, in [0, 1].
 
-    The better of the spelling ratio and, when the consonant keys agree (and are long
-    enough to mean something), a floor of 0.85.
+    The better of the spelling ratio (difflib) and, when both sound alike (equal Metaphone
+    keys, from `jellyfish`) and are spelled at least 0.6 alike, a floor of 0.85:
+    "Geoff"/"Jeff", "Kathryn"/"Catherine", "Rubie"/"Ruby".
     """
     heard, name = nlp.normalise_word(heard), nlp.normalise_word(name)
     if not heard or not name:
         return 0.0
     ratio = SequenceMatcher(None, heard, name).ratio()
-    key_a, key_b = consonant_key(heard), consonant_key(name)
-    if key_a == key_b and len(key_a) >= 3 and ratio >= 0.6:
+    key_a, key_b = sound_key(heard), sound_key(name)
+    if key_a == key_b and len(key_a) >= 1 and ratio >= 0.6:
         return max(ratio, 0.85)
     return ratio
 
 
-def consonant_key(word: str) -> str:
-    """A rough sound key: first letter, then consonants with sound-alikes merged."""
+def sound_key(word: str) -> str:
+    """The Metaphone key of a word ("Catherine" and "Kathryn" -> "K0RN")."""
+    import jellyfish
+
     word = nlp.normalise_word(word)
-    if not word:
-        return ""
-    for a, b in (("ph", "f"), ("ck", "k"), ("c", "k"), ("q", "k"), ("z", "s"), ("x", "ks"), ("th", "t")):
-        word = word.replace(a, b)
-    head, tail = word[0], re.sub(r"[aeiouyhw]", "", word[1:])
-    return re.sub(r"(.)\1+", r"\1", head + tail)
+    return jellyfish.metaphone(word) if word else ""

@@ -1,4 +1,8 @@
-"""Phrase criteria: no_im_listening.v1 (a forbidden phrase) and said_goodbye.v1 (a closing)."""
+"""Phrase criteria: no_im_listening.v1 (a forbidden phrase) and said_goodbye.v1 (a closing).
+
+Both count a phrase only where the agent performs it (`qa_pipeline.phrases.find_acts`):
+"we never say I'm listening here" is no violation, "please don't say goodbye yet" no closing.
+"""
 
 from __future__ import annotations
 
@@ -27,16 +31,22 @@ def no_im_listening(ctx: CallContext, params: ImListeningParams) -> Outcome:
 
     Without speaker roles every utterance is checked: callers hardly ever say it.
     """
+    mentioned = []
     for i in ctx.agent_indices():
         doc = ctx.docs[i]
         for span in nlp.find_phrases(doc, params.phrases):
             if _continues_allowed(doc, span.end, params.allowed_continuations):
                 continue
             utterance = ctx.utterances[i]
+            why = nlp.not_performed(span)
+            if why:
+                mentioned.append(f"'{span.text}' {why} at {seconds(time_of(utterance, span.text))}")
+                continue
             who = "agent" if ctx.transcript.roles_known else "a speaker"
             detail = f"{who} said '{span.text}' at {seconds(time_of(utterance, span.text))}"
             return Outcome(FAIL, 0.9, evidence(ctx, i), detail)
-    return Outcome(PASS, 0.85, (), "no 'I'm listening' or variant heard")
+    detail = "no 'I'm listening' or variant heard" + (f" (not said as such: {', '.join(mentioned)})" if mentioned else "")
+    return Outcome(PASS, 0.85, (), detail)
 
 
 def _continues_allowed(doc, end: int, continuations: tuple[str, ...]) -> bool:
@@ -62,7 +72,7 @@ def said_goodbye(ctx: CallContext, params: GoodbyeParams) -> Outcome:
     if not closing:
         return Outcome(FAIL, 0.9, (), "the agent never speaks")
     for i in reversed(closing):
-        spans = nlp.find_phrases(ctx.docs[i], params.phrases)
+        spans = nlp.find_acts(ctx.docs[i], params.phrases)
         decision = combine(bool(spans), ctx.act(i), FAREWELL_ACTS, params.classifier_adds_at,
                            OVERRIDE_AT if params.classifier_vetoes else None)
         if decision.is_act:
@@ -70,5 +80,13 @@ def said_goodbye(ctx: CallContext, params: GoodbyeParams) -> Outcome:
             said = spans[-1].text if spans else "a farewell (classifier)"
             at = time_of(utterance, spans[-1].text) if spans else utterance.start
             return Outcome(PASS, decision.confidence, evidence(ctx, i), f"agent said '{said}' at {seconds(at)}")
-    detail = f"no goodbye in the agent's last {params.window_s:g} s of speech"
+    detail = f"no goodbye in the agent's last {params.window_s:g} s of speech" + _not_said(ctx, closing, params.phrases)
     return Outcome(FAIL, 0.8, evidence(ctx, closing[-1]), detail)
+
+
+def _not_said(ctx: CallContext, indices: tuple[int, ...], phrases: tuple[str, ...]) -> str:
+    """A detail suffix naming closing phrases that were negated or quoted, not said."""
+    found = [f"'{span.text}' {why} at {seconds(time_of(ctx.utterances[i], span.text))}"
+             for i in indices for span in nlp.find_phrases(ctx.docs[i], phrases)
+             if (why := nlp.not_performed(span))]
+    return f" ({', '.join(found)})" if found else ""

@@ -85,7 +85,7 @@ class AskedQuestionsParams:
 
     question_kinds: Mapping[str, tuple[str, ...]]
     min_questions: int = 2
-    not_counted: tuple[str, ...] = ("greeting_offer", "closing_check", "hold_request")
+    not_counted: tuple[str, ...] = ("repeat_request", "greeting_offer", "closing_check", "hold_request")
     classifier_adds_at: float = 0.5
     classifier_vetoes: bool = True
     embedded_question_cues: tuple[str, ...] = ()
@@ -140,6 +140,8 @@ class PriceParams:
     price_words: tuple[str, ...] = ()
     per_unit: tuple[str, ...] = ()
     not_amount_words: tuple[str, ...] = ()
+    identifier_words: tuple[str, ...] = ()
+    account_words: tuple[str, ...] = ()
     need_kinds: tuple[str, ...] = (NEED,)
     classifier_adds_at: float = OVERRIDE_AT
     classifier_vetoes: bool = True

@@ -1,0 +1,222 @@
+"""Rule stage: rubric phrase lists matched as spaCy token patterns, and whether a match
+is the act it names.
+
+Phrase syntax (the rubric YAML keeps plain phrases):
+
+- words match case-insensitively, token by token: ``i'm listening``;
+- between two words the speaker may insert up to ``MAX_INSERTED`` fillers, adverbs or
+  commas ("I'm *still* listening", "thank you *so much* for calling", "listening*,* go
+  ahead"), but never a negation ("I'm not listening" is no match);
+- ``*`` stands for any one word: ``have a * day``;
+- ``...`` stands for up to ``MAX_SKIPPED`` words: ``say ... again``.
+
+A phrase that matches is not always the act it names: "please don't say goodbye yet",
+"I didn't say goodbye" (negated) and "we say 'I'm listening' here", "she said goodbye"
+(quoted or reported) are not goodbyes. `find_acts` keeps only the matches the speaker
+performs; `not_performed` says why a match is left out.
+
+The matchers work on any spaCy Doc. Inserted adverbs need the tagger (``POS``); on a
+``spacy.blank`` doc only fillers and commas may be inserted.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+MAX_INSERTED = 4
+MAX_SKIPPED = 4
+WILDCARD = "*"
+SKIP = "..."
+FILLERS = frozenset({"uh", "um", "er", "erm", "ah", "uhm", "hmm"})
+NEGATORS = frozenset({"not", "n't", "never", "no", "nt", "nothing", "neither", "nor", "without"})
+# Punctuation a speaker's pause leaves inside a phrase; a full stop or "?" ends it.
+INSERTED_PUNCT = frozenset({",", "-", "--", "–", "—", "...", "…"})
+# Adverbs that may sit inside a phrase. Wh-adverbs and negations change what it says.
+_NOT_INSERTED = frozenset({"how", "when", "where", "why", "whenever", "wherever", "not", "never", "n't"})
+# Verbs whose complement is a mention of words, not the act: "don't say goodbye", "we never use 'I'm listening'".
+SAYING_VERBS = frozenset({"say", "tell", "mention", "use", "write", "type", "hear", "repeat", "avoid"})
+# Nouns and gerunds that announce a quotation: "the word goodbye", "instead of saying I'm listening".
+QUOTE_CUES = frozenset({"word", "words", "phrase", "phrases", "saying", "like", "term", "expression"})
+QUOTE_MARKS = frozenset({'"', "“", "”", "'", "‘", "’"})
+_CLIMB_DEPS = frozenset({"dobj", "ccomp", "xcomp", "attr", "oprd", "intj", "npadvmod", "pobj", "prep", "pcomp"})
+_FIRST_PERSON = frozenset({"i"})
+
+
+def insertable(token: Any) -> bool:
+    """Whether `token` may stand between two words of a phrase: a filler, a comma or
+    dash, or an adverb that is no negation or wh-word ("still", "actually", "so much")."""
+    lower = token.lower_
+    if lower in NEGATORS or lower in _NOT_INSERTED:
+        return False
+    return lower in FILLERS or token.text in INSERTED_PUNCT or token.pos_ == "ADV" or lower == "much"
+
+
+def _register_extension() -> None:
+    from spacy.tokens import Token
+
+    if not Token.has_extension("qa_insertable"):
+        Token.set_extension("qa_insertable", getter=insertable)
+
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer() -> Any:
+    import spacy
+
+    return spacy.blank("en").tokenizer
+
+
+GAP = {"_": {"qa_insertable": True}, "OP": f"{{0,{MAX_INSERTED}}}"}
+
+
+def word_patterns(phrase: str) -> list[dict]:
+    """Token patterns for `phrase`, with an optional gap of inserted words at each space
+    between its words (not inside a contraction: "i'm" stays "i" + "'m")."""
+    _register_extension()
+    pattern: list[dict] = []
+    tokens = [t for t in _tokenizer()(phrase.strip()) if not t.is_space]
+    for k, token in enumerate(tokens):
+        if token.text == SKIP:
+            pattern.append({"IS_ALPHA": True, "LOWER": {"NOT_IN": sorted(NEGATORS)}, "OP": f"{{0,{MAX_SKIPPED}}}"})
+        elif token.text == WILDCARD:
+            pattern.append({"IS_ALPHA": True})
+        else:
+            pattern.append({"LOWER": token.lower_})
+        if k + 1 < len(tokens) and token.whitespace_ and SKIP not in (token.text, tokens[k + 1].text):
+            pattern.append(dict(GAP))
+    return pattern
+
+
+@functools.lru_cache(maxsize=256)
+def _matcher(vocab: Any, phrases: tuple[str, ...]) -> Any:
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(vocab)
+    for phrase in phrases:
+        if phrase.strip():
+            matcher.add(phrase, [word_patterns(phrase)])
+    return matcher
+
+
+def find_phrases(doclike: Any, phrases: tuple[str, ...] | list[str]) -> list[Any]:
+    """Spans of `doclike` (a Doc or Span) that match any phrase, longest first, in order.
+
+    Case-insensitive, with inserted fillers, adverbs and commas allowed between words (see
+    the module docstring). A span's ``label_`` is the phrase it matched. Whether the
+    speaker performs the act is not checked here: see `find_acts`.
+    """
+    if not phrases:
+        return []
+    from spacy.tokens import Span
+    from spacy.util import filter_spans
+
+    matcher = _matcher(doclike.doc.vocab, tuple(phrases))
+    offset = doclike.start if isinstance(doclike, Span) else 0
+    doc = doclike.doc
+    spans = [Span(doc, start + offset, end + offset, label=match_id) for match_id, start, end in matcher(doclike)]
+    spans = [_trim(s) for s in spans]
+    return sorted(filter_spans([s for s in spans if len(s)]), key=lambda s: s.start)
+
+
+def _trim(span: Any) -> Any:
+    """The span without inserted words at its edges ("goodbye," not ", goodbye")."""
+    start, end = span.start, span.end
+    while start < end and span.doc[start].text in INSERTED_PUNCT:
+        start += 1
+    while end > start and span.doc[end - 1].text in INSERTED_PUNCT:
+        end -= 1
+    return span.doc[start:end] if (start, end) != (span.start, span.end) else span
+
+
+def find_acts(doclike: Any, phrases: tuple[str, ...] | list[str]) -> list[Any]:
+    """The matches of `phrases` that the speaker performs: not negated, not quoted.
+
+    "Thanks for calling, goodbye" is a goodbye; "please don't say goodbye yet",
+    "I didn't say goodbye" and "she said goodbye" are not.
+    """
+    return [s for s in find_phrases(doclike, phrases) if not_performed(s) is None]
+
+
+def not_performed(span: Any) -> str | None:
+    """Why a phrase match is not the act it names: "negated", "quoted", or None when it is."""
+    if is_negated(span):
+        return "negated"
+    if is_quoted(span):
+        return "quoted"
+    return None
+
+
+def is_negated(span: Any) -> bool:
+    """Whether a negation governs `span`: on its own head word ("I am never listening"),
+    on the verb it is the object or complement of ("don't say goodbye", "we never say I'm
+    listening"), or right before it ("not goodbye yet")."""
+    doc = span.doc
+    if span.start > 0 and doc[span.start - 1].lower_ in NEGATORS:
+        return True
+    for head in _governors(span):
+        if any(c.dep_ == "neg" or (c.lower_ in NEGATORS and c.dep_ in ("advmod", "det")) for c in head.children
+               if not (span.start <= c.i < span.end)):
+            return True
+    return False
+
+
+def is_quoted(span: Any) -> bool:
+    """Whether `span` is words mentioned rather than said: inside quotation marks, after
+    "the word"/"saying", or reported with a verb of saying by someone else or in the past
+    ("she said goodbye", "I said goodbye to him", "we say I'm listening"). The speaker's
+    own "I'd like to say thank you for calling" or "let me say goodbye" is performed."""
+    doc = span.doc
+    sent = span.sent
+    marks = sum(1 for t in doc[sent.start : span.start] if t.text in QUOTE_MARKS and t.text not in ("'", "’"))
+    if marks % 2 == 1:
+        return True
+    before = [t for t in doc[max(sent.start, span.start - 2) : span.start] if not t.is_punct]
+    if before and before[-1].lower_ in QUOTE_CUES:
+        return True
+    verb = _saying_verb(span)
+    return verb is not None and not _own_performative(verb)
+
+
+def _governors(span: Any) -> list[Any]:
+    """The words whose negation negates `span`: its own head word when that is a verb, and,
+    when the span is the object or complement of a verb of saying, the verbs up to that
+    one and the verb it is the complement of ("I'm not going to say goodbye"). Other
+    verbs above it are left alone: in a run-on "i don't think so goodbye" the goodbye stands."""
+    root = span.root
+    own = [root] if root.pos_ in ("VERB", "AUX") else []
+    chain, token = [], root
+    for _ in range(3):
+        if token.dep_ not in _CLIMB_DEPS or token.head.i == token.i:
+            break
+        token = token.head
+        if span.start <= token.i < span.end or token.pos_ not in ("VERB", "AUX"):
+            continue
+        chain.append(token)
+        if token.lemma_.lower() in SAYING_VERBS:
+            if token.dep_ == "xcomp" and token.head.i != token.i:
+                chain.append(token.head)
+            return own + chain
+    return own
+
+
+def _saying_verb(span: Any) -> Any | None:
+    return next((t for t in _governors(span) if t.lemma_.lower() in SAYING_VERBS and not (span.start <= t.i < span.end)), None)
+
+
+def _own_performative(verb: Any) -> bool:
+    """Whether the speaker says it now: "let me say", "I'd like to say", "I say"."""
+    if verb.tag_ in ("VBD", "VBN") and not any(c.dep_ == "aux" and c.lower_ in ("'ve", "have") for c in verb.children):
+        return False
+    subject = _subject(verb)
+    if subject is None:  # "just say goodbye" (telling someone), "to say" (look at who wants to)
+        if verb.dep_ == "xcomp" and verb.head.i != verb.i:
+            head_subject = _subject(verb.head)
+            return head_subject is not None and head_subject.lower_ in _FIRST_PERSON or verb.head.lower_ == "let"
+        return verb.i > 0 and verb.doc[verb.i - 1].lower_ == "me" and verb.i > 1 and verb.doc[verb.i - 2].lower_ == "let"
+    if subject.lower_ == "me" and verb.head.lower_ == "let":
+        return True  # "let me say thank you"
+    return subject.lower_ in _FIRST_PERSON and verb.tag_ not in ("VBD", "VBN")
+
+
+def _subject(verb: Any) -> Any | None:
+    return next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
