@@ -43,7 +43,7 @@ class HiddenQuestionCues:
     """
 
     embedded: tuple[str, ...] = ()
-    rising_pitch_st: float = 1.0
+    rising_pitch_st: float = 1.5
     use_pitch: bool = True
 
 

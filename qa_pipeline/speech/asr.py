@@ -58,7 +58,7 @@ class AsrOptions:
     CTranslate2 Whisper directory, or a faster-whisper model name fetched from the hub.
     `crosstalk_margin_db=None` keeps every word on both channels. `fit_word_times` trims
     word times on a stereo recording to where each channel's speaker really made sound.
-    `skip_prelude` transcribes a channel from the end of its opening queue music or
+    `skip_prelude` transcribes the call from the end of its opening queue music or
     prompts (`qa_pipeline.speech.prelude`); `pitch_rises` measures the pitch rise at the
     end of each sentence (`qa_pipeline.speech.prosody`).
     """
@@ -122,21 +122,24 @@ def transcribe_audio(audio: Audio, options: AsrOptions = AsrOptions()) -> Transc
     if audio.is_stereo and not _same_audio(*audio.channels):
         return _transcribe_stereo(model, audio, options)
     warning = MONO_WARNING if len(audio.channels) == 1 else SAME_CHANNELS_WARNING
-    words, prelude = live_words(model, audio.channels[0], options)
+    preludes = _preludes(audio.channels[:1], options)
+    words = live_words(model, audio.channels[0], options, preludes[0].end_s)
     utterances = split_utterances(words, UNKNOWN, 0, options.gap_s)
     if options.pitch_rises:
         utterances = with_final_rises(utterances, audio.channels[0], audio.sample_rate)
-    return _transcript(audio, options, utterances, roles_known=False, warnings=(warning, *_prelude_notes([prelude])))
+    return _transcript(audio, options, utterances, roles_known=False, warnings=(warning, *_prelude_notes(preludes)))
 
 
-def live_words(model, samples: np.ndarray, options: AsrOptions) -> tuple[tuple[Word, ...], Prelude]:
-    """One channel's words, transcribed from the end of its queue music or prompts (if any)."""
-    prelude = find_prelude(samples, SAMPLE_RATE) if options.skip_prelude else NO_PRELUDE
-    words = transcribe_channel(model, samples[int(prelude.end_s * SAMPLE_RATE) :], options)
-    if not prelude:
-        return words, prelude
-    shift = prelude.end_s
-    return tuple(dataclasses.replace(w, start=w.start + shift, end=w.end + shift) for w in words), prelude
+def live_words(model, samples: np.ndarray, options: AsrOptions, start_s: float = 0.0) -> tuple[Word, ...]:
+    """One channel's words, transcribed from `start_s` (the end of the call's queue music)."""
+    words = transcribe_channel(model, samples[int(start_s * SAMPLE_RATE) :], options)
+    if start_s <= 0:
+        return words
+    return tuple(dataclasses.replace(w, start=w.start + start_s, end=w.end + start_s) for w in words)
+
+
+def _preludes(channels: Sequence[np.ndarray], options: AsrOptions) -> list[Prelude]:
+    return [find_prelude(c, SAMPLE_RATE) if options.skip_prelude else NO_PRELUDE for c in channels]
 
 
 def transcribe_channel(model, samples: np.ndarray, options: AsrOptions) -> tuple[Word, ...]:
@@ -182,8 +185,11 @@ def segment_words(timed) -> list[Word]:
 
 
 def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
-    live = [live_words(model, channel, options) for channel in audio.channels]
-    words = tuple(w for w, _ in live)
+    preludes = _preludes(audio.channels, options)
+    # The call starts when the agent answers: the queue music leaks into the caller's channel
+    # too, and Whisper is as slow to pick up speech after it there.
+    start = max(p.end_s for p in preludes)
+    words = tuple(live_words(model, channel, options, start) for channel in audio.channels)
     active = [own_speech_frames(audio.channels[ch], audio.channels[1 - ch], audio.sample_rate) for ch in (0, 1)]
     if options.crosstalk_margin_db is not None:
         words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db, active)
@@ -195,14 +201,14 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     per_channel = [split_at_turns(per_channel[ch], per_channel[1 - ch], active[1 - ch]) for ch in (0, 1)]
     if options.pitch_rises:
         per_channel = [with_final_rises(per_channel[ch], audio.channels[ch], audio.sample_rate) for ch in (0, 1)]
-    notes = _prelude_notes([p for _, p in live], roles)
+    notes = _prelude_notes(preludes, roles)
     return _transcript(audio, options, merge_channels(*per_channel), roles_known=True, warnings=notes)
 
 
 def _prelude_notes(preludes: Sequence[Prelude], roles: dict[int, str] | None = None) -> tuple[str, ...]:
     return tuple(
         f"{(roles or {}).get(ch, 'the')} channel starts with {p.end_s:.1f} s of queue music or recorded "
-        f"prompts ({p.music_s:.0f} s of music); it was transcribed from {p.end_s:.1f} s"
+        f"prompts ({p.music_s:.0f} s of music); the call was transcribed from {p.end_s:.1f} s"
         for ch, p in enumerate(preludes) if p
     )
 
