@@ -50,6 +50,9 @@ NOT_HIDDEN = [
     ("You've already turned the water off at the mains.", None),  # no pitch measured
     ("The weather was lovely today.", 3.0),  # rising, but not to or about the caller
     ("Okay.", 4.0),  # too short to be a question about anything
+    ("Okay, thank you, and have a good day.", 3.0),  # a friendly closing rises too
+    ("I have your account here.", 2.5),  # the agent's own statement
+    ("And I will send a plumber today.", 2.5),  # going on, but about the agent
 ]
 
 
