@@ -44,8 +44,8 @@ SPLITS = [
     ([], [(2.4, 3.0)], ["Can I take your name?", "Thanks, Alan."]),
     # a short voiced reply (0.2 s) the recogniser missed
     ([], [(2.6, 2.8)], ["Can I take your name?", "Thanks, Alan."]),
-    # a word whose times Whisper stretched past the agent's next word still has its middle in the pause
-    ([("Alan.", 2.3, 3.5)], [], ["Can I take your name?", "Thanks, Alan."]),
+    # a reply whose times Whisper stretched past the agent's next word is still mostly in the pause
+    ([("It's", 2.3, 2.9), ("Alan.", 2.9, 3.9)], [], ["Can I take your name?", "Thanks, Alan."]),
     # two replies in two pauses split the agent's turn three times
     ([("Alan.", 2.5, 3.0), ("Yes.", 4.6, 4.8)], [], ["Can I take your name?", "Thanks, Alan.", "Right."]),
 ]
@@ -59,8 +59,10 @@ NO_SPLITS = [
     ([], [(2.5, 2.6)]),
     # the caller's sound runs on from before the pause: part of an earlier turn, not one inside it
     ([], [(0.2, 2.5)]),
-    # the caller's word ends right where the agent's pause begins: its middle is not inside
+    # the caller's word ends right where the agent's pause begins: it is not inside
     ([("Okay.", 1.6, 2.0)], []),
+    # the caller talks on through the agent's short pause: the agent talks over them
+    ([("I", 0.2, 0.6), ("wonder", 0.6, 2.4), ("if", 2.4, 3.0), ("you", 3.0, 4.4)], [(0.2, 1.0)]),
     # the caller starts after the agent's turn
     ([("Bye.", 4.5, 4.8)], [(4.5, 4.8)]),
 ]
@@ -70,7 +72,7 @@ NO_SPLITS = [
 def test_an_utterance_is_split_at_the_other_speakers_turn(other_words, runs, expected):
     spans = AGENT_TURN + ((("Right.", 5.2, 5.5),) if len(expected) == 3 else ())
     agent = (_utterance(AGENT, 0, *spans),)
-    other = (_utterance(CUSTOMER, 1, *other_words),) if other_words else ()
+    other = split_utterances(_words(*other_words), CUSTOMER, 1)
     split = split_at_turns(agent, other, _activity(6.0, *runs))
     assert [u.text for u in split] == expected
     assert all(u.speaker == AGENT and u.channel == 0 for u in split)
@@ -80,7 +82,7 @@ def test_an_utterance_is_split_at_the_other_speakers_turn(other_words, runs, exp
 @pytest.mark.parametrize(("other_words", "runs"), NO_SPLITS)
 def test_an_utterance_is_kept_whole_without_a_turn_in_a_pause(other_words, runs):
     agent = (_utterance(AGENT, 0, *AGENT_TURN),)
-    other = (_utterance(CUSTOMER, 1, *other_words),) if other_words else ()
+    other = split_utterances(_words(*other_words), CUSTOMER, 1)
     assert split_at_turns(agent, other, _activity(6.0, *runs)) == agent
 
 

@@ -7,9 +7,12 @@ Whisper writes a full stop after a question that has no interrogative syntax:
 - a declarative question ("You've already turned the water off at the mains?"): the words
   are a statement, so only the voice tells. The agent's channel carries the rise in pitch
   at the end of the sentence, measured by `qa_pipeline.speech.prosody` and stored on the
-  sentence's last word (`Word.rise_st`). A sentence that speaks to or about the caller
-  (a second-person word, or one that goes on from their answer with "and"/"so") and ends
-  at least `rising_pitch_st` semitones up counts as a question.
+  sentence's last word (`Word.rise_st`). A sentence whose subject is the caller ("you
+  ...") or that goes on from their answer ("and it started ...", "so your car is ...";
+  not "and I ..."), and ends at least `rising_pitch_st` semitones up, counts as a
+  question. A friendly closing often rises too ("thank you, and have a good day"), as
+  do the agent's own statements ("I have your account here"): without such a subject
+  the rise is not enough.
 
 How much the rise adds is measured in docs/prosody.md.
 """
@@ -26,10 +29,12 @@ from qa_pipeline.speech.utterances import join_words, word_offsets
 # Words that bring in an embedded question after its cue ("... know *how* old ...").
 EMBEDDED_HEADS = nlp.WH_WORDS | {"if", "whether"}
 _HEAD_WITHIN = 3
-# Grammar, not phrases: a declarative question speaks to or about the caller, or carries
-# on from their last answer.
-SECOND_PERSON = frozenset({"you", "your", "yours", "yourself"})
+# Grammar, not phrases: a declarative question has the caller as its subject, or carries
+# on from their last answer with a subject other than the agent.
+SECOND_PERSON = frozenset({"you"})
 CONTINUATIONS = frozenset({"and", "so"})
+FIRST_PERSON = frozenset({"i", "we"})
+_SUBJECTS = ("nsubj", "nsubjpass", "expl")
 MIN_WORDS = 3
 
 
@@ -43,7 +48,7 @@ class HiddenQuestionCues:
     """
 
     embedded: tuple[str, ...] = ()
-    rising_pitch_st: float = 1.0
+    rising_pitch_st: float = 1.5
     use_pitch: bool = True
 
 
@@ -74,7 +79,12 @@ def _rising_declarative(sent: Any, utterance: Utterance, cues: HiddenQuestionCue
     words = [t for t in sent if t.is_alpha or "'" in t.text]
     if len(words) < MIN_WORDS:
         return False
-    if not ({t.lower_ for t in sent} & SECOND_PERSON or words[0].lower_ in CONTINUATIONS):
+    subjects = {t.lower_ for t in sent if t.dep_ in _SUBJECTS and t.head == sent.root}
+    if not subjects:
+        return False
+    to_caller = bool(subjects & SECOND_PERSON)
+    goes_on = words[0].lower_ in CONTINUATIONS and not subjects & FIRST_PERSON
+    if not (to_caller or goes_on):
         return False
     rise = rise_at_char(utterance, sent.end_char)
     return rise is not None and rise >= cues.rising_pitch_st

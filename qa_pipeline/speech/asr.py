@@ -81,7 +81,7 @@ class AsrOptions:
     word times on a stereo recording to where each channel's speaker really made sound.
     `agent_channel` is "auto" (decided per call from what is said) or a fixed 0/1.
     `diarize=False` leaves a mono mix with speaker `unknown` instead of diarizing it.
-    `skip_prelude` transcribes a channel from the end of its opening queue music or
+    `skip_prelude` transcribes the call from the end of its opening queue music or
     prompts (`qa_pipeline.speech.prelude`); `pitch_rises` measures the pitch rise at the
     end of each sentence (`qa_pipeline.speech.prosody`).
     """
@@ -169,9 +169,10 @@ def _transcribe(audio: Audio, options: AsrOptions) -> Transcript:
     same = audio.is_stereo and (_same_audio(*audio.channels) or is_same_mix(*audio.channels, audio.sample_rate))
     if audio.is_stereo and not same:
         return _transcribe_stereo(model, audio, options)
+    preludes = _preludes(audio.channels[:1], options)
     with stage("asr"):
-        words, prelude = live_words(model, audio.channels[0], options, options.agent_hotwords)
-    notes = _prelude_notes([prelude])
+        words = live_words(model, audio.channels[0], options, preludes[0].end_s, options.agent_hotwords)
+    notes = _prelude_notes(preludes)
     if options.diarize:
         with stage("diarization"):
             labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate)
@@ -192,15 +193,17 @@ def _with_rises(utterances, samples: np.ndarray, sample_rate: int, options: AsrO
         return with_final_rises(utterances, samples, sample_rate)
 
 
-def live_words(model, samples: np.ndarray, options: AsrOptions,
-               hotwords: str | None = None) -> tuple[tuple[Word, ...], Prelude]:
-    """One channel's words, transcribed from the end of its queue music or prompts (if any)."""
-    prelude = find_prelude(samples, SAMPLE_RATE) if options.skip_prelude else NO_PRELUDE
-    words = transcribe_channel(model, samples[int(prelude.end_s * SAMPLE_RATE) :], options, hotwords)
-    if not prelude:
-        return words, prelude
-    shift = prelude.end_s
-    return tuple(dataclasses.replace(w, start=w.start + shift, end=w.end + shift) for w in words), prelude
+def live_words(model, samples: np.ndarray, options: AsrOptions, start_s: float = 0.0,
+               hotwords: str | None = None) -> tuple[Word, ...]:
+    """One channel's words, transcribed from `start_s` (the end of the call's queue music)."""
+    words = transcribe_channel(model, samples[int(start_s * SAMPLE_RATE) :], options, hotwords)
+    if start_s <= 0:
+        return words
+    return tuple(dataclasses.replace(w, start=w.start + start_s, end=w.end + start_s) for w in words)
+
+
+def _preludes(channels: Sequence[np.ndarray], options: AsrOptions) -> list[Prelude]:
+    return [find_prelude(c, SAMPLE_RATE) if options.skip_prelude else NO_PRELUDE for c in channels]
 
 
 def transcribe_channel(model, samples: np.ndarray, options: AsrOptions, hotwords: str | None = None) -> tuple[Word, ...]:
@@ -283,9 +286,12 @@ def segment_words(timed) -> list[Word]:
 
 
 def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
+    preludes = _preludes(audio.channels, options)
+    # The call starts when the agent answers: the queue music leaks into the caller's channel
+    # too, and Whisper is as slow to pick up speech after it there.
+    start = max(p.end_s for p in preludes)
     with stage("asr"):
-        live = _both_channels(model, audio, options)
-    words = tuple(w for w, _ in live)
+        words = _both_channels(model, audio, options, start)
     with stage("time fitting"):
         active = [own_speech_frames(audio.channels[ch], audio.channels[1 - ch], audio.sample_rate) for ch in (0, 1)]
     if options.crosstalk_margin_db is not None:
@@ -303,29 +309,29 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     per_channel = [_with_rises(per_channel[ch], audio.channels[ch], audio.sample_rate, options) for ch in (0, 1)]
     with stage("roles"):
         agent_channel, decision, warnings = channel_roles(per_channel, options.agent_channel)
-    notes = _prelude_notes([p for _, p in live], {agent_channel: AGENT, 1 - agent_channel: CUSTOMER})
+    notes = _prelude_notes(preludes, {agent_channel: AGENT, 1 - agent_channel: CUSTOMER})
     with stage("utterances"):
         utterances = merge_channels(*label_channels(per_channel, agent_channel))
     return _transcript(audio, options, utterances, roles_known=True, warnings=(*warnings, *notes), roles=decision)
 
 
-def _both_channels(model, audio: Audio, options: AsrOptions) -> list[tuple[tuple[Word, ...], Prelude]]:
-    """Both channels' words and preludes; at the same time when the model serves more than one transcription.
+def _both_channels(model, audio: Audio, options: AsrOptions, start_s: float) -> tuple[tuple[Word, ...], ...]:
+    """Both channels' words from `start_s`; at the same time when the model serves more than one transcription.
 
     The agent's hotwords go to the agent's channel, or to both while it is "auto".
     """
     hotwords = [options.agent_hotwords if options.agent_channel in (ch, AUTO) else None for ch in (0, 1)]
     if options.num_workers < 2:
-        return [live_words(model, audio.channels[ch], options, hotwords[ch]) for ch in (0, 1)]
+        return tuple(live_words(model, audio.channels[ch], options, start_s, hotwords[ch]) for ch in (0, 1))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="qa-channel") as pool:
-        futures = [pool.submit(live_words, model, audio.channels[ch], options, hotwords[ch]) for ch in (0, 1)]
-        return [future.result() for future in futures]
+        futures = [pool.submit(live_words, model, audio.channels[ch], options, start_s, hotwords[ch]) for ch in (0, 1)]
+        return tuple(future.result() for future in futures)
 
 
 def _prelude_notes(preludes: Sequence[Prelude], roles: dict[int, str] | None = None) -> tuple[str, ...]:
     return tuple(
         f"{(roles or {}).get(ch, 'the')} channel starts with {p.end_s:.1f} s of queue music or recorded "
-        f"prompts ({p.music_s:.0f} s of music); it was transcribed from {p.end_s:.1f} s"
+        f"prompts ({p.music_s:.0f} s of music); the call was transcribed from {p.end_s:.1f} s"
         for ch, p in enumerate(preludes) if p
     )
 

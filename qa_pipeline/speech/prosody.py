@@ -33,10 +33,12 @@ FRAME_S = 0.04
 HOP_S = 0.01
 # Aperiodicity threshold: a frame whose normalised difference dips below it is voiced.
 YIN_THRESHOLD = 0.3
-# The sentence's end is compared with what came before it: the last `FINAL_S` of voiced
-# frames against the voiced frames from `REFERENCE_S` before the end up to `FINAL_S` before.
+# A question's terminal contour is a low followed by a rise (L* H-H%); a statement ends on
+# its lowest pitch. So the last `FINAL_S` of voiced frames are compared with the low point
+# (`LOW_PERCENTILE`) of the voiced frames in the `REFERENCE_S` before them.
 FINAL_S = 0.15
-REFERENCE_S = 0.8
+REFERENCE_S = 0.6
+LOW_PERCENTILE = 10
 MIN_VOICED_FRAMES = 6
 # Words whose text ends with one of these close a sentence; an utterance's last word always does.
 SENTENCE_ENDS = (".", "?", "!")
@@ -93,8 +95,9 @@ def _first_dip(cmnd: np.ndarray, start: int) -> int | None:
 def final_rise_st(samples: np.ndarray, sample_rate: int, end_s: float, start_s: float = 0.0) -> float | None:
     """How far F0 rises (semitones; negative for a fall) at a sentence ending at `end_s`.
 
-    The median F0 of the last `FINAL_S` of voiced frames before `end_s` against that of the
-    voiced frames in the `REFERENCE_S` before them, never reaching back before `start_s`.
+    The median F0 of the last `FINAL_S` of voiced frames before `end_s` against the low
+    point of the voiced frames in the `REFERENCE_S` before them, never reaching back
+    before `start_s`.
     None when too few frames are voiced to tell.
     """
     first = max(start_s, end_s - REFERENCE_S - FINAL_S, 0.0)
@@ -113,7 +116,7 @@ def final_rise_st(samples: np.ndarray, sample_rate: int, end_s: float, start_s: 
     final = voiced >= voiced[-1] - int(round(FINAL_S / HOP_S))
     if final.all() or np.count_nonzero(final) < 3:
         return None
-    return round(float(np.median(semitones[final]) - np.median(semitones[~final])), 2)
+    return round(float(np.median(semitones[final]) - np.percentile(semitones[~final], LOW_PERCENTILE)), 2)
 
 
 def with_final_rises(utterances: Sequence[Utterance], samples: np.ndarray, sample_rate: int) -> tuple[Utterance, ...]:

@@ -14,6 +14,9 @@ DEFAULT_GAP_S = 0.8
 # The other speaker's own sound this long, inside a pause, is a turn of theirs (a short
 # answer, a backchannel), even where Whisper recognised no word in it.
 MIN_TURN_S = 0.2
+# A recognised utterance of the other speaker is a turn inside a pause when at least this
+# share of it falls in the pause (Whisper's word times stray by a few tenths of a second).
+TURN_INSIDE = 0.5
 # Whisper splits some words into pieces that attach to the previous one ("two" "-year").
 _ATTACHED_PREFIXES = ("-", "'", "’")
 
@@ -83,17 +86,19 @@ def split_at_turns(
     Utterances are first grouped on Whisper's raw word times; once the times are fitted
     to each channel's speech, a pause inside an utterance can hold the other speaker's
     whole reply ("Can I take your name? [It's Alan.] Thanks, Alan."). A pause between two
-    words is split when an `other` word's midpoint lies inside it, or when
-    `other_speech` (one flag per `frame_s` frame: the other speaker's own voice) has a
-    run of at least `MIN_TURN_S` that lies wholly inside it. Times in seconds.
+    words is split when an `other` utterance lies mostly (`TURN_INSIDE` of its length)
+    inside it, or when `other_speech` (one flag per `frame_s` frame: the other speaker's
+    own voice) has a run of at least `MIN_TURN_S` wholly inside it. A turn of the other
+    speaker that only runs on through a short pause (the speaker talking over them) is
+    an overlap, not a turn in the pause. Times in seconds.
     """
-    middles = np.sort(np.array([(w.start + w.end) / 2 for u in other for w in u.words], dtype=float))
+    turns = np.array([(u.start, u.end) for u in other], dtype=float).reshape(-1, 2)
     runs = _runs(other_speech, frame_s) if other_speech is not None else np.zeros((0, 2))
     out: list[Utterance] = []
     for utterance in utterances:
         group: list[Word] = []
         for word in utterance.words:
-            if group and _turn_between(group[-1].end, word.start, middles, runs):
+            if group and _turn_between(group[-1].end, word.start, turns, runs):
                 out.append(_utterance(group, utterance.speaker, utterance.channel))
                 group = []
             group.append(word)
@@ -101,11 +106,11 @@ def split_at_turns(
     return tuple(out)
 
 
-def _turn_between(after: float, before: float, middles: np.ndarray, runs: np.ndarray) -> bool:
+def _turn_between(after: float, before: float, turns: np.ndarray, runs: np.ndarray) -> bool:
     if before <= after:
         return False
-    i = np.searchsorted(middles, after, side="right")
-    if i < len(middles) and middles[i] < before:
+    overlap = np.minimum(turns[:, 1], before) - np.maximum(turns[:, 0], after)
+    if np.any(overlap >= TURN_INSIDE * np.maximum(turns[:, 1] - turns[:, 0], 1e-3)):
         return True
     inside = (runs[:, 0] >= after) & (runs[:, 1] <= before) & (runs[:, 1] - runs[:, 0] >= MIN_TURN_S)
     return bool(inside.any())
