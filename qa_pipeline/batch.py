@@ -168,7 +168,10 @@ def _cacheable(transcript: Transcript, redaction) -> Transcript:
 
 def redact_outputs(card: Scorecard, recording: Path, out_dir: Path | None, stem: str, redaction=None):
     """(the card to write, the redacted audio path or None): PII out of the text, silenced in
-    DIR/<stem>.redacted.flac (written whenever redaction is on and there is an out dir)."""
+    DIR/<stem>.redacted.flac (written whenever redaction is on and there is an out dir).
+
+    A recording that cannot be read again (scored from a cached transcript) still gets its
+    scorecard, with a warning that no redacted audio was written."""
     from qa_pipeline.redaction import load_settings
     from qa_pipeline.redaction.audio import redacted_audio_path, write_redacted_audio
     from qa_pipeline.redaction.scorecard import redact_scorecard
@@ -177,7 +180,11 @@ def redact_outputs(card: Scorecard, recording: Path, out_dir: Path | None, stem:
     public, spans = redact_scorecard(card, settings)
     if out_dir is None or not settings.enabled:
         return public, None
-    audio = write_redacted_audio(recording, spans, redacted_audio_path(out_dir, stem), settings.margin_s, settings.fade_s)
+    try:
+        audio = write_redacted_audio(recording, spans, redacted_audio_path(out_dir, stem),
+                                     settings.margin_s, settings.fade_s)
+    except RecordingError as exc:
+        return replace(public, warnings=(*public.warnings, f"no redacted audio: {exc.reason}")), None
     return public, audio
 
 

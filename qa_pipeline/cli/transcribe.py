@@ -39,21 +39,28 @@ Examples:
               help="CTranslate2 compute type, e.g. int8, int8_float16, float16, float32.")
 @click.option("--agent-channel", type=click.IntRange(0, 1), default=0, show_default=True,
               help="Channel of a stereo recording that carries the agent (0 = left, 1 = right).")
-def command(files, out_dir, model, device, compute_type, agent_channel) -> None:
+@click.option("--redact", "redact_types", default=None, metavar="TYPES",
+              help="PII replaced by placeholders, as for `score --redact` (default: the settings file's; "
+                   "'none' prints the raw transcript).")
+def command(files, out_dir, model, device, compute_type, agent_channel, redact_types) -> None:
+    from qa_pipeline.redaction import load_settings
     from qa_pipeline.speech.asr import AsrOptions, load_model
+
+    redaction = load_settings(types=redact_types)
 
     options = AsrOptions(model=model, device=device, compute_type=compute_type, agent_channel=agent_channel)
     load_model(options)  # a bad model is one error for the run, not one per file
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-    done = sum(_transcribe_one(path, options, out_dir, index, len(files)) for index, path in enumerate(files, 1))
+    done = sum(_transcribe_one(path, options, out_dir, index, len(files), redaction)
+               for index, path in enumerate(files, 1))
     if len(files) > 1:
         click.echo(f"transcribed {done} of {len(files)} recordings", err=True)
     if done == 0:
         raise SystemExit(1)
 
 
-def _transcribe_one(path: Path, options, out_dir: Path | None, index: int, total: int) -> bool:
+def _transcribe_one(path: Path, options, out_dir: Path | None, index: int, total: int, redaction=None) -> bool:
     from qa_pipeline.speech.asr import transcribe_file
 
     if total > 1:
@@ -63,6 +70,10 @@ def _transcribe_one(path: Path, options, out_dir: Path | None, index: int, total
     except QAPipelineError as exc:
         click.echo(f"error: {exc}", err=True)
         return False
+    if redaction is not None and redaction.enabled:
+        from qa_pipeline.redaction.scorecard import redact_transcript
+
+        transcript = redact_transcript(transcript, redaction)
     if out_dir is None:
         click.echo(format_transcript(transcript, str(path)))
     else:
