@@ -38,9 +38,10 @@ class RedactedTranscript:
     spans: tuple[PiiSpan, ...]
 
     @property
-    def surfaces(self) -> tuple[str, ...]:
-        """The raw PII strings, longest first (to scrub copies of the text elsewhere)."""
-        return tuple(sorted({s.text for s in self.spans if s.text.strip()}, key=len, reverse=True))
+    def surfaces(self) -> tuple[tuple[str, str], ...]:
+        """(raw PII string, entity), longest first: to scrub copies of the text elsewhere (details)."""
+        found = {s.text: s.entity for s in self.spans if s.text.strip()}
+        return tuple(sorted(found.items(), key=lambda item: len(item[0]), reverse=True))
 
 
 @functools.lru_cache(maxsize=1)
