@@ -249,7 +249,9 @@ def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None =
     except ConfigError:
         raise
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop a batch
-        return Failure(str(path), failure_reason(exc))
+        from qa_pipeline.redaction.scorecard import redact_text
+
+        return Failure(str(path), redact_text(failure_reason(exc), redaction))
     return Scored(path, stem, card, sha, metadata, redacted_audio)
 
 

