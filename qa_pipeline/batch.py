@@ -222,7 +222,10 @@ def _cacheable(transcript: Transcript, redaction) -> Transcript:
 
 def redact_outputs(card: Scorecard, recording: Path, out_dir: Path | None, stem: str, redaction=None):
     """(the card to write, the redacted audio path or None): PII out of the text, silenced in
-    DIR/<stem>.redacted.flac (written whenever redaction is on and there is an out dir)."""
+    DIR/<stem>.redacted.flac (written whenever redaction is on and there is an out dir).
+
+    A recording that cannot be read again (scored from a cached transcript) still gets its
+    scorecard, with a warning that no redacted audio was written."""
     from qa_pipeline.redaction import load_settings
     from qa_pipeline.redaction.audio import redacted_audio_path, write_redacted_audio
     from qa_pipeline.redaction.scorecard import redact_scorecard
@@ -231,7 +234,11 @@ def redact_outputs(card: Scorecard, recording: Path, out_dir: Path | None, stem:
     public, spans = redact_scorecard(card, settings)
     if out_dir is None or not settings.enabled:
         return public, None
-    audio = write_redacted_audio(recording, spans, redacted_audio_path(out_dir, stem), settings.margin_s, settings.fade_s)
+    try:
+        audio = write_redacted_audio(recording, spans, redacted_audio_path(out_dir, stem),
+                                     settings.margin_s, settings.fade_s)
+    except RecordingError as exc:
+        return replace(public, warnings=(*public.warnings, f"no redacted audio: {exc.reason}")), None
     return public, audio
 
 
@@ -331,7 +338,9 @@ def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None =
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop a batch
         if not isinstance(exc, QAPipelineError):
             log.error("%s: unexpected error while scoring", path, exc_info=exc)
-        return Failure(str(path), failure_reason(exc))
+        from qa_pipeline.redaction.scorecard import redact_text
+
+        return Failure(str(path), redact_text(failure_reason(exc), redaction))
     return Scored(path, stem, card, sha, metadata, redacted_audio)
 
 

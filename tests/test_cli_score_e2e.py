@@ -48,7 +48,8 @@ def test_run_succeeds_and_reports_progress(run):
 
 def test_writes_one_scorecard_per_good_recording(run):
     _, _, _, out = run
-    assert {p.name for p in out.iterdir()} == {f"{CALL}.html", f"{CALL}.json", "errors.json", "summary.csv"}
+    assert {p.name for p in out.iterdir()} == {f"{CALL}.html", f"{CALL}.json", f"{CALL}.redacted.flac",
+                                               "errors.json", "summary.csv"}
 
 
 def test_bad_file_lands_in_errors_json(run):

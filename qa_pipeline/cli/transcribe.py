@@ -46,18 +46,23 @@ Examples:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Recordings transcribed at once, sharing one Whisper model and the CPU cores "
                    "[default: $QA_PIPELINE_ASR_WORKERS, else one per core].")
-def command(files, out_dir, model, device, compute_type, agent_channel, workers) -> None:
+@click.option("--redact", "redact_types", default=None, metavar="TYPES",
+              help="PII replaced by placeholders, as for `score --redact` (default: the settings file's; "
+                   "'none' prints the raw transcript).")
+def command(files, out_dir, model, device, compute_type, agent_channel, workers, redact_types) -> None:
     from qa_pipeline.concurrency import default_workers, ordered_map, with_workers
+    from qa_pipeline.redaction import load_settings
     from qa_pipeline.speech.asr import AsrOptions, load_model
 
     workers = workers or default_workers()
+    redaction = load_settings(types=redact_types)
     options = AsrOptions(model=model, device=device, compute_type=compute_type, agent_channel=agent_channel)
     options = with_workers(options, workers)
     load_model(options)  # a bad model is one error for the run, not one per file
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     results = ordered_map(lambda path: _transcribe(path, options), files, workers)
-    done = sum(_report_one(path, result, out_dir, index, len(files))
+    done = sum(_report_one(path, result, out_dir, index, len(files), redaction)
                for index, (path, result) in enumerate(zip(files, results), 1))
     if len(files) > 1:
         click.echo(f"transcribed {done} of {len(files)} recordings", err=True)
@@ -76,12 +81,16 @@ def _transcribe(path: Path, options) -> Transcript | QAPipelineError:
 
 
 def _report_one(path: Path, transcript: Transcript | QAPipelineError, out_dir: Path | None, index: int,
-                total: int) -> bool:
+                total: int, redaction=None) -> bool:
     if total > 1:
         click.echo(f"[{index}/{total}] {path}", err=True)
     if isinstance(transcript, QAPipelineError):
         click.echo(f"error: {transcript}", err=True)
         return False
+    if redaction is not None and redaction.enabled:
+        from qa_pipeline.redaction.scorecard import redact_transcript
+
+        transcript = redact_transcript(transcript, redaction)
     if out_dir is None:
         click.echo(format_transcript(transcript, str(path)))
     else:

