@@ -78,7 +78,7 @@ def test_postgres_store_is_migrated_to_head_and_matches_the_models(store):
     from qa_pipeline.store.schema import Base
 
     assert store.engine.dialect.name == "postgresql"
-    assert migrate.current_revision(store.engine) == "0001"
+    assert migrate.current_revision(store.engine) == migrate.head_revision()
     with store.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
@@ -130,6 +130,6 @@ def test_workers_opening_a_fresh_postgres_store_at_once_all_succeed(postgres_url
     fresh = postgres_url.replace("/postgres?", "/fresh?") + "&options=-c%20lock_timeout%3D30000"
     with ThreadPoolExecutor(4) as pool:
         stores = list(pool.map(lambda _: open_store(fresh), range(4)))
-    assert {migrate.current_revision(s.engine) for s in stores} == {"0001"}
+    assert {migrate.current_revision(s.engine) for s in stores} == {migrate.head_revision()}
     for opened in stores:
         opened.close()
