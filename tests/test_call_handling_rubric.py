@@ -4,9 +4,9 @@ scorecard JSON, titles in the HTML and summary.csv, the store and the review app
 from __future__ import annotations
 
 import csv
+import json
 import dataclasses
 import io
-import json
 import re
 from functools import lru_cache
 
@@ -158,3 +158,34 @@ def test_review_app_shows_serious_errors_first_and_filters_by_them(stored, tmp_p
         assert "B1" in library and "Agent gave feedback while the caller explained" in library
     finally:
         app.state.store.close()
+
+
+def test_score_command_uses_the_call_handling_rubric(tmp_path):
+    """`qa-pipeline score --rubric call_handling` on a real recording whose transcript is in the cache."""
+    import numpy as np
+    import soundfile as sf
+    from click.testing import CliRunner
+
+    from qa_pipeline.batch import recording_hash, transcript_cache_path
+    from qa_pipeline.cli import main
+    from qa_pipeline.cli.score import asr_options
+    from qa_pipeline.contract import transcript_to_dict
+
+    recording = tmp_path / "in" / "H1.wav"
+    recording.parent.mkdir()
+    noise = np.random.default_rng(15).normal(0, 0.01, (8000 * 25, 2)).astype(np.float32)
+    sf.write(recording, noise, 8000, subtype="PCM_16")
+    cache = tmp_path / "cache"
+    cached = transcript_cache_path(cache, recording_hash(recording), asr_options(None, 0))
+    cached.parent.mkdir()
+    cached.write_text(json.dumps(transcript_to_dict(BAD, str(recording))))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["score", str(recording.parent), "--out", str(out), "--no-db",
+                                       "--rubric", "call_handling", "--transcripts-cache", str(cache)])
+    assert result.exit_code == 0, result.output
+    card = json.loads((out / "H1.json").read_text())
+    assert card["rubric"] == {"id": "call_handling", "version": "1"}
+    assert [c["id"] for c in card["criteria"]][-8:] == list(NEW)
+    assert {"asked_questions", "acknowledged_caller"} <= {e["criterion"] for e in card["serious_errors"]}
+    header = (out / "summary.csv").read_text().splitlines()[0]
+    assert "Agent spoke at a calm pace" in header

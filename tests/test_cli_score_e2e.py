@@ -79,7 +79,7 @@ def test_scorecard_criteria_follow_the_rubric(run, labels):
     criteria = card(out)["criteria"]
     assert [c["id"] for c in criteria] == [c.id for c in load_rubric("etiquette").criteria]
     for c in criteria:
-        assert list(c) == ["id", "verdict", "weight", "confidence", "evidence", "detail"]
+        assert list(c) == ["id", "verdict", "weight", "confidence", "evidence", "detail", "title", "serious_error"]
         assert c["verdict"] in VERDICTS and 0.0 <= c["confidence"] <= 1.0 and c["detail"]
         for e in c["evidence"]:
             assert e["speaker"] in ("agent", "customer") and 0.0 <= e["start"] <= e["end"] <= labels["duration_s"]
@@ -126,7 +126,8 @@ def test_summary_csv_row(run, labels):
     _, _, _, out = run
     (row,) = csv.DictReader((out / "summary.csv").open())
     assert (row["call_id"], row["agent_id"], row["score"]) == (CALL, labels["agent_id"], str(card(out)["score"]))
-    assert (row["self_introduction"], row["no_im_listening"]) == ("pass", "fail")
+    # Verdict columns are headed by the rubric's titles.
+    assert (row["Agent introduced themself"], row['Agent did not say "I\'m listening"']) == ("pass", "fail")
 
 
 def test_html_scorecard_highlights_the_evidence(run):
@@ -134,7 +135,8 @@ def test_html_scorecard_highlights_the_evidence(run):
     page = (out / f"{CALL}.html").read_text()
     # The opening line is evidence for a pass and a fail: highlighted as the fail, both named.
     opening = re.search(r'<li id="t0" class="turn turn-agent turn-cited">.*?</li>', page, re.S).group(0)
-    assert '<mark class="ev-fail" title="no_im_listening: fail; self_introduction: pass">' in opening
+    assert ('<mark class="ev-fail" title="Agent did not say &#34;I&#39;m listening&#34;: fail; '
+            'Agent introduced themself: pass">') in opening
     assert "I&#39;m listening" in opening
     assert '<a href="#t0">' in page
 

@@ -213,6 +213,8 @@ NEXT_STEP_PASSING = [
     ("A: so the fitter will come round on thursday morning to measure", "C: perfect"),
     ("A: I'll call you back within 15 minutes with the price.", "C: okay"),
     ("A: see you tomorrow at 9:30 for the check-up, goodbye",),
+    ("A: Then come on Wednesday at half past six for the yoga class.", "C: great"),
+    ("A: You have a double room with a sea view for Friday and Saturday.", "C: thanks"),
 ]
 
 NEXT_STEP_FAILING = [
@@ -249,6 +251,10 @@ CONTACT_PASSING = [
     ("A: Please give me your phone number.", "C: five five five"),
     ("A: and what's the best number to call you back on", "C: this one"),
     ("A: what's your postcode?", "C: n one"),
+    ("A: He'll call you back this afternoon. Is this the right number for him?", "C: yes"),
+    # Whisper dropped the question's first word: "[Is] this number the best one to reach you?"
+    ("A: In this number, the best one to reach you.", "C: yes"),
+    ("A: But I have a phone number in case the mechanic needs to reach you.", "C: sure"),
 ]
 
 CONTACT_FAILING = [
@@ -258,6 +264,7 @@ CONTACT_FAILING = [
     ("A: the number is on our website", "C: okay"),
     ("A: do you have any questions", "C: no"),
     ("A: we will text this number when the van leaves", "C: great"),
+    ("A: we'll try to reach you tomorrow", "C: okay"),
 ]
 
 
@@ -313,6 +320,10 @@ FURTHER_PASSING = [
     ("A: Do you have any other questions?", "C: no"),
     ("A: okay, is there something else?", "C: no that's all"),
     ("A: Can I help you with anything else today?", "C: no"),
+    # Whisper ran the offer into the previous sentence, or dropped its question mark.
+    ("A: I'll send you a tracking number by text, and there anything else I can help you, David.", "C: no"),
+    ("A: Sure, the front desk can show you around anytime, anything else.", "C: no"),
+    ("A: No, the text is on its way. If there anything else I can help you with today,", "C: no"),
 ]
 
 FURTHER_FAILING = [
@@ -322,6 +333,7 @@ FURTHER_FAILING = [
     ("A: thank you for calling", "C: bye"),
     ("A: I'll send you something else next week.", "C: okay"),
     ("A: what colour would you like?", "C: red", "A: red it is, goodbye"),
+    ("A: Call us if you need anything else.", "C: bye"),
 ]
 
 

@@ -96,24 +96,38 @@ def thanked_for_call(ctx: CallContext, params: ThanksParams) -> Outcome:
 
 @dataclass(frozen=True)
 class FurtherHelpParams:
-    """An offer of more help (`phrases`) in the agent's last `window_s` of speech, inside a
-    question, or opening a sentence ("Anything else I can do for you."), so that "if you
-    need anything else, call us" does not count."""
+    """An offer of more help in the agent's last `window_s` of speech. `offer_phrases`
+    ("anything else I can help with") count wherever they stand: Whisper often drops the
+    question mark or runs the offer into the previous sentence. The bare `phrases`
+    ("anything else") count inside a question, within `max_lead_words` of a sentence's start
+    ("Anything else?"), or ending a sentence with none of `conditional_words` ("..., anything
+    else."), so that "if you need anything else, call us" does not count."""
 
     phrases: tuple[str, ...]
+    offer_phrases: tuple[str, ...] = ()
     window_s: float = 60.0
     max_lead_words: int = 2
+    conditional_words: tuple[str, ...] = ("if", "when", "whenever", "should")
 
 
 def further_help_offer(doc, params: FurtherHelpParams) -> tuple[str, str] | None:
     """(the phrase, its sentence) where `doc` offers more help, or None."""
     questions = nlp.question_sentences(doc)
     for sent in doc.sents:
+        strong = nlp.find_phrases(sent, params.offer_phrases)
+        if strong:
+            return strong[0].text, sent.text.strip()
         for span in nlp.find_phrases(sent, params.phrases):
             asked = any(q.start <= span.start < q.end for q in questions)
-            if asked or span.start - sent.start <= params.max_lead_words:
+            if asked or span.start - sent.start <= params.max_lead_words or _tag_offer(sent, span, params):
                 return span.text, sent.text.strip()
     return None
+
+
+def _tag_offer(sent, span, params: FurtherHelpParams) -> bool:
+    """"..., anything else." ends the sentence, with no "if" making it a condition."""
+    ends = all(t.is_punct for t in sent.doc[span.end : sent.end])
+    return ends and not any(t.lower_ in params.conditional_words for t in sent.doc[sent.start : span.start])
 
 
 @register_criterion("offered_further_help.v1", params=FurtherHelpParams, needs_roles=True)

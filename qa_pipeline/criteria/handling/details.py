@@ -15,7 +15,9 @@ from qa_pipeline.records import FAIL, PASS
 class ContactParams:
     """A request is an agent sentence naming one of `contact_phrases` that is a question
     ("What's the delivery address?") or holds one of `request_cues` ("Please give me
-    your number."); "I'll send it to your email" asks for nothing."""
+    your number."; a cue does not count as the contact phrase too). Cues also cover
+    questions Whisper turned into statements ("[Is] this number the best one to reach
+    you."). "I'll send it to your email" asks for nothing."""
 
     contact_phrases: tuple[str, ...]
     request_cues: tuple[str, ...] = ()
@@ -27,8 +29,10 @@ def contact_request(doc, params: ContactParams) -> tuple[str, str] | None:
     for sent in doc.sents:
         asked = [q for q in questions if q.start < sent.end and sent.start < q.end]
         for part in asked or [sent]:
-            found = nlp.find_phrases(part, params.contact_phrases)
-            if found and (asked or nlp.find_phrases(part, params.request_cues)):
+            cues = nlp.find_phrases(part, params.request_cues)
+            found = [s for s in nlp.find_phrases(part, params.contact_phrases)
+                     if not any(c.start < s.end and s.start < c.end for c in cues)]
+            if found and (asked or cues):
                 return found[0].text, part.text.strip()
     return None
 

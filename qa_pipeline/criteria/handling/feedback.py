@@ -43,11 +43,12 @@ def _backchannel(ctx: CallContext, turn: int, params: FeedbackParams) -> int | N
     return None
 
 
-def _reply(ctx: CallContext, turn: int) -> int | None:
+def _reply(ctx: CallContext, turn: int, params: FeedbackParams) -> int | None:
     """The agent's first utterance starting after the customer's turn starts (backchannels aside)."""
     c = ctx.utterances[turn]
+    short = params.backchannel_max_words
     return next((i for i in ctx.agent_indices() if ctx.utterances[i].start > c.start
-                 and not (ctx.utterances[i].end < c.end and len(spoken_words(ctx.utterances[i].text)) <= 4)), None)
+                 and not (ctx.utterances[i].end < c.end and len(spoken_words(ctx.utterances[i].text)) <= short)), None)
 
 
 def _opens_with_acknowledgement(doc, params: FeedbackParams) -> bool:
@@ -62,7 +63,7 @@ def acknowledged(ctx: CallContext, turn: int, params: FeedbackParams) -> int | N
     backchannel = _backchannel(ctx, turn, params)
     if backchannel is not None:
         return backchannel
-    reply = _reply(ctx, turn)
+    reply = _reply(ctx, turn, params)
     return reply if reply is not None and _opens_with_acknowledgement(ctx.docs[reply], params) else None
 
 
@@ -82,5 +83,5 @@ def acknowledged_caller(ctx: CallContext, params: FeedbackParams) -> Outcome:
         detail += "; none after the turn at " + ", ".join(seconds(ctx.utterances[t].start) for t in missed[:4])
     if share >= params.min_share:
         return Outcome(PASS, 0.75, evidence(ctx, *done[:4]), detail)
-    cited = [k for t in missed[:3] for k in (t, _reply(ctx, t)) if k is not None]
+    cited = [k for t in missed[:3] for k in (t, _reply(ctx, t, params)) if k is not None]
     return Outcome(FAIL, 0.75, evidence(ctx, *dict.fromkeys(cited)), detail)
