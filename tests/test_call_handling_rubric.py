@@ -181,7 +181,8 @@ def test_score_command_uses_the_call_handling_rubric(tmp_path):
     cached.write_text(json.dumps(transcript_to_dict(BAD, str(recording))))
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["score", str(recording.parent), "--out", str(out), "--no-db",
-                                       "--rubric", "call_handling", "--transcripts-cache", str(cache)])
+                                       "--rubric", "call_handling", "--transcripts-cache", str(cache),
+                                       "--agent-channel", "0"])
     assert result.exit_code == 0, result.output
     card = json.loads((out / "H1.json").read_text())
     assert card["rubric"] == {"id": "call_handling", "version": "1"}

@@ -125,7 +125,10 @@ def test_confident_classifier_finds_a_farewell_the_rules_miss():
 
 
 def test_classifier_question_counts_toward_asked_questions():
-    transcript = dialogue("A: how can i help", "C: my tooth hurts", "A: which tooth is it", "A: tell me where it hurts")
+    # "the pain started yesterday" is no question to the rules (no question word, no "?", no
+    # caller as subject); the classifier reads it as one.
+    transcript = dialogue("A: how can i help", "C: my tooth hurts", "A: which tooth is it",
+                          "A: the pain started yesterday")
     acts = (DialogueAct("greeting_offer", 0.9), None, DialogueAct("discovery_question", 0.9),
             DialogueAct("discovery_question", 0.88))
     assert judge("asked_questions", transcript, acts=acts).verdict == FAIL
