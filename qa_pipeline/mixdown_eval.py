@@ -65,7 +65,7 @@ def mixdown_call(path: Path, call_id: str, asr_options, cache_dir: Path | None, 
     words, turns, timings = _words_and_turns(path, mono.channels[0], asr_options, cache_dir)
     labels = label_speakers(words, turns, asr_options.gap_s)
     transcript = Transcript(labels.utterances, audio.duration_s, 1, labels.roles_known, labels.warnings,
-                            model_label(asr_options), labels.decision)
+                            model_label(asr_options), roles=labels.decision)
     return MixdownCall(call_id, transcript, turns, reference_turns(audio, agent_channel), *timings)
 
 
