@@ -235,7 +235,11 @@ def score_chunk(
         for window in sc._windows([i.call() for i in items], max(1, workers)):
             mine = [c for c in window if take(opened, c, owner, claim_ttl_s, retry_quarantined)]
             counts["skipped"] += len(window) - len(mine)
-            for call, status, score, reason in _score_claimed(mine, run) if mine else []:
+            # Entries found faulty while listing (a broken link, a folder named x.wav) are
+            # quarantined with that reason; only readable recordings go through the tasks.
+            faulty = [(c, cl.QUARANTINED, None, c.fault) for c in mine if c.fault]
+            readable = [c for c in mine if not c.fault]
+            for call, status, score, reason in faulty + (_score_claimed(readable, run) if readable else []):
                 finish(opened, call, owner, status, score, reason, out)
                 counts[status] += 1
                 logger.info("%s: %s", call.file.relpath, reason or f"score {score}")

@@ -26,9 +26,10 @@ class ChunkCall:
     content_sha256: str
     key: str
     stem: str
+    fault: str = ""  # why the entry cannot be read (a broken link, a folder named x.wav); "" when readable
 
     def call(self) -> Call:
-        return Call(InboxFile(self.url, self.relpath, self.size, self.stamp), self.content_sha256, self.key)
+        return Call(InboxFile(self.url, self.relpath, self.size, self.stamp), self.content_sha256, self.key, self.fault)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ def plan_night(calls: Sequence[Call], finished: set[str]) -> Night:
             done += 1
             continue
         f = call.file
-        pending.append(ChunkCall(f.url, f.relpath, f.size, f.stamp, call.content_sha256, call.key, stems[f.relpath]))
+        pending.append(ChunkCall(f.url, f.relpath, f.size, f.stamp, call.content_sha256, call.key, stems[f.relpath],
+                                 call.fault))
     return Night(tuple(pending), done, tuple(duplicates))
 
 

@@ -178,3 +178,10 @@ def test_claim_expiry_uses_the_time_to_live(store):
     cl.claim(store, call, "w/a", ttl_s=120)
     row = cl.claims_for(store, [call.key])[call.key]
     assert timedelta(seconds=119) < row.expires_at - row.claimed_at <= timedelta(seconds=120)
+
+
+def test_a_faulty_inbox_entry_travels_to_its_chunk_with_its_reason():
+    broken = Call(InboxFile("/in/x.wav", "x.wav", 0, ""), "", "unreadable:x.wav:etiquette/1:tiny.en",
+                  "broken link (its target does not exist)")
+    night = nt.plan_night([_call(1), broken], finished=set())
+    assert [c.call().fault for c in night.pending] == ["", "broken link (its target does not exist)"]
