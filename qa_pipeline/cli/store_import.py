@@ -36,7 +36,10 @@ def import_file(store, json_path: Path) -> int:
         sha, audio_path = content_hash(recording), str(recording.resolve())
     else:
         sha, audio_path = content_hash(json_path), card.recording
-    return store.save_scorecard(card, sha, audio_path, call_time=data.get("call_time"))
+    # The redacted copy written beside the scorecard is what the review app may play.
+    redacted = json_path.with_name(f"{json_path.stem}.redacted.flac")
+    return store.save_scorecard(card, sha, audio_path, call_time=data.get("call_time"),
+                                redacted_audio=str(redacted.resolve()) if redacted.is_file() else None)
 
 
 @click.command()
