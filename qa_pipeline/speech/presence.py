@@ -96,7 +96,8 @@ def empty_channel_reason(channel: int, role: str) -> tuple[str, str]:
     where = f"channel {channel} ({_SIDE.get(channel, channel)})"
     if role == AGENT:
         reason = f"the agent's channel, {where}, carries no speech"
-        return reason, (f"{reason}: the agent may be on the other channel; check the agent-channel setting "
-                        "(--agent-channel) for this recording")
+        return reason, (f"{reason}: the agent's leg may not have been recorded, or, with a fixed "
+                        "--agent-channel 0|1, the agent may be on the other channel (the default, auto, "
+                        "picks the channel from what is said)")
     reason = f"the customer's channel, {where}, carries no speech"
     return reason, f"{reason} (not recorded?): criteria that need the customer's words are not applicable"
