@@ -3,7 +3,7 @@
 The virtualenv gets the project only from the built wheel (package data included:
 rubrics, models, templates, migrations, static files). To stay cheap, its
 third-party dependencies are not downloaded again: one `.pth` line puts this test
-environment's site-packages behind the venv's own, and pip resolves the `[asr,web]`
+environment's site-packages behind the venv's own, and pip resolves the `[asr,redact,web]`
 extras against them ("already satisfied"). That line adds a path only: this
 environment's `.pth` files (the editable install of the checkout among them) are
 not run, so `import qa_pipeline` finds the wheel's copy. Every command runs from an
@@ -70,7 +70,7 @@ def installed(tmp_path_factory, root):
                           check=True, capture_output=True, text=True).stdout.strip()
     shared = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (Path(site) / "zz_test_environment.pth").write_text("\n".join(sorted(shared)) + "\n")
-    _pip("--python", str(python), "install", f"qa-pipeline[asr,web] @ {wheel.as_uri()}")
+    _pip("--python", str(python), "install", f"qa-pipeline[asr,redact,web] @ {wheel.as_uri()}")
     work = base / "elsewhere"
     work.mkdir()
     shutil.copy2(root / "tests" / "data" / "asr" / CALL, work / CALL)
