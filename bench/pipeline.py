@@ -3,7 +3,8 @@
 Prints, for each --model:
   pipeline   call-seconds per wall-second of scoring the calls (`score_one` on a thread
              pool of --workers, as `qa-pipeline score` does; model loaded and warmed first)
-  bare       WhisperModel.transcribe alone on the same (already decoded) channels, sized as
+  bare       (first model; --bare-all for each) WhisperModel.transcribe alone on the same
+             (already decoded) channels, sized as
              the pipeline is (num_workers = workers, cpu_threads = cores // workers):
              "same work" = beam 5, Silero VAD, word timestamps (what the pipeline asks);
              "beam 1" = the fastest setting of issue 11's table
@@ -103,6 +104,14 @@ def model_speed(paths, audio, name: str, workers: int, out: Path, bare: bool):
     return row, results
 
 
+def print_row(r: dict) -> None:
+    same, beam1 = r.get("bare same work"), r.get("bare beam 1")
+    fmt = lambda v, digits=1: f"{v:.{digits}f}" if v else "-"  # noqa: E731
+    print(f"{r['model']:<10}{r['pipeline']:>10.1f}{fmt(same):>16}{fmt(beam1):>13}"
+          f"{fmt(same and r['pipeline'] / same, 2):>8}{fmt(beam1 and r['pipeline'] / beam1, 2):>10}"
+          + (f"   {r['failed']} failed" if r["failed"] else ""), flush=True)
+
+
 def child(code: str, *args: str) -> tuple[dict, float]:
     """Run bench code in a fresh interpreter; its JSON line and its peak RSS in MB."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -134,6 +143,7 @@ def main() -> None:
     parser.add_argument("--models", default="tiny.en", help="comma-separated presets or folders (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=None, help="default: one per core")
     parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument("--bare-all", action="store_true", help="bare faster-whisper for every model, not the first only")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--long-minutes", type=float, default=30.0)
     parser.add_argument("--memory-calls", type=int, default=100)
@@ -148,20 +158,15 @@ def main() -> None:
     durations = {p: a.duration_s for p, a in audio.items()}
     print(f"{len(paths)} calls, {sum(durations.values()):.0f} s of audio; {available_cores()} cores, "
           f"{workers} workers; one run, so the ratios compare like with like")
-    rows, first = [], None
+    first = None
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
-        for name in args.models.split(","):
-            row, results = model_speed(paths, audio, name, workers, Path(tmp) / name, not args.skip_bare)
-            rows.append(row)
-            first = first or results
         print(f"\n{'model':<10}{'pipeline':>10}{'bare same work':>16}{'bare beam 1':>13}{'ratio':>8}{'ratio b1':>10}"
-              "   (call-seconds per wall-second)")
-        for r in rows:
-            same, beam1 = r.get("bare same work"), r.get("bare beam 1")
-            fmt = lambda v, digits=1: f"{v:.{digits}f}" if v else "-"  # noqa: E731
-            print(f"{r['model']:<10}{r['pipeline']:>10.1f}{fmt(same):>16}{fmt(beam1):>13}"
-                  f"{fmt(same and r['pipeline'] / same, 2):>8}{fmt(beam1 and r['pipeline'] / beam1, 2):>10}"
-                  + (f"   {r['failed']} failed" if r["failed"] else ""))
+              "   (call-seconds per wall-second)", flush=True)
+        for index, name in enumerate(args.models.split(",")):
+            bare = not args.skip_bare and (index == 0 or args.bare_all)
+            row, results = model_speed(paths, audio, name, workers, Path(tmp) / name, bare)
+            print_row(row)
+            first = first or results
         del audio
         print_stages(paths, first, durations)
         if not args.skip_memory:

@@ -35,3 +35,14 @@ def test_invalid_sample_in_a_later_block_is_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(audio, "BLOCK_FRAMES", 4096)
     with pytest.raises(audio.RecordingError, match="invalid samples"):
         audio.load_audio(tmp_path / "nan.wav")
+
+
+@pytest.mark.parametrize("name", ["C10.mp3", "C01.flac", "C12.wav"])
+def test_sample_calls_decode_exactly_as_a_whole_read(root, name):
+    """Same samples as reading the file in one go: the transcripts do not move."""
+    path = root / "sample_audio" / name
+    data, rate = sf.read(path, dtype="float32", always_2d=True)
+    loaded = audio.load_audio(path)
+    for channel in range(data.shape[1]):
+        whole = resample_poly(data[:, channel], SAMPLE_RATE // np.gcd(rate, SAMPLE_RATE), rate // np.gcd(rate, SAMPLE_RATE))
+        assert np.array_equal(loaded.channels[channel], whole.astype(np.float32))

@@ -60,7 +60,11 @@ _THROUGHPUT_ONLY = frozenset({"num_workers", "cpu_threads"})
 # A channel longer than this is transcribed in pieces of about this length, so the memory
 # one transcription takes is bounded whatever the recording's length. Each cut is put at
 # the quietest quarter second of the last `_CUT_SEARCH_S` before the nominal boundary.
-PIECE_S = 300.0
+# faster-whisper holds about 1 MB per second of a piece while transcribing it (features,
+# VAD); two channels at once on 300 s pieces peaked about 600 MB over the model on a
+# 10-minute call (bench/pipeline.py), so pieces are 150 s. Calls up to 170 s (every sample
+# call) stay one piece, so their transcripts are as before.
+PIECE_S = 150.0
 _CUT_SEARCH_S = 20.0
 _CUT_FRAME_S = 0.25
 # Settings added after transcript caches existed: keyed only when they differ from these

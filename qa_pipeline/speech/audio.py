@@ -2,9 +2,10 @@
 
 soundfile (libsndfile) reads WAV in every common encoding (PCM 8/16/24/32-bit, float,
 mu-law, A-law), FLAC, OGG/Vorbis and MP3. Everything is resampled to the 16 kHz the
-speech models expect, a block at a time, so a long call holds its source samples, its
-16 kHz channels and one block, not several full-length copies. Anything that is not a
-usable one- or two-channel recording is rejected with a `RecordingError` that says why in plain words. Damage a decoder passes
+speech models expect, resampled a block at a time, so a long call holds its source
+samples, its 16 kHz channels and one block, not several full-length copies. Anything that
+is not a usable one- or two-channel recording is rejected with a `RecordingError` that says
+why in plain words. Damage a decoder passes
 over quietly (a truncated file, clipped samples) becomes a warning on the `Audio`
 (see `qa_pipeline.speech.damage`). What the C decoders print on stderr is captured and
 logged with the file's name, not left as stray lines.
@@ -41,6 +42,8 @@ MIN_SAMPLE_RATE = 8_000
 _READ_FRAMES = 4096
 # Source frames resampled at a time (about two minutes of 8 kHz audio).
 BLOCK_FRAMES = 1 << 20
+# Formats read in one go (see `_decode`).
+_READ_WHOLE = frozenset({"MP3"})
 # Leading bytes of the containers soundfile reads. Checking them first keeps a text or
 # image file named *.mp3 away from the MP3 decoder, which prints resync noise on stderr.
 _MAGIC = (b"RIFF", b"RIFX", b"RF64", b"riff", b"fLaC", b"OggS", b"ID3", b"FORM", b".snd", b"caff", b"NIST")
@@ -86,32 +89,50 @@ def load_audio(path: str | Path) -> Audio:
 
 
 def _decode(file: Path, name: str):
-    """All the samples the file holds, block by block, and its `soundfile` info.
+    """All the samples the file holds, and its `soundfile` info.
 
-    A decoder error part-way (a FLAC cut mid-frame) keeps the blocks decoded before it;
-    the frame count the header promised then shows the truncation.
+    Read block by block, so a decoder error part-way (a FLAC cut mid-frame) keeps the
+    blocks decoded before it; the frame count the header promised then shows the
+    truncation. MP3 is read in one go when it can be: libsndfile's MP3 samples differ
+    (by ~1e-7) with the size of each read, and Whisper's words can change with them.
     """
     try:
         info = sf.info(file)
-        blocks = []
         with sf.SoundFile(file) as sound:
-            while True:
-                try:
-                    block = sound.read(_READ_FRAMES, dtype="float32", always_2d=True)
-                except (sf.LibsndfileError, RuntimeError) as exc:
-                    if not blocks:
-                        raise
-                    log.info("%s: decoding stopped after %d frames (%s)", name, sum(map(len, blocks)), _plain(exc))
-                    break
-                if not len(block):
-                    break
-                blocks.append(block)
+            data = _read_whole(sound, name) if info.format in _READ_WHOLE else None
+            if data is None:
+                data = _read_blocks(sound, name, info.channels)
     except (sf.LibsndfileError, RuntimeError, EOFError, ValueError) as exc:
         raise RecordingError(name, f"{_UNREADABLE} ({_plain(exc)})") from exc
     except OSError as exc:
         raise RecordingError(name, f"cannot be read ({exc.strerror or exc})") from exc
-    data = np.concatenate(blocks) if blocks else np.zeros((0, max(info.channels, 1)), np.float32)
     return data, info
+
+
+def _read_whole(sound: sf.SoundFile, name: str) -> np.ndarray | None:
+    try:
+        sound.seek(0)  # as soundfile.read does: the samples match what the loader always gave
+        return sound.read(dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        log.info("%s: reading in one go failed (%s); reading block by block", name, _plain(exc))
+        sound.seek(0)
+        return None
+
+
+def _read_blocks(sound: sf.SoundFile, name: str, channels: int) -> np.ndarray:
+    blocks = []
+    while True:
+        try:
+            block = sound.read(_READ_FRAMES, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            if not blocks:
+                raise
+            log.info("%s: decoding stopped after %d frames (%s)", name, sum(map(len, blocks)), _plain(exc))
+            break
+        if not len(block):
+            break
+        blocks.append(block)
+    return np.concatenate(blocks) if blocks else np.zeros((0, max(channels, 1)), np.float32)
 
 
 def check_path(path: str | Path) -> None:
