@@ -57,7 +57,8 @@ def diarization_error_rate(reference: Sequence[SpeakerTurn], hypothesis: Sequenc
                            collar_s: float = DER_COLLAR_S) -> float:
     """DER (0-1) of `hypothesis` against `reference`; speaker labels are mapped optimally."""
     metric = _der_metric(collar_s)
-    return float(metric(_annotation(reference), _annotation(hypothesis)))
+    ref, hyp = _annotation(reference), _annotation(hypothesis)
+    return float(metric(ref, hyp, uem=_extent(ref, hyp)))
 
 
 def total_der(pairs: Iterable[tuple[Sequence[SpeakerTurn], Sequence[SpeakerTurn]]],
@@ -65,7 +66,8 @@ def total_der(pairs: Iterable[tuple[Sequence[SpeakerTurn], Sequence[SpeakerTurn]
     """DER over many calls, weighted by reference speech (pyannote's accumulated value)."""
     metric = _der_metric(collar_s)
     for reference, hypothesis in pairs:
-        metric(_annotation(reference), _annotation(hypothesis))
+        ref, hyp = _annotation(reference), _annotation(hypothesis)
+        metric(ref, hyp, uem=_extent(ref, hyp))
     return float(abs(metric))
 
 
@@ -80,6 +82,13 @@ def _der_metric(collar_s: float):
     except ImportError as exc:
         raise ConfigError("DER needs pyannote.metrics; install it with: pip install 'qa-pipeline[diarize]'") from exc
     return DiarizationErrorRate(collar=collar_s, skip_overlap=False)
+
+
+def _extent(reference, hypothesis):
+    """The evaluated span: from the first to the last speech of either side."""
+    from pyannote.core import Timeline
+
+    return Timeline([reference.get_timeline().union(hypothesis.get_timeline()).extent()])
 
 
 def _annotation(turns: Sequence[SpeakerTurn]):
