@@ -1,7 +1,7 @@
 """Rule stage: spaCy annotation of transcript utterances.
 
 Whisper text has unreliable casing and punctuation, so the rules here lean on
-token patterns (spaCy `Matcher`/`PhraseMatcher` over lower-cased text), part of
+token patterns (spaCy `Matcher` over lower-cased text, see `qa_pipeline.phrases`), part of
 speech and entities from ``en_core_web_sm`` and closed word classes, not on
 capital letters alone. Phrase lists come from the rubric; only grammar (question
 words, auxiliaries) is fixed here.

@@ -41,6 +41,9 @@ QUOTE_CUES = frozenset({"word", "words", "phrase", "phrases", "saying", "like", 
 QUOTE_MARKS = frozenset({'"', "“", "”", "'", "‘", "’"})
 _CLIMB_DEPS = frozenset({"dobj", "ccomp", "xcomp", "attr", "oprd", "intj", "npadvmod", "pobj", "prep", "pcomp"})
 _FIRST_PERSON = frozenset({"i"})
+_WANTING_PERSONS = frozenset({"i", "we"})  # "we'd like to say thank you for calling"
+# Negations that, right before a phrase, negate it ("not goodbye yet"); "no thank you" declines.
+_NEGATING_BEFORE = frozenset({"not", "never", "n't"})
 
 
 def insertable(token: Any) -> bool:
@@ -151,11 +154,11 @@ def is_negated(span: Any) -> bool:
     on the verb it is the object or complement of ("don't say goodbye", "we never say I'm
     listening"), or right before it ("not goodbye yet")."""
     doc = span.doc
-    if span.start > 0 and doc[span.start - 1].lower_ in NEGATORS:
+    if span.start > 0 and doc[span.start - 1].lower_ in _NEGATING_BEFORE:
         return True
     for head in _governors(span):
-        if any(c.dep_ == "neg" or (c.lower_ in NEGATORS and c.dep_ in ("advmod", "det")) for c in head.children
-               if not (span.start <= c.i < span.end)):
+        outside = (c for c in head.children if not (span.start <= c.i < span.end))
+        if any(c.dep_ == "neg" or (c.lower_ in NEGATORS and c.dep_ in ("advmod", "det")) for c in outside):
             return True
     return False
 
@@ -200,22 +203,23 @@ def _governors(span: Any) -> list[Any]:
 
 
 def _saying_verb(span: Any) -> Any | None:
-    return next((t for t in _governors(span) if t.lemma_.lower() in SAYING_VERBS and not (span.start <= t.i < span.end)), None)
+    inside = range(span.start, span.end)
+    return next((t for t in _governors(span) if t.lemma_.lower() in SAYING_VERBS and t.i not in inside), None)
 
 
 def _own_performative(verb: Any) -> bool:
-    """Whether the speaker says it now: "let me say", "I'd like to say", "I say"."""
-    if verb.tag_ in ("VBD", "VBN") and not any(c.dep_ == "aux" and c.lower_ in ("'ve", "have") for c in verb.children):
+    """Whether the speaker says it now: "I say", "let me say", "I'd like to say", "we want
+    to say"; not "she said", "I said", "we say" (a habit) or "just say" (telling someone)."""
+    if verb.tag_ in ("VBD", "VBN"):  # "I said goodbye", "I've said goodbye": reported
         return False
     subject = _subject(verb)
-    if subject is None:  # "just say goodbye" (telling someone), "to say" (look at who wants to)
-        if verb.dep_ == "xcomp" and verb.head.i != verb.i:
-            head_subject = _subject(verb.head)
-            return head_subject is not None and head_subject.lower_ in _FIRST_PERSON or verb.head.lower_ == "let"
-        return verb.i > 0 and verb.doc[verb.i - 1].lower_ == "me" and verb.i > 1 and verb.doc[verb.i - 2].lower_ == "let"
-    if subject.lower_ == "me" and verb.head.lower_ == "let":
-        return True  # "let me say thank you"
-    return subject.lower_ in _FIRST_PERSON and verb.tag_ not in ("VBD", "VBN")
+    if subject is not None:
+        return subject.lower_ in _FIRST_PERSON or (subject.lower_ == "me" and verb.head.lower_ == "let")
+    if verb.dep_ == "xcomp" and verb.head.i != verb.i:  # "I'd like to say", "let me just say"
+        wanting = _subject(verb.head)
+        return verb.head.lower_ == "let" or (wanting is not None and wanting.lower_ in _WANTING_PERSONS)
+    doc, i = verb.doc, verb.i
+    return i > 1 and doc[i - 1].lower_ == "me" and doc[i - 2].lower_ == "let"
 
 
 def _subject(verb: Any) -> Any | None:

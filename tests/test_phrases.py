@@ -101,12 +101,15 @@ NOT_PERFORMED = [
     ("Avoid saying I'm listening on the phone.", LISTENING, "quoted"),
     ("the word goodbye is on the script", CLOSING, "quoted"),
     ("You can say goodbye to high bills with this plan.", CLOSING, "quoted"),
+    ("I have said goodbye to him already.", CLOSING, "quoted"),
 ]
 
 PERFORMED = [
     ("Okay, goodbye.", CLOSING),
     ("I just wanted to say thank you for calling.", CLOSING),
     ("let me say thank you for calling", CLOSING),
+    ("we'd like to say thank you for calling", CLOSING),
+    ("I've got to say goodbye now.", CLOSING),
     ("i don't think so goodbye", CLOSING),  # a run-on: the negation belongs to "think"
     ("Don't worry, I'm listening.", LISTENING),
     ("No problem at all, take care, bye.", CLOSING),
