@@ -14,7 +14,7 @@ Whisper writes a full stop after a question that has no interrogative syntax:
   do the agent's own statements ("I have your account here"): without such a subject
   the rise is not enough.
 
-How much the rise adds is measured in docs/prosody.md.
+How much the rise adds is measured in docs/speech-field-faults.md.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class HiddenQuestionCues:
     """
 
     embedded: tuple[str, ...] = ()
-    rising_pitch_st: float = 1.5
+    rising_pitch_st: float = 2.0
     use_pitch: bool = True
 
 
