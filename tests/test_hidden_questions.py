@@ -40,6 +40,7 @@ HIDDEN = [
     ("You've already turned the water off at the mains.", 2.5),
     ("And it started this morning.", 2.5),
     ("So your car is a diesel.", 3.0),
+    ("Oh no, and it started this morning.", 3.3),
 ]
 
 NOT_HIDDEN = [
