@@ -173,19 +173,28 @@ def test_redact_command_re_redacts_an_old_folder_and_store(tmp_path):
     from qa_pipeline.report import scorecard_json
     from qa_pipeline.store import open_store
 
-    old = _pii_card(versions={"pipeline": "0.0.9", "redaction": "off"})  # as an earlier version wrote it
+    from dataclasses import replace
+
+    recording = tmp_path / "r02.wav"
+    sf.write(recording, 0.1 * np.ones((16000 * 10, 2)), 16000, subtype="PCM_16")
+    # As an earlier version wrote it: raw text, no redacted audio.
+    old = replace(_pii_card(versions={"pipeline": "0.0.9", "redaction": "off"}), recording=str(recording))
     out = tmp_path / "out"
     out.mkdir()
     (out / "R02.json").write_text(scorecard_json(old))
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     store = open_store(url)
-    store.save_scorecard(old, "cd" * 32, "r02.wav")
+    store.save_scorecard(old, "cd" * 32, str(recording))
     store.close()
     assert "4539" in (out / "R02.json").read_text() and "4539" in _store_text(url)
 
     result = CliRunner().invoke(main, ["redact", str(out), "--db", url])
     assert result.exit_code == 0, result.output
-    files = "".join(p.read_text() for p in out.iterdir())
+    files = "".join(p.read_text() for p in out.iterdir() if p.suffix != ".flac")
     for text in (files, _store_text(url)):
         assert not any(leak in text for leak in LEAKS)
         assert "my name is Anna" in text
+    # The old audio is silenced over the whole utterance that held the card number (3.5-7.0 s).
+    muted, rate = sf.read(out / "R02.redacted.flac")
+    assert np.all(muted[int(3.6 * rate):int(6.9 * rate)] == 0) and np.all(muted[: int(3.0 * rate)] != 0)
+    assert str((out / "R02.redacted.flac").resolve()) in _store_text(url)

@@ -52,7 +52,14 @@ def _render(items, cache_dir: Path) -> tuple[np.ndarray, list[tuple[float, float
 
 
 @pytest.fixture(scope="session")
-def heard(request):
+def render_dir(request, tmp_path_factory) -> Path:
+    """pytest's cache folder (renders survive sessions), or a temporary one without the cache plugin."""
+    cache = getattr(request.config, "cache", None)
+    return Path(cache.makedir("redaction_spoken")) if cache is not None else tmp_path_factory.mktemp("spoken")
+
+
+@pytest.fixture(scope="session")
+def heard(render_dir):
     """(kind, scripted text, ASR text, redacted ASR text) per test-set line.
 
     The whole recording is transcribed and redacted as one stream, as a call is; each
@@ -67,7 +74,7 @@ def heard(request):
     from qa_pipeline.speech.utterances import join_words
 
     items = _items()
-    audio, spans = _render(items, Path(request.config.cache.makedir("redaction_spoken")))
+    audio, spans = _render(items, render_dir)
     samples = resample_poly(audio, 2, 1).astype(np.float32)
     transcript = transcribe_audio(Audio("spoken_pii", (samples,), RATE), AsrOptions())
     redacted = redactor().redact_transcript(transcript).transcript

@@ -7,7 +7,7 @@ whole utterance at a time wherever an utterance held PII (coarser than a fresh r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa_pipeline.redaction.settings import RedactionSettings
@@ -20,6 +20,7 @@ class RedactReport:
     audio: int = 0
     store_scorecards: int = 0
     errors: int = 0
+    audio_of: dict = field(default_factory=dict)  # recording as stored -> its redacted copy
 
 
 def redact_folder(folder: Path, settings: RedactionSettings, report: RedactReport) -> None:
@@ -46,8 +47,9 @@ def redact_folder(folder: Path, settings: RedactionSettings, report: RedactRepor
         recording = Path(card.recording)
         spans = [u for u in card.transcript.utterances if "[" in u.text and "]" in u.text]
         if settings.enabled and recording.is_file():
-            write_redacted_audio(recording, spans, redacted_audio_path(path.parent, path.stem),
-                                 settings.margin_s, settings.fade_s)
+            target = write_redacted_audio(recording, spans, redacted_audio_path(path.parent, path.stem),
+                                          settings.margin_s, settings.fade_s)
+            report.audio_of[card.recording] = str(target.resolve())
             report.audio += 1
 
 
@@ -69,7 +71,8 @@ def redact_cache(folder: Path, settings: RedactionSettings, report: RedactReport
 
 
 def redact_store(store, settings: RedactionSettings, report: RedactReport) -> None:
-    """Rewrite the transcript, evidence and details of every stored scorecard, in place."""
+    """Rewrite the transcript, evidence and details of every stored scorecard, in place; link
+    each call to the redacted audio made from the same recording in this run, if any."""
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
@@ -92,4 +95,7 @@ def redact_store(store, settings: RedactionSettings, report: RedactReport) -> No
                 for ev_row, evidence in zip(stored.evidence, result.evidence):
                     ev_row.text = evidence.text
             row.versions = {**dict(row.versions or {}), MARK: settings.label}
+            audio = report.audio_of.get(row.call.recording)
+            if audio:
+                row.call.redacted_audio_path = audio
         report.store_scorecards += 1

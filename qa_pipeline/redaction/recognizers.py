@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from qa_pipeline.redaction.spoken import MONTHS, DigitRun, digit_runs, luhn_ok, phrase_in
+from qa_pipeline.redaction.spoken import CONNECTORS, MONTHS, DigitRun, digit_runs, luhn_ok, phrase_in
 from qa_pipeline.redaction.stream import Parsed, parse
 
 _LITERAL_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -67,7 +67,8 @@ class SpokenNumberRecognizer(_StreamRecognizer):
             for run in digit_runs(list(parsed.tokens), parsed.others(speaker)):
                 entity, score = self.classify(parsed, run)
                 if entity:
-                    found += self.results(parsed, entity, run.first, run.last, speaker, score, entities)
+                    first, last = _widen(parsed, run.first, run.last)
+                    found += self.results(parsed, entity, first, last, speaker, score, entities)
         return found
 
     def classify(self, parsed: Parsed, run: DigitRun) -> tuple[str | None, float]:
@@ -103,6 +104,32 @@ class SpokenNumberRecognizer(_StreamRecognizer):
         prev = parsed.tokens[run.first - 1].lower if run.first > 0 else ""
         inner = {parsed.tokens[i].lower for i in range(run.first, run.last + 1)}
         return prev in units_before or bool(inner & units_before) or (bool(after) and after[0] in units_after)
+
+
+def _identifier_part(token) -> bool:
+    """Digits, separators and letter groups ("POL", "AA" for "double eight") of an identifier."""
+    text = token.text
+    return bool(token.digits) or token.lower in CONNECTORS or (text.isalpha() and text.isupper() and len(text) <= 4
+                                                               and text not in ("I", "A"))
+
+
+def _widen(parsed: Parsed, first: int, last: int) -> tuple[int, int]:
+    """Grow a number found as PII over the identifier parts around it in the same line
+    (a stray digit ASR split off with a full stop, a letter prefix), never over plain words."""
+    line = parsed.line_of[first]
+    while first > 0 and parsed.line_of[first - 1] == line and _identifier_part(parsed.tokens[first - 1]):
+        first -= 1
+    while last + 1 < len(parsed.tokens) and parsed.line_of[last + 1] == line and _identifier_part(parsed.tokens[last + 1]):
+        last += 1
+    while first < last and not _has_text(parsed.tokens[first]):
+        first += 1
+    while last > first and not _has_text(parsed.tokens[last]):
+        last -= 1
+    return first, last
+
+
+def _has_text(token) -> bool:
+    return token.text[0].isalnum()
 
 
 def _possible_phone(digits: str) -> bool:
