@@ -65,6 +65,9 @@ VOICES: dict[str, Voice] = {
     # Rushed agents for the speaking-pace criterion: 1.45 times the plain voice's rate.
     "joe-fast": Voice("piper", rate=1.45),
     "joe-high-fast": Voice("piper", pitch_cents=450, rate=1.45),
+    # One agent who is unhurried, then races through the contract terms (C46).
+    "joe-deep-slow": Voice("piper", pitch_cents=-220, rate=0.8),
+    "joe-deep-rushed": Voice("piper", pitch_cents=-220, rate=1.7),
     "ava": Voice("espeak", "en-us+f5", rate=0.9, word_gap=4),
     "lily": Voice("espeak", "en-us+f3"),
     "annie": Voice("espeak", "en-us+Annie"),
@@ -99,6 +102,7 @@ class Turn:
     overlap: float = 1.2
     backchannel: bool = False  # short feedback laid over the other speaker's turn
     at: float = 0.5  # where in the other speaker's turn a backchannel falls (0-1)
+    voice: str | None = None  # this turn only, instead of the speaker's voice (a rushed stretch)
 
 
 @dataclass(frozen=True)
@@ -204,6 +208,8 @@ def _check_script(path: Path, script: CallScript) -> None:
     for i, turn in enumerate(script.turns, start=1):
         if turn.speaker not in CHANNEL_OF:
             raise ConfigError(f"{path}: turn {i} speaker {turn.speaker!r} is not agent/customer")
+        if turn.voice is not None and turn.voice not in VOICES:
+            raise ConfigError(f"{path}: turn {i} voice must be one of {sorted(VOICES)}")
         if (turn.interrupt or turn.backchannel) and (host is None or host.speaker == turn.speaker):
             raise ConfigError(f"{path}: turn {i} must overlap a turn of the other speaker")
         if not turn.backchannel:
@@ -342,7 +348,7 @@ def mix(placements: tuple[Placement, ...], clips: list[np.ndarray], rng: np.rand
 def render_call(script: CallScript, settings: LineSettings = LineSettings()) -> RenderedCall:
     """Synthesise every turn of `script` and mix the call."""
     rng = np.random.default_rng(script.seed)
-    clips = [speak(script.voices[turn.speaker], turn.text) for turn in script.turns]
+    clips = [speak(turn.voice or script.voices[turn.speaker], turn.text) for turn in script.turns]
     placements = layout(script.turns, [len(c) / TELEPHONE_RATE for c in clips], rng, settings)
     if script.prelude:
         placements, clips = with_prelude(placements, clips, script.prelude, rng)
