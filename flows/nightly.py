@@ -127,6 +127,7 @@ def nightly(
     claim_ttl_s: float = cl.DEFAULT_TTL_S,
     chunk_timeout_s: float | None = None,
     retry_quarantined: bool = False,
+    redact: str | None = None,
 ) -> nt.NightSummary:
     """Score every recording in `inbox` not yet finished for this rubric and model, over many workers.
 
@@ -134,7 +135,9 @@ def nightly(
     the flow runs, else the project SQLite file; use PostgreSQL across machines). Calls
     go out in chunks of `chunk_size` as flow runs of `chunk_deployment`; each scores with
     `workers` calls in flight. `chunk_timeout_s` bounds the wait for chunks (None: no
-    bound); calls of a chunk that never finishes are left to the next run.
+    bound); calls of a chunk that never finishes are left to the next run. `redact` is the
+    PII types redacted in everything written (`qa-pipeline score --redact`; None: the
+    settings file's on each worker).
     """
     from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import AsrOptions, model_label
@@ -148,7 +151,7 @@ def nightly(
                 len(night.pending), len(chunks), chunk_size, night.finished, len(night.duplicates))
     shared = {"out": out, "rubric": rubric, "model": model, "agent_channel": agent_channel,
               "workers": workers, "store": store, "claim_ttl_s": claim_ttl_s,
-              "retry_quarantined": retry_quarantined}
+              "retry_quarantined": retry_quarantined, "redact": redact}
     run_ids = [start_chunk(chunk_deployment, {**shared, "calls": [asdict(c) for c in chunk.calls]},
                            f"{current_run.get_name() or 'night'}-chunk-{chunk.index}-of-{len(chunks)}")
                for chunk in chunks]
@@ -181,10 +184,11 @@ def take(store, call: ib.Call, owner: str, ttl_s: float, retry_quarantined: bool
 
 
 @task(name="finish-claim", **sc.TASK, **sc.IO_RETRIES)
-def finish(store, call: ib.Call, owner: str, status: str, score: float | None, reason: str, out: str) -> bool:
+def finish(store, call: ib.Call, owner: str, status: str, score: float | None, reason: str, out: str,
+           redaction=None) -> bool:
     from qa_pipeline.redaction.scorecard import redact_text
 
-    done = cl.finish(store, call.key, owner, status, score, redact_text(reason))
+    done = cl.finish(store, call.key, owner, status, score, redact_text(reason, redaction))
     shutil.rmtree(Path(out) / sc.STAGING / call.key, ignore_errors=True)
     return done
 
@@ -213,17 +217,20 @@ def score_chunk(
     store: str | None = sc.DEFAULT_STORE,
     claim_ttl_s: float = cl.DEFAULT_TTL_S,
     retry_quarantined: bool = False,
+    redact: str | None = None,
 ) -> dict[str, Any]:
     """Score the chunk's `calls` (as `score-calls-nightly` sends them) that this run can claim.
 
     A call another worker holds, or one already finished, is skipped. Returns counts and
     the owner name this run claimed under.
     """
+    from qa_pipeline.redaction import load_settings
     from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import AsrOptions
 
     logger = get_run_logger()
     owner = _owner()
+    redaction = load_settings(types=redact)
     options = with_workers(AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {})), max(1, workers))
     sc.quiet_expected_failures()
     items = [nt.ChunkCall(**c) for c in calls]
@@ -231,7 +238,7 @@ def score_chunk(
     counts = {cl.DONE: 0, cl.QUARANTINED: 0, "skipped": 0}
     try:
         sc.prepare_asr(options)
-        run = sc.RunSettings(out, options, load_rubric(rubric), opened, {i.relpath: i.stem for i in items})
+        run = sc.RunSettings(out, options, load_rubric(rubric), opened, {i.relpath: i.stem for i in items}, redaction)
         for window in sc._windows([i.call() for i in items], max(1, workers)):
             mine = [c for c in window if take(opened, c, owner, claim_ttl_s, retry_quarantined)]
             counts["skipped"] += len(window) - len(mine)
@@ -240,7 +247,7 @@ def score_chunk(
             faulty = [(c, cl.QUARANTINED, None, c.fault) for c in mine if c.fault]
             readable = [c for c in mine if not c.fault]
             for call, status, score, reason in faulty + (_score_claimed(readable, run) if readable else []):
-                finish(opened, call, owner, status, score, reason, out)
+                finish(opened, call, owner, status, score, reason, out, redaction)
                 counts[status] += 1
                 logger.info("%s: %s", call.file.relpath, reason or f"score {score}")
     finally:

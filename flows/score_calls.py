@@ -95,7 +95,7 @@ def transcribe(audio: Audio, options) -> Transcript:
 
 
 @task(name="score", **TASK)
-def score(transcript: Transcript, rubric, call: ib.Call, local: Path, stem: str) -> Scored:
+def score(transcript: Transcript, rubric, call: ib.Call, local: Path, stem: str, redaction=None) -> Scored:
     from qa_pipeline.batch import score_call
     from qa_pipeline.metadata import read_metadata
 
@@ -106,29 +106,29 @@ def score(transcript: Transcript, rubric, call: ib.Call, local: Path, stem: str)
     metadata = read_metadata(local)
     card = score_call(transcript, rubric, metadata, call.file.url)
     # Only the scorer saw the raw text: what leaves this task is redacted (PII times kept for the audio).
-    card, spans = redact_scorecard(card)
+    card, spans = redact_scorecard(card, redaction)
     spans = tuple(replace(s, text="") for s in spans)
     return Scored(local, stem, card, call.content_sha256, metadata, pii_spans=spans)
 
 
 @task(name="write-scorecard", **TASK, **IO_RETRIES)
-def write(scored: Scored, call: ib.Call, out: str) -> tuple[str, ...]:
+def write(scored: Scored, call: ib.Call, out: str, redaction=None) -> tuple[str, ...]:
     """Write the call's JSON and HTML beside each other, each file replaced atomically."""
     from qa_pipeline.report import write_call_outputs
 
     staged = Path(out) / STAGING / call.key / "out"
     shutil.rmtree(staged, ignore_errors=True)
-    files = write_call_outputs(scored.card, staged, scored.stem) + _redacted_audio(scored, staged)
+    files = write_call_outputs(scored.card, staged, scored.stem) + _redacted_audio(scored, staged, redaction)
     published = lg.publish(files, ib.output_dir_for(out, call))
     return tuple(Path(os.path.relpath(p, out)).as_posix() for p in published)
 
 
-def _redacted_audio(scored: Scored, staged: Path) -> tuple[Path, ...]:
+def _redacted_audio(scored: Scored, staged: Path, redaction=None) -> tuple[Path, ...]:
     """The recording with its PII silenced, beside the scorecard (none when redaction is off)."""
     from qa_pipeline.redaction import load_settings
     from qa_pipeline.redaction.audio import redacted_audio_path, write_redacted_audio
 
-    settings = load_settings()
+    settings = redaction or load_settings()
     if not settings.enabled:
         return ()
     target = redacted_audio_path(staged, scored.stem)
@@ -153,10 +153,10 @@ def record(call: ib.Call, scored: Scored, outputs: tuple[str, ...], out: str) ->
 
 
 @task(name="quarantine", **TASK, **IO_RETRIES)
-def quarantine(call: ib.Call, reason: str, out: str) -> lg.LedgerEntry:
+def quarantine(call: ib.Call, reason: str, out: str, redaction=None) -> lg.LedgerEntry:
     from qa_pipeline.redaction.scorecard import redact_text
 
-    entry = lg.entry_for(call, lg.QUARANTINED, reason=redact_text(reason))
+    entry = lg.entry_for(call, lg.QUARANTINED, reason=redact_text(reason, redaction))
     lg.Ledger(out).append(entry)
     shutil.rmtree(Path(out) / STAGING / call.key, ignore_errors=True)
     return entry
@@ -180,6 +180,7 @@ class RunSettings:
     rubric: Any  # qa_pipeline.rubric.Rubric
     store: Any  # an open results store, or None
     stems: Mapping[str, str]
+    redaction: Any = None  # qa_pipeline.redaction.RedactionSettings; None: the settings file's
 
 
 def submit_calls(calls: list[ib.Call], run: RunSettings) -> list[tuple]:
@@ -193,8 +194,9 @@ def submit_calls(calls: list[ib.Call], run: RunSettings) -> list[tuple]:
     local = [fetch.submit(c, out) for c in calls]
     audio = [load.submit(p) for p in local]
     text = [transcribe.submit(a, run.options) for a in audio]
-    cards = [score.submit(t, run.rubric, c, p, run.stems[c.file.relpath]) for t, c, p in zip(text, calls, local)]
-    written = [write.submit(s, c, out) for s, c in zip(cards, calls)]
+    cards = [score.submit(t, run.rubric, c, p, run.stems[c.file.relpath], run.redaction)
+             for t, c, p in zip(text, calls, local)]
+    written = [write.submit(s, c, out, run.redaction) for s, c in zip(cards, calls)]
     stored = [save.submit(s, c, store, w, out) for s, c, w in zip(cards, calls, written)]
     return list(zip(local, audio, text, cards, written, stored))
 
@@ -208,7 +210,7 @@ def _score_window(calls: list[ib.Call], run: RunSettings) -> Iterator[lg.LedgerE
         if chain[-1].state.is_completed():
             yield chain[-1].result()
         else:
-            yield quarantine(call, _first_failure(chain), run.out)
+            yield quarantine(call, _first_failure(chain), run.out, run.redaction)
 
 
 def _first_failure(chain) -> str:
@@ -305,19 +307,24 @@ def score_calls(
     workers: int = DEFAULT_WORKERS,
     store: str | None = DEFAULT_STORE,
     retry_quarantined: bool = False,
+    redact: str | None = None,
 ) -> lg.RunSummary:
     """Score every recording in `inbox` that has no scorecard yet for this rubric and model.
 
     At most `workers` calls are in flight at once, sharing one Whisper model per process
     and the cores as the CLI's --workers does (`qa_pipeline.concurrency.with_workers`).
     `store` is "default" (the project store if it opens), a SQLAlchemy URL, or "none".
+    `redact` is the PII types redacted in everything written, as `qa-pipeline score
+    --redact` takes them (None: the settings file's, `$QA_PIPELINE_REDACTION`).
     Returns the run summary; the run's Prefect artifacts show the same.
     """
-    from qa_pipeline.speech.asr import AsrOptions, model_label
+    from qa_pipeline.redaction import load_settings
     from qa_pipeline.rubric import load_rubric
+    from qa_pipeline.speech.asr import AsrOptions, model_label
 
     logger = get_run_logger()
     loaded = load_rubric(rubric)
+    redaction = load_settings(types=redact)
     options = with_workers(AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {})), max(1, workers))
     quiet_expected_failures()
     plan = find_new_recordings(inbox, out, loaded.label, model_label(options), retry_quarantined)
@@ -333,12 +340,12 @@ def score_calls(
     # Entries found faulty while listing (a broken link, a folder named x.wav) are
     # quarantined one by one; the rest of the inbox is scored as usual.
     for call in (c for c in plan.pending if c.fault):
-        done(quarantine(call, call.fault, out))
+        done(quarantine(call, call.fault, out, redaction))
     readable = [c for c in plan.pending if not c.fault]
     if readable:
         prepare_asr(options)
         stems = ib.output_stems_for((*plan.pending, *plan.already_done))
-        run = RunSettings(out, options, loaded, _open_store(store), stems)
+        run = RunSettings(out, options, loaded, _open_store(store), stems, redaction)
         try:
             for window in _windows(readable, max(1, workers)):
                 for entry in _score_window(window, run):
@@ -404,6 +411,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"calls transcribed at once (default: ${WORKERS_ENV} or %(default)s)")
     parser.add_argument("--db", default=DEFAULT_STORE, metavar="URL", help="results store URL (default: $QA_PIPELINE_DB or the project SQLite file, if it opens)")
     parser.add_argument("--no-db", action="store_true", help="do not save into the results store")
+    parser.add_argument("--redact", default=None, metavar="TYPES",
+                        help="PII types redacted in everything written, as for `qa-pipeline score --redact` "
+                             "(default: the redaction settings file's, else all but customer_name; none: off)")
     parser.add_argument("--retry-quarantined", action="store_true", help="try quarantined recordings again")
     parser.add_argument("--serve", action="store_true", help="serve the flow from this process on the --cron schedule instead of running once")
     parser.add_argument("--cron", default=NIGHTLY_CRON, help="schedule for --serve (default: %(default)r, nightly)")
@@ -431,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         "workers": args.workers,
         "store": "none" if args.no_db else args.db,
         "retry_quarantined": args.retry_quarantined,
+        "redact": args.redact,
     }
     if args.serve:
         return _serve(args.cron, params)
