@@ -82,7 +82,7 @@ def _store_rows(url: str) -> int:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """The flow run twice over the same inbox; the Whisper model load counter reset first."""
-    from qa_pipeline import asr
+    from qa_pipeline.speech import asr
 
     base = tmp_path_factory.mktemp("flow")
     inbox, out = _make_inbox(base / "inbox"), base / "out"
