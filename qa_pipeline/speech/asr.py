@@ -76,6 +76,11 @@ class AsrOptions:
     faster-whisper model name fetched from the hub.
     `crosstalk_margin_db=None` keeps every word on both channels. `fit_word_times` trims
     word times on a stereo recording to where each channel's speaker really made sound.
+    `num_workers` and `cpu_threads` size the model for concurrent calls (set them with
+    `qa_pipeline.concurrency.with_workers`); with two or more workers both channels of a
+    call are transcribed at once. `agent_hotwords` are hints for Whisper on the agent
+    channel (`qa_pipeline.vocabulary`); channels longer than `piece_s` + 20 s are
+    transcribed in pieces (`piece_bounds`).
     """
 
     model: str = DEFAULT_MODEL
