@@ -55,7 +55,7 @@ _THROUGHPUT_ONLY = frozenset({"num_workers", "cpu_threads"})
 # the quietest quarter second of the last `_CUT_SEARCH_S` before the nominal boundary.
 # faster-whisper holds about 1 MB per second of a piece while transcribing it (features,
 # VAD); two channels at once on 300 s pieces peaked about 600 MB over the model on a
-# 10-minute call (bench/pipeline.py), so pieces are 150 s. Calls up to 170 s (every sample
+# 10-minute call (RSS sampled while it was scored, issue 11 notes), so pieces are 150 s. Calls up to 170 s (every sample
 # call) stay one piece, so their transcripts are as before.
 PIECE_S = 150.0
 _CUT_SEARCH_S = 20.0
