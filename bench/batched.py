@@ -60,7 +60,7 @@ def start_similarity(words, line: str) -> float:
 
 
 def missing_words(reference, other) -> int:
-    a, b = [normalise(w.word) for w in reference], [normalise(w.word) for w in other]
+    a, b = [" ".join(normalise(w.word)) for w in reference], [" ".join(normalise(w.word)) for w in other]
     matched = sum(block.size for block in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
     return len(a) - matched
 

@@ -62,7 +62,7 @@ _THROUGHPUT_ONLY = frozenset({"num_workers", "cpu_threads"})
 # the quietest quarter second of the last `_CUT_SEARCH_S` before the nominal boundary.
 # faster-whisper holds about 1 MB per second of a piece while transcribing it (features,
 # VAD); two channels at once on 300 s pieces peaked about 600 MB over the model on a
-# 10-minute call (bench/pipeline.py), so pieces are 150 s. Calls up to 170 s (every sample
+# 10-minute call (RSS sampled while it was scored, issue 11 notes), so pieces are 150 s. Calls up to 170 s (every sample
 # call) stay one piece, so their transcripts are as before.
 PIECE_S = 150.0
 _CUT_SEARCH_S = 20.0
@@ -88,6 +88,11 @@ class AsrOptions:
     `skip_prelude` transcribes the call from the end of its opening queue music or
     prompts (`qa_pipeline.speech.prelude`); `pitch_rises` measures the pitch rise at the
     end of each sentence (`qa_pipeline.speech.prosody`).
+    `num_workers` and `cpu_threads` size the model for concurrent calls (set them with
+    `qa_pipeline.concurrency.with_workers`); with two or more workers both channels of a
+    call are transcribed at once. `agent_hotwords` are hints for Whisper on the agent
+    channel (`qa_pipeline.vocabulary`); channels longer than `piece_s` + 20 s are
+    transcribed in pieces (`piece_bounds`).
     """
 
     model: str = DEFAULT_MODEL
