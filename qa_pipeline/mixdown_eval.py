@@ -33,7 +33,7 @@ class MixdownCall:
     @property
     def agent_found(self) -> bool:
         """Whether most of the agent-labelled words lie in the reference agent's speech."""
-        return role_accuracy(self.transcript, self.reference) > 0.5
+        return bool(role_accuracy(self.transcript, self.reference) > 0.5)
 
 
 def role_accuracy(transcript: Transcript, reference: tuple[SpeakerTurn, ...]) -> float:

@@ -54,3 +54,14 @@ def test_word_timings_show_the_customer_had_stopped():
     customer = Utterance("customer", 0.0, 5.0, "i need help", words)
     agent = Utterance("agent", 3.0, 5.0, "sure what kind of help")
     assert judge("no_interrupting", Transcript((customer, agent), 6.0, 2)).verdict == PASS
+
+
+def test_a_diarized_mono_mix_is_not_applicable_rather_than_a_blind_pass():
+    """Diarized turns never overlap (one speaker per moment), so a pass would mean nothing."""
+    from dataclasses import replace
+
+    from qa_pipeline.records import NOT_APPLICABLE, RoleDecision
+
+    mono = replace(timed(*FAILING[0]), channels=1, roles=RoleDecision("diarization", None, 0.95, 2))
+    result = judge("no_interrupting", mono)
+    assert result.verdict == NOT_APPLICABLE and "overlapped speech" in result.detail

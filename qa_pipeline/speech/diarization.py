@@ -191,7 +191,7 @@ def speech_spans(flags: np.ndarray, frame_s: float, bridge_s: float = 0.3) -> li
     padded = np.concatenate(([False], np.asarray(flags, dtype=bool), [False]))
     edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
     for first, last in zip(edges[::2], edges[1::2]):
-        start, end = first * frame_s, last * frame_s
+        start, end = float(first) * frame_s, float(last) * frame_s
         if spans and start - spans[-1][1] <= bridge_s:
             spans[-1] = (spans[-1][0], end)
         else:
