@@ -35,7 +35,10 @@ INSERTED_PUNCT = frozenset({",", "-", "--", "–", "—", "...", "…"})
 # Adverbs that may sit inside a phrase. Wh-adverbs and negations change what it says.
 _NOT_INSERTED = frozenset({"how", "when", "where", "why", "whenever", "wherever", "not", "never", "n't"})
 # Verbs whose complement is a mention of words, not the act: "don't say goodbye", "we never use 'I'm listening'".
-SAYING_VERBS = frozenset({"say", "tell", "mention", "use", "write", "type", "hear", "repeat", "avoid"})
+# "tell", "hear" and "repeat" are left out: "could you tell me your name", "I didn't hear your
+# name" ask for information, they do not mention words.
+SAYING_VERBS = frozenset({"say", "mention", "use", "write", "type", "avoid"})
+_MODALS = frozenset({"can", "could", "would", "will", "may"})
 # Nouns and gerunds that announce a quotation: "the word goodbye", "instead of saying I'm listening".
 QUOTE_CUES = frozenset({"word", "words", "phrase", "phrases", "saying", "like", "term", "expression"})
 QUOTE_MARKS = frozenset({'"', "“", "”", "'", "‘", "’"})
@@ -213,6 +216,8 @@ def _own_performative(verb: Any) -> bool:
     if verb.tag_ in ("VBD", "VBN"):  # "I said goodbye", "I've said goodbye": reported
         return False
     subject = _subject(verb)
+    if subject is not None and subject.lower_ == "you" and _asks(verb, subject):
+        return True  # "could you say your name for me?": a request, not a report
     if subject is not None:
         return subject.lower_ in _FIRST_PERSON or (subject.lower_ == "me" and verb.head.lower_ == "let")
     if verb.dep_ == "xcomp" and verb.head.i != verb.i:  # "I'd like to say", "let me just say"
@@ -220,6 +225,11 @@ def _own_performative(verb: Any) -> bool:
         return verb.head.lower_ == "let" or (wanting is not None and wanting.lower_ in _WANTING_PERSONS)
     doc, i = verb.doc, verb.i
     return i > 1 and doc[i - 1].lower_ == "me" and doc[i - 2].lower_ == "let"
+
+
+def _asks(verb: Any, subject: Any) -> bool:
+    """A modal before the subject: "could you say ...", "can you tell ..."."""
+    return any(c.dep_ == "aux" and c.lower_ in _MODALS and c.i < subject.i for c in verb.children)
 
 
 def _subject(verb: Any) -> Any | None:

@@ -185,6 +185,18 @@ def test_no_vocative_without_the_position_or_a_name(text):
     assert vocatives(nlp.parse([text])[0]) == []
 
 
+NAME_REQUESTS_WITH_SAYING_VERBS = [
+    ("A: could you tell me your name please", "C: david", "A: thanks david"),
+    ("A: sorry, I didn't hear your name", "C: david", "A: thanks david"),
+    ("A: can you say your name for me?", "C: david", "A: thanks david"),
+]
+
+
+@pytest.mark.parametrize("lines", NAME_REQUESTS_WITH_SAYING_VERBS)
+def test_name_request_with_a_verb_of_saying_is_still_a_request(lines):
+    assert judge("name_use", dialogue(*lines)).verdict == PASS
+
+
 VOCATIVE_USES = [
     ("C: my name is siobhan", "A: Thank you, Siobhan."),
     ("C: hi my name is ruby", "A: thanks, ruby"),

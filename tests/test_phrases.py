@@ -110,6 +110,9 @@ PERFORMED = [
     ("let me say thank you for calling", CLOSING),
     ("we'd like to say thank you for calling", CLOSING),
     ("I've got to say goodbye now.", CLOSING),
+    ("could you say your name for me?", ("your name",)),
+    ("can you tell me your name please", ("your name",)),
+    ("sorry, I didn't hear your name", ("your name",)),
     ("i don't think so goodbye", CLOSING),  # a run-on: the negation belongs to "think"
     ("Don't worry, I'm listening.", LISTENING),
     ("No problem at all, take care, bye.", CLOSING),
