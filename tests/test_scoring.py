@@ -125,10 +125,9 @@ def test_confident_classifier_finds_a_farewell_the_rules_miss():
 
 
 def test_classifier_question_counts_toward_asked_questions():
-    # "the pain started yesterday" is no question to the rules (no question word, no "?", no
-    # caller as subject); the classifier reads it as one.
-    transcript = dialogue("A: how can i help", "C: my tooth hurts", "A: which tooth is it",
-                          "A: the pain started yesterday")
+    # "tell me where it hurts" is an embedded question the rules count (issue 13, kind 2);
+    # a request with no question word is what only the classifier hears as one.
+    transcript = dialogue("A: how can i help", "C: my tooth hurts", "A: which tooth is it", "A: describe the pain for me")
     acts = (DialogueAct("greeting_offer", 0.9), None, DialogueAct("discovery_question", 0.9),
             DialogueAct("discovery_question", 0.88))
     assert judge("asked_questions", transcript, acts=acts).verdict == FAIL

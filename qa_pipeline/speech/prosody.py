@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 from scipy.signal import medfilt
 
-from qa_pipeline.records import Utterance, Word
+from qa_pipeline.records import Utterance
 
 FMIN_HZ = 60.0
 FMAX_HZ = 400.0
@@ -137,7 +137,3 @@ def with_final_rises(utterances: Sequence[Utterance], samples: np.ndarray, sampl
         out.append(replace(utterance, words=tuple(words)))
     return tuple(out)
 
-
-def rise_at(words: Sequence[Word], index: int) -> float | None:
-    """The measured rise at word `index`, or None where none was measured."""
-    return words[index].rise_st if 0 <= index < len(words) else None
