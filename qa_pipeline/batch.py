@@ -329,7 +329,8 @@ def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None =
             metadata, asr_options = vocabulary.for_call(metadata, asr_options, rubric)
         transcript = transcribe_cached(path, asr_options, cache_dir, sha, redaction)
         card = score_call(transcript, rubric, metadata, str(path))
-        card, redacted_audio = redact_outputs(card, path, out_dir, stem, redaction)
+        with stage("redaction"):
+            card, redacted_audio = redact_outputs(card, path, out_dir, stem, redaction)
         if out_dir is not None:
             with stage("outputs"):
                 write_call_outputs(card, out_dir, stem)
