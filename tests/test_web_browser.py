@@ -34,7 +34,8 @@ def served(tmp_path_factory, root):
     store = open_store(url)
     ids = {row.call_label: row.scorecard_id for row in store.list_calls(CallFilter()).rows}
     store.close()
-    process, base = start_server(url, folder / "recordings")
+    # The audio root holds the recordings and the scoring output (the redacted copies).
+    process, base = start_server(url, folder)
     yield {"base": base, "ids": ids, "folder": folder, "url": url}
     process.terminate()
     process.wait(timeout=10)
@@ -169,7 +170,7 @@ def test_an_override_persists_after_a_rescore(page, served):
     with page.expect_navigation():
         row.locator("form button[type=submit]").click()
     assert page.locator("#criterion-name_use .comment").count() == 1
-    saved_before = page.locator(".meta.small").inner_text()
+    saved_before = page.locator("#scored-at").inner_text()
 
     rescore(served["folder"], served["url"])
     page.reload()
@@ -178,7 +179,7 @@ def test_an_override_persists_after_a_rescore(page, served):
     assert row.locator(".machine-verdict .verdict").inner_text().lower() == machine
     assert "caller's name used at the end" in row.locator(".comment").inner_text()
     assert row.locator(".override-user").inner_text() == "sam"
-    assert page.locator(".meta.small").inner_text() != saved_before
+    assert page.locator("#scored-at").inner_text() != saved_before
 
 
 def test_an_agent_cannot_open_another_agents_call(page, served):
