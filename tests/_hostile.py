@@ -130,7 +130,7 @@ def kinds() -> list[Kind]:
     float_hot = (call * 50).astype(np.float32)
     return [
         Kind("clean_call.wav", _write(call, subtype="PCM_16"), verdicts={"said_goodbye": "pass"}),
-        Kind("mono_call.flac", _write(call.mean(axis=1)), warnings=("mono recording",)),
+        Kind("mono_call.flac", _write(call.mean(axis=1)), warnings=("in the mix",)),
         Kind("customer_leg_silent.flac", _write(_one_channel(0)), warnings=(CUSTOMER_EMPTY,),
              verdicts={"name_use": "not_applicable", "said_goodbye": "pass"}, not_heard=("tuesday",)),
         Kind("agent_leg_silent.flac", _write(_one_channel(1)), warnings=(AGENT_EMPTY, "--agent-channel"),

@@ -56,7 +56,7 @@ def write_redacted_audio(recording: str | Path, spans, out_path: str | Path,
 
     try:
         info = sf.info(str(recording))
-        samples, rate = sf.read(str(recording), dtype="int32" if _wide(info.subtype) else "int16", always_2d=True)
+        samples, rate = _read(recording, "int32" if _wide(info.subtype) else "int16")
     except (RuntimeError, OSError, sf.LibsndfileError) as exc:
         raise RecordingError(str(recording), f"cannot be read for the redacted audio ({exc})") from exc
     muted = silence_spans(samples, rate, [(s.start, s.end) for s in spans], margin_s, fade_s)
@@ -66,6 +66,27 @@ def write_redacted_audio(recording: str | Path, spans, out_path: str | Path,
     sf.write(str(partial), muted, rate, format="FLAC", subtype="PCM_24" if _wide(info.subtype) else "PCM_16")
     partial.replace(out)
     return out
+
+
+def _read(recording: str | Path, dtype: str):
+    """All the samples the file holds: block by block past a decoder error part-way (a
+    truncated FLAC), so a damaged recording that was scored gets its redacted copy too."""
+    import soundfile as sf
+
+    blocks = []
+    with sf.SoundFile(str(recording)) as sound:
+        while True:
+            try:
+                block = sound.read(4096, dtype=dtype, always_2d=True)
+            except (RuntimeError, sf.LibsndfileError):
+                if not blocks:
+                    raise
+                break
+            if not len(block):
+                break
+            blocks.append(block)
+        rate = sound.samplerate
+    return (np.concatenate(blocks) if blocks else np.zeros((0, sound.channels), dtype)), rate
 
 
 def _wide(subtype: str) -> bool:
