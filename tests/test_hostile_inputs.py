@@ -44,7 +44,7 @@ def _check_card(card: dict | None, kind: Kind) -> list[str]:
         return [f"{kind.name}: no scorecard"]
     problems = []
     # Roles decided with low confidence from a few seconds of speech are not about the input.
-    warnings = [w for w in card["warnings"] if "chosen from what is said, with low confidence" not in w]
+    warnings = [w for w in card["warnings"] if "with low confidence" not in w and "points weakly" not in w]
     joined = " | ".join(warnings)
     problems += [f"{kind.name}: no warning with {w!r} in {joined!r}" for w in kind.warnings if w not in joined]
     if not kind.warnings and warnings:

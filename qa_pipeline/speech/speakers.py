@@ -50,10 +50,16 @@ def channel_roles(per_channel: Sequence[Sequence[Utterance]], agent_channel: int
     low = result.low_confidence()
     warnings: list[str] = []
     if agent_channel == AUTO:
-        chosen = 0 if heard is None else heard
-        confidence = result.confidence if heard is not None else 0.5
+        # Most recorders put the agent on the left channel: weak cues (a caller who introduces
+        # herself to an agent who does not) do not outweigh that; confident ones do.
+        chosen = 0 if heard is None or (heard == 1 and low) else heard
+        confidence = 0.5 if heard is None else result.confidence if chosen == heard else 1.0 - result.confidence
         if heard is None:
             warnings.append("agent channel could not be told from what is said; channel 0 (left) was assumed")
+        elif chosen != heard:
+            warnings.append(f"what is said points weakly to channel 1 as the agent's (confidence "
+                            f"{result.confidence:.2f}): {_cue_summary(result)}; channel 0 (left), where most "
+                            "recorders put the agent, was kept: set --agent-channel 1 if the agent is on the right")
         elif low:
             warnings.append(f"agent channel {chosen} chosen from what is said, with low confidence "
                             f"({confidence:.2f}): {_cue_summary(result)}")
