@@ -108,7 +108,7 @@ class Redactor:
 
     def redact_text(self, text: str) -> str:
         """One piece of text on its own (a detail line, an error reason), no conversation context."""
-        return self.anonymize(text, self.analyze_stream(text)) if text else text
+        return self.anonymize(text, _grow_numbers(self.analyze_stream(text), text)) if text else text
 
     # -- transcripts --------------------------------------------------------------------------
 
@@ -121,7 +121,7 @@ class Redactor:
         results = self.analyze_stream(text)
         new_utterances, spans = [], []
         for u, offset in zip(utterances, offsets):
-            local = _localise(results, offset, offset + len(u.text))
+            local = _grow_numbers(_localise(results, offset, offset + len(u.text)), u.text)
             if not local:
                 new_utterances.append(u)
                 continue
@@ -129,6 +129,35 @@ class Redactor:
             new_utterances.append(replace(u, text=self.anonymize(u.text, local), words=words))
             spans += [PiiSpan(r.entity_type, *times[k], u.channel, u.text[r.start:r.end]) for k, r in enumerate(local)]
         return RedactedTranscript(replace(transcript, utterances=tuple(new_utterances)), tuple(spans))
+
+
+# Entities that are numbers: a found one takes in the digit groups joined to it.
+_NUMBERS = frozenset({"CARD_NUMBER", "PHONE_NUMBER", "ACCOUNT_NUMBER"})
+_JOINERS = "-."
+
+
+def _grow_numbers(results, text: str) -> list:
+    """Numeric results grown over digit groups joined to them without a space ("4111-" before,
+    "-11-11" after: Whisper writes a card number as hyphenated groups and a recognizer may
+    find only part of the run), so no group of the number is left in the text."""
+    from presidio_analyzer import RecognizerResult
+
+    def joined(i: int, step: int) -> bool:  # step -1 grows to the left, +1 to the right
+        if not 0 <= i < len(text):
+            return False
+        beyond = i + step
+        return text[i].isdigit() or (text[i] in _JOINERS and 0 <= beyond < len(text) and text[beyond].isdigit())
+
+    grown = []
+    for r in results:
+        start, end = r.start, r.end
+        if r.entity_type in _NUMBERS:
+            while joined(start - 1, -1):
+                start -= 1
+            while joined(end, 1):
+                end += 1
+        grown.append(RecognizerResult(r.entity_type, start, end, r.score))
+    return grown
 
 
 def _localise(results, start: int, end: int) -> list:
