@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.speech.utterances import join_words
 from qa_pipeline.records import Transcript, Utterance, Word
 from qa_pipeline.redaction.settings import RedactionSettings
 from qa_pipeline.redaction.stream import build
@@ -118,7 +119,7 @@ class Redactor:
         if not self.settings.enabled or not utterances:
             return RedactedTranscript(transcript, ())
         text, offsets = build(utterances, self.settings.join_gap_s, self.settings.join_max_words)
-        results = self.analyze_stream(text)
+        results = _grow_numbers(self.analyze_stream(text), text)
         new_utterances, spans = [], []
         for u, offset in zip(utterances, offsets):
             local = _grow_numbers(_localise(results, offset, offset + len(u.text)), u.text)
@@ -128,7 +129,8 @@ class Redactor:
             words, times = _redact_words(u, local)
             new_utterances.append(replace(u, text=self.anonymize(u.text, local), words=words))
             spans += [PiiSpan(r.entity_type, *times[k], u.channel, u.text[r.start:r.end]) for k, r in enumerate(local)]
-        return RedactedTranscript(replace(transcript, utterances=tuple(new_utterances)), tuple(spans))
+        new_utterances, more = _number_pieces_across(new_utterances)
+        return RedactedTranscript(replace(transcript, utterances=tuple(new_utterances)), (*spans, *more))
 
 
 # Entities that are numbers: a found one takes in the digit groups joined to it.
@@ -145,8 +147,13 @@ def _grow_numbers(results, text: str) -> list:
     def joined(i: int, step: int) -> bool:  # step -1 grows to the left, +1 to the right
         if not 0 <= i < len(text):
             return False
-        beyond = i + step
-        return text[i].isdigit() or (text[i] in _JOINERS and 0 <= beyond < len(text) and text[beyond].isdigit())
+        beyond, after = i + step, i + 2 * step
+        if text[i].isdigit() or (text[i] in _JOINERS and 0 <= beyond < len(text) and text[beyond].isdigit()):
+            return True
+        # One space before a hyphenated group ("...3333 -11-11", a number cut into two utterances).
+        return (text[i] == " " and 0 <= after < len(text) and text[beyond] == "-" and text[after].isdigit()
+                if step > 0 else text[i] == " " and 0 <= after < len(text) and text[beyond].isdigit()
+                and 0 <= i + 1 < len(text) and text[i + 1] == "-")
 
     grown = []
     for r in results:
@@ -182,6 +189,61 @@ def word_offsets(u: Utterance) -> list[tuple[int, int]]:
     return spans
 
 
+def _number_part(word: Word) -> bool:
+    """A word that is only digits and joiners ("4111", "-11-11."): a piece of a written number."""
+    core = word.text.strip().rstrip(",.?!")
+    return bool(core) and any(c.isdigit() for c in core) and all(c.isdigit() or c in _JOINERS for c in core)
+
+
+def _with_number_neighbours(words: list[Word], hit: list[int]) -> list[int]:
+    """The hit words plus the number pieces right before and after them: Whisper writes a
+    long number as several hyphenated words, and a recognizer may cover only some."""
+    first, last = min(hit), max(hit)
+    while first > 0 and _number_part(words[first - 1]):
+        first -= 1
+    while last + 1 < len(words) and _number_part(words[last + 1]):
+        last += 1
+    return list(range(first, last + 1))
+
+
+def _placeholder(word: Word) -> str | None:
+    text = word.text.strip()
+    entity = text[1:-1] if text.startswith("[") and text.endswith("]") else None
+    return entity if entity in _NUMBERS else None
+
+
+def _number_pieces_across(utterances: list[Utterance]) -> tuple[list[Utterance], list[PiiSpan]]:
+    """Number pieces that ASR put in the next (or the previous) utterance of the same channel,
+    beside a redacted number, redacted with it ("...card is 4111" | "-11-11-11.")."""
+    out, spans = list(utterances), []
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        # Same channel, any speaker: diarization can split one speaker's long number in two.
+        if a.channel != b.channel or not a.words or not b.words:
+            continue
+        for left, right, into in ((a, b, 1), (b, a, 0)):
+            entity = _placeholder(left.words[-1] if into else left.words[0])
+            if entity is None:
+                continue
+            words = list(right.words)
+            order = range(len(words)) if into else range(len(words) - 1, -1, -1)
+            taken = []
+            for k in order:
+                if not _number_part(words[k]):
+                    break
+                taken.append(k)
+            if not taken:
+                continue
+            for k in taken:
+                words[k] = replace(words[k], text=f" [{entity}]")
+            start, end = min(words[k].start for k in taken), max(words[k].end for k in taken)
+            spans.append(PiiSpan(entity, start, end, right.channel, ""))
+            fixed = replace(right, words=tuple(words), text=join_words(words))
+            out[i + into] = fixed
+            a, b = (out[i], out[i + 1])
+    return out, spans
+
+
 def _redact_words(u: Utterance, results) -> tuple[tuple[Word, ...], list[tuple[float, float]]]:
     """Words with PII replaced by the placeholder (count and timing kept), and each result's time span."""
     offsets = word_offsets(u)
@@ -189,6 +251,8 @@ def _redact_words(u: Utterance, results) -> tuple[tuple[Word, ...], list[tuple[f
     times = []
     for r in results:
         hit = [k for k, (s, e) in enumerate(offsets) if s >= 0 and s < r.end and e > r.start]
+        if hit and r.entity_type in _NUMBERS:
+            hit = _with_number_neighbours(words, hit)
         for k in hit:
             words[k] = replace(words[k], text=f" [{r.entity_type}]")
         times.append((words[hit[0]].start, max(words[k].end for k in hit)) if hit else (u.start, u.end))
