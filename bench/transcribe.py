@@ -21,15 +21,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3"}
+sys.path.insert(0, str(ROOT / "bench"))
 
-
-def default_recordings() -> list[Path]:
-    for folder in (ROOT / "sample_audio", ROOT / "tests" / "data" / "asr"):
-        found = sorted(p for p in folder.glob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
-        if found:
-            return found
-    return []
+from _common import default_recordings  # noqa: E402
 
 
 def bare_transcribe(model, audio) -> int:

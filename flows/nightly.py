@@ -38,7 +38,6 @@ import score_calls as sc  # noqa: E402
 
 from qa_pipeline import inbox as ib  # noqa: E402
 from qa_pipeline import nightly as nt  # noqa: E402
-from qa_pipeline.concurrency import with_workers  # noqa: E402
 from qa_pipeline.store import claims as cl  # noqa: E402
 
 CHUNK_DEPLOYMENT = "score-chunk/chunk"
@@ -140,11 +139,11 @@ def nightly(
     settings file's on each worker).
     """
     from qa_pipeline.rubric import load_rubric
-    from qa_pipeline.speech.asr import AsrOptions, model_label
+    from qa_pipeline.speech.asr import model_label
 
     logger = get_run_logger()
     label = load_rubric(rubric).label
-    asr_model = model_label(AsrOptions(**({"model": model} if model else {})))
+    asr_model = model_label(sc.run_asr_options(model))
     night = find_new_work(inbox, store, label, asr_model, retry_quarantined)
     chunks = nt.cut_chunks(night, max(1, chunk_size))
     logger.info("%d to score in %d chunks of up to %d; %d already finished, %d duplicate content",
@@ -226,12 +225,11 @@ def score_chunk(
     """
     from qa_pipeline.redaction import load_settings
     from qa_pipeline.rubric import load_rubric
-    from qa_pipeline.speech.asr import AsrOptions
 
     logger = get_run_logger()
     owner = _owner()
     redaction = load_settings(types=redact)
-    options = with_workers(AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {})), max(1, workers))
+    options = sc.run_asr_options(model, agent_channel, workers)
     sc.quiet_expected_failures()
     items = [nt.ChunkCall(**c) for c in calls]
     opened = _open_shared_store(store)

@@ -183,6 +183,14 @@ class RunSettings:
     redaction: Any = None  # qa_pipeline.redaction.RedactionSettings; None: the settings file's
 
 
+def run_asr_options(model: str | None, agent_channel: int | str = "auto", workers: int = 1):
+    """The ASR options of a run: the model (None: the bundled default), the agent channel,
+    and the model sized for `workers` calls at once, as the CLI's --workers does."""
+    from qa_pipeline.speech.asr import AsrOptions
+
+    return with_workers(AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {})), max(1, workers))
+
+
 def submit_calls(calls: list[ib.Call], run: RunSettings) -> list[tuple]:
     """Submit each call's chain of tasks, stage by stage; per call its futures, fetch to save.
 
@@ -320,12 +328,12 @@ def score_calls(
     """
     from qa_pipeline.redaction import load_settings
     from qa_pipeline.rubric import load_rubric
-    from qa_pipeline.speech.asr import AsrOptions, model_label
+    from qa_pipeline.speech.asr import model_label
 
     logger = get_run_logger()
     loaded = load_rubric(rubric)
     redaction = load_settings(types=redact)
-    options = with_workers(AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {})), max(1, workers))
+    options = run_asr_options(model, agent_channel, workers)
     quiet_expected_failures()
     plan = find_new_recordings(inbox, out, loaded.label, model_label(options), retry_quarantined)
     logger.info("%d to score, %d already done, %d duplicate content", len(plan.pending), len(plan.already_done), len(plan.duplicates))
