@@ -18,17 +18,22 @@ def default_recordings() -> list[Path]:
     return []
 
 
-def bare_transcribe_all(model, audios, workers: int, beam_size: int = 5) -> int:
+def bare_transcribe_all(model, audios, workers: int, options, beam_size: int = 5) -> int:
     """Every channel of `audios` through WhisperModel.transcribe alone, `workers` at once.
 
-    Beam `beam_size`, Silero VAD with its defaults, word timestamps, English; returns the
+    The pipeline's decoding settings (`decoding_settings`: Silero VAD, word timestamps, no
+    conditioning on earlier text) with beam `beam_size`, on whole channels; returns the
     number of words, so the lazy segment generators really run.
     """
+    import dataclasses
+
+    from qa_pipeline.speech.asr import decoding_settings
+
+    settings = decoding_settings(dataclasses.replace(options, beam_size=beam_size))
     channels = [channel for audio in audios for channel in audio.channels]
 
     def one(samples) -> int:
-        segments, _ = model.transcribe(samples, language="en", beam_size=beam_size, word_timestamps=True,
-                                       vad_filter=True)
+        segments, _ = model.transcribe(samples, **settings)
         return sum(len(s.words or ()) for s in segments)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

@@ -6,7 +6,8 @@ Prints, for each --model:
   bare       (first model; --bare-all for each) WhisperModel.transcribe alone on the same
              (already decoded) channels, sized as
              the pipeline is (num_workers = workers, cpu_threads = cores // workers):
-             "same work" = beam 5, Silero VAD, word timestamps (what the pipeline asks);
+             "same work" = the pipeline's decoding settings (beam 5, Silero VAD, word
+             timestamps, no conditioning on earlier text) on whole channels;
              "beam 1" = the fastest setting of issue 11's table
   ratio      pipeline / bare
 then the wall time of each stage per call (from `qa_pipeline.profiling`, measured in the
@@ -99,7 +100,7 @@ def model_speed(paths, audio, name: str, workers: int, out: Path, bare: bool):
         model = load_model(options)
         for label, beam in (("bare same work", 5), ("bare beam 1", 1)):
             started = time.perf_counter()
-            bare_transcribe_all(model, list(audio.values()), workers, beam)
+            bare_transcribe_all(model, list(audio.values()), workers, options, beam)
             row[label] = seconds / (time.perf_counter() - started)
     return row, results
 

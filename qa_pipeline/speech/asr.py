@@ -252,27 +252,31 @@ def _shifted(word: Word, offset_s: float) -> Word:
 
 
 def _transcribe_piece(model, samples: np.ndarray, options: AsrOptions, hotwords: str | None) -> list[Word]:
-    """Whisper's timed words for one stretch of 16 kHz audio, with settings that curb hallucination."""
-    segments, _ = model.transcribe(
-        samples,
-        language=options.language,
-        beam_size=options.beam_size,
-        word_timestamps=True,
+    """Whisper's timed words for one stretch of 16 kHz audio."""
+    segments, _ = model.transcribe(samples, **decoding_settings(options, hotwords))
+    return [word for segment in segments for word in segment_words(segment.words or ())]
+
+
+def decoding_settings(options: AsrOptions, hotwords: str | None = None) -> dict:
+    """The keyword arguments of `WhisperModel.transcribe` the pipeline uses: settings that curb hallucination."""
+    return {
+        "language": options.language,
+        "beam_size": options.beam_size,
+        "word_timestamps": True,
         # Conditioning on earlier text lets one misheard phrase repeat through a call.
-        condition_on_previous_text=False,
-        vad_filter=True,
-        vad_parameters={
+        "condition_on_previous_text": False,
+        "vad_filter": True,
+        "vad_parameters": {
             "threshold": options.vad_threshold,
             "min_silence_duration_ms": options.vad_min_silence_ms,
             "speech_pad_ms": options.vad_speech_pad_ms,
             "min_speech_duration_ms": options.vad_min_speech_ms,
         },
-        no_speech_threshold=0.6,
-        log_prob_threshold=-1.0,
-        compression_ratio_threshold=2.4,
+        "no_speech_threshold": 0.6,
+        "log_prob_threshold": -1.0,
+        "compression_ratio_threshold": 2.4,
         **({"hotwords": hotwords} if hotwords else {}),
-    )
-    return [word for segment in segments for word in segment_words(segment.words or ())]
+    }
 
 
 def segment_words(timed) -> list[Word]:
