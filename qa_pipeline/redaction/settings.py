@@ -7,6 +7,8 @@ any of them; `--redact TYPES` replaces the types for one run.
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -82,6 +84,11 @@ def parse_types(spec: str | Iterable[str], default: Iterable[str] = ()) -> froze
 
 
 def _bundled() -> dict[str, Any]:
+    return copy.deepcopy(_bundled_lexicon())
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_lexicon() -> dict[str, Any]:
     text = resources.files("qa_pipeline.redaction").joinpath("lexicon.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 

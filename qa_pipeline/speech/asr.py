@@ -175,7 +175,8 @@ def transcribe_audio(audio: Audio, options: AsrOptions = AsrOptions()) -> Transc
 
 def _transcribe(audio: Audio, options: AsrOptions) -> Transcript:
     model = load_model(options)
-    same = audio.is_stereo and (_same_audio(*audio.channels) or is_same_mix(*audio.channels, audio.sample_rate))
+    with stage("channel checks"):
+        same = audio.is_stereo and (_same_audio(*audio.channels) or is_same_mix(*audio.channels, audio.sample_rate))
     if audio.is_stereo and not same:
         return _transcribe_stereo(model, audio, options)
     preludes = _preludes(audio.channels[:1], options)
@@ -212,7 +213,8 @@ def live_words(model, samples: np.ndarray, options: AsrOptions, start_s: float =
 
 
 def _preludes(channels: Sequence[np.ndarray], options: AsrOptions) -> list[Prelude]:
-    return [find_prelude(c, SAMPLE_RATE) if options.skip_prelude else NO_PRELUDE for c in channels]
+    with stage("channel checks"):
+        return [find_prelude(c, SAMPLE_RATE) if options.skip_prelude else NO_PRELUDE for c in channels]
 
 
 def transcribe_channel(model, samples: np.ndarray, options: AsrOptions, hotwords: str | None = None) -> tuple[Word, ...]:

@@ -44,10 +44,11 @@ def compare_channels(left: np.ndarray, right: np.ndarray, sample_rate: int) -> M
     Shapes: two 1-D float arrays of the same rate. A silent channel gives correlation 0.
     """
     count = min(len(left), len(right), int(EXCERPT_S * sample_rate))
-    a = np.asarray(left[:count], dtype=np.float64)
-    b = np.asarray(right[:count], dtype=np.float64)
+    # float32 halves the FFTs' time; the energies are summed in float64.
+    a = np.asarray(left[:count], dtype=np.float32)
+    b = np.asarray(right[:count], dtype=np.float32)
     a, b = a - a.mean(), b - b.mean()
-    norm = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
+    norm = float(np.sqrt(np.square(a, dtype=np.float64).sum() * np.square(b, dtype=np.float64).sum()))
     if norm == 0.0:
         return MixCheck(0.0, 0.0)
     max_lag = min(int(MAX_LAG_S * sample_rate), count - 1)

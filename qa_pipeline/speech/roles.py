@@ -120,10 +120,11 @@ def utterance_cues(utterances: Sequence[Utterance], cues: RoleCues) -> tuple[tup
 
     texts = [u.text for u in utterances if u.text.strip()]
     found: list[tuple[str, float]] = []
-    for doc, act in zip(nlp.parse(texts), _acts(texts)):
-        for name, (weight, phrases) in cues.phrases.items():
-            if nlp.find_phrases(doc, phrases):
-                found.append((name, weight))
+    with nlp.TEXT_LOCK:
+        heard = [[name for name, (_, phrases) in cues.phrases.items() if nlp.find_phrases(doc, phrases)]
+                 for doc in nlp.parse(texts)]
+    for names, act in zip(heard, _acts(texts)):
+        found += [(name, cues.phrases[name][0]) for name in names]
         if act is not None and act.probability >= cues.act_min_probability and act.label in cues.agent_acts:
             found.append((f"act:{act.label}", cues.agent_acts[act.label]))
     return tuple(found)
