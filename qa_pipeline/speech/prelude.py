@@ -40,6 +40,8 @@ MIN_MUSIC_S = 4.0
 MAX_PROMPT_S = 15.0
 # A pause this long after the music marks where the live speech begins.
 _END_PAUSE_S = 0.1
+# Frames whose spectra are computed at a time (about 80 s at 20 ms frames): bounded memory.
+_FLUX_BLOCK_FRAMES = 4096
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,20 @@ def _live_start(samples: np.ndarray, sample_rate: int, music_end_s: float) -> fl
 
 
 def _spectral_flux(samples: np.ndarray, frame: int) -> np.ndarray:
-    """Per frame: squared change of the unit-norm magnitude spectrum from the frame before."""
+    """Per frame: squared change of the unit-norm magnitude spectrum from the frame before.
+
+    Computed `_FLUX_BLOCK_FRAMES` frames at a time, so a long channel needs bounded memory.
+    """
     count = len(samples) // frame
-    frames = np.asarray(samples[: count * frame], dtype=np.float64).reshape(count, frame)
-    spectrum = np.abs(np.fft.rfft(frames * np.hanning(frame), axis=1))
-    spectrum /= np.linalg.norm(spectrum, axis=1, keepdims=True) + 1e-12
-    return np.concatenate(([0.0], np.sum(np.square(np.diff(spectrum, axis=0)), axis=1)))
+    flux = np.zeros(count, dtype=np.float64)
+    window, previous = np.hanning(frame), None
+    for first in range(0, count, _FLUX_BLOCK_FRAMES):
+        last = min(count, first + _FLUX_BLOCK_FRAMES)
+        frames = np.asarray(samples[first * frame : last * frame], dtype=np.float64).reshape(last - first, frame)
+        spectrum = np.abs(np.fft.rfft(frames * window, axis=1))
+        spectrum /= np.linalg.norm(spectrum, axis=1, keepdims=True) + 1e-12
+        # The block's first frame is compared with the last frame of the block before.
+        joined, start = (spectrum, first + 1) if previous is None else (np.vstack((previous, spectrum)), first)
+        flux[start:last] = np.sum(np.square(np.diff(joined, axis=0)), axis=1)
+        previous = spectrum[-1:]
+    return flux

