@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from qa_pipeline.cli.options import agents_option, hotwords_option, workers_option
 from qa_pipeline.cli.score import AGENT_CHANNEL, AGENT_CHANNEL_HELP
 from qa_pipeline.errors import ConfigError
 
@@ -117,13 +118,9 @@ def _json_document(evaluations: dict, failed: dict[str, str]) -> dict:
                    "diarization cost.")
 @click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep transcripts here, keyed by audio content and model, so repeated runs skip ASR.")
-@click.option("--agents", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Agent roster CSV (agent_id,name[,aliases]), as for score.")
-@click.option("--hotwords", is_flag=True, help="Give Whisper the agent names and rubric vocabulary, as for score.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Calls scored at once, sharing one Whisper model and the CPU cores; results and progress "
-                   "keep manifest order. --mixdown scores one call at a time "
-                   "[default: $QA_PIPELINE_ASR_WORKERS, else one per core].")
+@agents_option
+@hotwords_option
+@workers_option("Calls scored", "Results and progress keep manifest order; --mixdown scores one call at a time.")
 def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown, transcripts_cache, agents, hotwords,
             workers):
     from qa_pipeline.cli.score import asr_options, site_vocabulary
