@@ -13,3 +13,40 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def sample_audio_dir() -> Path:
     return ROOT / "sample_audio"
+
+
+# --- the review-app corpus and store, shared by test_web_app and test_web_hardening ----------
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """(folder, call id -> scorecard JSON path): the espeak-ng calls of `_web_helpers`, built once per module."""
+    from _web_helpers import write_corpus
+
+    folder = tmp_path_factory.mktemp("calls")
+    return folder, write_corpus(folder)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, corpus):
+    """A seeded store file and its call id -> scorecard id, built once; each test works on its own copy."""
+    from _web_helpers import seed_store
+
+    path = tmp_path_factory.mktemp("seed") / "store.sqlite"
+    return path, seed_store(f"sqlite:///{path}", corpus[1])
+
+
+@pytest.fixture
+def site(tmp_path, corpus, seeded):
+    """(app, call id -> scorecard id, store URL): the review app over a fresh copy of the seeded store."""
+    import shutil
+
+    from qa_pipeline.web.app import create_app
+
+    template, ids = seeded
+    copy = tmp_path / "store.sqlite"
+    shutil.copyfile(template, copy)
+    url = f"sqlite:///{copy}"
+    app = create_app(url, audio_root=corpus[0] / "recordings")
+    yield app, ids, url
+    app.state.store.close()

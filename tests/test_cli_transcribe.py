@@ -97,3 +97,52 @@ def test_agent_channel_must_be_0_or_1(call):
     result = run(str(call), "--agent-channel", "2")
     assert result.exit_code == 2
     assert "--agent-channel" in result.stderr
+
+
+# --- site vocabulary and redaction settings, as for score ---------------------------------
+
+
+def test_vocabulary_and_redaction_options_are_the_ones_score_has():
+    import click
+
+    from qa_pipeline.cli import score, transcribe
+
+    def options(command):
+        return {p.name: (p.opts, p.is_flag, repr(p.type), p.help) for p in command.params
+                if isinstance(p, click.Option)}
+
+    score_options, transcribe_options = options(score.command), options(transcribe.command)
+    for name in ("agents", "hotwords", "redaction_settings"):
+        assert transcribe_options[name] == score_options[name], name
+    # --workers says what runs at once ("Recordings transcribed"), so only its help differs.
+    assert transcribe_options["workers"][:3] == score_options["workers"][:3]
+
+
+def test_unreadable_redaction_settings_are_one_clear_error(call, tmp_path):
+    settings = tmp_path / "redaction.yaml"
+    settings.write_text("- just a list\n")
+    result = run(str(call), "--redaction-settings", str(settings))
+    assert result.exit_code == 1
+    assert f"redaction settings {settings}: expected a mapping of settings" in result.output
+
+
+def test_bad_agent_roster_is_one_clear_error(call, tmp_path):
+    roster = tmp_path / "agents.csv"
+    roster.write_text("agent_id,name\nagent-megan,\n")
+    result = run(str(call), "--agents", str(roster), "--hotwords")
+    assert result.exit_code == 1
+    assert f"{roster}: line 2: an agent needs both an agent_id and a name" in result.output
+
+
+@pytest.mark.asr
+def test_hotwords_give_whisper_the_roster_name_of_the_calls_agent(root):
+    """C17: tiny.en hears "Olivia here" as "I'll leave you here" (docs/operations.md) unless
+    the agent's roster name (agent-olivia in sample_audio/metadata.csv) is a hotword."""
+    call = root / "sample_audio" / "C17.flac"
+    plain = run(str(call))
+    hinted = run(str(call), "--agents", str(root / "sample_audio" / "agents.csv"), "--hotwords")
+    assert plain.exit_code == hinted.exit_code == 0, (plain.output, hinted.output)
+    opening = {name: next(line for line in r.stdout.splitlines() if line.startswith("agent "))
+               for name, r in (("plain", plain), ("hinted", hinted))}
+    assert "olivia" not in opening["plain"].lower()
+    assert contains_phrase(opening["hinted"], "olivia here")

@@ -278,3 +278,44 @@ def test_parse_manifest_rejects_bad_shapes(manifest, message):
     with pytest.raises(ValueError) as caught:
         parse_manifest(manifest, "m.json")
     assert str(caught.value) == f"m.json: {message}"
+
+
+# --- evaluate --workers: calls scored at once give what one at a time gives ---------------
+
+NO_GOODBYE = CACHED_CALL[:4]
+NO_INTRODUCTION = (Utterance(AGENT, 0.5, 4.0, "Hello."), *CACHED_CALL[1:])
+
+
+@pytest.fixture
+def three_labelled_calls(tmp_path):
+    """Three cached calls with different verdicts, and a fourth whose bytes are not audio."""
+    folder, cache = tmp_path / "corpus", tmp_path / "cache"
+    folder.mkdir()
+    cache.mkdir()
+    labels = {"self_introduction": "pass", "said_goodbye": "pass", "asked_questions": "fail"}
+    calls = []
+    for name, utterances in (("D01", CACHED_CALL), ("D02", NO_GOODBYE), ("D03", NO_INTRODUCTION)):
+        audio = folder / f"{name}.flac"
+        audio.write_bytes(f"bytes of {name} whose transcript is cached".encode())
+        cached = transcript_cache_path(cache, content_hash(audio), AsrOptions())
+        cached.write_text(json.dumps(transcript_to_dict(Transcript(utterances, 15.0, 2, asr_model="tiny.en"))))
+        calls.append({"call_id": name, "file": audio.name, "interruptions": 0, "expected": labels})
+    (folder / "D04.flac").write_bytes(b"not audio and not cached")
+    calls.insert(1, {"call_id": "D04", "file": "D04.flac", "expected": labels})
+    (folder / "manifest.json").write_text(json.dumps({"schema": "qa-pipeline.manifest/1", "calls": calls}))
+    return folder, cache
+
+
+def test_cli_evaluate_with_two_workers_gives_what_one_worker_gives(three_labelled_calls):
+    one = run_evaluate(*three_labelled_calls, "--json", "--workers", "1")
+    two = run_evaluate(*three_labelled_calls, "--json", "--workers", "2")
+    assert one.exit_code == two.exit_code == 0, (one.output, two.output)
+    serial, parallel = json.loads(one.stdout), json.loads(two.stdout)
+    assert parallel == serial
+    assert [d["call_id"] for d in serial["not_scored"]] == ["D04"]
+    # The three cached calls differ, so a result given to the wrong call would show here.
+    assert {(d["call_id"], d["criterion"]) for d in serial["disagreements"]} >= {("D02", "said_goodbye"),
+                                                                                  ("D03", "self_introduction")}
+    assert one.stderr == two.stderr
+    assert [line.split()[0] for line in two.stderr.splitlines() if line.startswith("[")] == [
+        "[1/4]", "[2/4]", "[3/4]", "[4/4]"]

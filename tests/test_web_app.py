@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import re
-import shutil
 import zipfile
 
 import pytest
@@ -16,33 +15,9 @@ from qa_pipeline.contract import scorecard_from_dict
 from qa_pipeline.identity import content_hash
 from qa_pipeline.records import FAIL, PASS
 from qa_pipeline.store import open_store
-from qa_pipeline.web.app import create_app
 from qa_pipeline.web.auth import SESSION_COOKIE, safe_next
 from qa_pipeline.web.formatting import clock, label
-from _web_helpers import PASSWORD, client_for, csrf_of, login, rescored, seed_store, write_corpus
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("calls")
-    return folder, write_corpus(folder)
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory, corpus):
-    """A seeded store file, built once; each test works on its own copy."""
-    path = tmp_path_factory.mktemp("seed") / "store.sqlite"
-    return path, seed_store(f"sqlite:///{path}", corpus[1])
-
-
-@pytest.fixture
-def site(tmp_path, corpus, seeded):
-    template, ids = seeded
-    copy = tmp_path / "store.sqlite"
-    shutil.copyfile(template, copy)
-    app = create_app(f"sqlite:///{copy}", audio_root=corpus[0] / "recordings")
-    yield app, ids
-    app.state.store.close()
+from _web_helpers import PASSWORD, client_for, csrf_of, login, rescored
 
 
 def listed(html: str) -> list[str]:
@@ -76,7 +51,7 @@ def test_login_without_its_csrf_token_is_refused(site):
 
 
 def test_an_expired_session_goes_back_to_login(site):
-    app, _ = site
+    app, _, _ = site
     user = app.state.store.authenticate("sam", PASSWORD)
     token, _ = app.state.store.start_session(user.id, ttl_s=-1)
     client = client_for(app, None)
@@ -117,7 +92,7 @@ def test_csv_export_is_the_current_view(site):
 
 
 def test_call_page_shows_verdicts_evidence_links_transcript_and_metrics(site):
-    app, ids = site
+    app, ids, _ = site
     html = client_for(app, "sam").get(f"/calls/{ids['C02']}").text
     assert f'src="/calls/{ids["C02"]}/audio"' in html
     assert re.search(r'<a class="seek" href="#t=7\.\d+" data-seek="7\.\d+"', html)
@@ -126,7 +101,7 @@ def test_call_page_shows_verdicts_evidence_links_transcript_and_metrics(site):
 
 
 def test_audio_is_served_in_ranges_so_the_player_can_seek(site):
-    app, ids = site
+    app, ids, _ = site
     response = client_for(app, "sam").get(f"/calls/{ids['C01']}/audio", headers={"Range": "bytes=100-1099"})
     assert response.status_code == 206
     assert response.headers["content-range"].startswith("bytes 100-1099/")
@@ -135,7 +110,7 @@ def test_audio_is_served_in_ranges_so_the_player_can_seek(site):
 
 @pytest.mark.parametrize("escape", ["../outside.wav", "{outside}", "recordings/../../outside.wav", "link.wav"])
 def test_audio_never_comes_from_outside_the_recordings_folder(site, corpus, escape):
-    app, ids = site
+    app, ids, _ = site
     folder, scorecards = corpus
     outside = folder / "outside.wav"
     outside.write_bytes((folder / "recordings" / "C01.wav").read_bytes())
@@ -163,7 +138,7 @@ def test_audio_never_comes_from_outside_the_recordings_folder(site, corpus, esca
     ],
 )
 def test_an_agent_sees_only_their_own_calls(site, path, status):
-    app, ids = site
+    app, ids, _ = site
     assert client_for(app, "ana").get(path.format(**ids)).status_code == status
 
 
@@ -178,7 +153,7 @@ def post_override(client, scorecard_id, criterion="name_use", verdict=PASS, comm
 
 
 def test_a_supervisor_override_shows_both_verdicts_and_survives_a_rescore(site, corpus):
-    app, ids = site
+    app, ids, _ = site
     client = client_for(app, "sam")
     assert post_override(client, ids["C02"]).status_code == 303
     card = scorecard_from_dict(json.loads(corpus[1]["C02"].read_text()))
@@ -191,17 +166,17 @@ def test_a_supervisor_override_shows_both_verdicts_and_survives_a_rescore(site, 
 
 @pytest.mark.parametrize(("user", "csrf", "status"), [("sam", "forged", 403), ("tina", None, 403), ("sam", None, 303)])
 def test_only_supervisors_with_a_valid_form_may_override(site, user, csrf, status):
-    app, ids = site
+    app, ids, _ = site
     assert post_override(client_for(app, user), ids["C02"], csrf=csrf).status_code == status
 
 
 def test_an_override_without_a_comment_is_refused(site):
-    app, ids = site
+    app, ids, _ = site
     assert post_override(client_for(app, "sam"), ids["C02"], comment=" ").status_code == 400
 
 
 def test_calibration_reports_disagreement_per_criterion(site):
-    app, ids = site
+    app, ids, _ = site
     client = client_for(app, "sam")
     post_override(client, ids["C02"])
     post_override(client, ids["C01"], criterion="said_goodbye", verdict=FAIL, comment="no goodbye heard")
@@ -216,7 +191,7 @@ def test_library_finds_calls_by_criterion_verdict(site):
 
 
 def test_a_trainer_exports_the_evidence_span_as_a_wav_clip_with_transcript(site):
-    app, ids = site
+    app, ids, _ = site
     response = client_for(app, "tina").get(f"/calls/{ids['C02']}/clip?criterion=name_use&item=0")
     bundle = zipfile.ZipFile(io.BytesIO(response.content))
     text_name, wav_name = sorted(bundle.namelist(), key=lambda name: name.endswith(".wav"))
@@ -288,7 +263,7 @@ def test_call_page_says_how_roles_were_found(site, corpus):
 
     from qa_pipeline.records import RoleDecision
 
-    app, _ = site
+    app, _, _ = site
     card = scorecard_from_dict(json.loads(corpus[1]["C03"].read_text()))
     card = replace(card, transcript=replace(card.transcript, roles=RoleDecision("channels", 1, 0.93, 2)))
     scorecard_id = app.state.store.save_scorecard(card, "c" * 64, card.recording)

@@ -9,7 +9,6 @@ import io
 import json
 import logging
 import re
-import shutil
 import zipfile
 from dataclasses import replace
 from urllib.parse import unquote
@@ -22,33 +21,9 @@ from qa_pipeline.contract import scorecard_from_dict
 from qa_pipeline.store import migrate
 from qa_pipeline.store.accounts import MIN_PASSWORD_LENGTH
 from qa_pipeline.web.app import create_app
-from _web_helpers import PASSWORD, client_for, csrf_of, login, seed_store, write_corpus
+from _web_helpers import PASSWORD, client_for, csrf_of, login
 
 NEW_PASSWORD = "a different long passphrase"
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("calls")
-    return folder, write_corpus(folder)
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory, corpus):
-    path = tmp_path_factory.mktemp("seed") / "store.sqlite"
-    return path, seed_store(f"sqlite:///{path}", corpus[1])
-
-
-@pytest.fixture
-def site(tmp_path, corpus, seeded):
-    """(app, call id -> scorecard id, store URL) over a fresh copy of the seeded store."""
-    template, ids = seeded
-    copy = tmp_path / "store.sqlite"
-    shutil.copyfile(template, copy)
-    url = f"sqlite:///{copy}"
-    app = create_app(url, audio_root=corpus[0] / "recordings")
-    yield app, ids, url
-    app.state.store.close()
 
 
 def cli(*args: str, stdin: str | None = None):

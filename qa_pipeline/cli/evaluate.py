@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from qa_pipeline.cli.options import agents_option, hotwords_option, workers_option
 from qa_pipeline.cli.score import AGENT_CHANNEL, AGENT_CHANNEL_HELP
 from qa_pipeline.errors import ConfigError
 
@@ -37,25 +38,41 @@ def rubric_variants(rubric_id: str, classifiers: str) -> dict[str, object]:
 
 
 def score_labelled_calls(folder: Path, calls: dict[str, dict], rubrics: dict, options, cache_dir: Path | None,
-                         vocabulary=None):
-    """Scorecards per variant per call id, and the calls that could not be scored."""
-    from qa_pipeline.batch import failure_reason, score_variants
+                         vocabulary=None, workers: int = 1):
+    """Scorecards per variant per call id, and the calls that could not be scored.
+
+    Up to `workers` calls are scored at once on one loaded model, as `score_paths` does
+    (give `options` sized for them with `with_workers`); progress lines, results and the
+    `ConfigError` that stops the run still come in manifest order.
+    """
+    from qa_pipeline.concurrency import ordered_map
 
     cards: dict[str, dict] = {variant: {} for variant in rubrics}
     failed: dict[str, str] = {}
-    for index, (call_id, call) in enumerate(calls.items(), start=1):
-        try:
-            scored = score_variants(folder / call["file"], rubrics, options, cache_dir, vocabulary)
-        except ConfigError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the evaluation
-            failed[call_id] = failure_reason(exc)
-            click.echo(f"[{index}/{len(calls)}] {call['file']}  error: {failed[call_id]}", err=True)
+    items = list(calls.items())
+    outcomes = ordered_map(lambda item: _score_labelled(folder / item[1]["file"], rubrics, options, cache_dir,
+                                                        vocabulary), items, workers)
+    for index, ((call_id, call), outcome) in enumerate(zip(items, outcomes), start=1):
+        if isinstance(outcome, str):
+            failed[call_id] = outcome
+            click.echo(f"[{index}/{len(calls)}] {call['file']}  error: {outcome}", err=True)
             continue
-        for variant, card in scored.items():
+        for variant, card in outcome.items():
             cards[variant][call_id] = card
-        click.echo(f"[{index}/{len(calls)}] {call['file']}  score {_scores(scored)}", err=True)
+        click.echo(f"[{index}/{len(calls)}] {call['file']}  score {_scores(outcome)}", err=True)
     return cards, failed
+
+
+def _score_labelled(path: Path, rubrics: dict, options, cache_dir: Path | None, vocabulary) -> dict | str:
+    """The call's scorecard per variant, or the reason it has none (a `ConfigError` is raised)."""
+    from qa_pipeline.batch import failure_reason, score_variants
+
+    try:
+        return score_variants(path, rubrics, options, cache_dir, vocabulary)
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the evaluation
+        return failure_reason(exc)
 
 
 def _scores(cards: dict) -> str:
@@ -101,16 +118,21 @@ def _json_document(evaluations: dict, failed: dict[str, str]) -> dict:
                    "diarization cost.")
 @click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep transcripts here, keyed by audio content and model, so repeated runs skip ASR.")
-@click.option("--agents", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Agent roster CSV (agent_id,name[,aliases]), as for score.")
-@click.option("--hotwords", is_flag=True, help="Give Whisper the agent names and rubric vocabulary, as for score.")
-def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown, transcripts_cache, agents, hotwords):
+@agents_option
+@hotwords_option
+@workers_option("Calls scored", "Results and progress keep manifest order; --mixdown scores one call at a time.")
+def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown, transcripts_cache, agents, hotwords,
+            workers):
     from qa_pipeline.cli.score import asr_options, site_vocabulary
+    from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.evaluate import evaluate, labels_for
 
     calls = load_labelled_calls(folder)
     rubrics = rubric_variants(rubric, classifiers)
     options = asr_options(model, agent_channel)
+    workers = 1 if mixdown else workers or default_workers()
+    if not mixdown:
+        options = with_workers(options, workers)
     vocabulary = site_vocabulary(agents, hotwords)
     mixed = None
     if mixdown:
@@ -119,7 +141,8 @@ def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown,
         cards, mixed, failed = score_mixdowns(folder, calls, rubrics, options, transcripts_cache,
                                               lambda line: click.echo(line, err=True))
     else:
-        cards, failed = score_labelled_calls(folder, calls, rubrics, options, transcripts_cache, vocabulary)
+        cards, failed = score_labelled_calls(folder, calls, rubrics, options, transcripts_cache, vocabulary,
+                                             workers)
     labels = labels_for(calls, (c.id for c in next(iter(rubrics.values())).criteria))
     evaluations = {variant: evaluate(labels, by_call) for variant, by_call in cards.items()}
     if as_json:

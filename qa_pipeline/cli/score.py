@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from qa_pipeline.cli.options import agents_option, hotwords_option, redaction_settings_option, workers_option
 from qa_pipeline.errors import QAPipelineError
 
 
@@ -70,12 +71,6 @@ def site_vocabulary(agents: Path | None, hotwords: bool):
     return Vocabulary(read_roster(agents) if agents else None, hotwords)
 
 
-AGENTS_HELP = ("Agent roster CSV (agent_id,name[,aliases]): self_introduction accepts the call's agent "
-               "saying their roster name, matched tolerantly.")
-HOTWORDS_HELP = ("Give Whisper the call's agent names and the rubric's vocabulary as hotwords on the agent "
-                 "channel (see docs/operations.md for what it changed on the sample calls).")
-
-
 @click.command(help="Score recordings (files or folders, searched recursively) and write scorecards to --out.")
 # exists=False: a missing input is reported in errors.json and the others are still scored.
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -92,18 +87,14 @@ HOTWORDS_HELP = ("Give Whisper the call's agent names and the rubric's vocabular
 @click.option("--no-db", is_flag=True, help="Do not save scorecards into the results store.")
 @click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Reuse transcripts of the same audio and model kept in this folder (kept redacted).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Recordings scored at once, sharing one Whisper model and the CPU cores "
-                   "[default: $QA_PIPELINE_ASR_WORKERS, else one per core].")
-@click.option("--agents", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help=AGENTS_HELP)
-@click.option("--hotwords", is_flag=True, help=HOTWORDS_HELP)
+@workers_option("Recordings scored")
+@agents_option
+@hotwords_option
 @click.option("--redact", "redact_types", default=None, metavar="TYPES",
               help="PII redacted in everything written, comma-separated: card, phone, email, account, "
                    "date_of_birth, address, customer_name; or default, all, none "
                    "(default: the settings file's types, else all but customer_name).")
-@click.option("--redaction-settings", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-              help="Redaction settings YAML (default: $QA_PIPELINE_REDACTION); see docs/redaction.md.")
+@redaction_settings_option
 def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel, db_url, no_db, transcripts_cache,
             workers, agents, hotwords, redact_types, redaction_settings):
     from qa_pipeline.batch import discover_recordings, score_paths

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from qa_pipeline.cli.options import agents_option, hotwords_option, redaction_settings_option, workers_option
 from qa_pipeline.cli.score import AGENT_CHANNEL, AGENT_CHANNEL_HELP
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.records import Transcript
@@ -22,11 +23,16 @@ the speakers get roles (agent, customer, other) from what they say.
 Without --out the transcript is printed; with --out DIR each recording is written
 to DIR/<name>.json. A file that cannot be read is reported and the others go on.
 
+--agents agents.csv with --hotwords gives Whisper the call's agent's roster names (the
+agent_id from the call's metadata) and the --rubric's vocabulary as hotwords on the
+agent channel, as `score` does. PII is redacted as --redact and --redaction-settings say.
+
 \b
 Examples:
   qa-pipeline transcribe call.wav
   qa-pipeline transcribe calls/*.flac --out transcripts/ --agent-channel 1
   qa-pipeline transcribe call.mp3 --model base --workers 2
+  qa-pipeline transcribe sample_audio/C17.flac --agents sample_audio/agents.csv --hotwords
   qa-pipeline transcribe call.mp3 --model /models/whisper-small-ct2 --compute-type float32
 """
 
@@ -43,25 +49,32 @@ Examples:
 @click.option("--compute-type", default="int8", show_default=True,
               help="CTranslate2 compute type, e.g. int8, int8_float16, float16, float32.")
 @click.option("--agent-channel", type=AGENT_CHANNEL, default="auto", show_default=True, help=AGENT_CHANNEL_HELP)
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Recordings transcribed at once, sharing one Whisper model and the CPU cores "
-                   "[default: $QA_PIPELINE_ASR_WORKERS, else one per core].")
+@workers_option("Recordings transcribed")
+@agents_option
+@hotwords_option
+@click.option("--rubric", default="etiquette", show_default=True,
+              help="Bundled rubric id or path to a rubric YAML whose vocabulary --hotwords gives Whisper.")
 @click.option("--redact", "redact_types", default=None, metavar="TYPES",
               help="PII replaced by placeholders, as for `score --redact` (default: the settings file's; "
                    "'none' prints the raw transcript).")
-def command(files, out_dir, model, device, compute_type, agent_channel, workers, redact_types) -> None:
+@redaction_settings_option
+def command(files, out_dir, model, device, compute_type, agent_channel, workers, agents, hotwords, rubric,
+            redact_types, redaction_settings) -> None:
+    from qa_pipeline.cli.score import site_vocabulary
     from qa_pipeline.concurrency import default_workers, ordered_map, with_workers
     from qa_pipeline.redaction import load_settings
     from qa_pipeline.speech.asr import AsrOptions, load_model
 
     workers = workers or default_workers()
-    redaction = load_settings(types=redact_types)
+    redaction = load_settings(redaction_settings, redact_types)
     options = AsrOptions(model=model, device=device, compute_type=compute_type, agent_channel=agent_channel)
     options = with_workers(options, workers)
+    vocabulary = site_vocabulary(agents, hotwords)
+    loaded_rubric = _rubric_for_hotwords(rubric) if hotwords else None
     load_model(options)  # a bad model is one error for the run, not one per file
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-    results = ordered_map(lambda path: _transcribe(path, options), files, workers)
+    results = ordered_map(lambda path: _transcribe(path, options, vocabulary, loaded_rubric), files, workers)
     done = sum(_report_one(path, result, out_dir, index, len(files), redaction)
                for index, (path, result) in enumerate(zip(files, results), 1))
     if len(files) > 1:
@@ -70,11 +83,24 @@ def command(files, out_dir, model, device, compute_type, agent_channel, workers,
         raise SystemExit(1)
 
 
-def _transcribe(path: Path, options) -> Transcript | QAPipelineError:
-    """The transcript, or the error that says why this recording has none."""
+def _rubric_for_hotwords(rubric: str):
+    from qa_pipeline.rubric import load_rubric
+
+    return load_rubric(rubric)
+
+
+def _transcribe(path: Path, options, vocabulary=None, rubric=None) -> Transcript | QAPipelineError:
+    """The transcript, or the error that says why this recording has none.
+
+    With a `vocabulary` (--agents, --hotwords) the call's metadata names its agent, whose
+    roster names and the rubric's vocabulary go to Whisper as hotwords, as `score` does.
+    """
+    from qa_pipeline.metadata import read_metadata
     from qa_pipeline.speech.asr import transcribe_file
 
     try:
+        if vocabulary is not None:
+            _, options = vocabulary.for_call(read_metadata(path), options, rubric)
         return transcribe_file(path, options)
     except QAPipelineError as exc:
         return exc

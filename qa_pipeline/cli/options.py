@@ -1,0 +1,35 @@
+"""Options that several commands share (`score`, `transcribe`, `evaluate`), defined once.
+
+Each is a click decorator, so a command takes it as ``@agents_option`` and the
+option reads the same in every command's ``--help``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+agents_option = click.option(
+    "--agents", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+    help="Agent roster CSV (agent_id,name[,aliases]): a call whose metadata names a roster agent_id gets "
+         "that agent's name; self_introduction accepts it said in the opening, matched tolerantly, and "
+         "--hotwords gives it to Whisper.")
+
+hotwords_option = click.option(
+    "--hotwords", is_flag=True,
+    help="Give Whisper the call's agent names (from --agents or the call's metadata) and the rubric's "
+         "vocabulary as hotwords on the agent channel (see docs/operations.md for what it changed on the "
+         "sample calls).")
+
+redaction_settings_option = click.option(
+    "--redaction-settings", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+    help="Redaction settings YAML (default: $QA_PIPELINE_REDACTION); see docs/redaction.md.")
+
+
+def workers_option(what: str, note: str = ""):
+    """--workers: how many `what` ("Recordings scored") run at once on one loaded model; `note` adds a sentence."""
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=None,
+        help=f"{what} at once, sharing one Whisper model and the CPU cores.{' ' + note if note else ''} "
+             "[default: $QA_PIPELINE_ASR_WORKERS, else one per core]")
