@@ -27,7 +27,7 @@ def bare_transcribe_all(model, audios, workers: int, options, beam_size: int = 5
     """
     import dataclasses
 
-    from qa_pipeline.speech.asr import decoding_settings
+    from qa_pipeline.speech.decoding import decoding_settings
 
     settings = decoding_settings(dataclasses.replace(options, beam_size=beam_size))
     channels = [channel for audio in audios for channel in audio.channels]
@@ -48,6 +48,11 @@ def current_rss_mb() -> float:
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory so far, in MB (Linux reports kB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -81,7 +86,7 @@ from qa_pipeline.concurrency import ordered_map, with_workers
 from qa_pipeline.rubric import load_rubric
 from qa_pipeline.speech.asr import AsrOptions
 sys.path.insert(0, "bench")
-from _common import current_rss_mb
+from _common import current_rss_mb, peak_rss_mb
 path, workers = Path(sys.argv[1]), int(sys.argv[2])
 options, rubric = with_workers(AsrOptions(), workers), load_rubric("etiquette")
 out = Path(tempfile.mkdtemp(prefix="qa-bench-mem-"))
@@ -95,7 +100,7 @@ def score(i):
 LONG_CALL_CHILD = _SCORER + """
 started = time.perf_counter()
 card = score(0).card
-print(json.dumps({"duration_s": card.duration_s, "wall_s": time.perf_counter() - started}))
+print(json.dumps({"duration_s": card.duration_s, "wall_s": time.perf_counter() - started, "peak_mb": peak_rss_mb()}))
 shutil.rmtree(out)
 """
 

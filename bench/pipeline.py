@@ -4,8 +4,9 @@ Prints, for each --model:
   pipeline   call-seconds per wall-second of scoring the calls (`score_one` on a thread
              pool of --workers, as `qa-pipeline score` does; model loaded and warmed first)
   bare       (first model; --bare-all for each) WhisperModel.transcribe alone on the same
-             (already decoded) channels, sized as
-             the pipeline is (num_workers = workers, cpu_threads = cores // workers):
+             (already decoded) channels, at its best setting in issue 11's table: one
+             transcription per core at once on one model, one CTranslate2 thread each
+             (--bare-workers changes it):
              "same work" = the pipeline's decoding settings (beam 5, Silero VAD, word
              timestamps, no conditioning on earlier text) on whole channels;
              "beam 1" = the fastest setting of issue 11's table
@@ -82,7 +83,7 @@ def print_stages(paths: list[Path], results, durations: dict[Path, float]) -> No
           f"(unattributed {100 * other / sums['total']:.1f} %; target < 10 %)")
 
 
-def model_speed(paths, audio, name: str, workers: int, out: Path, bare: bool):
+def model_speed(paths, audio, name: str, workers: int, out: Path, bare_workers: int):
     from qa_pipeline.batch import score_one
     from qa_pipeline.concurrency import with_workers
     from qa_pipeline.rubric import load_rubric
@@ -96,11 +97,12 @@ def model_speed(paths, audio, name: str, workers: int, out: Path, bare: bool):
     results, wall = pipeline_run(paths, options, workers, out)
     failed = [r[0] for r in results if not hasattr(r[0], "card")]
     row = {"model": name, "pipeline": seconds / wall, "failed": len(failed)}
-    if bare:
-        model = load_model(options)
+    if bare_workers:
+        bare_options = with_workers(AsrOptions(model=name), bare_workers)
+        model = load_model(bare_options)
         for label, beam in (("bare same work", 5), ("bare beam 1", 1)):
             started = time.perf_counter()
-            bare_transcribe_all(model, list(audio.values()), workers, options, beam)
+            bare_transcribe_all(model, list(audio.values()), bare_workers, bare_options, beam)
             row[label] = seconds / (time.perf_counter() - started)
     return row, results
 
@@ -113,26 +115,24 @@ def print_row(r: dict) -> None:
           + (f"   {r['failed']} failed" if r["failed"] else ""), flush=True)
 
 
-def child(code: str, *args: str) -> tuple[dict, float]:
-    """Run bench code in a fresh interpreter; its JSON line and its peak RSS in MB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def child(code: str, *args: str) -> dict:
+    """Run bench code in a fresh interpreter; the JSON line it prints last."""
     done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
                           env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     if done.returncode != 0:
         sys.exit(f"memory child failed:\n{done.stderr[-3000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return json.loads(done.stdout.strip().splitlines()[-1]), max(peak, before) / 1024
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def memory(paths: list[Path], minutes: float, calls: int, workers: int, tmp: Path) -> None:
     from _common import LONG_CALL_CHILD, MANY_CALLS_CHILD, make_long_call
 
     long_call = make_long_call(paths, minutes, tmp / "long_call.flac")
-    result, peak = child(LONG_CALL_CHILD, str(long_call), str(workers))
+    result = child(LONG_CALL_CHILD, str(long_call), str(workers))
     print(f"\nmemory: one {result['duration_s'] / 60:.1f}-minute stereo call scored in a fresh process: "
-          f"peak RSS {peak:.0f} MB (target < 1024 MB); wall {result['wall_s']:.1f} s")
+          f"peak RSS {result['peak_mb']:.0f} MB (target < 1024 MB); wall {result['wall_s']:.1f} s")
     shortest = min(paths, key=lambda p: p.stat().st_size)
-    result, _ = child(MANY_CALLS_CHILD, str(shortest), str(calls), str(workers))
+    result = child(MANY_CALLS_CHILD, str(shortest), str(workers), str(calls))
     growth = 100 * (result["rss_last"] - result["rss_10"]) / result["rss_10"]
     print(f"memory: {shortest.name} scored {calls} times in one process: RSS after 10 calls "
           f"{result['rss_10']:.0f} MB, after {calls} {result['rss_last']:.0f} MB ({growth:+.1f} %; target within 10 %)")
@@ -144,8 +144,10 @@ def main() -> None:
     parser.add_argument("--models", default="tiny.en", help="comma-separated presets or folders (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=None, help="default: one per core")
     parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument("--bare-workers", type=int, default=None, help="transcriptions at once for bare (default: one per core)")
     parser.add_argument("--bare-all", action="store_true", help="bare faster-whisper for every model, not the first only")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory of a long call and of many calls")
     parser.add_argument("--long-minutes", type=float, default=30.0)
     parser.add_argument("--memory-calls", type=int, default=100)
     args = parser.parse_args()
@@ -160,12 +162,16 @@ def main() -> None:
     print(f"{len(paths)} calls, {sum(durations.values()):.0f} s of audio; {available_cores()} cores, "
           f"{workers} workers; one run, so the ratios compare like with like")
     first = None
+    if args.memory_only:
+        with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+            return memory(paths, args.long_minutes, args.memory_calls, workers, Path(tmp))
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         print(f"\n{'model':<10}{'pipeline':>10}{'bare same work':>16}{'bare beam 1':>13}{'ratio':>8}{'ratio b1':>10}"
               "   (call-seconds per wall-second)", flush=True)
         for index, name in enumerate(args.models.split(",")):
             bare = not args.skip_bare and (index == 0 or args.bare_all)
-            row, results = model_speed(paths, audio, name, workers, Path(tmp) / name, bare)
+            bare_workers = (args.bare_workers or available_cores()) if bare else 0
+            row, results = model_speed(paths, audio, name, workers, Path(tmp) / name, bare_workers)
             print_row(row)
             first = first or results
         del audio

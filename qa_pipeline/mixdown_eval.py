@@ -73,7 +73,8 @@ def _words_and_turns(path: Path, samples, asr_options, cache_dir: Path | None):
     import time
 
     from qa_pipeline.batch import recording_hash, transcript_cache_path
-    from qa_pipeline.speech.asr import load_model, transcribe_channel
+    from qa_pipeline.speech.asr import load_model
+    from qa_pipeline.speech.decoding import transcribe_channel
     from qa_pipeline.speech.diarization import merge_similar_speakers, raw_diarization
 
     cached = None

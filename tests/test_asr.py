@@ -22,9 +22,9 @@ from qa_pipeline.speech.asr import (
     AsrOptions,
     load_model,
     model_label,
-    segment_words,
     transcribe_file,
 )
+from qa_pipeline.speech.decoding import segment_words
 from qa_pipeline.speech.crosstalk import suppress_crosstalk
 from qa_pipeline.errors import ConfigError, RecordingError
 from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Utterance, Word

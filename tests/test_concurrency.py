@@ -20,7 +20,8 @@ from qa_pipeline.errors import ConfigError
 from qa_pipeline.profiling import recording_stages, stage
 from qa_pipeline.records import SAMPLE_RATE
 from qa_pipeline.rubric import load_rubric
-from qa_pipeline.speech.asr import AsrOptions, load_model, piece_bounds, settings_key, transcribe_channel
+from qa_pipeline.speech.asr import AsrOptions, load_model, settings_key
+from qa_pipeline.speech.decoding import piece_bounds, transcribe_channel
 from qa_pipeline.speech.audio import load_audio
 
 # --- ordered_map, worker sizing ------------------------------------------------------------

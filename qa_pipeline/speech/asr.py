@@ -28,13 +28,14 @@ import numpy as np
 
 from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
+from qa_pipeline.speech.decoding import CUT_SEARCH_S, PIECE_S, transcribe_channel
 from qa_pipeline.speech.models import BASE, TINY_EN, base_model_dir, bundled_tiny_en, preset_label
 from qa_pipeline.concurrency import limit_malloc_arenas
 from qa_pipeline.speech.presence import check_speech, suppress_lone_echo
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.profiling import stage
 from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, UNKNOWN, Audio, RoleDecision, Transcript, Utterance, Word
-from qa_pipeline.speech.mix import is_same_mix
+from qa_pipeline.speech.mix import is_same_audio, is_same_mix
 from qa_pipeline.speech.prelude import NO_PRELUDE, Prelude, find_prelude
 from qa_pipeline.speech.prosody import with_final_rises
 from qa_pipeline.speech.speakers import AUTO, channel_roles, diarized_speakers, label_channels
@@ -52,22 +53,8 @@ SAME_CHANNELS_WARNING = (
 )
 SAME_MIX_NOTE = "both channels carry the same mix (a mono recording saved as stereo): it was diarized as mono"
 NO_SPEECH_WARNING = "no speech was recognised in the recording"
-# A word shorter than this was not really aligned by Whisper (see `segment_words`).
-MIN_ALIGNED_WORD_S = 0.05
-# Channels whose difference is this far below their level are copies of each other.
-_SAME_CHANNELS_DB = -40.0
 # Settings that change how fast transcripts come, not what they say.
 _THROUGHPUT_ONLY = frozenset({"num_workers", "cpu_threads"})
-# A channel longer than this is transcribed in pieces of about this length, so the memory
-# one transcription takes is bounded whatever the recording's length. Each cut is put at
-# the quietest quarter second of the last `_CUT_SEARCH_S` before the nominal boundary.
-# faster-whisper holds about 1 MB per second of a piece while transcribing it (features,
-# VAD); two channels at once on 300 s pieces peaked about 600 MB over the model on a
-# 10-minute call (RSS sampled while it was scored, issue 11 notes), so pieces are 150 s. Calls up to 170 s (every sample
-# call) stay one piece, so their transcripts are as before.
-PIECE_S = 150.0
-_CUT_SEARCH_S = 20.0
-_CUT_FRAME_S = 0.25
 # Settings added after transcript caches existed: keyed only when they differ from these
 # defaults, so the caches made before them stay valid.
 _KEYED_WHEN_CHANGED = {"agent_hotwords": None, "piece_s": PIECE_S}
@@ -128,8 +115,8 @@ class AsrOptions:
             )
         if self.gap_s <= 0:
             raise ConfigError(f"utterance gap must be positive, got {self.gap_s!r} s")
-        if self.piece_s < 2 * _CUT_SEARCH_S:
-            raise ConfigError(f"ASR piece length must be at least {2 * _CUT_SEARCH_S:g} s, got {self.piece_s!r} s")
+        if self.piece_s < 2 * CUT_SEARCH_S:
+            raise ConfigError(f"ASR piece length must be at least {2 * CUT_SEARCH_S:g} s, got {self.piece_s!r} s")
 
 
 def settings_key(options: AsrOptions) -> str:
@@ -177,7 +164,7 @@ def transcribe_audio(audio: Audio, options: AsrOptions = AsrOptions()) -> Transc
 def _transcribe(audio: Audio, options: AsrOptions) -> Transcript:
     model = load_model(options)
     with stage("channel checks"):
-        same = audio.is_stereo and (_same_audio(*audio.channels) or is_same_mix(*audio.channels, audio.sample_rate))
+        same = audio.is_stereo and (is_same_audio(*audio.channels) or is_same_mix(*audio.channels, audio.sample_rate))
     if audio.is_stereo and not same:
         return _transcribe_stereo(model, audio, options)
     preludes = _preludes(audio.channels[:1], options)
@@ -216,89 +203,6 @@ def live_words(model, samples: np.ndarray, options: AsrOptions, start_s: float =
 def _preludes(channels: Sequence[np.ndarray], options: AsrOptions) -> list[Prelude]:
     with stage("channel checks"):
         return [find_prelude(c, SAMPLE_RATE) if options.skip_prelude else NO_PRELUDE for c in channels]
-
-
-def transcribe_channel(model, samples: np.ndarray, options: AsrOptions, hotwords: str | None = None) -> tuple[Word, ...]:
-    """Whisper's timed words for one 16 kHz channel, transcribed piece by piece (see `piece_bounds`).
-
-    `hotwords` (names, terms) are given to Whisper as hints for every 30 s window.
-    """
-    words: list[Word] = []
-    for start, end in piece_bounds(samples, options.piece_s):
-        offset = start / SAMPLE_RATE
-        piece = _transcribe_piece(model, samples[start:end], options, hotwords)
-        words += piece if start == 0 else [_shifted(w, offset) for w in piece]
-    return tuple(words)
-
-
-def piece_bounds(samples: np.ndarray, piece_s: float = PIECE_S, rate: int = SAMPLE_RATE) -> list[tuple[int, int]]:
-    """(start, end) sample indices of the pieces a channel is transcribed in, covering it once.
-
-    A channel up to `piece_s` + 20 s is one piece. A longer one is cut about every
-    `piece_s` seconds, each cut in the middle of the quietest 0.25 s frame of the 20 s
-    before the nominal boundary, where no word is likely to be split.
-    """
-    piece, search, frame = int(piece_s * rate), int(_CUT_SEARCH_S * rate), int(_CUT_FRAME_S * rate)
-    bounds, start = [], 0
-    while len(samples) - start > piece + search:
-        window = samples[start + piece - search : start + piece]
-        energy = np.square(window[: len(window) // frame * frame].reshape(-1, frame), dtype=np.float64).sum(axis=1)
-        cut = start + piece - search + int(np.argmin(energy)) * frame + frame // 2
-        bounds.append((start, cut))
-        start = cut
-    bounds.append((start, len(samples)))
-    return bounds
-
-
-def _shifted(word: Word, offset_s: float) -> Word:
-    return dataclasses.replace(word, start=round(word.start + offset_s, 3), end=round(word.end + offset_s, 3))
-
-
-def _transcribe_piece(model, samples: np.ndarray, options: AsrOptions, hotwords: str | None) -> list[Word]:
-    """Whisper's timed words for one stretch of 16 kHz audio."""
-    segments, _ = model.transcribe(samples, **decoding_settings(options, hotwords))
-    return [word for segment in segments for word in segment_words(segment.words or ())]
-
-
-def decoding_settings(options: AsrOptions, hotwords: str | None = None) -> dict:
-    """The keyword arguments of `WhisperModel.transcribe` the pipeline uses: settings that curb hallucination."""
-    return {
-        "language": options.language,
-        "beam_size": options.beam_size,
-        "word_timestamps": True,
-        # Conditioning on earlier text lets one misheard phrase repeat through a call.
-        "condition_on_previous_text": False,
-        "vad_filter": True,
-        "vad_parameters": {
-            "threshold": options.vad_threshold,
-            "min_silence_duration_ms": options.vad_min_silence_ms,
-            "speech_pad_ms": options.vad_speech_pad_ms,
-            "min_speech_duration_ms": options.vad_min_speech_ms,
-        },
-        "no_speech_threshold": 0.6,
-        "log_prob_threshold": -1.0,
-        "compression_ratio_threshold": 2.4,
-        **({"hotwords": hotwords} if hotwords else {}),
-    }
-
-
-def segment_words(timed) -> list[Word]:
-    """Whisper's words of one segment as `Word`s, with unaligned words given a span.
-
-    Whisper gives a word it could not align (almost) no duration, often well after the
-    word before it (the last word of a segment most of all). Such a word is stretched
-    back to where the previous word ended, so it does not look like a separate remark.
-    """
-    words: list[Word] = []
-    for w in timed:
-        text = w.word.strip()
-        if not text:
-            continue
-        start, end = round(float(w.start), 3), round(float(w.end), 3)
-        if words and end - start < MIN_ALIGNED_WORD_S:
-            start = min(start, words[-1].end)
-        words.append(Word(text, start, end, round(float(w.probability), 4)))
-    return words
 
 
 def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
@@ -372,22 +276,6 @@ def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool
         missing=dict(audio.missing),
         roles=roles,
     )
-
-
-def _same_audio(left: np.ndarray, right: np.ndarray) -> bool:
-    power = _energy(left)
-    if power == 0.0:
-        return not np.any(right)
-    difference = sum(_energy(left[i : i + _BLOCK] - right[i : i + _BLOCK]) for i in range(0, len(left), _BLOCK))
-    return 10 * np.log10(max(difference, 1e-20) / power) < _SAME_CHANNELS_DB
-
-
-_BLOCK = 1 << 20  # samples differenced at a time: no copy of a whole long channel
-
-
-def _energy(samples: np.ndarray) -> float:
-    """Sum of squares (float32 dot products, summed as float64 block by block)."""
-    return sum(float(np.dot(block, block)) for block in (samples[i : i + _BLOCK] for i in range(0, len(samples), _BLOCK)))
 
 
 def _resolve_model(model: str) -> str:

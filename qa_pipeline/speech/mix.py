@@ -1,4 +1,4 @@
-"""Is a stereo recording really one mix on both channels?
+"""Is a stereo recording really one mix on both channels (or the very same samples)?
 
 Some recorders save a mono mix as stereo: both channels carry the whole conversation,
 sometimes a few milliseconds apart or at different levels. Sample equality misses
@@ -21,6 +21,8 @@ MAX_LAG_S = 0.05
 SAME_MIX_CORRELATION = 0.8
 # The check reads at most this much of the recording, from its start.
 EXCERPT_S = 60.0
+# Channels whose difference is this far below their level are copies of each other.
+SAME_CHANNELS_DB = -40.0
 
 
 @dataclass(frozen=True)
@@ -62,3 +64,20 @@ def compare_channels(left: np.ndarray, right: np.ndarray, sample_rate: int) -> M
 def is_same_mix(left: np.ndarray, right: np.ndarray, sample_rate: int) -> bool:
     """Whether both channels carry the same mix (see `compare_channels`)."""
     return compare_channels(left, right, sample_rate).same_mix
+
+
+def is_same_audio(left: np.ndarray, right: np.ndarray) -> bool:
+    """Whether two channels carry the same samples: their difference is `SAME_CHANNELS_DB` or more below the left."""
+    power = _energy(left)
+    if power == 0.0:
+        return not np.any(right)
+    difference = sum(_energy(left[i : i + _BLOCK] - right[i : i + _BLOCK]) for i in range(0, len(left), _BLOCK))
+    return 10 * np.log10(max(difference, 1e-20) / power) < SAME_CHANNELS_DB
+
+
+_BLOCK = 1 << 20  # samples differenced at a time: no copy of a whole long channel
+
+
+def _energy(samples: np.ndarray) -> float:
+    """Sum of squares (float32 dot products, summed as float64 block by block)."""
+    return sum(float(np.dot(block, block)) for block in (samples[i : i + _BLOCK] for i in range(0, len(samples), _BLOCK)))

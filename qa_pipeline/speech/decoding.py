@@ -1,0 +1,110 @@
+"""Whisper's words for one channel: the decoding settings, long channels in pieces, word spans.
+
+`transcribe_channel` is what every transcription goes through (stereo channels, a mono
+mix, the bench's bare comparison reads `decoding_settings`); `qa_pipeline.speech.asr`
+decides which channels to transcribe and what to do with the words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from qa_pipeline.records import SAMPLE_RATE, Word
+
+# A word shorter than this was not really aligned by Whisper (see `segment_words`).
+MIN_ALIGNED_WORD_S = 0.05
+# A channel longer than this is transcribed in pieces of about this length, so the memory
+# one transcription takes is bounded whatever the recording's length. Each cut is put at
+# the quietest quarter second of the last `CUT_SEARCH_S` before the nominal boundary.
+# faster-whisper holds about 1 MB per second of a piece while transcribing it (features,
+# VAD); two channels at once on 300 s pieces peaked about 600 MB over the model on a
+# 10-minute call, so pieces are 150 s. Calls up to 170 s (every sample call) stay one
+# piece, so their transcripts are as before.
+PIECE_S = 150.0
+CUT_SEARCH_S = 20.0
+_CUT_FRAME_S = 0.25
+
+
+def transcribe_channel(model, samples: np.ndarray, options, hotwords: str | None = None) -> tuple[Word, ...]:
+    """Whisper's timed words for one 16 kHz channel, transcribed piece by piece (see `piece_bounds`).
+
+    `hotwords` (names, terms) are given to Whisper as hints for every 30 s window.
+    """
+    words: list[Word] = []
+    for start, end in piece_bounds(samples, options.piece_s):
+        offset = start / SAMPLE_RATE
+        piece = _transcribe_piece(model, samples[start:end], options, hotwords)
+        words += piece if start == 0 else [_shifted(w, offset) for w in piece]
+    return tuple(words)
+
+
+def piece_bounds(samples: np.ndarray, piece_s: float = PIECE_S, rate: int = SAMPLE_RATE) -> list[tuple[int, int]]:
+    """(start, end) sample indices of the pieces a channel is transcribed in, covering it once.
+
+    A channel up to `piece_s` + 20 s is one piece. A longer one is cut about every
+    `piece_s` seconds, each cut in the middle of the quietest 0.25 s frame of the 20 s
+    before the nominal boundary, where no word is likely to be split.
+    """
+    piece, search, frame = int(piece_s * rate), int(CUT_SEARCH_S * rate), int(_CUT_FRAME_S * rate)
+    bounds, start = [], 0
+    while len(samples) - start > piece + search:
+        window = samples[start + piece - search : start + piece]
+        energy = np.square(window[: len(window) // frame * frame].reshape(-1, frame), dtype=np.float64).sum(axis=1)
+        cut = start + piece - search + int(np.argmin(energy)) * frame + frame // 2
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, len(samples)))
+    return bounds
+
+
+def _shifted(word: Word, offset_s: float) -> Word:
+    return dataclasses.replace(word, start=round(word.start + offset_s, 3), end=round(word.end + offset_s, 3))
+
+
+def _transcribe_piece(model, samples: np.ndarray, options, hotwords: str | None) -> list[Word]:
+    """Whisper's timed words for one stretch of 16 kHz audio."""
+    segments, _ = model.transcribe(samples, **decoding_settings(options, hotwords))
+    return [word for segment in segments for word in segment_words(segment.words or ())]
+
+
+def decoding_settings(options, hotwords: str | None = None) -> dict:
+    """The keyword arguments of `WhisperModel.transcribe` the pipeline uses: settings that curb hallucination."""
+    return {
+        "language": options.language,
+        "beam_size": options.beam_size,
+        "word_timestamps": True,
+        # Conditioning on earlier text lets one misheard phrase repeat through a call.
+        "condition_on_previous_text": False,
+        "vad_filter": True,
+        "vad_parameters": {
+            "threshold": options.vad_threshold,
+            "min_silence_duration_ms": options.vad_min_silence_ms,
+            "speech_pad_ms": options.vad_speech_pad_ms,
+            "min_speech_duration_ms": options.vad_min_speech_ms,
+        },
+        "no_speech_threshold": 0.6,
+        "log_prob_threshold": -1.0,
+        "compression_ratio_threshold": 2.4,
+        **({"hotwords": hotwords} if hotwords else {}),
+    }
+
+
+def segment_words(timed) -> list[Word]:
+    """Whisper's words of one segment as `Word`s, with unaligned words given a span.
+
+    Whisper gives a word it could not align (almost) no duration, often well after the
+    word before it (the last word of a segment most of all). Such a word is stretched
+    back to where the previous word ended, so it does not look like a separate remark.
+    """
+    words: list[Word] = []
+    for w in timed:
+        text = w.word.strip()
+        if not text:
+            continue
+        start, end = round(float(w.start), 3), round(float(w.end), 3)
+        if words and end - start < MIN_ALIGNED_WORD_S:
+            start = min(start, words[-1].end)
+        words.append(Word(text, start, end, round(float(w.probability), 4)))
+    return words
