@@ -25,6 +25,14 @@ VERDICTS = (PASS, FAIL, NOT_APPLICABLE)
 
 SAMPLE_RATE = 16_000
 
+# Marks that end a sentence in Whisper's text (Whisper punctuates what it hears).
+SENTENCE_ENDS = (".", "?", "!")
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether `text` (a word's or an utterance's) ends a sentence: a full stop, question or exclamation mark."""
+    return text.rstrip().endswith(SENTENCE_ENDS)
+
 # What a recording can lack, for `Transcript.missing` and a criterion's `needs`.
 CALL_END = "call_end"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa_pipeline.speech.asr import fit_to_channel
 from qa_pipeline.records import AGENT, CUSTOMER, Audio, Transcript, Utterance, Word
 from qa_pipeline.speech.speech_activity import (
     FRAME_S,
@@ -29,6 +28,11 @@ RATE = 16000
 LEAK_DB = -26.0
 CALL_S = 8.0
 NO_BACKCHANNELS = BackchannelRule(frozenset())
+
+
+def fit_to_channel(utterances, audio: Audio, channel: int) -> tuple[Utterance, ...]:
+    """One channel's utterances with word times fitted to that channel's own speech, as the stereo path does."""
+    return fit_channel(utterances, own_speech_frames(audio.channels[channel], audio.channels[1 - channel], audio.sample_rate))
 
 
 def voice(seconds: float, seed: int) -> np.ndarray:

@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from qa_pipeline.records import ends_sentence
 from qa_pipeline.redaction.spoken import Token, tokenize
 
 HARD_BREAK = "\u00b6"
-_SENTENCE_END = (".", "?", "!")  # between utterances too far apart to continue one number
 _TAG = re.compile(r"^«([a-z_]+)» ", re.MULTILINE)
 
 
@@ -85,7 +85,7 @@ def build(utterances: Sequence, join_gap_s: float, join_max_words: int = 4) -> t
     for u in utterances:
         before = previous.get(u.speaker)
         joinable = (before is not None and u.start - before.end <= join_gap_s
-                    and not before.text.rstrip().endswith(_SENTENCE_END)
+                    and not ends_sentence(before.text)
                     and words_since.get(u.speaker, 0) <= join_max_words)
         # The break sits inside the speaker's own line: it stops only that speaker's numbers.
         prefix = ("" if not parts else "\n") + f"«{_tag(u.speaker)}» " + ("" if joinable else f"{HARD_BREAK} ")

@@ -34,7 +34,7 @@ from qa_pipeline.concurrency import limit_malloc_arenas
 from qa_pipeline.speech.presence import check_speech, suppress_lone_echo
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.profiling import stage
-from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, UNKNOWN, Audio, RoleDecision, Transcript, Utterance, Word
+from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, UNKNOWN, Audio, RoleDecision, Transcript, Word
 from qa_pipeline.speech.mix import is_same_audio, is_same_mix
 from qa_pipeline.speech.prelude import NO_PRELUDE, Prelude, find_prelude
 from qa_pipeline.speech.prosody import with_final_rises
@@ -254,12 +254,6 @@ def _prelude_notes(preludes: Sequence[Prelude], roles: dict[int, str] | None = N
         f"prompts ({p.music_s:.0f} s of music); the call was transcribed from {p.end_s:.1f} s"
         for ch, p in enumerate(preludes) if p
     )
-
-
-def fit_to_channel(utterances: Sequence[Utterance], audio: Audio, channel: int) -> tuple[Utterance, ...]:
-    """One channel's utterances with word times fitted to that channel's own speech."""
-    active = own_speech_frames(audio.channels[channel], audio.channels[1 - channel], audio.sample_rate)
-    return fit_channel(utterances, active)
 
 
 def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool, warnings,

@@ -19,7 +19,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.records import SAMPLE_RATE, Word
+from qa_pipeline.records import SAMPLE_RATE, Word, ends_sentence
 
 INSTALL_HINT = "pip install 'qa-pipeline[diarize]'"
 # A word further than this from every turn keeps the speaker of the word before it.
@@ -32,7 +32,6 @@ MERGE_DOWN_TO = 2
 # At most this many words that close a sentence go back to the speaker who began it.
 # Two moved "twenty dollars." of an agent who cut in (C10) to the caller; one does not.
 SENTENCE_TAIL_WORDS = 1
-_SENTENCE_END = (".", "?", "!")
 # Torch threads for the embeddings. One: calls are scored in parallel, and on a busy
 # machine a second thread only spins. On the 2-core shared machine, C23 (40 s) took
 # 2.4 s of CPU with one thread and 11.3 s with two (bench/transcribe.py prints the cost).
@@ -179,10 +178,10 @@ def finish_sentences(words: Sequence[Word], labels: Sequence[str]) -> tuple[str,
     """
     out = list(labels)
     for i in range(1, len(words)):
-        if out[i] == out[i - 1] or words[i - 1].text.rstrip().endswith(_SENTENCE_END):
+        if out[i] == out[i - 1] or ends_sentence(words[i - 1].text):
             continue
         tail = next((j for j in range(i, min(i + SENTENCE_TAIL_WORDS, len(words)))
-                     if out[j] != out[i - 1] and words[j].text.rstrip().endswith(_SENTENCE_END)), None)
+                     if out[j] != out[i - 1] and ends_sentence(words[j].text)), None)
         if tail is not None and all(out[k] == out[i] for k in range(i, tail + 1)):
             out[i: tail + 1] = [out[i - 1]] * (tail + 1 - i)
     return tuple(out)

@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 from scipy.signal import medfilt
 
-from qa_pipeline.records import Utterance
+from qa_pipeline.records import Utterance, ends_sentence
 
 FMIN_HZ = 60.0
 FMAX_HZ = 400.0
@@ -40,8 +40,6 @@ FINAL_S = 0.15
 REFERENCE_S = 0.6
 LOW_PERCENTILE = 10
 MIN_VOICED_FRAMES = 6
-# Words whose text ends with one of these close a sentence; an utterance's last word always does.
-SENTENCE_ENDS = (".", "?", "!")
 # Frames this many semitones from the window's median F0 are octave errors, not intonation.
 _MAX_JUMP_ST = 7.0
 _SMOOTH_FRAMES = 5
@@ -123,7 +121,7 @@ def with_final_rises(utterances: Sequence[Utterance], samples: np.ndarray, sampl
     """The utterances with `rise_st` set on each word that ends a sentence.
 
     `samples` is the utterances' own channel. A sentence ends at a word ending in
-    `SENTENCE_ENDS` and at the utterance's last word; the rise is measured no further back
+    `records.SENTENCE_ENDS` and at the utterance's last word; the rise is measured no further back
     than the sentence's start.
     """
     out = []
@@ -131,7 +129,7 @@ def with_final_rises(utterances: Sequence[Utterance], samples: np.ndarray, sampl
         words = list(utterance.words)
         start = utterance.start
         for i, word in enumerate(words):
-            if i == len(words) - 1 or word.text.rstrip().endswith(SENTENCE_ENDS):
+            if i == len(words) - 1 or ends_sentence(word.text):
                 words[i] = replace(word, rise_st=final_rise_st(samples, sample_rate, word.end, start))
                 start = words[i + 1].start if i + 1 < len(words) else start
         out.append(replace(utterance, words=tuple(words)))

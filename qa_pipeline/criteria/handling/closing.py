@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from qa_pipeline import nlp
 from qa_pipeline.criteria.common import closing_indices, evidence, seconds, time_of
@@ -13,6 +14,13 @@ from qa_pipeline.records import FAIL, PASS
 
 def _no_closing() -> Outcome:
     return Outcome(FAIL, 0.9, (), "the agent never speaks")
+
+
+def _latest_in_closing(ctx: CallContext, window_s: float, find: Callable[[int], Any]):
+    """(indices of the agent's utterances in their last `window_s` of speech, (index, what
+    `find` returned) for the latest of them where `find(index)` is not None, else None)."""
+    closing = closing_indices(ctx, window_s)
+    return closing, next(((i, hit) for i in reversed(closing) if (hit := find(i)) is not None), None)
 
 
 @dataclass(frozen=True)
@@ -49,19 +57,26 @@ def _hour(text: str) -> bool:
     return text.isdigit() and 1 <= int(text) <= 24
 
 
+def _step_at_time(doc, params: NextStepParams) -> tuple[str, str] | None:
+    """(the step phrase, the time) of the first sentence of `doc` naming a next step at a time, or None."""
+    for sent in doc.sents:
+        steps = nlp.find_phrases(sent, params.step_phrases)
+        when = time_said(sent, params) if steps else None
+        if when:
+            return steps[0].text, when
+    return None
+
+
 @register_criterion("next_step_agreed.v1", params=NextStepParams, needs_roles=True)
 def next_step_agreed(ctx: CallContext, params: NextStepParams) -> Outcome:
     """Pass when the agent's closing names a concrete next step at a time (visit, appointment, delivery, callback)."""
-    closing = closing_indices(ctx, params.window_s)
+    closing, hit = _latest_in_closing(ctx, params.window_s, lambda i: _step_at_time(ctx.docs[i], params))
     if not closing:
         return _no_closing()
-    for i in reversed(closing):
-        for sent in ctx.docs[i].sents:
-            steps = nlp.find_phrases(sent, params.step_phrases)
-            when = time_said(sent, params) if steps else None
-            if when:
-                detail = f"agent agreed '{steps[0].text}' at a time ('{when}') at {seconds(time_of(ctx.utterances[i], steps[0].text))}"
-                return Outcome(PASS, 0.8, evidence(ctx, i), detail)
+    if hit:
+        i, (step, when) = hit
+        detail = f"agent agreed '{step}' at a time ('{when}') at {seconds(time_of(ctx.utterances[i], step))}"
+        return Outcome(PASS, 0.8, evidence(ctx, i), detail)
     vague = [(i, s) for i in closing for s in nlp.find_phrases(ctx.docs[i], params.vague_phrases)]
     if vague:
         i, span = vague[-1]
@@ -82,14 +97,14 @@ class ThanksParams:
 @register_criterion("thanked_for_call.v1", params=ThanksParams, needs_roles=True)
 def thanked_for_call(ctx: CallContext, params: ThanksParams) -> Outcome:
     """Pass when the agent thanks the caller for calling, or for the order, near the end."""
-    closing = closing_indices(ctx, params.window_s)
+    closing, hit = _latest_in_closing(ctx, params.window_s,
+                                      lambda i: (nlp.find_phrases(ctx.docs[i], params.phrases) or [None])[-1])
     if not closing:
         return _no_closing()
-    for i in reversed(closing):
-        spans = nlp.find_phrases(ctx.docs[i], params.phrases)
-        if spans:
-            detail = f"agent said '{spans[-1].text}' at {seconds(time_of(ctx.utterances[i], spans[-1].text))}"
-            return Outcome(PASS, 0.85, evidence(ctx, i), detail)
+    if hit:
+        i, span = hit
+        detail = f"agent said '{span.text}' at {seconds(time_of(ctx.utterances[i], span.text))}"
+        return Outcome(PASS, 0.85, evidence(ctx, i), detail)
     detail = f"no thanks for the call or the order in the agent's last {params.window_s:g} s of speech"
     return Outcome(FAIL, 0.8, evidence(ctx, closing[-1]), detail)
 
@@ -133,13 +148,12 @@ def _tag_offer(sent, span, params: FurtherHelpParams) -> bool:
 @register_criterion("offered_further_help.v1", params=FurtherHelpParams, needs_roles=True)
 def offered_further_help(ctx: CallContext, params: FurtherHelpParams) -> Outcome:
     """Pass when the agent asks whether there is anything else before closing."""
-    closing = closing_indices(ctx, params.window_s)
+    closing, hit = _latest_in_closing(ctx, params.window_s, lambda i: further_help_offer(ctx.docs[i], params))
     if not closing:
         return _no_closing()
-    for i in reversed(closing):
-        offer = further_help_offer(ctx.docs[i], params)
-        if offer is not None:
-            detail = f"agent asked '{offer[1]}' at {seconds(time_of(ctx.utterances[i], offer[0]))}"
-            return Outcome(PASS, 0.85, evidence(ctx, i), detail)
+    if hit:
+        i, (phrase, sentence) = hit
+        detail = f"agent asked '{sentence}' at {seconds(time_of(ctx.utterances[i], phrase))}"
+        return Outcome(PASS, 0.85, evidence(ctx, i), detail)
     detail = f"agent did not ask whether there is anything else in their last {params.window_s:g} s of speech"
     return Outcome(FAIL, 0.8, evidence(ctx, closing[-1]), detail)
