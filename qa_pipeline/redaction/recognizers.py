@@ -33,10 +33,17 @@ class _StreamRecognizer(EntityRecognizer):
     def __init__(self, lexicon: Mapping[str, Any], context_words: int = 14):
         self.lexicon = lexicon
         self.context_words = context_words
+        self._terms: dict[str, frozenset[str]] = {}
         super().__init__(supported_entities=list(self.ENTITIES), supported_language="en")
 
     def load(self) -> None:  # nothing to load: rules only
         pass
+
+    def terms(self, key: str) -> frozenset[str]:
+        """The lexicon's word list `key`, lower-cased, built once per recognizer."""
+        if key not in self._terms:
+            self._terms[key] = frozenset(str(w).lower() for w in self.lexicon.get(key, ()))
+        return self._terms[key]
 
     def words(self, key: str) -> list[str]:
         return [str(w).lower() for w in self.lexicon.get("context", {}).get(key, ())]
@@ -99,8 +106,8 @@ class SpokenNumberRecognizer(_StreamRecognizer):
         return None, 0.0
 
     def _is_quantity(self, parsed: Parsed, run: DigitRun, after: list[str]) -> bool:
-        units_before = {str(u).lower() for u in self.lexicon.get("units_before", ())}
-        units_after = {str(u).lower() for u in self.lexicon.get("units_after", ())}
+        units_before = self.terms("units_before")
+        units_after = self.terms("units_after")
         prev = parsed.tokens[run.first - 1].lower if run.first > 0 else ""
         inner = {parsed.tokens[i].lower for i in range(run.first, run.last + 1)}
         return prev in units_before or bool(inner & units_before) or (bool(after) and after[0] in units_after)
@@ -161,7 +168,7 @@ class SpokenEmailRecognizer(_StreamRecognizer):
             return []
         parsed = parse(text)
         found = [RecognizerResult("EMAIL", m.start(), m.end(), 0.95) for m in _LITERAL_EMAIL.finditer(text)]
-        domains = {str(d).lower() for d in self.lexicon.get("email_domains", ())}
+        domains = self.terms("email_domains")
         tokens = parsed.tokens
         for i, token in enumerate(tokens):
             if token.lower in domains and i > 0 and tokens[i - 1].lower in (".", "dot") and parsed.line_of[i] >= 0:
@@ -170,7 +177,7 @@ class SpokenEmailRecognizer(_StreamRecognizer):
 
     def _spoken(self, parsed: Parsed, end: int, domains: set[str]) -> list[RecognizerResult]:
         tokens, line = parsed.tokens, parsed.line_of[end]
-        stop = {str(w).lower() for w in self.lexicon.get("email_stop", ())}
+        stop = self.terms("email_stop")
         while end + 2 < len(tokens) and tokens[end + 1].lower in (".", "dot") and tokens[end + 2].lower in domains:
             end += 2
         first = end - 1
@@ -244,9 +251,9 @@ class AddressRecognizer(_StreamRecognizer):
             return []
         parsed = parse(text)
         found = [RecognizerResult("ADDRESS", m.start(), m.end(), 0.7) for m in _UK_POSTCODE.finditer(text)]
-        strong = {str(s).lower() for s in self.lexicon.get("street_suffixes", ())}
-        weak = {str(s).lower() for s in self.lexicon.get("street_suffixes_weak", ())}
-        units = {str(u).lower() for u in self.lexicon.get("units_after", ())}
+        strong = self.terms("street_suffixes")
+        weak = self.terms("street_suffixes_weak")
+        units = self.terms("units_after")
         for i, token in enumerate(parsed.tokens):
             if token.digits and parsed.line_of[i] >= 0 and not _followed_by(parsed, i, units):
                 found += self._street(parsed, i, strong, weak)
