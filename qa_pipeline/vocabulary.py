@@ -140,3 +140,10 @@ class Vocabulary:
             return metadata, asr_options
         words = hotwords(agent_spellings(metadata), getattr(rubric, "vocabulary", ()))
         return metadata, replace(asr_options, agent_hotwords=words)
+
+
+def site_vocabulary(agents: Path | None, hotwords: bool) -> Vocabulary | None:
+    """The `Vocabulary` for a roster file and the hotwords switch, or None when neither is given."""
+    if agents is None and not hotwords:
+        return None
+    return Vocabulary(read_roster(agents) if agents else None, hotwords)

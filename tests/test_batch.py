@@ -4,14 +4,9 @@ from pathlib import Path
 import pytest
 
 from qa_pipeline.speech.asr import AsrOptions
-from qa_pipeline.batch import (
-    discover_recordings,
-    failure_reason,
-    output_stems,
-    score_paths,
-    transcribe_cached,
-    transcript_cache_path,
-)
+from qa_pipeline.batch import discover_recordings, output_stems, score_paths
+from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings, failure_reason
+from qa_pipeline.transcript_cache import cache_path as transcript_cache_path
 from qa_pipeline.contract import transcript_to_dict
 from qa_pipeline.errors import ConfigError, RecordingError
 from qa_pipeline.identity import content_hash
@@ -110,7 +105,7 @@ def test_a_batch_of_only_bad_files_reports_each_and_writes_empty_outputs(tmp_pat
     (inbox / "bad.meta.json").write_text("{oops")
     (inbox / "bad.mp3").write_bytes(b"ID3")
     lines: list[str] = []
-    result = score_paths([inbox], rubric=None, asr_options=AsrOptions(), out_dir=tmp_path / "out",
+    result = score_paths([inbox], CallPipeline(PipelineSettings(None, AsrOptions())), out_dir=tmp_path / "out",
                          progress=lines.append)
     assert result.scored == ()
     errors = json.loads((tmp_path / "out" / "errors.json").read_text())
@@ -132,6 +127,11 @@ CALL = (
 )
 
 
+def scoring(cache: Path) -> CallPipeline:
+    """The etiquette pipeline reading transcripts from `cache`."""
+    return CallPipeline(PipelineSettings(load_rubric("etiquette"), AsrOptions(), cache_dir=cache))
+
+
 def cache_transcript(cache: Path, audio: Path, utterances=CALL) -> None:
     """Put a transcript for this file's bytes in the cache, so scoring needs no ASR."""
     path = transcript_cache_path(cache, content_hash(audio), AsrOptions())
@@ -143,7 +143,8 @@ def test_transcribe_cached_returns_the_cached_transcript(tmp_path):
     audio = tmp_path / "C01.wav"
     audio.write_bytes(b"not audio: only the cache can answer")
     cache_transcript(tmp_path / "cache", audio)
-    assert transcribe_cached(audio, AsrOptions(), tmp_path / "cache").utterances == CALL
+    pipeline = CallPipeline(PipelineSettings(None, AsrOptions(), cache_dir=tmp_path / "cache"))
+    assert pipeline.transcribe(pipeline.identify(CallSource(audio, "C01"))).utterances == CALL
 
 
 def test_duplicate_stems_in_different_folders_get_their_own_outputs(tmp_path):
@@ -153,7 +154,7 @@ def test_duplicate_stems_in_different_folders_get_their_own_outputs(tmp_path):
         audio.parent.mkdir(parents=True)
         audio.write_bytes(content)
         cache_transcript(cache, audio)
-    result = score_paths([tmp_path / "in"], load_rubric("etiquette"), AsrOptions(), tmp_path / "out", cache_dir=cache)
+    result = score_paths([tmp_path / "in"], scoring(cache), tmp_path / "out")
     assert [s.stem for s in result.scored] == ["north__C01", "south__C01"]
     for stem, folder in (("north__C01", "north"), ("south__C01", "south")):
         data = json.loads((tmp_path / "out" / f"{stem}.json").read_text())
@@ -174,7 +175,7 @@ def test_scored_calls_are_saved_to_the_store_once_however_often_scored(tmp_path)
     store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
     try:
         for _ in range(2):
-            score_paths([audio], load_rubric("etiquette"), AsrOptions(), store=store, cache_dir=tmp_path / "cache")
+            score_paths([audio], scoring(tmp_path / "cache"), store=store)
         (row,) = store.list_calls(CallFilter()).rows
     finally:
         store.close()
@@ -184,5 +185,6 @@ def test_scored_calls_are_saved_to_the_store_once_however_often_scored(tmp_path)
 def test_a_setting_error_stops_the_batch_instead_of_failing_every_recording(root, tmp_path):
     clip = root / "tests" / "data" / "asr" / "two_speakers.flac"
     with pytest.raises(ConfigError, match="no such model folder"):
-        score_paths([clip, clip.with_name("interruption.flac")], load_rubric("etiquette"),
-                    AsrOptions(model=str(tmp_path / "no-model")), tmp_path / "out")
+        score_paths([clip, clip.with_name("interruption.flac")],
+                    CallPipeline(PipelineSettings(load_rubric("etiquette"), AsrOptions(model=str(tmp_path / "no-model")))),
+                    tmp_path / "out")

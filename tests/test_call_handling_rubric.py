@@ -166,7 +166,8 @@ def test_score_command_uses_the_call_handling_rubric(tmp_path):
     import soundfile as sf
     from click.testing import CliRunner
 
-    from qa_pipeline.batch import recording_hash, transcript_cache_path
+    from qa_pipeline.transcript_cache import cache_path as transcript_cache_path
+    from qa_pipeline.transcript_cache import recording_hash
     from qa_pipeline.cli import main
     from qa_pipeline.cli.score import asr_options
     from qa_pipeline.contract import transcript_to_dict

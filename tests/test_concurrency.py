@@ -15,6 +15,7 @@ import pytest
 
 from _asr_helpers import clip_lines, clip_path, similarity
 from qa_pipeline.batch import score_paths
+from qa_pipeline.pipeline import CallPipeline, PipelineSettings
 from qa_pipeline.concurrency import available_cores, default_workers, ordered_map, with_workers
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.profiling import recording_stages, stage
@@ -130,7 +131,8 @@ def _run(root, tmp_path, workers):
     options = with_workers(AsrOptions(), workers, cores=2)
     load_model(options)
     lines: list[str] = []
-    result = score_paths([root / c for c in CALLS], load_rubric("etiquette"), options, tmp_path / f"w{workers}",
+    result = score_paths([root / c for c in CALLS], CallPipeline(PipelineSettings(load_rubric("etiquette"), options)),
+                         tmp_path / f"w{workers}",
                          progress=lines.append, workers=workers)
     return result, lines
 

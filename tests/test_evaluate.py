@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from qa_pipeline.speech.asr import AsrOptions
-from qa_pipeline.batch import transcript_cache_path
+from qa_pipeline.transcript_cache import cache_path as transcript_cache_path
 from qa_pipeline.cli import main
 from qa_pipeline.contract import transcript_to_dict
 from qa_pipeline.evaluate import (

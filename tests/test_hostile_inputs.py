@@ -165,6 +165,7 @@ def test_a_file_that_vanishes_after_listing_is_quarantined_by_itself(corpus, tmp
 
 def test_score_reports_a_file_that_vanished_after_discovery_and_scores_the_rest(corpus, tmp_path):
     from qa_pipeline.batch import discover_recordings, score_paths
+    from qa_pipeline.pipeline import CallPipeline, PipelineSettings
     from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import AsrOptions
 
@@ -174,7 +175,7 @@ def test_score_reports_a_file_that_vanished_after_discovery_and_scores_the_rest(
     (folder / "goes.wav").write_bytes((corpus[0] / "clean_call.wav").read_bytes())
     found = discover_recordings([folder])
     (folder / "goes.wav").unlink()
-    result = score_paths(found, load_rubric("etiquette"), AsrOptions(), tmp_path / "out")
+    result = score_paths(found, CallPipeline(PipelineSettings(load_rubric("etiquette"), AsrOptions())), tmp_path / "out")
     assert [s.recording.name for s in result.scored] == ["stays.wav"]
     assert [(Path(f.recording).name, f.reason) for f in result.failures] == [("goes.wav", "file not found")]
 
@@ -198,13 +199,14 @@ PERMISSIONS = pytest.mark.skipif(not _permissions_apply(), reason="this user rea
 @PERMISSIONS
 def test_an_unreadable_file_is_reported_with_the_permission_error(tmp_path):
     from qa_pipeline.batch import score_paths
+    from qa_pipeline.pipeline import CallPipeline, PipelineSettings
     from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import AsrOptions
 
     locked = tmp_path / "locked.wav"
     locked.write_bytes(b"RIFF")
     locked.chmod(0)
-    result = score_paths([locked], load_rubric("etiquette"), AsrOptions())
+    result = score_paths([locked], CallPipeline(PipelineSettings(load_rubric("etiquette"), AsrOptions())))
     assert [f.reason for f in result.failures] == ["cannot be read (Permission denied)"]
 
 

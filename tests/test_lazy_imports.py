@@ -17,10 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 _SCORE_THEN_DIARIZE = """
 import json, sys, tempfile
 from pathlib import Path
-from qa_pipeline.batch import Scored, score_one
+from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings, Scored
 from qa_pipeline.rubric import load_rubric
 from qa_pipeline.speech.asr import AsrOptions
-outcome = score_one(Path(sys.argv[1]), "call", load_rubric("etiquette"), AsrOptions(), Path(tempfile.mkdtemp()))
+pipeline = CallPipeline(PipelineSettings(load_rubric("etiquette"), AsrOptions()))
+outcome = pipeline.run_safely(CallSource(Path(sys.argv[1]), "call"), Path(tempfile.mkdtemp()))
 after_scoring = "torch" in sys.modules
 from qa_pipeline.speech.diarization import load_diarizer
 load_diarizer()

@@ -112,10 +112,11 @@ def test_field_case_f14_customer_leg_silent(tmp_path):
     """Scored with the customer-channel warning; the caller's echo on the agent leg is not
     agent speech; name_use is not charged to the agent."""
     from qa_pipeline.batch import score_paths
+    from qa_pipeline.pipeline import CallPipeline, PipelineSettings
     from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import AsrOptions
 
-    result = score_paths([FIELD_CASES / "F14_customer_leg_silent.flac"], load_rubric("etiquette"), AsrOptions())
+    result = score_paths([FIELD_CASES / "F14_customer_leg_silent.flac"], CallPipeline(PipelineSettings(load_rubric("etiquette"), AsrOptions())))
     (card,) = result.cards
     assert any(w.startswith("the customer's channel, channel 1 (right), carries no speech") for w in card.warnings)
     verdicts = {c.id: c.verdict for c in card.criteria}

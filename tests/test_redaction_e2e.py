@@ -40,15 +40,18 @@ def call(tmp_path_factory):
 
 
 def test_a_call_full_of_pii_leaves_none_on_disk(call, tmp_path):
-    from qa_pipeline.batch import score_call, score_paths, transcribe_cached
+    from qa_pipeline.batch import score_paths
     from qa_pipeline.metadata import read_metadata
+    from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings
+    from qa_pipeline.pipeline import score_transcript_with_models as score_call
     from qa_pipeline.redaction.scorecard import redact_transcript
     from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import AsrOptions
     from qa_pipeline.store import open_store
 
     rubric, options, cache = load_rubric("etiquette"), AsrOptions(), tmp_path / "cache"
-    raw = transcribe_cached(call, options, cache)  # ASR once; the cache gets the redacted copy
+    pipeline = CallPipeline(PipelineSettings(rubric, options, cache_dir=cache))
+    raw = pipeline.transcribe(pipeline.identify(CallSource(call, "R01")))  # ASR once; the cache gets the redacted copy
     raw_text = " ".join(u.text for u in raw.utterances)
     assert len(_found(raw_text)) >= 3, raw_text  # the ASR heard the PII, so the check below can fail
     raw_verdicts = {c.id: c.verdict for c in score_call(raw, rubric, read_metadata(call), str(call)).criteria}
@@ -59,7 +62,7 @@ def test_a_call_full_of_pii_leaves_none_on_disk(call, tmp_path):
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     store = open_store(url)
     out = tmp_path / "out"
-    result = score_paths([call], rubric, options, out, store, cache_dir=cache)  # re-score from the cache
+    result = score_paths([call], pipeline, out, store)  # re-score from the cache
     store.close()
     card = result.scored[0].card
     assert {c.id: c.verdict for c in card.criteria} == raw_verdicts

@@ -15,6 +15,7 @@ import functools
 import re
 from pathlib import Path
 
+from qa_pipeline.annotations import memoized
 from qa_pipeline.classifiers.build import DIALOGUE_ACT_MODEL, OUTCOME_MODEL, SPECS
 from qa_pipeline.classifiers.data import ACT_PRIORITY
 from qa_pipeline.classifiers.model_io import default_model_dir, load_model
@@ -72,9 +73,14 @@ def predict_outcome(transcript: Transcript, model_dir: str | Path | None = None)
 def classify_texts(texts: list[str], model: str, model_dir: str | Path | None = None) -> list[DialogueAct]:
     """The most probable label of each text under model `model`."""
     pipeline = cached_model(model, str(model_dir or default_model_dir()))
-    probabilities = pipeline.predict_proba(texts)
-    best = probabilities.argmax(axis=1)
-    return [DialogueAct(str(pipeline.classes_[b]), round(float(p[b]), 4)) for b, p in zip(best, probabilities)]
+
+    def classify(todo: list[str]) -> list[DialogueAct]:
+        probabilities = pipeline.predict_proba(todo)
+        best = probabilities.argmax(axis=1)
+        return [DialogueAct(str(pipeline.classes_[b]), round(float(p[b]), 4)) for b, p in zip(best, probabilities)]
+
+    # Within a call (`nlp.call_annotations`) the roles stage and the criteria share one pass.
+    return memoized(f"{model}@{model_dir or ''}", texts, classify)
 
 
 def call_text(utterances: tuple[Utterance, ...]) -> str:

@@ -37,22 +37,30 @@ def rubric_variants(rubric_id: str, classifiers: str) -> dict[str, object]:
     return {k: variants[k] for k in keys}
 
 
-def score_labelled_calls(folder: Path, calls: dict[str, dict], rubrics: dict, options, cache_dir: Path | None,
-                         vocabulary=None, workers: int = 1):
+def score_labelled_calls(folder: Path, calls: dict[str, dict], rubrics: dict, pipeline, workers: int = 1):
     """Scorecards per variant per call id, and the calls that could not be scored.
 
-    Up to `workers` calls are scored at once on one loaded model, as `score_paths` does
-    (give `options` sized for them with `with_workers`); progress lines, results and the
-    `ConfigError` that stops the run still come in manifest order.
+    Up to `workers` calls are scored at once through `pipeline` (a `CallPipeline`, ASR
+    options sized for them with `with_workers`), as `score_paths` does; progress lines,
+    results and the `ConfigError` that stops the run still come in manifest order.
     """
     from qa_pipeline.concurrency import ordered_map
+    from qa_pipeline.pipeline import CallSource
 
     cards: dict[str, dict] = {variant: {} for variant in rubrics}
     failed: dict[str, str] = {}
     items = list(calls.items())
-    outcomes = ordered_map(lambda item: _score_labelled(folder / item[1]["file"], rubrics, options, cache_dir,
-                                                        vocabulary), items, workers)
-    for index, ((call_id, call), outcome) in enumerate(zip(items, outcomes), start=1):
+
+    def score(item) -> dict | str:
+        source = CallSource(folder / item[1]["file"], item[0])
+        try:
+            return pipeline.score_variants(source, rubrics)
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the evaluation
+            return pipeline.failure(source, exc).reason
+
+    for index, ((call_id, call), outcome) in enumerate(zip(items, ordered_map(score, items, workers)), start=1):
         if isinstance(outcome, str):
             failed[call_id] = outcome
             click.echo(f"[{index}/{len(calls)}] {call['file']}  error: {outcome}", err=True)
@@ -61,18 +69,6 @@ def score_labelled_calls(folder: Path, calls: dict[str, dict], rubrics: dict, op
             cards[variant][call_id] = card
         click.echo(f"[{index}/{len(calls)}] {call['file']}  score {_scores(outcome)}", err=True)
     return cards, failed
-
-
-def _score_labelled(path: Path, rubrics: dict, options, cache_dir: Path | None, vocabulary) -> dict | str:
-    """The call's scorecard per variant, or the reason it has none (a `ConfigError` is raised)."""
-    from qa_pipeline.batch import failure_reason, score_variants
-
-    try:
-        return score_variants(path, rubrics, options, cache_dir, vocabulary)
-    except ConfigError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the evaluation
-        return failure_reason(exc)
 
 
 def _scores(cards: dict) -> str:
@@ -127,22 +123,23 @@ def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown,
     from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.evaluate import evaluate, labels_for
 
+    from qa_pipeline.pipeline import CallPipeline, PipelineSettings
+
     calls = load_labelled_calls(folder)
     rubrics = rubric_variants(rubric, classifiers)
-    options = asr_options(model, agent_channel)
     workers = 1 if mixdown else workers or default_workers()
-    if not mixdown:
-        options = with_workers(options, workers)
-    vocabulary = site_vocabulary(agents, hotwords)
+    options = asr_options(model, agent_channel)
+    settings = PipelineSettings(rubric=next(iter(rubrics.values())),
+                                asr_options=options if mixdown else with_workers(options, workers),
+                                vocabulary=site_vocabulary(agents, hotwords), cache_dir=transcripts_cache)
+    pipeline = CallPipeline(settings)
     mixed = None
     if mixdown:
         from qa_pipeline.mixdown_eval import score_mixdowns
 
-        cards, mixed, failed = score_mixdowns(folder, calls, rubrics, options, transcripts_cache,
-                                              lambda line: click.echo(line, err=True))
+        cards, mixed, failed = score_mixdowns(folder, calls, rubrics, pipeline, lambda line: click.echo(line, err=True))
     else:
-        cards, failed = score_labelled_calls(folder, calls, rubrics, options, transcripts_cache, vocabulary,
-                                             workers)
+        cards, failed = score_labelled_calls(folder, calls, rubrics, pipeline, workers)
     labels = labels_for(calls, (c.id for c in next(iter(rubrics.values())).criteria))
     evaluations = {variant: evaluate(labels, by_call) for variant, by_call in cards.items()}
     if as_json:

