@@ -146,7 +146,7 @@ class CallPipeline:
         with call_annotations():
             transcript = self.transcribe(plan)
             card = self.score(transcript, plan)
-        redacted = self.redact(card, plan, out_dir)
+        redacted = self.redact(card, source, out_dir)
         outputs = self.write(redacted, out_dir, source.stem) if out_dir is not None else ()
         scored = Scored(source.path, source.stem, redacted.card, plan.content_sha256, plan.metadata,
                         redacted.audio, redacted.pii_spans, outputs)
@@ -256,7 +256,7 @@ class CallPipeline:
 
         return self.hook("score", run)
 
-    def redact(self, card: Scorecard, plan: CallPlan, out_dir: Path | None) -> Redacted:
+    def redact(self, card: Scorecard, source: CallSource, out_dir: Path | None) -> Redacted:
         """PII out of the card, and silenced in `out_dir/<stem>.redacted.flac` when there is an out dir.
 
         A recording that cannot be read again (scored from a cached transcript) still gets
@@ -273,9 +273,9 @@ class CallPipeline:
             spans = tuple(replace(s, text="") for s in spans)
             if out_dir is None or not settings.enabled:
                 return Redacted(public, None, spans)
-            target = redacted_audio_path(out_dir, plan.source.stem)
+            target = redacted_audio_path(out_dir, source.stem)
             try:
-                audio = write_redacted_audio(plan.source.path, spans, target, settings.margin_s, settings.fade_s)
+                audio = write_redacted_audio(source.path, spans, target, settings.margin_s, settings.fade_s)
             except RecordingError as exc:
                 warned = replace(public, warnings=(*public.warnings, f"no redacted audio: {exc.reason}"))
                 return Redacted(warned, None, spans)

@@ -243,3 +243,45 @@ def test_script_reports_a_missing_inbox_in_one_line(tmp_path, capsys):
     status = flows.main([str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"), "--no-db"])
     assert status == 2
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nowhere'}: inbox folder not found"
+
+
+# ---------------------------------------------------------------- one pipeline for every entry point
+
+
+def _comparable(card_json: Path) -> dict:
+    """A scorecard as JSON, less what names the run rather than the call (time, recording path)."""
+    card = json.loads(card_json.read_text())
+    for key in ("scored_at", "recording"):
+        card.pop(key, None)
+    return card
+
+
+@pytest.mark.asr
+def test_the_cli_the_flow_and_evaluate_give_the_same_scorecard_with_a_roster_and_hotwords(root, tmp_path):
+    """C17's agent says "Olivia here", which tiny.en hears only with her roster name as a
+    hotword; all three entry points run the one pipeline, so all three hear it."""
+    from click.testing import CliRunner
+
+    from qa_pipeline.cli import main
+
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    shutil.copyfile(root / "sample_audio" / "C17.flac", folder / "C17.flac")
+    (folder / "metadata.csv").write_text("file,call_id,agent_id,call_time\nC17.flac,C17,agent-olivia,2026-11-12T17:40:00\n")
+    manifest = json.loads((root / "sample_audio" / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "calls": [
+        c for c in manifest["calls"] if c["file"] == "C17.flac"]}))
+    roster = str(root / "sample_audio" / "agents.csv")
+    site = ["--agents", roster, "--hotwords", "--workers", "1"]
+
+    cli = CliRunner().invoke(main, ["score", str(folder), "--out", str(tmp_path / "cli"), "--no-db", *site])
+    assert cli.exit_code == 0, cli.output
+    evaluated = CliRunner().invoke(main, ["evaluate", str(folder), "--cards", str(tmp_path / "evaluate"), *site])
+    assert evaluated.exit_code == 0, evaluated.output
+    flows.score_calls(str(folder), str(tmp_path / "flow"), workers=1, store="none", agents=roster, hotwords=True)
+
+    cards = {name: _comparable(tmp_path / name / "C17.json") for name in ("cli", "flow", "evaluate")}
+    opening = next(u["text"] for u in cards["cli"]["transcript"] if u["speaker"] == "agent")
+    assert "olivia" in opening.lower(), opening
+    assert cards["flow"] == cards["cli"]
+    assert cards["evaluate"] == cards["cli"]

@@ -71,6 +71,15 @@ def score_labelled_calls(folder: Path, calls: dict[str, dict], rubrics: dict, pi
     return cards, failed
 
 
+def _write_cards(pipeline, folder: Path, calls: dict[str, dict], cards: dict, out: Path) -> None:
+    """Each scored call's card through the pipeline's redact and write steps (no redacted audio)."""
+    from qa_pipeline.pipeline import CallSource
+
+    for call_id, card in cards.items():
+        source = CallSource(folder / calls[call_id]["file"], call_id)
+        pipeline.write(pipeline.redact(card, source, None), out, call_id)
+
+
 def _scores(cards: dict) -> str:
     """`71.4`, or `on 71.4  off 57.1` when comparing variants."""
     shown = {k: "n/a" if c.score is None else f"{c.score:.1f}" for k, c in cards.items()}
@@ -114,11 +123,14 @@ def _json_document(evaluations: dict, failed: dict[str, str]) -> dict:
                    "diarization cost.")
 @click.option("--transcripts-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep transcripts here, keyed by audio content and model, so repeated runs skip ASR.")
+@click.option("--cards", "cards_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write each call's scorecard (redacted, as `score` writes it: <call_id>.json/.html) here, "
+                   "for the rubric as written.")
 @agents_option
 @hotwords_option
 @workers_option("Calls scored", "Results and progress keep manifest order; --mixdown scores one call at a time.")
-def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown, transcripts_cache, agents, hotwords,
-            workers):
+def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown, transcripts_cache, cards_dir, agents,
+            hotwords, workers):
     from qa_pipeline.cli.score import asr_options, site_vocabulary
     from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.evaluate import evaluate, labels_for
@@ -140,6 +152,8 @@ def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown,
         cards, mixed, failed = score_mixdowns(folder, calls, rubrics, pipeline, lambda line: click.echo(line, err=True))
     else:
         cards, failed = score_labelled_calls(folder, calls, rubrics, pipeline, workers)
+    if cards_dir is not None:
+        _write_cards(pipeline, folder, calls, next(iter(cards.values())), cards_dir)
     labels = labels_for(calls, (c.id for c in next(iter(rubrics.values())).criteria))
     evaluations = {variant: evaluate(labels, by_call) for variant, by_call in cards.items()}
     if as_json:
