@@ -15,6 +15,8 @@ FROM python:3.11-slim AS wheel
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY qa_pipeline ./qa_pipeline
+COPY rubrics ./rubrics
+COPY models ./models
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim
@@ -28,4 +30,5 @@ WORKDIR /opt/qa-pipeline
 COPY flows ./flows
 COPY prefect.yaml ./
 # Fail the build, not the first night, if a model or rubric is missing from the image.
-RUN qa-pipeline --help >/dev/null && python -c "from qa_pipeline.rubric import load_rubric; load_rubric('etiquette')"
+RUN qa-pipeline --help >/dev/null && python -c "from qa_pipeline.rubric import load_rubric; load_rubric('etiquette'); \
+from qa_pipeline.classifiers.model_io import default_model_dir, read_card; read_card(default_model_dir(), 'call_outcome')"

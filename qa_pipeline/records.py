@@ -216,3 +216,12 @@ class DialogueAct:
 
     label: str
     probability: float
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """The call-outcome classifier's label for a whole call (e.g. `appointment_booked`), with its
+    calibrated probability (0-1)."""
+
+    label: str
+    probability: float

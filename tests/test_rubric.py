@@ -34,7 +34,7 @@ def test_bundled_rubric_by_id_has_the_seven_criteria():
 
 
 def test_bundled_rubric_by_path(root):
-    assert load_rubric(root / "qa_pipeline" / "rubrics" / "etiquette.yaml").id == "etiquette"
+    assert load_rubric(root / "rubrics" / "etiquette.yaml").id == "etiquette"
 
 
 def test_built_in_criteria_are_registered_by_versioned_name():
