@@ -10,6 +10,7 @@ import click
 from qa_pipeline.cli.options import agents_option, hotwords_option, redaction_settings_option, workers_option
 from qa_pipeline.cli.score import AGENT_CHANNEL, AGENT_CHANNEL_HELP
 from qa_pipeline.errors import QAPipelineError
+from qa_pipeline.files import write_atomic
 from qa_pipeline.records import Transcript
 
 HELP = """Transcribe recordings into speaker-labelled transcripts.
@@ -128,7 +129,7 @@ def _write_json(transcript: Transcript, path: Path, out_dir: Path) -> None:
     from qa_pipeline.contract import transcript_to_dict
 
     target = out_dir / f"{path.stem}.json"
-    target.write_text(json.dumps(transcript_to_dict(transcript, recording=str(path)), indent=2) + "\n")
+    write_atomic(target, json.dumps(transcript_to_dict(transcript, recording=str(path)), indent=2) + "\n")
     click.echo(f"wrote {target}", err=True)
 
 
