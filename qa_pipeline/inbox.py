@@ -175,7 +175,7 @@ def output_stems_for(calls: Iterable[Call]) -> dict[str, str]:
         rel = PurePosixPath(call.file.relpath)
         folders.setdefault(rel.parent.as_posix(), []).append(rel)
     stems = {}
-    for folder, paths in folders.items():
+    for paths in folders.values():
         names = output_stems([Path(p.name) for p in paths])
         stems.update({p.as_posix(): names[Path(p.name)] for p in paths})
     return stems

@@ -11,13 +11,19 @@ each use. The concrete records satisfy them: `speech.asr.AsrOptions`, `rubric.Ru
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
+from dataclasses import Field
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from qa_pipeline.records import CallMetadata, Scorecard
 
 
 class AsrSettings(Protocol):
-    """How to transcribe (`speech.asr.AsrOptions`): the fields read outside the speech stage."""
+    """How to transcribe (`speech.asr.AsrOptions`): the fields read outside the speech stage.
+
+    A frozen dataclass, so a caller changes it with `dataclasses.replace`.
+    """
+
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     @property
     def model(self) -> str: ...
@@ -27,6 +33,9 @@ class AsrSettings(Protocol):
     def diarize(self) -> bool: ...
     @property
     def agent_hotwords(self) -> tuple[str, ...]: ...
+
+
+AsrOptionsT = TypeVar("AsrOptionsT", bound=AsrSettings)
 
 
 class CriterionSettings(Protocol):
@@ -76,8 +85,8 @@ class SiteVocabulary(Protocol):
     @property
     def hotwords(self) -> bool: ...
 
-    def for_call(self, metadata: CallMetadata, asr_options: AsrSettings,
-                 rubric: RubricSpec) -> tuple[CallMetadata, AsrSettings]: ...
+    def for_call(self, metadata: CallMetadata, asr_options: AsrOptionsT,
+                 rubric: RubricSpec) -> tuple[CallMetadata, AsrOptionsT]: ...
 
 
 class ScorecardStore(Protocol):

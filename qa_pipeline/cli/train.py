@@ -31,7 +31,8 @@ def default_data_dir() -> Path:
                    "(default: data/ of the source checkout; an installed package has none).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None,
-              help="Where to write <name>.joblib and <name>.json (default: $QA_PIPELINE_MODELS, else the bundled models/: the checkout's top-level models/ folder).")
+              help="Where to write <name>.joblib and <name>.json "
+                   "(default: $QA_PIPELINE_MODELS, else the bundled models: the checkout's models/ folder).")
 @click.option("--model", "names", multiple=True, help="Rebuild only this model (repeatable).")
 def command(data_dir: Path | None, out_dir: Path | None, names: tuple[str, ...]) -> None:
     """Rebuild the classifier models reproducibly (fixed random_state) with held-out metrics."""

@@ -176,16 +176,20 @@ class Store:
         """
         with self.transaction() as session:
             ids = list(session.scalars(select(ScorecardRow.id)))
+        rewritten = 0
         for scorecard_id in ids:
             with self.transaction() as session:
                 row = session.get(ScorecardRow, scorecard_id, options=[
                     selectinload(ScorecardRow.call), selectinload(ScorecardRow.utterances),
                     selectinload(ScorecardRow.criteria).selectinload(CriterionRow.evidence)])
+                if row is None:  # deleted since the ids were read
+                    continue
                 rows.replace_text(row, redact(rows.card_of(row)))
                 audio = (redacted_audio or {}).get(row.call.recording)
                 if audio:
                     row.call.redacted_audio_path = audio
-        return len(ids)
+                rewritten += 1
+        return rewritten
 
     def call_detail(self, scorecard_id: int) -> CallDetail | None:
         """The stored scorecard with transcript, evidence and overrides; None if there is none."""
