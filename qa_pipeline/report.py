@@ -33,10 +33,15 @@ class Failure:
     reason: str
 
 
-def clock(seconds: float) -> str:
-    """Seconds as m:ss.s, the way a supervisor finds the spot in an audio player."""
-    minutes, rest = divmod(max(float(seconds), 0.0), 60.0)
-    return f"{int(minutes)}:{rest:04.1f}"
+def clock(seconds: float | None) -> str:
+    """Seconds as m:ss.s (h:mm:ss.s past an hour), the way a supervisor finds the spot in an audio
+    player; "" for None. The one clock format of every output: scorecard HTML, the review app,
+    `qa-pipeline transcribe`."""
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(max(0.0, float(seconds)), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
 
 
 # ---------------------------------------------------------------- JSON / CSV / errors
