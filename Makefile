@@ -41,10 +41,11 @@ demo: setup
 test: setup system-deps
 	$(BIN)/pytest -ra
 
-# The quick subset: no real ASR, no whole-corpus runs, no browser, no PostgreSQL, and not the
-# classifier training tests (test_classifiers.py retrains the models: about 3 minutes alone).
+# The quick subset: no real ASR, no whole-corpus runs, no browser, no PostgreSQL, and neither the
+# classifier training tests (test_classifiers.py retrains the models: about 3 minutes alone) nor
+# the Prefect flow tests (test_flows.py: 70 s of Prefect server start-up and flow runs).
 QUICK_MARKERS := not slow and not asr and not browser and not postgres
-QUICK_SKIP    := --ignore=tests/test_classifiers.py
+QUICK_SKIP    := --ignore=tests/test_classifiers.py --ignore=tests/test_flows.py
 check: setup
 	$(BIN)/pytest -q -m "$(QUICK_MARKERS)" $(QUICK_SKIP)
 

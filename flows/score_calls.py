@@ -77,7 +77,7 @@ def prepare_asr(options) -> str:
 
 @task(name="fetch", **TASK, **IO_RETRIES)
 def fetch(call: ib.Call, out: str) -> Path:
-    return ib.stage(call, Path(out) / STAGING)
+    return ib.fetch(call, Path(out) / STAGING)
 
 
 @task(name="load-audio", **TASK)

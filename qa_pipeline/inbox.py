@@ -181,7 +181,7 @@ def output_stems_for(calls: Iterable[Call]) -> dict[str, str]:
     return stems
 
 
-def stage(call: Call, staging: str | Path) -> Path:
+def fetch(call: Call, staging: str | Path) -> Path:
     """A local path to read the recording from: itself when local, else a fetched copy.
 
     A remote recording is copied with its folder's ``metadata.csv`` and its
