@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from sqlalchemy import Engine, create_engine, delete, event, make_url, select
 from sqlalchemy.exc import IntegrityError
