@@ -7,10 +7,10 @@ existing scorecard row and never touches its overrides.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from collections.abc import Callable, Iterator, Mapping
 
 from sqlalchemy import Engine, create_engine, delete, event, make_url, select
 from sqlalchemy.exc import IntegrityError
