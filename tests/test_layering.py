@@ -159,6 +159,14 @@ def test_no_import_cycle_between_subpackages_even_through_function_level_imports
     assert _cycle(_graph(ALL_IMPORTS, component)) is None
 
 
+def test_only_training_imports_the_training_code():
+    """Scoring a call loads the shipped models; fitting them is `qa-pipeline train`'s business."""
+    training = {"qa_pipeline.classifiers.build", "qa_pipeline.classifiers.training"}
+    allowed = training | {"qa_pipeline.cli.train"}
+    assert [f"{i.source}:{i.line} imports {i.target}" for i in ALL_IMPORTS
+            if i.target in training and i.source not in allowed] == []
+
+
 def test_the_checker_sees_an_upward_lazy_import_and_a_hidden_cycle():
     # The checks above can fail: the store <-> redaction cycle as it was once written.
     hidden = [Import("qa_pipeline.redaction.existing", "qa_pipeline.store", 1, True, False),
