@@ -20,6 +20,7 @@ from qa_pipeline.contract import (
 )
 from qa_pipeline.files import write_atomic
 from qa_pipeline.protocols import ScorecardStore
+from qa_pipeline.records import Scorecard
 from qa_pipeline.redaction import redactor
 from qa_pipeline.redaction.audio import redacted_audio_path, write_redacted_audio
 from qa_pipeline.redaction.scorecard import redact_scorecard, redact_text
@@ -81,7 +82,7 @@ def redact_cache(folder: Path, settings: RedactionSettings, report: RedactReport
 def redact_store(store: ScorecardStore, settings: RedactionSettings, report: RedactReport) -> None:
     """Rewrite the transcript, evidence and details of every stored scorecard; link each call to
     the redacted audio made from the same recording in this run, if any."""
-    def redact(card):
+    def redact(card: Scorecard) -> Scorecard:
         return redact_scorecard(card, settings)[0]
 
     report.store_scorecards += store.redact_scorecards(redact, report.audio_of)
