@@ -77,7 +77,7 @@ def prepare_asr(options) -> str:
 
 @task(name="fetch", **TASK, **IO_RETRIES)
 def fetch(call: ib.Call, out: str) -> Path:
-    return ib.stage(call, Path(out) / STAGING)
+    return ib.fetch(call, Path(out) / STAGING)
 
 
 def prefect_steps(step: str, run):
@@ -315,7 +315,8 @@ def score_calls(
     options = pipeline.settings.asr_options
     quiet_expected_failures()
     plan = find_new_recordings(inbox, out, pipeline.settings.rubric.label, model_label(options), retry_quarantined)
-    logger.info("%d to score, %d already done, %d duplicate content", len(plan.pending), len(plan.already_done), len(plan.duplicates))
+    logger.info("%d to score, %d already done, %d duplicate content",
+                len(plan.pending), len(plan.already_done), len(plan.duplicates))
     for dup, first in plan.duplicates:
         logger.info("skipped %s: same audio as %s", dup.file.relpath, first)
     finished: list[lg.LedgerEntry] = []
@@ -394,9 +395,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rubric", default="etiquette", help="bundled rubric id or rubric YAML path (default: %(default)s)")
     parser.add_argument("--model", default=None, help="Whisper model (default: the bundled tiny.en)")
     parser.add_argument("--agent-channel", type=_agent_channel, default="auto",
-                        help="channel carrying the agent: auto (found per call from what is said), 0 (left) or 1 (right) (default: %(default)s)")
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"calls transcribed at once (default: ${WORKERS_ENV} or %(default)s)")
-    parser.add_argument("--db", default=DEFAULT_STORE, metavar="URL", help="results store URL (default: $QA_PIPELINE_DB or the project SQLite file, if it opens)")
+                        help="channel carrying the agent: auto (found per call from what is said), "
+                             "0 (left) or 1 (right) (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                        help=f"calls transcribed at once (default: ${WORKERS_ENV} or %(default)s)")
+    parser.add_argument("--db", default=DEFAULT_STORE, metavar="URL",
+                        help="results store URL (default: $QA_PIPELINE_DB or the project SQLite file, if it opens)")
     parser.add_argument("--no-db", action="store_true", help="do not save into the results store")
     parser.add_argument("--redact", default=None, metavar="TYPES",
                         help="PII types redacted in everything written, as for `qa-pipeline score --redact` "
@@ -408,7 +412,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--transcripts-cache", default=None, metavar="DIR",
                         help="reuse transcripts of the same audio and settings kept here (kept redacted)")
     parser.add_argument("--retry-quarantined", action="store_true", help="try quarantined recordings again")
-    parser.add_argument("--serve", action="store_true", help="serve the flow from this process on the --cron schedule instead of running once")
+    parser.add_argument("--serve", action="store_true",
+                        help="serve the flow from this process on the --cron schedule instead of running once")
     parser.add_argument("--cron", default=NIGHTLY_CRON, help="schedule for --serve (default: %(default)r, nightly)")
     return parser
 

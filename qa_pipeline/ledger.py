@@ -1,4 +1,4 @@
-"""The ledger of finished calls, atomic output writes, quarantine and the run summary.
+"""The ledger of finished calls, publishing staged outputs, quarantine and the run summary.
 
 The ledger (``OUT/ledger.jsonl``) holds one JSON line per finished call, appended and
 fsynced only after the call's outputs are on disk, so a run killed at any point loses
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from qa_pipeline.files import fsync_dir, write_atomic
 from qa_pipeline.records import Scorecard
 from qa_pipeline.run_records import QUARANTINED, SCORED, Call, LedgerEntry, Plan
 
@@ -100,29 +100,6 @@ def _parse_line(line: str) -> LedgerEntry | None:
         return None
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write a file so that readers see the old content or the new, never a part.
-
-    The bytes go to a temporary file in the same folder, are fsynced, and replace
-    the target with `os.replace`, which is atomic on POSIX file systems.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
 def publish(staged: Iterable[Path], dest: str | Path) -> tuple[str, ...]:
     """Move finished files from a staging folder into `dest`, each atomically."""
     dest = Path(dest)
@@ -134,16 +111,8 @@ def publish(staged: Iterable[Path], dest: str | Path) -> tuple[str, ...]:
         target = dest / Path(src).name
         os.replace(src, target)
         moved.append(str(target))
-    _fsync_dir(dest)
+    fsync_dir(dest)
     return tuple(moved)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_quarantine(out: str | Path, entries: Iterable[LedgerEntry]) -> Path:

@@ -307,7 +307,7 @@ class CustomerNameRecognizer(_StreamRecognizer):
         for ent in nlp_artifacts.entities:
             if ent.label_ != "PERSON":
                 continue
-            line = next((k for k, l in enumerate(parsed.lines) if l.start <= ent.start_char < l.end), None)
+            line = next((k for k, span in enumerate(parsed.lines) if span.start <= ent.start_char < span.end), None)
             if line is not None and parsed.lines[line].speaker == "customer":
                 found.append(RecognizerResult("CUSTOMER_NAME", ent.start_char, min(ent.end_char, parsed.lines[line].end), 0.7))
         return found

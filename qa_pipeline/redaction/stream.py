@@ -111,7 +111,7 @@ def parse(text: str) -> Parsed:
     tags = list(_TAG.finditer(text))
     if not tags:
         lines.append(Line("unknown", 0, len(text)))
-    for k, match in enumerate(tags):
+    for match in tags:
         end = text.find("\n", match.end())
         lines.append(Line(match.group(1), match.end(), len(text) if end < 0 else end))
     tokens = tuple(tokenize(text))
