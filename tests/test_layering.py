@@ -24,12 +24,12 @@ PACKAGE = ROOT / "qa_pipeline"
 # (layer name, module patterns); a pattern names a module, or a package and everything in it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("records", ("qa_pipeline", "records", "errors", "identity", "files", "protocols", "contract",
-                 "lazy_imports", "safe_csv", "run_records", "profiling", "concurrency", "metadata")),
+                 "lazy_imports", "safe_csv", "run_records", "profiling", "concurrency", "metadata", "annotations")),
     ("text", ("phrases", "nlp", "prices", "vocabulary", "timing", "classifiers")),
     ("speech", ("speech", "synth")),
     ("criteria", ("criteria", "rubric")),
     ("stages", ("scoring", "redaction")),
-    ("outputs", ("report", "store")),
+    ("outputs", ("report", "store", "transcript_cache")),
     ("runs", ("batch", "pipeline", "evaluate", "mixdown_eval", "inbox", "ledger", "nightly", "redact_existing")),
     ("entry points", ("cli", "web")),
 )
