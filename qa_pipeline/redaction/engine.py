@@ -16,6 +16,7 @@ from typing import Sequence
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.speech.utterances import join_words
 from qa_pipeline.records import Transcript, Utterance, Word
+from qa_pipeline.redaction.dialogue import find_answers
 from qa_pipeline.redaction.settings import RedactionSettings
 from qa_pipeline.redaction.stream import build
 
@@ -32,6 +33,10 @@ class PiiSpan:
     end: float
     channel: int | None
     text: str  # the raw words; kept in memory only, never written
+    # "words": the PII's own words; "answer": the whole answer to a question asking for it
+    # (`dialogue.Answer`), fitted to the channel's speech when the audio is redacted;
+    # "open_answer": an answer no agent turn closed, which ends where that speech ends.
+    kind: str = "words"
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class RedactedTranscript:
     @property
     def surfaces(self) -> tuple[tuple[str, str], ...]:
         """(raw PII string, entity), longest first: to scrub copies of the text elsewhere (details)."""
-        found = {s.text: s.entity for s in self.spans if s.text.strip()}
+        found = {s.text: s.entity for s in self.spans if len(s.text.strip()) >= 3}
         return tuple(sorted(found.items(), key=lambda item: len(item[0]), reverse=True))
 
 
@@ -142,7 +147,9 @@ class Redactor:
         if not self.settings.enabled or not utterances:
             return RedactedTranscript(transcript, ())
         text, offsets = build(utterances, self.settings.join_gap_s, self.settings.join_max_words)
-        results = _grow_numbers(self.analyze_stream(text), text)
+        answers = find_answers(utterances, self.settings.lexicon, self.settings.entities,
+                               transcript.duration_s, transcript.channels)
+        results = _grow_numbers(self.analyze_stream(text), text) + _answer_results(answers, offsets)
         new_utterances, spans = [], []
         for u, offset in zip(utterances, offsets):
             local = _grow_numbers(_localise(results, offset, offset + len(u.text)), u.text)
@@ -153,7 +160,21 @@ class Redactor:
             new_utterances.append(replace(u, text=self.anonymize(u.text, local), words=words))
             spans += [PiiSpan(r.entity_type, *times[k], u.channel, u.text[r.start:r.end]) for k, r in enumerate(local)]
         new_utterances, more = _number_pieces_across(new_utterances)
-        return RedactedTranscript(replace(transcript, utterances=tuple(new_utterances)), (*spans, *more))
+        windows = [PiiSpan(a.entity, a.start, a.end, a.channel, "", "open_answer" if a.open else "answer")
+                   for a in answers]
+        return RedactedTranscript(replace(transcript, utterances=tuple(new_utterances)), (*spans, *more, *windows))
+
+
+# Below the recognizers' own scores: where both found the same words, theirs is kept.
+ANSWER_SCORE = 0.6
+
+
+def _answer_results(answers, offsets: list[int]) -> list:
+    """Stream-text results for the text of each answer (`dialogue.find_answers`)."""
+    from presidio_analyzer import RecognizerResult
+
+    return [RecognizerResult(a.entity, offsets[i] + first, offsets[i] + end, ANSWER_SCORE)
+            for a in answers for i, first, end in a.pieces]
 
 
 # Entities that are numbers: a found one takes in the digit groups joined to it.
