@@ -103,8 +103,9 @@ def plan_spans(samples: np.ndarray, rate: int, spans) -> list[tuple[float, float
             activity[channel] = speech_frames(samples, rate, channel)
         # One mixed channel (mono, or the answering channel unknown) also holds the agent: its
         # speech says where an open answer ends, but is not followed past the window's edges.
-        planned.append(fit_answer(span.start, span.end, activity[channel], FRAME_S, kind == "open_answer",
-                                  follow=channel is not None))
+        # An announced answer is not followed back: before it are the customer's own "my postcode is".
+        planned.append(fit_answer(span.start, span.end, activity[channel], FRAME_S, kind.startswith("open_"),
+                                  follow=channel is not None, back=kind.endswith("answer")))
     return planned
 
 
@@ -119,9 +120,9 @@ def speech_frames(samples: np.ndarray, rate: int, channel: int | None) -> np.nda
 
 
 def fit_answer(start: float, end: float, active: np.ndarray, frame_s: float, open_window: bool,
-               follow: bool = True) -> tuple[float, float]:
+               follow: bool = True, back: bool = True) -> tuple[float, float]:
     """The answer window [start, end] seconds fitted to the speech flags `active` (see `plan_spans`);
-    `follow`: grow it over speech that crosses its edges."""
+    `follow`: grow it over speech that crosses its end (and its start, with `back`)."""
     first, last = int(start / frame_s), int(np.ceil(end / frame_s))
     if open_window:
         inside = np.flatnonzero(active[first:last])
@@ -129,7 +130,8 @@ def fit_answer(start: float, end: float, active: np.ndarray, frame_s: float, ope
             last = first + int(inside[-1]) + 1
     if not follow:
         return first * frame_s, last * frame_s
-    return _run_end(active, first, -1, frame_s) * frame_s, _run_end(active, last, +1, frame_s) * frame_s
+    begin = _run_end(active, first, -1, frame_s) if back else first
+    return begin * frame_s, _run_end(active, last, +1, frame_s) * frame_s
 
 
 def _run_end(active: np.ndarray, at: int, step: int, frame_s: float) -> int:

@@ -40,6 +40,12 @@ class Answer:
     channel: int | None
     pieces: tuple[tuple[int, int, int], ...]
     open: bool = False
+    asked: bool = True  # False: the customer announced it ("my postcode is")
+
+    @property
+    def kind(self) -> str:
+        """`engine.PiiSpan.kind` of its window: "answer"/"announced", with "open_" when no turn closed it."""
+        return ("open_" if self.open else "") + ("answer" if self.asked else "announced")
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,7 @@ def find_answers(utterances: Sequence[Utterance], lexicon: Mapping[str, Any], en
             pieces.append(_piece(j, v.text, 0, lead))
         channel = _answer_channel(utterances, [p[0] for p in pieces], u, answerers, channels)
         answers.append(Answer(prompt.entity, prompt.at, max(end, prompt.at), channel,
-                              tuple(p for p in pieces if p[1] < p[2]), open=not closed))
+                              tuple(p for p in pieces if p[1] < p[2]), open=not closed, asked=answerers is None))
     return answers
 
 

@@ -35,7 +35,8 @@ class PiiSpan:
     text: str  # the raw words; kept in memory only, never written
     # "words": the PII's own words; "answer": the whole answer to a question asking for it
     # (`dialogue.Answer`), fitted to the channel's speech when the audio is redacted;
-    # "open_answer": an answer no agent turn closed, which ends where that speech ends.
+    # "announced": the rest of a customer's line after "my postcode is"; "open_" before
+    # either: no agent turn closed it, so it ends where that speech ends.
     kind: str = "words"
 
 
@@ -149,7 +150,8 @@ class Redactor:
         text, offsets = build(utterances, self.settings.join_gap_s, self.settings.join_max_words)
         answers = find_answers(utterances, self.settings.lexicon, self.settings.entities,
                                transcript.duration_s, transcript.channels)
-        results = _grow_numbers(self.analyze_stream(text), text) + _answer_results(answers, offsets)
+        found = _grow_numbers(self.analyze_stream(text), text)
+        results = found + _answer_results(answers, offsets, found)
         new_utterances, spans = [], []
         for u, offset in zip(utterances, offsets):
             local = _grow_numbers(_localise(results, offset, offset + len(u.text)), u.text)
@@ -160,8 +162,7 @@ class Redactor:
             new_utterances.append(replace(u, text=self.anonymize(u.text, local), words=words))
             spans += [PiiSpan(r.entity_type, *times[k], u.channel, u.text[r.start:r.end]) for k, r in enumerate(local)]
         new_utterances, more = _number_pieces_across(new_utterances)
-        windows = [PiiSpan(a.entity, a.start, a.end, a.channel, "", "open_answer" if a.open else "answer")
-                   for a in answers]
+        windows = [PiiSpan(a.entity, a.start, a.end, a.channel, "", a.kind) for a in answers]
         return RedactedTranscript(replace(transcript, utterances=tuple(new_utterances)), (*spans, *more, *windows))
 
 
@@ -169,12 +170,20 @@ class Redactor:
 ANSWER_SCORE = 0.6
 
 
-def _answer_results(answers, offsets: list[int]) -> list:
-    """Stream-text results for the text of each answer (`dialogue.find_answers`)."""
+def _answer_results(answers, offsets: list[int], found: Sequence) -> list:
+    """Stream-text results for the text of each answer (`dialogue.find_answers`). A piece
+    takes the type of the surest recognizer finding inside it ("the number is" asked for
+    a phone number, the digits pass the Luhn check: a card number), else the question's."""
     from presidio_analyzer import RecognizerResult
 
-    return [RecognizerResult(a.entity, offsets[i] + first, offsets[i] + end, ANSWER_SCORE)
-            for a in answers for i, first, end in a.pieces]
+    out = []
+    for a in answers:
+        for i, first, end in a.pieces:
+            start, stop = offsets[i] + first, offsets[i] + end
+            inside = [r for r in found if r.start < stop and r.end > start]
+            entity = max(inside, key=lambda r: r.score).entity_type if inside else a.entity
+            out.append(RecognizerResult(entity, start, stop, ANSWER_SCORE))
+    return out
 
 
 # Entities that are numbers: a found one takes in the digit groups joined to it.
