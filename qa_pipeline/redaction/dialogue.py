@@ -64,9 +64,9 @@ def find_answers(utterances: Sequence[Utterance], lexicon: Mapping[str, Any], en
     short = int(config.get("backchannel_words", 3))
     lead = {str(w).lower() for w in lexicon.get("answer_lead", ())}
     wanted = set(entities)
+    prompts = [_prompt(u, lexicon, wanted) for u in utterances]
     answers = []
-    for i, u in enumerate(utterances):
-        prompt = _prompt(u, lexicon, wanted)
+    for i, (u, prompt) in enumerate(zip(utterances, prompts)):
         if prompt is None:
             continue
         asker = u.speaker
@@ -80,11 +80,11 @@ def find_answers(utterances: Sequence[Utterance], lexicon: Mapping[str, Any], en
             if v.start >= prompt.at + max_s:
                 break
             answering = v.speaker in answerers if answerers is not None else v.speaker != asker
-            if answering and _prompt(v, lexicon, wanted) is not None:  # the customer announces the next one
+            if answering and prompts[j] is not None:  # the customer announces the next one
                 end, closed = max(prompt.at, v.start), True
                 break
             if not answering:
-                if _substantive(v, short) or _prompt(v, lexicon, wanted) is not None:
+                if _substantive(v, short) or prompts[j] is not None:
                     end, closed = max(prompt.at, v.start), True
                     break
                 continue
