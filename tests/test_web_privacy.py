@@ -133,3 +133,13 @@ def test_an_unexpected_server_error_still_carries_the_security_headers(site, mon
     for name, value in SECURITY_HEADERS.items():
         assert response.headers[name] == value
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_serve_takes_trusted_proxies_and_refuses_a_malformed_one(site, tmp_path):
+    from click.testing import CliRunner
+
+    from qa_pipeline.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--db", site[2], "--audio-root", str(tmp_path),
+                                       "--trusted-proxy", "10.0.0.0/33"])
+    assert result.exit_code == 1 and "trusted proxy" in result.output
