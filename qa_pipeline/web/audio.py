@@ -22,16 +22,20 @@ MEDIA_TYPES = {
 def resolve_recording(audio_root: Path, audio_path: str) -> Path | None:
     """The stored recording path as a file inside `audio_root`, or None.
 
-    An absolute path is taken as it is, a relative one under the root; never another
-    file found by its name alone (another agent's C03.wav). Symlinks and `..` are
-    resolved first, so nothing outside the root is ever returned.
+    An absolute path is taken as it is; a relative one (as `score` stores it, relative
+    to where it ran) under the root, else under the server's working folder. Never
+    another file found by its name alone (another agent's C03.wav). Symlinks and `..`
+    are resolved first, so nothing outside the root is ever returned.
     """
     if not audio_path or "\x00" in audio_path:
         return None
     root = audio_root.resolve()
     given = Path(audio_path)
-    resolved = (given if given.is_absolute() else root / given).resolve()
-    return resolved if resolved.is_relative_to(root) and resolved.is_file() else None
+    for candidate in [given] if given.is_absolute() else [root / given, Path.cwd() / given]:
+        resolved = candidate.resolve()
+        if resolved.is_relative_to(root) and resolved.is_file():
+            return resolved
+    return None
 
 
 def playable_recording(audio_root: Path, detail) -> Path | None:
