@@ -2,7 +2,7 @@
 
 `tests/data/redaction/answers.yaml` holds 43 PII answers (card, phone, email, date of birth,
 address) and a few near misses. They are rendered at test time into four stereo calls
-(Piper and espeak-ng voices: agent on channel 0, customer on 1) and one mono mixdown.
+(customers in Piper and espeak-ng voices on channel 1, the agent in another on channel 0) and one mono mixdown.
 The transcript of each call is the script's words at their rendered times, perturbed as
 ASR garbles them (seeded): words dropped, digits misheard, a line split in two, a word
 garbled, and the whole answer missing. The real redactor and audio writer then run.
@@ -27,7 +27,7 @@ import yaml
 pytest.importorskip("presidio_analyzer")
 
 DATA = Path(__file__).parent / "data" / "redaction" / "answers.yaml"
-AGENT_VOICE = "joe-high"
+AGENT_VOICE = "annie"  # espeak-ng: quick to render; the customers take Piper and espeak-ng voices
 CUSTOMER_VOICES = ("joe-deep", "ava", "lily", "oliver")
 OPENING = (("agent", "Good morning, Ventura Broadband, my name is Anna, how can I help you?"),
            ("customer", "Hi, I need to update my details and pay my bill."))
