@@ -14,8 +14,9 @@ Prompt, announcement and filler phrases are lexicon lists (`lexicon.yaml`: `prom
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from qa_pipeline.records import AGENT, CUSTOMER, Utterance
 from qa_pipeline.redaction.settings import ENTITIES

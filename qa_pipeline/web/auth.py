@@ -5,8 +5,8 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
