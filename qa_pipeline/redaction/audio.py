@@ -4,8 +4,8 @@ The channel that said the words and the other one (which carries its echo) are b
 silenced over [start - margin, end + margin], with short linear ramps inside the margin
 so the cut does not click. Everything outside is copied sample for sample (FLAC is lossless).
 
-Answers to questions that ask for PII (`PiiSpan.kind` "answer"/"open_answer", from
-`redaction.dialogue`) are planned from the recording itself, not from recognised words:
+Answers to questions that ask for PII and announced PII (`PiiSpan.kind` other than
+"words", from `redaction.dialogue`) are planned from the recording itself, not from recognised words:
 the answering channel's own speech (`speech.speech_activity.own_speech_frames`) that
 overlaps the answer window is silenced to its end, so speech ASR dropped or garbled,
 or that ran on past the agent's next words, is silenced too.
