@@ -137,7 +137,7 @@ def _utterance(speaker: str, start: float, end: float, words: list[str], channel
 class Rendered:
     path: Path
     transcript: object
-    answers: tuple  # (item, placement start, end, [(utterance index, word index, is PII)])
+    answers: tuple  # (item, perturbation, placement start, end, [(utterance index, word index, is PII)])
     customer_speech: tuple  # (start, end, is PII) of every customer placement
 
 
@@ -161,28 +161,35 @@ def _transcribed(rendered, call: list[Item], rng: np.random.Generator, mono: boo
                                          channel(placement.speaker)))
             continue
         mode = PERTURBATIONS[(first_mode + call.index(item)) % len(PERTURBATIONS)] if item.kind != "near_miss" else "clean"
-        lines = _heard_words(item, mode, rng)
-        where = []
-        if lead is not None:  # the announcing words at their own time, then the PII on the same line
-            words = lead.text.split() + [w for w, _ in (lines[0] if lines else [])]
-            times = _times(lead.start, lead.end, len(lead.text.split())) + _times(placement.start, placement.end,
-                                                                                  len(words) - len(lead.text.split()))
-            where += [(len(utterances), k, secret) for k, (_, secret) in enumerate(lines[0] if lines else [])]
-            where = [(u, k + len(lead.text.split()), secret) for u, k, secret in where]
-            utterances.append(_utterance("customer", lead.start, times[-1][1], words, channel("customer"), times))
-            lines = lines[1:]
-        at = placement.start if not lines or lead is None else utterances[-1].end + 0.05
-        span = (placement.end - at) / max(1, sum(len(line) for line in lines))
-        for line in lines:
-            end = at + span * len(line)
-            where += [(len(utterances), k, secret) for k, (_, secret) in enumerate(line)]
-            utterances.append(_utterance("customer", round(at, 3), round(end, 3), [w for w, _ in line],
-                                         channel("customer")))
-            at = end + 0.05
+        made, where = _answer_lines(_heard_words(item, mode, rng), lead, placement, len(utterances),
+                                    channel("customer"))
+        utterances += made
         answers.append((item, mode, placement.start, placement.end, tuple(where)))
         lead = None
     transcript = Transcript(tuple(utterances), rendered.duration_s, 1 if mono else 2)
     return transcript, tuple(answers), tuple(speech)
+
+
+def _answer_lines(lines, lead, placement, first_index: int, channel):
+    """The customer utterances of one answer and where its words are: (utterances,
+    [(utterance index, word index, is PII)]). Announcing words (`lead`) keep their own
+    rendered time and open the first line, as ASR writes them."""
+    made, where = [], []
+    if lead is not None:
+        said = lines[0] if lines else []
+        lead_words = lead.text.split()
+        times = _times(lead.start, lead.end, len(lead_words)) + _times(placement.start, placement.end, len(said))
+        made.append(_utterance("customer", lead.start, times[-1][1], lead_words + [w for w, _ in said], channel, times))
+        where += [(first_index, len(lead_words) + k, secret) for k, (_, secret) in enumerate(said)]
+        lines = lines[1:]
+    at = placement.start if not made else made[-1].end + 0.05
+    step = (placement.end - at) / max(1, sum(len(line) for line in lines))
+    for line in lines:
+        end = at + step * len(line)
+        where += [(first_index + len(made), k, secret) for k, (_, secret) in enumerate(line)]
+        made.append(_utterance("customer", round(at, 3), round(end, 3), [w for w, _ in line], channel))
+        at = end + 0.05
+    return made, where
 
 
 @pytest.fixture(scope="module")
