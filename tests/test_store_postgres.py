@@ -75,12 +75,12 @@ def test_postgres_store_is_migrated_to_head_and_matches_the_models(store):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from qa_pipeline.store.schema import Base
+    from qa_pipeline.store.schema import Base, include_name
 
     assert store.engine.dialect.name == "postgresql"
     assert migrate.current_revision(store.engine) == migrate.head_revision()
     with store.engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert compare_metadata(MigrationContext.configure(connection, opts={"include_name": include_name}), Base.metadata) == []
 
 
 def test_postgres_resave_is_idempotent_and_keeps_overrides(store, corpus):

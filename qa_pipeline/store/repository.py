@@ -8,6 +8,7 @@ existing scorecard row and never touches its overrides.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -18,8 +19,11 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import VERDICTS, Scorecard
-from qa_pipeline.store import accounts, migrate, queries, rows
-from qa_pipeline.store.schema import Agent, Call, CriterionRow, Override, ScorecardRow, UtteranceRow
+from qa_pipeline.store import accounts, migrate, queries, review, rows
+from qa_pipeline.store.schema import (
+    ACKNOWLEDGED, DISPUTED, OVERRULED, REVIEWED, STARTED, UPHELD,
+    Agent, Call, CriterionRow, Override, ReviewEvent, ScorecardRow, UtteranceRow,
+)
 from qa_pipeline.store.views import (
     AgentReport,
     CalibrationRow,
@@ -27,6 +31,7 @@ from qa_pipeline.store.views import (
     CallFilter,
     CallPage,
     LibraryHit,
+    QueueItem,
     UserView,
 )
 
@@ -180,7 +185,11 @@ class Store:
                     selectinload(ScorecardRow.overrides).selectinload(Override.user),
                 ],
             )
-            return None if row is None else rows.detail_of(row)
+            if row is None:
+                return None
+            agent = session.get(Agent, row.call.agent_id) if row.call.agent_id else None
+            return replace(rows.detail_of(row), history=review.history(session, scorecard_id),
+                           agent_name=agent.display_name if agent else None)
 
     def scorecard_agent(self, scorecard_id: int) -> tuple[bool, str | None]:
         """(exists, agent id) of a scorecard: the cheap check access control needs.
@@ -195,32 +204,62 @@ class Store:
 
     def add_override(self, scorecard_id: int, criterion_id: str, verdict: str, comment: str, user_id: int) -> int:
         """Record a supervisor's verdict; earlier overrides stay as the audit trail."""
-        if verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
-        if not comment.strip():
-            raise ValueError("an override needs a comment")
-        if not 0 < scorecard_id <= MAX_ROW_ID:
-            raise LookupError(f"no scorecard {scorecard_id}")
         with self.transaction() as session:
-            result = session.scalar(
-                select(CriterionRow).where(
-                    CriterionRow.scorecard_id == scorecard_id, CriterionRow.criterion_id == criterion_id
-                )
-            )
-            if result is None:
-                raise LookupError(f"scorecard {scorecard_id} has no criterion {criterion_id!r}")
-            override = Override(
-                scorecard_id=scorecard_id,
-                criterion_id=criterion_id,
-                machine_verdict=result.verdict,
-                verdict=verdict,
-                comment=comment.strip(),
-                user_id=user_id,
-                created_at=utcnow(),
-            )
-            session.add(override)
-            session.flush()
-            return override.id
+            return _override(session, scorecard_id, criterion_id, verdict, comment, user_id)
+
+    # -- the review loop (qa_pipeline.store.review) -------------------------------------------
+
+    def record_review(self, scorecard_id: int, kind: str, user_id: int, comment: str = "") -> int:
+        """A supervisor starts (`started`) or finishes (`reviewed`) a review, or an agent acknowledges."""
+        if kind not in (STARTED, REVIEWED, ACKNOWLEDGED):
+            raise ValueError(f"not a review step: {kind!r}")
+        with self.transaction() as session:
+            _scorecard(session, scorecard_id)
+            event = ReviewEvent(scorecard_id=scorecard_id, kind=kind, criterion_id="", verdict="",
+                                comment=comment.strip(), user_id=user_id, created_at=utcnow())
+            return review.add_event(session, event)
+
+    def dispute(self, scorecard_id: int, criterion_id: str, comment: str, user_id: int) -> int:
+        """An agent disputes the current verdict of one criterion; the comment says why (required)."""
+        if not comment.strip():
+            raise ValueError("a dispute needs a comment")
+        with self.transaction() as session:
+            result = _criterion(session, scorecard_id, criterion_id)
+            verdict = _latest_verdict(session, scorecard_id, criterion_id) or result.verdict
+            event = ReviewEvent(scorecard_id=scorecard_id, kind=DISPUTED, criterion_id=criterion_id, verdict=verdict,
+                                comment=comment.strip(), user_id=user_id, created_at=utcnow())
+            return review.add_event(session, event)
+
+    def resolve_dispute(self, dispute_id: int, user_id: int, comment: str, verdict: str | None = None) -> int:
+        """Uphold a dispute's verdict (`verdict` None) or overrule it with `verdict`, which is
+        recorded as an override with `comment` as its reason. A resolved dispute is refused."""
+        if not comment.strip():
+            raise ValueError("a resolution needs a comment")
+        with self.transaction() as session:
+            dispute = session.get(ReviewEvent, dispute_id) if 0 < dispute_id <= MAX_ROW_ID else None
+            if dispute is None or dispute.kind != DISPUTED:
+                raise LookupError(f"no dispute {dispute_id}")
+            if session.scalar(select(ReviewEvent.id).where(ReviewEvent.resolves_id == dispute_id)) is not None:
+                raise ValueError(f"dispute {dispute_id} is already resolved")
+            if verdict is not None:
+                _override(session, dispute.scorecard_id, dispute.criterion_id, verdict, comment, user_id)
+            event = ReviewEvent(scorecard_id=dispute.scorecard_id, kind=OVERRULED if verdict else UPHELD,
+                                criterion_id=dispute.criterion_id, verdict=verdict or dispute.verdict,
+                                comment=comment.strip(), resolves_id=dispute_id, user_id=user_id, created_at=utcnow())
+            return review.add_event(session, event)
+
+    def review_queue(self, weekly_target: int, low_confidence: float, limit: int = 100) -> list[QueueItem]:
+        with self.transaction() as session:
+            return review.queue(session, utcnow(), weekly_target, low_confidence, limit)
+
+    def review_counts(self, agent_id: str) -> dict[str, int]:
+        with self.transaction() as session:
+            return review.agent_counts(session, agent_id)
+
+    def agent_names(self) -> dict[str, str]:
+        """Agent id -> display name, for the agents the roster names."""
+        with self.transaction() as session:
+            return dict(session.execute(select(Agent.id, Agent.display_name).where(Agent.display_name.is_not(None))).all())
 
     # -- reports ----------------------------------------------------------------------------
 
@@ -289,3 +328,42 @@ class Store:
     def end_session(self, token: str) -> None:
         with self.transaction() as session:
             accounts.end_session(session, token)
+
+
+def _scorecard(session: Session, scorecard_id: int) -> ScorecardRow:
+    row = session.get(ScorecardRow, scorecard_id) if 0 < scorecard_id <= MAX_ROW_ID else None
+    if row is None:
+        raise LookupError(f"no scorecard {scorecard_id}")
+    return row
+
+
+def _criterion(session: Session, scorecard_id: int, criterion_id: str) -> CriterionRow:
+    _scorecard(session, scorecard_id)
+    result = session.scalar(
+        select(CriterionRow).where(CriterionRow.scorecard_id == scorecard_id, CriterionRow.criterion_id == criterion_id)
+    )
+    if result is None:
+        raise LookupError(f"scorecard {scorecard_id} has no criterion {criterion_id!r}")
+    return result
+
+
+def _latest_verdict(session: Session, scorecard_id: int, criterion_id: str) -> str | None:
+    return session.scalar(
+        select(Override.verdict)
+        .where(Override.scorecard_id == scorecard_id, Override.criterion_id == criterion_id)
+        .order_by(Override.id.desc())
+        .limit(1)
+    )
+
+
+def _override(session: Session, scorecard_id: int, criterion_id: str, verdict: str, comment: str, user_id: int) -> int:
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
+    if not comment.strip():
+        raise ValueError("an override needs a comment")
+    result = _criterion(session, scorecard_id, criterion_id)
+    override = Override(scorecard_id=scorecard_id, criterion_id=criterion_id, machine_verdict=result.verdict,
+                        verdict=verdict, comment=comment.strip(), user_id=user_id, created_at=utcnow())
+    session.add(override)
+    session.flush()
+    return override.id

@@ -147,6 +147,42 @@ class Override(Base):
     user: Mapped[User] = relationship()
 
 
+# Kinds of review event, in the words the history shows: a supervisor starts and finishes a
+# review; an agent acknowledges a scorecard or disputes one verdict; a supervisor resolves a
+# dispute by upholding the machine verdict or overriding it (the override row holds the verdict).
+STARTED, REVIEWED, ACKNOWLEDGED, DISPUTED, UPHELD, OVERRULED = (
+    "started", "reviewed", "acknowledged", "disputed", "upheld", "overruled")
+EVENT_KINDS = (STARTED, REVIEWED, ACKNOWLEDGED, DISPUTED, UPHELD, OVERRULED)
+
+
+class ReviewEvent(Base):
+    """One step of a scorecard's review: append-only, like overrides."""
+
+    __tablename__ = "review_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(100), default="")  # disputes and resolutions name one
+    verdict: Mapped[str] = mapped_column(String(20), default="")  # the verdict disputed or resolved to
+    comment: Mapped[str] = mapped_column(Text, default="")
+    resolves_id: Mapped[int | None] = mapped_column(ForeignKey("review_events.id"))  # the dispute resolved
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+# Search indexes the models cannot declare (migration 0007): SQLite's FTS5 table and its
+# shadow tables, PostgreSQL's expression index. Schema comparisons leave them out.
+FTS_NAMES = ("utterances_fts", "ix_utterances_fts")
+
+
+def include_name(name: str | None, type_: str, _parents: dict) -> bool:
+    """Alembic `include_name` hook: everything but the search index objects."""
+    return not (name or "").startswith(FTS_NAMES)
+
+
 class LoginSession(Base):
     __tablename__ = "sessions"
 
