@@ -105,6 +105,7 @@ def _criterion_to_dict(c: CriterionResult) -> dict[str, Any]:
         "detail": c.detail,
         "title": c.label,
         "serious_error": c.serious_error or None,
+        "failed_title": c.failed_title or None,
     }
 
 
@@ -166,6 +167,7 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
             detail=c.get("detail", ""),
             title=c.get("title") if c.get("title") not in (None, c["id"]) else "",
             serious_error=c.get("serious_error") or "",
+            failed_title=c.get("failed_title") or "",
         )
         for c in d["criteria"]
     )

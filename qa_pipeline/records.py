@@ -164,6 +164,7 @@ class CriterionResult:
     detail: str = ""
     title: str = ""
     serious_error: str = ""
+    failed_title: str = ""  # the rubric's wording of a fail ("Agent interrupted the caller"), "" if none
 
     @property
     def label(self) -> str:

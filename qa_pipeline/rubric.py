@@ -42,7 +42,7 @@ DEFAULT_RUBRIC = "etiquette"
 
 _TOP_KEYS = {"id", "version", "title", "description", "plugins", "criteria", "extends", "serious_errors",
              "vocabulary"}
-_ENTRY_KEYS = {"impl", "weight", "use_classifier", "params", "title", "description"}
+_ENTRY_KEYS = {"impl", "weight", "use_classifier", "params", "title", "failed_title", "description"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class CriterionConfig:
     use_classifier: bool = False
     title: str = ""
     serious_error: str = ""
+    failed_title: str = ""  # what a fail means, in words ("Agent interrupted the caller")
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,8 @@ def _criterion(cid: Any, entry: Any, source: str) -> CriterionConfig:
     if not isinstance(use_classifier, bool):
         raise ConfigError(f"{source}: {where}.use_classifier: expected true or false, got {use_classifier!r}")
     params = _params(spec.params, entry.get("params") or {}, source, f"{where}.params")
-    return CriterionConfig(str(cid), spec.name, float(weight), params, use_classifier, str(entry.get("title", "")))
+    return CriterionConfig(str(cid), spec.name, float(weight), params, use_classifier, str(entry.get("title", "")),
+                           failed_title=str(entry.get("failed_title", "")))
 
 
 def _params(params_type: type, given: Any, source: str, where: str) -> Any:

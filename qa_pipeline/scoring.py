@@ -94,6 +94,7 @@ def evaluate_criterion(
         detail=outcome.detail,
         title=config.title,
         serious_error=config.serious_error,
+        failed_title=config.failed_title,
     )
 
 

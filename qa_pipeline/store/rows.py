@@ -56,6 +56,7 @@ def add_results(session: Session, scorecard_id: int, card: Scorecard) -> None:
             detail=result.detail,
             title=result.title,
             serious_error=result.serious_error,
+            failed_title=result.failed_title,
         )
         session.add(criterion)
         session.flush()
@@ -90,7 +91,7 @@ def card_of(row: ScorecardRow) -> Scorecard:
     )
     criteria = tuple(
         CriterionResult(c.criterion_id, c.verdict, c.weight, c.confidence, tuple(map(_evidence, c.evidence)), c.detail,
-                        c.title or "", c.serious_error or "")
+                        c.title or "", c.serious_error or "", c.failed_title or "")
         for c in row.criteria
     )
     metrics = CallMetrics(

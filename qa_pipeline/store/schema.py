@@ -88,6 +88,7 @@ class CriterionRow(Base):
     # The rubric's wording of the criterion, and the serious error a fail means ("" if none).
     title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     serious_error: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    failed_title: Mapped[str] = mapped_column(String(200), default="", server_default="")  # migration 0007
 
     evidence: Mapped[list["EvidenceRow"]] = relationship(order_by="EvidenceRow.position", viewonly=True)
 

@@ -1,4 +1,5 @@
-"""Full-text search over transcripts, and the review history (states, acknowledgements, disputes).
+"""Full-text search over transcripts, the review history (states, acknowledgements, disputes), and
+the rubric's wording of a failed criterion.
 
 SQLite: an FTS5 index (`utterances_fts`, Porter stemming) kept in step with `utterances`
 by triggers and filled here for the rows already stored. PostgreSQL: a GIN index on the
@@ -38,6 +39,8 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     for statement in {"sqlite": SQLITE_FTS, "postgresql": POSTGRES_FTS}.get(dialect, ()):
         op.execute(statement)
+    with op.batch_alter_table("criterion_results") as batch:
+        batch.add_column(sa.Column("failed_title", sa.String(200), nullable=False, server_default=""))
     op.create_table(
         "review_events",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -56,6 +59,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("review_events")
+    with op.batch_alter_table("criterion_results") as batch:
+        batch.drop_column("failed_title")
     if op.get_bind().dialect.name == "sqlite":
         for trigger in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER utterances_fts_{trigger}")
