@@ -24,7 +24,13 @@ import click
 @click.option("--session-hours", default=8.0, show_default=True, type=click.FloatRange(min=0.01),
               help="Log-in sessions expire after this long.")
 @click.option("--secure-cookies", is_flag=True, help="Send cookies over HTTPS only (behind a TLS proxy).")
-def command(host: str, port: int, db_url: str | None, audio_root: Path, session_hours: float, secure_cookies: bool) -> None:
+@click.option("--weekly-target", default=3, show_default=True, type=click.IntRange(min=0),
+              help="Review queue: scorecards per agent to review each week; agents below it rank first "
+                   "after disputes, serious errors and unsure verdicts.")
+@click.option("--low-confidence", default=0.6, show_default=True, type=click.FloatRange(0, 1),
+              help="Review queue: machine verdicts below this confidence need a person.")
+def command(host: str, port: int, db_url: str | None, audio_root: Path, session_hours: float, secure_cookies: bool,
+            weekly_target: int, low_confidence: float) -> None:
     """Serve the calls list, call pages, agent pages, trainer library and calibration report.
 
     Refuses to start on a store that does not exist yet (a mistyped --db would
@@ -34,8 +40,10 @@ def command(host: str, port: int, db_url: str | None, audio_root: Path, session_
     import uvicorn
 
     from qa_pipeline.web.app import create_app
+    from qa_pipeline.web.routes.review import ReviewSettings
 
-    app = create_app(db_url, audio_root, session_ttl_s=session_hours * 3600, secure_cookies=secure_cookies)
+    app = create_app(db_url, audio_root, session_ttl_s=session_hours * 3600, secure_cookies=secure_cookies,
+                     review_settings=ReviewSettings(weekly_target, low_confidence))
     _log_to_stderr()
     click.echo(f"review app on http://{host}:{port}/  (recordings from {audio_root.resolve()})")
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -175,6 +175,12 @@ def criterion_titles(session: Session) -> dict[str, str]:
     return {cid: title for cid, title in session.execute(query) if title}
 
 
+def failed_titles(session: Session) -> dict[str, str]:
+    """Criterion id -> the rubric's wording of a fail (ids whose rubric gives none are left out)."""
+    query = select(CriterionRow.criterion_id, func.max(CriterionRow.failed_title)).group_by(CriterionRow.criterion_id)
+    return {cid: title for cid, title in session.execute(query) if title}
+
+
 def serious_error_kinds(session: Session) -> list[SeriousErrorKind]:
     """The criteria stored scorecards mark as serious errors, in rubric order."""
     query = (

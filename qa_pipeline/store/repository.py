@@ -241,11 +241,12 @@ class Store:
                 raise LookupError(f"no dispute {dispute_id}")
             if session.scalar(select(ReviewEvent.id).where(ReviewEvent.resolves_id == dispute_id)) is not None:
                 raise ValueError(f"dispute {dispute_id} is already resolved")
+            now = utcnow()  # an overrule's override and event share the time: one step in the history
             if verdict is not None:
-                _override(session, dispute.scorecard_id, dispute.criterion_id, verdict, comment, user_id)
+                _override(session, dispute.scorecard_id, dispute.criterion_id, verdict, comment, user_id, now)
             event = ReviewEvent(scorecard_id=dispute.scorecard_id, kind=OVERRULED if verdict else UPHELD,
                                 criterion_id=dispute.criterion_id, verdict=verdict or dispute.verdict,
-                                comment=comment.strip(), resolves_id=dispute_id, user_id=user_id, created_at=utcnow())
+                                comment=comment.strip(), resolves_id=dispute_id, user_id=user_id, created_at=now)
             return review.add_event(session, event)
 
     def review_queue(self, weekly_target: int, low_confidence: float, limit: int = 100) -> list[QueueItem]:
@@ -267,6 +268,10 @@ class Store:
         with self.transaction() as session:
             return queries.list_calls(session, call_filter, paginate)
 
+    def rubric_ids(self) -> list[str]:
+        with self.transaction() as session:
+            return list(session.scalars(select(ScorecardRow.rubric_id).distinct().order_by(ScorecardRow.rubric_id)))
+
     def agent_ids(self) -> list[str]:
         with self.transaction() as session:
             return list(session.scalars(select(Agent.id).order_by(Agent.id)))
@@ -278,6 +283,10 @@ class Store:
     def criterion_titles(self) -> dict[str, str]:
         with self.transaction() as session:
             return queries.criterion_titles(session)
+
+    def failed_titles(self) -> dict[str, str]:
+        with self.transaction() as session:
+            return queries.failed_titles(session)
 
     def serious_error_kinds(self) -> list:
         with self.transaction() as session:
@@ -356,14 +365,15 @@ def _latest_verdict(session: Session, scorecard_id: int, criterion_id: str) -> s
     )
 
 
-def _override(session: Session, scorecard_id: int, criterion_id: str, verdict: str, comment: str, user_id: int) -> int:
+def _override(session: Session, scorecard_id: int, criterion_id: str, verdict: str, comment: str, user_id: int,
+              when: datetime | None = None) -> int:
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
     if not comment.strip():
         raise ValueError("an override needs a comment")
     result = _criterion(session, scorecard_id, criterion_id)
     override = Override(scorecard_id=scorecard_id, criterion_id=criterion_id, machine_verdict=result.verdict,
-                        verdict=verdict, comment=comment.strip(), user_id=user_id, created_at=utcnow())
+                        verdict=verdict, comment=comment.strip(), user_id=user_id, created_at=when or utcnow())
     session.add(override)
     session.flush()
     return override.id

@@ -90,6 +90,13 @@ class CallDetail:
     def open_disputes(self) -> tuple[ReviewEventView, ...]:
         return tuple(e for e in self.history if e.open)
 
+    def timeline(self) -> list[OverrideView | ReviewEventView]:
+        """Overrides and review steps in time order; an override made by overruling a dispute
+        is shown once, as the overrule (they share criterion, user and time)."""
+        overrules = {(e.criterion_id, e.user_name, e.created_at) for e in self.history if e.kind == "overruled"}
+        overrides = [o for o in self.overrides if (o.criterion_id, o.user_name, o.created_at) not in overrules]
+        return sorted([*overrides, *self.history], key=lambda item: item.created_at)
+
     def latest_override(self, criterion_id: str) -> OverrideView | None:
         return next((o for o in reversed(self.overrides) if o.criterion_id == criterion_id), None)
 
