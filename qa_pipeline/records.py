@@ -201,6 +201,7 @@ class Scorecard:
     outcome: str | None = None
     warnings: tuple[str, ...] = ()
     call_time: str | None = None
+    rubric_sha256: str = ""  # the content hash of the rubric that scored it (Rubric.sha256)
 
     def result(self, criterion_id: str) -> CriterionResult | None:
         return next((c for c in self.criteria if c.id == criterion_id), None)

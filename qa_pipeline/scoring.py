@@ -60,6 +60,7 @@ def score_transcript(
         channels=transcript.channels,
         rubric_id=rubric.id,
         rubric_version=rubric.version,
+        rubric_sha256=rubric.sha256,
         score=score(results),
         criteria=results,
         metrics=_metrics(ctx, rubric),

@@ -163,6 +163,7 @@ class Store:
                 row = ScorecardRow(call_id=call.id, times_saved=0)
                 session.add(row)
             else:
+                _same_rubric(row, card)
                 session.execute(delete(CriterionRow).where(CriterionRow.scorecard_id == row.id))
                 session.execute(delete(UtteranceRow).where(UtteranceRow.scorecard_id == row.id))
             rows.fill_scorecard(row, card, utcnow())
@@ -377,3 +378,13 @@ def _override(session: Session, scorecard_id: int, criterion_id: str, verdict: s
     session.add(override)
     session.flush()
     return override.id
+
+
+def _same_rubric(row: ScorecardRow, card: Scorecard) -> None:
+    """Refuse to replace a card scored by another rubric that kept the same id and version."""
+    if row.rubric_sha256 and card.rubric_sha256 and row.rubric_sha256 != card.rubric_sha256:
+        raise ConfigError(
+            f"rubric {card.rubric_id}/{card.rubric_version} has changed (content {card.rubric_sha256[:12]}, the stored "
+            f"cards were scored with {row.rubric_sha256[:12]}): give the changed rubric a new version or id, so "
+            "that it is stored as its own rubric; `qa-pipeline rescore --rubric FILE` shows what it changes"
+        )

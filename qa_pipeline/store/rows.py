@@ -27,6 +27,7 @@ def fill_scorecard(row: ScorecardRow, card: Scorecard, now: datetime) -> None:
     metrics = card.metrics
     row.rubric_id = card.rubric_id
     row.rubric_version = card.rubric_version
+    row.rubric_sha256 = card.rubric_sha256
     row.score = card.score
     row.outcome = card.outcome
     row.asr_model = card.versions.get("asr_model", card.transcript.asr_model)
@@ -110,6 +111,7 @@ def card_of(row: ScorecardRow) -> Scorecard:
         channels=call.channels,
         rubric_id=row.rubric_id,
         rubric_version=row.rubric_version,
+        rubric_sha256=row.rubric_sha256 or "",
         score=row.score,
         criteria=criteria,
         metrics=metrics,

@@ -52,6 +52,8 @@ class ScorecardRow(Base):
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
     rubric_id: Mapped[str] = mapped_column(String(100))
     rubric_version: Mapped[str] = mapped_column(String(50))
+    # The rubric's content hash (migration 0007); "" for cards scored before it was recorded.
+    rubric_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
     score: Mapped[float | None] = mapped_column(Float, index=True)
     outcome: Mapped[str | None] = mapped_column(String(100))
     asr_model: Mapped[str] = mapped_column(String(100), default="")

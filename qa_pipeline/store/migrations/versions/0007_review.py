@@ -1,5 +1,5 @@
 """Full-text search over transcripts, the review history (states, acknowledgements, disputes), and
-the rubric's wording of a failed criterion.
+the rubric's wording of a failed criterion, and the content hash of the rubric behind each card.
 
 SQLite: an FTS5 index (`utterances_fts`, Porter stemming) kept in step with `utterances`
 by triggers and filled here for the rows already stored. PostgreSQL: a GIN index on the
@@ -39,8 +39,10 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     for statement in {"sqlite": SQLITE_FTS, "postgresql": POSTGRES_FTS}.get(dialect, ()):
         op.execute(statement)
-    with op.batch_alter_table("criterion_results") as batch:
-        batch.add_column(sa.Column("failed_title", sa.String(200), nullable=False, server_default=""))
+    # Plain ALTER TABLE (SQLite >= 3.35 drops columns too): a batch copy of `scorecards` would
+    # drop the old table, and with foreign keys on, its cascades would empty the child tables.
+    op.add_column("criterion_results", sa.Column("failed_title", sa.String(200), nullable=False, server_default=""))
+    op.add_column("scorecards", sa.Column("rubric_sha256", sa.String(64), nullable=False, server_default=""))
     op.create_table(
         "review_events",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -58,12 +60,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("review_events")
-    with op.batch_alter_table("criterion_results") as batch:
-        batch.drop_column("failed_title")
-    if op.get_bind().dialect.name == "sqlite":
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
         for trigger in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER utterances_fts_{trigger}")
         op.execute("DROP TABLE utterances_fts")
-    elif op.get_bind().dialect.name == "postgresql":
+    elif dialect == "postgresql":
         op.execute("DROP INDEX ix_utterances_fts")
+    op.drop_table("review_events")
+    op.drop_column("scorecards", "rubric_sha256")
+    op.drop_column("criterion_results", "failed_title")
