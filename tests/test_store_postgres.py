@@ -60,7 +60,7 @@ def corpus(tmp_path_factory):
 def store(postgres_url):
     opened = open_store(postgres_url)
     with opened.engine.begin() as connection:
-        names = "review_events, overrides, sessions, users, utterances, evidence, criterion_results, scorecards, calls, agents"
+        names = "rescore_runs, review_events, overrides, sessions, users, utterances, evidence, criterion_results, scorecards, calls, agents"
         connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     yield opened
     opened.close()

@@ -22,7 +22,7 @@ from qa_pipeline.records import VERDICTS, Scorecard
 from qa_pipeline.store import accounts, migrate, queries, review, rows
 from qa_pipeline.store.schema import (
     ACKNOWLEDGED, DISPUTED, OVERRULED, REVIEWED, STARTED, UPHELD,
-    Agent, Call, CriterionRow, Override, ReviewEvent, ScorecardRow, UtteranceRow,
+    Agent, Call, CriterionRow, Override, RescoreRun, ReviewEvent, ScorecardRow, UtteranceRow,
 )
 from qa_pipeline.store.views import (
     AgentReport,
@@ -249,6 +249,51 @@ class Store:
                                 criterion_id=dispute.criterion_id, verdict=verdict or dispute.verdict,
                                 comment=comment.strip(), resolves_id=dispute_id, user_id=user_id, created_at=now)
             return review.add_event(session, event)
+
+    # -- re-scoring (qa_pipeline.rescore, `qa-pipeline rescore`) ---------------------------------
+
+    def rescore_sources(self, rubric_id: str, since: datetime | None = None) -> list[CallDetail]:
+        """Per call, its latest scorecard under `rubric_id` (any version); with `since`, only calls
+        at or after it (calls of unknown time are then left out)."""
+        with self.transaction() as session:
+            query = (select(ScorecardRow.id, ScorecardRow.call_id).join(Call, Call.id == ScorecardRow.call_id)
+                     .where(ScorecardRow.rubric_id == rubric_id)
+                     .order_by(Call.call_time, ScorecardRow.call_id, ScorecardRow.scored_at.desc(), ScorecardRow.id.desc()))
+            if since is not None:
+                query = query.where(Call.call_time >= since)
+            latest = {}
+            for scorecard_id, call_id in session.execute(query):
+                latest.setdefault(call_id, scorecard_id)
+        return [self.call_detail(scorecard_id) for scorecard_id in latest.values()]
+
+    def rubric_conflict(self, rubric_id: str, version: str, sha256: str) -> str | None:
+        """The other content hash stored cards of this rubric id and version carry, if any."""
+        with self.transaction() as session:
+            return session.scalar(
+                select(ScorecardRow.rubric_sha256).where(
+                    ScorecardRow.rubric_id == rubric_id, ScorecardRow.rubric_version == version,
+                    ScorecardRow.rubric_sha256 != "", ScorecardRow.rubric_sha256 != sha256,
+                ).limit(1)
+            )
+
+    def save_rescore_run(self, rubric_id: str, version: str, sha256: str, since: datetime | None, calls: int,
+                         flips: list[dict]) -> int:
+        with self.transaction() as session:
+            run = RescoreRun(rubric_id=rubric_id, rubric_version=version, rubric_sha256=sha256, since=since,
+                             calls=calls, flips=flips, created_at=utcnow())
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def mark_rescore_applied(self, run_id: int) -> None:
+        with self.transaction() as session:
+            session.get(RescoreRun, run_id).applied_at = utcnow()
+
+    def rescore_runs(self, limit: int = 20) -> list[dict]:
+        """The latest stored rescore diffs, newest first, as plain dicts of their columns."""
+        with self.transaction() as session:
+            runs = session.scalars(select(RescoreRun).order_by(RescoreRun.id.desc()).limit(limit)).all()
+            return [{c.name: getattr(run, c.name) for c in RescoreRun.__table__.columns} for run in runs]
 
     def review_queue(self, weekly_target: int, low_confidence: float, limit: int = 100) -> list[QueueItem]:
         with self.transaction() as session:

@@ -176,6 +176,23 @@ class ReviewEvent(Base):
     user: Mapped[User] = relationship()
 
 
+class RescoreRun(Base):
+    """What re-scoring stored calls with a rubric would change (`qa-pipeline rescore`), and whether it was applied."""
+
+    __tablename__ = "rescore_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rubric_id: Mapped[str] = mapped_column(String(100))
+    rubric_version: Mapped[str] = mapped_column(String(50))
+    rubric_sha256: Mapped[str] = mapped_column(String(64))
+    since: Mapped[datetime | None] = mapped_column(DateTime)
+    calls: Mapped[int] = mapped_column(Integer)
+    # [{"criterion", "before", "after", "call", "scorecard_id"}, ...]: one entry per changed verdict.
+    flips: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 # Search indexes the models cannot declare (migration 0007): SQLite's FTS5 table and its
 # shadow tables, PostgreSQL's expression index. Schema comparisons leave them out.
 FTS_NAMES = ("utterances_fts", "ix_utterances_fts")

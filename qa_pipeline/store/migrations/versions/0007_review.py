@@ -1,5 +1,6 @@
 """Full-text search over transcripts, the review history (states, acknowledgements, disputes), and
-the rubric's wording of a failed criterion, and the content hash of the rubric behind each card.
+the rubric's wording of a failed criterion, the content hash of the rubric behind each card, and
+the diffs of `qa-pipeline rescore`.
 
 SQLite: an FTS5 index (`utterances_fts`, Porter stemming) kept in step with `utterances`
 by triggers and filled here for the rows already stored. PostgreSQL: a GIN index on the
@@ -57,6 +58,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_review_events_scorecard_id", "review_events", ["scorecard_id"])
     op.create_index("ix_review_events_kind", "review_events", ["kind"])
+    op.create_table(
+        "rescore_runs",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("rubric_id", sa.String(100), nullable=False),
+        sa.Column("rubric_version", sa.String(50), nullable=False),
+        sa.Column("rubric_sha256", sa.String(64), nullable=False),
+        sa.Column("since", sa.DateTime(), nullable=True),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.Column("flips", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("applied_at", sa.DateTime(), nullable=True),
+    )
 
 
 def downgrade() -> None:
@@ -67,6 +80,7 @@ def downgrade() -> None:
         op.execute("DROP TABLE utterances_fts")
     elif dialect == "postgresql":
         op.execute("DROP INDEX ix_utterances_fts")
+    op.drop_table("rescore_runs")
     op.drop_table("review_events")
     op.drop_column("scorecards", "rubric_sha256")
     op.drop_column("criterion_results", "failed_title")
