@@ -187,3 +187,26 @@ def test_the_weekly_target_puts_agents_below_it_first(filled):
     assert [i.call_label for i in without] == ["C04", "C03", "C02"]
     store.record_review(ids["C02"], "reviewed", sam)
     assert [i.call_label for i in store.review_queue(weekly_target=2, low_confidence=0.0)] == ["C04", "C03"]
+
+
+def test_roster_names_show_in_the_app_and_search_finds_them(filled, tmp_path):
+    from click.testing import CliRunner
+
+    from qa_pipeline.cli import main
+    from qa_pipeline.web.app import create_app
+    from _web_helpers import client_for
+
+    store, ids, _ = filled
+    roster = tmp_path / "agents.csv"
+    roster.write_text("agent_id,name,aliases\nagent-anna,Anna Lee,\nagent-zoe,Zoe,\n")
+    url = str(store.engine.url)
+    done = CliRunner().invoke(main, ["db", "roster", str(roster), "--db", url])
+    assert done.exit_code == 0 and "2 agent names stored" in done.output
+    assert store.agent_names() == {"agent-anna": "Anna Lee", "agent-zoe": "Zoe"}
+    assert found(store, text="lee") == ["C02", "C01"]
+    app = create_app(url)
+    try:
+        page = client_for(app, "sam").get("/calls").text
+        assert "Anna Lee (agent-anna)" in page and ">agent-ben<" in page
+    finally:
+        app.state.store.close()

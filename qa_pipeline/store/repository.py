@@ -303,6 +303,14 @@ class Store:
         with self.transaction() as session:
             return review.agent_counts(session, agent_id)
 
+    def set_agent_names(self, names: dict[str, str]) -> None:
+        """Store roster names by agent id (agents the store lacks are added)."""
+        with self.transaction() as session:
+            for agent_id, name in names.items():
+                agent = session.get(Agent, agent_id) or Agent(id=agent_id)
+                agent.display_name = name
+                session.add(agent)
+
     def agent_names(self) -> dict[str, str]:
         """Agent id -> display name, for the agents the roster names."""
         with self.transaction() as session:
