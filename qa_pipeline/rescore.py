@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from datetime import datetime
+
+from qa_pipeline.errors import ConfigError
 
 from qa_pipeline.records import CallMetadata, Scorecard
 from qa_pipeline.rubric import Rubric
@@ -68,6 +71,26 @@ def summary(changes: list[Flip]) -> dict[str, Counter]:
     for f in changes:
         out.setdefault(f.criterion, Counter())[(f.before, f.after)] += 1
     return out
+
+
+def diff_stored(store, rubric: Rubric, since: datetime | None = None) -> tuple[list[tuple], list[Flip]]:
+    """Re-score the calls `store.rescore_sources` gives: ([(stored CallDetail, new card)], flips)."""
+    pairs = [(detail, rescored(detail.card, rubric)) for detail in store.rescore_sources(rubric.id, since)]
+    return pairs, [f for detail, card in pairs for f in flips(detail.card, card, detail.scorecard_id)]
+
+
+def apply(store, rubric: Rubric, pairs: list[tuple]) -> int:
+    """Save the re-scored cards; `ConfigError`, before any write, when stored cards of this rubric's
+    id and version were scored with other content. Returns the number of cards saved."""
+    other = store.rubric_conflict(rubric.id, rubric.version, rubric.sha256)
+    if other:
+        raise ConfigError(f"rubric {rubric.id}/{rubric.version} has changed since stored cards were scored with it "
+                          f"(content {rubric.sha256[:12]}, stored {other[:12]}): give it a new version")
+    for detail, card in pairs:
+        store.save_scorecard(card, detail.content_sha256, detail.audio_path,
+                             call_time=detail.call_time.isoformat() if detail.call_time else None,
+                             redacted_audio=detail.redacted_audio_path)
+    return len(pairs)
 
 
 def report(rubric: Rubric, calls: int, changes: list[Flip]) -> str:

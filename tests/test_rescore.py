@@ -123,3 +123,34 @@ def test_the_rubric_hash_follows_content_not_layout():
     assert same.sha256 == load_rubric("etiquette").sha256
     data["criteria"]["said_goodbye"]["weight"] = 2.0
     assert parse_rubric(data).sha256 != same.sha256
+
+
+def test_a_supervisor_reads_the_diff_in_the_app_and_applies_it(tmp_path, root, stored):
+    from qa_pipeline.web.app import create_app
+    from _web_helpers import PASSWORD, client_for, csrf_of
+
+    path = changed_rubric(tmp_path, "2")
+    assert CliRunner().invoke(main, ["rescore", "--rubric", str(path), "--db", stored]).exit_code == 0
+    store = open_store(stored)
+    store.add_user("sam", "supervisor", PASSWORD)
+    store.add_user("tina", "trainer", PASSWORD)
+    store.close()
+    app = create_app(stored)
+    try:
+        tina = client_for(app, "tina")
+        page = tina.get("/rescores").text
+        assert 'data-criterion="self_introduction"' in page and ">C05</a>" in page and "/rescores/1/apply" not in page
+        assert tina.post("/rescores/1/apply", data={"csrf": csrf_of(tina, "/rescores")}).status_code == 403
+        sam = client_for(app, "sam")
+        done = sam.post("/rescores/1/apply", data={"csrf": csrf_of(sam, "/rescores")})
+        assert done.status_code == 303
+        assert 'id="applied-1"' in sam.get("/rescores").text
+        rows = app.state.store.list_calls(CallFilter(rubric="etiquette")).rows
+        assert sorted(r.rubric for r in rows).count("etiquette/2") == 4
+        # The file changed after a new diff: applying that diff is refused.
+        assert CliRunner().invoke(main, ["rescore", "--rubric", str(path), "--db", stored]).exit_code == 0
+        path.write_text(path.read_text().replace("weight: 1.0", "weight: 2.0", 1))
+        refused = sam.post("/rescores/2/apply", data={"csrf": csrf_of(sam, "/rescores")})
+        assert refused.status_code == 409 and "changed since the diff" in refused.text
+    finally:
+        app.state.store.close()

@@ -19,39 +19,27 @@ def command(rubric_ref: str, since: datetime | None, apply_: bool, db_url: str |
 
     Each call's latest card under that rubric id is re-scored from its stored transcript
     (no ASR; see qa_pipeline.rescore for what the store keeps). Nothing replaces a card
-    unless --apply is given. A rubric that keeps the id and version of stored cards but
-    changed content is refused for --apply: give it a new version.
+    unless --apply is given here or a supervisor applies the stored diff in the review app
+    (Rescores page). A rubric that keeps the id and version of stored cards but changed
+    content is refused: give it a new version.
     """
-    from qa_pipeline.errors import ConfigError
-    from qa_pipeline.rescore import flips, report, rescored
+    from qa_pipeline import rescore
     from qa_pipeline.rubric import load_rubric
     from qa_pipeline.store import open_store
 
     rubric = load_rubric(rubric_ref)
     store = open_store(db_url, create=False)
     try:
-        sources = store.rescore_sources(rubric.id, since)
-        new_cards = [(detail, rescored(detail.card, rubric)) for detail in sources]
-        changes = [f for detail, card in new_cards for f in flips(detail.card, card, detail.scorecard_id)]
-        click.echo(report(rubric, len(sources), changes))
-        run = store.save_rescore_run(rubric.id, rubric.version, rubric.sha256, since, len(sources),
+        pairs, changes = rescore.diff_stored(store, rubric, since)
+        click.echo(rescore.report(rubric, len(pairs), changes))
+        run = store.save_rescore_run(rubric.id, rubric.version, rubric.sha256, rubric.source, since, len(pairs),
                                      [f.as_dict() for f in changes])
         click.echo(f"diff stored as rescore run {run}")
         if not apply_:
-            click.echo("nothing replaced: run again with --apply to save the re-scored cards")
+            click.echo("nothing replaced: run again with --apply, or apply it on the app's Rescores page")
             return
-        other = store.rubric_conflict(rubric.id, rubric.version, rubric.sha256)
-        if other:
-            raise ConfigError(f"rubric {rubric.id}/{rubric.version} has changed since stored cards were scored with "
-                              f"it (content {rubric.sha256[:12]}, stored {other[:12]}): give it a new version")
-        for detail, card in new_cards:
-            store.save_scorecard(card, detail.content_sha256, detail.audio_path,
-                                 call_time=detail.call_time.isoformat() if detail.call_time else None,
-                                 redacted_audio=detail.redacted_audio_path)
+        saved = rescore.apply(store, rubric, pairs)
         store.mark_rescore_applied(run)
-        click.echo(f"applied: {len(new_cards)} card{'s' if len(new_cards) != 1 else ''} saved as "
-                   f"{rubric.id}/{rubric.version}")
+        click.echo(f"applied: {saved} card{'s' if saved != 1 else ''} saved as {rubric.id}/{rubric.version}")
     finally:
         store.close()
-
-

@@ -276,11 +276,11 @@ class Store:
                 ).limit(1)
             )
 
-    def save_rescore_run(self, rubric_id: str, version: str, sha256: str, since: datetime | None, calls: int,
-                         flips: list[dict]) -> int:
+    def save_rescore_run(self, rubric_id: str, version: str, sha256: str, source: str, since: datetime | None,
+                         calls: int, flips: list[dict]) -> int:
         with self.transaction() as session:
-            run = RescoreRun(rubric_id=rubric_id, rubric_version=version, rubric_sha256=sha256, since=since,
-                             calls=calls, flips=flips, created_at=utcnow())
+            run = RescoreRun(rubric_id=rubric_id, rubric_version=version, rubric_sha256=sha256, rubric_source=source,
+                             since=since, calls=calls, flips=flips, created_at=utcnow())
             session.add(run)
             session.flush()
             return run.id

@@ -185,6 +185,7 @@ class RescoreRun(Base):
     rubric_id: Mapped[str] = mapped_column(String(100))
     rubric_version: Mapped[str] = mapped_column(String(50))
     rubric_sha256: Mapped[str] = mapped_column(String(64))
+    rubric_source: Mapped[str] = mapped_column(Text)  # the YAML it was loaded from: the app re-loads it to apply
     since: Mapped[datetime | None] = mapped_column(DateTime)
     calls: Mapped[int] = mapped_column(Integer)
     # [{"criterion", "before", "after", "call", "scorecard_id"}, ...]: one entry per changed verdict.

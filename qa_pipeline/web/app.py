@@ -76,7 +76,7 @@ def create_app(
     `qa_pipeline.web.routes.review.ReviewSettings`) sets the review queue. Raises ConfigError when the
     store does not exist (`qa-pipeline db init` creates one).
     """
-    from qa_pipeline.web.routes import accounts, agents, calls, library, review
+    from qa_pipeline.web.routes import accounts, agents, calls, library, rescores, review
 
     app = FastAPI(title="qa-pipeline review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = open_store(store_url, create=False)
@@ -87,7 +87,7 @@ def create_app(
     app.state.login_throttle = LoginThrottle(*login_limits)
     app.mount(STATIC_PREFIX, StaticFiles(packages=[("qa_pipeline.web", "static")]), name="static")
     app.state.review_settings = review_settings or review.ReviewSettings()
-    for module in (accounts, review, calls, agents, library):
+    for module in (accounts, review, rescores, calls, agents, library):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)

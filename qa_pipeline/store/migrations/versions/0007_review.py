@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("rubric_id", sa.String(100), nullable=False),
         sa.Column("rubric_version", sa.String(50), nullable=False),
         sa.Column("rubric_sha256", sa.String(64), nullable=False),
+        sa.Column("rubric_source", sa.Text(), nullable=False),
         sa.Column("since", sa.DateTime(), nullable=True),
         sa.Column("calls", sa.Integer(), nullable=False),
         sa.Column("flips", sa.JSON(), nullable=False),
