@@ -221,10 +221,16 @@ def test_failed_chips_say_what_happened(page, served):
 def test_screenshots_of_the_review_pages(page, served, tmp_path):
     folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
+    from click.testing import CliRunner
+
+    from qa_pipeline.cli import main
+
     base, ids = served["base"], served["ids"]
+    # The corpus cards were built by hand; scoring their transcripts for real gives a diff to show.
+    assert CliRunner().invoke(main, ["rescore", "--rubric", "etiquette", "--db", served["url"]]).exit_code == 0
     log_in(page, base, "sam")
     shots = {"search.png": "/calls?q=charged+twice", "review-queue.png": "/queue",
-             "dispute-history.png": f"/calls/{ids['C04']}"}
+             "dispute-history.png": f"/calls/{ids['C04']}", "rubric-changes.png": "/rescores"}
     for name, path in shots.items():
         page.goto(base + path)
         page.screenshot(path=str(folder / name), full_page=True)
