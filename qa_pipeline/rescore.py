@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from qa_pipeline.errors import ConfigError
-
 from qa_pipeline.records import CallMetadata, Scorecard
 from qa_pipeline.rubric import Rubric
 from qa_pipeline.scoring import score_transcript
@@ -95,12 +94,13 @@ def apply(store, rubric: Rubric, pairs: list[tuple]) -> int:
 
 def report(rubric: Rubric, calls: int, changes: list[Flip]) -> str:
     """The diff as text: per criterion, each kind of change with its count and calls."""
-    lines = [f"rescore with {rubric.id}/{rubric.version} (sha256 {rubric.sha256[:12]}) over {calls} stored "
-             f"call{'s' if calls != 1 else ''}, from their stored transcripts (no ASR)"]
+    lines = [(f"rescore with {rubric.id}/{rubric.version} (sha256 {rubric.sha256[:12]}) over {calls} stored "
+              f"call{'s' if calls != 1 else ''}, from their stored transcripts (no ASR)")]
     if not changes:
         return "\n".join([*lines, "no verdict changes"])
     for criterion, counts in summary(changes).items():
         for (before, after), n in sorted(counts.items()):
-            which = ", ".join(f.call for f in changes if f.criterion == criterion and (f.before, f.after) == (before, after))
+            which = ", ".join(f.call for f in changes
+                              if f.criterion == criterion and (f.before, f.after) == (before, after))
             lines.append(f"  {criterion}: {before} -> {after}: {n} call{'s' if n != 1 else ''} ({which})")
     return "\n".join(lines)

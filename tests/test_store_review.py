@@ -57,7 +57,7 @@ def found(store, **options) -> list[str]:
 
 
 def test_transcript_words_find_the_call_and_the_line(filled):
-    store, ids, _ = filled
+    store, _, _ = filled
     page = store.list_calls(CallFilter(text="charged twice"))
     assert [r.call_label for r in page.rows] == ["C03"]
     hit = page.rows[0].hit
@@ -196,7 +196,7 @@ def test_roster_names_show_in_the_app_and_search_finds_them(filled, tmp_path):
     from qa_pipeline.web.app import create_app
     from _web_helpers import client_for
 
-    store, ids, _ = filled
+    store, _, _ = filled
     roster = tmp_path / "agents.csv"
     roster.write_text("agent_id,name,aliases\nagent-anna,Anna Lee,\nagent-zoe,Zoe,\n")
     url = str(store.engine.url)

@@ -21,8 +21,20 @@ from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import VERDICTS, Scorecard
 from qa_pipeline.store import accounts, migrate, queries, review, rows
 from qa_pipeline.store.schema import (
-    ACKNOWLEDGED, DISPUTED, OVERRULED, REVIEWED, STARTED, UPHELD,
-    Agent, Call, CriterionRow, Override, RescoreRun, ReviewEvent, ScorecardRow, UtteranceRow,
+    ACKNOWLEDGED,
+    DISPUTED,
+    OVERRULED,
+    REVIEWED,
+    STARTED,
+    UPHELD,
+    Agent,
+    Call,
+    CriterionRow,
+    Override,
+    RescoreRun,
+    ReviewEvent,
+    ScorecardRow,
+    UtteranceRow,
 )
 from qa_pipeline.store.views import (
     AgentReport,
@@ -258,7 +270,8 @@ class Store:
         with self.transaction() as session:
             query = (select(ScorecardRow.id, ScorecardRow.call_id).join(Call, Call.id == ScorecardRow.call_id)
                      .where(ScorecardRow.rubric_id == rubric_id)
-                     .order_by(Call.call_time, ScorecardRow.call_id, ScorecardRow.scored_at.desc(), ScorecardRow.id.desc()))
+                     .order_by(Call.call_time, ScorecardRow.call_id, ScorecardRow.scored_at.desc(),
+                               ScorecardRow.id.desc()))
             if since is not None:
                 query = query.where(Call.call_time >= since)
             latest = {}
@@ -314,7 +327,8 @@ class Store:
     def agent_names(self) -> dict[str, str]:
         """Agent id -> display name, for the agents the roster names."""
         with self.transaction() as session:
-            return dict(session.execute(select(Agent.id, Agent.display_name).where(Agent.display_name.is_not(None))).all())
+            named = select(Agent.id, Agent.display_name).where(Agent.display_name.is_not(None))
+            return dict(session.execute(named).all())
 
     # -- reports ----------------------------------------------------------------------------
 

@@ -15,13 +15,21 @@ from sqlalchemy.orm import Session, aliased
 
 from qa_pipeline.records import FAIL
 from qa_pipeline.store.schema import (
-    ACKNOWLEDGED, DISPUTED, OVERRULED, REVIEWED, STARTED, UPHELD,
-    Call, CriterionRow, ReviewEvent, ScorecardRow,
+    ACKNOWLEDGED,
+    DISPUTED,
+    OVERRULED,
+    REVIEWED,
+    STARTED,
+    UPHELD,
+    Call,
+    CriterionRow,
+    ReviewEvent,
+    ScorecardRow,
 )
-from qa_pipeline.store.views import IN_REVIEW, REVIEWED as REVIEWED_STATUS, UNREVIEWED, QueueItem, ReviewEventView
+from qa_pipeline.store.views import IN_REVIEW, UNREVIEWED, QueueItem, ReviewEventView
+from qa_pipeline.store.views import REVIEWED as REVIEWED_STATUS
 
 _STATUS_OF_KIND = {STARTED: IN_REVIEW, REVIEWED: REVIEWED_STATUS}
-RESOLUTIONS = (UPHELD, OVERRULED)
 
 
 def _latest_state():

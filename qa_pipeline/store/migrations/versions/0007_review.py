@@ -20,15 +20,15 @@ branch_labels = None
 depends_on = None
 
 SQLITE_FTS = (
-    "CREATE VIRTUAL TABLE utterances_fts USING fts5("
-    "text, content='utterances', content_rowid='id', tokenize='porter unicode61')",
-    "CREATE TRIGGER utterances_fts_insert AFTER INSERT ON utterances BEGIN "
-    "INSERT INTO utterances_fts(rowid, text) VALUES (new.id, new.text); END",
-    "CREATE TRIGGER utterances_fts_delete AFTER DELETE ON utterances BEGIN "
-    "INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
-    "CREATE TRIGGER utterances_fts_update AFTER UPDATE ON utterances BEGIN "
-    "INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.id, old.text); "
-    "INSERT INTO utterances_fts(rowid, text) VALUES (new.id, new.text); END",
+    ("CREATE VIRTUAL TABLE utterances_fts USING fts5("
+     "text, content='utterances', content_rowid='id', tokenize='porter unicode61')"),
+    ("CREATE TRIGGER utterances_fts_insert AFTER INSERT ON utterances BEGIN "
+     "INSERT INTO utterances_fts(rowid, text) VALUES (new.id, new.text); END"),
+    ("CREATE TRIGGER utterances_fts_delete AFTER DELETE ON utterances BEGIN "
+     "INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.id, old.text); END"),
+    ("CREATE TRIGGER utterances_fts_update AFTER UPDATE ON utterances BEGIN "
+     "INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+     "INSERT INTO utterances_fts(rowid, text) VALUES (new.id, new.text); END"),
     "INSERT INTO utterances_fts(utterances_fts) VALUES ('rebuild')",
 )
 POSTGRES_FTS = (
