@@ -210,3 +210,10 @@ def test_roster_names_show_in_the_app_and_search_finds_them(filled, tmp_path):
         assert "Anna Lee (agent-anna)" in page and ">agent-ben<" in page
     finally:
         app.state.store.close()
+
+
+def test_the_matching_line_is_escaped_and_marks_the_searched_words():
+    from qa_pipeline.web.formatting import highlight
+
+    marked = highlight("I was <b>charged</b> twice & a bit", "charging a")
+    assert str(marked) == "I was &lt;b&gt;<mark>charged</mark>&lt;/b&gt; twice &amp; <mark>a</mark> bit"

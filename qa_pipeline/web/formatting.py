@@ -30,15 +30,19 @@ def when(value: datetime | None) -> str:
 def highlight(text: str, query: str | None) -> Markup:
     """`text` escaped, each word that a query word stems to wrapped in <mark>.
 
-    The store's search stems words (Porter, English); this marks a word sharing the query
-    word's first letters (all but up to three, at least three), so "charging" marks "charged".
+    The store's search stems words (Porter, English); this marks a word sharing a query
+    word's first letters (all but up to three, at least three), so "charging" marks
+    "charged"; a query word under four letters marks only itself.
     """
     from qa_pipeline.store.search import words
 
-    stems = [w[: max(3, len(w) - 3)] for w in words(query or "")]
+    terms = words(query or "")
+    exact = {w for w in terms if len(w) < 4}
+    stems = [w[: max(3, len(w) - 3)] for w in terms if len(w) >= 4]
     out, last = [], 0
     for match in _WORD.finditer(text):
-        if any(match.group().lower().startswith(stem) for stem in stems):
+        word = match.group().lower()
+        if word in exact or any(word.startswith(stem) for stem in stems):
             out += [escape(text[last:match.start()]), Markup("<mark>"), escape(match.group()), Markup("</mark>")]
             last = match.end()
     out.append(escape(text[last:]))
