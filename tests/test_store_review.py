@@ -217,3 +217,40 @@ def test_the_matching_line_is_escaped_and_marks_the_searched_words():
 
     marked = highlight("I was <b>charged</b> twice & a bit", "charging a")
     assert str(marked) == "I was &lt;b&gt;<mark>charged</mark>&lt;/b&gt; twice &amp; <mark>a</mark> bit"
+
+
+def test_agreement_counts_reviewed_calls_as_agreement_and_overrides_as_changes(filled):
+    store, ids, users = filled
+    sam = users["sam"].id
+    store.record_review(ids["C01"], "reviewed", sam)  # all five machine verdicts stood
+    store.add_override(ids["C02"], "name_use", PASS, "name at 0:01", sam)  # machine said fail
+    store.add_override(ids["C03"], "asked_questions", FAIL, "checked", sam)  # same as the machine
+    found = store.agreement()
+    name_use = found["name_use"]
+    assert name_use.confusion == (("pass", "pass", 1), ("fail", "pass", 1))
+    assert name_use.kappa == 0.0  # the supervisor always says pass: no agreement beyond chance
+    assert [(m.month, m.judged, m.agreed) for m in name_use.months] == [("2026-11", 2, 1)]
+    assert found["asked_questions"].confusion == (("pass", "pass", 1), ("fail", "fail", 1))
+    assert found["asked_questions"].kappa == 1.0
+    assert found["said_goodbye"].kappa is None  # pass × pass only
+    assert "no_im_listening" in found and "self_introduction" in found and len(found) == 5
+
+
+def test_the_calibration_page_shows_kappa_confusion_trend_and_the_alert_line(filled):
+    import re
+
+    from qa_pipeline.web.app import create_app
+    from _web_helpers import client_for
+
+    store, ids, users = filled
+    store.record_review(ids["C01"], "reviewed", users["sam"].id)
+    store.add_override(ids["C02"], "name_use", PASS, "name at 0:01", users["sam"].id)
+    app = create_app(str(store.engine.url))
+    try:
+        html = client_for(app, "sam").get("/calibration").text
+    finally:
+        app.state.store.close()
+    alerts = re.findall(r'<p class="warning alert" data-alert="(\w+)"', html)
+    assert alerts == ["name_use"]  # 1 of 2 judged changed in 2026-11: 50% > 20%
+    row = re.search(r'<tr data-criterion="name_use">.*?</tr>', html, re.S).group(0)
+    assert 'class="num kappa">0.00<' in row and "fail × pass: 1" in row and "2026-11: 1/2" in row

@@ -29,8 +29,11 @@ import click
                    "after disputes, serious errors and unsure verdicts.")
 @click.option("--low-confidence", default=0.6, show_default=True, type=click.FloatRange(0, 1),
               help="Review queue: machine verdicts below this confidence need a person.")
+@click.option("--alert-override-rate", default=0.2, show_default=True, type=click.FloatRange(0, 1),
+              help="Calibration: flag a criterion when supervisors changed more than this share of the verdicts "
+                   "they judged in its latest month.")
 def command(host: str, port: int, db_url: str | None, audio_root: Path, session_hours: float, secure_cookies: bool,
-            weekly_target: int, low_confidence: float) -> None:
+            weekly_target: int, low_confidence: float, alert_override_rate: float) -> None:
     """Serve the calls list, call pages, agent pages, trainer library and calibration report.
 
     Refuses to start on a store that does not exist yet (a mistyped --db would
@@ -43,7 +46,7 @@ def command(host: str, port: int, db_url: str | None, audio_root: Path, session_
     from qa_pipeline.web.routes.review import ReviewSettings
 
     app = create_app(db_url, audio_root, session_ttl_s=session_hours * 3600, secure_cookies=secure_cookies,
-                     review_settings=ReviewSettings(weekly_target, low_confidence))
+                     review_settings=ReviewSettings(weekly_target, low_confidence, alert_override_rate))
     _log_to_stderr()
     click.echo(f"review app on http://{host}:{port}/  (recordings from {audio_root.resolve()})")
     uvicorn.run(app, host=host, port=port, log_level="warning")

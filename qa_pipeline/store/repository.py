@@ -368,6 +368,13 @@ class Store:
         with self.transaction() as session:
             return queries.calibration(session)
 
+    def agreement(self) -> dict:
+        """Criterion id -> `qa_pipeline.store.agreement.Agreement` (confusion, kappa, months)."""
+        from qa_pipeline.store import agreement
+
+        with self.transaction() as session:
+            return agreement.agreement(session)
+
     def library(self, criterion_id: str, verdict: str, limit: int = 200) -> list[LibraryHit]:
         with self.transaction() as session:
             return queries.library(session, criterion_id, verdict, limit)

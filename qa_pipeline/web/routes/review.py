@@ -26,11 +26,14 @@ class ReviewSettings:
     `weekly_target`: scorecards per agent a site means to review each week (Monday 00:00
     UTC on); calls of agents below it rank above other calls with no dispute, serious error
     or unsure verdict. `low_confidence`: machine verdicts below this confidence (0-1) need a
-    person. Both are a site's choice, not measured figures.
+    person. `alert_override_rate`: the calibration page flags a criterion whose share of
+    supervisor-judged verdicts overridden in its latest month is above this. All are a
+    site's choice, not measured figures.
     """
 
     weekly_target: int = 3
     low_confidence: float = 0.6
+    alert_override_rate: float = 0.2
     limit: int = 100
 
 
