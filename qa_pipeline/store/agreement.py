@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from qa_pipeline.records import VERDICTS
+from qa_pipeline.store.effective import WHEN, effective_results
 from qa_pipeline.store.schema import REVIEWED, Call, ReviewEvent, ScorecardRow
 
 
@@ -43,8 +44,6 @@ class Agreement:
 
 def agreement(session: Session) -> dict[str, Agreement]:
     """Criterion id -> its agreement over every result a supervisor judged."""
-    from qa_pipeline.store.queries import WHEN, effective_results
-
     eff = effective_results()
     reviewed = select(ReviewEvent.scorecard_id).where(ReviewEvent.kind == REVIEWED)
     rows = session.execute(

@@ -10,11 +10,12 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from qa_pipeline.records import FAIL, PASS, Evidence
 from qa_pipeline.store import review, search
-from qa_pipeline.store.schema import Agent, Call, CriterionRow, Override, ScorecardRow
+from qa_pipeline.store.effective import WHEN, effective_results
+from qa_pipeline.store.schema import Agent, Call, CriterionRow, ScorecardRow
 from qa_pipeline.store.views import (
     SERIOUS_ANY,
     AgentReport,
@@ -27,36 +28,6 @@ from qa_pipeline.store.views import (
     RatePoint,
     SeriousErrorKind,
 )
-
-# Reports that need a day for every call (the agent page) fall back to the scoring time;
-# the calls list shows an unknown call time as unknown and sorts it after the known ones.
-WHEN = func.coalesce(Call.call_time, ScorecardRow.scored_at)
-
-
-def effective_results():
-    """Subquery: one row per criterion result with machine verdict, effective verdict, overridden."""
-    latest = (
-        select(Override.scorecard_id, Override.criterion_id, func.max(Override.id).label("override_id"))
-        .group_by(Override.scorecard_id, Override.criterion_id)
-        .subquery()
-    )
-    human = aliased(Override)
-    return (
-        select(
-            CriterionRow.scorecard_id,
-            CriterionRow.criterion_id,
-            CriterionRow.verdict.label("machine"),
-            func.coalesce(human.verdict, CriterionRow.verdict).label("verdict"),
-            case((human.id.is_(None), 0), else_=1).label("overridden"),
-            CriterionRow.serious_error,
-        )
-        .outerjoin(
-            latest,
-            and_(latest.c.scorecard_id == CriterionRow.scorecard_id, latest.c.criterion_id == CriterionRow.criterion_id),
-        )
-        .outerjoin(human, human.id == latest.c.override_id)
-        .subquery("effective")
-    )
 
 
 def _filtered(call_filter: CallFilter, dialect: str) -> Select:

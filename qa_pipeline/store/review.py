@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from qa_pipeline.records import FAIL
+from qa_pipeline.store.effective import effective_results
 from qa_pipeline.store.schema import (
     ACKNOWLEDGED,
     DISPUTED,
@@ -128,8 +129,6 @@ def queue(session: Session, now: datetime, weekly_target: int, low_confidence: f
     overridden, then calls of agents with fewer than `weekly_target` scorecards reviewed
     since Monday 00:00 UTC, then the newest call (unknown times last).
     """
-    from qa_pipeline.store.queries import effective_results
-
     state = _latest_state()
     done = select(state.c.scorecard_id).where(state.c.kind == REVIEWED)
     candidates = session.execute(
