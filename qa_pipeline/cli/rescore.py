@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import click
 
@@ -20,7 +21,7 @@ def command(rubric_ref: str, since: datetime | None, apply_: bool, db_url: str |
     Each call's latest card under that rubric id is re-scored from its stored transcript
     (no ASR; see qa_pipeline.rescore for what the store keeps). Nothing replaces a card
     unless --apply is given here or a supervisor applies the stored diff in the review app
-    (Rescores page). A rubric that keeps the id and version of stored cards but changed
+    (Rubric changes page). A rubric that keeps the id and version of stored cards but changed
     content is refused: give it a new version.
     """
     from qa_pipeline import rescore
@@ -32,11 +33,12 @@ def command(rubric_ref: str, since: datetime | None, apply_: bool, db_url: str |
     try:
         pairs, changes = rescore.diff_stored(store, rubric, since)
         click.echo(rescore.report(rubric, len(pairs), changes))
-        run = store.save_rescore_run(rubric.id, rubric.version, rubric.sha256, rubric.source, since, len(pairs),
+        source = str(Path(rubric.source).resolve())  # the app re-loads it from wherever it runs
+        run = store.save_rescore_run(rubric.id, rubric.version, rubric.sha256, source, since, len(pairs),
                                      [f.as_dict() for f in changes])
         click.echo(f"diff stored as rescore run {run}")
         if not apply_:
-            click.echo("nothing replaced: run again with --apply, or apply it on the app's Rescores page")
+            click.echo("nothing replaced: run again with --apply, or apply it on the app's Rubric changes page")
             return
         saved = rescore.apply(store, rubric, pairs)
         store.mark_rescore_applied(run)
