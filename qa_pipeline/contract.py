@@ -105,6 +105,7 @@ def _criterion_to_dict(c: CriterionResult) -> dict[str, Any]:
         "detail": c.detail,
         "title": c.label,
         "serious_error": c.serious_error or None,
+        "failed_title": c.failed_title or None,
     }
 
 
@@ -129,7 +130,7 @@ def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
         "call_time": card.call_time,
         "duration_s": round(card.duration_s, 1),
         "channels": card.channels,
-        "rubric": {"id": card.rubric_id, "version": card.rubric_version},
+        "rubric": {"id": card.rubric_id, "version": card.rubric_version, "sha256": card.rubric_sha256 or None},
         "score": None if card.score is None else round(card.score, 1),
         "criteria": [_criterion_to_dict(c) for c in card.criteria],
         "metrics": _metrics_to_dict(card.metrics),
@@ -166,6 +167,7 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
             detail=c.get("detail", ""),
             title=c.get("title") if c.get("title") not in (None, c["id"]) else "",
             serious_error=c.get("serious_error") or "",
+            failed_title=c.get("failed_title") or "",
         )
         for c in d["criteria"]
     )
@@ -177,6 +179,7 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
         channels=d["channels"],
         rubric_id=d["rubric"]["id"],
         rubric_version=d["rubric"]["version"],
+        rubric_sha256=d["rubric"].get("sha256") or "",
         score=d["score"],
         criteria=criteria,
         metrics=CallMetrics(**d["metrics"]),

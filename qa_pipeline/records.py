@@ -169,6 +169,7 @@ class CriterionResult:
     detail: str = ""
     title: str = ""
     serious_error: str = ""
+    failed_title: str = ""  # the rubric's wording of a fail ("Agent interrupted the caller"), "" if none
 
     @property
     def label(self) -> str:
@@ -205,6 +206,7 @@ class Scorecard:
     outcome: str | None = None
     warnings: tuple[str, ...] = ()
     call_time: str | None = None
+    rubric_sha256: str = ""  # the content hash of the rubric that scored it (Rubric.sha256)
 
     def result(self, criterion_id: str) -> CriterionResult | None:
         return next((c for c in self.criteria if c.id == criterion_id), None)

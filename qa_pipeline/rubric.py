@@ -42,7 +42,7 @@ DEFAULT_RUBRIC = "etiquette"
 
 _TOP_KEYS = {"id", "version", "title", "description", "plugins", "criteria", "extends", "serious_errors",
              "vocabulary"}
-_ENTRY_KEYS = {"impl", "weight", "use_classifier", "params", "title", "description"}
+_ENTRY_KEYS = {"impl", "weight", "use_classifier", "params", "title", "failed_title", "description"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class CriterionConfig:
     use_classifier: bool = False
     title: str = ""
     serious_error: str = ""
+    failed_title: str = ""  # what a fail means, in words ("Agent interrupted the caller")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class Rubric:
     # Names and terms of the site (company, products) given to Whisper as hotwords on the
     # agent's channel when asked for (see qa_pipeline.vocabulary).
     vocabulary: tuple[str, ...] = ()
+    # With id and version, what identifies the rubric: see `content_sha256`.
+    sha256: str = ""
 
     @property
     def label(self) -> str:
@@ -154,7 +157,18 @@ def parse_rubric(data: Any, source: str = "<rubric>") -> Rubric:
     vocabulary = data.get("vocabulary", [])
     if not isinstance(vocabulary, list) or not all(isinstance(v, str) for v in vocabulary):
         raise ConfigError(f"{source}: vocabulary: expected a list of words and names, got {vocabulary!r}")
-    return Rubric(data["id"], data["version"], configs, str(data.get("title", "")), source, tuple(vocabulary))
+    return Rubric(data["id"], data["version"], configs, str(data.get("title", "")), source, tuple(vocabulary),
+                  content_sha256(data))
+
+
+def content_sha256(data: Any) -> str:
+    """SHA-256 of a rubric's parsed content (base merged in) as canonical JSON: a changed phrase,
+    threshold or weight changes it; comments, key order and YAML layout do not."""
+    import hashlib
+    import json
+
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _mark_serious(configs: tuple[CriterionConfig, ...], serious: Any, source: str) -> tuple[CriterionConfig, ...]:
@@ -214,7 +228,8 @@ def _criterion(cid: Any, entry: Any, source: str) -> CriterionConfig:
     if not isinstance(use_classifier, bool):
         raise ConfigError(f"{source}: {where}.use_classifier: expected true or false, got {use_classifier!r}")
     params = _params(spec.params, entry.get("params") or {}, source, f"{where}.params")
-    return CriterionConfig(str(cid), spec.name, float(weight), params, use_classifier, str(entry.get("title", "")))
+    return CriterionConfig(str(cid), spec.name, float(weight), params, use_classifier, str(entry.get("title", "")),
+                           failed_title=str(entry.get("failed_title", "")))
 
 
 def _params(params_type: type, given: Any, source: str, where: str) -> Any:

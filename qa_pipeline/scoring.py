@@ -62,6 +62,7 @@ def score_transcript(
         channels=transcript.channels,
         rubric_id=rubric.id,
         rubric_version=rubric.version,
+        rubric_sha256=rubric.sha256,
         score=score(results),
         criteria=results,
         metrics=_metrics(ctx, rubric),
@@ -96,6 +97,7 @@ def evaluate_criterion(
         detail=outcome.detail,
         title=config.title,
         serious_error=config.serious_error,
+        failed_title=config.failed_title,
     )
 
 

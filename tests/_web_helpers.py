@@ -57,10 +57,10 @@ def speak(text: str) -> np.ndarray:
     return np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
 
 
-def make_recording(path: Path) -> tuple[Utterance, ...]:
-    """Write a stereo WAV of DIALOGUE; return its utterances with their true times."""
+def make_recording(path: Path, dialogue: tuple[tuple[str, str], ...] = DIALOGUE) -> tuple[Utterance, ...]:
+    """Write a stereo WAV of `dialogue`; return its utterances with their true times."""
     pieces, utterances, cursor = [], [], 0.4
-    for speaker, text in DIALOGUE:
+    for speaker, text in dialogue:
         speech = speak(text)
         start = cursor
         cursor += len(speech) / RATE

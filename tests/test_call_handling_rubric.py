@@ -186,7 +186,9 @@ def test_score_command_uses_the_call_handling_rubric(tmp_path):
                                        "--agent-channel", "0"])
     assert result.exit_code == 0, result.output
     card = json.loads((out / "H1.json").read_text())
-    assert card["rubric"] == {"id": "call_handling", "version": "1"}
+    from qa_pipeline.rubric import load_rubric
+
+    assert card["rubric"] == {"id": "call_handling", "version": "1", "sha256": load_rubric("call_handling").sha256}
     assert [c["id"] for c in card["criteria"]][-8:] == list(NEW)
     assert {"asked_questions", "acknowledged_caller"} <= {e["criterion"] for e in card["serious_errors"]}
     header = (out / "summary.csv").read_text().splitlines()[0]

@@ -51,7 +51,7 @@ def _card() -> Scorecard:
 def test_scorecard_has_contract_fields_in_contract_shape():
     d = scorecard_to_dict(_card())
     assert d["schema"] == SCORECARD_SCHEMA
-    assert d["rubric"] == {"id": "etiquette", "version": "1"}
+    assert d["rubric"] == {"id": "etiquette", "version": "1", "sha256": None}
     assert d["duration_s"] == 63.2
     assert d["metrics"] == {"interruptions": 0, "agent_talk_s": 31.0, "customer_talk_s": 20.2,
                             "silence_s": 9.1, "agent_wpm": 151, "agent_questions": 4}

@@ -71,7 +71,7 @@ def test_json_top_level_fields_follow_the_contract():
     assert (data["call_id"], data["recording"], data["agent_id"]) == ("H01", "calls/H01.flac", "agent-megan")
     assert data["call_time"] == "2026-11-02T09:14:00"
     assert (data["duration_s"], data["channels"], data["score"]) == (63.2, 2, 66.7)
-    assert data["rubric"] == {"id": "etiquette", "version": "1"}
+    assert data["rubric"] == {"id": "etiquette", "version": "1", "sha256": None}  # a hand-built card
     assert data["versions"] == {"pipeline": "0.1.0", "asr_model": "tiny.en", "rubric": "etiquette/1"}
     assert (data["outcome"], data["warnings"]) == ("appointment_booked", [])
 
@@ -82,7 +82,7 @@ def test_json_criterion_fields():
         "id": "no_price_before_need", "verdict": "fail", "weight": 2.0, "confidence": 0.812,
         "evidence": [{"speaker": "agent", "start": 7.5, "end": 9.0, "text": "How much is it? It costs <80> dollars & more."}],
         "detail": "price stated at 8.1 s before any need question",
-        "title": "no_price_before_need", "serious_error": None,
+        "title": "no_price_before_need", "serious_error": None, "failed_title": None,
     }
 
 

@@ -18,7 +18,7 @@ from qa_pipeline.identity import content_hash
 from qa_pipeline.records import FAIL, NOT_APPLICABLE, PASS, RoleDecision
 from qa_pipeline.store import ENV_VAR, default_path, default_url, migrate, open_store
 from qa_pipeline.store.passwords import hash_password, verify_password
-from qa_pipeline.store.schema import Base, Call, CriterionRow, EvidenceRow, ScorecardRow, UtteranceRow
+from qa_pipeline.store.schema import Base, Call, CriterionRow, EvidenceRow, ScorecardRow, UtteranceRow, include_name
 from qa_pipeline.store.views import CallFilter
 from _web_helpers import PASSWORD, rescored, write_corpus
 
@@ -77,7 +77,7 @@ def test_migrations_build_exactly_the_models(store):
     from alembic.runtime.migration import MigrationContext
 
     with store.engine.connect() as connection:
-        diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        diffs = compare_metadata(MigrationContext.configure(connection, opts={"include_name": include_name}), Base.metadata)
     assert diffs == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -59,7 +60,7 @@ def corpus(tmp_path_factory):
 def store(postgres_url):
     opened = open_store(postgres_url)
     with opened.engine.begin() as connection:
-        names = "overrides, sessions, users, utterances, evidence, criterion_results, scorecards, calls, agents"
+        names = "rescore_runs, review_events, overrides, sessions, users, utterances, evidence, criterion_results, scorecards, calls, agents"
         connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     yield opened
     opened.close()
@@ -75,12 +76,12 @@ def test_postgres_store_is_migrated_to_head_and_matches_the_models(store):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from qa_pipeline.store.schema import Base
+    from qa_pipeline.store.schema import Base, include_name
 
     assert store.engine.dialect.name == "postgresql"
     assert migrate.current_revision(store.engine) == migrate.head_revision()
     with store.engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert compare_metadata(MigrationContext.configure(connection, opts={"include_name": include_name}), Base.metadata) == []
 
 
 def test_postgres_resave_is_idempotent_and_keeps_overrides(store, corpus):
@@ -116,6 +117,30 @@ def test_postgres_reports(store, corpus):
     assert calibration["asked_questions"].fail_to_pass == 1
     assert store.agent_report("agent-ben").weakest[0].criterion_id in {"name_use", "said_goodbye"}
     assert [h.call_label for h in store.library("asked_questions", PASS)] == ["C04", "C03", "C02", "C01"]
+
+
+def test_postgres_full_text_search_and_disputes(store, corpus):
+    from dataclasses import replace
+
+    from qa_pipeline.contract import scorecard_from_dict
+
+    ids = save_all(store, corpus)
+    data = json.loads(corpus["C03"].read_text())
+    card = scorecard_from_dict(data)
+    lines = tuple(replace(u, text="I was charged twice for the cleaning.") if u.text.startswith("Thursday") else u
+                  for u in card.transcript.utterances)
+    card = replace(card, transcript=replace(card.transcript, utterances=lines))
+    store.save_scorecard(card, content_hash(card.recording), card.recording, call_time=data["call_time"])
+    page = store.list_calls(CallFilter(text="twice charging"))
+    assert [r.call_label for r in page.rows] == ["C03"]
+    assert page.rows[0].hit.text == "I was charged twice for the cleaning."
+    assert [r.call_label for r in store.list_calls(CallFilter(text="ben")).rows] == ["C04", "C03"]
+    agent = store.add_user("ana", "agent", PASSWORD, "agent-anna")
+    supervisor = store.add_user("sam", "supervisor", PASSWORD)
+    dispute = store.dispute(ids["C02"], "name_use", "I said her name", agent.id)
+    store.resolve_dispute(dispute, supervisor.id, "name at 0:01", verdict=PASS)
+    assert [e.kind for e in store.call_detail(ids["C02"]).history] == ["disputed", "overruled"]
+    assert store.review_queue(weekly_target=0, low_confidence=0.0)[0].call_label == "C04"
 
 
 def test_workers_opening_a_fresh_postgres_store_at_once_all_succeed(postgres_url):

@@ -24,6 +24,7 @@ COMMANDS = {
     "user": ("qa_pipeline.cli.user", "Manage review app accounts."),
     "db": ("qa_pipeline.cli.db", "Create or upgrade the results store (db init)."),
     "import": ("qa_pipeline.cli.store_import", "Import scorecard JSON files into the results store."),
+    "rescore": ("qa_pipeline.cli.rescore", "Re-score stored calls with a changed rubric: diff first, --apply to save."),
     "redact": ("qa_pipeline.cli.redact", "Re-redact PII in existing output folders, transcript caches and the store."),
 }
 

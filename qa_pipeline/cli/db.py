@@ -34,3 +34,25 @@ def init(db_url: str | None) -> None:
         store.close()
     shown = make_url(url).render_as_string(hide_password=True)
     click.echo(f"results store ready: {shown} (schema revision {revision})")
+
+
+@command.command("roster")
+@click.argument("agents_csv", type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", "db_url", default=None, metavar="URL",
+              help="Store URL (default: $QA_PIPELINE_DB, else the default SQLite file above).")
+def roster(agents_csv: str, db_url: str | None) -> None:
+    """Give the store the agents' names from an agent roster CSV (agent_id,name[,aliases]).
+
+    The review app then shows "Anna (agent-anna)" where it showed the id. Run it again
+    after the roster changes; agents not in the store yet are added.
+    """
+    from qa_pipeline.store import open_store
+    from qa_pipeline.vocabulary import read_roster
+
+    agents = read_roster(agents_csv).agents
+    store = open_store(db_url, create=False)
+    try:
+        store.set_agent_names({a.agent_id: a.name for a in agents})
+    finally:
+        store.close()
+    click.echo(f"{len(agents)} agent name{'s' if len(agents) != 1 else ''} stored")

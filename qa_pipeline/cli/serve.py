@@ -27,8 +27,17 @@ import click
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
               help="A reverse proxy (address or network, repeatable) whose X-Forwarded-For names the client "
                    "for the per-address login limit. None by default: the header is ignored.")
+@click.option("--weekly-target", default=3, show_default=True, type=click.IntRange(min=0),
+              help="Review queue: scorecards per agent to review each week; agents below it rank first "
+                   "after disputes, serious errors and unsure verdicts.")
+@click.option("--low-confidence", default=0.6, show_default=True, type=click.FloatRange(0, 1),
+              help="Review queue: machine verdicts below this confidence need a person.")
+@click.option("--alert-override-rate", default=0.2, show_default=True, type=click.FloatRange(0, 1),
+              help="Calibration: flag a criterion when supervisors changed more than this share of the verdicts "
+                   "they judged in its latest month.")
 def command(host: str, port: int, db_url: str | None, audio_root: Path, session_hours: float, secure_cookies: bool,
-            trusted_proxies: tuple[str, ...]) -> None:
+            trusted_proxies: tuple[str, ...], weekly_target: int, low_confidence: float,
+            alert_override_rate: float) -> None:
     """Serve the calls list, call pages, agent pages, trainer library and calibration report.
 
     Refuses to start on a store that does not exist yet (a mistyped --db would
@@ -38,9 +47,11 @@ def command(host: str, port: int, db_url: str | None, audio_root: Path, session_
     import uvicorn
 
     from qa_pipeline.web.app import create_app
+    from qa_pipeline.web.routes.review import ReviewSettings
 
     app = create_app(db_url, audio_root, session_ttl_s=session_hours * 3600, secure_cookies=secure_cookies,
-                     trusted_proxies=trusted_proxies)
+                     trusted_proxies=trusted_proxies,
+                     review_settings=ReviewSettings(weekly_target, low_confidence, alert_override_rate))
     _log_to_stderr()
     click.echo(f"review app on http://{host}:{port}/  (recordings from {audio_root.resolve()})")
     # The app reads X-Forwarded-For itself, from trusted proxies only (uvicorn would trust loopback).

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from qa_pipeline.records import FAIL, PASS, Evidence
-from qa_pipeline.store.schema import Call, CriterionRow, Override, ScorecardRow
+from qa_pipeline.store import review, search
+from qa_pipeline.store.effective import WHEN, effective_results
+from qa_pipeline.store.schema import Agent, Call, CriterionRow, ScorecardRow
 from qa_pipeline.store.views import (
     SERIOUS_ANY,
     AgentReport,
@@ -27,46 +29,25 @@ from qa_pipeline.store.views import (
     SeriousErrorKind,
 )
 
-WHEN = func.coalesce(Call.call_time, ScorecardRow.scored_at)
 
-
-def effective_results():
-    """Subquery: one row per criterion result with machine verdict, effective verdict, overridden."""
-    latest = (
-        select(Override.scorecard_id, Override.criterion_id, func.max(Override.id).label("override_id"))
-        .group_by(Override.scorecard_id, Override.criterion_id)
-        .subquery()
-    )
-    human = aliased(Override)
-    return (
-        select(
-            CriterionRow.scorecard_id,
-            CriterionRow.criterion_id,
-            CriterionRow.verdict.label("machine"),
-            func.coalesce(human.verdict, CriterionRow.verdict).label("verdict"),
-            case((human.id.is_(None), 0), else_=1).label("overridden"),
-            CriterionRow.serious_error,
-        )
-        .outerjoin(
-            latest,
-            and_(latest.c.scorecard_id == CriterionRow.scorecard_id, latest.c.criterion_id == CriterionRow.criterion_id),
-        )
-        .outerjoin(human, human.id == latest.c.override_id)
-        .subquery("effective")
-    )
-
-
-def _filtered(call_filter: CallFilter) -> Select:
+def _filtered(call_filter: CallFilter, dialect: str) -> Select:
     query = select(
-        ScorecardRow.id, Call.call_label, Call.agent_id, WHEN.label("when"), ScorecardRow.score, Call.duration_s
+        ScorecardRow.id, Call.call_label, Call.agent_id, Call.call_time.label("when"), ScorecardRow.score,
+        Call.duration_s, ScorecardRow.rubric_id, ScorecardRow.rubric_version,
     ).join(Call, Call.id == ScorecardRow.call_id)
     f = call_filter
     if f.agent_id:
         query = query.where(Call.agent_id == f.agent_id)
+    if f.rubric:
+        query = query.where(ScorecardRow.rubric_id == f.rubric)
+    if f.text and f.text.strip():
+        query = query.where(_text_match(f.text.strip(), dialect))
+    if f.status:
+        query = query.where(review.status_is(f.status))
     if f.date_from:
-        query = query.where(WHEN >= datetime.combine(f.date_from, time.min))
+        query = query.where(Call.call_time >= datetime.combine(f.date_from, time.min))
     if f.date_to and f.date_to < date.max:
-        query = query.where(WHEN < datetime.combine(f.date_to + timedelta(days=1), time.min))
+        query = query.where(Call.call_time < datetime.combine(f.date_to + timedelta(days=1), time.min))
     if f.score_min is not None:
         query = query.where(ScorecardRow.score >= f.score_min)
     if f.score_max is not None:
@@ -85,18 +66,32 @@ def _filtered(call_filter: CallFilter) -> Select:
     return query
 
 
+def _text_match(text: str, dialect: str):
+    """Call id, agent id or roster name containing `text`, or a transcript line with all its words."""
+    matches = search.matching_utterances(dialect, text).subquery()
+    roster = select(Agent.id).where(Agent.display_name.icontains(text, autoescape=True))
+    return or_(
+        Call.call_label.icontains(text, autoescape=True),
+        Call.agent_id.icontains(text, autoescape=True),
+        Call.agent_id.in_(roster),
+        ScorecardRow.id.in_(select(matches.c.scorecard_id)),
+    )
+
+
 def _ordered(query: Select, call_filter: CallFilter) -> Select:
     def direction(column):
         return column.desc() if call_filter.descending else column.asc()
 
+    unknown_last = Call.call_time.is_(None)  # calls without a known time come last either way
     if call_filter.sort == "score":
         # Unscored calls go last whichever way the scores run.
-        return query.order_by(ScorecardRow.score.is_(None), direction(ScorecardRow.score), WHEN.desc(), ScorecardRow.id)
-    return query.order_by(direction(WHEN), direction(ScorecardRow.id))
+        return query.order_by(ScorecardRow.score.is_(None), direction(ScorecardRow.score), unknown_last,
+                              Call.call_time.desc(), ScorecardRow.id)
+    return query.order_by(unknown_last, direction(Call.call_time), direction(ScorecardRow.id))
 
 
 def list_calls(session: Session, call_filter: CallFilter, paginate: bool = True) -> CallPage:
-    query = _filtered(call_filter)
+    query = _filtered(call_filter, session.get_bind().dialect.name)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     query = _ordered(query, call_filter)
     page = max(1, call_filter.page)
@@ -105,10 +100,13 @@ def list_calls(session: Session, call_filter: CallFilter, paginate: bool = True)
     # A page past the last has no rows; asking the database could overflow its integer offset.
     beyond = paginate and (page - 1) * call_filter.page_size >= max(total, 1)
     found = [] if beyond else session.execute(query).all()
-    failed, overridden, serious = _verdict_marks(session, [r.id for r in found])
+    ids = [r.id for r in found]
+    failed, overridden, serious = _verdict_marks(session, ids)
+    hits = search.first_hits(session, call_filter.text or "", ids)
+    statuses = review.statuses(session, ids)
     rows = tuple(
         CallRow(r.id, r.call_label, r.agent_id, r.when, r.score, r.duration_s, failed[r.id], overridden[r.id],
-                serious[r.id])
+                serious[r.id], f"{r.rubric_id}/{r.rubric_version}", hits.get(r.id), statuses[r.id])
         for r in found
     )
     size = call_filter.page_size if paginate else max(1, total)
@@ -145,6 +143,12 @@ def criterion_ids(session: Session) -> list[str]:
 def criterion_titles(session: Session) -> dict[str, str]:
     """Criterion id -> the title its rubric gives it (ids without a stored title are left out)."""
     query = select(CriterionRow.criterion_id, func.max(CriterionRow.title)).group_by(CriterionRow.criterion_id)
+    return {cid: title for cid, title in session.execute(query) if title}
+
+
+def failed_titles(session: Session) -> dict[str, str]:
+    """Criterion id -> the rubric's wording of a fail (ids whose rubric gives none are left out)."""
+    query = select(CriterionRow.criterion_id, func.max(CriterionRow.failed_title)).group_by(CriterionRow.criterion_id)
     return {cid: title for cid, title in session.execute(query) if title}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,8 +20,23 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import VERDICTS, Scorecard
 from qa_pipeline.redaction.scorecard import ensure_redacted
-from qa_pipeline.store import accounts, migrate, queries, rows
-from qa_pipeline.store.schema import Agent, Call, CriterionRow, Override, ScorecardRow, UtteranceRow
+from qa_pipeline.store import accounts, migrate, queries, review, rows
+from qa_pipeline.store.schema import (
+    ACKNOWLEDGED,
+    DISPUTED,
+    OVERRULED,
+    REVIEWED,
+    STARTED,
+    UPHELD,
+    Agent,
+    Call,
+    CriterionRow,
+    Override,
+    RescoreRun,
+    ReviewEvent,
+    ScorecardRow,
+    UtteranceRow,
+)
 from qa_pipeline.store.views import (
     AgentReport,
     CalibrationRow,
@@ -28,6 +44,7 @@ from qa_pipeline.store.views import (
     CallFilter,
     CallPage,
     LibraryHit,
+    QueueItem,
     UserView,
 )
 
@@ -157,6 +174,7 @@ class Store:
                 row = ScorecardRow(call_id=call.id, times_saved=0)
                 session.add(row)
             else:
+                _same_rubric(row, card)
                 session.execute(delete(CriterionRow).where(CriterionRow.scorecard_id == row.id))
                 session.execute(delete(UtteranceRow).where(UtteranceRow.scorecard_id == row.id))
             rows.fill_scorecard(row, card, utcnow())
@@ -206,7 +224,11 @@ class Store:
                     selectinload(ScorecardRow.overrides).selectinload(Override.user),
                 ],
             )
-            return None if row is None else rows.detail_of(row)
+            if row is None:
+                return None
+            agent = session.get(Agent, row.call.agent_id) if row.call.agent_id else None
+            return replace(rows.detail_of(row), history=review.history(session, scorecard_id),
+                           agent_name=agent.display_name if agent else None)
 
     def scorecard_agent(self, scorecard_id: int) -> tuple[bool, str | None]:
         """(exists, agent id) of a scorecard: the cheap check access control needs.
@@ -221,38 +243,128 @@ class Store:
 
     def add_override(self, scorecard_id: int, criterion_id: str, verdict: str, comment: str, user_id: int) -> int:
         """Record a supervisor's verdict; earlier overrides stay as the audit trail."""
-        if verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
-        if not comment.strip():
-            raise ValueError("an override needs a comment")
-        if not 0 < scorecard_id <= MAX_ROW_ID:
-            raise LookupError(f"no scorecard {scorecard_id}")
         with self.transaction() as session:
-            result = session.scalar(
-                select(CriterionRow).where(
-                    CriterionRow.scorecard_id == scorecard_id, CriterionRow.criterion_id == criterion_id
-                )
+            return _override(session, scorecard_id, criterion_id, verdict, comment, user_id)
+
+    # -- the review loop (qa_pipeline.store.review) -------------------------------------------
+
+    def record_review(self, scorecard_id: int, kind: str, user_id: int, comment: str = "") -> int:
+        """A supervisor starts (`started`) or finishes (`reviewed`) a review, or an agent acknowledges."""
+        if kind not in (STARTED, REVIEWED, ACKNOWLEDGED):
+            raise ValueError(f"not a review step: {kind!r}")
+        with self.transaction() as session:
+            _scorecard(session, scorecard_id)
+            event = ReviewEvent(scorecard_id=scorecard_id, kind=kind, criterion_id="", verdict="",
+                                comment=comment.strip(), user_id=user_id, created_at=utcnow())
+            return review.add_event(session, event)
+
+    def dispute(self, scorecard_id: int, criterion_id: str, comment: str, user_id: int) -> int:
+        """An agent disputes the current verdict of one criterion; the comment says why (required)."""
+        if not comment.strip():
+            raise ValueError("a dispute needs a comment")
+        with self.transaction() as session:
+            result = _criterion(session, scorecard_id, criterion_id)
+            verdict = _latest_verdict(session, scorecard_id, criterion_id) or result.verdict
+            event = ReviewEvent(scorecard_id=scorecard_id, kind=DISPUTED, criterion_id=criterion_id, verdict=verdict,
+                                comment=comment.strip(), user_id=user_id, created_at=utcnow())
+            return review.add_event(session, event)
+
+    def resolve_dispute(self, dispute_id: int, user_id: int, comment: str, verdict: str | None = None) -> int:
+        """Uphold a dispute's verdict (`verdict` None) or overrule it with `verdict`, which is
+        recorded as an override with `comment` as its reason. A resolved dispute is refused."""
+        if not comment.strip():
+            raise ValueError("a resolution needs a comment")
+        with self.transaction() as session:
+            dispute = session.get(ReviewEvent, dispute_id) if 0 < dispute_id <= MAX_ROW_ID else None
+            if dispute is None or dispute.kind != DISPUTED:
+                raise LookupError(f"no dispute {dispute_id}")
+            if session.scalar(select(ReviewEvent.id).where(ReviewEvent.resolves_id == dispute_id)) is not None:
+                raise ValueError(f"dispute {dispute_id} is already resolved")
+            now = utcnow()  # an overrule's override and event share the time: one step in the history
+            if verdict is not None:
+                _override(session, dispute.scorecard_id, dispute.criterion_id, verdict, comment, user_id, now)
+            event = ReviewEvent(scorecard_id=dispute.scorecard_id, kind=OVERRULED if verdict else UPHELD,
+                                criterion_id=dispute.criterion_id, verdict=verdict or dispute.verdict,
+                                comment=comment.strip(), resolves_id=dispute_id, user_id=user_id, created_at=now)
+            return review.add_event(session, event)
+
+    # -- re-scoring (qa_pipeline.rescore, `qa-pipeline rescore`) ---------------------------------
+
+    def rescore_sources(self, rubric_id: str, since: datetime | None = None) -> list[CallDetail]:
+        """Per call, its latest scorecard under `rubric_id` (any version); with `since`, only calls
+        at or after it (calls of unknown time are then left out)."""
+        with self.transaction() as session:
+            query = (select(ScorecardRow.id, ScorecardRow.call_id).join(Call, Call.id == ScorecardRow.call_id)
+                     .where(ScorecardRow.rubric_id == rubric_id)
+                     .order_by(Call.call_time, ScorecardRow.call_id, ScorecardRow.scored_at.desc(),
+                               ScorecardRow.id.desc()))
+            if since is not None:
+                query = query.where(Call.call_time >= since)
+            latest = {}
+            for scorecard_id, call_id in session.execute(query):
+                latest.setdefault(call_id, scorecard_id)
+        return [self.call_detail(scorecard_id) for scorecard_id in latest.values()]
+
+    def rubric_conflict(self, rubric_id: str, version: str, sha256: str) -> str | None:
+        """The other content hash stored cards of this rubric id and version carry, if any."""
+        with self.transaction() as session:
+            return session.scalar(
+                select(ScorecardRow.rubric_sha256).where(
+                    ScorecardRow.rubric_id == rubric_id, ScorecardRow.rubric_version == version,
+                    ScorecardRow.rubric_sha256 != "", ScorecardRow.rubric_sha256 != sha256,
+                ).limit(1)
             )
-            if result is None:
-                raise LookupError(f"scorecard {scorecard_id} has no criterion {criterion_id!r}")
-            override = Override(
-                scorecard_id=scorecard_id,
-                criterion_id=criterion_id,
-                machine_verdict=result.verdict,
-                verdict=verdict,
-                comment=comment.strip(),
-                user_id=user_id,
-                created_at=utcnow(),
-            )
-            session.add(override)
+
+    def save_rescore_run(self, rubric_id: str, version: str, sha256: str, source: str, since: datetime | None,
+                         calls: int, flips: list[dict]) -> int:
+        with self.transaction() as session:
+            run = RescoreRun(rubric_id=rubric_id, rubric_version=version, rubric_sha256=sha256, rubric_source=source,
+                             since=since, calls=calls, flips=flips, created_at=utcnow())
+            session.add(run)
             session.flush()
-            return override.id
+            return run.id
+
+    def mark_rescore_applied(self, run_id: int) -> None:
+        with self.transaction() as session:
+            session.get(RescoreRun, run_id).applied_at = utcnow()
+
+    def rescore_runs(self, limit: int = 20) -> list[dict]:
+        """The latest stored rescore diffs, newest first, as plain dicts of their columns."""
+        with self.transaction() as session:
+            runs = session.scalars(select(RescoreRun).order_by(RescoreRun.id.desc()).limit(limit)).all()
+            return [{c.name: getattr(run, c.name) for c in RescoreRun.__table__.columns} for run in runs]
+
+    def review_queue(self, weekly_target: int, low_confidence: float, limit: int = 100) -> list[QueueItem]:
+        with self.transaction() as session:
+            return review.queue(session, utcnow(), weekly_target, low_confidence, limit)
+
+    def review_counts(self, agent_id: str) -> dict[str, int]:
+        with self.transaction() as session:
+            return review.agent_counts(session, agent_id)
+
+    def set_agent_names(self, names: dict[str, str]) -> None:
+        """Store roster names by agent id (agents the store lacks are added)."""
+        with self.transaction() as session:
+            for agent_id, name in names.items():
+                agent = session.get(Agent, agent_id) or Agent(id=agent_id)
+                agent.display_name = name
+                session.add(agent)
+
+    def agent_names(self) -> dict[str, str]:
+        """Agent id -> display name, for the agents the roster names."""
+        with self.transaction() as session:
+            named = select(Agent.id, Agent.display_name).where(Agent.display_name.is_not(None))
+            return dict(session.execute(named).all())
 
     # -- reports ----------------------------------------------------------------------------
 
     def list_calls(self, call_filter: CallFilter, paginate: bool = True) -> CallPage:
         with self.transaction() as session:
             return queries.list_calls(session, call_filter, paginate)
+
+    def rubric_ids(self) -> list[str]:
+        with self.transaction() as session:
+            return list(session.scalars(select(ScorecardRow.rubric_id).distinct().order_by(ScorecardRow.rubric_id)))
 
     def agent_ids(self) -> list[str]:
         with self.transaction() as session:
@@ -266,6 +378,10 @@ class Store:
         with self.transaction() as session:
             return queries.criterion_titles(session)
 
+    def failed_titles(self) -> dict[str, str]:
+        with self.transaction() as session:
+            return queries.failed_titles(session)
+
     def serious_error_kinds(self) -> list:
         with self.transaction() as session:
             return queries.serious_error_kinds(session)
@@ -277,6 +393,13 @@ class Store:
     def calibration(self) -> list[CalibrationRow]:
         with self.transaction() as session:
             return queries.calibration(session)
+
+    def agreement(self) -> dict:
+        """Criterion id -> `qa_pipeline.store.agreement.Agreement` (confusion, kappa, months)."""
+        from qa_pipeline.store import agreement
+
+        with self.transaction() as session:
+            return agreement.agreement(session)
 
     def library(self, criterion_id: str, verdict: str, limit: int = 200) -> list[LibraryHit]:
         with self.transaction() as session:
@@ -315,3 +438,53 @@ class Store:
     def end_session(self, token: str) -> None:
         with self.transaction() as session:
             accounts.end_session(session, token)
+
+
+def _scorecard(session: Session, scorecard_id: int) -> ScorecardRow:
+    row = session.get(ScorecardRow, scorecard_id) if 0 < scorecard_id <= MAX_ROW_ID else None
+    if row is None:
+        raise LookupError(f"no scorecard {scorecard_id}")
+    return row
+
+
+def _criterion(session: Session, scorecard_id: int, criterion_id: str) -> CriterionRow:
+    _scorecard(session, scorecard_id)
+    result = session.scalar(
+        select(CriterionRow).where(CriterionRow.scorecard_id == scorecard_id, CriterionRow.criterion_id == criterion_id)
+    )
+    if result is None:
+        raise LookupError(f"scorecard {scorecard_id} has no criterion {criterion_id!r}")
+    return result
+
+
+def _latest_verdict(session: Session, scorecard_id: int, criterion_id: str) -> str | None:
+    return session.scalar(
+        select(Override.verdict)
+        .where(Override.scorecard_id == scorecard_id, Override.criterion_id == criterion_id)
+        .order_by(Override.id.desc())
+        .limit(1)
+    )
+
+
+def _override(session: Session, scorecard_id: int, criterion_id: str, verdict: str, comment: str, user_id: int,
+              when: datetime | None = None) -> int:
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
+    if not comment.strip():
+        raise ValueError("an override needs a comment")
+    result = _criterion(session, scorecard_id, criterion_id)
+    override = Override(scorecard_id=scorecard_id, criterion_id=criterion_id, machine_verdict=result.verdict,
+                        verdict=verdict, comment=comment.strip(), user_id=user_id, created_at=when or utcnow())
+    session.add(override)
+    session.flush()
+    return override.id
+
+
+def _same_rubric(row: ScorecardRow, card: Scorecard) -> None:
+    """Refuse to replace a card scored by another rubric that kept the same id and version."""
+    if row.rubric_sha256 and card.rubric_sha256 and row.rubric_sha256 != card.rubric_sha256:
+        raise ConfigError(
+            f"rubric {card.rubric_id}/{card.rubric_version} has changed (content {card.rubric_sha256[:12]}, the stored "
+            f"cards were scored with {row.rubric_sha256[:12]}): give the changed rubric a new version or id, so "
+            "that it is stored as its own rubric; `qa-pipeline rescore --rubric FILE` shows what it changes"
+        )

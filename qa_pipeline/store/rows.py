@@ -27,6 +27,7 @@ def fill_scorecard(row: ScorecardRow, card: Scorecard, now: datetime) -> None:
     metrics = card.metrics
     row.rubric_id = card.rubric_id
     row.rubric_version = card.rubric_version
+    row.rubric_sha256 = card.rubric_sha256
     row.score = card.score
     row.outcome = card.outcome
     row.asr_model = card.versions.get("asr_model", card.transcript.asr_model)
@@ -56,6 +57,7 @@ def add_results(session: Session, scorecard_id: int, card: Scorecard) -> None:
             detail=result.detail,
             title=result.title,
             serious_error=result.serious_error,
+            failed_title=result.failed_title,
         )
         session.add(criterion)
         session.flush()
@@ -90,7 +92,7 @@ def card_of(row: ScorecardRow) -> Scorecard:
     )
     criteria = tuple(
         CriterionResult(c.criterion_id, c.verdict, c.weight, c.confidence, tuple(map(_evidence, c.evidence)), c.detail,
-                        c.title or "", c.serious_error or "")
+                        c.title or "", c.serious_error or "", c.failed_title or "")
         for c in row.criteria
     )
     metrics = CallMetrics(
@@ -109,6 +111,7 @@ def card_of(row: ScorecardRow) -> Scorecard:
         channels=call.channels,
         rubric_id=row.rubric_id,
         rubric_version=row.rubric_version,
+        rubric_sha256=row.rubric_sha256 or "",
         score=row.score,
         criteria=criteria,
         metrics=metrics,

@@ -52,6 +52,8 @@ class ScorecardRow(Base):
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
     rubric_id: Mapped[str] = mapped_column(String(100))
     rubric_version: Mapped[str] = mapped_column(String(50))
+    # The rubric's content hash (migration 0007); "" for cards scored before it was recorded.
+    rubric_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
     score: Mapped[float | None] = mapped_column(Float, index=True)
     outcome: Mapped[str | None] = mapped_column(String(100))
     asr_model: Mapped[str] = mapped_column(String(100), default="")
@@ -88,6 +90,7 @@ class CriterionRow(Base):
     # The rubric's wording of the criterion, and the serious error a fail means ("" if none).
     title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     serious_error: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    failed_title: Mapped[str] = mapped_column(String(200), default="", server_default="")  # migration 0007
 
     evidence: Mapped[list["EvidenceRow"]] = relationship(order_by="EvidenceRow.position", viewonly=True)
 
@@ -145,6 +148,60 @@ class Override(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     user: Mapped[User] = relationship()
+
+
+# Kinds of review event, in the words the history shows: a supervisor starts and finishes a
+# review; an agent acknowledges a scorecard or disputes one verdict; a supervisor resolves a
+# dispute by upholding the machine verdict or overriding it (the override row holds the verdict).
+STARTED, REVIEWED, ACKNOWLEDGED, DISPUTED, UPHELD, OVERRULED = (
+    "started", "reviewed", "acknowledged", "disputed", "upheld", "overruled")
+EVENT_KINDS = (STARTED, REVIEWED, ACKNOWLEDGED, DISPUTED, UPHELD, OVERRULED)
+
+
+class ReviewEvent(Base):
+    """One step of a scorecard's review: append-only, like overrides."""
+
+    __tablename__ = "review_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(100), default="")  # disputes and resolutions name one
+    verdict: Mapped[str] = mapped_column(String(20), default="")  # the verdict disputed or resolved to
+    comment: Mapped[str] = mapped_column(Text, default="")
+    resolves_id: Mapped[int | None] = mapped_column(ForeignKey("review_events.id"))  # the dispute resolved
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class RescoreRun(Base):
+    """What re-scoring stored calls with a rubric would change (`qa-pipeline rescore`), and whether it was applied."""
+
+    __tablename__ = "rescore_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rubric_id: Mapped[str] = mapped_column(String(100))
+    rubric_version: Mapped[str] = mapped_column(String(50))
+    rubric_sha256: Mapped[str] = mapped_column(String(64))
+    rubric_source: Mapped[str] = mapped_column(Text)  # the YAML it was loaded from: the app re-loads it to apply
+    since: Mapped[datetime | None] = mapped_column(DateTime)
+    calls: Mapped[int] = mapped_column(Integer)
+    # [{"criterion", "before", "after", "call", "scorecard_id"}, ...]: one entry per changed verdict.
+    flips: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# Search indexes the models cannot declare (migration 0007): SQLite's FTS5 table and its
+# shadow tables, PostgreSQL's expression index. Schema comparisons leave them out.
+FTS_NAMES = ("utterances_fts", "ix_utterances_fts")
+
+
+def include_name(name: str | None, type_: str, _parents: dict) -> bool:
+    """Alembic `include_name` hook: everything but the search index objects."""
+    return not (name or "").startswith(FTS_NAMES)
 
 
 class LoginSession(Base):

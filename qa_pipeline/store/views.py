@@ -10,6 +10,8 @@ from qa_pipeline.records import Evidence, Scorecard
 ROLES = ("supervisor", "trainer", "agent")
 SORTS = ("date", "score")
 SERIOUS_ANY = "any"
+UNREVIEWED, IN_REVIEW, REVIEWED = "unreviewed", "in review", "reviewed"
+REVIEW_STATUSES = (UNREVIEWED, IN_REVIEW, REVIEWED)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,37 @@ class OverrideView:
 
 
 @dataclass(frozen=True)
+class ReviewEventView:
+    """One step of a scorecard's review (`qa_pipeline.store.schema.EVENT_KINDS`)."""
+
+    id: int
+    kind: str
+    criterion_id: str
+    verdict: str
+    comment: str
+    user_name: str
+    created_at: datetime
+    resolves_id: int | None = None
+    open: bool = False  # a dispute no supervisor has resolved yet
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A scorecard waiting for review, with the reasons it needs a person."""
+
+    scorecard_id: int
+    call_label: str
+    agent_id: str | None
+    call_time: datetime | None
+    score: float | None
+    status: str
+    open_disputes: int = 0
+    serious_errors: int = 0
+    low_confidence: int = 0  # machine verdicts below the queue's confidence setting, not overridden
+    below_target: int = 0  # reviews the agent still lacks this week to reach the weekly target
+
+
+@dataclass(frozen=True)
 class CallDetail:
     """One stored scorecard with its call, the machine result and the audit trail of overrides."""
 
@@ -44,6 +77,25 @@ class CallDetail:
     card: Scorecard
     overrides: tuple[OverrideView, ...] = ()
     redacted_audio_path: str | None = None
+    history: tuple[ReviewEventView, ...] = ()
+    agent_name: str | None = None  # from the roster, when it has one
+
+    @property
+    def status(self) -> str:
+        """unreviewed, in review or reviewed: the latest started/reviewed step decides."""
+        steps = [e.kind for e in self.history if e.kind in ("started", "reviewed")]
+        return {"started": IN_REVIEW, "reviewed": REVIEWED}.get(steps[-1], UNREVIEWED) if steps else UNREVIEWED
+
+    @property
+    def open_disputes(self) -> tuple[ReviewEventView, ...]:
+        return tuple(e for e in self.history if e.open)
+
+    def timeline(self) -> list[OverrideView | ReviewEventView]:
+        """Overrides and review steps in time order; an override made by overruling a dispute
+        is shown once, as the overrule (they share criterion, user and time)."""
+        overrules = {(e.criterion_id, e.user_name, e.created_at) for e in self.history if e.kind == "overruled"}
+        overrides = [o for o in self.overrides if (o.criterion_id, o.user_name, o.created_at) not in overrules]
+        return sorted([*overrides, *self.history], key=lambda item: item.created_at)
 
     def latest_override(self, criterion_id: str) -> OverrideView | None:
         return next((o for o in reversed(self.overrides) if o.criterion_id == criterion_id), None)
@@ -78,6 +130,9 @@ class CallFilter:
     failed: str | None = None
     passed: str | None = None
     serious: str | None = None  # SERIOUS_ANY, or the id of a criterion the rubric marks serious
+    text: str | None = None  # call id, agent, or words of the transcript (full-text search)
+    rubric: str | None = None  # a rubric id
+    status: str | None = None  # a review status (REVIEW_STATUSES)
     sort: str = "date"
     descending: bool = True
     page: int = 1
@@ -85,16 +140,31 @@ class CallFilter:
 
 
 @dataclass(frozen=True)
+class TranscriptHit:
+    """The utterance a transcript search matched: where to play from and what to show."""
+
+    speaker: str
+    start_s: float
+    end_s: float
+    text: str
+
+
+@dataclass(frozen=True)
 class CallRow:
+    """One scorecard in the calls list; `when` is None when the call's time is unknown."""
+
     scorecard_id: int
     call_label: str
     agent_id: str | None
-    when: datetime
+    when: datetime | None
     score: float | None
     duration_s: float
     failed: tuple[str, ...] = ()
     overridden: tuple[str, ...] = ()
     serious: tuple[str, ...] = ()  # failed criteria the rubric marks as serious errors
+    rubric: str = ""  # rubric id/version
+    hit: TranscriptHit | None = None  # the first transcript line the search matched
+    status: str = UNREVIEWED
 
 
 @dataclass(frozen=True)

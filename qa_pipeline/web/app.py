@@ -55,14 +55,16 @@ def templates() -> Jinja2Templates:
         loader=jinja2.PackageLoader("qa_pipeline.web", "templates"), autoescape=jinja2.select_autoescape()
     )
     env.filters.update(clock=formatting.clock, pct=formatting.pct, when=formatting.when, label=formatting.label,
-                       criterion=formatting.criterion_title)
+                       criterion=formatting.criterion_title, failed=formatting.failed_title,
+                       agent=formatting.agent_name, highlight=formatting.highlight)
     return Jinja2Templates(env=env, context_processors=[_rubric_words])
 
 
 def _rubric_words(request: Request) -> dict:
     """Every page may name criteria: their titles and the serious errors, as stored rubrics give them."""
     store = request.app.state.store
-    return {"titles": store.criterion_titles(), "serious_kinds": store.serious_error_kinds()}
+    return {"titles": store.criterion_titles(), "serious_kinds": store.serious_error_kinds(),
+            "failed_titles": store.failed_titles(), "agent_names": store.agent_names()}
 
 
 def create_app(
@@ -72,17 +74,19 @@ def create_app(
     secure_cookies: bool = False,
     login_limits: tuple[str, str] = (DEFAULT_PER_ACCOUNT, DEFAULT_PER_ADDRESS),
     trusted_proxies: Sequence[str] = (),
+    review_settings=None,
 ) -> FastAPI:
     """The app over the existing store at `store_url`; recordings are served only from inside `audio_root`.
 
     `login_limits` are the failed-login limits (per account, per client address) in the
     `limits` library's notation, e.g. "5 per 15 minutes". `trusted_proxies`: the addresses
     or networks ("10.0.0.0/8") of reverse proxies whose X-Forwarded-For names the client;
-    empty (the default): the header is ignored, the peer address counts. Raises
+    empty (the default): the header is ignored, the peer address counts. `review_settings`
+    (a `qa_pipeline.web.routes.review.ReviewSettings`) sets the review queue. Raises
     ConfigError when the store does not exist (`qa-pipeline db init` creates one) or a
     proxy address is malformed.
     """
-    from qa_pipeline.web.routes import accounts, agents, calls, library
+    from qa_pipeline.web.routes import accounts, agents, calls, library, rescores, review
 
     app = FastAPI(title="qa-pipeline review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = open_store(store_url, create=False)
@@ -93,7 +97,8 @@ def create_app(
     app.state.login_throttle = LoginThrottle(*login_limits)
     app.state.trusted_proxies = proxy_networks(trusted_proxies)
     app.mount(STATIC_PREFIX, StaticFiles(packages=[("qa_pipeline.web", "static")]), name="static")
-    for module in (accounts, calls, agents, library):
+    app.state.review_settings = review_settings or review.ReviewSettings()
+    for module in (accounts, review, rescores, calls, agents, library):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)

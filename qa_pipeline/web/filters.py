@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
-from qa_pipeline.store.views import SORTS, CallFilter
+from qa_pipeline.store.views import REVIEW_STATUSES, SORTS, CallFilter
 
-FIELDS = ("agent", "date_from", "date_to", "score_min", "score_max", "failed", "passed", "serious", "sort", "order")
+FIELDS = ("q", "agent", "rubric", "status", "date_from", "date_to", "score_min", "score_max", "failed", "passed",
+          "serious", "sort", "order")
 
 
 def _date(value: str | None) -> date | None:
@@ -43,6 +44,9 @@ def parse(params, forced_agent: str | None = None) -> CallFilter:
         failed=params.get("failed") or None,
         passed=params.get("passed") or None,
         serious=params.get("serious") or None,
+        text=(params.get("q") or "").strip()[:200] or None,
+        rubric=params.get("rubric") or None,
+        status=params.get("status") if params.get("status") in REVIEW_STATUSES else None,
         sort=sort,
         descending=params.get("order", "desc") != "asc",
         page=_page(params.get("page")),
@@ -53,7 +57,10 @@ def query_string(call_filter: CallFilter, **changes) -> str:
     """The query string that reproduces `call_filter` (with `changes`), blanks left out."""
     f = call_filter
     values = {
+        "q": f.text,
         "agent": f.agent_id,
+        "rubric": f.rubric,
+        "status": f.status,
         "date_from": f.date_from.isoformat() if f.date_from else None,
         "date_to": f.date_to.isoformat() if f.date_to else None,
         "score_min": _plain(f.score_min),

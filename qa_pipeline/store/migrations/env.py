@@ -2,9 +2,10 @@
 
 from alembic import context
 
-from qa_pipeline.store.schema import Base
+from qa_pipeline.store.schema import Base, include_name
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
+                  include_name=include_name)
 with context.begin_transaction():
     context.run_migrations()

@@ -42,5 +42,6 @@ def agent_page(request: Request, agent_id: str, who: Viewer = Depends(viewer)) -
         "report": report,
         "chart": Markup(pass_rate_chart(report, point_link, store.criterion_titles())),
         "calls_link": lambda **fields: calls_link(agent_id, **fields),
+        "review_counts": store.review_counts(agent_id),
     }
     return request.app.state.templates.TemplateResponse(request, "agent.html", context)

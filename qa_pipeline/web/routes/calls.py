@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from qa_pipeline import safe_csv
 from qa_pipeline.records import FAIL, VERDICTS
-from qa_pipeline.store.views import CallDetail
+from qa_pipeline.store.views import REVIEW_STATUSES, CallDetail
 from qa_pipeline.web import filters
 from qa_pipeline.web.audio import media_type, playable_recording
 from qa_pipeline.web.auth import Viewer, check_csrf, require, viewer
@@ -17,7 +17,8 @@ from qa_pipeline.web.downloads import attachment
 from qa_pipeline.web.formatting import when
 
 router = APIRouter()
-CSV_COLUMNS = ("scorecard_id", "call_id", "agent_id", "call_time", "score", "duration_s", "failed", "overridden")
+CSV_COLUMNS = ("scorecard_id", "call_id", "agent_id", "call_time", "score", "duration_s", "failed", "overridden",
+               "rubric", "review_status")
 
 
 @router.get("/")
@@ -42,6 +43,8 @@ def calls_list(request: Request, who: Viewer = Depends(viewer)) -> Response:
         "page": page,
         "agents": store.agent_ids() if not who.is_agent else [who.user.agent_id],
         "criteria": store.criterion_ids(),
+        "rubrics": store.rubric_ids(),
+        "statuses": REVIEW_STATUSES,
         "query": lambda **changes: filters.query_string(call_filter, **changes),
     }
     return request.app.state.templates.TemplateResponse(request, "calls.html", context)
@@ -56,7 +59,7 @@ def calls_csv(request: Request, who: Viewer = Depends(viewer)) -> Response:
     for row in page.rows:
         writer.writerow(
             [row.scorecard_id, row.call_label, row.agent_id or "", when(row.when), "" if row.score is None else row.score,
-             round(row.duration_s, 1), " ".join(row.failed), " ".join(row.overridden)]
+             round(row.duration_s, 1), " ".join(row.failed), " ".join(row.overridden), row.rubric, row.status]
         )
     headers = {"Content-Disposition": attachment("calls.csv")}
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)

@@ -63,5 +63,7 @@ def export_clip(
 @router.get("/calibration")
 def calibration(request: Request, who: Viewer = Depends(viewer)) -> Response:
     require_staff(who)
-    rows = request.app.state.store.calibration()
-    return request.app.state.templates.TemplateResponse(request, "calibration.html", {"viewer": who, "rows": rows})
+    store = request.app.state.store
+    context = {"viewer": who, "rows": store.calibration(), "agreement": store.agreement(),
+               "alert_rate": request.app.state.review_settings.alert_override_rate}
+    return request.app.state.templates.TemplateResponse(request, "calibration.html", context)
