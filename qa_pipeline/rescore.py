@@ -5,8 +5,9 @@ speaker roles and the scorecard's metrics. It does not keep word timings or the 
 metadata names (customer name, roster name), so criteria that use them judge from the
 utterance times and text alone; on the four Whisper transcripts in tests/data/scoring
 that gives the same verdicts as scoring with words and metadata (measured when this
-was written). The metrics (talk time, pace, interruptions) are kept as stored, since
-they were measured with word timings. Scoring is `qa_pipeline.scoring.score_transcript`.
+was written). The metrics (talk time, pace, interruptions) and the outcome are kept as
+stored, since they were measured with word timings. Scoring is the pipeline's
+(`pipeline.score_transcript_with_models`: the rules and the classifiers the rubric asks for).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import CallMetadata, Scorecard
 from qa_pipeline.rubric import Rubric
-from qa_pipeline.scoring import score_transcript
+from qa_pipeline.pipeline import score_transcript_with_models
 
 ABSENT = "absent"  # the verdict of a criterion one of the two rubrics does not have
 
@@ -42,7 +43,7 @@ def rescored(stored: Scorecard, rubric: Rubric) -> Scorecard:
     """The stored call scored with `rubric` from its stored transcript; outcome, metrics, warnings and
     the versions that produced the transcript are kept."""
     metadata = CallMetadata(stored.call_id, stored.agent_id, call_time=stored.call_time)
-    fresh = score_transcript(stored.transcript, rubric, metadata, stored.recording)
+    fresh = score_transcript_with_models(stored.transcript, rubric, metadata, stored.recording)
     return replace(
         fresh,
         outcome=stored.outcome,

@@ -15,7 +15,7 @@ from qa_pipeline.errors import ConfigError
 from qa_pipeline.identity import content_hash
 from qa_pipeline.records import CallMetadata
 from qa_pipeline.rubric import load_rubric, parse_rubric
-from qa_pipeline.scoring import score_transcript
+from qa_pipeline.pipeline import score_transcript_with_models as score_transcript
 from qa_pipeline.store import open_store
 from qa_pipeline.store.views import CallFilter
 
