@@ -182,11 +182,15 @@ def test_summary_of_a_run_on_one_machine_has_no_chunks_and_counts_what_was_done_
     plan = rn.plan_run(calls, cl.finished_keys(store, [c.key for c in calls]))
     cl.claim(store, calls[1], "host/run-2")
     cl.finish(store, calls[1].key, "host/run-2", cl.DONE, 90.0)
-    summary = rn.summarize(plan, cl.claims_for(store, [c.key for c in plan.pending]), {})
+    rates = {"said_goodbye": (1, 2), "name_use": (0, 0)}
+    summary = rn.summarize(plan, cl.claims_for(store, [c.key for c in plan.pending]), rates)
     assert (summary.to_score, summary.scored, summary.already_done, summary.unfinished) == (2, 1, 1, 1)
     assert (summary.mean_score, summary.chunks) == (90.0, ())
+    assert {r["criterion"]: r["pass_rate_pct"] for r in rn.pass_rate_rows(summary)} == {
+        "said_goodbye": 50.0, "name_use": None}
     text = rn.summary_markdown(summary)
     assert "- scored: **1**" in text and "already done before: 1" in text and "## Chunks" not in text
+    assert "| name_use | 0 | 0 | n/a |" in text
 
 
 def test_summary_of_an_empty_run_has_no_mean_score():
