@@ -40,13 +40,7 @@ from qa_pipeline import runs as rn
 from qa_pipeline.concurrency import WORKERS_ENV, default_workers, with_workers
 from qa_pipeline.errors import QAPipelineError, RecordingError
 from qa_pipeline.files import publish as publish_files
-from qa_pipeline.pipeline import (
-    CallPipeline,
-    CallSource,
-    PipelineSettings,
-    Scored,
-    failure_reason,
-)
+from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings, Scored, failure_reason
 from qa_pipeline.records import Scorecard
 from qa_pipeline.report import Failure
 from qa_pipeline.store import claims as cl

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import fsspec
@@ -186,10 +187,12 @@ def _done_in(state_file: Path) -> int:
     """Calls done in a run state the flow is writing, read without migrating it (0 until it exists)."""
     import sqlite3
 
-    try:
-        with sqlite3.connect(f"file:{state_file}?mode=ro", uri=True, timeout=1) as conn:
+    if not state_file.is_file():
+        return 0
+    try:  # a plain connection: a read-only one cannot always read a WAL database another process writes
+        with closing(sqlite3.connect(state_file, timeout=1)) as conn:
             return conn.execute("select count(*) from claims where status = 'done'").fetchone()[0]
-    except sqlite3.Error:
+    except sqlite3.Error:  # created, but its tables not yet
         return 0
 
 
