@@ -232,6 +232,20 @@ def test_run_killed_halfway_is_finished_by_the_next_run_without_duplicates(tmp_p
     assert not list(out.rglob("*.tmp"))
 
 
+@pytest.mark.asr
+def test_a_default_store_that_does_not_open_leaves_the_run_state_in_the_out_folder(tmp_path, monkeypatch):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    (inbox / "day").mkdir(parents=True)
+    (inbox / "day" / "corrupt.wav").write_bytes(b"RIFF\x00\x00not really a wave file" * 50)
+    monkeypatch.setenv("QA_PIPELINE_DB", "sqlite:////proc/no-such-folder/store.sqlite")  # cannot be created
+
+    summary = flows.score_calls(str(inbox), str(out), workers=1)
+
+    assert [path for path, _ in summary.quarantined] == ["day/corrupt.wav"]
+    claims = _claims(f"sqlite:///{out / RUN_STATE_NAME}")
+    assert [(c.relpath, c.status) for c in claims] == [("day/corrupt.wav", cl.QUARANTINED)]
+
+
 # ---------------------------------------------------------------- task logic, without a run
 
 
