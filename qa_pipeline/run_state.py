@@ -27,6 +27,7 @@ from qa_pipeline.files import fsync_dir, write_atomic
 from qa_pipeline.run_records import DONE, QUARANTINED, Plan
 from qa_pipeline.runs import plan_run
 from qa_pipeline.store import claims as cl
+from qa_pipeline.store import open_store
 
 if TYPE_CHECKING:
     from qa_pipeline.store.repository import Store
@@ -48,8 +49,6 @@ def run_state_url(out: str | Path) -> str:
 
 def open_run_state(out: str | Path) -> "Store":
     """Open (and create or migrate) ``OUT/.run-state.sqlite``."""
-    from qa_pipeline.store import open_store
-
     return open_store(run_state_url(out))
 
 
