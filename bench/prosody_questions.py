@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     rubric_cues = params.hidden()
     words_only = HiddenQuestionCues(rubric_cues.embedded, use_pitch=False)
     print(f"rubric threshold: {rubric_cues.rising_pitch_st} st; {len(PAIRS)} questions and statements per voice")
-    print(f"{'voice':11s} {'words only':>10s}  " + "  ".join(f"{'>= %.1f st' % t:>17s}" for t in THRESHOLDS))
+    print(f"{'voice':11s} {'words only':>10s}  " + "  ".join(f"{f'>= {t:.1f} st':>17s}" for t in THRESHOLDS))
     totals = {t: [0, 0] for t in THRESHOLDS}
     for voice in args.voices:
         rises = [(_rise(voice, q + "?"), _rise(voice, s + ".")) for q, s in PAIRS]

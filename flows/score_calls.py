@@ -22,10 +22,11 @@ import os
 import shutil
 import socket
 import sys
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -80,7 +81,7 @@ def prepare_asr(options) -> str:
 
 @task(name="fetch", **TASK, **IO_RETRIES)
 def fetch(call: ib.Call, out: str) -> Path:
-    return ib.stage(call, Path(out) / STAGING)
+    return ib.fetch(call, Path(out) / STAGING)
 
 
 def prefect_steps(step: str, run):
@@ -89,7 +90,7 @@ def prefect_steps(step: str, run):
 
 
 @task(name="score-call", **TASK)
-def score_call(call: ib.Call, local: Path, run: "RunSettings") -> Scored:
+def score_call(call: ib.Call, local: Path, run: RunSettings) -> Scored:
     """The call through the pipeline; its outputs are written into the call's staging folder."""
     staged = Path(run.out) / STAGING / call.key / "out"
     shutil.rmtree(staged, ignore_errors=True)
@@ -101,7 +102,7 @@ def score_call(call: ib.Call, local: Path, run: "RunSettings") -> Scored:
 
 
 @task(name="publish", **TASK, **IO_RETRIES)
-def publish(scored: Scored, call: ib.Call, run: "RunSettings") -> tuple[str, ...]:
+def publish(scored: Scored, call: ib.Call, run: RunSettings) -> tuple[str, ...]:
     """Move the call's outputs into place (each file atomically), then save the card into the store."""
     published = publish_files(scored.outputs, ib.output_dir_for(run.out, call))
     if run.store is not None:
@@ -116,7 +117,7 @@ def take(state, call: ib.Call, owner: str, ttl_s: float, retry_quarantined: bool
 
 
 @task(name="finish-claim", **TASK, **IO_RETRIES)
-def finish(state, outcome: "Outcome", owner: str, run: "RunSettings") -> bool:
+def finish(state, outcome: Outcome, owner: str, run: RunSettings) -> bool:
     """Mark the call done or quarantined; runs only after its outputs are on disk and in the store."""
     from qa_pipeline.redaction.scorecard import redact_text
 
@@ -453,9 +454,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rubric", default="etiquette", help="bundled rubric id or rubric YAML path (default: %(default)s)")
     parser.add_argument("--model", default=None, help="Whisper model (default: the bundled tiny.en)")
     parser.add_argument("--agent-channel", type=_agent_channel, default="auto",
-                        help="channel carrying the agent: auto (found per call from what is said), 0 (left) or 1 (right) (default: %(default)s)")
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"calls transcribed at once (default: ${WORKERS_ENV} or %(default)s)")
-    parser.add_argument("--db", default=DEFAULT_STORE, metavar="URL", help="results store URL (default: $QA_PIPELINE_DB or the project SQLite file, if it opens)")
+                        help="channel carrying the agent: auto (found per call from what is said), "
+                             "0 (left) or 1 (right) (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                        help=f"calls transcribed at once (default: ${WORKERS_ENV} or %(default)s)")
+    parser.add_argument("--db", default=DEFAULT_STORE, metavar="URL",
+                        help="results store URL (default: $QA_PIPELINE_DB or the project SQLite file, if it opens)")
     parser.add_argument("--no-db", action="store_true", help="do not save into the results store")
     parser.add_argument("--redact", default=None, metavar="TYPES",
                         help="PII types redacted in everything written, as for `qa-pipeline score --redact` "
@@ -470,7 +474,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--claim-ttl", type=float, default=cl.DEFAULT_TTL_S, metavar="SECONDS",
                         help="how long the calls a run killed outright was scoring stay blocked "
                              "(default: %(default).0f; a run that ends any other way frees them at once)")
-    parser.add_argument("--serve", action="store_true", help="serve the flow from this process on the --cron schedule instead of running once")
+    parser.add_argument("--serve", action="store_true",
+                        help="serve the flow from this process on the --cron schedule instead of running once")
     parser.add_argument("--cron", default=NIGHTLY_CRON, help="schedule for --serve (default: %(default)r, nightly)")
     return parser
 

@@ -1,3 +1,3 @@
 """qa-pipeline: offline speech-analytics QA for recorded phone calls."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the package version (pyproject reads it here); see CHANGELOG.md

@@ -177,7 +177,18 @@ def score_paths(inputs: Iterable[str | Path], pipeline: CallPipeline, out_dir: s
             scored.append(outcome)
     if out is not None:
         write_summary([s.card for s in scored], failures, out)
+        _write_redaction_report(pipeline, scored, out)
     return BatchResult(tuple(scored), tuple(failures), not_saved)
+
+
+def _write_redaction_report(pipeline: CallPipeline, scored: Sequence[Scored], out: Path) -> None:
+    """`out/redaction_report.json`: per PII type, what this batch redacted in text and audio."""
+    from qa_pipeline.redaction import load_settings
+    from qa_pipeline.redaction.report import write_report
+
+    settings = pipeline.settings.redaction or load_settings()
+    if settings.enabled:
+        write_report(out, [s.redaction for s in scored if s.redaction is not None], settings.label)
 
 
 def _saved(pipeline: CallPipeline, store, scored: Scored) -> Scored | Failure:

@@ -12,8 +12,8 @@ them. Nothing here imports Prefect: the flows in ``flows/`` only call it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Mapping
 
 from qa_pipeline.batch import AUDIO_EXTENSIONS
 from qa_pipeline.identity import content_hash, processing_key, stream_hash
@@ -159,13 +159,13 @@ def output_stems_for(calls: Iterable[Call]) -> dict[str, str]:
         rel = PurePosixPath(call.file.relpath)
         folders.setdefault(rel.parent.as_posix(), []).append(rel)
     stems = {}
-    for folder, paths in folders.items():
+    for paths in folders.values():
         names = output_stems([Path(p.name) for p in paths])
         stems.update({p.as_posix(): names[Path(p.name)] for p in paths})
     return stems
 
 
-def stage(call: Call, staging: str | Path) -> Path:
+def fetch(call: Call, staging: str | Path) -> Path:
     """A local path to read the recording from: itself when local, else a fetched copy.
 
     A remote recording is copied with its folder's ``metadata.csv`` and its

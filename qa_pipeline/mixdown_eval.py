@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from qa_pipeline.profiling import recording_stages
 from qa_pipeline.records import AGENT, SAMPLE_RATE, Scorecard, Transcript
-from qa_pipeline.speech.diarization import SpeakerTurn
+from qa_pipeline.speech.diarization import Diarization, SpeakerTurn
 
 
 @dataclass(frozen=True)
@@ -92,16 +92,21 @@ class _KeptDiarization:
         cache = pipeline.settings.cache_dir
         self.path = None if cache is None else cache_path(cache, recording_hash(source.path),
                                                           pipeline.settings.asr_options, "mixdown-turns")
-        self.raw = None
+        self.raw: Diarization | None = None
         self.diarization_s = 0.0
 
-    def __call__(self, samples, sample_rate):
-        from qa_pipeline.speech.diarization import merge_similar_speakers, raw_diarization
+    def __call__(self, samples, sample_rate) -> Diarization:
+        from qa_pipeline.speech.diarization import merge_similar_speakers
+
+        return merge_similar_speakers(self._raw(samples, sample_rate))
+
+    def _raw(self, samples, sample_rate) -> Diarization:
+        from qa_pipeline.speech.diarization import raw_diarization
 
         started = time.perf_counter()
-        self.raw = raw_diarization(samples, sample_rate)
+        self.raw = raw = raw_diarization(samples, sample_rate)
         self.diarization_s = time.perf_counter() - started
-        return merge_similar_speakers(self.raw)
+        return raw
 
     def turns_and_timings(self, samples, seconds: Mapping[str, float]):
         """The merged turns and (ASR s, diarization s): found in this run, else cached, else computed now."""
@@ -111,9 +116,9 @@ class _KeptDiarization:
         if cached is not None:
             raw, timings = cached
         else:
-            if self.raw is None:
-                self(samples, SAMPLE_RATE)
-            raw, timings = self.raw, (round(seconds.get("asr", 0.0), 2), round(self.diarization_s, 2))
+            # Diarized in this run, or not at all when the transcript came from the cache.
+            raw = self.raw if self.raw is not None else self._raw(samples, SAMPLE_RATE)
+            timings = (round(seconds.get("asr", 0.0), 2), round(self.diarization_s, 2))
             self._write(raw, timings)
         return merge_similar_speakers(raw).turns, timings
 

@@ -97,11 +97,14 @@ class CallPlan:
 
 @dataclass(frozen=True)
 class Redacted:
-    """The scorecard as it may leave the machine, the redacted audio (if written), and the PII times."""
+    """The scorecard as it may leave the machine, its output name, the redacted audio (if written),
+    the PII times, and the counts for the batch's redaction report."""
 
     card: Scorecard
+    stem: str  # the output name, PII in it replaced by a pseudonym (`redaction.filenames.public_stem`)
     audio: Path | None = None
     pii_spans: tuple = ()  # redaction.engine.PiiSpan with their text blanked
+    report: Any = None  # redaction.report.CallRedaction
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class Scored:
     redacted_audio: Path | None = None  # DIR/<stem>.redacted.flac, when written
     pii_spans: tuple = ()  # redaction.engine.PiiSpan times (their text blanked), for the audio
     outputs: tuple[Path, ...] = ()  # the files written for this call
+    redaction: Any = None  # redaction.report.CallRedaction: what was redacted, counts only
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -147,9 +151,9 @@ class CallPipeline:
             transcript = self.transcribe(plan)
             card = self.score(transcript, plan)
         redacted = self.redact(card, source, out_dir)
-        outputs = self.write(redacted, out_dir, source.stem) if out_dir is not None else ()
-        scored = Scored(source.path, source.stem, redacted.card, plan.content_sha256, plan.metadata,
-                        redacted.audio, redacted.pii_spans, outputs)
+        outputs = self.write(redacted, out_dir) if out_dir is not None else ()
+        scored = Scored(source.path, redacted.stem, redacted.card, plan.content_sha256, plan.metadata,
+                        redacted.audio, redacted.pii_spans, outputs, redacted.report)
         if store is not None:
             self.save(store, scored)
         return scored
@@ -165,11 +169,14 @@ class CallPipeline:
 
     def failure(self, source: CallSource, exc: BaseException) -> Failure:
         """The `Failure` a run of `source` that raised `exc` reports (its reason redacted)."""
+        from qa_pipeline.redaction.filenames import public_path
         from qa_pipeline.redaction.scorecard import redact_text
 
         if not isinstance(exc, QAPipelineError):
             log.error("%s: unexpected error while scoring", source.recording, exc_info=exc)
-        return Failure(source.recording, redact_text(failure_reason(exc), self.settings.redaction))
+        recording = public_path(source.recording, self.settings.redaction)
+        reason = failure_reason(exc).replace(source.recording, recording)
+        return Failure(recording, redact_text(reason, self.settings.redaction))
 
     def score_variants(self, source: CallSource, rubrics: Mapping[str, Any]) -> dict[str, Scorecard]:
         """Transcribe once and score with each named rubric (unredacted: evaluation compares verdicts).
@@ -257,7 +264,8 @@ class CallPipeline:
         return self.hook("score", run)
 
     def redact(self, card: Scorecard, source: CallSource, out_dir: Path | None) -> Redacted:
-        """PII out of the card, and silenced in `out_dir/<stem>.redacted.flac` when there is an out dir.
+        """PII out of the card (text, call id, recording path, output name), and silenced in
+        `out_dir/<stem>.redacted.flac` when there is an out dir.
 
         A recording that cannot be read again (scored from a cached transcript) still gets
         its scorecard, with a warning that no redacted audio was written.
@@ -266,28 +274,33 @@ class CallPipeline:
         def run() -> Redacted:
             from qa_pipeline.redaction import load_settings
             from qa_pipeline.redaction.audio import redacted_audio_path, write_redacted_audio
+            from qa_pipeline.redaction.filenames import public_call_id, public_path, public_stem
+            from qa_pipeline.redaction.report import summarize_call
             from qa_pipeline.redaction.scorecard import redact_scorecard
 
             settings = self.settings.redaction or load_settings()
             public, spans = redact_scorecard(card, settings)
+            public = replace(public, call_id=public_call_id(public.call_id, settings),
+                             recording=public_path(public.recording, settings))
             spans = tuple(replace(s, text="") for s in spans)
-            if out_dir is None or not settings.enabled:
-                return Redacted(public, None, spans)
-            target = redacted_audio_path(out_dir, source.stem)
-            try:
-                audio = write_redacted_audio(source.path, spans, target, settings.margin_s, settings.fade_s)
-            except RecordingError as exc:
-                warned = replace(public, warnings=(*public.warnings, f"no redacted audio: {exc.reason}"))
-                return Redacted(warned, None, spans)
-            return Redacted(public, audio, spans)
+            stem = public_stem(source.stem, settings)
+            audio = None
+            if out_dir is not None and settings.enabled:
+                try:
+                    audio = write_redacted_audio(source.path, spans, redacted_audio_path(out_dir, stem),
+                                                 settings.margin_s, settings.fade_s)
+                except RecordingError as exc:
+                    reason = exc.reason.replace(str(source.path), public.recording)
+                    public = replace(public, warnings=(*public.warnings, f"no redacted audio: {reason}"))
+            return Redacted(public, stem, audio, spans, summarize_call(public, spans, audio is not None))
 
         return self.hook("redact", run)
 
-    def write(self, redacted: Redacted, out_dir: Path, stem: str) -> tuple[Path, ...]:
+    def write(self, redacted: Redacted, out_dir: Path) -> tuple[Path, ...]:
         """`<stem>.json` and `<stem>.html` in `out_dir`, each replaced atomically; with the redacted audio."""
 
         def run() -> tuple[Path, ...]:
-            files = write_call_outputs(redacted.card, out_dir, stem)
+            files = write_call_outputs(redacted.card, out_dir, redacted.stem)
             return (*files, *((redacted.audio,) if redacted.audio is not None else ()))
 
         return self.hook("write", run)

@@ -27,6 +27,11 @@ SAMPLE_RATE = 16_000
 
 # Marks that end a sentence in Whisper's text (Whisper punctuates what it hears).
 SENTENCE_ENDS = (".", "?", "!")
+# The one warning of a transcript whose recording has a single channel (and is not diarized).
+MONO_WARNING = (
+    "mono recording: agent and customer share one channel, so speaker roles are unavailable "
+    "and every utterance is labelled 'unknown'"
+)
 
 
 def ends_sentence(text: str) -> bool:
@@ -213,6 +218,15 @@ class Scorecard:
 @dataclass(frozen=True)
 class DialogueAct:
     """A classifier's label for one agent utterance, with its calibrated probability."""
+
+    label: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """The call-outcome classifier's label for a whole call (e.g. `appointment_booked`), with its
+    calibrated probability (0-1)."""
 
     label: str
     probability: float

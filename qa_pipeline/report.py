@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 from qa_pipeline import safe_csv
 from qa_pipeline.contract import scorecard_to_dict
 from qa_pipeline.records import Evidence, Scorecard, Utterance
+from qa_pipeline.redaction.scorecard import ensure_redacted, redact_text
 
 SUMMARY_CSV = "summary.csv"
 ERRORS_JSON = "errors.json"
@@ -32,10 +33,15 @@ class Failure:
     reason: str
 
 
-def clock(seconds: float) -> str:
-    """Seconds as m:ss.s, the way a supervisor finds the spot in an audio player."""
-    minutes, rest = divmod(max(float(seconds), 0.0), 60.0)
-    return f"{int(minutes)}:{rest:04.1f}"
+def clock(seconds: float | None) -> str:
+    """Seconds as m:ss.s (h:mm:ss.s past an hour), the way a supervisor finds the spot in an audio
+    player; "" for None. The one clock format of every output: scorecard HTML, the review app,
+    `qa-pipeline transcribe`."""
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(max(0.0, float(seconds)), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
 
 
 # ---------------------------------------------------------------- JSON / CSV / errors
@@ -200,8 +206,6 @@ def scorecard_html(card: Scorecard) -> str:
 
 def write_call_outputs(card: Scorecard, out_dir: str | Path, stem: str) -> tuple[Path, Path]:
     """Write `<stem>.json` and `<stem>.html` into `out_dir`; returns both paths."""
-    from qa_pipeline.redaction.scorecard import ensure_redacted
-
     card = ensure_redacted(card)  # a no-op for a card the batch already redacted
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -214,8 +218,6 @@ def write_call_outputs(card: Scorecard, out_dir: str | Path, stem: str) -> tuple
 def write_summary(cards: Sequence[Scorecard], failures: Sequence[Failure], out_dir: str | Path) -> None:
     """Write summary.csv and errors.json (an empty list when every recording was scored)."""
     if failures:
-        from qa_pipeline.redaction.scorecard import redact_text
-
         failures = [Failure(f.recording, redact_text(f.reason)) for f in failures]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

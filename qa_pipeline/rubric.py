@@ -28,7 +28,6 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import importlib
-import importlib.resources
 import types
 import typing
 from dataclasses import dataclass
@@ -36,8 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.files import bundled_dir
 
-BUNDLED_DIR = Path(str(importlib.resources.files("qa_pipeline") / "rubrics"))
+BUNDLED_DIR = bundled_dir("rubrics")
 DEFAULT_RUBRIC = "etiquette"
 
 _TOP_KEYS = {"id", "version", "title", "description", "plugins", "criteria", "extends", "serious_errors",

@@ -5,8 +5,9 @@ finished is kept in the results store's claims (`qa_pipeline.store.claims`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Protocol
+from typing import Protocol
 
 # A call's claim (`qa_pipeline.store.claims`): taken by a run, or finished one way or the other.
 CLAIMED = "claimed"
@@ -30,10 +31,14 @@ class InboxFile:
 class KnownFile(Protocol):
     """A file a run has seen before, with its hash (a `qa_pipeline.store.claims.Claim`)."""
 
-    relpath: str
-    size: int
-    stamp: str
-    content_sha256: str
+    @property
+    def relpath(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def stamp(self) -> str: ...
+    @property
+    def content_sha256(self) -> str: ...
 
 
 @dataclass(frozen=True)

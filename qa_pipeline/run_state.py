@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from qa_pipeline import inbox as ib
 from qa_pipeline.files import fsync_dir, write_atomic
@@ -47,12 +48,12 @@ def run_state_url(out: str | Path) -> str:
     return f"sqlite:///{Path(out).resolve() / RUN_STATE_NAME}"
 
 
-def open_run_state(out: str | Path) -> "Store":
+def open_run_state(out: str | Path) -> Store:
     """Open (and create or migrate) ``OUT/.run-state.sqlite``."""
     return open_store(run_state_url(out))
 
 
-def migrate_ledger(store: "Store", out: str | Path) -> int:
+def migrate_ledger(store: Store, out: str | Path) -> int:
     """Turn ``OUT/ledger.jsonl`` into claims (done or quarantined, with score and reason), once.
 
     The latest line per processing key counts; a line torn by a kill, or one that is not
@@ -85,10 +86,10 @@ def _ledger_claims(path: Path) -> Iterator[cl.Claim]:
 
 def _naive_utc(text: str) -> datetime:
     stamp = datetime.fromisoformat(text)
-    return stamp.astimezone(timezone.utc).replace(tzinfo=None) if stamp.tzinfo else stamp
+    return stamp.astimezone(UTC).replace(tzinfo=None) if stamp.tzinfo else stamp
 
 
-def plan_inbox(store: "Store", inbox: str, out: str | Path, rubric: str, asr_model: str,
+def plan_inbox(store: Store, inbox: str, out: str | Path, rubric: str, asr_model: str,
                retry_quarantined: bool = False) -> Plan:
     """List and identify the inbox (reusing the hashes the claims know) and plan the run.
 
@@ -119,4 +120,4 @@ def write_quarantine(out: str | Path, plan: Plan, claims: Mapping[str, cl.Claim]
 
 
 def _iso(stamp: datetime | None) -> str | None:
-    return None if stamp is None else stamp.replace(tzinfo=timezone.utc).isoformat(timespec="seconds")
+    return None if stamp is None else stamp.replace(tzinfo=UTC).isoformat(timespec="seconds")

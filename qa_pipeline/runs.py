@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import mean
-from typing import Collection, Iterable, Mapping, Sequence
 
 from qa_pipeline.inbox import output_stems_for
 from qa_pipeline.records import Scorecard
@@ -27,7 +27,9 @@ def plan_run(calls: Sequence[Call], finished: Collection[str]) -> Plan:
     `finished` holds the processing keys a run need not do again
     (`qa_pipeline.store.claims.finished_keys`: done, and quarantined unless retried).
     """
-    pending, done, duplicates = [], [], []
+    pending: list[Call] = []
+    done: list[Call] = []
+    duplicates: list[tuple[Call, str]] = []
     first_of: dict[str, str] = {}
     for call in calls:
         if call.key in first_of:
@@ -52,7 +54,7 @@ class ChunkCall:
     fault: str = ""  # why the entry cannot be read (a broken link, a folder named x.wav); "" when readable
 
     @classmethod
-    def of(cls, call: Call, stem: str) -> "ChunkCall":
+    def of(cls, call: Call, stem: str) -> ChunkCall:
         f = call.file
         return cls(f.url, f.relpath, f.size, f.stamp, call.content_sha256, call.key, stem, call.fault)
 

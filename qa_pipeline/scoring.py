@@ -28,7 +28,9 @@ from qa_pipeline.timing import BackchannelRule, call_metrics, find_interruptions
 
 # How a criterion's need reads in a not_applicable detail.
 _NEEDS = {AGENT: "the agent's words", CUSTOMER: "the customer's words", CALL_END: "the end of the call"}
-MONO_WARNING = "speaker roles unknown (mono recording): only criteria that need no roles were scored"
+# What scoring adds when roles are unknown; why they are unknown (a mono recording, two identical
+# channels, a failed diarization) is the transcript's own warning (MONO_WARNING in records.py).
+ROLES_UNKNOWN_WARNING = "speaker roles unknown: only criteria that need no roles were scored"
 
 
 def score_transcript(
@@ -50,7 +52,7 @@ def score_transcript(
     ctx = CallContext(transcript, metadata, docs)
     acts = tuple(dialogue_acts) if dialogue_acts is not None else None
     results = tuple(evaluate_criterion(ctx, config, acts) for config in rubric.criteria)
-    warnings = transcript.warnings + (() if transcript.roles_known else (MONO_WARNING,))
+    warnings = transcript.warnings + (() if transcript.roles_known else (ROLES_UNKNOWN_WARNING,))
     return Scorecard(
         call_id=metadata.call_id,
         recording=recording,

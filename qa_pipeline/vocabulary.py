@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Iterable
 
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.protocols import AsrOptionsT, RubricSpec
 from qa_pipeline.records import CallMetadata
 
 ALIAS_SEPARATOR = "|"
@@ -133,12 +134,13 @@ class Vocabulary:
     roster: Roster | None = None
     hotwords: bool = False
 
-    def for_call(self, metadata: CallMetadata, asr_options, rubric) -> tuple[CallMetadata, object]:
+    def for_call(self, metadata: CallMetadata, asr_options: AsrOptionsT,
+                 rubric: RubricSpec) -> tuple[CallMetadata, AsrOptionsT]:
         """The call's metadata with its agent's roster name, and its ASR options."""
         metadata = with_roster_name(metadata, self.roster)
         if not self.hotwords:
             return metadata, asr_options
-        words = hotwords(agent_spellings(metadata), getattr(rubric, "vocabulary", ()))
+        words = hotwords(agent_spellings(metadata), rubric.vocabulary)
         return metadata, replace(asr_options, agent_hotwords=words)
 
 

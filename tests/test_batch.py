@@ -188,3 +188,23 @@ def test_a_setting_error_stops_the_batch_instead_of_failing_every_recording(root
         score_paths([clip, clip.with_name("interruption.flac")],
                     CallPipeline(PipelineSettings(load_rubric("etiquette"), AsrOptions(model=str(tmp_path / "no-model")))),
                     tmp_path / "out")
+
+
+def test_a_phone_number_in_the_file_name_reaches_no_output_and_the_batch_reports_redaction(tmp_path, monkeypatch):
+    """Recorders name files by the caller's number: the pipeline's redact step gives the
+    call id, the recording path and every output name a keyed pseudonym."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # the site's pseudonym key is made here
+    number = "07700900123"
+    audio = tmp_path / "in" / f"{number}_20261120.wav"
+    audio.parent.mkdir()
+    audio.write_bytes(b"a call by its number")
+    cache_transcript(tmp_path / "cache", audio)
+    result = score_paths([audio], scoring(tmp_path / "cache"), tmp_path / "out")
+    (scored,) = result.scored
+    assert number not in scored.stem and scored.stem.endswith("_20261120")
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert f"{scored.stem}.json" in written and "redaction_report.json" in written
+    for path in (tmp_path / "out").iterdir():
+        assert number not in path.name and number not in path.read_text(errors="ignore"), path.name
+    report = json.loads((tmp_path / "out" / "redaction_report.json").read_text())
+    assert report["calls"] == 1

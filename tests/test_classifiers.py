@@ -18,7 +18,7 @@ from qa_pipeline.classifiers.data import (
     DIALOGUE_ACT_SCHEMA, load_dialogue_acts, load_outcomes, near_duplicates,
 )
 from qa_pipeline.classifiers.features import normalise_text
-from qa_pipeline.classifiers.model_io import load_model
+from qa_pipeline.classifiers.model_io import load_classifier
 from qa_pipeline.classifiers.predict import primary_act, questions_in
 from qa_pipeline.cli.train import command as train_command
 from qa_pipeline.errors import ConfigError
@@ -79,7 +79,7 @@ def test_tiny_training_writes_a_card_with_held_out_metrics(tiny_models):
 def test_tiny_model_learns_its_training_utterances(tiny_models):
     data, models = tiny_models
     examples = load_dialogue_acts(data / "dialogue_acts")
-    pipeline, _ = load_model(models, DIALOGUE_ACT_MODEL, DIALOGUE_ACT_SCHEMA)
+    pipeline, _ = load_classifier(models, DIALOGUE_ACT_MODEL, DIALOGUE_ACT_SCHEMA)
     predicted = pipeline.predict([e.text for e in examples])
     assert np.mean(predicted == np.array([e.label for e in examples])) >= 0.9
 
@@ -88,8 +88,8 @@ def test_retraining_and_reloading_give_identical_predictions(tiny_models, tmp_pa
     data, models = tiny_models
     train_all(data, tmp_path, (DIALOGUE_ACT_MODEL,))
     texts = [e.text for e in load_dialogue_acts(DATA / "dialogue_acts")[:200]]
-    first, _ = load_model(models, DIALOGUE_ACT_MODEL, DIALOGUE_ACT_SCHEMA)
-    again, _ = load_model(tmp_path, DIALOGUE_ACT_MODEL, DIALOGUE_ACT_SCHEMA)
+    first, _ = load_classifier(models, DIALOGUE_ACT_MODEL, DIALOGUE_ACT_SCHEMA)
+    again, _ = load_classifier(tmp_path, DIALOGUE_ACT_MODEL, DIALOGUE_ACT_SCHEMA)
     np.testing.assert_array_equal(first.predict_proba(texts), again.predict_proba(texts))
 
 
@@ -136,7 +136,7 @@ def _edit_card(models: Path, section: str, key: str, value: str) -> None:
 def test_unusable_model_file_gives_clear_error(model_copy, damage, message):
     damage(model_copy)
     with pytest.raises(ConfigError, match=message) as error:
-        load_model(model_copy, DIALOGUE_ACT_MODEL, DIALOGUE_ACT_SCHEMA)
+        load_classifier(model_copy, DIALOGUE_ACT_MODEL, DIALOGUE_ACT_SCHEMA)
     assert DIALOGUE_ACT_MODEL in str(error.value) and "qa-pipeline train" in str(error.value)
 
 
@@ -147,7 +147,7 @@ def test_unusable_model_file_gives_clear_error(model_copy, damage, message):
 def test_version_mismatched_card_gives_clear_error(model_copy, section, key, value, message):
     _edit_card(model_copy, section, key, value)
     with pytest.raises(ConfigError, match=message) as error:
-        load_model(model_copy, DIALOGUE_ACT_MODEL, DIALOGUE_ACT_SCHEMA)
+        load_classifier(model_copy, DIALOGUE_ACT_MODEL, DIALOGUE_ACT_SCHEMA)
     assert f"{DIALOGUE_ACT_MODEL}.json" in str(error.value) and "qa-pipeline train" in str(error.value)
 
 
@@ -277,6 +277,6 @@ def test_shipped_outcome_model_labels_a_call(lines, outcome):
 
 
 def test_shipped_cards_meet_the_quality_bar():
-    card = json.loads((ROOT / "qa_pipeline" / "models" / f"{DIALOGUE_ACT_MODEL}.json").read_text())
+    card = json.loads((ROOT / "models" / f"{DIALOGUE_ACT_MODEL}.json").read_text())
     assert card["evaluation"]["macro_f1"] >= 0.9
     assert card["data"]["schema"] == SPECS[DIALOGUE_ACT_MODEL].data_schema

@@ -7,6 +7,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
+from qa_pipeline import __version__
 from qa_pipeline.cli import main
 from qa_pipeline.records import VERDICTS
 from qa_pipeline.rubric import load_rubric
@@ -69,7 +70,7 @@ def test_scorecard_header_fields(run, labels):
     assert data["duration_s"] == pytest.approx(labels["duration_s"], abs=0.1)
     assert data["channels"] == 2
     assert data["rubric"] == {"id": "etiquette", "version": "1"}
-    assert data["versions"] == {"pipeline": "0.1.0", "asr_model": "tiny.en", "rubric": "etiquette/1",
+    assert data["versions"] == {"pipeline": __version__, "asr_model": "tiny.en", "rubric": "etiquette/1",
                                 "redaction": "account,address,card,date_of_birth,email,phone"}
     # The only warning a clean call may carry: roles decided from what is said with low confidence.
     low = data["roles"]["confidence"] < 0.8

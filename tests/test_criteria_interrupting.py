@@ -21,7 +21,8 @@ PASSING = [
 
 FAILING = [
     [("C", 0.0, 6.0, "so the tooth has been hurting since last week"), ("A", 2.0, 5.0, "okay which tooth is it")],
-    [("C", 0.0, 8.0, "i wanted to ask about the price of whitening and also"), ("A", 4.0, 9.0, "whitening is two hundred dollars")],
+    [("C", 0.0, 8.0, "i wanted to ask about the price of whitening and also"),
+     ("A", 4.0, 9.0, "whitening is two hundred dollars")],
     # a backchannel that runs on into a turn is an interruption
     [("C", 0.0, 6.0, "my order number is one two three four five"), ("A", 3.0, 6.5, "right right so let me stop you there")],
     [("C", 0.0, 3.0, "i am calling because"), ("A", 1.0, 3.0, "yes yes i know")] ,

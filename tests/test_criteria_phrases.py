@@ -75,7 +75,8 @@ def test_missing_closing_fails(lines):
 
 
 def test_goodbye_before_the_closing_window_fails():
-    lines = ["A: goodbye bob nice to see you", "A: now how can i help you"] + ["C: " + "well you see " * 12, "A: i understand"] * 4
+    lines = (["A: goodbye bob nice to see you", "A: now how can i help you"]
+             + ["C: " + "well you see " * 12, "A: i understand"] * 4)
     assert judge("said_goodbye", dialogue(*lines)).verdict == FAIL
 
 

@@ -19,7 +19,8 @@ ASKED_PASSING = [
 
 ASKED_FAILING = [
     ("A: How can I help you?", "C: I need a cleaning.", "A: We have Tuesday at ten.", "A: Anything else?"),
-    ("A: how can i help you today", "C: my tooth hurts", "A: which tooth is it", "C: lower left", "A: okay is there anything else"),
+    ("A: how can i help you today", "C: my tooth hurts", "A: which tooth is it", "C: lower left",
+     "A: okay is there anything else"),
     ("A: good morning what can i do for you", "C: the price of whitening", "A: it's two hundred dollars"),
     ("C: i need a plumber", "A: could you hold for a moment", "A: thank you for waiting we can come tomorrow"),
     ("A: hello", "C: hi i'd like to book", "A: sure i know how it works i'll book you in"),
@@ -52,7 +53,8 @@ PRICE_PASSING = [
     # the customer asks the price; the agent asks about the need first
     ("C: how much is a tooth extraction", "A: which tooth is bothering you", "C: the lower one",
      "A: is the pain sharp", "C: yes", "A: an extraction is ninety dollars"),
-    ("C: What does whitening cost?", "A: Have you had whitening before?", "C: No.", "A: It's two hundred and fifty for the first course."),
+    ("C: What does whitening cost?", "A: Have you had whitening before?", "C: No.",
+     "A: It's two hundred and fifty for the first course."),
     ("C: how much is the membership", "A: what would you like to work on", "C: weights", "A: that's forty five bucks a month"),
     # numbers that are not prices
     ("A: we have a slot at 3 pm", "C: great", "A: it's 10 minutes from the station"),

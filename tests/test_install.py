@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -25,7 +26,8 @@ import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.asr]
 
-PACKAGE_FILES = ("pyproject.toml", "README.md", "qa_pipeline")
+PACKAGE_FILES = ("pyproject.toml", "README.md", "qa_pipeline", "rubrics", "models")
+BUNDLED = ("rubrics", "models")  # top-level in the checkout, package data in the wheel
 CALL = "two_speakers.flac"  # 18 s, two channels: the agent introduces himself and says goodbye
 
 
@@ -63,6 +65,8 @@ def installed(tmp_path_factory, root):
     source = _copy_sources(root, base / "src")
     _pip("wheel", "--no-deps", *_build_isolation_flags(), "-w", str(base / "wheels"), str(source))
     (wheel,) = (base / "wheels").glob("qa_pipeline-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        (base / "wheel-files.txt").write_text("\n".join(archive.namelist()))
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
@@ -77,6 +81,19 @@ def installed(tmp_path_factory, root):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "QA_PIPELINE_DB", "QA_PIPELINE_MODELS")}
     env["XDG_DATA_HOME"] = str(base / "user-data")
     return venv / "bin", work, env
+
+
+def _wheel_files(installed) -> set[str]:
+    return set((installed[0].parent.parent / "wheel-files.txt").read_text().split("\n"))
+
+
+def test_the_wheel_carries_each_top_level_rubric_and_model_as_package_data(installed, root):
+    files = _wheel_files(installed)
+    for folder in BUNDLED:
+        bundled = sorted(p.name for p in (root / folder).iterdir() if p.is_file())
+        assert bundled, f"nothing in the checkout's {folder}/"
+        assert {f"qa_pipeline/{folder}/{name}" for name in bundled} <= files
+    assert not any(name.startswith(BUNDLED) for name in files), "a top-level folder outside the package"
 
 
 def run(installed, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -94,7 +111,14 @@ def test_the_package_is_imported_from_the_venv_not_the_checkout(installed, root)
     assert where.startswith(str(installed[0].parent)) and not where.startswith(str(root))
 
 
-def test_the_installed_package_scores_a_real_call_from_another_folder(installed):
+def test_the_installed_package_scores_a_real_call_from_another_folder(installed, root):
+    where = run(installed, "python", "-c",
+                "from qa_pipeline.rubric import BUNDLED_DIR; from qa_pipeline.classifiers.model_io import "
+                "default_model_dir; import qa_pipeline; print(BUNDLED_DIR, default_model_dir(), qa_pipeline.__file__)")
+    rubrics, models, package = (Path(p) for p in where.stdout.split())
+    assert rubrics == package.parent / "rubrics" and models == package.parent / "models"
+    assert (rubrics / "etiquette.yaml").read_bytes() == (root / "rubrics" / "etiquette.yaml").read_bytes()
+    assert (models / "call_outcome.joblib").read_bytes() == (root / "models" / "call_outcome.joblib").read_bytes()
     run(installed, "score", CALL, "--out", "out", "--no-db")
     card = json.loads((installed[1] / "out" / "two_speakers.json").read_text())
     verdicts = {c["id"]: c["verdict"] for c in card["criteria"]}
@@ -104,6 +128,8 @@ def test_the_installed_package_scores_a_real_call_from_another_folder(installed)
     assert verdicts["self_introduction"] == "pass" and verdicts["said_goodbye"] == "pass"
     assert "daniel" in " ".join(u["text"] for u in card["transcript"]).lower()
     assert "<title>Scorecard two_speakers" in (installed[1] / "out" / "two_speakers.html").read_text()
+    # The call-outcome model of the wheel read this call (null only when no model was found).
+    assert card["outcome"] is not None
 
 
 def test_the_default_store_of_an_installed_package_is_in_the_user_data_folder(installed):
@@ -135,9 +161,9 @@ def test_train_without_the_checkout_data_says_what_to_pass(installed):
 
 def test_a_rubric_and_a_model_folder_of_ones_own_are_taken_by_path(installed, root):
     work = installed[1]
-    rubric = (root / "qa_pipeline" / "rubrics" / "etiquette.yaml").read_text()
+    rubric = (root / "rubrics" / "etiquette.yaml").read_text()
     (work / "mine.yaml").write_text(rubric.replace("id: etiquette", "id: house_rules", 1))
-    shutil.copytree(root / "qa_pipeline" / "models", work / "my-models")
+    shutil.copytree(root / "models", work / "my-models")
     script = (
         "import os; from qa_pipeline.rubric import load_rubric\n"
         "from qa_pipeline.classifiers.predict import classify_texts\n"

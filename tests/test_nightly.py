@@ -16,7 +16,8 @@ from qa_pipeline.store import open_store
 
 def _call(n: int, sha: str | None = None, folder: str = "2026-11-30") -> Call:
     sha = sha or f"{n:064x}"
-    return Call(InboxFile(f"/in/{folder}/c{n}.wav", f"{folder}/c{n}.wav", 1000 + n, f"stamp{n}"), sha, f"{sha}:etiquette/1:tiny.en")
+    inbox_file = InboxFile(f"/in/{folder}/c{n}.wav", f"{folder}/c{n}.wav", 1000 + n, f"stamp{n}")
+    return Call(inbox_file, sha, f"{sha}:etiquette/1:tiny.en")
 
 
 @pytest.fixture
@@ -39,7 +40,8 @@ def test_plan_keeps_unfinished_calls_once_per_content():
     assert (chunk_call.call(), chunk_call.stem) == (calls[0], "c1")
 
 
-@pytest.mark.parametrize(("count", "size", "sizes"), [(0, 3, []), (1, 3, [1]), (7, 3, [3, 3, 1]), (6, 2, [2, 2, 2]), (5, 10, [5])])
+@pytest.mark.parametrize(("count", "size", "sizes"),
+                         [(0, 3, []), (1, 3, [1]), (7, 3, [3, 3, 1]), (6, 2, [2, 2, 2]), (5, 10, [5])])
 def test_chunks_cover_every_pending_call_in_order(count, size, sizes):
     plan = rn.plan_run([_call(n) for n in range(count)], finished=set())
     chunks = rn.cut_chunks(plan, size)

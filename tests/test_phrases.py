@@ -167,7 +167,8 @@ def test_plain_goodbye_near_a_negation_still_counts(lines):
 @pytest.mark.parametrize(
     "line",
     ["A: we never say I'm listening here", "A: Please don't say I'm listening, say how can I help.",
-     "A: I didn't say I'm all ears.", "A: our guide says avoid saying I'm listening", "A: They told me: \"I'm listening\" is wrong."],
+     "A: I didn't say I'm all ears.", "A: our guide says avoid saying I'm listening",
+     "A: They told me: \"I'm listening\" is wrong."],
 )
 def test_quoted_im_listening_is_no_violation(line):
     result = judge("no_im_listening", dialogue(line))

@@ -30,6 +30,14 @@ def _u(speaker, start, end, text, channel=None):
     ("My account number is 148-0343-6467.", "[ACCOUNT_NUMBER]"),
     ("My date of birth is the 14th of March 1982.", "[DATE_OF_BIRTH]"),
     ("I live at 42 Larkspur Lane, Springfield.", "[ADDRESS]"),
+    # Spelled, suffix-less and garbled forms (issue 23).
+    ("The postcode is L S 6, 1 A B.", "[ADDRESS]"),
+    ("It's john dot smith at gmail.", "[EMAIL]"),
+    ("my email is dave underscore jones 82 at proton mail", "[EMAIL]"),
+    ("The card ends in 9855.", "[CARD_NUMBER]"),
+    ("the visa card ending in nine eight five five", "[CARD_NUMBER]"),
+    ("My date of birth is the fourth of Marsh eighty two.", "[DATE_OF_BIRTH]"),
+    ("I was born on the 3rd of Julie 1961.", "[DATE_OF_BIRTH]"),
 ])
 def test_spoken_forms_become_typed_placeholders(text, placeholder):
     from qa_pipeline.redaction.scorecard import redact_text
@@ -43,6 +51,9 @@ def test_spoken_forms_become_typed_placeholders(text, placeholder):
     "I can call you back tomorrow at 10 on the 14th.",
     "Good morning, Ventura Broadband, my name is Anna, how can I help you?",
     "You can visit our website at ventura dot com.",
+    "I'll be at home at ten, and the offer ends in 2027.",
+    "We met at lunch and talked at length about the plan.",
+    "The package arrived at gmail headquarters, I mean at the office.",
 ])
 def test_prices_times_quantities_and_the_introduction_survive(text):
     from qa_pipeline.redaction.scorecard import redact_text

@@ -31,15 +31,22 @@ def _found(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def call(tmp_path_factory):
+def rendered(tmp_path_factory):
+    """(the recording, the rendered call's placements)."""
     from qa_pipeline.synth import load_script, render_call, write_recording
 
     folder = tmp_path_factory.mktemp("pii_call")
     script = load_script(SCRIPT)
-    return write_recording(folder / "R01.wav", render_call(script).audio, "wav")
+    rendered = render_call(script)
+    return write_recording(folder / "R01.wav", rendered.audio, "wav"), rendered.placements
 
 
-def test_a_call_full_of_pii_leaves_none_on_disk(call, tmp_path):
+@pytest.fixture(scope="module")
+def call(rendered):
+    return rendered[0]
+
+
+def test_a_call_full_of_pii_leaves_none_on_disk(call, rendered, tmp_path):
     from qa_pipeline.batch import score_paths
     from qa_pipeline.metadata import read_metadata
     from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings
@@ -77,3 +84,31 @@ def test_a_call_full_of_pii_leaves_none_on_disk(call, tmp_path):
     assert not leaks, leaks
     assert "my name is anna" in files["R01.json"].lower()
     assert "[CARD_NUMBER]" in files["R01.json"] and "[CARD_NUMBER]" in files["store"]
+    _answers_are_silenced(rendered[1], call, out / "R01.redacted.flac")
+
+
+# The customer's lines that hold PII (the answers to the agent's questions), by their first words; not
+# "By card. The number is four five...", whose first words hold none and are kept.
+PII_LINES = ("Yes, my account number", "The fourteenth of March", "zero three four three",
+             "It is zero seven seven", "It is martin", "Yes, forty two")
+
+
+def _answers_are_silenced(placements, original: Path, redacted: Path) -> None:
+    """The customer channel over every PII answer is at least 30 dB down in the redacted copy,
+    and the agent's introduction is kept as it was."""
+    import numpy as np
+    import soundfile as sf
+
+    before, rate = sf.read(original, dtype="float64", always_2d=True)
+    after, _ = sf.read(redacted, dtype="float64", always_2d=True)
+
+    def power(samples, p):
+        return float(np.mean(samples[int(p.start * rate):int(p.end * rate), :] ** 2))
+
+    answers = [p for p in placements if p.speaker == "customer" and p.text.startswith(PII_LINES)]
+    assert len(answers) == len(PII_LINES)
+    for p in answers:
+        down = 10 * np.log10(power(before[:, 1:], p) / max(power(after[:, 1:], p), 1e-20))
+        assert down >= 30, (p.text, down)
+    opening = placements[0]
+    assert power(after[:, :1], opening) == pytest.approx(power(before[:, :1], opening), rel=1e-3)

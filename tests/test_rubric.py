@@ -34,7 +34,7 @@ def test_bundled_rubric_by_id_has_the_seven_criteria():
 
 
 def test_bundled_rubric_by_path(root):
-    assert load_rubric(root / "qa_pipeline" / "rubrics" / "etiquette.yaml").id == "etiquette"
+    assert load_rubric(root / "rubrics" / "etiquette.yaml").id == "etiquette"
 
 
 def test_built_in_criteria_are_registered_by_versioned_name():
@@ -163,3 +163,14 @@ def test_plugin_module_registers_a_criterion(tmp_path, monkeypatch):
     path = write(tmp_path, {"id": "acme", "version": "1", "plugins": ["acme_criteria"],
                             "criteria": {"always": {"impl": "acme_always.v1", "weight": 1}}})
     assert load_rubric(path).criterion("always").impl == "acme_always.v1"
+
+
+def test_a_checkout_reads_its_top_level_rubrics_and_models(root, monkeypatch):
+    from qa_pipeline.classifiers.model_io import MODELS_ENV, default_model_dir
+    from qa_pipeline.files import bundled_dir
+
+    monkeypatch.delenv(MODELS_ENV, raising=False)
+    assert BUNDLED_DIR == bundled_dir("rubrics") == root / "rubrics"
+    assert default_model_dir() == bundled_dir("models") == root / "models"
+    with pytest.raises(ValueError, match="rubrics, models"):
+        bundled_dir("templates")

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from qa_pipeline.cli.store_import import command as import_command
 from qa_pipeline.contract import scorecard_from_dict, scorecard_to_dict
@@ -172,7 +173,7 @@ def test_a_new_rubric_version_is_a_second_scorecard_of_the_same_call(filled, cor
 def test_a_failed_save_leaves_nothing_behind(store, corpus):
     card, _ = load(corpus["C01"])
     broken = replace(card, criteria=(replace(card.criteria[0], verdict=None),))
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):  # verdict is NOT NULL
         store.save_scorecard(broken, "b" * 64, card.recording)
     assert set(row_counts(store).values()) == {0}
 

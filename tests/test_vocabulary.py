@@ -56,7 +56,8 @@ def test_hotwords_change_the_options_and_the_cache_key_only_when_asked():
     metadata = CallMetadata("C1", agent_id="agent-megan")
     plain = AsrOptions()
     rubric = parse_rubric({"id": "r", "version": "1", "vocabulary": ["Bright Smile"],
-                           "criteria": {"said_goodbye": {"impl": "said_goodbye.v1", "weight": 1.0, "params": {"phrases": ["bye"]}}}})
+                           "criteria": {"said_goodbye": {"impl": "said_goodbye.v1", "weight": 1.0,
+                                                         "params": {"phrases": ["bye"]}}}})
     _, same = Vocabulary(ROSTER, hotwords=False).for_call(metadata, plain, rubric)
     _, hinted = Vocabulary(ROSTER, hotwords=True).for_call(metadata, plain, rubric)
     assert same == plain and hinted.agent_hotwords == "Megan Meg Bright Smile"

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Callable
 
 from qa_pipeline.classifiers import data as training_data
+from qa_pipeline.classifiers.data import DIALOGUE_ACT_MODEL, OUTCOME_MODEL
 from qa_pipeline.classifiers.model_io import save_model
 from qa_pipeline.classifiers.training import evaluate, fit, label_counts
 from qa_pipeline.errors import ConfigError
 
-DIALOGUE_ACT_MODEL = "dialogue_acts"
-OUTCOME_MODEL = "call_outcome"
 RANDOM_STATE = 0
 
 
@@ -36,11 +35,11 @@ class ModelSpec:
 SPECS = {
     DIALOGUE_ACT_MODEL: ModelSpec(
         DIALOGUE_ACT_MODEL, "dialogue act of one agent utterance", training_data.DIALOGUE_ACTS,
-        training_data.DIALOGUE_ACT_SCHEMA,
+        training_data.MODEL_DATA_SCHEMAS[DIALOGUE_ACT_MODEL],
         lambda root: training_data.load_dialogue_acts(root / "dialogue_acts", root / "asr_augmented")),
     OUTCOME_MODEL: ModelSpec(
         OUTCOME_MODEL, "outcome of one call from its agent and customer text", training_data.OUTCOMES,
-        training_data.OUTCOME_SCHEMA, lambda root: training_data.load_outcomes(root / "outcomes")),
+        training_data.MODEL_DATA_SCHEMAS[OUTCOME_MODEL], lambda root: training_data.load_outcomes(root / "outcomes")),
 }
 
 

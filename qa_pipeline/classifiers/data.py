@@ -38,6 +38,11 @@ from qa_pipeline.errors import ConfigError
 DIALOGUE_ACT_SCHEMA = "qa-pipeline.dialogue-acts/1"
 OUTCOME_SCHEMA = "qa-pipeline.outcomes/1"
 
+# The shipped models by name (`models/<name>.joblib`) and the data schema each was trained on.
+DIALOGUE_ACT_MODEL = "dialogue_acts"
+OUTCOME_MODEL = "call_outcome"
+MODEL_DATA_SCHEMAS = {DIALOGUE_ACT_MODEL: DIALOGUE_ACT_SCHEMA, OUTCOME_MODEL: OUTCOME_SCHEMA}
+
 DIALOGUE_ACTS = (
     "greeting_offer", "discovery_question", "name_request", "contact_request",
     "price_statement", "self_introduction", "closing_check", "farewell",

@@ -9,7 +9,7 @@ for another scikit-learn or data schema.
 
 from __future__ import annotations
 
-import importlib.resources
+import io
 import json
 import os
 import platform
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from qa_pipeline import __version__
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.files import bundled_dir, write_atomic
 from qa_pipeline.identity import content_hash
 
 CARD_SCHEMA = "qa-pipeline.model-card/1"
@@ -26,9 +27,9 @@ MODELS_ENV = "QA_PIPELINE_MODELS"
 
 
 def default_model_dir() -> Path:
-    """`$QA_PIPELINE_MODELS`, or the models shipped in the package (`qa_pipeline/models`)."""
+    """`$QA_PIPELINE_MODELS`, or the bundled models: the checkout's `models/`, an installed wheel's copy."""
     configured = os.environ.get(MODELS_ENV)
-    return Path(configured) if configured else Path(str(importlib.resources.files("qa_pipeline") / "models"))
+    return Path(configured) if configured else bundled_dir("models")
 
 
 def versions() -> dict[str, str]:
@@ -38,17 +39,19 @@ def versions() -> dict[str, str]:
 
 
 def save_model(pipeline, card: dict, directory: str | Path, name: str) -> tuple[Path, Path]:
-    """Write `<name>.joblib` and `<name>.json`; the card gains the artifact's sha256 and versions."""
+    """Write `<name>.joblib` and `<name>.json`, each atomically; the card gains the artifact's sha256
+    and versions."""
     import joblib
 
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     model_path, card_path = directory / f"{name}.joblib", directory / f"{name}.json"
-    joblib.dump(pipeline, model_path, compress=3)
+    artifact = io.BytesIO()
+    joblib.dump(pipeline, artifact, compress=3)
+    write_atomic(model_path, artifact.getvalue())
     card = {"schema": CARD_SCHEMA, "name": name, **card, "versions": versions(),
             "artifact_sha256": content_hash(model_path),
             "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    card_path.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    write_atomic(card_path, json.dumps(card, indent=2, sort_keys=False) + "\n")
     return model_path, card_path
 
 
@@ -66,7 +69,7 @@ def read_card(directory: str | Path, name: str) -> dict:
     return card
 
 
-def load_model(directory: str | Path, name: str, data_schema: str):
+def load_classifier(directory: str | Path, name: str, data_schema: str):
     """The fitted Pipeline `name` and its card, after checking both belong to this install."""
     import joblib
 

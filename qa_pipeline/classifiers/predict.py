@@ -1,8 +1,9 @@
 """Label a transcript with the shipped classifiers.
 
 Each model is loaded once per process (and per model folder). Predictions are plain
-`DialogueAct` records (label + calibrated probability), so the scoring stage can apply
-its own thresholds from the rubric.
+records, `DialogueAct` for an utterance and `CallOutcome` for a call (label + calibrated
+probability), so the scoring stage can apply its own thresholds from the rubric. Nothing
+here imports the training code (`build`, `training`).
 
 Only agent utterances get a dialogue act: customer utterances and every utterance of a
 mono transcript (speaker `unknown`, roles not known) get `None`, because an act is only
@@ -16,10 +17,9 @@ import re
 from pathlib import Path
 
 from qa_pipeline.annotations import memoized
-from qa_pipeline.classifiers.build import DIALOGUE_ACT_MODEL, OUTCOME_MODEL, SPECS
-from qa_pipeline.classifiers.data import ACT_PRIORITY
-from qa_pipeline.classifiers.model_io import default_model_dir, load_model
-from qa_pipeline.records import AGENT, DialogueAct, Transcript, Utterance
+from qa_pipeline.classifiers.data import ACT_PRIORITY, DIALOGUE_ACT_MODEL, MODEL_DATA_SCHEMAS, OUTCOME_MODEL
+from qa_pipeline.classifiers.model_io import default_model_dir, load_classifier
+from qa_pipeline.records import AGENT, CallOutcome, DialogueAct, Transcript, Utterance
 
 # Acts a single question can establish for its utterance. Closing and feedback acts
 # ("Thank you.", "Okay.") are often filler inside a longer turn, and on sample calls a
@@ -65,21 +65,28 @@ def questions_in(text: str) -> list[str]:
     return [p for p in parts if p.endswith("?")] if len(parts) > 1 else []
 
 
-def predict_outcome(transcript: Transcript, model_dir: str | Path | None = None) -> DialogueAct:
+def predict_outcome(transcript: Transcript, model_dir: str | Path | None = None) -> CallOutcome:
     """The call's outcome (e.g. `appointment_booked`) with its calibrated probability."""
-    return classify_texts([call_text(transcript.utterances)], OUTCOME_MODEL, model_dir)[0]
+    ((label, probability),) = best_labels([call_text(transcript.utterances)], OUTCOME_MODEL, model_dir)
+    return CallOutcome(label, probability)
 
 
-def classify_texts(texts: list[str], model: str, model_dir: str | Path | None = None) -> list[DialogueAct]:
-    """The most probable label of each text under model `model`."""
+def classify_texts(texts: list[str], model: str = DIALOGUE_ACT_MODEL,
+                   model_dir: str | Path | None = None) -> list[DialogueAct]:
+    """The most probable dialogue act of each text under the dialogue-act model `model`."""
+    return [DialogueAct(label, probability) for label, probability in best_labels(texts, model, model_dir)]
+
+
+def best_labels(texts: list[str], model: str, model_dir: str | Path | None = None) -> list[tuple[str, float]]:
+    """(the most probable label, its calibrated probability to 4 places) of each text under model `model`."""
     pipeline = cached_model(model, str(model_dir or default_model_dir()))
 
-    def classify(todo: list[str]) -> list[DialogueAct]:
+    def classify(todo: list[str]) -> list[tuple[str, float]]:
         probabilities = pipeline.predict_proba(todo)
         best = probabilities.argmax(axis=1)
-        return [DialogueAct(str(pipeline.classes_[b]), round(float(p[b]), 4)) for b, p in zip(best, probabilities)]
+        return [(str(pipeline.classes_[b]), round(float(p[b]), 4)) for b, p in zip(best, probabilities)]
 
-    # Within a call (`nlp.call_annotations`) the roles stage and the criteria share one pass.
+    # Within a call (`annotations.call_annotations`) the roles stage and the criteria share one pass.
     return memoized(f"{model}@{model_dir or ''}", texts, classify)
 
 
@@ -91,5 +98,5 @@ def call_text(utterances: tuple[Utterance, ...]) -> str:
 @functools.lru_cache(maxsize=8)
 def cached_model(name: str, model_dir: str):
     """The fitted pipeline `name` from `model_dir`, loaded and checked once per process."""
-    pipeline, _card = load_model(model_dir, name, SPECS[name].data_schema)
+    pipeline, _card = load_classifier(model_dir, name, MODEL_DATA_SCHEMAS[name])
     return pipeline

@@ -20,7 +20,7 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class HeldOutMetrics:
     """Held-out quality of a model, as written into its card."""
 
     method: str
@@ -57,7 +57,7 @@ def fit_texts(texts: list[str], labels: list[str], random_state: int = 0, calibr
 
 
 def evaluate(examples: tuple[Example, ...], labels: tuple[str, ...], folds: int = 5,
-             random_state: int = 0, calibration_folds: int = 3) -> Evaluation:
+             random_state: int = 0, calibration_folds: int = 3) -> HeldOutMetrics:
     """Per-class precision/recall/F1 from out-of-fold predictions, grouped by setting."""
     from sklearn.model_selection import GroupKFold
 
@@ -74,7 +74,7 @@ def evaluate(examples: tuple[Example, ...], labels: tuple[str, ...], folds: int 
         probabilities[np.ix_(test, columns)] = model.predict_proba(list(texts[test]))
     predicted = np.array(labels)[probabilities.argmax(axis=1)]
     sources = np.array([e.source for e in examples])
-    return Evaluation(
+    return HeldOutMetrics(
         method=f"GroupKFold({folds}) by setting, out-of-fold predictions",
         per_class=per_class_report(truth, predicted, labels),
         macro_f1=_macro_f1(truth, predicted, labels),

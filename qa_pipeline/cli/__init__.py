@@ -19,7 +19,7 @@ COMMANDS = {
     "transcribe": ("qa_pipeline.cli.transcribe", "Transcribe recordings into speaker-labelled transcripts."),
     "score": ("qa_pipeline.cli.score", "Score recordings against a rubric and write scorecards."),
     "evaluate": ("qa_pipeline.cli.evaluate", "Measure agreement with a labelled folder of calls."),
-    "train": ("qa_pipeline.cli.train", "Rebuild the classifier models (default: the package's qa_pipeline/models/)."),
+    "train": ("qa_pipeline.cli.train", "Rebuild the classifier models (default: the checkout's models/)."),
     "serve": ("qa_pipeline.cli.serve", "Run the review web app."),
     "user": ("qa_pipeline.cli.user", "Manage review app accounts."),
     "db": ("qa_pipeline.cli.db", "Create or upgrade the results store (db init)."),

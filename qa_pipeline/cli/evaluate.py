@@ -77,7 +77,7 @@ def _write_cards(pipeline, folder: Path, calls: dict[str, dict], cards: dict, ou
 
     for call_id, card in cards.items():
         source = CallSource(folder / calls[call_id]["file"], call_id)
-        pipeline.write(pipeline.redact(card, source, None), out, call_id)
+        pipeline.write(pipeline.redact(card, source, None), out)
 
 
 def _scores(cards: dict) -> str:

@@ -24,7 +24,11 @@ import click
 @click.option("--session-hours", default=8.0, show_default=True, type=click.FloatRange(min=0.01),
               help="Log-in sessions expire after this long.")
 @click.option("--secure-cookies", is_flag=True, help="Send cookies over HTTPS only (behind a TLS proxy).")
-def command(host: str, port: int, db_url: str | None, audio_root: Path, session_hours: float, secure_cookies: bool) -> None:
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="A reverse proxy (address or network, repeatable) whose X-Forwarded-For names the client "
+                   "for the per-address login limit. None by default: the header is ignored.")
+def command(host: str, port: int, db_url: str | None, audio_root: Path, session_hours: float, secure_cookies: bool,
+            trusted_proxies: tuple[str, ...]) -> None:
     """Serve the calls list, call pages, agent pages, trainer library and calibration report.
 
     Refuses to start on a store that does not exist yet (a mistyped --db would
@@ -35,10 +39,12 @@ def command(host: str, port: int, db_url: str | None, audio_root: Path, session_
 
     from qa_pipeline.web.app import create_app
 
-    app = create_app(db_url, audio_root, session_ttl_s=session_hours * 3600, secure_cookies=secure_cookies)
+    app = create_app(db_url, audio_root, session_ttl_s=session_hours * 3600, secure_cookies=secure_cookies,
+                     trusted_proxies=trusted_proxies)
     _log_to_stderr()
     click.echo(f"review app on http://{host}:{port}/  (recordings from {audio_root.resolve()})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # The app reads X-Forwarded-For itself, from trusted proxies only (uvicorn would trust loopback).
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def _log_to_stderr() -> None:

@@ -44,7 +44,8 @@ def import_file(store, json_path: Path) -> int:
 
 @click.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--db", "db_url", default=None, help="Store URL (default: $QA_PIPELINE_DB, else the default store, which it creates).")
+@click.option("--db", "db_url", default=None,
+              help="Store URL (default: $QA_PIPELINE_DB, else the default store, which it creates).")
 def command(directory: Path, db_url: str | None) -> None:
     """Import the scorecard JSON files in DIRECTORY; re-importing creates no duplicates."""
     from qa_pipeline.store import open_store

@@ -7,14 +7,13 @@ from pathlib import Path
 import click
 
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.files import source_checkout
 
 DATA_PARTS = ("dialogue_acts", "outcomes", "asr_augmented")
 
 
 def default_data_dir() -> Path:
     """The checkout's data/ folder; the training data is not part of an installed package."""
-    from qa_pipeline.store import source_checkout
-
     checkout = source_checkout()
     data = checkout / "data" if checkout is not None else None
     if data is None or not (data / DATA_PARTS[0]).is_dir():
@@ -32,7 +31,8 @@ def default_data_dir() -> Path:
                    "(default: data/ of the source checkout; an installed package has none).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None,
-              help="Where to write <name>.joblib and <name>.json (default: $QA_PIPELINE_MODELS or models/).")
+              help="Where to write <name>.joblib and <name>.json "
+                   "(default: $QA_PIPELINE_MODELS, else the bundled models: the checkout's models/ folder).")
 @click.option("--model", "names", multiple=True, help="Rebuild only this model (repeatable).")
 def command(data_dir: Path | None, out_dir: Path | None, names: tuple[str, ...]) -> None:
     """Rebuild the classifier models reproducibly (fixed random_state) with held-out metrics."""

@@ -10,7 +10,9 @@ import click
 from qa_pipeline.cli.options import agents_option, hotwords_option, redaction_settings_option, workers_option
 from qa_pipeline.cli.score import AGENT_CHANNEL, AGENT_CHANNEL_HELP
 from qa_pipeline.errors import QAPipelineError
+from qa_pipeline.files import write_atomic
 from qa_pipeline.records import Transcript
+from qa_pipeline.report import clock
 
 HELP = """Transcribe recordings into speaker-labelled transcripts.
 
@@ -127,7 +129,7 @@ def _write_json(transcript: Transcript, path: Path, out_dir: Path) -> None:
     from qa_pipeline.contract import transcript_to_dict
 
     target = out_dir / f"{path.stem}.json"
-    target.write_text(json.dumps(transcript_to_dict(transcript, recording=str(path)), indent=2) + "\n")
+    write_atomic(target, json.dumps(transcript_to_dict(transcript, recording=str(path)), indent=2) + "\n")
     click.echo(f"wrote {target}", err=True)
 
 
@@ -140,10 +142,5 @@ def format_transcript(transcript: Transcript, recording: str) -> str:
         where = f"agent on channel {roles.agent_channel}" if roles.agent_channel is not None else f"{roles.speakers} speaker(s)"
         lines.append(f"# roles from {roles.source}: {where}, confidence {roles.confidence:.2f}")
     lines += [f"# warning: {w}" for w in transcript.warnings]
-    lines += [f"{u.speaker:<8} {_clock(u.start)}-{_clock(u.end)}  {u.text}" for u in transcript.utterances]
+    lines += [f"{u.speaker:<8} {clock(u.start)}-{clock(u.end)}  {u.text}" for u in transcript.utterances]
     return "\n".join(lines)
-
-
-def _clock(seconds: float) -> str:
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes):02d}:{rest:05.2f}"

@@ -3,6 +3,12 @@
 The channel that said the words and the other one (which carries its echo) are both
 silenced over [start - margin, end + margin], with short linear ramps inside the margin
 so the cut does not click. Everything outside is copied sample for sample (FLAC is lossless).
+
+Answers to questions that ask for PII and announced PII (`PiiSpan.kind` other than
+"words", from `redaction.dialogue`) are planned from the recording itself, not from recognised words:
+the answering channel's own speech (`speech.speech_activity.own_speech_frames`) that
+overlaps the answer window is silenced to its end, so speech ASR dropped or garbled,
+or that ran on past the agent's next words, is silenced too.
 """
 
 from __future__ import annotations
@@ -59,13 +65,88 @@ def write_redacted_audio(recording: str | Path, spans, out_path: str | Path,
         samples, rate = _read(recording, "int32" if _wide(info.subtype) else "int16")
     except (RuntimeError, OSError, sf.LibsndfileError) as exc:
         raise RecordingError(str(recording), f"cannot be read for the redacted audio ({exc})") from exc
-    muted = silence_spans(samples, rate, [(s.start, s.end) for s in spans], margin_s, fade_s)
+    muted = silence_spans(samples, rate, plan_spans(samples, rate, spans), margin_s, fade_s)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f"{out.name}.{os.getpid()}.partial")
     sf.write(str(partial), muted, rate, format="FLAC", subtype="PCM_24" if _wide(info.subtype) else "PCM_16")
     partial.replace(out)
     return out
+
+
+# How far an answer's speech is followed past its window (back over the question's end, on
+# past the agent's next words): a spoken card number is 8-10 s (16 digits at the 2-3 words
+# a second of read-out numbers), so a few seconds covers a reply that overlaps the agent.
+EXTEND_S = 3.0
+# Pauses inside one reply: digit groups are read with pauses of up to about half a second.
+REPLY_GAP_S = 0.6
+
+
+def plan_spans(samples: np.ndarray, rate: int, spans) -> list[tuple[float, float]]:
+    """(start, end) seconds to silence: each span's own times; answer windows fitted to speech.
+
+    `samples` are frames x channels. An answer window (`kind` "answer") grows over the
+    answering channel's speech that crosses its edges (up to `EXTEND_S`); an open one
+    ("open_answer", no agent turn closed it) ends where that speech ends. With no speech
+    found in an open window the whole window is kept (the detector may miss quiet speech).
+    """
+    from qa_pipeline.speech.crosstalk import FRAME_S
+
+    planned, activity = [], {}
+    for span in spans:
+        kind = getattr(span, "kind", "words")
+        if kind == "words":
+            planned.append((span.start, span.end))
+            continue
+        channel = span.channel if span.channel is not None and span.channel < samples.shape[1] else None
+        if channel not in activity:
+            activity[channel] = speech_frames(samples, rate, channel)
+        # One mixed channel (mono, or the answering channel unknown) also holds the agent: its
+        # speech says where an open answer ends, but is not followed past the window's edges.
+        # An announced answer is not followed back: before it are the customer's own "my postcode is".
+        planned.append(fit_answer(span.start, span.end, activity[channel], FRAME_S, kind.startswith("open_"),
+                                  follow=channel is not None, back=kind.endswith("answer")))
+    return planned
+
+
+def speech_frames(samples: np.ndarray, rate: int, channel: int | None) -> np.ndarray:
+    """One flag per `crosstalk.FRAME_S` frame: the channel's own speaker is talking (all channels mixed for None)."""
+    from qa_pipeline.speech.speech_activity import own_speech_frames
+
+    if channel is None or samples.shape[1] < 2:
+        return own_speech_frames(samples.astype(np.float64).mean(axis=1), None, rate)
+    other = samples[:, 1 - channel] if samples.shape[1] == 2 else None
+    return own_speech_frames(samples[:, channel], other, rate)
+
+
+def fit_answer(start: float, end: float, active: np.ndarray, frame_s: float, open_window: bool,
+               follow: bool = True, back: bool = True) -> tuple[float, float]:
+    """The answer window [start, end] seconds fitted to the speech flags `active` (see `plan_spans`);
+    `follow`: grow it over speech that crosses its end (and its start, with `back`)."""
+    first, last = int(start / frame_s), int(np.ceil(end / frame_s))
+    if open_window:
+        inside = np.flatnonzero(active[first:last])
+        if inside.size:
+            last = first + int(inside[-1]) + 1
+    if not follow:
+        return first * frame_s, last * frame_s
+    begin = _run_end(active, first, -1, frame_s) if back else first
+    return begin * frame_s, _run_end(active, last, +1, frame_s) * frame_s
+
+
+def _run_end(active: np.ndarray, at: int, step: int, frame_s: float) -> int:
+    """The frame edge where speech touching frame edge `at` stops, going `step` (-1 back, +1 on)."""
+    gap, most = int(REPLY_GAP_S / frame_s), int(EXTEND_S / frame_s)
+    edge, quiet = at, 0
+    for k in range(1, most + 1):
+        frame = at + (k - 1) * step if step > 0 else at - k
+        if not 0 <= frame < len(active) or quiet > gap:
+            break
+        if active[frame]:
+            edge, quiet = (frame + 1 if step > 0 else frame), 0
+        else:
+            quiet += 1
+    return edge
 
 
 def _read(recording: str | Path, dtype: str):

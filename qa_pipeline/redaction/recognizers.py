@@ -85,6 +85,10 @@ class SpokenNumberRecognizer(_StreamRecognizer):
         n = run.length
         if phrase_in(before[-8:], self.words("card_short")) and n >= 3:
             return "CARD_NUMBER", 0.8
+        if phrase_in(before[-3:], self.words("ends_in")) and n >= 4:  # "the card ends in 9855"
+            for key, entity in (("card", "CARD_NUMBER"), ("phone", "PHONE_NUMBER")):
+                if phrase_in(before, self.words(key)):
+                    return entity, 0.8
         if 13 <= n <= 19 and luhn_ok(run.digits):
             return "CARD_NUMBER", 0.95
         if self._is_quantity(parsed, run, after) and n < 7:
@@ -173,7 +177,37 @@ class SpokenEmailRecognizer(_StreamRecognizer):
         for i, token in enumerate(tokens):
             if token.lower in domains and i > 0 and tokens[i - 1].lower in (".", "dot") and parsed.line_of[i] >= 0:
                 found += self._spoken(parsed, i, domains)
+            elif token.lower == "at" and parsed.line_of[i] >= 0:
+                found += self._without_suffix(parsed, i)
         return found
+
+    def _without_suffix(self, parsed: Parsed, at: int) -> list[RecognizerResult]:
+        """"john dot smith at gmail": a local part, "at" and a known mail provider or any word after
+        email words, with no "dot com" after it. The local part must look spelled ("dot",
+        "underscore", digits) unless both the provider and email words are there."""
+        tokens, line = parsed.tokens, parsed.line_of[at]
+        if at + 1 >= len(tokens) or parsed.line_of[at + 1] != line or not tokens[at + 1].text[0].isalnum():
+            return []
+        end = at + 1
+        while end + 1 < len(tokens) and parsed.line_of[end + 1] == line and \
+                tokens[end + 1].lower in self.terms("email_providers"):  # "proton mail"
+            end += 1
+        provider = tokens[at + 1].lower in self.terms("email_providers")
+        first = at
+        stop = self.terms("email_stop")
+        while first - 1 >= 0 and parsed.line_of[first - 1] == line and at - first < 10:
+            previous = tokens[first - 1]
+            if previous.lower in stop or previous.text in (",", "?", "!") or previous.lower == "at":
+                break
+            first -= 1
+        local = [t.lower for t in tokens[first:at]]
+        if not local or local[0] in (".", "dot"):
+            return []
+        told = phrase_in(parsed.words_before(first, self.context_words), self.words("email"))
+        spelled = any(w in (".", "dot", "underscore", "_") for w in local) or any(t.digits for t in tokens[first:at])
+        if not (provider or told) or not spelled and not (provider and told):
+            return []
+        return [RecognizerResult("EMAIL", tokens[first].start, tokens[end].end, 0.8)]
 
     def _spoken(self, parsed: Parsed, end: int, domains: set[str]) -> list[RecognizerResult]:
         tokens, line = parsed.tokens, parsed.line_of[end]
@@ -226,12 +260,17 @@ class DateOfBirthRecognizer(_StreamRecognizer):
         tokens = parsed.tokens
         if not _date_part(tokens[first]) or parsed.line_of[first] < 0:
             return None
-        parts, last, j = 0, first, first
+        parts, last, j, garbled = 0, first, first, False
         while j < len(tokens) and parsed.line_of[j] == parsed.line_of[first]:
             if _date_part(tokens[j]):
                 parts, last = parts + 1, j
             elif tokens[j].lower not in self._GLUE:
-                break
+                # One word ASR made of a month ("the fourth of Marsh eighty two") between date parts.
+                following = j + 1 < len(tokens) and parsed.line_of[j + 1] == parsed.line_of[first] \
+                    and _date_part(tokens[j + 1])
+                if garbled or not parts or not tokens[j].text.isalpha() or not following:
+                    break
+                garbled = True
             j += 1
         return last if parts >= 2 else None
 
@@ -284,7 +323,7 @@ class AddressRecognizer(_StreamRecognizer):
             t = tokens[j]
             if t.digits or (t.text.isalpha() and (t.text.isupper() or len(t.text) == 1)):
                 last = j
-            elif t.text not in ("-", " ", "is", ".") and t.lower not in ("is", "it's", "its"):
+            elif t.text not in ("-", " ", "is", ".", ",") and t.lower not in ("is", "it's", "its"):
                 break
             j += 1
         if last is None:
@@ -307,7 +346,7 @@ class CustomerNameRecognizer(_StreamRecognizer):
         for ent in nlp_artifacts.entities:
             if ent.label_ != "PERSON":
                 continue
-            line = next((k for k, l in enumerate(parsed.lines) if l.start <= ent.start_char < l.end), None)
+            line = next((k for k, span in enumerate(parsed.lines) if span.start <= ent.start_char < span.end), None)
             if line is not None and parsed.lines[line].speaker == "customer":
                 found.append(RecognizerResult("CUSTOMER_NAME", ent.start_char, min(ent.end_char, parsed.lines[line].end), 0.7))
         return found

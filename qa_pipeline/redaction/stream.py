@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from qa_pipeline.records import ends_sentence
+from qa_pipeline.records import Utterance, ends_sentence
 from qa_pipeline.redaction.spoken import Token, tokenize
 
 HARD_BREAK = "\u00b6"
@@ -111,7 +111,7 @@ def parse(text: str) -> Parsed:
     tags = list(_TAG.finditer(text))
     if not tags:
         lines.append(Line("unknown", 0, len(text)))
-    for k, match in enumerate(tags):
+    for match in tags:
         end = text.find("\n", match.end())
         lines.append(Line(match.group(1), match.end(), len(text) if end < 0 else end))
     tokens = tuple(tokenize(text))
@@ -123,3 +123,17 @@ def parse(text: str) -> Parsed:
         inside = li < len(lines) and lines[li].start <= token.start < lines[li].end
         line_of.append(li if inside else -1)
     return Parsed(tokens, tuple(line_of), tuple(lines))
+
+
+def word_offsets(u: Utterance) -> list[tuple[int, int]]:
+    """Each word's character span in the utterance text (as `join_words` built it); (-1, -1) if not found."""
+    spans, at, previous = [], 0, None
+    for word in u.words:
+        piece = word.text.strip()
+        found = u.text.find(piece, at) if piece else -1
+        if found < 0 and spans and piece == previous:
+            spans.append(spans[-1])  # placeholder words of one redacted span share its text
+            continue
+        spans.append((found, found + len(piece)) if found >= 0 else (-1, -1))
+        at, previous = (found + len(piece), piece) if found >= 0 else (at, previous)
+    return spans

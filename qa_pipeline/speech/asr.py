@@ -34,7 +34,17 @@ from qa_pipeline.concurrency import limit_malloc_arenas
 from qa_pipeline.speech.presence import check_speech, suppress_lone_echo
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.profiling import stage
-from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, UNKNOWN, Audio, RoleDecision, Transcript, Word
+from qa_pipeline.records import (
+    AGENT,
+    CUSTOMER,
+    MONO_WARNING,
+    SAMPLE_RATE,
+    UNKNOWN,
+    Audio,
+    RoleDecision,
+    Transcript,
+    Word,
+)
 from qa_pipeline.speech.mix import is_same_audio, is_same_mix
 from qa_pipeline.speech.prelude import NO_PRELUDE, Prelude, find_prelude
 from qa_pipeline.speech.prosody import with_final_rises
@@ -43,10 +53,6 @@ from qa_pipeline.speech.speech_activity import fit_channel, own_speech_frames
 from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_at_turns, split_utterances
 
 DEFAULT_MODEL = "tiny.en"
-MONO_WARNING = (
-    "mono recording: agent and customer share one channel, so speaker roles are unavailable "
-    "and every utterance is labelled 'unknown'"
-)
 SAME_CHANNELS_WARNING = (
     "both channels carry the same audio (a mono recording saved as stereo): speaker roles "
     "are unavailable and every utterance is labelled 'unknown'"

@@ -24,7 +24,7 @@ import numpy as np
 
 from qa_pipeline.errors import RecordingError
 from qa_pipeline.records import AGENT, CUSTOMER, Audio, Transcript, Word
-from qa_pipeline.speech.crosstalk import frame_levels_db
+from qa_pipeline.speech.crosstalk import FRAME_S, frame_levels_db
 
 NO_SPEECH = "no speech detected"
 # Echo of the far end sits well below the near speaker's own voice (30 dB on the field
@@ -36,7 +36,6 @@ ECHO_BELOW_DB = 18.0
 # The channel's own speech level: this percentile of its words' peak levels.
 SPEECH_LEVEL_PERCENTILE = 90
 WORD_PAD_S = 0.25
-_FRAME_S = 0.02
 _SIDE = {0: "left", 1: "right"}
 
 
@@ -52,7 +51,7 @@ def suppress_lone_echo(words: Sequence[Sequence[Word]], channels: Sequence[np.nd
     if len(words) != 2 or len(channels) != 2 or bool(words[0]) == bool(words[1]):
         return tuple(tuple(w) for w in words)
     own = 0 if words[0] else 1
-    frame = max(1, int(_FRAME_S * sample_rate))
+    frame = max(1, int(FRAME_S * sample_rate))
     levels = frame_levels_db(channels[own], frame)
     word_levels = np.array([_word_level_db(w, levels, sample_rate / frame) for w in words[own]])
     reference = float(np.percentile(word_levels, SPEECH_LEVEL_PERCENTILE))

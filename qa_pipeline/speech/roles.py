@@ -132,7 +132,7 @@ def utterance_cues(utterances: Sequence[Utterance], cues: RoleCues) -> tuple[tup
 
 def _acts(texts: list[str]) -> list:
     """The dialogue-act classifier's primary act of each text; Nones when no model is built."""
-    from qa_pipeline.classifiers.build import DIALOGUE_ACT_MODEL
+    from qa_pipeline.classifiers.data import DIALOGUE_ACT_MODEL
     from qa_pipeline.classifiers.predict import classify_texts, primary_act, questions_in
 
     if not texts:

@@ -13,15 +13,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qa_pipeline.files import source_checkout
+
 if TYPE_CHECKING:
     from qa_pipeline.store.repository import Store
 
 ENV_VAR = "QA_PIPELINE_DB"
 APP_NAME = "qa-pipeline"
 STORE_FILE = "qa-pipeline.sqlite"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-__all__ = ["ENV_VAR", "Store", "default_path", "default_url", "open_store", "source_checkout"]
+__all__ = ["ENV_VAR", "Store", "default_path", "default_url", "open_store"]
 
 
 def __getattr__(name: str):
@@ -30,16 +31,6 @@ def __getattr__(name: str):
 
         return Store
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def source_checkout() -> Path | None:
-    """The checkout this package runs from (its pyproject.toml names qa-pipeline), or None when installed."""
-    pyproject = PROJECT_ROOT / "pyproject.toml"
-    try:
-        text = pyproject.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    return PROJECT_ROOT if 'name = "qa-pipeline"' in text else None
 
 
 def default_path() -> Path:

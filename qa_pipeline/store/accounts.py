@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from qa_pipeline.store.passwords import hash_password, verify_password
@@ -43,7 +43,8 @@ def add_user(
 ) -> UserView:
     """Create an account, or reset the role, agent id and password of an existing one.
 
-    Resetting an existing account ends all its sessions.
+    Names are unique without regard to case: a name that differs from an existing one
+    only in case is refused (ValueError). Resetting an existing account ends all its sessions.
     """
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
@@ -52,7 +53,9 @@ def add_user(
     if not name.strip():
         raise ValueError("a user needs a name")
     check_password(password)
-    user = session.scalar(select(User).where(User.name == name))
+    user = _named(session, name)
+    if user is not None and user.name != name:
+        raise ValueError(f"an account named {user.name!r} exists; names differ by more than case")
     if user is None:
         user = User(name=name, created_at=now, active=True)
         session.add(user)
@@ -65,8 +68,13 @@ def add_user(
     return _view(user)
 
 
+def _named(session: Session, name: str) -> User | None:
+    """The account called `name`, compared without case ("SAM" is "sam")."""
+    return session.scalar(select(User).where(func.lower(User.name) == name.lower()))
+
+
 def _existing(session: Session, name: str) -> User:
-    user = session.scalar(select(User).where(User.name == name))
+    user = _named(session, name)
     if user is None:
         raise LookupError(f"no user named {name!r}")
     return user
@@ -94,7 +102,8 @@ def end_sessions(session: Session, user_id: int) -> None:
 
 
 def authenticate(session: Session, name: str, password: str) -> UserView | None:
-    user = session.scalar(select(User).where(User.name == name, User.active.is_(True)))
+    user = _named(session, name)
+    user = user if user is not None and user.active else None
     if user is None:
         verify_password(password, _dummy_hash())
         return None

@@ -19,9 +19,10 @@ Times are naive UTC, as everywhere in the store.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -62,7 +63,7 @@ def _now() -> datetime:
     return utcnow()
 
 
-def claim(store: "Store", call, owner: str, ttl_s: float = DEFAULT_TTL_S,
+def claim(store: Store, call, owner: str, ttl_s: float = DEFAULT_TTL_S,
           retry_quarantined: bool = False) -> bool:
     """Take `call` (a `qa_pipeline.inbox.Call`) for `owner` until now + `ttl_s`; True when this owner now holds it.
 
@@ -93,7 +94,7 @@ def claim(store: "Store", call, owner: str, ttl_s: float = DEFAULT_TTL_S,
         return result.rowcount == 1
 
 
-def finish(store: "Store", key: str, owner: str, status: str = DONE,
+def finish(store: Store, key: str, owner: str, status: str = DONE,
            score: float | None = None, reason: str = "") -> bool:
     """Mark `owner`'s claim on `key` finished; False if the claim was lost (expired and taken)."""
     if status not in FINISHED:
@@ -106,7 +107,7 @@ def finish(store: "Store", key: str, owner: str, status: str = DONE,
         return result.rowcount == 1
 
 
-def release(store: "Store", key: str, owner: str) -> None:
+def release(store: Store, key: str, owner: str) -> None:
     """Give a claim back unfinished (for example on shutdown), so another worker may take it now."""
     with store.transaction() as session:
         session.execute(
@@ -115,7 +116,7 @@ def release(store: "Store", key: str, owner: str) -> None:
             .execution_options(synchronize_session=False))
 
 
-def claims_for(store: "Store", keys: Iterable[str]) -> dict[str, Claim]:
+def claims_for(store: Store, keys: Iterable[str]) -> dict[str, Claim]:
     """The claim rows of these keys (absent keys are never claimed)."""
     wanted = list(dict.fromkeys(keys))
     found: dict[str, Claim] = {}
@@ -126,7 +127,7 @@ def claims_for(store: "Store", keys: Iterable[str]) -> dict[str, Claim]:
     return found
 
 
-def known_files(store: "Store", relpaths: Iterable[str]) -> list[Claim]:
+def known_files(store: Store, relpaths: Iterable[str]) -> list[Claim]:
     """Claims on these inbox paths: their (relpath, size, stamp) let a rescan reuse content hashes."""
     wanted = list(dict.fromkeys(relpaths))
     found: list[Claim] = []
@@ -137,13 +138,13 @@ def known_files(store: "Store", relpaths: Iterable[str]) -> list[Claim]:
     return found
 
 
-def finished_keys(store: "Store", keys: Iterable[str], retry_quarantined: bool = False) -> set[str]:
+def finished_keys(store: Store, keys: Iterable[str], retry_quarantined: bool = False) -> set[str]:
     """Of `keys`, those a run need not schedule again: done, or quarantined unless retried."""
     statuses = (DONE,) if retry_quarantined else FINISHED
     return {key for key, row in claims_for(store, keys).items() if row.status in statuses}
 
 
-def pass_rates(store: "Store", content_hashes: Iterable[str], rubric_label: str) -> dict[str, tuple[int, int]]:
+def pass_rates(store: Store, content_hashes: Iterable[str], rubric_label: str) -> dict[str, tuple[int, int]]:
     """(passed, applicable) per criterion over the pass and fail verdicts of these calls' scorecards.
 
     `rubric_label` is ``id/version``; overrides are not applied (these are machine results).
@@ -165,7 +166,7 @@ def pass_rates(store: "Store", content_hashes: Iterable[str], rubric_label: str)
     return tally
 
 
-def import_finished(store: "Store", finished: Iterable[Claim]) -> int:
+def import_finished(store: Store, finished: Iterable[Claim]) -> int:
     """Insert these finished claims (status done or quarantined) where their key has no row; how many were added.
 
     A key that already has a row keeps it: the claims are newer than any imported record.

@@ -7,10 +7,10 @@ existing scorecard row and never touches its overrides.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, delete, event, make_url, select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import VERDICTS, Scorecard
+from qa_pipeline.redaction.scorecard import ensure_redacted
 from qa_pipeline.store import accounts, migrate, queries, rows
 from qa_pipeline.store.schema import Agent, Call, CriterionRow, Override, ScorecardRow, UtteranceRow
 from qa_pipeline.store.views import (
@@ -123,8 +124,6 @@ class Store:
         not yet redacted is redacted here with the site's settings (`qa_pipeline.redaction`);
         `redacted_audio` is the path of the recording's redacted copy, served instead of it.
         """
-        from qa_pipeline.redaction.scorecard import ensure_redacted
-
         card = ensure_redacted(card)
         when = parse_call_time(call_time or getattr(card, "call_time", None))
         try:
@@ -164,6 +163,33 @@ class Store:
             session.flush()
             rows.add_results(session, row.id, card)
             return row.id
+
+    def redact_scorecards(self, redact: Callable[[Scorecard], Scorecard],
+                          redacted_audio: Mapping[str, str] | None = None) -> int:
+        """Rewrite every stored scorecard with `redact(card)`'s text; return how many were rewritten.
+
+        `redact` must keep the card's utterances, criteria and evidence in number and order
+        (as `qa_pipeline.redaction.scorecard.redact_scorecard` does): the transcript text,
+        the evidence quotes, the criterion details and the versions are replaced; verdicts,
+        scores, times and overrides are kept. A call whose recording path is a key of
+        `redacted_audio` is linked to that redacted copy. One transaction per scorecard.
+        """
+        with self.transaction() as session:
+            ids = list(session.scalars(select(ScorecardRow.id)))
+        rewritten = 0
+        for scorecard_id in ids:
+            with self.transaction() as session:
+                row = session.get(ScorecardRow, scorecard_id, options=[
+                    selectinload(ScorecardRow.call), selectinload(ScorecardRow.utterances),
+                    selectinload(ScorecardRow.criteria).selectinload(CriterionRow.evidence)])
+                if row is None:  # deleted since the ids were read
+                    continue
+                rows.replace_text(row, redact(rows.card_of(row)))
+                audio = (redacted_audio or {}).get(row.call.recording)
+                if audio:
+                    row.call.redacted_audio_path = audio
+                rewritten += 1
+        return rewritten
 
     def call_detail(self, scorecard_id: int) -> CallDetail | None:
         """The stored scorecard with transcript, evidence and overrides; None if there is none."""

@@ -136,3 +136,15 @@ def detail_of(row: ScorecardRow) -> CallDetail:
         overrides=overrides,
         redacted_audio_path=row.call.redacted_audio_path,
     )
+
+
+def replace_text(row: ScorecardRow, card: Scorecard) -> None:
+    """Put `card`'s transcript text, evidence quotes, criterion details and versions into `row`,
+    whose utterances, criteria and evidence match the card's in number and order."""
+    for utterance_row, utterance in zip(row.utterances, card.transcript.utterances, strict=True):
+        utterance_row.text = utterance.text
+    for criterion_row, result in zip(row.criteria, card.criteria, strict=True):
+        criterion_row.detail = result.detail
+        for evidence_row, evidence in zip(criterion_row.evidence, result.evidence, strict=True):
+            evidence_row.text = evidence.text
+    row.versions = dict(card.versions or {})

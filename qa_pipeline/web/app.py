@@ -7,6 +7,9 @@ them as a checkout does.
 
 from __future__ import annotations
 
+import html
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -15,10 +18,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from qa_pipeline.errors import RecordingError
 from qa_pipeline.store import open_store
 from qa_pipeline.web import formatting
-from qa_pipeline.web.auth import LoginRequired, login_url
+from qa_pipeline.web.auth import LoginRequired, login_url, proxy_networks
 from qa_pipeline.web.throttle import DEFAULT_PER_ACCOUNT, DEFAULT_PER_ADDRESS, LoginThrottle
+
+log = logging.getLogger("qa_pipeline.web")
 
 DEFAULT_SESSION_TTL_S = 8 * 3600
 STATIC_PREFIX = "/static"
@@ -65,12 +71,16 @@ def create_app(
     session_ttl_s: float = DEFAULT_SESSION_TTL_S,
     secure_cookies: bool = False,
     login_limits: tuple[str, str] = (DEFAULT_PER_ACCOUNT, DEFAULT_PER_ADDRESS),
+    trusted_proxies: Sequence[str] = (),
 ) -> FastAPI:
     """The app over the existing store at `store_url`; recordings are served only from inside `audio_root`.
 
     `login_limits` are the failed-login limits (per account, per client address) in the
-    `limits` library's notation, e.g. "5 per 15 minutes". Raises ConfigError when the
-    store does not exist (`qa-pipeline db init` creates one).
+    `limits` library's notation, e.g. "5 per 15 minutes". `trusted_proxies`: the addresses
+    or networks ("10.0.0.0/8") of reverse proxies whose X-Forwarded-For names the client;
+    empty (the default): the header is ignored, the peer address counts. Raises
+    ConfigError when the store does not exist (`qa-pipeline db init` creates one) or a
+    proxy address is malformed.
     """
     from qa_pipeline.web.routes import accounts, agents, calls, library
 
@@ -81,15 +91,21 @@ def create_app(
     app.state.secure_cookies = secure_cookies
     app.state.templates = templates()
     app.state.login_throttle = LoginThrottle(*login_limits)
+    app.state.trusted_proxies = proxy_networks(trusted_proxies)
     app.mount(STATIC_PREFIX, StaticFiles(packages=[("qa_pipeline.web", "static")]), name="static")
     for module in (accounts, calls, agents, library):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)
+    app.add_exception_handler(RecordingError, _unreadable_recording)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception:  # an error page with the headers, never a bare 500 from the server
+            log.exception("error answering %s %s", request.method, request.url.path)
+            response = _plain_error(500, "the server could not answer this request")
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if not request.url.path.startswith(STATIC_PREFIX + "/"):
@@ -102,6 +118,16 @@ def create_app(
 
 async def _to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
     return RedirectResponse(login_url(exc.next_path), status_code=303)
+
+
+async def _unreadable_recording(request: Request, exc: RecordingError) -> HTMLResponse:
+    return await _error_page(request, StarletteHTTPException(422, "the recording cannot be read"))
+
+
+def _plain_error(status: int, detail: str) -> HTMLResponse:
+    """An error page that needs neither the store nor the templates (they may be what failed)."""
+    body = f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{html.escape(detail)}</p>"
+    return HTMLResponse(body, status_code=status)
 
 
 async def _error_page(request: Request, exc: StarletteHTTPException) -> HTMLResponse:

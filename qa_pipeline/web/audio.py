@@ -6,6 +6,8 @@ import io
 import zipfile
 from pathlib import Path
 
+from qa_pipeline.errors import RecordingError
+
 MEDIA_TYPES = {
     ".wav": "audio/wav",
     ".flac": "audio/flac",
@@ -20,17 +22,16 @@ MEDIA_TYPES = {
 def resolve_recording(audio_root: Path, audio_path: str) -> Path | None:
     """The stored recording path as a file inside `audio_root`, or None.
 
-    A relative path is tried under the root, then by its file name alone (a
-    scorecard made from another working folder). Symlinks and `..` are resolved
-    first, so nothing outside the root is ever returned.
+    An absolute path is taken as it is; a relative one (as `score` stores it, relative
+    to where it ran) under the root, else under the server's working folder. Never
+    another file found by its name alone (another agent's C03.wav). Symlinks and `..`
+    are resolved first, so nothing outside the root is ever returned.
     """
     if not audio_path or "\x00" in audio_path:
         return None
     root = audio_root.resolve()
     given = Path(audio_path)
-    candidates = [given] if given.is_absolute() else [root / given, Path.cwd() / given]
-    candidates.append(root / given.name)
-    for candidate in candidates:
+    for candidate in [given] if given.is_absolute() else [root / given, Path.cwd() / given]:
         resolved = candidate.resolve()
         if resolved.is_relative_to(root) and resolved.is_file():
             return resolved
@@ -39,7 +40,8 @@ def resolve_recording(audio_root: Path, audio_path: str) -> Path | None:
 
 def playable_recording(audio_root: Path, detail) -> Path | None:
     """What the app may play or cut clips from: the redacted copy when the call has one
-    (None if it is not inside the root: never the original instead), else the recording."""
+    (None if it is not inside the root: never the original instead), else the recording
+    stored for the call; never a file found by name alone."""
     redacted = getattr(detail, "redacted_audio_path", None)
     if redacted:
         return resolve_recording(audio_root, redacted)
@@ -51,13 +53,17 @@ def media_type(path: Path) -> str:
 
 
 def cut_wav(path: Path, start_s: float, end_s: float, pad_s: float = 0.25) -> bytes:
-    """The span [start-pad, end+pad] of a recording as 16-bit PCM WAV, all channels kept."""
+    """The span [start-pad, end+pad] of a recording as 16-bit PCM WAV, all channels kept.
+    Raises `RecordingError` when the file cannot be read."""
     import soundfile as sf
 
-    info = sf.info(str(path))
-    first = max(0, int((start_s - pad_s) * info.samplerate))
-    last = min(info.frames, int((end_s + pad_s) * info.samplerate))
-    samples, rate = sf.read(str(path), start=first, stop=max(first, last), dtype="float32", always_2d=True)
+    try:
+        info = sf.info(str(path))
+        first = max(0, int((start_s - pad_s) * info.samplerate))
+        last = min(info.frames, int((end_s + pad_s) * info.samplerate))
+        samples, rate = sf.read(str(path), start=first, stop=max(first, last), dtype="float32", always_2d=True)
+    except (RuntimeError, OSError, sf.LibsndfileError) as exc:
+        raise RecordingError(path.name, f"cannot be read for a clip ({exc})") from exc
     buffer = io.BytesIO()
     sf.write(buffer, samples, rate, format="WAV", subtype="PCM_16")
     return buffer.getvalue()

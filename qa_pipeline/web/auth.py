@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 
+from qa_pipeline.errors import ConfigError
 from qa_pipeline.store.views import UserView
 
 SESSION_COOKIE = "qa_session"
@@ -81,3 +84,37 @@ def safe_next(target: str | None) -> str:
 
 def login_url(next_path: str) -> str:
     return "/login?next=" + quote(next_path, safe="/")
+
+
+def proxy_networks(addresses: Sequence[str]) -> tuple:
+    """The trusted proxies' networks ("127.0.0.1", "10.0.0.0/8"); ConfigError for a malformed one."""
+    try:
+        return tuple(ipaddress.ip_network(a.strip(), strict=False) for a in addresses if a.strip())
+    except ValueError as exc:
+        raise ConfigError(f"trusted proxy: {exc}") from exc
+
+
+def client_address(request: Request) -> str:
+    """The client's address for the per-address login limit.
+
+    The peer's own address, unless the peer is a trusted proxy (`create_app(trusted_proxies=...)`,
+    none by default): then the right-most X-Forwarded-For entry that is not itself a trusted
+    proxy (entries further left are whatever the client chose to send).
+    """
+    peer = request.client.host if request.client else "unknown"
+    trusted = request.app.state.trusted_proxies
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop
+    return peer
+
+
+def _within(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)

@@ -6,14 +6,7 @@ from datetime import datetime
 
 from jinja2 import pass_context
 
-
-def clock(seconds: float | None) -> str:
-    """Seconds as m:ss.s (h:mm:ss past an hour)."""
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(max(0.0, float(seconds)), 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
+from qa_pipeline.report import clock as clock  # the templates' clock filter is the one of every output
 
 
 def pct(value: float | None, digits: int = 0) -> str:

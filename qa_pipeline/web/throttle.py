@@ -1,7 +1,8 @@
 """Failed-login throttling per account and per client address, with the `limits` library.
 
 Each failed log-in is one hit on two moving windows: one keyed by the account name
-as typed, one by the client address. While either window is full, every log-in for
+(without case), one by the client address (`auth.client_address`: X-Forwarded-For only
+from trusted proxies). While either window is full, every log-in for
 that account or from that address (the right password included) is answered with
 429 and a Retry-After, until the oldest failure leaves the window. A successful
 log-in clears the account's window (not the address's). The counters live in the
@@ -64,7 +65,8 @@ class LoginThrottle:
                 self._stripes[index].release()
 
     def _keys(self, account: str, address: str) -> dict[str, str]:
-        return {"account": account, "address": address}
+        # Account names are compared without case, so "SAM" and "sam" share one window.
+        return {"account": account.casefold(), "address": address}
 
     def _lockout(self, scope: str, key: str) -> Lockout | None:
         item = self._limits[scope]
@@ -94,7 +96,7 @@ class LoginThrottle:
         return started
 
     def succeeded(self, account: str) -> None:
-        self._limiter.clear(self._limits["account"], "account", account)
+        self._limiter.clear(self._limits["account"], "account", account.casefold())
 
 
 def _window(item) -> str:

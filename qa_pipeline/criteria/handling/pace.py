@@ -72,7 +72,8 @@ def speaking_pace(ctx: CallContext, params: PaceParams) -> Outcome:
     where = ""
     if stretch is not None:
         first, last = ctx.utterances[stretch.indices[0]], ctx.utterances[stretch.indices[-1]]
-        where = f"fastest {params.stretch_window_s:g} s stretch {stretch.wpm:.0f} wpm at {seconds(first.start)}-{seconds(last.end)}"
+        where = (f"fastest {params.stretch_window_s:g} s stretch {stretch.wpm:.0f} wpm "
+                 f"at {seconds(first.start)}-{seconds(last.end)}")
     cited = evidence(ctx, *(stretch.indices if stretch else overall.indices)[:4])
     too_fast_overall = overall.wpm > params.max_wpm
     too_fast_stretch = stretch is not None and stretch.wpm > params.stretch_max_wpm

@@ -10,6 +10,7 @@ from qa_pipeline.web.auth import (
     SESSION_COOKIE,
     Viewer,
     check_csrf,
+    client_address,
     new_login_token,
     safe_next,
     viewer,
@@ -25,7 +26,8 @@ def _login_page(request: Request, next_path: str, error: str = "", status: int =
         request, "login.html", {"viewer": None, "csrf": token, "next": next_path, "error": error},
         status_code=status,
     )
-    page.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
+    page.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login",
+                    secure=request.app.state.secure_cookies)
     return page
 
 
@@ -53,7 +55,7 @@ def login(
 ) -> Response:
     check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf)
     state = request.app.state
-    account, address = name.strip(), request.client.host if request.client else "unknown"
+    account, address = name.strip(), client_address(request)
     throttle = state.login_throttle
     with throttle.attempt(account, address):
         # A locked account or address is refused before its password is even checked.

@@ -1,4 +1,8 @@
-"""Roles on scorecards (how speaker roles were found) and agents' voiceprints.
+"""Roles on scorecards: a `roles` JSON column saying how the speaker roles were found.
+
+Only that column is added. The revision id keeps its first name, `0003_voiceprints` (voiceprints
+were planned here and never added), because databases record the id they are at: renaming it
+would leave them unable to upgrade.
 
 Revision ID: 0003_voiceprints
 Revises: 0001

@@ -1,0 +1,48 @@
+"""The per-batch redaction report (issue 23): per PII type, spans redacted in text and in audio."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa_pipeline.records import AGENT, CUSTOMER, Utterance, Word
+
+pytest.importorskip("presidio_analyzer")
+
+
+def _u(speaker, start, end, text):
+    words = text.split()
+    step = (end - start) / len(words)
+    timed = tuple(Word(" " + w, start + k * step, start + (k + 1) * step) for k, w in enumerate(words))
+    return Utterance(speaker, start, end, text, timed, 0 if speaker == AGENT else 1)
+
+
+def test_the_report_counts_text_and_audio_spans_per_type(tmp_path):
+    from _web_helpers import make_card
+
+    from qa_pipeline.redaction.report import REPORT_NAME, summarize_call, write_report
+    from qa_pipeline.redaction.scorecard import redact_scorecard
+
+    utterances = (
+        _u(AGENT, 0.0, 2.0, "Good morning, my name is Anna. What's your date of birth?"),
+        _u(CUSTOMER, 2.5, 4.5, "the fourteenth of March nineteen eighty two"),
+        _u(AGENT, 5.0, 7.0, "Thank you. And the postcode, please?"),
+        _u(CUSTOMER, 7.5, 8.5, "mumble mumble"),  # ASR garbled the whole answer
+        _u(AGENT, 9.0, 11.0, "Lovely, that is all updated for you now."),
+    )
+    card, spans = redact_scorecard(make_card("R9", "agent-anna", "r9.wav", utterances, {}))
+    call = summarize_call(card, spans, audio_written=True)
+    assert call.text_spans == {"date_of_birth": 1, "address": 1}
+    assert call.answers == {"date_of_birth": 1, "address": 1}
+    assert call.audio_s["address"] == 2.0  # from the postcode question's end to the agent's next turn
+    silent = summarize_call(card, spans, audio_written=False)
+    assert silent.audio_spans == {} and silent.text_spans == call.text_spans
+
+    path = write_report(tmp_path, [call, call, silent], "card,date_of_birth,address")
+    assert path.name == REPORT_NAME
+    report = json.loads(path.read_text())
+    assert report["calls"] == 3 and report["redaction"] == "card,date_of_birth,address"
+    rows = {row["type"]: row for row in report["types"]}
+    assert rows["address"]["text_spans"] == 3 and rows["address"]["audio_spans"] == 2 * call.audio_spans["address"]
+    assert "fourteenth" not in path.read_text() and "mumble" not in path.read_text()
