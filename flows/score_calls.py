@@ -1,12 +1,13 @@
 """Prefect flow: score the new and changed recordings in an inbox, nightly or on demand.
 
-One task chain per call (fetch, load, transcribe, score, write, save, record), calls run
-in parallel on a bounded thread pool that shares one loaded Whisper model per process.
-Only I/O tasks retry. A call that cannot be processed is quarantined with its reason
-and the run goes on. Outputs are written atomically and a call is recorded in the
-ledger only after its outputs are on disk, so a re-run skips finished calls and a run
-killed halfway is finished by the next one. All logic lives in `qa_pipeline`; the
-tasks here only call it.
+One task chain per call (claim, fetch, score-call, publish, finish-claim), calls run in
+parallel on a bounded thread pool that shares one loaded Whisper model per process. Only
+I/O tasks retry. A call that cannot be processed is quarantined with its reason and the
+run goes on. The run keeps track of its calls as the fan-out flow does, in the claims of
+a results store (`qa_pipeline.store.claims`; `OUT/.run-state.sqlite` when it saves into
+none): a call is claimed before it is scored and marked done only after its outputs are
+on disk and in the store, so a re-run skips finished calls and a run killed halfway is
+finished by the next one. All logic lives in `qa_pipeline`; the tasks here only call it.
 
     python flows/score_calls.py INBOX --out DIR           # one run, embedded Prefect server
     python flows/score_calls.py INBOX --out DIR --serve   # nightly schedule, served from here
@@ -19,24 +20,31 @@ import argparse
 import logging
 import os
 import shutil
+import socket
 import sys
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run as current_run
 from prefect.settings import temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from qa_pipeline import inbox as ib
-from qa_pipeline import ledger as lg
+from qa_pipeline import run_state as rs
+from qa_pipeline import runs as rn
 from qa_pipeline.concurrency import WORKERS_ENV, default_workers, with_workers
 from qa_pipeline.errors import QAPipelineError, RecordingError
+from qa_pipeline.files import publish as publish_files
 from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings, Scored, failure_reason
+from qa_pipeline.records import Scorecard
 from qa_pipeline.report import Failure
+from qa_pipeline.store import claims as cl
 
 DEFAULT_WORKERS = default_workers()
 NIGHTLY_CRON = "0 2 * * *"
@@ -57,13 +65,9 @@ IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition
 
 
 @task(name="find-new-recordings", **TASK, **IO_RETRIES)
-def find_new_recordings(inbox: str, out: str, rubric: str, asr_model: str, retry_quarantined: bool) -> ib.Plan:
-    """List the inbox, identify each recording, and keep those without a ledger line."""
-    ledger = lg.Ledger(out)
-    ledger.repair()
-    entries = ledger.entries()
-    calls = ib.identify(ib.list_inbox(inbox), entries.values(), rubric, asr_model)
-    return ib.plan_run(calls, entries, retry_quarantined)
+def find_new_recordings(inbox: str, out: str, state, rubric: str, asr_model: str, retry_quarantined: bool) -> ib.Plan:
+    """List the inbox, identify each recording, and keep those no run has finished (per the claims in `state`)."""
+    return rs.plan_inbox(state, inbox, out, rubric, asr_model, retry_quarantined)
 
 
 @task(name="prepare-asr", **TASK)
@@ -86,7 +90,7 @@ def prefect_steps(step: str, run):
 
 
 @task(name="score-call", **TASK)
-def score_call(call: ib.Call, local: Path, run: "RunSettings") -> Scored:
+def score_call(call: ib.Call, local: Path, run: RunSettings) -> Scored:
     """The call through the pipeline; its outputs are written into the call's staging folder."""
     staged = Path(run.out) / STAGING / call.key / "out"
     shutil.rmtree(staged, ignore_errors=True)
@@ -98,41 +102,38 @@ def score_call(call: ib.Call, local: Path, run: "RunSettings") -> Scored:
 
 
 @task(name="publish", **TASK, **IO_RETRIES)
-def publish(scored: Scored, call: ib.Call, run: "RunSettings") -> tuple[str, ...]:
+def publish(scored: Scored, call: ib.Call, run: RunSettings) -> tuple[str, ...]:
     """Move the call's outputs into place (each file atomically), then save the card into the store."""
-    published = lg.publish(scored.outputs, ib.output_dir_for(run.out, call))
+    published = publish_files(scored.outputs, ib.output_dir_for(run.out, call))
     if run.store is not None:
         audio = next((p for p in published if p.endswith(".redacted.flac")), None)
         run.pipeline.save(run.store, scored, audio)
     return tuple(Path(os.path.relpath(p, run.out)).as_posix() for p in published)
 
 
-@task(name="record-done", **TASK, **IO_RETRIES)
-def record(call: ib.Call, scored: Scored, outputs: tuple[str, ...], out: str) -> lg.LedgerEntry:
-    """Mark the call done; runs only after its outputs are on disk and in the store."""
-    entry = lg.scored_entry(call, scored.card, outputs)
-    lg.Ledger(out).append(entry)
-    shutil.rmtree(Path(out) / STAGING / call.key, ignore_errors=True)
-    return entry
+@task(name="claim", **TASK, **IO_RETRIES)
+def take(state, call: ib.Call, owner: str, ttl_s: float, retry_quarantined: bool) -> bool:
+    return cl.claim(state, call, owner, ttl_s, retry_quarantined)
 
 
-@task(name="quarantine", **TASK, **IO_RETRIES)
-def quarantine(call: ib.Call, reason: str, out: str, redaction=None) -> lg.LedgerEntry:
+@task(name="finish-claim", **TASK, **IO_RETRIES)
+def finish(state, outcome: Outcome, owner: str, run: RunSettings) -> bool:
+    """Mark the call done or quarantined; runs only after its outputs are on disk and in the store."""
     from qa_pipeline.redaction.scorecard import redact_text
 
-    entry = lg.entry_for(call, lg.QUARANTINED, reason=redact_text(reason, redaction))
-    lg.Ledger(out).append(entry)
-    shutil.rmtree(Path(out) / STAGING / call.key, ignore_errors=True)
-    return entry
+    score = None if outcome.card is None or outcome.card.score is None else round(outcome.card.score, 1)
+    reason = redact_text(outcome.reason, run.redaction)
+    finished = cl.finish(state, outcome.call.key, owner, outcome.status, score, reason)
+    shutil.rmtree(Path(run.out) / STAGING / outcome.call.key, ignore_errors=True)
+    return finished
 
 
 @task(name="write-quarantine", **TASK, **IO_RETRIES)
-def write_quarantine(plan: ib.Plan, out: str) -> Path:
-    calls = (*plan.pending, *plan.already_done)
-    return lg.write_quarantine(out, lg.current_quarantine(calls, lg.Ledger(out).entries()))
+def write_quarantine(plan: ib.Plan, out: str, state) -> Path:
+    return rs.write_quarantine(out, plan, cl.claims_for(state, (c.key for c in (*plan.pending, *plan.already_done))))
 
 
-STAGES = ("fetch", "score", "publish", "record")
+STAGES = ("fetch", "score", "publish")
 
 
 @dataclass(frozen=True)
@@ -143,10 +144,31 @@ class RunSettings:
     pipeline: CallPipeline
     store: Any  # an open results store, or None
     stems: Mapping[str, str]
+    workers: int = 1  # calls in flight at once
 
     @property
     def redaction(self):
         return self.pipeline.settings.redaction
+
+
+@dataclass(frozen=True)
+class Claims:
+    """How a run claims its calls: in which store (the run state), as whom, for how long."""
+
+    state: Any  # the open store holding the claims
+    owner: str
+    ttl_s: float = cl.DEFAULT_TTL_S
+    retry_quarantined: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed call: done (with its card) or quarantined (with why)."""
+
+    call: ib.Call
+    status: str  # claims.DONE or claims.QUARANTINED
+    card: Scorecard | None = None
+    reason: str = ""
 
 
 def run_asr_options(model: str | None, agent_channel: int | str = "auto", workers: int = 1):
@@ -187,16 +209,72 @@ def submit_calls(calls: list[ib.Call], run: RunSettings) -> list[tuple]:
     return list(zip(local, scored, published))
 
 
-def _score_window(calls: list[ib.Call], run: RunSettings) -> Iterator[lg.LedgerEntry]:
-    """Score one window of calls, then record each call's outcome in the ledger."""
-    chains = submit_calls(calls, run)
-    done = [record.submit(c, chain[1], chain[2], run.out) for c, chain in zip(calls, chains)]
-    for call, chain in zip(calls, (chain + (d,) for chain, d in zip(chains, done))):
+def owner_name() -> str:
+    """Who holds a claim: the Prefect worker (or host) and this flow run."""
+    worker = os.environ.get("PREFECT__WORKER_NAME") or socket.gethostname()
+    return f"{worker}/{current_run.get_name() or os.getpid()}"
+
+
+def score_claimed(calls: list[ib.Call], run: RunSettings, claims: Claims) -> tuple[list[Outcome], int]:
+    """Claim, score and finish `calls`, a window of `run.workers` at a time; the outcomes, and how many were skipped.
+
+    A call another run holds (or has finished meanwhile) is skipped. Entries found faulty
+    while listing (a broken link, a folder named x.wav) are quarantined with that reason;
+    only readable recordings go through the tasks. Claims still held when this ends early
+    (an error, Ctrl-C, SIGTERM) are released, so the next run takes them at once; only a
+    run killed outright leaves them to expire after `claims.ttl_s`.
+    """
+    logger = get_run_logger()
+    if any(not c.fault for c in calls):
+        prepare_asr(run.pipeline.settings.asr_options)
+    outcomes: list[Outcome] = []
+    skipped, held = 0, set()
+    try:
+        for window in _windows(calls, max(1, run.workers)):
+            mine = [c for c in window if take(claims.state, c, claims.owner, claims.ttl_s, claims.retry_quarantined)]
+            held.update(c.key for c in mine)
+            skipped += len(window) - len(mine)
+            for outcome in _score_window(mine, run):
+                finish(claims.state, outcome, claims.owner, run)
+                held.discard(outcome.call.key)
+                outcomes.append(outcome)
+                logger.info("[%d/%d] %s: %s", len(outcomes) + skipped, len(calls), outcome.call.file.relpath,
+                            _describe(outcome))
+    finally:
+        _release(claims, held)
+    return outcomes, skipped
+
+
+def _score_window(calls: list[ib.Call], run: RunSettings) -> Iterator[Outcome]:
+    """Each claimed call's outcome, in order: faulty entries at once, the rest through the task chain."""
+    readable = [c for c in calls if not c.fault]
+    chains = dict(zip((c.key for c in readable), submit_calls(readable, run))) if readable else {}
+    for call in calls:
+        if call.fault:
+            yield Outcome(call, cl.QUARANTINED, reason=call.fault)
+            continue
+        chain = chains[call.key]
         chain[-1].wait()
         if chain[-1].state.is_completed():
-            yield chain[-1].result()
+            yield Outcome(call, cl.DONE, card=chain[1].result().card)
         else:
-            yield quarantine(call, _first_failure(chain), run.out, run.redaction)
+            yield Outcome(call, cl.QUARANTINED, reason=_first_failure(chain))
+
+
+def _release(claims: Claims, keys: set[str]) -> None:
+    for key in keys:
+        try:
+            cl.release(claims.state, key, claims.owner)
+        except Exception as exc:  # noqa: BLE001 - the claim then expires after its time to live
+            logging.getLogger(__name__).warning("claim on %s not released (%s); it expires after %.0f s",
+                                                key, failure_reason(exc), claims.ttl_s)
+
+
+def _describe(outcome: Outcome) -> str:
+    if outcome.status == cl.QUARANTINED:
+        return f"quarantined ({outcome.reason})"
+    score = outcome.card.score if outcome.card is not None else None
+    return "scored" if score is None else f"score {score:.1f}"
 
 
 def _first_failure(chain) -> str:
@@ -249,7 +327,6 @@ def _windows(items: Iterable, size: int) -> Iterator[list]:
 
 def _open_store(store: str | None):
     """The results store: the default one if it opens, a named one or fail, or none."""
-    logger = get_run_logger()
     if not store or store.lower() == "none":
         return None
     from qa_pipeline.store import open_store
@@ -259,22 +336,18 @@ def _open_store(store: str | None):
     try:
         return open_store(None)
     except Exception as exc:  # noqa: BLE001 - the default store is a convenience, files are the record
-        logger.warning("results store not used (%s); scorecards are written to files only", failure_reason(exc))
+        get_run_logger().warning("results store not used (%s); scorecards are written to files only, and the run "
+                                 "state to %s", failure_reason(exc), rs.RUN_STATE_NAME)
         return None
 
 
-def _publish_summary(summary: lg.RunSummary, inbox: str) -> None:
-    create_markdown_artifact(
-        key="score-calls-summary",
-        markdown=lg.summary_markdown(summary, title=f"Call scoring run: {inbox}"),
-        description="Calls scored and failed, mean score, per-criterion pass rate",
-    )
+def publish_summary(summary: rn.RunSummary, title: str, key: str) -> None:
+    """The run's summary artifact (`key`), and its per-criterion pass rates as a table."""
+    create_markdown_artifact(key=key, markdown=rn.summary_markdown(summary, title=title),
+                             description="Calls scored, quarantined and left unfinished; mean score; pass rates")
     if summary.pass_rates:
-        create_table_artifact(
-            key="criterion-pass-rates",
-            table=lg.pass_rate_rows(summary),
-            description="Per-criterion pass rate over the calls scored in this run",
-        )
+        create_table_artifact(key="criterion-pass-rates", table=rn.pass_rate_rows(summary),
+                              description="Per-criterion pass rate over the calls scored in this run")
 
 
 @flow(
@@ -297,54 +370,45 @@ def score_calls(
     agents: str | None = None,
     hotwords: bool = False,
     transcripts_cache: str | None = None,
-) -> lg.RunSummary:
-    """Score every recording in `inbox` that has no scorecard yet for this rubric and model.
+    claim_ttl_s: float = cl.DEFAULT_TTL_S,
+) -> rn.RunSummary:
+    """Score every recording in `inbox` that no run has finished for this rubric and model.
 
     At most `workers` calls are in flight at once, sharing one Whisper model per process
     and the cores as the CLI's --workers does (`qa_pipeline.concurrency.with_workers`).
     `store` is "default" (the project store if it opens), a SQLAlchemy URL, or "none".
-    `redact` is the PII types redacted in everything written, as `qa-pipeline score
-    --redact` takes them (None: the settings file's, `$QA_PIPELINE_REDACTION`). `agents`
-    (a roster CSV), `hotwords` and `transcripts_cache` are `qa-pipeline score`'s options.
-    Returns the run summary; the run's Prefect artifacts show the same.
+    The run state (the claims) lives in that store, or in ``OUT/.run-state.sqlite``
+    without one. `claim_ttl_s` is how long a claim of a run killed outright blocks the
+    call (a run that ends any other way releases its claims). `redact` is the PII types
+    redacted in everything written, as `qa-pipeline score --redact` takes them (None: the
+    settings file's, `$QA_PIPELINE_REDACTION`). `agents` (a roster CSV), `hotwords` and
+    `transcripts_cache` are `qa-pipeline score`'s options. Returns the run summary; the
+    run's Prefect artifacts show the same.
     """
     from qa_pipeline.speech.asr import model_label
 
     logger = get_run_logger()
     pipeline = run_pipeline(rubric, model, agent_channel, workers, redact, agents, hotwords, transcripts_cache)
-    options = pipeline.settings.asr_options
     quiet_expected_failures()
-    plan = find_new_recordings(inbox, out, pipeline.settings.rubric.label, model_label(options), retry_quarantined)
-    logger.info("%d to score, %d already done, %d duplicate content",
-                len(plan.pending), len(plan.already_done), len(plan.duplicates))
-    for dup, first in plan.duplicates:
-        logger.info("skipped %s: same audio as %s", dup.file.relpath, first)
-    finished: list[lg.LedgerEntry] = []
-
-    def done(entry: lg.LedgerEntry) -> None:
-        finished.append(entry)
-        logger.info("[%d/%d] %s: %s", len(finished), len(plan.pending), entry.relpath, _outcome(entry))
-
-    # Entries found faulty while listing (a broken link, a folder named x.wav) are
-    # quarantined one by one; the rest of the inbox is scored as usual.
-    for call in (c for c in plan.pending if c.fault):
-        done(quarantine(call, call.fault, out, pipeline.settings.redaction))
-    readable = [c for c in plan.pending if not c.fault]
-    if readable:
-        prepare_asr(options)
-        stems = ib.output_stems_for((*plan.pending, *plan.already_done))
-        run = RunSettings(out, pipeline, _open_store(store), stems)
-        try:
-            for window in _windows(readable, max(1, workers)):
-                for entry in _score_window(window, run):
-                    done(entry)
-        finally:
-            if run.store is not None:
-                run.store.close()
-    write_quarantine(plan, out)
+    results = _open_store(store)
+    state = results if results is not None else rs.open_run_state(out)
+    try:
+        plan = find_new_recordings(inbox, out, state, pipeline.settings.rubric.label,
+                                   model_label(pipeline.settings.asr_options), retry_quarantined)
+        logger.info("%d to score, %d already done, %d duplicate content",
+                    len(plan.pending), len(plan.already_done), len(plan.duplicates))
+        for dup, first in plan.duplicates:
+            logger.info("skipped %s: same audio as %s", dup.file.relpath, first)
+        run = RunSettings(out, pipeline, results, plan.stems, max(1, workers))
+        outcomes, _ = score_claimed(list(plan.pending), run,
+                                    Claims(state, owner_name(), claim_ttl_s, retry_quarantined))
+        write_quarantine(plan, out, state)
+        summary = rn.summarize(plan, cl.claims_for(state, (c.key for c in plan.pending)),
+                               rn.pass_rate_counts(o.card for o in outcomes if o.card is not None))
+    finally:
+        state.close()
     _remove_empty(Path(out) / STAGING)
-    summary = lg.summarize(finished, plan)
-    _publish_summary(summary, inbox)
+    publish_summary(summary, f"Call scoring run: {inbox}", "score-calls-summary")
     return summary
 
 
@@ -353,12 +417,6 @@ def _remove_empty(folder: Path) -> None:
         folder.rmdir()
     except OSError:
         pass  # absent, or holding a call another run is working on
-
-
-def _outcome(entry: lg.LedgerEntry) -> str:
-    if entry.status == lg.QUARANTINED:
-        return f"quarantined ({entry.reason})"
-    return "scored" if entry.score is None else f"score {entry.score:.1f}"
 
 
 def _embedded_server_settings() -> dict:
@@ -391,7 +449,8 @@ def _parser() -> argparse.ArgumentParser:
         "configured Prefect server (PREFECT_API_URL) the run uses Prefect's embedded server.",
     )
     parser.add_argument("inbox", help="folder or fsspec URL (file://, s3://, ...) of recordings; subfolders are searched")
-    parser.add_argument("--out", required=True, help="output folder: scorecards, ledger.jsonl, quarantine.json")
+    parser.add_argument("--out", required=True, help="output folder: scorecards, quarantine.json (and the run state, "
+                        "OUT/.run-state.sqlite, when no results store is used)")
     parser.add_argument("--rubric", default="etiquette", help="bundled rubric id or rubric YAML path (default: %(default)s)")
     parser.add_argument("--model", default=None, help="Whisper model (default: the bundled tiny.en)")
     parser.add_argument("--agent-channel", type=_agent_channel, default="auto",
@@ -412,6 +471,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--transcripts-cache", default=None, metavar="DIR",
                         help="reuse transcripts of the same audio and settings kept here (kept redacted)")
     parser.add_argument("--retry-quarantined", action="store_true", help="try quarantined recordings again")
+    parser.add_argument("--claim-ttl", type=float, default=cl.DEFAULT_TTL_S, metavar="SECONDS",
+                        help="how long the calls a run killed outright was scoring stay blocked "
+                             "(default: %(default).0f; a run that ends any other way frees them at once)")
     parser.add_argument("--serve", action="store_true",
                         help="serve the flow from this process on the --cron schedule instead of running once")
     parser.add_argument("--cron", default=NIGHTLY_CRON, help="schedule for --serve (default: %(default)r, nightly)")
@@ -443,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         "agents": args.agents,
         "hotwords": args.hotwords,
         "transcripts_cache": args.transcripts_cache,
+        "claim_ttl_s": args.claim_ttl,
     }
     if args.serve:
         return _serve(args.cron, params)
@@ -452,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     except (QAPipelineError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(lg.summary_markdown(summary))
+    print(rn.summary_markdown(summary))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Files at the edge: where the bundled rubrics and models are, and writing a file atomically.
+"""Files at the edge: where the bundled rubrics and models are, and writing outputs atomically.
 
 The rubrics and models a site reads and edits are the top-level `rubrics/` and `models/`
 folders of a checkout. The wheel carries the same files as the package data of
@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.resources
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -74,3 +75,18 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def publish(staged: Iterable[Path], dest: str | Path) -> tuple[str, ...]:
+    """Move finished files from a staging folder into `dest`, each atomically; their new paths."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for src in staged:
+        with open(src, "rb") as fh:
+            os.fsync(fh.fileno())
+        target = dest / Path(src).name
+        os.replace(src, target)
+        moved.append(str(target))
+    fsync_dir(dest)
+    return tuple(moved)

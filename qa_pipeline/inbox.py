@@ -4,19 +4,20 @@ An inbox is a local folder or an fsspec URL (``s3://bucket/calls``, ``file:///mn
 with recordings in nested folders (by date, by agent). A recording is identified by its
 content hash together with the rubric and ASR model that score it
 (`qa_pipeline.identity.processing_key`), so a renamed or moved file is not scored twice
-and a changed one is scored again. What is already done comes from the ledger
-(`qa_pipeline.ledger`). Nothing here imports Prefect: the flow in ``flows/`` only calls it.
+and a changed one is scored again. What is already done comes from the claims in the
+results store (`qa_pipeline.store.claims`); `qa_pipeline.runs.plan_run` plans a run from
+them. Nothing here imports Prefect: the flows in ``flows/`` only call it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Mapping
 
 from qa_pipeline.batch import AUDIO_EXTENSIONS
 from qa_pipeline.identity import content_hash, processing_key, stream_hash
-from qa_pipeline.run_records import QUARANTINED, Call, InboxFile, LedgerEntry, Plan
+from qa_pipeline.run_records import Call, InboxFile, KnownFile
 
 # The kind given to a local folder the inbox listing could not enter.
 UNLISTABLE = "unlistable"
@@ -75,15 +76,15 @@ def hash_inbox_file(file: InboxFile) -> str:
 
 def identify(
     files: Iterable[InboxFile],
-    known: Iterable[LedgerEntry],
+    known: Iterable[KnownFile],
     rubric: str,
     asr_model: str,
     hasher: Callable[[InboxFile], str] = hash_inbox_file,
 ) -> list[Call]:
     """Give each file its processing key, hashing only files that are new or changed.
 
-    A file whose path, size and modification stamp match a ledger line reuses that
-    line's hash: a nightly rescan of a large inbox reads only the new recordings.
+    A file whose path, size and modification stamp match a known one (a claim) reuses
+    its hash: a nightly rescan of a large inbox reads only the new recordings.
     """
     seen = {(e.relpath, e.size, e.stamp): e.content_sha256 for e in known if e.stamp}
     calls = []
@@ -134,23 +135,6 @@ def read_fault(file: InboxFile, exc: OSError) -> str:
     if isinstance(exc, FileNotFoundError):
         return "file not found (it disappeared after the inbox was listed)"
     return f"cannot be read ({exc.strerror or exc})"
-
-
-def plan_run(calls: Iterable[Call], ledger: Mapping[str, LedgerEntry], retry_quarantined: bool = False) -> Plan:
-    """Split identified calls into pending, already done, and duplicate content (pure)."""
-    pending, done, duplicates = [], [], []
-    first_of: dict[str, str] = {}
-    for call in calls:
-        if call.key in first_of:
-            duplicates.append((call, first_of[call.key]))
-            continue
-        first_of[call.key] = call.file.relpath
-        entry = ledger.get(call.key)
-        if entry is None or (retry_quarantined and entry.status == QUARANTINED):
-            pending.append(call)
-        else:
-            done.append(call)
-    return Plan(tuple(pending), tuple(done), tuple(duplicates))
 
 
 def output_dir_for(out: str | Path, call: Call) -> Path:

@@ -1,14 +1,17 @@
-"""Records of a scheduled run, shared by the inbox (`qa_pipeline.inbox`) and the ledger
-(`qa_pipeline.ledger`): what was found in the inbox, what a run plans to do, and what it
-finished. Both modules import them from here, so neither imports the other's records.
+"""Records of a scheduled run, shared by the inbox (`qa_pipeline.inbox`) and the run plan
+(`qa_pipeline.runs`): what was found in the inbox, and what a run plans to do. What a run
+finished is kept in the results store's claims (`qa_pipeline.store.claims`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Protocol
 
-SCORED = "scored"
+# A call's claim (`qa_pipeline.store.claims`): taken by a run, or finished one way or the other.
+CLAIMED = "claimed"
+DONE = "done"
 QUARANTINED = "quarantined"
 
 
@@ -23,6 +26,19 @@ class InboxFile:
     # As fsspec lists it: "file", "directory", "other" (a broken link, a pipe), or
     # "unlistable" for a local folder that cannot be read.
     kind: str = "file"
+
+
+class KnownFile(Protocol):
+    """A file a run has seen before, with its hash (a `qa_pipeline.store.claims.Claim`)."""
+
+    @property
+    def relpath(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def stamp(self) -> str: ...
+    @property
+    def content_sha256(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -42,22 +58,7 @@ class Plan:
     """What a run has to do: calls to score, and what it skips and why."""
 
     pending: tuple[Call, ...]
-    already_done: tuple[Call, ...] = ()
+    already_done: tuple[Call, ...] = ()  # finished by an earlier run (done, or quarantined)
     duplicates: tuple[tuple[Call, str], ...] = ()  # (call, relpath of the same content)
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One finished call: scored (with its outputs and results) or quarantined (with why)."""
-
-    key: str
-    content_sha256: str
-    relpath: str
-    size: int
-    stamp: str
-    status: str
-    finished_at: str
-    score: float | None = None
-    verdicts: Mapping[str, str] = field(default_factory=dict)
-    outputs: tuple[str, ...] = ()
-    reason: str = ""
+    # Output file stem per relpath, chosen over the whole inbox (`inbox.output_stems_for`).
+    stems: Mapping[str, str] = field(default_factory=dict)

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import fsspec
@@ -23,7 +24,8 @@ from prefect.testing.utilities import prefect_test_harness
 from qa_pipeline.contract import SCORECARD_SCHEMA, scorecard_from_dict
 from qa_pipeline.errors import RecordingError
 from qa_pipeline.inbox import identify, list_inbox
-from qa_pipeline.ledger import QUARANTINED, SCORED, Ledger, entry_for
+from qa_pipeline.run_state import RUN_STATE_NAME, open_run_state
+from qa_pipeline.store import claims as cl
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOW_SCRIPT = ROOT / "flows" / "score_calls.py"
@@ -112,9 +114,9 @@ def test_run_scores_each_call_into_a_contract_scorecard(runs):
 
 @pytest.mark.asr
 def test_run_quarantines_a_corrupt_recording_with_its_reason(runs):
-    assert [rec for rec, _ in runs["first"].failed] == [CORRUPT]
+    assert [rec for rec, _ in runs["first"].quarantined] == [CORRUPT]
     quarantine = json.loads((runs["out"] / "quarantine.json").read_text())
-    assert [(r["recording"], r["reason"]) for r in quarantine["recordings"]] == list(runs["first"].failed)
+    assert [(r["recording"], r["reason"]) for r in quarantine["recordings"]] == list(runs["first"].quarantined)
     assert "not a readable audio file" in quarantine["recordings"][0]["reason"]
     assert runs["first_state"].is_completed()
 
@@ -130,9 +132,18 @@ def test_run_saves_each_scored_call_in_the_results_store_once(runs):
 
 
 @pytest.mark.asr
+def test_run_keeps_its_state_in_the_claims_of_the_results_store(runs):
+    claims = _claims(runs["store"])
+    assert sorted((c.relpath, c.status) for c in claims) == [
+        ("2026-11-02/two_speakers.flac", cl.DONE), (CORRUPT, cl.QUARANTINED), ("2026-11-03/interruption.flac", cl.DONE)]
+    assert all(c.attempts == 1 for c in claims)  # the re-run claimed nothing
+    assert not (runs["out"] / RUN_STATE_NAME).exists() and not (runs["out"] / "ledger.jsonl").exists()
+
+
+@pytest.mark.asr
 def test_rerun_over_the_same_inbox_does_no_work(runs):
     second = runs["second"]
-    assert (second.scored, second.failed, second.skipped) == (0, (), 3)
+    assert (second.to_score, second.scored, second.quarantined, second.already_done) == (0, 0, (), 3)
     assert _snapshot(runs["out"]) == runs["after_first"]
 
 
@@ -146,10 +157,43 @@ def test_run_publishes_a_summary_artifact(runs):
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])))
     by_key = {a.key: a for a in artifacts}
     markdown = by_key["score-calls-summary"].data
-    assert "calls scored: **2**" in markdown and "calls failed: **1**" in markdown
+    assert "scored: **2**" in markdown and "quarantined: **1**" in markdown
     assert f"| {CORRUPT} | " in markdown
     rows = by_key["criterion-pass-rates"].data
     assert "said_goodbye" in str(rows)
+
+
+def _claims(url: str) -> list:
+    """Every claim row of a store (read with its own connection)."""
+    from qa_pipeline.store import open_store
+
+    store = open_store(url)
+    try:
+        return list(cl.claims_for(store, _all_keys(store)).values())
+    finally:
+        store.close()
+
+
+def _all_keys(store) -> list[str]:
+    from sqlalchemy import select
+
+    from qa_pipeline.store.schema import ClaimRow
+
+    with store.transaction() as session:
+        return list(session.scalars(select(ClaimRow.key)))
+
+
+def _done_in(state_file: Path) -> int:
+    """Calls done in a run state the flow is writing, read without migrating it (0 until it exists)."""
+    import sqlite3
+
+    if not state_file.is_file():
+        return 0
+    try:  # a plain connection: a read-only one cannot always read a WAL database another process writes
+        with closing(sqlite3.connect(state_file, timeout=1)) as conn:
+            return conn.execute("select count(*) from claims where status = 'done'").fetchone()[0]
+    except sqlite3.Error:  # created, but its tables not yet
+        return 0
 
 
 @pytest.mark.asr
@@ -157,29 +201,49 @@ def test_run_killed_halfway_is_finished_by_the_next_run_without_duplicates(tmp_p
     inbox, out = _make_inbox(tmp_path / "inbox", corrupt=False), tmp_path / "out"
     # No server configured: the script starts Prefect's embedded one, as a user's would.
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(tmp_path / "ph")}
-    cmd = [sys.executable, str(FLOW_SCRIPT), str(inbox), "--out", str(out), "--workers", "1", "--no-db"]
+    # Without a results store the run state is OUT/.run-state.sqlite; claims of a run killed
+    # outright block their call for --claim-ttl seconds (here 5).
+    cmd = [sys.executable, str(FLOW_SCRIPT), str(inbox), "--out", str(out), "--workers", "1", "--no-db",
+           "--claim-ttl", "5"]
     log = open(tmp_path / "run.log", "wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    ledger = Ledger(out)
     try:
         deadline = time.monotonic() + 240
-        while not ledger.entries() and proc.poll() is None and time.monotonic() < deadline:
+        while not _done_in(out / RUN_STATE_NAME) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the run and the embedded server it started
         proc.wait()
         log.close()
-    done_before = ledger.entries()
-    assert len(done_before) == 1, (tmp_path / "run.log").read_text()[-3000:]
+    state_url = f"sqlite:///{out / RUN_STATE_NAME}"
+    before = {c.relpath: c for c in _claims(state_url)}
+    assert [c.status for c in before.values()].count(cl.DONE) == 1, (tmp_path / "run.log").read_text()[-3000:]
+    time.sleep(5.5)  # a claim the killed run still held has expired
 
     resumed = flows.score_calls(str(inbox), str(out), workers=1, store="none")
 
-    assert (resumed.scored, resumed.skipped) == (1, 1)
-    lines = [json.loads(line) for line in ledger.path.read_text().splitlines() if line.strip()]
-    assert sorted(line["relpath"] for line in lines) == sorted(INBOX_LAYOUT)
+    assert (resumed.scored, resumed.already_done, resumed.unfinished) == (1, 1, 0)
+    after = {c.relpath: c for c in _claims(state_url)}
+    assert sorted(after) == sorted(INBOX_LAYOUT) and {c.status for c in after.values()} == {cl.DONE}
+    for rel, claim in after.items():  # a call the killed run held was taken over, not redone twice
+        assert claim.attempts == (2 if before.get(rel) and before[rel].status == cl.CLAIMED else 1)
     for rel in INBOX_LAYOUT:
         assert json.loads((out / rel).with_suffix(".json").read_text())["schema"] == SCORECARD_SCHEMA
     assert not list(out.rglob("*.tmp"))
+
+
+@pytest.mark.asr
+def test_a_default_store_that_does_not_open_leaves_the_run_state_in_the_out_folder(tmp_path, monkeypatch):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    (inbox / "day").mkdir(parents=True)
+    (inbox / "day" / "corrupt.wav").write_bytes(b"RIFF\x00\x00not really a wave file" * 50)
+    monkeypatch.setenv("QA_PIPELINE_DB", "sqlite:////proc/no-such-folder/store.sqlite")  # cannot be created
+
+    summary = flows.score_calls(str(inbox), str(out), workers=1)
+
+    assert [path for path, _ in summary.quarantined] == ["day/corrupt.wav"]
+    claims = _claims(f"sqlite:///{out / RUN_STATE_NAME}")
+    assert [(c.relpath, c.status) for c in claims] == [("day/corrupt.wav", cl.QUARANTINED)]
 
 
 # ---------------------------------------------------------------- task logic, without a run
@@ -188,8 +252,13 @@ def test_run_killed_halfway_is_finished_by_the_next_run_without_duplicates(tmp_p
 def test_find_new_recordings_plans_only_unfinished_calls(tmp_path):
     inbox, out = _make_inbox(tmp_path / "inbox"), tmp_path / "out"
     calls = identify(list_inbox(str(inbox)), [], "etiquette/1", "tiny.en")
-    Ledger(out).append(entry_for(calls[0], SCORED))
-    plan = flows.find_new_recordings.fn(str(inbox), str(out), "etiquette/1", "tiny.en", False)
+    state = open_run_state(out)
+    try:
+        cl.claim(state, calls[0], "host/run")
+        cl.finish(state, calls[0].key, "host/run", cl.DONE, 90.0)
+        plan = flows.find_new_recordings.fn(str(inbox), str(out), state, "etiquette/1", "tiny.en", False)
+    finally:
+        state.close()
     assert [c.file.relpath for c in plan.pending] == [c.file.relpath for c in calls[1:]]
 
 
@@ -202,12 +271,21 @@ def test_fetch_copies_a_remote_recording_with_its_metadata(tmp_path):
     assert (local.parent / "metadata.csv").is_file()
 
 
-def test_quarantine_records_the_call_as_done_with_its_reason(tmp_path):
+def test_finish_records_a_quarantined_call_with_its_redacted_reason(tmp_path):
     inbox = _make_inbox(tmp_path / "inbox")
     call = identify(list_inbox(str(inbox)), [], "etiquette/1", "tiny.en")[0]
-    flows.quarantine.fn(call, "file is empty (0 bytes)", str(tmp_path / "out"))
-    entry = Ledger(tmp_path / "out").entries()[call.key]
-    assert (entry.status, entry.reason) == (QUARANTINED, "file is empty (0 bytes)")
+    state = open_run_state(tmp_path / "out")
+    try:
+        cl.claim(state, call, "host/run")
+        pipeline = flows.run_pipeline("etiquette", None, "auto", 1, "email", None, False, None)
+        run = flows.RunSettings(str(tmp_path / "out"), pipeline, None, {})
+        reason = "file is empty (0 bytes); mail anna@example.com"
+        flows.finish.fn(state, flows.Outcome(call, cl.QUARANTINED, reason=reason), "host/run", run)
+        row = cl.claims_for(state, [call.key])[call.key]
+    finally:
+        state.close()
+    assert row.status == cl.QUARANTINED
+    assert row.reason.startswith("file is empty (0 bytes)") and "anna@example.com" not in row.reason
 
 
 class _State:

@@ -1,4 +1,4 @@
-"""Inbox scanning, identity planning and the processed-ledger, without Prefect."""
+"""Inbox scanning, identity, run planning, quarantine.json, and old ledgers read once into claims, without Prefect."""
 
 from __future__ import annotations
 
@@ -8,31 +8,34 @@ from pathlib import Path
 import fsspec
 import pytest
 
+from qa_pipeline.files import write_atomic
 from qa_pipeline.identity import content_hash, processing_key
 from qa_pipeline.inbox import (
     Call,
     InboxFile,
-    Plan,
     hash_inbox_file,
     identify,
     list_inbox,
     output_dir_for,
-    plan_run,
 )
-from qa_pipeline.ledger import (
-    QUARANTINED,
-    SCORED,
-    Ledger,
-    current_quarantine,
-    entry_for,
-    pass_rate_rows,
-    summarize,
-    summary_markdown,
-    write_atomic,
-    write_quarantine,
-)
+from qa_pipeline.run_state import LEDGER_NAME, migrate_ledger, open_run_state, plan_inbox, write_quarantine
+from qa_pipeline.runs import plan_run
+from qa_pipeline.store import claims as cl
 
 RUBRIC, MODEL = "etiquette/1", "tiny.en"
+
+
+@pytest.fixture
+def state(tmp_path: Path):
+    """The run state a flow without a results store keeps: OUT/.run-state.sqlite."""
+    opened = open_run_state(tmp_path / "out")
+    yield opened
+    opened.close()
+
+
+def _finish(store, call: Call, status: str, score: float | None = None, reason: str = "") -> None:
+    assert cl.claim(store, call, "host/run")
+    assert cl.finish(store, call.key, "host/run", status, score, reason)
 
 
 @pytest.fixture
@@ -93,70 +96,55 @@ def test_identify_hashes_new_files_with_the_shared_identity(inbox):
     "change, rehashed",
     [({}, 0), ({"size": 99}, 1), ({"stamp": "later"}, 1), ({"relpath": "moved/C01.flac"}, 1)],
 )
-def test_identify_rehashes_only_files_changed_since_the_ledger(change, rehashed):
+def test_identify_rehashes_only_files_changed_since_they_were_claimed(state, change, rehashed):
     file = InboxFile("/in/C01.flac", "C01.flac", 10, "100.0")
-    known = entry_for(Call(file, "f" * 64, "k"), SCORED)
+    cl.claim(state, Call(file, "f" * 64, "k"), "host/run")
     hashed = []
     current = InboxFile(**{**file.__dict__, **change})
-    identify([current], [known], RUBRIC, MODEL, hasher=lambda f: hashed.append(f) or "e" * 64)
+    identify([current], cl.known_files(state, [current.relpath]), RUBRIC, MODEL,
+             hasher=lambda f: hashed.append(f) or "e" * 64)
     assert len(hashed) == rehashed
 
 
 @pytest.mark.parametrize(
     "status, retry, pending",
-    [(None, False, True), (SCORED, False, False), (QUARANTINED, False, False), (QUARANTINED, True, True), (SCORED, True, False)],
+    [(None, False, True), (cl.DONE, False, False), (cl.QUARANTINED, False, False), (cl.QUARANTINED, True, True),
+     (cl.DONE, True, False), (cl.CLAIMED, False, True)],
 )
-def test_plan_run_schedules_only_calls_without_a_ledger_line(status, retry, pending):
+def test_plan_run_schedules_only_calls_no_run_has_finished(state, status, retry, pending):
     call = _call("C01.flac")
-    ledger = {} if status is None else {call.key: entry_for(call, status)}
-    plan = plan_run([call], ledger, retry_quarantined=retry)
+    if status == cl.CLAIMED:
+        cl.claim(state, call, "host/other-run")
+    elif status is not None:
+        _finish(state, call, status)
+    plan = plan_run([call], cl.finished_keys(state, [call.key], retry_quarantined=retry))
     assert (plan.pending == (call,)) is pending
     assert (plan.already_done == (call,)) is not pending
 
 
 def test_plan_run_scores_identical_content_once():
     first, copy = _call("day1/C01.flac"), _call("day2/copy.flac")
-    plan = plan_run([first, copy], {})
+    plan = plan_run([first, copy], set())
     assert plan.pending == (first,)
     assert plan.duplicates == ((copy, "day1/C01.flac"),)
 
 
 def test_plan_run_rescores_a_recording_whose_content_changed():
     old, new = _call("C01.flac", sha="a" * 64), _call("C01.flac", sha="b" * 64)
-    plan = plan_run([new], {old.key: entry_for(old, SCORED)})
+    plan = plan_run([new], {old.key})
     assert plan.pending == (new,)
+
+
+def test_plan_run_names_outputs_over_the_whole_inbox():
+    done, new = _call("C01.wav", sha="a" * 64), _call("C01.mp3", sha="b" * 64)
+    plan = plan_run([done, new], {done.key})
+    assert plan.pending == (new,)
+    assert plan.stems["C01.mp3"] != plan.stems["C01.wav"]
 
 
 def test_output_dir_mirrors_the_inbox_layout(tmp_path):
     assert output_dir_for(tmp_path, _call("2026-11-02/anna/C01.flac")) == tmp_path / "2026-11-02" / "anna"
     assert output_dir_for(tmp_path, _call("C01.flac")) == tmp_path
-
-
-def test_ledger_round_trips_entries(tmp_path):
-    ledger = Ledger(tmp_path)
-    entry = entry_for(_call("C01.flac"), SCORED, score=85.7, verdicts={"said_goodbye": "pass"}, outputs=("a.json",))
-    ledger.append(entry)
-    assert ledger.entries() == {entry.key: entry}
-
-
-def test_ledger_keeps_the_latest_line_per_key(tmp_path):
-    ledger = Ledger(tmp_path)
-    call = _call("C01.flac")
-    ledger.append(entry_for(call, QUARANTINED, reason="not a readable audio file"))
-    ledger.append(entry_for(call, SCORED, score=50.0))
-    assert ledger.entries()[call.key].status == SCORED
-
-
-def test_ledger_survives_a_line_torn_by_a_kill(tmp_path):
-    ledger = Ledger(tmp_path)
-    done, torn, later = _call("C01.flac", "1" * 64), _call("C02.flac", "2" * 64), _call("C03.flac", "3" * 64)
-    ledger.append(entry_for(done, SCORED, score=70.0))
-    with open(ledger.path, "a") as fh:  # what a kill in the middle of a write leaves
-        fh.write(json.dumps({"key": torn.key, "status": SCORED})[:25])
-    assert set(ledger.entries()) == {done.key}
-    ledger.repair()
-    ledger.append(entry_for(later, SCORED, score=90.0))
-    assert set(ledger.entries()) == {done.key, later.key}
 
 
 def test_write_atomic_replaces_content_and_leaves_no_temp_files(tmp_path):
@@ -167,46 +155,68 @@ def test_write_atomic_replaces_content_and_leaves_no_temp_files(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["C01.json"]
 
 
-def test_quarantine_lists_only_current_bad_recordings_with_reasons(tmp_path):
+def test_quarantine_lists_only_current_bad_recordings_with_reasons(state, tmp_path):
     bad, good, gone = _call("bad.wav", "1" * 64), _call("good.wav", "2" * 64), _call("gone.wav", "3" * 64)
-    ledger = {
-        bad.key: entry_for(bad, QUARANTINED, reason="bad.wav: not a readable audio file"),
-        good.key: entry_for(good, SCORED, score=80.0),
-        gone.key: entry_for(gone, QUARANTINED, reason="deleted since"),
-    }
-    path = write_quarantine(tmp_path, current_quarantine([bad, good], ledger))
+    _finish(state, bad, cl.QUARANTINED, reason="bad.wav: not a readable audio file")
+    _finish(state, good, cl.DONE, 80.0)
+    _finish(state, gone, cl.QUARANTINED, reason="deleted since")
+    plan = plan_run([bad, good], cl.finished_keys(state, [bad.key, good.key]))
+    path = write_quarantine(tmp_path, plan, cl.claims_for(state, [bad.key, good.key]))
     document = json.loads(path.read_text())
     assert document["schema"] == "qa-pipeline.quarantine/1"
-    assert [(r["recording"], r["reason"]) for r in document["recordings"]] == [
-        ("bad.wav", "bad.wav: not a readable audio file")
+    assert [(r["recording"], r["reason"], r["key"]) for r in document["recordings"]] == [
+        ("bad.wav", "bad.wav: not a readable audio file", bad.key)
     ]
+    assert document["recordings"][0]["quarantined_at"].endswith("+00:00")
 
 
-def _scored(rel: str, score: float, verdicts: dict[str, str]):
-    return entry_for(_call(rel, sha=rel.ljust(64, "0")), SCORED, score=score, verdicts=verdicts)
+# ---------------------------------------------------------------- old ledgers, read once
 
 
-def test_summarize_counts_scores_failures_and_pass_rates():
-    finished = [
-        _scored("a.wav", 100.0, {"said_goodbye": "pass", "name_use": "pass"}),
-        _scored("b.wav", 50.0, {"said_goodbye": "fail", "name_use": "not_applicable"}),
-        entry_for(_call("c.wav", "c" * 64), QUARANTINED, reason="c.wav: file is empty (0 bytes)"),
-    ]
-    summary = summarize(finished, Plan(pending=(), already_done=(_call("d.wav"),)))
-    assert (summary.scored, summary.skipped, summary.mean_score) == (2, 1, 75.0)
-    assert summary.failed == (("c.wav", "c.wav: file is empty (0 bytes)"),)
-    assert summary.pass_rates == {"said_goodbye": (1, 2), "name_use": (1, 1)}
-    assert {r["criterion"]: r["pass_rate_pct"] for r in pass_rate_rows(summary)} == {"said_goodbye": 50.0, "name_use": 100.0}
+def _ledger_line(call: Call, status: str, **fields) -> str:
+    """A line as the single-machine flow's OUT/ledger.jsonl held it before the claims."""
+    f = call.file
+    record = {"key": call.key, "content_sha256": call.content_sha256, "relpath": f.relpath, "size": f.size,
+              "stamp": f.stamp, "status": status, "finished_at": "2026-11-02T03:04:05+00:00", "score": None,
+              "verdicts": {}, "outputs": [], "reason": "", **fields}
+    return json.dumps(record, sort_keys=True) + "\n"
 
 
-def test_summary_of_an_empty_run_has_no_mean_score():
-    summary = summarize([], Plan(pending=()))
-    assert summary.mean_score is None
-    assert "mean score: **n/a**" in summary_markdown(summary)
+def test_an_old_ledger_becomes_claims_once_and_is_renamed(state, tmp_path):
+    out = tmp_path / "out"
+    scored, bad, rescored = _call("C01.flac", "1" * 64), _call("C02.flac", "2" * 64), _call("C03.flac", "3" * 64)
+    (out / LEDGER_NAME).write_text(
+        _ledger_line(scored, "scored", score=85.7, verdicts={"said_goodbye": "pass"}, outputs=["C01.json"])
+        + _ledger_line(bad, "quarantined", reason="not a readable audio file")
+        + _ledger_line(rescored, "quarantined", reason="no speech detected")
+        + _ledger_line(rescored, "scored", score=50.0)  # the latest line per key counts
+        + json.dumps({"key": "torn", "status": "scored"})[:25]  # what a kill mid-write left
+    )
+    assert migrate_ledger(state, out) == 3
+    assert not (out / LEDGER_NAME).exists() and (out / "ledger.jsonl.migrated").is_file()
+    rows = cl.claims_for(state, [scored.key, bad.key, rescored.key, "torn"])
+    assert {k: (r.status, r.score, r.reason) for k, r in rows.items()} == {
+        scored.key: (cl.DONE, 85.7, ""),
+        bad.key: (cl.QUARANTINED, None, "not a readable audio file"),
+        rescored.key: (cl.DONE, 50.0, ""),
+    }
+    assert (rows[scored.key].relpath, rows[scored.key].size, rows[scored.key].stamp) == ("C01.flac", 1, "1")
+    assert str(rows[scored.key].finished_at) == "2026-11-02 03:04:05"
+    assert migrate_ledger(state, out) == 0  # read once: the file is gone
 
 
-def test_summary_markdown_names_failed_calls_and_reasons():
-    failed = entry_for(_call("bad.wav"), QUARANTINED, reason="bad.wav: not a readable audio file")
-    text = summary_markdown(summarize([failed], Plan(pending=())))
-    assert "calls failed: **1**" in text
-    assert "| bad.wav | bad.wav: not a readable audio file |" in text
+def test_a_migrated_ledger_keeps_newer_claims_and_no_call_is_redone(state, tmp_path, inbox):
+    out = tmp_path / "out"
+    calls = identify(list_inbox(str(inbox)), [], RUBRIC, MODEL)
+    _finish(state, calls[0], cl.QUARANTINED, reason="newer: retried and quarantined")
+    (out / LEDGER_NAME).write_text("".join(_ledger_line(c, "scored", score=70.0) for c in calls[:2]))
+
+    def must_not_hash(file):
+        raise AssertionError(f"{file.relpath} was hashed again")
+
+    plan = plan_inbox(state, str(inbox), out, RUBRIC, MODEL)
+    assert [c.file.relpath for c in plan.pending] == [calls[2].file.relpath]
+    assert cl.claims_for(state, [calls[0].key])[calls[0].key].reason == "newer: retried and quarantined"
+    # A rescan reuses the hashes the migrated lines carried: nothing done is read again.
+    known = cl.known_files(state, [c.file.relpath for c in calls[:2]])
+    identify([c.file for c in calls[:2]], known, RUBRIC, MODEL, hasher=must_not_hash)

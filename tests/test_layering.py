@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("criteria", ("criteria", "rubric")),
     ("stages", ("scoring", "redaction")),
     ("outputs", ("report", "store", "transcript_cache")),
-    ("runs", ("batch", "pipeline", "evaluate", "mixdown_eval", "inbox", "ledger", "nightly", "redact_existing",
+    ("runs", ("batch", "pipeline", "evaluate", "mixdown_eval", "inbox", "runs", "run_state", "redact_existing",
               "rescore")),
     ("entry points", ("cli", "web")),
 )

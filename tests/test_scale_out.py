@@ -174,6 +174,10 @@ def _cards(out: Path) -> dict[str, dict]:
             if p.name != "quarantine.json"}
 
 
+def _mtimes(out: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != "quarantine.json"}
+
+
 def test_one_night_spreads_over_both_workers_and_scores_each_call_once(cluster, tmp_path):
     inbox, out, store = _inbox(tmp_path / "inbox", 0), tmp_path / "out", f"sqlite:///{tmp_path / 'store.sqlite'}"
     cluster.deploy(inbox, out, store)
@@ -186,12 +190,13 @@ def test_one_night_spreads_over_both_workers_and_scores_each_call_once(cluster, 
     assert len(cards) == CALLS and {c["schema"] for c in cards.values()} == {"qa-pipeline.scorecard/1"}
     summary = json.loads(cluster.cli("artifact", "inspect", "nightly-summary", "--limit", "1", "--output", "json"))
     markdown = summary[0]["data"]
-    assert "- scored: 8" in markdown and "- quarantined: 0" in markdown and "| said_goodbye |" in markdown
+    assert "- scored: **8**" in markdown and "- quarantined: **0**" in markdown and "| said_goodbye |" in markdown
     assert "worker-a" in markdown and "worker-b" in markdown
-    before = {p: p.stat().st_mtime_ns for p in out.rglob("*.json")}
+    assert json.loads((out / "quarantine.json").read_text())["recordings"] == []
+    before = _mtimes(out)
 
-    cluster.run_night()  # nothing new: no chunk runs, nothing rewritten
-    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.json")} == before
+    cluster.run_night()  # nothing new: no chunk runs, nothing rewritten (but quarantine.json, same content)
+    assert _mtimes(out) == before
     assert [c.attempts for c in _claims(store)] == [1] * CALLS
     assert len(_scorecards(store)) == CALLS
 

@@ -1,7 +1,8 @@
-"""Claims on calls: the record every worker of a fanned-out run sees, transactionally.
+"""Claims on calls: the run state of both flows, which every worker sees transactionally.
 
-A nightly run over many machines decides "is this call done, and is anyone scoring it?"
-here, in the results store (PostgreSQL at scale, SQLite on one machine), not in a file:
+Every run, on one machine or fanned out over many, decides "is this call done, and is
+anyone scoring it?" here, in a results store (PostgreSQL at scale, SQLite on one machine;
+a run without a results store keeps a SQLite one in its output folder), not in a file:
 
 - `claim` takes a call for one owner, atomically. It succeeds when no row exists, or when
   the row is an expired claim of a worker that died (or a quarantined call, when asked to
@@ -10,27 +11,28 @@ here, in the results store (PostgreSQL at scale, SQLite on one machine), not in 
 - A worker killed mid-call leaves its claim to expire after its time to live; the next
   run (or a retry of the chunk) claims and finishes it. Scorecard saves are idempotent by
   (content hash, rubric), so a call redone after a kill never duplicates a result.
+- `import_finished` adds the finished calls of an older record (the JSONL ledger the
+  single-machine flow once kept) where no claim exists yet.
 
 Times are naive UTC, as everywhere in the store.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from qa_pipeline.run_records import CLAIMED, DONE, QUARANTINED
 from qa_pipeline.store.schema import Call, ClaimRow, CriterionRow, ScorecardRow
 
 if TYPE_CHECKING:
     from qa_pipeline.store.repository import Store
 
-CLAIMED = "claimed"
-DONE = "done"
-QUARANTINED = "quarantined"
 FINISHED = (DONE, QUARANTINED)
 # A call takes seconds to minutes; an hour is far beyond any live claim on a working worker.
 DEFAULT_TTL_S = 3600.0
@@ -61,7 +63,7 @@ def _now() -> datetime:
     return utcnow()
 
 
-def claim(store: "Store", call, owner: str, ttl_s: float = DEFAULT_TTL_S,
+def claim(store: Store, call, owner: str, ttl_s: float = DEFAULT_TTL_S,
           retry_quarantined: bool = False) -> bool:
     """Take `call` (a `qa_pipeline.inbox.Call`) for `owner` until now + `ttl_s`; True when this owner now holds it.
 
@@ -92,7 +94,7 @@ def claim(store: "Store", call, owner: str, ttl_s: float = DEFAULT_TTL_S,
         return result.rowcount == 1
 
 
-def finish(store: "Store", key: str, owner: str, status: str = DONE,
+def finish(store: Store, key: str, owner: str, status: str = DONE,
            score: float | None = None, reason: str = "") -> bool:
     """Mark `owner`'s claim on `key` finished; False if the claim was lost (expired and taken)."""
     if status not in FINISHED:
@@ -105,7 +107,7 @@ def finish(store: "Store", key: str, owner: str, status: str = DONE,
         return result.rowcount == 1
 
 
-def release(store: "Store", key: str, owner: str) -> None:
+def release(store: Store, key: str, owner: str) -> None:
     """Give a claim back unfinished (for example on shutdown), so another worker may take it now."""
     with store.transaction() as session:
         session.execute(
@@ -114,7 +116,7 @@ def release(store: "Store", key: str, owner: str) -> None:
             .execution_options(synchronize_session=False))
 
 
-def claims_for(store: "Store", keys: Iterable[str]) -> dict[str, Claim]:
+def claims_for(store: Store, keys: Iterable[str]) -> dict[str, Claim]:
     """The claim rows of these keys (absent keys are never claimed)."""
     wanted = list(dict.fromkeys(keys))
     found: dict[str, Claim] = {}
@@ -125,7 +127,7 @@ def claims_for(store: "Store", keys: Iterable[str]) -> dict[str, Claim]:
     return found
 
 
-def known_files(store: "Store", relpaths: Iterable[str]) -> list[Claim]:
+def known_files(store: Store, relpaths: Iterable[str]) -> list[Claim]:
     """Claims on these inbox paths: their (relpath, size, stamp) let a rescan reuse content hashes."""
     wanted = list(dict.fromkeys(relpaths))
     found: list[Claim] = []
@@ -136,20 +138,20 @@ def known_files(store: "Store", relpaths: Iterable[str]) -> list[Claim]:
     return found
 
 
-def finished_keys(store: "Store", keys: Iterable[str], retry_quarantined: bool = False) -> set[str]:
+def finished_keys(store: Store, keys: Iterable[str], retry_quarantined: bool = False) -> set[str]:
     """Of `keys`, those a run need not schedule again: done, or quarantined unless retried."""
     statuses = (DONE,) if retry_quarantined else FINISHED
     return {key for key, row in claims_for(store, keys).items() if row.status in statuses}
 
 
-def pass_rates(store: "Store", content_hashes: Iterable[str], rubric_label: str) -> dict[str, float]:
-    """Per-criterion pass rate (0..1) over the applicable verdicts of these calls' scorecards.
+def pass_rates(store: Store, content_hashes: Iterable[str], rubric_label: str) -> dict[str, tuple[int, int]]:
+    """(passed, applicable) per criterion over the pass and fail verdicts of these calls' scorecards.
 
     `rubric_label` is ``id/version``; overrides are not applied (these are machine results).
     """
     rubric_id, _, version = rubric_label.partition("/")
     hashes = list(dict.fromkeys(content_hashes))
-    tally: dict[str, list[int]] = {}
+    tally: dict[str, tuple[int, int]] = {}
     with store.transaction() as session:
         for start in range(0, len(hashes), 500):
             query = (select(CriterionRow.criterion_id, CriterionRow.verdict)
@@ -159,9 +161,42 @@ def pass_rates(store: "Store", content_hashes: Iterable[str], rubric_label: str)
                             ScorecardRow.rubric_id == rubric_id, ScorecardRow.rubric_version == version))
             for criterion, verdict in session.execute(query):
                 if verdict in ("pass", "fail"):
-                    passed, applicable = tally.setdefault(criterion, [0, 0])
-                    tally[criterion] = [passed + (verdict == "pass"), applicable + 1]
-    return {criterion: passed / applicable for criterion, (passed, applicable) in tally.items()}
+                    passed, applicable = tally.get(criterion, (0, 0))
+                    tally[criterion] = (passed + (verdict == "pass"), applicable + 1)
+    return tally
+
+
+def import_finished(store: Store, finished: Iterable[Claim]) -> int:
+    """Insert these finished claims (status done or quarantined) where their key has no row; how many were added.
+
+    A key that already has a row keeps it: the claims are newer than any imported record.
+    """
+    rows = {c.key: c for c in finished if c.status in FINISHED}
+    existing = set(claims_for(store, rows))
+    new = [_values(c) for key, c in rows.items() if key not in existing]
+    if not new:
+        return 0
+    try:
+        with store.transaction() as session:
+            session.execute(insert(ClaimRow), new)
+        return len(new)
+    except IntegrityError:  # another run imported some of them meanwhile: one row at a time
+        added = 0
+        for values in new:
+            try:
+                with store.transaction() as session:
+                    session.execute(insert(ClaimRow).values(**values))
+                added += 1
+            except IntegrityError:
+                pass
+        return added
+
+
+def _values(c: Claim) -> dict:
+    return {"key": c.key, "content_sha256": c.content_sha256, "relpath": c.relpath, "size": c.size,
+            "stamp": c.stamp, "status": c.status, "owner": c.owner, "attempts": c.attempts,
+            "claimed_at": c.claimed_at, "expires_at": c.expires_at, "finished_at": c.finished_at,
+            "score": c.score, "reason": c.reason}
 
 
 def _record(row: ClaimRow) -> Claim:
