@@ -110,6 +110,7 @@ def test_run_scores_each_call_into_a_contract_scorecard(runs):
         assert card["schema"] == SCORECARD_SCHEMA
         assert scorecard_from_dict(card).recording == str(runs["inbox"] / rel)
         assert (out / rel).with_suffix(".html").is_file()
+    assert json.loads((out / "redaction_report.json").read_text())["calls"] == 2
 
 
 @pytest.mark.asr
