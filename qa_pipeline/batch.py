@@ -295,8 +295,14 @@ def score_variants(path: str | Path, rubrics: Mapping[str, Any], asr_options,
     metadata = read_metadata(path)
     if vocabulary is not None:
         metadata, asr_options = vocabulary.for_call(metadata, asr_options, next(iter(rubrics.values())))
+    asr_options = with_direction(asr_options, metadata)
     transcript = transcribe_cached(path, asr_options, cache_dir, recording_hash(path) if cache_dir else None)
     return {name: score_call(transcript, rubric, metadata, str(path)) for name, rubric in rubrics.items()}
+
+
+def with_direction(asr_options, metadata: CallMetadata):
+    """The ASR options with the call's direction from its metadata, when the site gives one."""
+    return replace(asr_options, direction=metadata.direction) if metadata.direction else asr_options
 
 
 def failure_reason(exc: Exception) -> str:
@@ -323,7 +329,7 @@ def score_one(path: Path, stem: str, rubric, asr_options, out_dir: Path | None =
             sha = recording_hash(path)
         if vocabulary is not None:
             metadata, asr_options = vocabulary.for_call(metadata, asr_options, rubric)
-        transcript = transcribe_cached(path, asr_options, cache_dir, sha, redaction)
+        transcript = transcribe_cached(path, with_direction(asr_options, metadata), cache_dir, sha, redaction)
         card = score_call(transcript, rubric, metadata, str(path))
         with stage("redaction"):
             card, redacted_audio = redact_outputs(card, path, out_dir, stem, redaction)

@@ -1,4 +1,4 @@
-"""Call metadata (agent id, call time, customer name) from the files beside a recording.
+"""Call metadata (agent id, call time, customer name, direction) from the files beside a recording.
 
 Three sources, most specific last so it wins field by field:
 
@@ -6,7 +6,7 @@ Three sources, most specific last so it wins field by field:
    (see `FILENAME_PATTERN`); any other name gives just the call id (the stem);
 2. a ``metadata.csv`` in the recording's folder, one row per recording, matched on its
    ``file`` column (file name or stem); columns: file, call_id, agent_id, call_time,
-   customer_name, all but ``file`` optional;
+   customer_name, direction (``inbound`` or ``outbound``), all but ``file`` optional;
 3. a sidecar ``<stem>.meta.json`` with any of the same keys.
 
 Parsing is pure; `read_metadata` is the one function that touches the disk.
@@ -74,9 +74,17 @@ def parse_sidecar(text: str, source: str = SIDECAR_SUFFIX) -> dict[str, str]:
     return {k: str(v) for k, v in data.items() if k in FIELDS and v not in (None, "")}
 
 
+DIRECTIONS = ("inbound", "outbound")
+
+
 def merge_metadata(base: CallMetadata, overrides: Mapping[str, str]) -> CallMetadata:
-    """`base` with the given fields replaced."""
-    return replace(base, **{k: v for k, v in overrides.items() if k in FIELDS})
+    """`base` with the given fields replaced (`ValueError` for a direction other than inbound/outbound)."""
+    fields_ = {k: v for k, v in overrides.items() if k in FIELDS}
+    if "direction" in fields_:
+        fields_["direction"] = fields_["direction"].strip().lower()
+        if fields_["direction"] not in DIRECTIONS:
+            raise ValueError(f"direction must be 'inbound' or 'outbound', got {overrides['direction']!r}")
+    return replace(base, **fields_)
 
 
 def row_for(rows: Mapping[str, Mapping[str, str]], recording: Path) -> Mapping[str, str]:
