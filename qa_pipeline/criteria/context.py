@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from qa_pipeline.records import AGENT, CallMetadata, DialogueAct, Transcript, Utterance
+from qa_pipeline.records import AGENT, SYSTEM, CallMetadata, DialogueAct, Transcript, Utterance
+
+INBOUND = "inbound"
+OUTBOUND = "outbound"
 
 # A rule hit or miss on clean text is usually right; ASR errors are what make it wrong.
 RULE_CONFIDENCE = 0.85
@@ -33,10 +36,21 @@ class CallContext:
         return self.transcript.utterances
 
     def agent_indices(self) -> tuple[int, ...]:
-        """Indices of the agent's utterances (all utterances when roles are unknown)."""
+        """Indices of the agent's utterances (all but system speech when roles are unknown)."""
         if not self.transcript.roles_known:
-            return tuple(range(len(self.utterances)))
+            return tuple(i for i, u in enumerate(self.utterances) if u.speaker != SYSTEM)
         return tuple(i for i, u in enumerate(self.utterances) if u.speaker == AGENT)
+
+    @property
+    def direction(self) -> str:
+        """"inbound" or "outbound": the call's metadata, else the direction the roles were
+        read under, else inbound (the call the rubric's guides describe)."""
+        roles = self.transcript.roles
+        return self.metadata.direction or (roles.direction if roles and roles.direction else None) or INBOUND
+
+    @property
+    def outbound(self) -> bool:
+        return self.direction == OUTBOUND
 
     def act(self, index: int) -> DialogueAct | None:
         """The classifier's act for utterance `index`, if acts were supplied."""
