@@ -39,6 +39,9 @@ class NameUseParams:
     answer_max_words: int = 6
     not_names: tuple[str, ...] = ()
     honorifics: tuple[str, ...] = ()
+    # On an outbound call the agent knows whom they call: "Is this Dennis?", "May I speak
+    # with Ms. Ward?" give the name, and count as its use.
+    known_name_templates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,9 @@ def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | N
     for i, utterance in enumerate(ctx.utterances):
         doc = ctx.docs[i]
         if utterance.speaker == AGENT:
+            known = _known_name(ctx, i, params, not_names, own)
+            if known is not None:
+                return known
             asked = bool(nlp.find_acts(doc, params.name_requests))
             continue
         if utterance.speaker != CUSTOMER:
@@ -222,6 +228,19 @@ def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | N
         answer = _bare_answer(doc, params, not_names) if asked else None
         if answer and not _is_own(answer, own):
             return CallerName(answer, i, f"the caller's answer at {seconds(utterance.start)}")
+    return None
+
+
+def _known_name(ctx: CallContext, i: int, params: NameUseParams, not_names: frozenset[str],
+                own: frozenset[str]) -> CallerName | None:
+    """On an outbound call, the name the agent asks for ("Is this Dennis?"): known before the call."""
+    if not ctx.outbound or not params.known_name_templates:
+        return None
+    honorifics = frozenset(params.honorifics)
+    for mention in nlp.find_names(ctx.docs[i], params.known_name_templates, not_names | honorifics):
+        if not _is_own(mention.name, own):
+            at = seconds(time_of(ctx.utterances[i], mention.name))
+            return CallerName(mention.name, i - 1, f"asked for by name at {at}: the agent placed the call")
     return None
 
 

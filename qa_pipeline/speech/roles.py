@@ -250,8 +250,10 @@ def cue_summary(result: RoleResult, label_name, cues: RoleCues | None = None) ->
     for label in order:
         said = list(dict.fromkeys(_says(name, cues) for name in result.cues[label]))
         role = result.roles.get(label, OTHER)
-        heard = f"they {_listed(said)}" if said else "no cue either way"
-        parts.append(f"{label_name(label)} sounds like the {role}: {heard}")
+        if said:
+            parts.append(f"{label_name(label)} sounds like the {role}: they {_listed(said)}")
+        else:
+            parts.append(f"{label_name(label)} is taken for the {role}: nothing they say points either way")
     return "; ".join(parts)
 
 
