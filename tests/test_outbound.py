@@ -198,3 +198,75 @@ def test_metadata_direction_reaches_the_criteria():
 
 def test_thank_you_for_your_time_closes_an_outbound_call():
     assert judge("said_goodbye", _outbound(dialogue(*CALL))).verdict == PASS
+
+
+# --- a phrase across two utterances of the same speaker -----------------------------------------
+
+
+def _split_dialogue(*rows: tuple[str, float, float, str]):
+    from qa_pipeline.records import Transcript
+    speakers = {"A": AGENT, "C": CUSTOMER}
+    utterances = tuple(Utterance(speakers[s], a, b, text) for s, a, b, text in rows)
+    return Transcript(utterances, duration_s=rows[-1][2] + 1.0, channels=2, asr_model="tiny.en")
+
+
+def test_a_phrase_split_across_two_utterances_of_the_agent_is_found():
+    transcript = _split_dialogue(("A", 0.5, 3.0, "Good morning, Riverside Dental, my name is Anna."),
+                                 ("C", 3.5, 5.0, "Hi, that's all, bye."),
+                                 ("A", 5.5, 6.0, "Thank"), ("A", 7.2, 8.5, "you for calling."))
+    from qa_pipeline.rubric import load_rubric
+    from qa_pipeline.scoring import score_transcript
+    card = score_transcript(transcript, load_rubric("call_handling"), CallMetadata("T"), "T.wav")
+    result = card.result("thanked_for_call")
+    assert result.verdict == PASS and result.evidence[0].text == "Thank you for calling.", result.detail
+    assert card.transcript == transcript  # the card keeps the utterances as heard
+
+
+def test_a_finished_sentence_or_another_speaker_in_between_keeps_utterances_apart():
+    from qa_pipeline.criteria.context import join_continued
+    rows = (("A", 0.0, 1.0, "Thank you."), ("A", 1.5, 2.5, "For calling"), ("C", 2.0, 3.5, "Okay"),
+            ("A", 3.6, 4.0, "us today."), ("A", 9.0, 9.5, "Bye"), ("A", 20.0, 21.0, "now."))
+    joined, groups = join_continued(_split_dialogue(*rows).utterances)
+    assert groups == ((0,), (1,), (2,), (3,), (4,), (5,))
+    joined, groups = join_continued(_split_dialogue(("A", 0.0, 1.0, "Thank"), ("A", 2.0, 3.0, "you for calling."),
+                                                    ("C", 4.0, 5.0, "Bye.")).utterances)
+    assert groups == ((0, 1), (2,)) and joined[0].text == "Thank you for calling." and joined[0].end == 3.0
+
+
+@pytest.mark.parametrize("text", ["Okay, let me get your name and number.", "And your call back number?",
+                                  "What's the best number to reach you?"])
+def test_real_contact_detail_requests_count(text):
+    from qa_pipeline.rubric import load_rubric
+    transcript = dialogue("A: Good morning, Riverside Dental, my name is Anna.", "C: I need a cleaning.", f"A: {text}")
+    assert judge("contact_details_asked", transcript, rubric=load_rubric("call_handling")).verdict == PASS
+
+
+# --- explanations a supervisor can check --------------------------------------------------------
+
+
+@pytest.mark.parametrize("line, name, greeting, company", [
+    ("Hello, this is Harper Valley National Bank. My name is Michael. How can I help you today?", "Michael", "Hello",
+     "Harper Valley National Bank"),
+    ("Good morning. Riverside Dental. My name is Priya. How can I help you?", "Priya", "Good morning",
+     "Riverside Dental"),
+    ("Markle speaking, Citywide Locksmith. How can I help you?", "Markle", None, "Citywide Locksmith"),
+])
+def test_self_introduction_detail_names_the_agent_the_greeting_and_the_company(line, name, greeting, company):
+    detail = judge("self_introduction", dialogue(f"A: {line}")).detail
+    assert f"agent gave name '{name}'" in detail, detail
+    assert (f"greeting '{greeting}'" if greeting else "no greeting") in detail, detail
+    assert f"company '{company}'" in detail, detail
+
+
+def test_a_greeting_counts_only_where_it_opens_a_sentence():
+    detail = judge("self_introduction", dialogue("A: My name is Sam. We are open from 6 in the morning.")).detail
+    assert "no greeting" in detail, detail
+
+
+def test_serious_error_title_says_what_the_detail_says():
+    from qa_pipeline.rubric import load_rubric
+    transcript = dialogue("A: Good morning, Riverside Dental, my name is Anna. How can I help you?",
+                          "C: I need a cleaning.", "A: Which day suits you?", "C: Tuesday.", "A: Goodbye.")
+    result = judge("asked_questions", transcript, rubric=load_rubric("call_handling"))
+    assert result.verdict == FAIL and "asked 1 question" in result.detail
+    assert result.serious_error == "asking too few questions"

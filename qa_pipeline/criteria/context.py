@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
-from qa_pipeline.records import AGENT, SYSTEM, CallMetadata, DialogueAct, Transcript, Utterance
+from qa_pipeline.records import AGENT, SYSTEM, CallMetadata, DialogueAct, Transcript, Utterance, ends_sentence
 
 INBOUND = "inbound"
 OUTBOUND = "outbound"
@@ -57,6 +57,46 @@ class CallContext:
         if self.dialogue_acts is None or index >= len(self.dialogue_acts):
             return None
         return self.dialogue_acts[index]
+
+
+# A sentence a speaker breaks off for longer than this is not read on into their next
+# utterance. A bound, not a calibrated value: utterances break at pauses of 0.8 s
+# (speech.utterances.DEFAULT_GAP_S), and a mid-sentence pause of several seconds is a
+# speaker who stopped, not a phrase split by ASR.
+CONTINUATION_MAX_GAP_S = 3.0
+
+
+def join_continued(utterances: Sequence[Utterance], max_gap_s: float = CONTINUATION_MAX_GAP_S
+                   ) -> tuple[tuple[Utterance, ...], tuple[tuple[int, ...], ...]]:
+    """Utterances with each one that breaks off mid-sentence joined to the same speaker's next,
+    so a phrase split across them ("Thank" | "you for calling.") is matched; and, per joined
+    utterance, the indices of the utterances it was made of.
+
+    Two utterances are joined when the first does not end a sentence (no ".", "?", "!"), the
+    next utterance of the call is the same speaker's, it starts within `max_gap_s`, and
+    nobody else speaks in between (so no start over another speaker is hidden).
+    """
+    out: list[Utterance] = []
+    groups: list[tuple[int, ...]] = []
+    for i, u in enumerate(utterances):
+        if out and _continues(out[-1], u, max_gap_s) and not _spoken_over(utterances, out[-1], u):
+            prev = out[-1]
+            out[-1] = Utterance(prev.speaker, prev.start, max(prev.end, u.end), f"{prev.text.rstrip()} {u.text.lstrip()}",
+                                prev.words + u.words, prev.channel)
+            groups[-1] = (*groups[-1], i)
+        else:
+            out.append(u)
+            groups.append((i,))
+    return tuple(out), tuple(groups)
+
+
+def _spoken_over(utterances: Sequence[Utterance], prev: Utterance, u: Utterance) -> bool:
+    return any(o.speaker != u.speaker and o.start < u.start and o.end > prev.end for o in utterances)
+
+
+def _continues(prev: Utterance, u: Utterance, max_gap_s: float) -> bool:
+    return (u.speaker == prev.speaker and u.speaker != SYSTEM and bool(prev.text.strip())
+            and not ends_sentence(prev.text) and 0.0 <= u.start - prev.end <= max_gap_s)
 
 
 @dataclass(frozen=True)
