@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa_pipeline import nlp
-from qa_pipeline.criteria.common import evidence, opening_indices, seconds, time_of
+from qa_pipeline.criteria.common import evidence, opening_indices, own_names, seconds, time_of
 from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, combine
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import FAIL, PASS
@@ -66,8 +66,8 @@ def _find_intro(ctx: CallContext, opening: tuple[int, ...], params: SelfIntroduc
     for i in opening:
         company = (_company(ctx.docs[i], params.company_cues) or "").lower().split()
         # "This is Harper Valley National Bank. My name is Michael.": the company is no one's name.
-        names = [m for m in nlp.find_names(ctx.docs[i], params.templates, not_names)
-                 if not set(m.name.lower().split()) & set(company)]
+        names = own_names(ctx.docs[i], [m for m in nlp.find_names(ctx.docs[i], params.templates, not_names)
+                                        if not set(m.name.lower().split()) & set(company)])
         decision = combine(bool(names), ctx.act(i), SELF_INTRODUCTION_ACTS, params.classifier_adds_at,
                            OVERRIDE_AT if params.classifier_vetoes else None)
         if decision.is_act:

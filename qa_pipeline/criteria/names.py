@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from qa_pipeline import nlp
-from qa_pipeline.criteria.common import evidence, not_applicable, seconds, time_of
+from qa_pipeline.criteria.common import evidence, not_applicable, own_names, seconds, time_of
 from qa_pipeline.criteria.context import CallContext
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import AGENT, CUSTOMER, FAIL, PASS
@@ -107,7 +107,7 @@ def _address_outcome(ctx: CallContext, params: NameUseParams, caller: CallerName
 def agent_names(ctx: CallContext, params: NameUseParams) -> frozenset[str]:
     """First names the agent gives as their own ("my name is Nicole"), normalised."""
     return frozenset(nlp.normalise_word(m.name.split()[0]) for i in ctx.agent_indices()
-                     for m in nlp.find_names(ctx.docs[i], params.caller_templates))
+                     for m in own_names(ctx.docs[i], nlp.find_names(ctx.docs[i], params.caller_templates)))
 
 
 # Words that, right before a name at the start of a phrase, mark it as a form of address: "hi Ruby".
