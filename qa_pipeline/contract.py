@@ -68,9 +68,11 @@ def roles_from_dict(d: dict[str, Any] | None, direction: str | None = None) -> R
                         d.get("direction", direction), d.get("direction_source"), d.get("direction_confidence"))
 
 
-def _transcript_roles(t: Transcript) -> dict[str, Any] | None:
-    block = roles_to_dict(t.roles)
-    return None if block is None else {**block, "direction": t.roles.direction}
+def roles_with_direction(r: RoleDecision | None) -> dict[str, Any] | None:
+    """The `roles` block with the call's direction inside, for records that keep no
+    top-level `direction` (a transcript, a stored scorecard's row); `roles_from_dict` reads it."""
+    block = roles_to_dict(r)
+    return None if block is None or r is None else {**block, "direction": r.direction}
 
 
 def transcript_to_dict(t: Transcript, recording: str = "") -> dict[str, Any]:
@@ -83,7 +85,7 @@ def transcript_to_dict(t: Transcript, recording: str = "") -> dict[str, Any]:
         "warnings": list(t.warnings),
         "asr_model": t.asr_model,
         "missing": dict(t.missing),
-        "roles": _transcript_roles(t),
+        "roles": roles_with_direction(t.roles),
         "utterances": [utterance_to_dict(u, with_words=True) for u in t.utterances],
     }
 
