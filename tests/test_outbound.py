@@ -8,6 +8,8 @@ is the customer.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from _scoring_helpers import dialogue, judge
@@ -15,7 +17,6 @@ from qa_pipeline.records import AGENT, CUSTOMER, FAIL, PASS, SYSTEM, CallMetadat
 from qa_pipeline.speech.announcements import mark_announcements
 from qa_pipeline.speech.roles import cue_summary, decide_roles, load_cues
 from qa_pipeline.speech.speakers import channel_roles
-from dataclasses import replace
 
 
 def turns(*lines: tuple[str, str]) -> dict[str, list[Utterance]]:

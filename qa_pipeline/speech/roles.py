@@ -25,7 +25,8 @@ from qa_pipeline.records import AGENT, CUSTOMER, OTHER, Utterance
 from qa_pipeline.speech.direction import AUTO, DIRECTIONS, INBOUND, CallDirection, read_direction
 
 SPEAKS_FIRST = "speaks_first"
-ANSWERS = "answers_phone"
+# The direction of a call nobody spoke on: inbound, unread.
+UNREAD = CallDirection(INBOUND, "speech", 0.5)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class RoleResult:
     confidence: float
     scores: Mapping[str, float]
     cues: Mapping[str, tuple[str, ...]]
-    direction: CallDirection = CallDirection(INBOUND, "speech", 0.5)
+    direction: CallDirection = UNREAD
 
     def low_confidence(self, cues: RoleCues | None = None) -> bool:
         return self.confidence < (cues or load_cues()).min_confidence
