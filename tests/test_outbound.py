@@ -271,3 +271,27 @@ def test_serious_error_title_says_what_the_detail_says():
     result = judge("asked_questions", transcript, rubric=load_rubric("call_handling"))
     assert result.verdict == FAIL and "asked 1 question" in result.detail
     assert result.serious_error == "asking too few questions"
+
+
+# --- the direction in metadata ------------------------------------------------------------------
+
+
+def test_metadata_gives_the_direction_and_refuses_other_values(tmp_path):
+    from qa_pipeline.errors import RecordingError
+    from qa_pipeline.metadata import read_metadata
+
+    (tmp_path / "metadata.csv").write_text("file,direction\nA1.wav,Outbound\nA2.wav,sideways\n")
+    assert read_metadata(tmp_path / "A1.wav").direction == "outbound"
+    with pytest.raises(RecordingError, match="direction must be 'inbound' or 'outbound'"):
+        read_metadata(tmp_path / "A2.wav")
+
+
+def test_asr_options_take_a_direction_and_refuse_others():
+    from qa_pipeline.errors import ConfigError
+    from qa_pipeline.speech.asr import AsrOptions, settings_key
+
+    assert AsrOptions(direction="Outbound").direction == "outbound"
+    assert settings_key(AsrOptions()) == settings_key(AsrOptions(direction="auto"))  # caches stay valid
+    assert settings_key(AsrOptions()) != settings_key(AsrOptions(direction="outbound"))
+    with pytest.raises(ConfigError, match="call direction"):
+        AsrOptions(direction="sideways")
