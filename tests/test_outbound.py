@@ -295,3 +295,14 @@ def test_asr_options_take_a_direction_and_refuse_others():
     assert settings_key(AsrOptions()) != settings_key(AsrOptions(direction="outbound"))
     with pytest.raises(ConfigError, match="call direction"):
         AsrOptions(direction="sideways")
+
+
+def test_the_card_shows_the_direction():
+    from qa_pipeline.contract import scorecard_to_dict
+    from qa_pipeline.report import scorecard_html
+    from qa_pipeline.rubric import load_rubric
+    from qa_pipeline.scoring import score_transcript
+
+    card = score_transcript(_outbound(dialogue(*CALL)), load_rubric("etiquette"), CallMetadata("T"), "T.wav")
+    assert scorecard_to_dict(card)["direction"] == "outbound"
+    assert "outbound: the agent called (read from the opening, confidence 0.90)" in scorecard_html(card)
