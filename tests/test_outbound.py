@@ -306,3 +306,15 @@ def test_the_card_shows_the_direction():
     card = score_transcript(_outbound(dialogue(*CALL)), load_rubric("etiquette"), CallMetadata("T"), "T.wav")
     assert scorecard_to_dict(card)["direction"] == "outbound"
     assert "outbound: the agent called (read from the opening, confidence 0.90)" in scorecard_html(card)
+
+
+def test_outbound_calls_are_thanked_for_time_and_not_held_to_the_answering_rules():
+    from qa_pipeline.rubric import load_rubric
+    handling = load_rubric("call_handling")
+    lines = ("A: Hello?", "C: Yes, who is it?", "A: Hi, this is Mike from HP, calling about your repair.",
+             "C: Oh right.", "A: Thank you for your time, goodbye.")
+    outbound, inbound = _outbound(dialogue(*lines)), dialogue(*lines)
+    assert judge("thanked_for_call", outbound, rubric=handling).verdict == PASS
+    assert judge("thanked_for_call", inbound, rubric=handling).verdict == FAIL
+    assert judge("no_forbidden_phrases", outbound, rubric=handling).verdict == PASS
+    assert judge("no_forbidden_phrases", inbound, rubric=handling).verdict == FAIL
