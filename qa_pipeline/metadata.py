@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Mapping
 
 from qa_pipeline.errors import RecordingError
-from qa_pipeline.records import CallMetadata
+from qa_pipeline.records import DIRECTIONS, CallMetadata
 
 METADATA_CSV = "metadata.csv"
 SIDECAR_SUFFIX = ".meta.json"
@@ -72,9 +72,6 @@ def parse_sidecar(text: str, source: str = SIDECAR_SUFFIX) -> dict[str, str]:
     if not isinstance(data, dict):
         raise ValueError(f"{source}: expected a JSON object, got {type(data).__name__}")
     return {k: str(v) for k, v in data.items() if k in FIELDS and v not in (None, "")}
-
-
-DIRECTIONS = ("inbound", "outbound")
 
 
 def merge_metadata(base: CallMetadata, overrides: Mapping[str, str]) -> CallMetadata:

@@ -20,6 +20,11 @@ OTHER = "other"
 SYSTEM = "system"
 ROLES = (AGENT, CUSTOMER, UNKNOWN, OTHER, SYSTEM)
 
+# Which way a call goes: the customer called (inbound) or the agent called (outbound).
+INBOUND = "inbound"
+OUTBOUND = "outbound"
+DIRECTIONS = (INBOUND, OUTBOUND)
+
 PASS = "pass"
 FAIL = "fail"
 NOT_APPLICABLE = "not_applicable"

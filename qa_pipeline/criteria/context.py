@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from qa_pipeline.records import AGENT, SYSTEM, CallMetadata, DialogueAct, Transcript, Utterance, ends_sentence
-
-INBOUND = "inbound"
-OUTBOUND = "outbound"
+from qa_pipeline.records import (AGENT, INBOUND, OUTBOUND, SYSTEM, CallMetadata, DialogueAct, Transcript, Utterance,
+                                 ends_sentence)
 
 # A rule hit or miss on clean text is usually right; ASR errors are what make it wrong.
 RULE_CONFIDENCE = 0.85

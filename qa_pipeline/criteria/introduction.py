@@ -109,6 +109,8 @@ _COMPANY_STOPS = frozenset({"this", "my", "how", "what", "you", "good", "i", "an
 # Words after a short phrase that make it the agent's name, not the company: "Olivia here".
 _NAME_AFTER = frozenset({"speaking", "here"})
 _COMPANY_POS = frozenset({"PROPN", "NOUN", "ADJ"})
+_GREETING_WORDS = frozenset({"good", "morning", "afternoon", "evening", "hello", "hi", "hey", "there", "thanks",
+                             "thank", "you", "for", "calling", "welcome"})
 _MAX_COMPANY_WORDS = 5
 
 
@@ -145,6 +147,3 @@ def _named_phrase(doc) -> str | None:
         chunk = []
     return None
 
-
-_GREETING_WORDS = frozenset({"good", "morning", "afternoon", "evening", "hello", "hi", "hey", "there", "thanks",
-                             "thank", "you", "for", "calling", "welcome"})

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.records import DIRECTIONS, INBOUND, OUTBOUND
 
-INBOUND = "inbound"
-OUTBOUND = "outbound"
-DIRECTIONS = (INBOUND, OUTBOUND)
 AUTO = "auto"
 FROM_SPEECH = "speech"
 FROM_METADATA = "metadata"

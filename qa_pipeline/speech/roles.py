@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.records import AGENT, CUSTOMER, OTHER, Utterance
-from qa_pipeline.speech.direction import AUTO, DIRECTIONS, INBOUND, CallDirection, read_direction
+from qa_pipeline.records import AGENT, CUSTOMER, DIRECTIONS, INBOUND, OTHER, Utterance
+from qa_pipeline.speech.direction import AUTO, CallDirection, read_direction
 
 SPEAKS_FIRST = "speaks_first"
 # The direction of a call nobody spoke on: inbound, unread.
