@@ -25,7 +25,7 @@ from qa_pipeline.records import AGENT, CUSTOMER, DIRECTIONS, INBOUND, OTHER, Utt
 from qa_pipeline.speech.direction import AUTO, CallDirection, read_direction
 
 SPEAKS_FIRST = "speaks_first"
-# The direction of a call nobody spoke on: inbound, unread.
+# The direction of a call whose opening was not read: inbound, the call the guides describe.
 UNREAD = CallDirection(INBOUND, "speech", 0.5)
 
 
@@ -136,7 +136,7 @@ def decide_roles(by_speaker: Mapping[str, Sequence[Utterance]], cues: RoleCues |
     cues = cues or load_cues()
     speaking = {k: list(v) for k, v in by_speaker.items() if any(u.text.strip() for u in v)}
     if not speaking:
-        return RoleResult({k: OTHER for k in by_speaker}, None, 0.0, {}, {})
+        return RoleResult({k: OTHER for k in by_speaker}, None, 0.0, {}, {}, _call_direction({}, cues, direction))
     heard = heard_cues(speaking, cues)
     call = _call_direction(heard, cues, direction)
     way = call.direction
