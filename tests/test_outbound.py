@@ -318,3 +318,14 @@ def test_outbound_calls_are_thanked_for_time_and_not_held_to_the_answering_rules
     assert judge("thanked_for_call", inbound, rubric=handling).verdict == FAIL
     assert judge("no_forbidden_phrases", outbound, rubric=handling).verdict == PASS
     assert judge("no_forbidden_phrases", inbound, rubric=handling).verdict == FAIL
+
+
+def test_a_business_caller_on_an_inbound_call_is_still_the_customer():
+    """The caller speaks for their own company ("this is John from Acme"): the agent answered."""
+    result = decide_roles(turns(
+        ("A", "Accounts payable, Sarah speaking, how can I help?"),
+        ("C", "Hi, this is John from Acme Plumbing, I'm calling about invoice 4471."),
+        ("A", "Of course. Which date was it sent?"),
+        ("C", "On the third of March."),
+    ))
+    assert result.direction.direction == "inbound" and result.agent == "A", result.cues
