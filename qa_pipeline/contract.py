@@ -54,13 +54,25 @@ def roles_to_dict(r: RoleDecision | None) -> dict[str, Any] | None:
     if r is None:
         return None
     confidence = None if r.confidence is None else round(r.confidence, 3)
-    return {"source": r.source, "agent_channel": r.agent_channel, "confidence": confidence, "speakers": r.speakers}
+    direction_confidence = None if r.direction_confidence is None else round(r.direction_confidence, 3)
+    return {"source": r.source, "agent_channel": r.agent_channel, "confidence": confidence, "speakers": r.speakers,
+            "direction_source": r.direction_source, "direction_confidence": direction_confidence}
 
 
-def roles_from_dict(d: dict[str, Any] | None) -> RoleDecision | None:
+def roles_from_dict(d: dict[str, Any] | None, direction: str | None = None) -> RoleDecision | None:
+    """The `roles` block read back; `direction` is the scorecard's top-level field (a
+    transcript keeps it inside the block)."""
     if not d:
         return None
-    return RoleDecision(d["source"], d.get("agent_channel"), d.get("confidence"), d.get("speakers", 2))
+    return RoleDecision(d["source"], d.get("agent_channel"), d.get("confidence"), d.get("speakers", 2),
+                        d.get("direction", direction), d.get("direction_source"), d.get("direction_confidence"))
+
+
+def roles_with_direction(r: RoleDecision | None) -> dict[str, Any] | None:
+    """The `roles` block with the call's direction inside, for records that keep no
+    top-level `direction` (a transcript, a stored scorecard's row); `roles_from_dict` reads it."""
+    block = roles_to_dict(r)
+    return None if block is None or r is None else {**block, "direction": r.direction}
 
 
 def transcript_to_dict(t: Transcript, recording: str = "") -> dict[str, Any]:
@@ -73,7 +85,7 @@ def transcript_to_dict(t: Transcript, recording: str = "") -> dict[str, Any]:
         "warnings": list(t.warnings),
         "asr_model": t.asr_model,
         "missing": dict(t.missing),
-        "roles": roles_to_dict(t.roles),
+        "roles": roles_with_direction(t.roles),
         "utterances": [utterance_to_dict(u, with_words=True) for u in t.utterances],
     }
 
@@ -140,6 +152,7 @@ def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
         "warnings": list(card.warnings),
         "roles": roles_to_dict(card.transcript.roles),
         "serious_errors": [{"criterion": c.id, "error": c.serious_error} for c in card.serious_errors],
+        "direction": card.transcript.roles.direction if card.transcript.roles else None,
     }
 
 
@@ -155,7 +168,7 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
         roles_known=d["channels"] == 2 or any(u.speaker == "agent" for u in utterances),
         warnings=tuple(d.get("warnings", ())),
         asr_model=d.get("versions", {}).get("asr_model", ""),
-        roles=roles_from_dict(d.get("roles")),
+        roles=roles_from_dict(d.get("roles"), d.get("direction")),
     )
     criteria = tuple(
         CriterionResult(

@@ -1,4 +1,4 @@
-"""Call metadata (agent id, call time, customer name) from the files beside a recording.
+"""Call metadata (agent id, call time, customer name, direction) from the files beside a recording.
 
 Three sources, most specific last so it wins field by field:
 
@@ -6,7 +6,7 @@ Three sources, most specific last so it wins field by field:
    (see `FILENAME_PATTERN`); any other name gives just the call id (the stem);
 2. a ``metadata.csv`` in the recording's folder, one row per recording, matched on its
    ``file`` column (file name or stem); columns: file, call_id, agent_id, call_time,
-   customer_name, all but ``file`` optional;
+   customer_name, direction (``inbound`` or ``outbound``), all but ``file`` optional;
 3. a sidecar ``<stem>.meta.json`` with any of the same keys.
 
 Parsing is pure; `read_metadata` is the one function that touches the disk.
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Mapping
 
 from qa_pipeline.errors import RecordingError
-from qa_pipeline.records import CallMetadata
+from qa_pipeline.records import DIRECTIONS, CallMetadata
 
 METADATA_CSV = "metadata.csv"
 SIDECAR_SUFFIX = ".meta.json"
@@ -75,8 +75,13 @@ def parse_sidecar(text: str, source: str = SIDECAR_SUFFIX) -> dict[str, str]:
 
 
 def merge_metadata(base: CallMetadata, overrides: Mapping[str, str]) -> CallMetadata:
-    """`base` with the given fields replaced."""
-    return replace(base, **{k: v for k, v in overrides.items() if k in FIELDS})
+    """`base` with the given fields replaced (`ValueError` for a direction other than inbound/outbound)."""
+    fields_ = {k: v for k, v in overrides.items() if k in FIELDS}
+    if "direction" in fields_:
+        fields_["direction"] = fields_["direction"].strip().lower()
+        if fields_["direction"] not in DIRECTIONS:
+            raise ValueError(f"direction must be 'inbound' or 'outbound', got {overrides['direction']!r}")
+    return replace(base, **fields_)
 
 
 def row_for(rows: Mapping[str, Mapping[str, str]], recording: Path) -> Mapping[str, str]:

@@ -4,7 +4,7 @@ Every entry point scores a call through `CallPipeline`: the CLI batch (`batch.sc
 `qa-pipeline evaluate` (and its `--mixdown` variant), and both Prefect flows. The steps,
 each run exactly once per call and each taking and returning frozen records:
 
-    identify    metadata, content hash, the site's roster and hotwords      -> CallPlan
+    identify    metadata, content hash, roster, hotwords, call direction    -> CallPlan
     transcribe  decode, ASR, speakers, roles (or the transcript cache)      -> Transcript
     score       text annotations, criteria, metrics, score, outcome         -> Scorecard
     redact      the one output boundary: PII out of the text and the audio  -> Redacted
@@ -212,6 +212,8 @@ class CallPipeline:
             options = self.settings.asr_options
             if self.settings.vocabulary is not None:
                 metadata, options = self.settings.vocabulary.for_call(metadata, options, rubric or self.settings.rubric)
+            if metadata.direction:  # the site says who called: roles follow it rather than what is said
+                options = replace(options, direction=metadata.direction)
             return CallPlan(source, metadata, sha, options)
 
         return self.hook("identify", run)

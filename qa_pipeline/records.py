@@ -16,7 +16,14 @@ CUSTOMER = "customer"
 UNKNOWN = "unknown"
 # A third voice on a mono call that is neither the agent nor the caller (an IVR, a colleague).
 OTHER = "other"
-ROLES = (AGENT, CUSTOMER, UNKNOWN, OTHER)
+# Recorded announcements and IVR prompts ("this call may be recorded"): nobody's words.
+SYSTEM = "system"
+ROLES = (AGENT, CUSTOMER, UNKNOWN, OTHER, SYSTEM)
+
+# Which way a call goes: the customer called (inbound) or the agent called (outbound).
+INBOUND = "inbound"
+OUTBOUND = "outbound"
+DIRECTIONS = (INBOUND, OUTBOUND)
 
 PASS = "pass"
 FAIL = "fail"
@@ -102,13 +109,19 @@ class RoleDecision:
     "diarization" (a mono mix split into speakers). `agent_channel` is the channel that
     carries the agent (None for a mono mix); `confidence` (0-1) is how sure the decision
     from what the speakers said is (None when the cues were not read). `speakers` is how
-    many speakers were found.
+    many speakers were found. `direction` is the call's direction the roles were read
+    under (see `qa_pipeline.speech.direction`).
     """
 
     source: str
     agent_channel: int | None = None
     confidence: float | None = None
     speakers: int = 2
+    # The call's direction ("inbound": the customer called; "outbound": the agent called),
+    # where it came from ("speech" or "metadata") and how sure the reading is (0-1).
+    direction: str | None = None
+    direction_source: str | None = None
+    direction_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +155,8 @@ class CallMetadata:
     # The agent's name as the site knows it (an agent roster, or metadata); spellings
     # separated by "|" ("Megan|Meg"). See qa_pipeline.vocabulary.
     agent_name: str | None = None
+    # "inbound" (the customer called) or "outbound" (the agent called), when the site knows.
+    direction: str | None = None
 
 
 @dataclass(frozen=True)

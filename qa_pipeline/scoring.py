@@ -7,6 +7,7 @@ from typing import Sequence
 
 from qa_pipeline import __version__, nlp
 from qa_pipeline.criteria import CallContext, get_criterion
+from qa_pipeline.criteria.context import join_continued
 from qa_pipeline.criteria.common import not_applicable
 from qa_pipeline.criteria.interrupting import InterruptingParams, backchannel_rule
 from qa_pipeline.profiling import stage
@@ -47,10 +48,13 @@ def score_transcript(
     """
     if dialogue_acts is not None and len(dialogue_acts) != len(transcript.utterances):
         raise ValueError(f"{len(dialogue_acts)} dialogue acts for {len(transcript.utterances)} utterances")
+    # The criteria read a sentence broken across two utterances as one; the card keeps the
+    # utterances as heard, and the timing metrics are measured on them.
+    joined, groups = join_continued(transcript.utterances)
     with stage("nlp"):
-        docs = nlp.parse(u.text for u in transcript.utterances)
-    ctx = CallContext(transcript, metadata, docs)
-    acts = tuple(dialogue_acts) if dialogue_acts is not None else None
+        docs = nlp.parse(u.text for u in joined)
+    ctx = CallContext(dataclasses.replace(transcript, utterances=joined), metadata, docs)
+    acts = _joined_acts(dialogue_acts, groups) if dialogue_acts is not None else None
     results = tuple(evaluate_criterion(ctx, config, acts) for config in rubric.criteria)
     warnings = transcript.warnings + (() if transcript.roles_known else (ROLES_UNKNOWN_WARNING,))
     return Scorecard(
@@ -65,7 +69,7 @@ def score_transcript(
         rubric_sha256=rubric.sha256,
         score=score(results),
         criteria=results,
-        metrics=_metrics(ctx, rubric),
+        metrics=_metrics(ctx, rubric, transcript),
         transcript=transcript,
         versions={"pipeline": __version__, "asr_model": transcript.asr_model, "rubric": rubric.label},
         warnings=warnings,
@@ -110,10 +114,18 @@ def score(results: Sequence[CriterionResult]) -> float | None:
     return 100.0 * sum(r.weight for r in applicable if r.verdict == PASS) / total
 
 
-def _metrics(ctx: CallContext, rubric: Rubric) -> CallMetrics:
-    """Call metrics; interruptions use the rubric's own no_interrupting parameters when it has them."""
+def _joined_acts(acts: Sequence[DialogueAct | None], groups: Sequence[tuple[int, ...]]
+                 ) -> tuple[DialogueAct | None, ...]:
+    """One act per joined utterance: the most probable act of its parts."""
+    return tuple(max((a for a in (acts[i] for i in group) if a is not None), key=lambda a: a.probability, default=None)
+                 for group in groups)
+
+
+def _metrics(ctx: CallContext, rubric: Rubric, heard: Transcript) -> CallMetrics:
+    """Call metrics, timed on the utterances as `heard`; interruptions use the rubric's own
+    no_interrupting parameters when it has them."""
     params = next((c.params for c in rubric.criteria if isinstance(c.params, InterruptingParams)), None)
     rule = backchannel_rule(params) if params else BackchannelRule(frozenset())
-    interruptions = find_interruptions(ctx.transcript, params.min_overlap_s if params else 0.5, rule)
+    interruptions = find_interruptions(heard, params.min_overlap_s if params else 0.5, rule)
     questions = sum(len(nlp.question_sentences(ctx.docs[i])) for i in ctx.agent_indices()) if ctx.transcript.roles_known else 0
-    return call_metrics(ctx.transcript, len(interruptions), questions)
+    return call_metrics(heard, len(interruptions), questions)

@@ -122,6 +122,10 @@ class CallScript:
     seed: int = 0
     # Queue music before the agent answers: {music_s: seconds, prompt: "recorded prompt"}.
     prelude: Mapping[str, object] | None = None
+    # 1: both voices mixed on one channel, as many PBXs and mobile recorders keep a call.
+    channels: int = 2
+    # "inbound" (the customer called) or "outbound" (the agent called the customer).
+    direction: str = "inbound"
 
     @property
     def file_name(self) -> str:
@@ -141,7 +145,7 @@ class Placement:
 
 @dataclass(frozen=True)
 class RenderedCall:
-    """A rendered recording (samples x 2, float32, 8 kHz) and its timeline."""
+    """A rendered recording (samples x channels, float32, 8 kHz) and its timeline."""
 
     audio: np.ndarray
     placements: tuple[Placement, ...]
@@ -181,6 +185,8 @@ def load_script(path: str | Path) -> CallScript:
         turns=turns,
         seed=int(data.get("seed", zlib.crc32(str(data["call_id"]).encode()))),
         prelude=data.get("prelude"),
+        channels=int(data.get("channels", 2)),
+        direction=str(data.get("direction", "inbound")),
     )
     _check_script(path, script)
     return script
@@ -199,6 +205,10 @@ def _parse_turn(path: Path, index: int, raw: object) -> Turn:
 
 
 def _check_script(path: Path, script: CallScript) -> None:
+    if script.channels not in (1, 2):
+        raise ConfigError(f"{path}: channels must be 1 (a mono mix) or 2, got {script.channels}")
+    if script.direction not in ("inbound", "outbound"):
+        raise ConfigError(f"{path}: direction must be inbound or outbound, got {script.direction!r}")
     if script.format not in FORMATS:
         raise ConfigError(f"{path}: format {script.format!r} not one of {sorted(FORMATS)}")
     for role in (AGENT, CUSTOMER):
@@ -352,7 +362,10 @@ def render_call(script: CallScript, settings: LineSettings = LineSettings()) -> 
     placements = layout(script.turns, [len(c) / TELEPHONE_RATE for c in clips], rng, settings)
     if script.prelude:
         placements, clips = with_prelude(placements, clips, script.prelude, rng)
-    return RenderedCall(mix(placements, clips, rng, settings), placements)
+    audio = mix(placements, clips, rng, settings)
+    if script.channels == 1:  # one mix of both voices (the line's crosstalk is in it already)
+        audio = np.clip(audio.sum(axis=1, keepdims=True) * 0.7, -0.99, 0.99).astype(np.float32)
+    return RenderedCall(audio, placements)
 
 
 def with_prelude(placements: tuple[Placement, ...], clips: list[np.ndarray], prelude: Mapping[str, object],
@@ -402,6 +415,8 @@ def manifest_entry(script: CallScript, duration_s: float) -> dict:
         "agent_id": script.agent_id, "call_time": script.call_time, "outcome": script.outcome,
         "interruptions": script.interruptions, "duration_s": round(duration_s, 1),
         "expected": dict(script.expected),
+        **({"channels": 1} if script.channels == 1 else {}),
+        **({"direction": script.direction} if script.direction != "inbound" else {}),
     }
 
 

@@ -38,7 +38,7 @@ def test_agent_is_the_speaker_who_greets_and_offers_help():
     result = decide_roles(turns(*CALL))
     assert (result.roles, result.agent) == ({"A": AGENT, "B": CUSTOMER}, "A")
     assert result.confidence >= load_cues().min_confidence
-    assert "offers_help" in result.cues["A"] and "states_reason_for_calling" in result.cues["B"]
+    assert "offers_help" in result.cues["A"] and "says_they_are_calling" in result.cues["B"]
 
 
 def test_caller_speaking_first_is_not_taken_for_the_agent():

@@ -52,7 +52,7 @@ def test_corpus_has_at_least_24_calls(calls):
 @pytest.mark.parametrize("criterion", CRITERIA)
 @pytest.mark.parametrize("verdict", ("pass", "fail"))
 def test_each_criterion_passes_and_fails_often_enough(calls, criterion, verdict):
-    count = sum(call["expected"][criterion] == verdict for call in calls)
+    count = sum(call["expected"].get(criterion) == verdict for call in calls)
     assert count >= MIN_EACH_VERDICT, f"{criterion}: only {count} calls expect {verdict}"
 
 
@@ -79,7 +79,16 @@ def test_every_setting_occurs(calls):
 def test_interruption_count_agrees_with_the_verdict(calls):
     for call in calls:
         expected = "fail" if call["interruptions"] > 0 else "pass"
+        if call.get("channels") == 1:
+            # A mono mix: no_interrupting is not labelled (docs/scorecard.md: not measured on a mix).
+            assert "no_interrupting" not in call["expected"], call["call_id"]
+            continue
         assert call["expected"]["no_interrupting"] == expected, call["call_id"]
+
+
+def test_both_directions_in_stereo_and_mono(calls):
+    kinds = {(call.get("direction", "inbound"), call.get("channels", 2)) for call in calls}
+    assert {("inbound", 2), ("outbound", 2), ("outbound", 1)} <= kinds
 
 
 def _agent_lines(script: synth.CallScript) -> list[str]:
@@ -93,7 +102,8 @@ VERDICT_FROM_TEXT = [
      lambda lines: not any(re.search(r"\b(i'm|i am)( still| just)? listening\b|all ears", x) for x in lines)),
     # "Please don't say goodbye yet" is not a goodbye.
     ("said_goodbye",
-     lambda lines: bool(re.search(r"(?<!n't say )\b((good)?bye|take care|thanks? (you )?for calling)\b", lines[-1]))),
+     lambda lines: bool(re.search(r"(?<!n't say )\b((good)?bye|take care|thanks? (you )?for (calling|your time)|have a \w+ day)\b",
+                                lines[-1]))),
 ]
 
 
@@ -119,10 +129,10 @@ def test_format_is_present(sample_audio_dir, calls, fmt, subtype):
     assert (fmt, subtype) in found
 
 
-def test_recordings_are_two_channel_8khz_of_the_stated_length(sample_audio_dir, calls):
+def test_recordings_are_8khz_of_the_stated_channels_and_length(sample_audio_dir, calls):
     for call in calls:
-        audio, rate = sf.read(sample_audio_dir / call["file"], dtype="float32")
-        assert rate == 8000 and audio.ndim == 2 and audio.shape[1] == 2, call["file"]
+        audio, rate = sf.read(sample_audio_dir / call["file"], dtype="float32", always_2d=True)
+        assert rate == 8000 and audio.shape[1] == call.get("channels", 2), call["file"]
         duration = len(audio) / rate
         assert 20.0 <= duration <= 180.0, f"{call['file']}: {duration:.1f} s"
         # MP3 frames pad the end a little.

@@ -330,5 +330,15 @@ def test_roles_of_a_diarized_call_are_stored_and_read_back(store, corpus):
     scorecard_id = store.save_scorecard(mono, "b" * 64, card.recording)
     stored = store.call_detail(scorecard_id).card
     assert scorecard_to_dict(stored)["roles"] == {"source": "diarization", "agent_channel": None,
-                                                  "confidence": 0.91, "speakers": 3}
+                                                  "confidence": 0.91, "speakers": 3, "direction_source": None,
+                                                  "direction_confidence": None}
+
+
+def test_the_direction_of_a_call_is_stored_and_read_back(store, corpus):
+    card, _ = load(corpus["C03"])
+    outbound = replace(card, transcript=replace(
+        card.transcript, roles=RoleDecision("channels", 0, 0.9, 2, "outbound", "speech", 0.88)))
+    stored = store.call_detail(store.save_scorecard(outbound, "c" * 64, card.recording)).card
+    assert scorecard_to_dict(stored)["direction"] == "outbound"
+    assert scorecard_to_dict(stored)["roles"]["direction_confidence"] == 0.88
     assert stored.transcript.roles_known

@@ -30,6 +30,18 @@ def closing_indices(ctx: CallContext, window_s: float) -> tuple[int, ...]:
     return closing[1:] if len(agent) > 1 and closing[0] == agent[0] else closing
 
 
+# Words after a name that tie it to the company the speaker speaks for: "this is Mike from HP".
+_FOR_COMPANY = ("from", "with", "at", "calling")
+
+
+def own_names(doc, mentions: list) -> list:
+    """The name mentions of one utterance that are the speaker's own: those tied to a company
+    ("Hi, this is Dennis. This is Mike from Northline", Whisper's "is this Dennis?") when
+    there are such, else all."""
+    tied = [m for m in mentions if doc.text[m.end_char:].lstrip(" ,").lower().startswith(_FOR_COMPANY)]
+    return tied or mentions
+
+
 def evidence(ctx: CallContext, *indices: int) -> tuple[Evidence, ...]:
     return tuple(Evidence.of(ctx.utterances[i]) for i in indices)
 

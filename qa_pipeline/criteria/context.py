@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
-from qa_pipeline.records import AGENT, CallMetadata, DialogueAct, Transcript, Utterance
+from qa_pipeline.records import (AGENT, INBOUND, OUTBOUND, SYSTEM, CallMetadata, DialogueAct, Transcript, Utterance,
+                                 ends_sentence)
 
 # A rule hit or miss on clean text is usually right; ASR errors are what make it wrong.
 RULE_CONFIDENCE = 0.85
@@ -33,16 +34,67 @@ class CallContext:
         return self.transcript.utterances
 
     def agent_indices(self) -> tuple[int, ...]:
-        """Indices of the agent's utterances (all utterances when roles are unknown)."""
+        """Indices of the agent's utterances (all but system speech when roles are unknown)."""
         if not self.transcript.roles_known:
-            return tuple(range(len(self.utterances)))
+            return tuple(i for i, u in enumerate(self.utterances) if u.speaker != SYSTEM)
         return tuple(i for i, u in enumerate(self.utterances) if u.speaker == AGENT)
+
+    @property
+    def direction(self) -> str:
+        """"inbound" or "outbound": the call's metadata, else the direction the roles were
+        read under, else inbound (the call the rubric's guides describe)."""
+        roles = self.transcript.roles
+        return self.metadata.direction or (roles.direction if roles and roles.direction else None) or INBOUND
+
+    @property
+    def outbound(self) -> bool:
+        return self.direction == OUTBOUND
 
     def act(self, index: int) -> DialogueAct | None:
         """The classifier's act for utterance `index`, if acts were supplied."""
         if self.dialogue_acts is None or index >= len(self.dialogue_acts):
             return None
         return self.dialogue_acts[index]
+
+
+# A sentence a speaker breaks off for longer than this is not read on into their next
+# utterance. A bound, not a calibrated value: utterances break at pauses of 0.8 s
+# (speech.utterances.DEFAULT_GAP_S), and a mid-sentence pause of several seconds is a
+# speaker who stopped, not a phrase split by ASR.
+CONTINUATION_MAX_GAP_S = 3.0
+
+
+def join_continued(utterances: Sequence[Utterance], max_gap_s: float = CONTINUATION_MAX_GAP_S
+                   ) -> tuple[tuple[Utterance, ...], tuple[tuple[int, ...], ...]]:
+    """Utterances with each one that breaks off mid-sentence joined to the same speaker's next,
+    so a phrase split across them ("Thank" | "you for calling.") is matched; and, per joined
+    utterance, the indices of the utterances it was made of.
+
+    Two utterances are joined when the first does not end a sentence (no ".", "?", "!"), the
+    next utterance of the call is the same speaker's, it starts within `max_gap_s`, and
+    nobody else speaks in between (so no start over another speaker is hidden).
+    """
+    out: list[Utterance] = []
+    groups: list[tuple[int, ...]] = []
+    for i, u in enumerate(utterances):
+        if out and _continues(out[-1], u, max_gap_s) and not _spoken_over(utterances, out[-1], u):
+            prev = out[-1]
+            out[-1] = Utterance(prev.speaker, prev.start, max(prev.end, u.end), f"{prev.text.rstrip()} {u.text.lstrip()}",
+                                prev.words + u.words, prev.channel)
+            groups[-1] = (*groups[-1], i)
+        else:
+            out.append(u)
+            groups.append((i,))
+    return tuple(out), tuple(groups)
+
+
+def _spoken_over(utterances: Sequence[Utterance], prev: Utterance, u: Utterance) -> bool:
+    return any(o.speaker != u.speaker and o.start < u.start and o.end > prev.end for o in utterances)
+
+
+def _continues(prev: Utterance, u: Utterance, max_gap_s: float) -> bool:
+    return (u.speaker == prev.speaker and u.speaker != SYSTEM and bool(prev.text.strip())
+            and not ends_sentence(prev.text) and 0.0 <= u.start - prev.end <= max_gap_s)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa_pipeline import nlp
-from qa_pipeline.criteria.common import evidence, opening_indices, seconds, time_of
+from qa_pipeline.criteria.common import evidence, opening_indices, own_names, seconds, time_of
 from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, combine
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import FAIL, PASS
@@ -64,7 +64,10 @@ def self_introduction(ctx: CallContext, params: SelfIntroductionParams) -> Outco
 def _find_intro(ctx: CallContext, opening: tuple[int, ...], params: SelfIntroductionParams) -> _Intro | None:
     not_names = frozenset(params.not_names)
     for i in opening:
-        names = nlp.find_names(ctx.docs[i], params.templates, not_names)
+        company = (_company(ctx.docs[i], params.company_cues) or "").lower().split()
+        # "This is Harper Valley National Bank. My name is Michael.": the company is no one's name.
+        names = own_names(ctx.docs[i], [m for m in nlp.find_names(ctx.docs[i], params.templates, not_names)
+                                        if not set(m.name.lower().split()) & set(company)])
         decision = combine(bool(names), ctx.act(i), SELF_INTRODUCTION_ACTS, params.classifier_adds_at,
                            OVERRIDE_AT if params.classifier_vetoes else None)
         if decision.is_act:
@@ -87,18 +90,34 @@ def _sub_findings(ctx: CallContext, opening: tuple[int, ...], params: SelfIntrod
     greeting = company = None
     for i in opening:
         doc = ctx.docs[i]
-        greeting = greeting or next((s.text for s in nlp.find_acts(doc, params.greetings)), None)
+        greeting = greeting or next((s.text for s in nlp.find_acts(doc, params.greetings) if _opens(s)), None)
         company = company or _company(doc, params.company_cues)
     parts = [f"greeting '{greeting}'" if greeting else "no greeting"]
     parts.append(f"company '{company}'" if company else "no company name")
     return "; " + "; ".join(parts)
 
 
+def _opens(span) -> bool:
+    """Whether a greeting opens its sentence ("Good morning, ..."; "Oh, hello"), as a greeting
+    does: "we open from 6 in the morning" holds no greeting."""
+    return all(t.is_punct or t.lower_ in nlp.LEADERS for t in span.doc[span.sent.start : span.start])
+
+
 # Words that end a company name said after "thank you for calling ...".
-_COMPANY_STOPS = frozenset({"this", "my", "how", "what", "you", "good", "i", "and", "it", "speaking"})
+_COMPANY_STOPS = frozenset({"this", "my", "how", "what", "you", "good", "i", "and", "it", "speaking", "here",
+                            "regarding", "about", "calling", "to", "with", "in", "on", "at", "for", "we", "today"})
+# Words after a short phrase that make it the agent's name, not the company: "Olivia here".
+_NAME_AFTER = frozenset({"speaking", "here"})
+_COMPANY_POS = frozenset({"PROPN", "NOUN", "ADJ"})
+_GREETING_WORDS = frozenset({"good", "morning", "afternoon", "evening", "hello", "hi", "hey", "there", "thanks",
+                             "thank", "you", "for", "calling", "welcome"})
+_MAX_COMPANY_WORDS = 5
 
 
 def _company(doc, cues: tuple[str, ...]) -> str | None:
+    """The company the agent names: after a cue ("thank you for calling X"), as an entity, or
+    as a short phrase standing alone ("Good morning. Riverside Dental.", "Markle speaking,
+    Citywide Locksmith.")."""
     for cue in nlp.find_phrases(doc, cues):
         words = []
         for token in doc[cue.end : cue.end + 4]:
@@ -108,4 +127,23 @@ def _company(doc, cues: tuple[str, ...]) -> str | None:
         if words:
             return " ".join(words)
     orgs = [e.text for e in doc.ents if e.label_ in ("ORG", "FAC")]
-    return orgs[0] if orgs else None
+    return orgs[0] if orgs else _named_phrase(doc)
+
+
+def _named_phrase(doc) -> str | None:
+    """A phrase of nouns and names set off by punctuation, that is neither a greeting nor a
+    name said with "speaking"/"here" ("Riverside Dental" in "Good morning. Riverside Dental.")."""
+    chunk: list = []
+    for token in [*doc, None]:
+        if token is not None and not token.is_punct:
+            chunk.append(token)
+            continue
+        words = [t for t in chunk if t.lower_ not in nlp.LEADERS and t.lower_ not in _GREETING_WORDS]
+        after = token.nbor(1).lower_ if token is not None and token.i + 1 < len(doc) else ""
+        if (words and len(words) <= _MAX_COMPANY_WORDS and all(t.pos_ in _COMPANY_POS for t in words)
+                and words[-1].lower_ not in _NAME_AFTER and after not in _NAME_AFTER
+                and any(t.pos_ == "PROPN" or t.text[:1].isupper() for t in words) and len(words) > 1):
+            return " ".join(t.text for t in words)
+        chunk = []
+    return None
+

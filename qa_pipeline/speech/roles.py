@@ -1,11 +1,15 @@
 """Roles from what is said: which speaker (or channel) is the agent, and how sure that is.
 
 Each speaker's utterances are read with the project's NLP (`qa_pipeline.nlp`) and
-dialogue-act classifier (`qa_pipeline.classifiers.predict`): the agent greets with the
-company, gives their own name, offers help and asks for the caller's name; the caller
-says what they are calling about. The cues and their weights are data
-(`qa_pipeline/speech/roles.yaml`). The same decision serves both cases: the channels
-of a stereo recording (labels "0" and "1") and the speakers of a diarized mono mix.
+dialogue-act classifier (`qa_pipeline.classifiers.predict`). First the call's direction
+is read from its opening (`qa_pipeline.speech.direction`), or taken from metadata; then
+each cue counts with its weight for that direction: on an inbound call the agent greets
+with the company, gives their own name, offers help and asks for the caller's name, and
+the caller says what they are calling about; on an outbound call the customer picks up
+("Hello?") and the agent says whom they speak for and why they call. The cues and their
+weights are data (`qa_pipeline/speech/roles.yaml`). The same decision serves both cases:
+the channels of a stereo recording (labels "0" and "1") and the speakers of a diarized
+mono mix.
 """
 
 from __future__ import annotations
@@ -14,23 +18,51 @@ import functools
 import importlib.resources
 import math
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.records import AGENT, CUSTOMER, OTHER, Utterance
+from qa_pipeline.records import AGENT, CUSTOMER, DIRECTIONS, INBOUND, OTHER, Utterance
+from qa_pipeline.speech.direction import AUTO, CallDirection, read_direction
+
+SPEAKS_FIRST = "speaks_first"
+# The direction of a call whose opening was not read: inbound, the call the guides describe.
+UNREAD = CallDirection(INBOUND, "speech", 0.5)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One cue: its weight per direction, how a supervisor reads it (`says`), its phrases
+    (none for a dialogue act), and, for a pick-up cue, the most words the speaker's first
+    utterance may have for it to count."""
+
+    weights: Mapping[str, float]
+    says: str
+    phrases: tuple[str, ...] = ()
+    first_utterance_max_words: int | None = None
+
+    def weight(self, direction: str) -> float:
+        return self.weights[direction]
 
 
 @dataclass(frozen=True)
 class RoleCues:
     """The contents of roles.yaml (see that file for what each setting means)."""
 
-    agent_acts: Mapping[str, float]
+    agent_acts: Mapping[str, Cue]
     act_min_probability: float
-    phrases: Mapping[str, tuple[float, tuple[str, ...]]]
-    first_speaker_weight: float
+    phrases: Mapping[str, Cue]
+    direction_opening: int
+    min_outbound_score: float
+    direction_weights: Mapping[str, Mapping[str, float]]
+    first_speaker_weight: Mapping[str, float]
     confidence_scale: float
     min_confidence: float
     second_agent_min_score: float
+    announcements: tuple[str, ...] = ()
+
+    def cue(self, name: str) -> Cue | None:
+        """The cue named as in `RoleResult.cues` ("offers_help", "act:greeting_offer")."""
+        return self.agent_acts.get(name[4:]) if name.startswith("act:") else self.phrases.get(name)
 
 
 @dataclass(frozen=True)
@@ -39,7 +71,8 @@ class RoleResult:
 
     `agent` is the label of the main agent (None when no speaker sounds like one);
     `confidence` (0-1) is how sure that choice is; `scores` are the cue sums per label
-    and `cues` the names of the cues heard per label, for the scorecard's warnings.
+    and `cues` the names of the cues heard per label, for the scorecard's warnings;
+    `direction` is the call's direction the scores were read under.
     """
 
     roles: Mapping[str, str]
@@ -47,9 +80,22 @@ class RoleResult:
     confidence: float
     scores: Mapping[str, float]
     cues: Mapping[str, tuple[str, ...]]
+    direction: CallDirection = UNREAD
 
     def low_confidence(self, cues: RoleCues | None = None) -> bool:
         return self.confidence < (cues or load_cues()).min_confidence
+
+
+def _weights(value: Any) -> dict[str, float]:
+    if isinstance(value, Mapping):
+        return {d: float(value[d]) for d in DIRECTIONS}
+    return {d: float(value) for d in DIRECTIONS}
+
+
+def _cue(entry: Mapping[str, Any]) -> Cue:
+    limit = entry.get("first_utterance_max_words")
+    return Cue(_weights(entry["weight"]), str(entry["says"]), tuple(entry.get("phrases", ())),
+               None if limit is None else int(limit))
 
 
 @functools.lru_cache(maxsize=1)
@@ -60,43 +106,71 @@ def load_cues() -> RoleCues:
     text = (importlib.resources.files("qa_pipeline") / "speech" / "roles.yaml").read_text(encoding="utf-8")
     try:
         data = yaml.safe_load(text)
+        direction = data["direction"]
         return RoleCues(
-            agent_acts={str(k): float(v) for k, v in data["agent_acts"].items()},
+            agent_acts={str(k): _cue(v) for k, v in data["agent_acts"].items()},
             act_min_probability=float(data["act_min_probability"]),
-            phrases={str(k): (float(v["weight"]), tuple(v["phrases"])) for k, v in data["phrases"].items()},
-            first_speaker_weight=float(data["first_speaker_weight"]),
+            phrases={str(k): _cue(v) for k, v in data["phrases"].items()},
+            direction_opening=int(direction["opening_utterances"]),
+            min_outbound_score=float(direction["min_outbound_score"]),
+            direction_weights={d: {str(k): float(v) for k, v in direction[d].items()} for d in DIRECTIONS},
+            first_speaker_weight=_weights(data["first_speaker_weight"]),
             confidence_scale=float(data["confidence_scale"]),
             min_confidence=float(data["min_confidence"]),
             second_agent_min_score=float(data["second_agent_min_score"]),
+            announcements=tuple(data.get("announcements", ())),
         )
     except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"qa_pipeline/speech/roles.yaml is damaged: {exc}") from exc
 
 
-def decide_roles(by_speaker: Mapping[str, Sequence[Utterance]], cues: RoleCues | None = None) -> RoleResult:
+def decide_roles(by_speaker: Mapping[str, Sequence[Utterance]], cues: RoleCues | None = None,
+                 direction: str = AUTO) -> RoleResult:
     """Give each speaker label a role from what they said (see the module docstring).
 
     `by_speaker` maps a label ("0"/"1" for channels, "S1"... for diarized speakers) to
-    that speaker's utterances. With no speech at all, nobody is the agent.
+    that speaker's utterances. `direction` is "inbound" or "outbound" when the site's
+    metadata gives it, else "auto" (read from the opening). With no speech at all, nobody
+    is the agent.
     """
     cues = cues or load_cues()
     speaking = {k: list(v) for k, v in by_speaker.items() if any(u.text.strip() for u in v)}
     if not speaking:
-        return RoleResult({k: OTHER for k in by_speaker}, None, 0.0, {}, {})
-    heard = {label: utterance_cues(utterances, cues) for label, utterances in speaking.items()}
+        return RoleResult({k: OTHER for k in by_speaker}, None, 0.0, {}, {}, _call_direction({}, cues, direction))
+    heard = heard_cues(speaking, cues)
+    call = _call_direction(heard, cues, direction)
+    way = call.direction
     first = min(speaking, key=lambda k: min(u.start for u in speaking[k]))
-    heard[first] = (*heard[first], ("speaks_first", cues.first_speaker_weight))
-    scores = {label: round(sum(w for _, w in found), 3) for label, found in heard.items()}
+    found = {label: [name for _, names in pairs for name in names] for label, pairs in heard.items()}
+    found[first].append(SPEAKS_FIRST)
+    scores = {label: round(sum(_weight(name, way, cues) for name in names), 3) for label, names in found.items()}
     ranked = sorted(scores, key=lambda k: (-scores[k], k))
     # A lone voice speaks first by default, so only what it says can make it the agent.
-    runner_up = scores[ranked[1]] if len(ranked) > 1 else cues.first_speaker_weight
+    runner_up = scores[ranked[1]] if len(ranked) > 1 else cues.first_speaker_weight[way]
     margin = scores[ranked[0]] - runner_up
     confidence = round(1.0 / (1.0 + math.exp(-margin / cues.confidence_scale)), 3)
     agent = ranked[0] if len(ranked) > 1 or margin > 0 else None
     roles = _assign(speaking, scores, agent, cues)
     roles.update({k: OTHER for k in by_speaker if k not in roles})
-    names = {label: tuple(dict.fromkeys(name for name, _ in found)) for label, found in heard.items()}
-    return RoleResult(roles, agent, confidence, scores, names)
+    names = {label: tuple(dict.fromkeys(n for n in found_names if _weight(n, way, cues) != 0))
+             for label, found_names in found.items()}
+    return RoleResult(roles, agent, confidence, scores, names, call)
+
+
+def _weight(name: str, direction: str, cues: RoleCues) -> float:
+    if name == SPEAKS_FIRST:
+        return cues.first_speaker_weight[direction]
+    cue = cues.cue(name)
+    return cue.weight(direction) if cue is not None else 0.0
+
+
+def _call_direction(heard: Mapping[str, list[tuple[Utterance, tuple[str, ...]]]], cues: RoleCues,
+                    given: str) -> CallDirection:
+    """The direction from the cues of the call's first utterances; a pick-up cue only in the very first."""
+    ordered = sorted((u.start, names) for pairs in heard.values() for u, names in pairs)[: cues.direction_opening]
+    opening = [tuple(n for n in names if k == 0 or (cues.cue(n) and cues.cue(n).first_utterance_max_words is None))
+               for k, (_, names) in enumerate(ordered)]
+    return read_direction(opening, cues.direction_weights, cues.confidence_scale, cues.min_outbound_score, given)
 
 
 def _assign(speaking: Mapping[str, list[Utterance]], scores: Mapping[str, float], agent: str | None,
@@ -114,20 +188,34 @@ def _assign(speaking: Mapping[str, list[Utterance]], scores: Mapping[str, float]
     return roles
 
 
-def utterance_cues(utterances: Sequence[Utterance], cues: RoleCues) -> tuple[tuple[str, float], ...]:
-    """(cue name, weight) for every cue heard in these utterances, each cue once per utterance."""
+def heard_cues(speaking: Mapping[str, Sequence[Utterance]], cues: RoleCues
+               ) -> dict[str, list[tuple[Utterance, tuple[str, ...]]]]:
+    """Per speaker, each utterance with the names of the cues heard in it (each cue once).
+
+    A pick-up cue (`first_utterance_max_words`) counts only in the speaker's first
+    utterance, and only when it is that short.
+    """
     from qa_pipeline import nlp
 
-    texts = [u.text for u in utterances if u.text.strip()]
-    found: list[tuple[str, float]] = []
+    spoken = [(label, u) for label, utterances in speaking.items() for u in utterances if u.text.strip()]
+    texts = [u.text for _, u in spoken]
     with nlp.TEXT_LOCK:
-        heard = [[name for name, (_, phrases) in cues.phrases.items() if nlp.find_phrases(doc, phrases)]
-                 for doc in nlp.parse(texts)]
-    for names, act in zip(heard, _acts(texts)):
-        found += [(name, cues.phrases[name][0]) for name in names]
+        docs = nlp.parse(texts)
+        phrase_hits = [[name for name, cue in cues.phrases.items() if nlp.find_phrases(doc, cue.phrases)]
+                       for doc in docs]
+    firsts = {label: min(u.start for u in utterances if u.text.strip()) for label, utterances in speaking.items()}
+    out: dict[str, list[tuple[Utterance, tuple[str, ...]]]] = {label: [] for label in speaking}
+    for (label, u), names, act in zip(spoken, phrase_hits, _acts(texts)):
+        kept = [n for n in names if _counts_here(cues.phrases[n], u, u.start == firsts[label])]
         if act is not None and act.probability >= cues.act_min_probability and act.label in cues.agent_acts:
-            found.append((f"act:{act.label}", cues.agent_acts[act.label]))
-    return tuple(found)
+            kept.append(f"act:{act.label}")
+        out[label].append((u, tuple(kept)))
+    return out
+
+
+def _counts_here(cue: Cue, utterance: Utterance, first: bool) -> bool:
+    limit = cue.first_utterance_max_words
+    return limit is None or (first and len(utterance.text.split()) <= limit)
 
 
 def _acts(texts: list[str]) -> list:
@@ -151,3 +239,31 @@ def _acts(texts: list[str]) -> list:
 
 def _words(utterances: Sequence[Utterance]) -> int:
     return sum(len(u.text.split()) for u in utterances)
+
+
+def cue_summary(result: RoleResult, label_name, cues: RoleCues | None = None) -> str:
+    """What the roles rest on, for a supervisor: "channel 1 (right) sounds like the agent:
+    they offer help and greet with the company; channel 0 (left) sounds like the customer:
+    they say they are calling". `label_name(label)` names a speaker label."""
+    cues = cues or load_cues()
+    order = sorted(result.cues, key=lambda k: (k != result.agent, k))
+    parts = []
+    for label in order:
+        said = list(dict.fromkeys(_says(name, cues) for name in result.cues[label]))
+        role = result.roles.get(label, OTHER)
+        if said:
+            parts.append(f"{label_name(label)} sounds like the {role}: they {_listed(said)}")
+        else:
+            parts.append(f"{label_name(label)} is taken for the {role}: nothing they say points either way")
+    return "; ".join(parts)
+
+
+def _listed(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _says(name: str, cues: RoleCues) -> str:
+    if name == SPEAKS_FIRST:
+        return "speak first"
+    cue = cues.cue(name)
+    return cue.says if cue else name

@@ -18,8 +18,10 @@ from typing import Sequence
 
 import numpy as np
 
-from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, UNKNOWN, RoleDecision, Utterance, Word
-from qa_pipeline.speech.roles import RoleResult, decide_roles
+from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, SYSTEM, UNKNOWN, RoleDecision, Utterance, Word
+from qa_pipeline.speech.announcements import mark_announcements
+from qa_pipeline.speech.direction import AUTO as AUTO_DIRECTION
+from qa_pipeline.speech.roles import RoleResult, cue_summary, decide_roles, load_cues
 from qa_pipeline.speech.utterances import merge_channels, split_utterances
 
 AUTO = "auto"
@@ -38,14 +40,22 @@ class SpeakerLabels:
     warnings: tuple[str, ...] = ()
 
 
-def channel_roles(per_channel: Sequence[Sequence[Utterance]], agent_channel: int | str = AUTO
-                  ) -> tuple[int, RoleDecision, tuple[str, ...]]:
+def without_announcements(per_channel: Sequence[Sequence[Utterance]]) -> tuple[tuple[Utterance, ...], ...]:
+    """Each channel's utterances with recorded announcements split off as `system` speech."""
+    phrases = load_cues().announcements
+    return tuple(mark_announcements(utts, phrases) for utts in per_channel)
+
+
+def channel_roles(per_channel: Sequence[Sequence[Utterance]], agent_channel: int | str = AUTO,
+                  direction: str = AUTO_DIRECTION) -> tuple[int, RoleDecision, tuple[str, ...]]:
     """The agent's channel of a stereo call, the decision record, and warnings.
 
-    `per_channel[i]` are channel i's utterances (any speaker label). `agent_channel` is
-    "auto" (decide from what is said) or a fixed 0/1, which wins but is checked.
+    `per_channel[i]` are channel i's utterances (any speaker label; `system` speech is
+    left out). `agent_channel` is "auto" (decide from what is said) or a fixed 0/1, which
+    wins but is checked. `direction` is the call's direction from metadata, or "auto".
     """
-    result = decide_roles({str(ch): tuple(u) for ch, u in enumerate(per_channel)})
+    spoken = {str(ch): tuple(u for u in utts if u.speaker != SYSTEM) for ch, utts in enumerate(per_channel)}
+    result = decide_roles(spoken, direction=direction)
     heard = int(result.agent) if result.agent is not None else None
     low = result.low_confidence()
     warnings: list[str] = []
@@ -58,29 +68,38 @@ def channel_roles(per_channel: Sequence[Sequence[Utterance]], agent_channel: int
             warnings.append("agent channel could not be told from what is said; channel 0 (left) was assumed")
         elif chosen != heard:
             warnings.append(f"what is said points weakly to channel 1 as the agent's (confidence "
-                            f"{result.confidence:.2f}): {_cue_summary(result)}; channel 0 (left), where most "
+                            f"{result.confidence:.2f}): {cue_summary(result, _channel_name)}; channel 0 (left), where most "
                             "recorders put the agent, was kept: set --agent-channel 1 if the agent is on the right")
         elif low:
             warnings.append(f"agent channel {chosen} chosen from what is said, with low confidence "
-                            f"({confidence:.2f}): {_cue_summary(result)}")
+                            f"({confidence:.2f}): {cue_summary(result, _channel_name)}")
     else:
         chosen = int(agent_channel)
         agrees = heard is None or heard == chosen
         confidence = result.confidence if agrees else 1.0 - result.confidence
         if not agrees and not low:
             warnings.append(f"agent channel {chosen} was set, but what is said points to channel {heard} "
-                            f"(confidence {result.confidence:.2f}): {_cue_summary(result)}")
-    return chosen, RoleDecision("channels", chosen, round(confidence, 3), 2), tuple(warnings)
+                            f"(confidence {result.confidence:.2f}): {cue_summary(result, _channel_name)}")
+    return chosen, _decision(result, "channels", chosen, confidence, 2), tuple(warnings)
+
+
+def _decision(result: RoleResult, source: str, agent_channel: int | None, confidence: float,
+              speakers: int) -> RoleDecision:
+    way = result.direction
+    return RoleDecision(source, agent_channel, round(confidence, 3), speakers, way.direction, way.source,
+                        way.confidence)
 
 
 def label_channels(per_channel: Sequence[Sequence[Utterance]], agent_channel: int) -> tuple[tuple[Utterance, ...], ...]:
-    """Each channel's utterances with speaker agent (on `agent_channel`) or customer."""
+    """Each channel's utterances with speaker agent (on `agent_channel`) or customer; `system` speech stays."""
     role = {agent_channel: AGENT, 1 - agent_channel: CUSTOMER}
-    return tuple(tuple(replace(u, speaker=role[ch]) for u in utts) for ch, utts in enumerate(per_channel))
+    return tuple(tuple(u if u.speaker == SYSTEM else replace(u, speaker=role[ch]) for u in utts)
+                 for ch, utts in enumerate(per_channel))
 
 
 def diarized_speakers(words: Sequence[Word], samples: np.ndarray, gap_s: float,
-                      sample_rate: int = SAMPLE_RATE, diarizer=None) -> SpeakerLabels:
+                      sample_rate: int = SAMPLE_RATE, diarizer=None,
+                      direction: str = AUTO_DIRECTION) -> SpeakerLabels:
     """Utterances of a mono mix with roles from diarization and what each speaker says.
 
     `diarizer(samples, rate) -> Diarization` replaces `speech.diarization.diarize`.
@@ -95,26 +114,31 @@ def diarized_speakers(words: Sequence[Word], samples: np.ndarray, gap_s: float,
     except DiarizationUnavailable as exc:
         plain = split_utterances(words, UNKNOWN, 0, gap_s)
         return SpeakerLabels(plain, False, None, (f"mono recording not diarized: {exc}",))
-    return label_speakers(words, diarization.turns, gap_s)
+    return label_speakers(words, diarization.turns, gap_s, direction=direction)
 
 
-def label_speakers(words: Sequence[Word], turns, gap_s: float, finish: bool = True) -> SpeakerLabels:
+def label_speakers(words: Sequence[Word], turns, gap_s: float, finish: bool = True,
+                   direction: str = AUTO_DIRECTION) -> SpeakerLabels:
     """Words given to diarized turns, split into utterances, and the speakers given roles.
 
     `finish` gives a sentence's last words back to the speaker who began it
-    (`diarization.finish_sentences`).
+    (`diarization.finish_sentences`). Recorded announcements become `system` speech.
+    `direction` is the call's direction from metadata, or "auto".
     """
     from qa_pipeline.speech.diarization import finish_sentences, word_speakers
 
     words = sorted(words, key=lambda w: (w.start, w.end))
     labels = word_speakers(words, turns)
     utterances = speaker_utterances(words, finish_sentences(words, labels) if finish else labels, gap_s)
+    utterances = mark_announcements(utterances, load_cues().announcements)
     by_label: dict[str, list[Utterance]] = {}
     for u in utterances:
-        by_label.setdefault(u.speaker, []).append(u)
-    result = decide_roles(by_label)
-    labelled = tuple(replace(u, speaker=result.roles.get(u.speaker, UNKNOWN)) for u in utterances)
-    decision = RoleDecision("diarization", None, result.confidence, len(by_label))
+        if u.speaker != SYSTEM:
+            by_label.setdefault(u.speaker, []).append(u)
+    result = decide_roles(by_label, direction=direction)
+    labelled = tuple(u if u.speaker == SYSTEM else replace(u, speaker=result.roles.get(u.speaker, UNKNOWN))
+                     for u in utterances)
+    decision = _decision(result, "diarization", None, result.confidence, len(by_label))
     return SpeakerLabels(labelled, result.agent is not None, decision, _mono_warnings(result, len(by_label)))
 
 
@@ -134,14 +158,16 @@ def _mono_warnings(result: RoleResult, speakers: int) -> tuple[str, ...]:
         warnings.append(NO_AGENT_WARNING)
     elif speakers > 1 and result.low_confidence():
         warnings.append(f"speaker roles found by diarization with low confidence ({result.confidence:.2f}): "
-                        f"{_cue_summary(result)}")
+                        f"{cue_summary(result, _speaker_name)}")
     if speakers > 2:
         roles = ", ".join(f"{k}: {result.roles[k]}" for k in sorted(result.roles))
         warnings.append(f"{speakers} speakers found in the mix ({roles})")
     return tuple(warnings)
 
 
-def _cue_summary(result: RoleResult) -> str:
-    """'0: offers_help, act:greeting_offer; 1: states_reason_for_calling' (cues heard per speaker)."""
-    parts = [f"{label} {', '.join(cues) if cues else 'no cues'}" for label, cues in sorted(result.cues.items())]
-    return "; ".join(parts)
+def _channel_name(label: str) -> str:
+    return f"channel {label} ({'left' if label == '0' else 'right'})"
+
+
+def _speaker_name(label: str) -> str:
+    return f"speaker {label}"

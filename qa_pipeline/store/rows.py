@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from qa_pipeline.contract import roles_from_dict, roles_to_dict
+from qa_pipeline.contract import roles_from_dict, roles_with_direction
 from qa_pipeline.records import AGENT, CallMetrics, CriterionResult, Evidence, Scorecard, Transcript, Utterance
 from qa_pipeline.store.schema import Call, CriterionRow, EvidenceRow, ScorecardRow, UtteranceRow
 from qa_pipeline.store.views import CallDetail, OverrideView
@@ -33,7 +33,7 @@ def fill_scorecard(row: ScorecardRow, card: Scorecard, now: datetime) -> None:
     row.asr_model = card.versions.get("asr_model", card.transcript.asr_model)
     row.versions = dict(card.versions)
     row.warnings = list(card.warnings)
-    row.roles = roles_to_dict(card.transcript.roles)
+    row.roles = roles_with_direction(card.transcript.roles)
     row.interruptions = metrics.interruptions
     row.agent_talk_s = metrics.agent_talk_s
     row.customer_talk_s = metrics.customer_talk_s

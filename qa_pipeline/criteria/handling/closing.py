@@ -92,20 +92,25 @@ class ThanksParams:
 
     phrases: tuple[str, ...]
     window_s: float = 30.0
+    # On an outbound call the customer did not call: the agent thanks them for their time.
+    outbound_phrases: tuple[str, ...] = ()
 
 
 @register_criterion("thanked_for_call.v1", params=ThanksParams, needs_roles=True)
 def thanked_for_call(ctx: CallContext, params: ThanksParams) -> Outcome:
-    """Pass when the agent thanks the caller for calling, or for the order, near the end."""
+    """Pass when the agent thanks the caller for calling, or for the order (on an outbound
+    call, for their time), near the end."""
+    phrases = params.phrases + (params.outbound_phrases if ctx.outbound else ())
     closing, hit = _latest_in_closing(ctx, params.window_s,
-                                      lambda i: (nlp.find_phrases(ctx.docs[i], params.phrases) or [None])[-1])
+                                      lambda i: (nlp.find_phrases(ctx.docs[i], phrases) or [None])[-1])
     if not closing:
         return _no_closing()
     if hit:
         i, span = hit
         detail = f"agent said '{span.text}' at {seconds(time_of(ctx.utterances[i], span.text))}"
         return Outcome(PASS, 0.85, evidence(ctx, i), detail)
-    detail = f"no thanks for the call or the order in the agent's last {params.window_s:g} s of speech"
+    thanks = "for their time (an outbound call)" if ctx.outbound else "for the call or the order"
+    detail = f"no thanks {thanks} in the agent's last {params.window_s:g} s of speech"
     return Outcome(FAIL, 0.8, evidence(ctx, closing[-1]), detail)
 
 

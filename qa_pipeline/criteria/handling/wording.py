@@ -36,9 +36,11 @@ class Wrong:
 
 
 def bare_opening(ctx: CallContext, params: WordingParams) -> Wrong | None:
-    """The agent's first utterance when it is only a bare "Hello?" / "Yes?" / "Speaking"."""
+    """The agent's first utterance when it is only a bare "Hello?" / "Yes?" / "Speaking",
+    on an inbound call: it is how not to answer the phone, and on an outbound call the
+    customer answers."""
     agent = ctx.agent_indices()
-    if not agent or not params.bare_opening_words:
+    if not agent or not params.bare_opening_words or ctx.outbound:
         return None
     words = spoken_words(ctx.utterances[agent[0]].text)
     if words and all(w in params.bare_opening_words for w in words):
