@@ -173,7 +173,7 @@ def _transcribe(audio: Audio, options: AsrOptions) -> Transcript:
     notes = _prelude_notes(preludes)
     if options.diarize:
         with stage("diarization"):
-            labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate)
+            labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate, audio.path)
         utterances = _with_rises(labels.utterances, audio.channels[0], audio.sample_rate, options)
         note = (SAME_MIX_NOTE,) if same else ()
         return _transcript(audio, options, utterances, labels.roles_known, (*note, *labels.warnings, *notes),

@@ -5,6 +5,14 @@ speaker embeddings of 1.5 s windows (shift 0.6 s) and spectral clustering, all f
 weights inside its wheel, so nothing is fetched at run time. It is imported only when
 a mono recording is diarized, and loaded once per process.
 
+The pipeline diarizes through `diarize_contained`, in worker processes of their own
+(`qa_pipeline.concurrency.ContainedStage`): senko's models keep state between calls
+(Silero VAD's recurrent state lives on the model object), so two calls diarized at once
+on one model corrupt each other ("select(): index 1 out of range for tensor of size
+[1, 64]", heap corruption and segfaults, issue 22). Each worker process owns its models
+and serves one call at a time, a native crash costs that call only, and torch is never
+imported into the scoring process.
+
 On CPU senko gives one speaker per moment: it does not mark overlapped speech (its
 pyannote segmentation model runs only on CUDA and CoreML). See `docs/scorecard.md`
 for what that means for `no_interrupting` on mono calls.
@@ -13,11 +21,13 @@ for what that means for `no_interrupting` on mono calls.
 from __future__ import annotations
 
 import functools
+import importlib.util
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 
+from qa_pipeline.concurrency import ContainedStage
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import SAMPLE_RATE, Word, ends_sentence
 
@@ -36,6 +46,7 @@ SENTENCE_TAIL_WORDS = 1
 # machine a second thread only spins. On the 2-core shared machine, C23 (40 s) took
 # 2.4 s of CPU with one thread and 11.3 s with two (bench/transcribe.py prints the cost).
 THREADS = 1
+STAGE = ContainedStage("diarization")
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,17 @@ def diarize(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Diarization:
     if sample_rate != SAMPLE_RATE:
         raise ValueError(f"diarization needs {SAMPLE_RATE} Hz audio, got {sample_rate} Hz")
     return merge_similar_speakers(raw_diarization(samples, sample_rate))
+
+
+def diarize_contained(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, label: str = "") -> Diarization:
+    """`diarize` in a worker process of its own (see the module docstring); `label` names the call.
+
+    Raises `DiarizationUnavailable` when senko is not installed, and
+    `qa_pipeline.concurrency.StageCrashed` when the worker process dies.
+    """
+    if importlib.util.find_spec("senko") is None:
+        raise DiarizationUnavailable(f"diarization needs senko and torch; install them with: {INSTALL_HINT}")
+    return STAGE.run(diarize, np.asarray(samples, dtype=np.float32), sample_rate, label=label)
 
 
 def raw_diarization(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Diarization:
@@ -131,11 +153,8 @@ def from_senko(result: Mapping) -> Diarization:
 @functools.lru_cache(maxsize=1)
 def load_diarizer():
     """senko's CPU diarizer, loaded once per process."""
-    from qa_pipeline.lazy_imports import torch_allowed
-
     try:
-        with torch_allowed():
-            import senko
+        import senko
     except ImportError as exc:
         raise DiarizationUnavailable(f"diarization needs senko and torch; install them with: {INSTALL_HINT}") from exc
     diarizer = senko.Diarizer(device="cpu", warmup=False, quiet=True)
