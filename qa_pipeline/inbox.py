@@ -14,7 +14,7 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Mapping
 
-from qa_pipeline.batch import AUDIO_EXTENSIONS
+from qa_pipeline.discovery import AUDIO_EXTENSIONS
 from qa_pipeline.identity import content_hash, processing_key, stream_hash
 from qa_pipeline.run_records import QUARANTINED, Call, InboxFile, LedgerEntry, Plan
 

@@ -72,6 +72,7 @@ class AsrOptions:
     `crosstalk_margin_db=None` keeps every word on both channels (echo included). `fit_word_times` trims
     word times on a stereo recording to where each channel's speaker really made sound.
     `agent_channel` is "auto" (decided per call from what is said) or a fixed 0/1.
+    `temperature` is Whisper's one decoding temperature (0: deterministic; see `decoding_settings`).
     `diarize=False` leaves a mono mix with speaker `unknown` instead of diarizing it.
     `skip_prelude` transcribes the call from the end of its opening queue music or
     prompts (`qa_pipeline.speech.prelude`); `pitch_rises` measures the pitch rise at the
@@ -107,6 +108,11 @@ class AsrOptions:
     agent_hotwords: str | None = None
     piece_s: float = PIECE_S
     diarize: bool = True
+    # Whisper decodes greedily/by beam at this one temperature, with no fallback to sampling
+    # at higher ones: sampling draws from a process-wide random generator that concurrent
+    # calls share, so the same recording got different words, and scores, run to run
+    # (C14: 71.4, 85.7 and 78.6 in three runs, issue 22).
+    temperature: float = 0.0
 
     def __post_init__(self) -> None:
         if self.agent_channel not in (0, 1, AUTO) or isinstance(self.agent_channel, bool):
