@@ -11,7 +11,6 @@ import functools
 import io
 import json
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from qa_pipeline import safe_csv
 from qa_pipeline.contract import scorecard_to_dict
+from qa_pipeline.ledger import write_atomic  # temporary file, fsync, rename
 from qa_pipeline.records import Evidence, Scorecard, Utterance
 
 SUMMARY_CSV = "summary.csv"
@@ -205,28 +205,11 @@ def scorecard_html(card: Scorecard) -> str:
 # ---------------------------------------------------------------- writers (disk edge)
 
 
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write `text` (UTF-8) to `path` through a temporary file in its folder, flushed to disk,
-    then renamed over it: a reader, a full disk or a killed run never leaves half a file
-    (the old file stays whole). Raises `OSError` as the file system does."""
-    path = Path(path)
-    fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(partial, 0o644 & ~_umask())
-        os.replace(partial, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
-        raise
-    return path
-
-
 def write_call_outputs(card: Scorecard, out_dir: str | Path, stem: str) -> tuple[Path, Path]:
-    """Write `<stem>.json` and `<stem>.html` into `out_dir` (each atomically); returns both paths."""
+    """Write `<stem>.json` and `<stem>.html` into `out_dir`; returns both paths.
+
+    Each is written to a temporary file and renamed (`ledger.write_atomic`): a full disk
+    or a killed run leaves the previous card whole, never half a file."""
     from qa_pipeline.redaction.scorecard import ensure_redacted
 
     card = ensure_redacted(card)  # a no-op for a card the batch already redacted
@@ -251,13 +234,6 @@ def _redacted(failures: Sequence[Failure]) -> list[Failure]:
     from qa_pipeline.redaction.scorecard import redact_text
 
     return [Failure(f.recording, redact_text(f.reason)) for f in failures]
-
-
-@functools.lru_cache(maxsize=1)
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class RunOutputs:
