@@ -128,8 +128,11 @@ def _decode_pyav(file: Path, name: str) -> tuple[np.ndarray, SourceInfo]:
 
     Decoded frame by frame; a decoder error part-way keeps the frames before it.
     """
-    import av
-
+    try:
+        import av
+    except ImportError:
+        raise RecordingError(name, "is no WAV, FLAC, OGG or MP3; other formats need PyAV: "
+                                   "pip install 'qa-pipeline[asr]'") from None
     try:
         container = av.open(str(file), metadata_errors="ignore")
     except (av.FFmpegError, ValueError) as exc:
