@@ -19,6 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from qa_pipeline import safe_csv
 from qa_pipeline.contract import scorecard_to_dict
+from qa_pipeline.errors import ConfigError
 from qa_pipeline.ledger import write_atomic  # temporary file, fsync, rename
 from qa_pipeline.records import Evidence, Scorecard, Utterance
 
@@ -251,16 +252,22 @@ class RunOutputs:
     """
 
     def __init__(self, out_dir: str | Path, recordings: Iterable[str] = ()) -> None:
+        """Start a run into `out_dir` that scores `recordings` (paths as `Failure.recording`
+        gives them). Create it before the first call: writing the marker and errors.json
+        checks the folder, and an unwritable or full one raises `ConfigError` at once."""
         self.out = Path(out_dir)
-        self.out.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._rows: dict[str, tuple[float, Scorecard | None]] = {}  # card file -> (mtime, card)
+        self._rows: dict[str, tuple[int, Scorecard | None]] = {}  # card file -> (mtime ns, card)
         self.previous_run = read_marker(self.out)
         retried = {str(r) for r in recordings}
         self._failures = [f for f in read_errors(self.out) if f.recording not in retried]
-        write_atomic(self.out / RUN_MARKER, json.dumps(
-            {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "pid": os.getpid()}) + "\n")
-        write_atomic(self.out / ERRORS_JSON, errors_json(self._failures))
+        marker = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "pid": os.getpid()}
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.out / RUN_MARKER, json.dumps(marker) + "\n")
+            write_atomic(self.out / ERRORS_JSON, errors_json(self._failures))
+        except OSError as exc:
+            raise ConfigError(f"output folder {self.out}: cannot write ({exc.strerror or exc})") from exc
 
     def add_failure(self, failure: Failure) -> None:
         """Record a failed call in errors.json now (its reason redacted)."""

@@ -292,3 +292,13 @@ def test_a_full_disk_leaves_the_previous_scorecard_whole(tmp_path, monkeypatch):
         write_call_outputs(make_card("H01", score=33.3), tmp_path, "H01")
     assert (tmp_path / "H01.json").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["H01.html", "H01.json"]  # no partial files left
+
+
+def test_an_output_folder_that_cannot_be_written_fails_before_the_first_call(tmp_path):
+    from qa_pipeline.errors import ConfigError
+    from qa_pipeline.report import RunOutputs
+
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the folder should be")
+    with pytest.raises(ConfigError, match=r"output folder .*/file/out: cannot write"):
+        RunOutputs(blocked / "out")
