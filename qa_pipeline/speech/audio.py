@@ -23,11 +23,10 @@ import sys
 import tempfile
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from math import ceil, gcd
 from pathlib import Path
 from typing import Iterator
-
-from dataclasses import dataclass
 
 import numpy as np
 import soundfile as sf
@@ -57,7 +56,7 @@ _NO_HEADER = "no WAV, FLAC, OGG, MP3, M4A/AAC, Opus, AMR, WMA or video header"
 # FFmpeg demuxers (`container.format.name`) PyAV is used for: never WAV, FLAC or MP3,
 # which libsndfile reads or rightly rejects.
 PYAV_CONTAINERS = frozenset({
-    "mov,mp4,m4a,3gp,3g2,mj2", "aac", "ogg", "amr", "amrnb", "amrwb", "asf", "matroska,webm", "avi", "caf",
+    "mov,mp4,m4a,3gp,3g2,mj2", "aac", "amr", "amrnb", "amrwb", "asf", "matroska,webm", "avi", "caf",
 })
 
 
@@ -144,9 +143,9 @@ def _decode_pyav(file: Path, name: str) -> tuple[np.ndarray, SourceInfo]:
         if stream is None:
             raise RecordingError(name, f"{_UNREADABLE} (its {container.format.long_name} container has no audio track)")
         blocks, rate = _pyav_frames(container, stream, name)
+        codec, rate = stream.codec_context.name.upper(), rate or stream.rate or 0
     data = np.ascontiguousarray(np.concatenate(blocks, axis=1).T) if blocks else np.zeros((0, 1), np.float32)
-    codec = stream.codec_context.name.upper()
-    return data.astype(np.float32, copy=False), SourceInfo(rate or stream.rate or 0, data.shape[1], len(data), codec, "")
+    return data.astype(np.float32, copy=False), SourceInfo(rate, data.shape[1], len(data), codec, "")
 
 
 def _pyav_frames(container, stream, name: str) -> tuple[list[np.ndarray], int]:
