@@ -137,13 +137,21 @@ class ContainedStage:
     Arguments and results are pickled (a 2-minute 16 kHz channel is about 8 MB).
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, processes: int | None = None) -> None:
         self.name = name
         self._idle: list[ProcessPoolExecutor] = []
         self._lock = threading.Lock()
+        # At most this many processes at once (None: one per concurrent caller); a caller waits for one.
+        self._slots = threading.BoundedSemaphore(processes) if processes else None
 
     def run(self, function: Callable[..., R], *args, label: str = "") -> R:
         """`function(*args)` in a worker process; `label` (the recording) names the call for the test setting."""
+        if self._slots is None:
+            return self._run(function, args, label)
+        with self._slots:
+            return self._run(function, args, label)
+
+    def _run(self, function: Callable[..., R], args: tuple, label: str) -> R:
         pool = self._take()
         processes: list = []
         try:

