@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/demo
 # Debian packages the tests and the sample-call generator use.
-APT_PACKAGES := espeak-ng sox libsox-fmt-all chromium postgresql
+APT_PACKAGES := espeak-ng sox libsox-fmt-all chromium postgresql ffmpeg
 
 .PHONY: setup system-deps demo test check lint bench train samples clean
 
@@ -26,6 +26,7 @@ system-deps:
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v sox >/dev/null || missing="$$missing sox libsox-fmt-all"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

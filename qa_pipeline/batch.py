@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from qa_pipeline.discovery import AUDIO_EXTENSIONS, discover_recordings, is_audio  # noqa: F401 (re-exported)
 from qa_pipeline.pipeline import CallPipeline, CallSource, Scored
 from qa_pipeline.records import Scorecard
 from qa_pipeline.report import Failure, write_summary
 from qa_pipeline.transcript_cache import safe_name
-
-AUDIO_EXTENSIONS = frozenset({".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3"})
 
 Progress = Callable[[str], None]
 
@@ -34,75 +33,6 @@ class BatchResult:
         return tuple(s.card for s in self.scored)
 
 
-def is_audio(path: Path) -> bool:
-    return path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith(".")
-
-
-def discover_recordings(inputs: Iterable[str | Path]) -> list[Path]:
-    """Recordings named by `inputs`, in order: a file as given, a folder searched recursively.
-
-    A file named directly is kept whatever it is (even missing), so an unusable one is
-    reported rather than silently skipped. A folder contributes every entry with an
-    audio extension, sorted: files, and also broken links, folders and other entries so
-    named, and any subfolder that cannot be listed, so that scoring reports each of them.
-    Linked folders are followed once. The same file reached twice is listed once.
-    """
-    found: list[Path] = []
-    seen: set[Path] = set()
-    for item in inputs:
-        path = Path(item)
-        for candidate in _folder_entries(path) if path.is_dir() else [path]:
-            key = _resolved(candidate)
-            if key not in seen:
-                seen.add(key)
-                found.append(candidate)
-    return found
-
-
-def _folder_entries(folder: Path) -> list[Path]:
-    # A folder named like a recording is reported even when named directly, so that
-    # discovering the discovered list again gives the same list.
-    return ([folder] if is_audio(folder) else []) + _audio_entries(folder)
-
-
-def _audio_entries(folder: Path) -> list[Path]:
-    found: list[Path] = []
-    visited: set[tuple[int, int]] = set()
-    pending = [folder]
-    while pending:
-        current = pending.pop()
-        try:
-            stat = current.stat()
-            entries = list(os.scandir(current))
-        except OSError:
-            found.append(current)  # reported as a folder that cannot be read
-            continue
-        if (stat.st_dev, stat.st_ino) in visited:
-            continue  # a link back up the tree
-        visited.add((stat.st_dev, stat.st_ino))
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            entry_path = Path(entry.path)
-            if is_audio(entry_path):
-                found.append(entry_path)
-            if _is_dir(entry):
-                pending.append(entry_path)
-    return sorted(found)
-
-
-def _is_dir(entry: os.DirEntry) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):  # a link loop
-        return path.absolute()
 
 
 def _distinct_names(group: Sequence[Path]) -> list[str]:

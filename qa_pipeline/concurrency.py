@@ -9,21 +9,33 @@ transcription at a time (issue 11's table: 31-36 against 12.1 call-seconds per w
 
 `ordered_map` runs a function over items on a thread pool and yields results in input
 order, so progress lines, outputs and error handling read the same as a serial loop.
+
+`ContainedStage` runs a stage of native code that keeps state on its models (diarization)
+in worker processes: each process serves one call at a time and owns its models, so
+concurrent calls never share them, and a native crash (a segfault, an abort) costs the
+call it happened in: that process is replaced and the call fails with `StageCrashed`.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import multiprocessing
 import os
+import signal
+import threading
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Callable, Iterable, Iterator, TypeVar
 
-from qa_pipeline.errors import ConfigError
+from qa_pipeline.errors import ConfigError, QAPipelineError
 
 WORKERS_ENV = "QA_PIPELINE_ASR_WORKERS"
+# Test-only: "STAGE" or "STAGE:TEXT" makes `ContainedStage(STAGE)` abort its worker process
+# (os.abort(), a native crash) for calls whose label contains TEXT (every call without it).
+TEST_ABORT_ENV = "QA_PIPELINE_TEST_ABORT_IN"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -107,3 +119,97 @@ def ordered_map(function: Callable[[T], R], items: Iterable[T], workers: int) ->
         finally:
             for future in pending:
                 future.cancel()
+
+
+class StageCrashed(QAPipelineError):
+    """A contained stage's worker process died (a native crash) while it served this call."""
+
+
+class ContainedStage:
+    """Runs one stage's function in worker processes, one call at a time per process.
+
+    A caller takes an idle process (or starts one: `spawn`, a fresh interpreter, never a
+    fork of this multi-threaded process), runs the function there and gives the process
+    back. So there are at most as many processes as calls ever ran the stage at once,
+    each loads the stage's models once and uses them for one call at a time, and nothing
+    the stage loads (torch for diarization) enters the parent. A process that dies takes
+    only its own call with it: the call raises `StageCrashed` and the process is dropped.
+    Arguments and results are pickled (a 2-minute 16 kHz channel is about 8 MB).
+    """
+
+    def __init__(self, name: str, processes: int | None = None) -> None:
+        self.name = name
+        self._idle: list[ProcessPoolExecutor] = []
+        self._lock = threading.Lock()
+        # At most this many processes at once (None: one per concurrent caller); a caller waits for one.
+        self._slots = threading.BoundedSemaphore(processes) if processes else None
+
+    def run(self, function: Callable[..., R], *args, label: str = "") -> R:
+        """`function(*args)` in a worker process; `label` (the recording) names the call for the test setting."""
+        if self._slots is None:
+            return self._run(function, args, label)
+        with self._slots:
+            return self._run(function, args, label)
+
+    def _run(self, function: Callable[..., R], args: tuple, label: str) -> R:
+        pool = self._take()
+        processes: list = []
+        try:
+            future = pool.submit(_run_or_abort, abort_requested(self.name, label), function, *args)
+            processes = list((getattr(pool, "_processes", None) or {}).values())  # to say how one died
+            result = future.result()
+        except BrokenProcessPool:
+            reason = _death(processes)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise StageCrashed(f"{self.name} crashed ({reason}); the call was not scored, the batch went on") from None
+        except BaseException:
+            self._give_back(pool)
+            raise
+        self._give_back(pool)
+        return result
+
+    def close(self) -> None:
+        """Stop the idle worker processes (also done at interpreter exit)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for pool in idle:
+            pool.shutdown(wait=True)
+
+    def _take(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+    def _give_back(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            self._idle.append(pool)
+
+
+def abort_requested(stage_name: str, label: str) -> bool:
+    """Whether the test-only `TEST_ABORT_ENV` asks this stage to crash for this call."""
+    value = os.environ.get(TEST_ABORT_ENV, "")
+    wanted, _, text = value.partition(":")
+    return bool(value) and wanted == stage_name and text in label
+
+
+def _run_or_abort(abort: bool, function: Callable[..., R], *args) -> R:
+    if abort:
+        os.abort()
+    return function(*args)
+
+
+def _death(processes) -> str:
+    """How a pool's worker process ended, e.g. "its worker process died: SIGABRT"."""
+    for process in processes:
+        process.join(timeout=1.0)
+    codes = [p.exitcode for p in processes if p.exitcode]
+    if not codes:
+        return "its worker process died"
+    code = codes[0]
+    if code < 0:
+        try:
+            return f"its worker process died: {signal.Signals(-code).name}"
+        except ValueError:
+            pass
+    return f"its worker process died with exit code {code}"

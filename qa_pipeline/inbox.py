@@ -15,7 +15,8 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
-from qa_pipeline.batch import AUDIO_EXTENSIONS
+from qa_pipeline.discovery import AUDIO_EXTENSIONS
+from qa_pipeline.growing import DEFAULT_SETTLE_S, settled
 from qa_pipeline.identity import content_hash, processing_key, stream_hash
 from qa_pipeline.run_records import Call, InboxFile, KnownFile
 
@@ -55,6 +56,23 @@ def list_inbox(inbox: str, suffixes: Iterable[str] = AUDIO_EXTENSIONS) -> list[I
             continue
         found.append(InboxFile(url, rel, int(info.get("size") or 0), _stamp(info), kind))
     return sorted(found, key=lambda f: f.relpath)
+
+
+def split_settled(files: Iterable[InboxFile], settle_s: float = DEFAULT_SETTLE_S
+                  ) -> tuple[list[InboxFile], list[tuple[InboxFile, str]]]:
+    """(files to score now, (file, reason) of those still being written, left for the next run).
+
+    Local files only (`qa_pipeline.growing.settled`): an object store shows an upload
+    only once it is complete. A waiting file is neither scored nor entered in the ledger.
+    """
+    ready, waiting = [], []
+    for file in files:
+        reason = settled(file.url, settle_s) if "://" not in file.url and file.kind == "file" else None
+        if reason:
+            waiting.append((file, reason))
+        else:
+            ready.append(file)
+    return ready, waiting
 
 
 def _stamp(info: Mapping) -> str:

@@ -6,20 +6,28 @@ Building the HTML view is pure (`scorecard_view`); the `write_*` functions are t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
+import os
+import threading
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from qa_pipeline import safe_csv
 from qa_pipeline.contract import scorecard_to_dict
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.files import write_atomic  # temporary file, fsync, rename
 from qa_pipeline.records import Evidence, Scorecard, Utterance
 from qa_pipeline.redaction.scorecard import ensure_redacted, redact_text
 
 SUMMARY_CSV = "summary.csv"
 ERRORS_JSON = "errors.json"
+# Present while a run writes into the folder; left behind by a run that did not finish.
+RUN_MARKER = "run-incomplete.json"
 SUMMARY_FIXED_COLUMNS = (
     "call_id", "recording", "agent_id", "call_time", "duration_s", "score", "interruptions", "outcome",
 )
@@ -205,21 +213,127 @@ def scorecard_html(card: Scorecard) -> str:
 
 
 def write_call_outputs(card: Scorecard, out_dir: str | Path, stem: str) -> tuple[Path, Path]:
-    """Write `<stem>.json` and `<stem>.html` into `out_dir`; returns both paths."""
+    """Write `<stem>.json` and `<stem>.html` into `out_dir`; returns both paths.
+
+    Each is written to a temporary file and renamed (`files.write_atomic`): a full disk
+    or a killed run leaves the previous card whole, never half a file."""
     card = ensure_redacted(card)  # a no-op for a card the batch already redacted
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    json_path, html_path = out / f"{stem}.json", out / f"{stem}.html"
-    json_path.write_text(scorecard_json(card), encoding="utf-8")
-    html_path.write_text(scorecard_html(card), encoding="utf-8")
-    return json_path, html_path
+    html = scorecard_html(card)  # rendered before anything is written
+    return write_atomic(out / f"{stem}.json", scorecard_json(card)), write_atomic(out / f"{stem}.html", html)
 
 
 def write_summary(cards: Sequence[Scorecard], failures: Sequence[Failure], out_dir: str | Path) -> None:
-    """Write summary.csv and errors.json (an empty list when every recording was scored)."""
-    if failures:
-        failures = [Failure(f.recording, redact_text(f.reason)) for f in failures]
+    """Write summary.csv of `cards` and errors.json of `failures` (an empty list when every
+    recording was scored), each atomically."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / SUMMARY_CSV).write_text(summary_csv(cards), encoding="utf-8")
-    (out / ERRORS_JSON).write_text(errors_json(failures), encoding="utf-8")
+    write_atomic(out / SUMMARY_CSV, summary_csv(cards))
+    write_atomic(out / ERRORS_JSON, errors_json(_redacted(failures)))
+
+
+def _redacted(failures: Sequence[Failure]) -> list[Failure]:
+    return [Failure(f.recording, redact_text(f.reason)) for f in failures]
+
+
+class RunOutputs:
+    """The batch-level files of a run into one `--out` folder, kept current as calls finish.
+
+    - `RUN_MARKER` is written when the run starts and removed by `finish`: a folder that
+      still holds it after the run is over was written by a run that was killed or died.
+    - errors.json lists the failures of this run, plus those of earlier runs into the
+      folder for recordings this run does not retry; it is rewritten on every failure.
+    - summary.csv has a row for every scorecard in the folder (`<stem>.json`), earlier
+      runs' included, sorted by file name; `add_card` rewrites it (each card is parsed
+      once per run).
+
+    Every file is written atomically. Safe to call from several threads.
+    """
+
+    def __init__(self, out_dir: str | Path, recordings: Iterable[str] = ()) -> None:
+        """Start a run into `out_dir` that scores `recordings` (paths as `Failure.recording`
+        gives them). Create it before the first call: writing the marker and errors.json
+        checks the folder, and an unwritable or full one raises `ConfigError` at once."""
+        self.out = Path(out_dir)
+        self._lock = threading.Lock()
+        self._rows: dict[str, tuple[int, Scorecard | None]] = {}  # card file -> (mtime ns, card)
+        self.previous_run = read_marker(self.out)
+        retried = {str(r) for r in recordings}
+        self._failures = [f for f in read_errors(self.out) if f.recording not in retried]
+        marker = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "pid": os.getpid()}
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.out / RUN_MARKER, json.dumps(marker) + "\n")
+            write_atomic(self.out / ERRORS_JSON, errors_json(self._failures))
+        except OSError as exc:
+            raise ConfigError(f"output folder {self.out}: cannot write ({exc.strerror or exc})") from exc
+
+    def add_failure(self, failure: Failure) -> None:
+        """Record a failed call in errors.json now (its reason redacted)."""
+        with self._lock:
+            self._failures = [f for f in self._failures if f.recording != failure.recording]
+            self._failures += _redacted([failure])
+            write_atomic(self.out / ERRORS_JSON, errors_json(self._failures))
+
+    def add_card(self) -> None:
+        """Rewrite summary.csv over every card in the folder (call after `write_call_outputs`)."""
+        with self._lock:
+            write_atomic(self.out / SUMMARY_CSV, summary_csv(self._folder_cards()))
+
+    def finish(self) -> None:
+        """Write the final summary.csv and errors.json, then remove the run marker."""
+        with self._lock:
+            write_atomic(self.out / SUMMARY_CSV, summary_csv(self._folder_cards()))
+            write_atomic(self.out / ERRORS_JSON, errors_json(self._failures))
+            with contextlib.suppress(FileNotFoundError):
+                (self.out / RUN_MARKER).unlink()
+
+    @property
+    def failures(self) -> tuple[Failure, ...]:
+        return tuple(self._failures)
+
+    def _folder_cards(self) -> list[Scorecard]:
+        cards = []
+        for path in sorted(self.out.glob("*.json")):
+            if path.name in (ERRORS_JSON, RUN_MARKER):
+                continue
+            try:
+                mtime = path.stat().st_mtime_ns
+            except OSError:
+                continue
+            cached = self._rows.get(path.name)
+            if cached is None or cached[0] != mtime:
+                cached = (mtime, _read_card(path))
+                self._rows[path.name] = cached
+            if cached[1] is not None:
+                cards.append(cached[1])
+        return cards
+
+
+def _read_card(path: Path) -> Scorecard | None:
+    """The scorecard a `<stem>.json` holds; None for any other JSON file (or a damaged one)."""
+    from qa_pipeline.contract import scorecard_from_dict
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return scorecard_from_dict(data) if isinstance(data, dict) and "criteria" in data else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def read_marker(out_dir: str | Path) -> dict | None:
+    """The run marker a run left in `out_dir` (`RUN_MARKER`: started_at, pid), or None."""
+    try:
+        return json.loads((Path(out_dir) / RUN_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def read_errors(out_dir: str | Path) -> list[Failure]:
+    """The failures errors.json in `out_dir` lists (none when it is missing or damaged)."""
+    try:
+        items = json.loads((Path(out_dir) / ERRORS_JSON).read_text(encoding="utf-8"))
+        return [Failure(str(i["recording"]), str(i["reason"])) for i in items]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []

@@ -126,8 +126,8 @@ BAD_INPUTS = [
     ("short.wav", _too_short, "recording is too short (0.50 s; at least 1 s needed)"),
     ("truncated.wav", _truncated_header, "not a readable audio file (damaged or truncated"),
     ("corrupt.wav", _corrupt_header, "not a readable audio file (unrecognised format or damaged header)"),
-    ("notes.mp3", _text_file, "not a readable audio file (no WAV, FLAC, OGG or MP3 header)"),
-    ("notes.wav", _text_file, "not a readable audio file (no WAV, FLAC, OGG or MP3 header)"),
+    ("notes.mp3", _text_file, "not a readable audio file (no WAV, FLAC, OGG, MP3, M4A/AAC, Opus, AMR, WMA or video header)"),
+    ("notes.wav", _text_file, "not a readable audio file (no WAV, FLAC, OGG, MP3, M4A/AAC, Opus, AMR, WMA or video header)"),
     ("calls.wav", _folder, "is a folder, not an audio file"),
 ]
 

@@ -175,3 +175,54 @@ def test_a_channel_transcribed_in_pieces_keeps_every_line_in_place():
         heard = [w for w in words if copy * length_s <= (w.start + w.end) / 2 < (copy + 1) * length_s]
         assert similarity(" ".join(w.text for w in heard), said) >= 0.8, (copy, heard)
     assert all(a.start <= b.start for a, b in zip(words, words[1:]))
+
+
+# --- contained stages: a worker process per concurrent call, a crash costs one call ----------
+
+
+def _pid_after(seconds: float) -> int:
+    import os
+
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_a_contained_stage_runs_in_another_process_and_survives_a_native_crash(monkeypatch):
+    import os
+
+    from qa_pipeline.concurrency import TEST_ABORT_ENV, ContainedStage, StageCrashed
+
+    monkeypatch.setenv(TEST_ABORT_ENV, "probe:bad")
+    stage_ = ContainedStage("probe")
+    try:
+        first = stage_.run(_pid_after, 0.0, label="calls/good.wav")
+        assert first != os.getpid()
+        with pytest.raises(StageCrashed, match=r"probe crashed \(its worker process died: SIGABRT\)"):
+            stage_.run(_pid_after, 0.0, label="calls/bad.wav")
+        again = stage_.run(_pid_after, 0.0, label="calls/good.wav")
+        assert again not in (first, os.getpid())  # the crashed process was replaced
+        assert stage_.run(_pid_after, 0.0, label="calls/good.wav") == again  # and the new one is kept
+    finally:
+        stage_.close()
+
+
+def test_concurrent_calls_of_a_contained_stage_never_share_a_process():
+    from qa_pipeline.concurrency import ContainedStage
+
+    stage_ = ContainedStage("probe")
+    try:
+        pids = list(ordered_map(lambda _: stage_.run(_pid_after, 1.0), range(4), workers=2))
+        assert len(set(pids)) == 2  # two at a time: two processes, each reused
+    finally:
+        stage_.close()
+
+
+def test_a_contained_stage_with_one_process_serves_concurrent_calls_in_turn():
+    from qa_pipeline.concurrency import ContainedStage
+
+    stage_ = ContainedStage("probe", processes=1)
+    try:
+        pids = list(ordered_map(lambda _: stage_.run(_pid_after, 0.2), range(4), workers=2))
+        assert len(set(pids)) == 1
+    finally:
+        stage_.close()

@@ -40,3 +40,32 @@ def test_scoring_a_stereo_call_with_redaction_leaves_torch_unloaded_and_diarizat
     assert result["scored"] and result["redacted"] not in (None, "off")
     assert result["torch_after_scoring"] is False
     assert result["torch_after_diarizer"] is True
+
+
+_HIDDEN_IN_ONE_THREAD = """
+import importlib, sys, threading
+from qa_pipeline.lazy_imports import torch_hidden
+inside, done, seen = threading.Event(), threading.Event(), {}
+def hider():
+    with torch_hidden():
+        inside.set()
+        try:
+            import torch  # noqa: F401
+            seen["hidden"] = False
+        except ImportError:
+            seen["hidden"] = True
+        done.wait(60)
+t = threading.Thread(target=hider); t.start(); inside.wait(60)
+seen["others_see_none"] = "torch" in sys.modules and sys.modules["torch"] is None
+seen["others_import"] = importlib.import_module("torch").__name__ == "torch"
+done.set(); t.join()
+print(seen)
+"""
+
+
+def test_torch_is_hidden_only_in_the_thread_that_asked():
+    pytest.importorskip("torch")
+    done = subprocess.run([sys.executable, "-c", _HIDDEN_IN_ONE_THREAD], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "{'hidden': True, 'others_see_none': False, 'others_import': True}"

@@ -236,3 +236,69 @@ def test_overlapping_evidence_marks_carry_every_criterion():
         {"text": "cd", "mark": True, "title": "x: pass; y: fail", "css": "fail"},
         {"text": "ef", "mark": True, "title": "y: fail", "css": "fail"},
     ]
+
+
+# --- batch outputs that grow as the run goes, and survive kills and full disks (issue 22) ---
+
+
+def _summary_ids(folder):
+    return [row["call_id"] for row in csv.DictReader(io.StringIO((folder / "summary.csv").read_text()))]
+
+
+def test_two_runs_into_one_folder_give_one_summary_of_every_card_and_a_marker_only_while_running(tmp_path):
+    from qa_pipeline.report import ERRORS_JSON, RUN_MARKER, RunOutputs
+
+    first = RunOutputs(tmp_path, ["in/H01.wav", "in/H02.wav"])
+    assert (tmp_path / RUN_MARKER).is_file() and first.previous_run is None
+    write_call_outputs(make_card("H01"), tmp_path, "H01")
+    first.add_card()
+    assert _summary_ids(tmp_path) == ["H01"]  # written as the batch goes
+    first.add_failure(Failure("in/H02.wav", "file is empty (0 bytes)"))
+    assert json.loads((tmp_path / ERRORS_JSON).read_text()) == [{"recording": "in/H02.wav", "reason": "file is empty (0 bytes)"}]
+    first.finish()
+    assert not (tmp_path / RUN_MARKER).exists()
+
+    second = RunOutputs(tmp_path, ["in/H03.wav"])  # H02 is not retried: its failure stays listed
+    write_call_outputs(make_card("H03"), tmp_path, "H03")
+    second.add_card()
+    second.finish()
+    assert _summary_ids(tmp_path) == ["H01", "H03"]
+    assert [e["recording"] for e in json.loads((tmp_path / ERRORS_JSON).read_text())] == ["in/H02.wav"]
+
+    third = RunOutputs(tmp_path, ["in/H02.wav"])  # retried: its old failure is gone
+    assert third.failures == ()
+
+
+def test_a_killed_run_leaves_its_marker_and_the_next_run_says_so(tmp_path):
+    from qa_pipeline.report import RunOutputs
+
+    RunOutputs(tmp_path)  # never finished, as after kill -9
+    again = RunOutputs(tmp_path)
+    assert again.previous_run is not None and again.previous_run["started_at"]
+
+
+def test_a_full_disk_leaves_the_previous_scorecard_whole(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    write_call_outputs(make_card("H01", score=66.7), tmp_path, "H01")
+    before = (tmp_path / "H01.json").read_bytes()
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_call_outputs(make_card("H01", score=33.3), tmp_path, "H01")
+    assert (tmp_path / "H01.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["H01.html", "H01.json"]  # no partial files left
+
+
+def test_an_output_folder_that_cannot_be_written_fails_before_the_first_call(tmp_path):
+    from qa_pipeline.errors import ConfigError
+    from qa_pipeline.report import RunOutputs
+
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the folder should be")
+    with pytest.raises(ConfigError, match=r"output folder .*/file/out: cannot write"):
+        RunOutputs(blocked / "out")

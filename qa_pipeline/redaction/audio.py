@@ -60,11 +60,13 @@ def write_redacted_audio(recording: str | Path, spans, out_path: str | Path,
     """
     import soundfile as sf
 
+    from qa_pipeline.speech.audio import source_samples  # the loader scoring used: every format it reads
+
     try:
-        info = sf.info(str(recording))
-        samples, rate = _read(recording, "int32" if _wide(info.subtype) else "int16")
-    except (RuntimeError, OSError, sf.LibsndfileError) as exc:
-        raise RecordingError(str(recording), f"cannot be read for the redacted audio ({exc})") from exc
+        data, info = source_samples(recording)
+    except RecordingError as exc:
+        raise RecordingError(str(recording), f"cannot be read for the redacted audio ({exc.reason})") from exc
+    samples, rate = _pcm(data, _wide(info.subtype)), info.samplerate
     muted = silence_spans(samples, rate, plan_spans(samples, rate, spans), margin_s, fade_s)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -149,25 +151,14 @@ def _run_end(active: np.ndarray, at: int, step: int, frame_s: float) -> int:
     return edge
 
 
-def _read(recording: str | Path, dtype: str):
-    """All the samples the file holds: block by block past a decoder error part-way (a
-    truncated FLAC), so a damaged recording that was scored gets its redacted copy too."""
-    import soundfile as sf
+def _pcm(data: np.ndarray, wide: bool) -> np.ndarray:
+    """Decoded float samples (frames, channels) as the integer PCM the FLAC is written in.
 
-    blocks = []
-    with sf.SoundFile(str(recording)) as sound:
-        while True:
-            try:
-                block = sound.read(4096, dtype=dtype, always_2d=True)
-            except (RuntimeError, sf.LibsndfileError):
-                if not blocks:
-                    raise
-                break
-            if not len(block):
-                break
-            blocks.append(block)
-        rate = sound.samplerate
-    return (np.concatenate(blocks) if blocks else np.zeros((0, sound.channels), dtype)), rate
+    The inverse of soundfile's int -> float (k / 2**15, k / 2**31), so PCM sources are copied
+    sample for sample."""
+    dtype = np.int32 if wide else np.int16
+    info = np.iinfo(dtype)
+    return np.clip(np.round(data.astype(np.float64) * -float(info.min)), info.min, info.max).astype(dtype)
 
 
 def _wide(subtype: str) -> bool:

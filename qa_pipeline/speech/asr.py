@@ -82,6 +82,7 @@ class AsrOptions:
     `agent_channel` is "auto" (decided per call from what is said) or a fixed 0/1.
     `direction` is the call's direction when its metadata gives it ("inbound" or
     "outbound"), else "auto" (read from what is said; `qa_pipeline.speech.direction`).
+    `temperature` is Whisper's one decoding temperature (0: deterministic; see `decoding_settings`).
     `diarize=False` leaves a mono mix with speaker `unknown` instead of diarizing it.
     `skip_prelude` transcribes the call from the end of its opening queue music or
     prompts (`qa_pipeline.speech.prelude`); `pitch_rises` measures the pitch rise at the
@@ -118,6 +119,11 @@ class AsrOptions:
     piece_s: float = PIECE_S
     diarize: bool = True
     direction: str = DIRECTION_AUTO
+    # Whisper decodes greedily/by beam at this one temperature, with no fallback to sampling
+    # at higher ones: sampling draws from a process-wide random generator that concurrent
+    # calls share, so the same recording got different words, and scores, run to run
+    # (C14: 71.4, 85.7 and 78.6 in three runs, issue 22).
+    temperature: float = 0.0
 
     def __post_init__(self) -> None:
         if self.agent_channel not in (0, 1, AUTO) or isinstance(self.agent_channel, bool):
@@ -188,8 +194,8 @@ def _transcribe(audio: Audio, options: AsrOptions, diarizer=None) -> Transcript:
     notes = _prelude_notes(preludes)
     if options.diarize:
         with stage("diarization"):
-            labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate, diarizer,
-                                       options.direction)
+            labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate, audio.path,
+                                       diarizer, options.direction)
         utterances = _with_rises(labels.utterances, audio.channels[0], audio.sample_rate, options)
         note = (SAME_MIX_NOTE,) if same else ()
         return _transcript(audio, options, utterances, labels.roles_known, (*note, *labels.warnings, *notes),

@@ -1,7 +1,10 @@
 """Decoding recordings into 16 kHz float32 channels.
 
 soundfile (libsndfile) reads WAV in every common encoding (PCM 8/16/24/32-bit, float,
-mu-law, A-law), FLAC, OGG/Vorbis and MP3. Everything is resampled to the 16 kHz the
+mu-law, A-law), FLAC, OGG/Vorbis/Opus, MP3, AIFF and AU. Everything else a recorder writes
+(M4A/AAC, Opus and AMR files, WMA, the audio track of a video) is decoded with PyAV, the
+FFmpeg binding faster-whisper installs, limited to the containers in `PYAV_CONTAINERS`
+(probing any file would let FFmpeg call random bytes audio). Everything is resampled to the 16 kHz the
 speech models expect, resampled a block at a time, so a long call holds its source
 samples, its 16 kHz channels and one block, not several full-length copies. Anything that
 is not a usable one- or two-channel recording is rejected with a `RecordingError` that says
@@ -20,6 +23,7 @@ import sys
 import tempfile
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from math import ceil, gcd
 from pathlib import Path
 from typing import Iterator
@@ -48,6 +52,24 @@ _READ_WHOLE = frozenset({"MP3"})
 # image file named *.mp3 away from the MP3 decoder, which prints resync noise on stderr.
 _MAGIC = (b"RIFF", b"RIFX", b"RF64", b"riff", b"fLaC", b"OggS", b"ID3", b"FORM", b".snd", b"caff", b"NIST")
 _UNREADABLE = "not a readable audio file"
+_NO_HEADER = "no WAV, FLAC, OGG, MP3, M4A/AAC, Opus, AMR, WMA or video header"
+# FFmpeg demuxers (`container.format.name`) PyAV is used for: never WAV, FLAC or MP3,
+# which libsndfile reads or rightly rejects.
+PYAV_CONTAINERS = frozenset({
+    "mov,mp4,m4a,3gp,3g2,mj2", "aac", "amr", "amrnb", "amrwb", "asf", "matroska,webm", "avi", "caf",
+})
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the decoder says of a recording: its rate, channels and frames as stored,
+    container/codec (soundfile's names, e.g. "WAV"/"PCM_16", or FFmpeg's codec, e.g. "AAC"/"")."""
+
+    samplerate: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
 
 
 def load_audio(path: str | Path) -> Audio:
@@ -60,9 +82,7 @@ def load_audio(path: str | Path) -> Audio:
     """
     name = str(path)
     file = Path(path)
-    _check_file(file, name)
-    with decoder_messages(name):
-        data, info = _decode(file, name)
+    data, info = source_samples(file, name)
     rate = int(info.samplerate)
     truncation = find_truncation(promised_frames(file, info.format, info.frames), len(data), rate)
     try:
@@ -88,6 +108,65 @@ def load_audio(path: str | Path) -> Audio:
     )
 
 
+def source_samples(path: str | Path, name: str | None = None) -> tuple[np.ndarray, SourceInfo]:
+    """Every sample the file holds at its own rate, (frames, channels) float32, and its `SourceInfo`.
+
+    The one decoder of recordings (the redacted audio reads through it too). Raises
+    `RecordingError` when the file is missing or no decoder reads it.
+    """
+    file, name = Path(path), name or str(path)
+    head = _check_file(file, name)
+    with decoder_messages(name):
+        if head.startswith(_MAGIC) or _is_mpeg_frame(head):
+            return _decode(file, name)
+        return _decode_pyav(file, name)
+
+
+def _decode_pyav(file: Path, name: str) -> tuple[np.ndarray, SourceInfo]:
+    """The first audio stream of a container PyAV reads (see `PYAV_CONTAINERS`), as float32.
+
+    Decoded frame by frame; a decoder error part-way keeps the frames before it.
+    """
+    try:
+        import av
+    except ImportError:
+        raise RecordingError(name, "is no WAV, FLAC, OGG or MP3; other formats need PyAV: "
+                                   "pip install 'qa-pipeline[asr]'") from None
+    try:
+        container = av.open(str(file), metadata_errors="ignore")
+    except (av.FFmpegError, ValueError) as exc:
+        raise RecordingError(name, f"{_UNREADABLE} ({_NO_HEADER})") from exc
+    with container:
+        stream = next((s for s in container.streams if s.type == "audio"), None)
+        if container.format.name not in PYAV_CONTAINERS:
+            raise RecordingError(name, f"{_UNREADABLE} ({_NO_HEADER})")
+        if stream is None:
+            raise RecordingError(name, f"{_UNREADABLE} (its {container.format.long_name} container has no audio track)")
+        blocks, rate = _pyav_frames(container, stream, name)
+        codec, rate = stream.codec_context.name.upper(), rate or stream.rate or 0
+    data = np.ascontiguousarray(np.concatenate(blocks, axis=1).T) if blocks else np.zeros((0, 1), np.float32)
+    return data.astype(np.float32, copy=False), SourceInfo(rate, data.shape[1], len(data), codec, "")
+
+
+def _pyav_frames(container, stream, name: str) -> tuple[list[np.ndarray], int]:
+    import av
+
+    resampler = av.AudioResampler(format="fltp")  # planar float32; the first frame's rate and layout
+    blocks: list[np.ndarray] = []
+    rate = 0
+    try:
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                rate = rate or out.sample_rate
+                blocks.append(out.to_ndarray())
+        blocks += [out.to_ndarray() for out in resampler.resample(None)]
+    except (av.FFmpegError, ValueError) as exc:
+        if not blocks:
+            raise RecordingError(name, f"{_UNREADABLE} (damaged or truncated: {exc})") from exc
+        log.info("%s: decoding stopped after %d frames (%s)", name, sum(b.shape[1] for b in blocks), exc)
+    return blocks, rate
+
+
 def _decode(file: Path, name: str):
     """All the samples the file holds, and its `soundfile` info.
 
@@ -106,7 +185,7 @@ def _decode(file: Path, name: str):
         raise RecordingError(name, f"{_UNREADABLE} ({_plain(exc)})") from exc
     except OSError as exc:
         raise RecordingError(name, f"cannot be read ({exc.strerror or exc})") from exc
-    return data, info
+    return data, SourceInfo(info.samplerate, info.channels, info.frames, info.format, info.subtype)
 
 
 def _read_whole(sound: sf.SoundFile, name: str) -> np.ndarray | None:
@@ -144,7 +223,8 @@ def check_path(path: str | Path) -> None:
     _check_path(Path(path), str(path))
 
 
-def _check_file(file: Path, name: str) -> None:
+def _check_file(file: Path, name: str) -> bytes:
+    """The file's first bytes, once it is known to be a non-empty regular file."""
     _check_path(file, name)
     try:
         if file.stat().st_size == 0:
@@ -155,8 +235,7 @@ def _check_file(file: Path, name: str) -> None:
         raise RecordingError(name, "file not found (it disappeared while being read)") from exc
     except OSError as exc:
         raise RecordingError(name, f"cannot be read ({exc.strerror or exc})") from exc
-    if not (head.startswith(_MAGIC) or _is_mpeg_frame(head)):
-        raise RecordingError(name, f"{_UNREADABLE} (no WAV, FLAC, OGG or MP3 header)")
+    return head
 
 
 def _check_path(file: Path, name: str) -> None:
@@ -174,7 +253,8 @@ def _check_path(file: Path, name: str) -> None:
 
 
 def _is_mpeg_frame(head: bytes) -> bool:
-    return len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
+    """An MPEG audio frame sync (11 bits set) with a layer; layer 00 is ADTS AAC's, for PyAV."""
+    return len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 != 0
 
 
 def _check_content(data: np.ndarray, rate: int, name: str) -> None:

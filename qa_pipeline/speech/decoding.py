@@ -70,10 +70,19 @@ def _transcribe_piece(model, samples: np.ndarray, options, hotwords: str | None)
 
 
 def decoding_settings(options, hotwords: str | None = None) -> dict:
-    """The keyword arguments of `WhisperModel.transcribe` the pipeline uses: settings that curb hallucination."""
+    """The keyword arguments of `WhisperModel.transcribe` the pipeline uses: settings that curb hallucination.
+
+    One temperature (`options.temperature`, 0 by default), so the same audio gives the
+    same words: faster-whisper's default falls back to sampling at 0.2 ... 1.0 when a
+    window's text repeats or is unlikely (the two thresholds below), and its sampling
+    has no per-call seed (CTranslate2's `set_random_seed` is process-wide, and the
+    calls of a batch share the process). With one temperature a window that fails the
+    thresholds keeps its beam-search text, or is dropped as silence by `no_speech_threshold`.
+    """
     return {
         "language": options.language,
         "beam_size": options.beam_size,
+        "temperature": options.temperature,
         "word_timestamps": True,
         # Conditioning on earlier text lets one misheard phrase repeat through a call.
         "condition_on_previous_text": False,

@@ -5,6 +5,14 @@ speaker embeddings of 1.5 s windows (shift 0.6 s) and spectral clustering, all f
 weights inside its wheel, so nothing is fetched at run time. It is imported only when
 a mono recording is diarized, and loaded once per process.
 
+The pipeline diarizes through `diarize_contained`, in worker processes of their own
+(`qa_pipeline.concurrency.ContainedStage`): senko's models keep state between calls
+(Silero VAD's recurrent state lives on the model object), so two calls diarized at once
+on one model corrupt each other ("select(): index 1 out of range for tensor of size
+[1, 64]", heap corruption and segfaults, issue 22). Each worker process owns its models
+and serves one call at a time, a native crash costs that call only, and torch is never
+imported into the scoring process.
+
 On CPU senko gives one speaker per moment: it does not mark overlapped speech (its
 pyannote segmentation model runs only on CUDA and CoreML). See `docs/scorecard.md`
 for what that means for `no_interrupting` on mono calls.
@@ -13,11 +21,14 @@ for what that means for `no_interrupting` on mono calls.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import os
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 
+from qa_pipeline.concurrency import ContainedStage
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import SAMPLE_RATE, Word, ends_sentence
 
@@ -36,6 +47,21 @@ SENTENCE_TAIL_WORDS = 1
 # machine a second thread only spins. On the 2-core shared machine, C23 (40 s) took
 # 2.4 s of CPU with one thread and 11.3 s with two (bench/transcribe.py prints the cost).
 THREADS = 1
+# Diarization worker processes at once (`$QA_PIPELINE_DIARIZATION_PROCESSES`, default 1).
+# Each holds torch and senko's models: 510 MB loaded, about 1 GB at its peak on a 2-minute
+# call (bench/tree_memory.py). On the 2-core machine 8 mono calls (20 s) with two workers
+# took 84 s with two processes (2.26 GB summed peak) and 96 s with one (1.58 GB), in the
+# noise of a shared machine; diarization is about a quarter of a mono call's time, so one
+# process serves two workers. Raise it on a machine with many cores and the memory.
+PROCESSES_ENV = "QA_PIPELINE_DIARIZATION_PROCESSES"
+
+
+def _processes() -> int:
+    value = os.environ.get(PROCESSES_ENV, "").strip()
+    return max(1, int(value)) if value.isdigit() else 1
+
+
+STAGE = ContainedStage("diarization", processes=_processes())
 
 
 @dataclass(frozen=True)
@@ -72,6 +98,17 @@ def diarize(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Diarization:
     if sample_rate != SAMPLE_RATE:
         raise ValueError(f"diarization needs {SAMPLE_RATE} Hz audio, got {sample_rate} Hz")
     return merge_similar_speakers(raw_diarization(samples, sample_rate))
+
+
+def diarize_contained(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, label: str = "") -> Diarization:
+    """`diarize` in a worker process of its own (see the module docstring); `label` names the call.
+
+    Raises `DiarizationUnavailable` when senko is not installed, and
+    `qa_pipeline.concurrency.StageCrashed` when the worker process dies.
+    """
+    if importlib.util.find_spec("senko") is None:
+        raise DiarizationUnavailable(f"diarization needs senko and torch; install them with: {INSTALL_HINT}")
+    return STAGE.run(diarize, np.asarray(samples, dtype=np.float32), sample_rate, label=label)
 
 
 def raw_diarization(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Diarization:
@@ -131,11 +168,8 @@ def from_senko(result: Mapping) -> Diarization:
 @functools.lru_cache(maxsize=1)
 def load_diarizer():
     """senko's CPU diarizer, loaded once per process."""
-    from qa_pipeline.lazy_imports import torch_allowed
-
     try:
-        with torch_allowed():
-            import senko
+        import senko
     except ImportError as exc:
         raise DiarizationUnavailable(f"diarization needs senko and torch; install them with: {INSTALL_HINT}") from exc
     diarizer = senko.Diarizer(device="cpu", warmup=False, quiet=True)

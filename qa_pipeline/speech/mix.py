@@ -14,8 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import fftconvolve
 
-# Delays a recorder adds between the copies of one mix (F04: 2 ms); 50 ms is generous.
-MAX_LAG_S = 0.05
+# Delays between the copies of one mix: a recorder adds a few ms (F04: 2 ms), but a mix
+# recorded twice through separate paths (a conference bridge and a trunk tap) can be
+# hundreds of ms apart (issue 22: 500 ms was missed, every line transcribed twice).
+# The full cross-correlation is computed at every lag anyway; 2 s costs nothing more.
+MAX_LAG_S = 2.0
 # A peak correlation at or above this means one mix. Same mix with a 2 ms offset and a
 # 0.5 dB step: 0.99+; sample calls with a -25 dB leak: below 0.1 (tests/test_mix.py).
 SAME_MIX_CORRELATION = 0.8

@@ -98,19 +98,19 @@ def label_channels(per_channel: Sequence[Sequence[Utterance]], agent_channel: in
 
 
 def diarized_speakers(words: Sequence[Word], samples: np.ndarray, gap_s: float,
-                      sample_rate: int = SAMPLE_RATE, diarizer=None,
+                      sample_rate: int = SAMPLE_RATE, label: str = "", diarizer=None,
                       direction: str = AUTO_DIRECTION) -> SpeakerLabels:
     """Utterances of a mono mix with roles from diarization and what each speaker says.
 
-    `diarizer(samples, rate) -> Diarization` replaces `speech.diarization.diarize`.
-
-    Without senko installed the utterances keep speaker `unknown`, with a warning that
-    says what to install.
+    Diarization runs in a worker process (`diarization.diarize_contained`; `label`, the
+    recording, names the call there); `diarizer(samples, rate) -> Diarization` replaces it
+    (the mixdown evaluation keeps the turns). Without senko installed the utterances keep
+    speaker `unknown`, with a warning that says what to install.
     """
-    from qa_pipeline.speech.diarization import DiarizationUnavailable, diarize
+    from qa_pipeline.speech.diarization import DiarizationUnavailable, diarize_contained
 
     try:
-        diarization = (diarizer or diarize)(samples, sample_rate)
+        diarization = diarizer(samples, sample_rate) if diarizer else diarize_contained(samples, sample_rate, label)
     except DiarizationUnavailable as exc:
         plain = split_utterances(words, UNKNOWN, 0, gap_s)
         return SpeakerLabels(plain, False, None, (f"mono recording not diarized: {exc}",))

@@ -1,0 +1,77 @@
+"""Recordings still being written are left for the next run, with the reason (issue 22).
+
+Snapshots are made as they happen: a copy cut part-way (the header promises the whole
+call), and headers as writers leave them until they close the file.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import soundfile as sf
+
+from qa_pipeline.growing import settled
+from qa_pipeline.inbox import list_inbox, split_settled
+
+TONE = (0.1 * np.sin(np.arange(8000) / 8000 * 2 * np.pi * 440)).astype(np.float32)
+
+
+def _later(seconds: float):
+    return lambda: time.time() + seconds
+
+
+def test_a_file_changed_within_the_settle_time_waits_and_a_quiet_one_is_scored(tmp_path):
+    path = tmp_path / "call.wav"
+    sf.write(path, TONE, 8000)
+    reason = settled(path, settle_s=10)
+    assert reason and reason.startswith("still being written (changed") and "left for the next run" in reason
+    assert settled(path, settle_s=10, clock=_later(11)) is None
+    assert settled(path, settle_s=0) is None  # the check turned off
+
+
+def test_a_wav_being_copied_waits_while_its_header_promises_more_than_it_holds(tmp_path):
+    whole = tmp_path / "whole.wav"
+    sf.write(whole, np.tile(TONE, 10), 8000, subtype="PCM_16")
+    snapshot = tmp_path / "copy.wav"  # a copy a third of the way through: header first, then data
+    snapshot.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
+    reason = settled(snapshot, settle_s=1, clock=_later(5))  # quiet for 5 s, still short
+    assert reason and "WAV header promises 160044 bytes, the file holds 53348" in reason
+    assert settled(snapshot, settle_s=1, clock=_later(700)) is None  # long quiet: scored, as truncated
+    assert settled(whole, settle_s=1, clock=_later(5)) is None
+
+
+def test_a_wav_whose_writer_has_not_filled_in_its_size_waits(tmp_path):
+    path = tmp_path / "call.wav"
+    sf.write(path, TONE, 8000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    data[4:8] = (0xFFFFFFFF).to_bytes(4, "little")  # a streaming writer's placeholder
+    path.write_bytes(bytes(data))
+    assert "WAV header has no size yet" in settled(path, settle_s=1, clock=_later(5))
+
+
+def test_a_flac_whose_encoder_has_not_written_its_length_waits(tmp_path):
+    path = tmp_path / "call.flac"
+    sf.write(path, TONE, 8000, format="FLAC")
+    data = bytearray(path.read_bytes())
+    data[21:26] = bytes([data[21] & 0xF0, 0, 0, 0, 0])  # STREAMINFO total samples: 0, as while encoding
+    path.write_bytes(bytes(data))
+    assert "FLAC header has no length" in settled(path, settle_s=1, clock=_later(5))
+    sf.write(path, TONE, 8000, format="FLAC")
+    assert settled(path, settle_s=1, clock=_later(5)) is None
+
+
+def test_the_inbox_leaves_growing_files_out_of_the_run_with_their_reason(tmp_path):
+    old, new = tmp_path / "old.wav", tmp_path / "new.wav"
+    sf.write(old, TONE, 8000)
+    sf.write(new, TONE, 8000)
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    # utime sets the ctime to now: the old file counts as changed just now too, as a
+    # preserved-mtime copy that has just finished would.
+    ready, waiting = split_settled(list_inbox(str(tmp_path)), settle_s=0.5)
+    assert [f.relpath for f, _ in waiting] == ["new.wav", "old.wav"] and not ready
+    time.sleep(0.6)
+    ready, waiting = split_settled(list_inbox(str(tmp_path)), settle_s=0.5)
+    assert [f.relpath for f in ready] == ["new.wav", "old.wav"] and not waiting
