@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import score_calls as sc  # noqa: E402
 
 from qa_pipeline import runs as rn  # noqa: E402
+from qa_pipeline.growing import default_settle_s  # noqa: E402
 from qa_pipeline.store import claims as cl  # noqa: E402
 
 CHUNK_DEPLOYMENT = "score-chunk/chunk"
@@ -109,6 +110,7 @@ def nightly(
     agents: str | None = None,
     hotwords: bool = False,
     transcripts_cache: str | None = None,
+    settle_s: float | None = None,
 ) -> rn.RunSummary:
     """Score every recording in `inbox` not yet finished for this rubric and model, over many workers.
 
@@ -119,7 +121,8 @@ def nightly(
     bound); calls of a chunk that never finishes are left to the next run. `redact` is the
     PII types redacted in everything written (`qa-pipeline score --redact`; None: the
     settings file's on each worker); `agents`, `hotwords` and `transcripts_cache` are
-    `qa-pipeline score`'s options, read where each chunk runs.
+    `qa-pipeline score`'s options, read where each chunk runs. Files changed within
+    `settle_s` seconds (None: `$QA_PIPELINE_SETTLE_S`, else 10) are left for the next night.
     """
     from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import model_label
@@ -129,7 +132,10 @@ def nightly(
     asr_model = model_label(sc.run_asr_options(model))
     opened = _open_shared_store(store)
     try:
-        plan = sc.find_new_recordings(inbox, out, opened, label, asr_model, retry_quarantined)
+        plan = sc.find_new_recordings(inbox, out, opened, label, asr_model, retry_quarantined,
+                                      default_settle_s() if settle_s is None else settle_s)
+        for relpath, reason in plan.waiting:
+            logger.info("left for the next run: %s: %s", relpath, reason)
         chunks = rn.cut_chunks(plan, max(1, chunk_size))
         logger.info("%d to score in %d chunks of up to %d; %d already finished, %d duplicate content",
                     len(plan.pending), len(chunks), chunk_size, len(plan.already_done), len(plan.duplicates))

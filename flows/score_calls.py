@@ -40,6 +40,7 @@ from qa_pipeline import run_state as rs
 from qa_pipeline import runs as rn
 from qa_pipeline.concurrency import WORKERS_ENV, default_workers, with_workers
 from qa_pipeline.errors import QAPipelineError, RecordingError
+from qa_pipeline.growing import default_settle_s
 from qa_pipeline.files import publish as publish_files
 from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings, Scored, failure_reason
 from qa_pipeline.records import Scorecard
@@ -65,9 +66,10 @@ IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 10, 30], "retry_condition
 
 
 @task(name="find-new-recordings", **TASK, **IO_RETRIES)
-def find_new_recordings(inbox: str, out: str, state, rubric: str, asr_model: str, retry_quarantined: bool) -> ib.Plan:
+def find_new_recordings(inbox: str, out: str, state, rubric: str, asr_model: str, retry_quarantined: bool,
+                        settle_s: float = 0.0) -> ib.Plan:
     """List the inbox, identify each recording, and keep those no run has finished (per the claims in `state`)."""
-    return rs.plan_inbox(state, inbox, out, rubric, asr_model, retry_quarantined)
+    return rs.plan_inbox(state, inbox, out, rubric, asr_model, retry_quarantined, settle_s)
 
 
 @task(name="prepare-asr", **TASK)
@@ -373,6 +375,7 @@ def score_calls(
     hotwords: bool = False,
     transcripts_cache: str | None = None,
     claim_ttl_s: float = cl.DEFAULT_TTL_S,
+    settle_s: float | None = None,
 ) -> rn.RunSummary:
     """Score every recording in `inbox` that no run has finished for this rubric and model.
 
@@ -384,8 +387,9 @@ def score_calls(
     call (a run that ends any other way releases its claims). `redact` is the PII types
     redacted in everything written, as `qa-pipeline score --redact` takes them (None: the
     settings file's, `$QA_PIPELINE_REDACTION`). `agents` (a roster CSV), `hotwords` and
-    `transcripts_cache` are `qa-pipeline score`'s options. Returns the run summary; the
-    run's Prefect artifacts show the same.
+    `transcripts_cache` are `qa-pipeline score`'s options. A file changed within `settle_s`
+    seconds (None: `$QA_PIPELINE_SETTLE_S`, else 10) is left for the next run. Returns the run
+    summary; the run's Prefect artifacts show the same.
     """
     from qa_pipeline.speech.asr import model_label
 
@@ -396,7 +400,10 @@ def score_calls(
     state = results if results is not None else rs.open_run_state(out)
     try:
         plan = find_new_recordings(inbox, out, state, pipeline.settings.rubric.label,
-                                   model_label(pipeline.settings.asr_options), retry_quarantined)
+                                   model_label(pipeline.settings.asr_options), retry_quarantined,
+                                   default_settle_s() if settle_s is None else settle_s)
+        for relpath, reason in plan.waiting:
+            logger.info("left for the next run: %s: %s", relpath, reason)
         logger.info("%d to score, %d already done, %d duplicate content",
                     len(plan.pending), len(plan.already_done), len(plan.duplicates))
         for dup, first in plan.duplicates:
@@ -483,6 +490,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="the site's agent roster (agent_id,name[,aliases]), as for `qa-pipeline score --agents`")
     parser.add_argument("--hotwords", action="store_true",
                         help="give Whisper the agent's names and the rubric's vocabulary, as `qa-pipeline score --hotwords`")
+    parser.add_argument("--settle-s", type=float, default=None, metavar="SECONDS",
+                        help="leave files changed within this many seconds for the next run (default: "
+                             "$QA_PIPELINE_SETTLE_S, else 10; 0: off)")
     parser.add_argument("--transcripts-cache", default=None, metavar="DIR",
                         help="reuse transcripts of the same audio and settings kept here (kept redacted)")
     parser.add_argument("--retry-quarantined", action="store_true", help="try quarantined recordings again")
@@ -520,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         "agents": args.agents,
         "hotwords": args.hotwords,
         "transcripts_cache": args.transcripts_cache,
+        "settle_s": args.settle_s,
         "claim_ttl_s": args.claim_ttl,
     }
     if args.serve:

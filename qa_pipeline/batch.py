@@ -1,7 +1,7 @@
 """Scoring many recordings: find them, score each, keep going past bad ones.
 
-`discover_recordings` → `output_stems` → `pipeline.CallPipeline.run_safely` per recording →
-`report.write_summary`. `score_paths` strings them together for the CLI; the Prefect flows
+`discover_recordings` → `output_stems` → `pipeline.CallPipeline.run_safely` per recording,
+its failure or card entered in `report.RunOutputs` as it finishes. `score_paths` strings them together for the CLI; the Prefect flows
 use the same pieces (`qa_pipeline.inbox` lists their inbox).
 """
 
@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Sequence
 from qa_pipeline.discovery import AUDIO_EXTENSIONS, discover_recordings, is_audio  # noqa: F401 (re-exported)
 from qa_pipeline.pipeline import CallPipeline, CallSource, Scored
 from qa_pipeline.records import Scorecard
-from qa_pipeline.report import Failure, write_summary
+from qa_pipeline.report import Failure, RunOutputs
 from qa_pipeline.transcript_cache import safe_name
 
 Progress = Callable[[str], None]
@@ -79,22 +79,27 @@ def _progress_line(index: int, total: int, path: Path, outcome: Scored | Failure
 def score_paths(inputs: Iterable[str | Path], pipeline: CallPipeline, out_dir: str | Path | None = None,
                 store=None, progress: Progress | None = None, workers: int = 1) -> BatchResult:
     """Score every recording the inputs name through `pipeline`, writing per-call outputs,
-    summary.csv and errors.json.
+    summary.csv, errors.json and redaction_report.json.
 
     Up to `workers` recordings are scored at once (see `qa_pipeline.concurrency`; give the
     pipeline ASR options sized for them with `with_workers`); progress, store saves and
-    results still come in input order. A call whose card cannot be saved into the store
-    is a failure of that call (its files are written).
+    results still come in input order. The out folder is checked before the first call
+    (`ConfigError` when it cannot be written); errors.json and summary.csv grow as calls
+    finish, and a run marker says the run has not finished (`report.RunOutputs`). A call
+    whose card cannot be saved into the store is a failure of that call (its files are written).
     """
     from qa_pipeline.concurrency import ordered_map
 
     paths = discover_recordings(inputs)
     stems = output_stems(paths)
-    out = None if out_dir is None else Path(out_dir)
     report = progress or (lambda line: None)
+    outputs = None if out_dir is None else RunOutputs(out_dir, [pipeline.public_recording(p) for p in paths])
+    if outputs is not None and outputs.previous_run:
+        report(f"note: an earlier run into {out_dir} did not finish (started {outputs.previous_run.get('started_at')})")
     scored: list[Scored] = []
     failures: list[Failure] = []
     not_saved = 0
+    out = None if out_dir is None else Path(out_dir)
     outcomes = ordered_map(lambda p: pipeline.run_safely(CallSource(p, stems[p]), out), paths, workers)
     for index, (path, outcome) in enumerate(zip(paths, outcomes), start=1):
         if isinstance(outcome, Scored) and store is not None:
@@ -105,20 +110,14 @@ def score_paths(inputs: Iterable[str | Path], pipeline: CallPipeline, out_dir: s
             failures.append(outcome)
         else:
             scored.append(outcome)
-    if out is not None:
-        write_summary([s.card for s in scored], failures, out)
+        if outputs is not None and isinstance(outcome, Failure):
+            outputs.add_failure(outcome)
+        elif outputs is not None:
+            outputs.add_card()
+    if outputs is not None and out is not None:
         _write_redaction_report(pipeline, scored, out)
+        outputs.finish()
     return BatchResult(tuple(scored), tuple(failures), not_saved)
-
-
-def _write_redaction_report(pipeline: CallPipeline, scored: Sequence[Scored], out: Path) -> None:
-    """`out/redaction_report.json`: per PII type, what this batch redacted in text and audio."""
-    from qa_pipeline.redaction import load_settings
-    from qa_pipeline.redaction.report import write_report
-
-    settings = pipeline.settings.redaction or load_settings()
-    if settings.enabled:
-        write_report(out, [s.redaction for s in scored if s.redaction is not None], settings.label)
 
 
 def _saved(pipeline: CallPipeline, store, scored: Scored) -> Scored | Failure:
@@ -129,3 +128,13 @@ def _saved(pipeline: CallPipeline, store, scored: Scored) -> Scored | Failure:
         failure = pipeline.failure(CallSource(scored.recording, scored.stem), exc)
         return Failure(failure.recording, f"scorecard written but not saved to the results store: {failure.reason}")
     return scored
+
+
+def _write_redaction_report(pipeline: CallPipeline, scored: Sequence[Scored], out: Path) -> None:
+    """`out/redaction_report.json`: per PII type, what this batch redacted in text and audio."""
+    from qa_pipeline.redaction import load_settings
+    from qa_pipeline.redaction.report import write_report
+
+    settings = pipeline.settings.redaction or load_settings()
+    if settings.enabled:
+        write_report(out, [s.redaction for s in scored if s.redaction is not None], settings.label)

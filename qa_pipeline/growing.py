@@ -19,13 +19,26 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from qa_pipeline.errors import ConfigError
+
 # The default settle time. Recorders and network copies write every few seconds while a
 # call lasts (a 16 kHz 16-bit WAV grows 32 kB a second); 10 s without a change is several
 # missed writes, yet an operator who copies a file in and scores it waits little.
 DEFAULT_SETTLE_S = 10.0
+# Where a site (or a test suite that writes recordings moments before scoring them) sets it.
+SETTLE_ENV = "QA_PIPELINE_SETTLE_S"
 # How long after its last change a file with an unfinished header is waited for.
 UNFINISHED_WAIT_S = 600.0
 _RIFF_PLACEHOLDERS = (0, 0xFFFFFFFF, 0x7FFFFFFF)
+
+
+def default_settle_s() -> float:
+    """The settle time when none is given: `$QA_PIPELINE_SETTLE_S`, else `DEFAULT_SETTLE_S` (0 turns the check off)."""
+    text = os.environ.get(SETTLE_ENV, "").strip()
+    try:
+        return float(text) if text else DEFAULT_SETTLE_S
+    except ValueError:
+        raise ConfigError(f"${SETTLE_ENV} must be a number of seconds, not {text!r}") from None
 
 
 def settled(path: str | Path, settle_s: float = DEFAULT_SETTLE_S, unfinished_wait_s: float = UNFINISHED_WAIT_S,

@@ -31,6 +31,7 @@ from typing import Any, Callable, Mapping, TypeVar
 from qa_pipeline import transcript_cache
 from qa_pipeline.annotations import call_annotations
 from qa_pipeline.errors import ConfigError, QAPipelineError, RecordingError
+from qa_pipeline.growing import settled
 from qa_pipeline.metadata import read_metadata
 from qa_pipeline.profiling import stage
 from qa_pipeline.records import AGENT, Audio, CallMetadata, Scorecard, Transcript
@@ -65,6 +66,7 @@ class PipelineSettings:
     redaction: Any = None
     vocabulary: Any = None
     cache_dir: Path | None = None
+    settle_s: float = 0.0  # a file changed within this many seconds is left for the next run (growing.settled)
 
 
 @dataclass(frozen=True)
@@ -167,14 +169,19 @@ class CallPipeline:
         except Exception as exc:  # noqa: BLE001 - one bad recording must not stop a batch
             return self.failure(source, exc)
 
+    def public_recording(self, path: Path | str) -> str:
+        """How outputs name the recording at `path`: PII in it replaced (`redaction.filenames.public_path`)."""
+        from qa_pipeline.redaction.filenames import public_path
+
+        return public_path(path, self.settings.redaction)
+
     def failure(self, source: CallSource, exc: BaseException) -> Failure:
         """The `Failure` a run of `source` that raised `exc` reports (its reason redacted)."""
-        from qa_pipeline.redaction.filenames import public_path
         from qa_pipeline.redaction.scorecard import redact_text
 
         if not isinstance(exc, QAPipelineError):
             log.error("%s: unexpected error while scoring", source.recording, exc_info=exc)
-        recording = public_path(source.recording, self.settings.redaction)
+        recording = self.public_recording(source.recording)
         reason = failure_reason(exc).replace(source.recording, recording)
         return Failure(recording, redact_text(reason, self.settings.redaction))
 
@@ -207,6 +214,9 @@ class CallPipeline:
         """Metadata, content hash, and the site's roster name and hotwords for this call."""
 
         def run() -> CallPlan:
+            waiting = settled(source.path, self.settings.settle_s)
+            if waiting:
+                raise RecordingError(str(source.path), waiting)
             metadata = read_metadata(source.path)
             sha = source.content_sha256 or transcript_cache.recording_hash(source.path)
             options = self.settings.asr_options

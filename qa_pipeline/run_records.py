@@ -62,3 +62,5 @@ class Plan:
     duplicates: tuple[tuple[Call, str], ...] = ()  # (call, relpath of the same content)
     # Output file stem per relpath, chosen over the whole inbox (`inbox.output_stems_for`).
     stems: Mapping[str, str] = field(default_factory=dict)
+    # Files still being written, left for the next run: (relpath, reason) (`growing.settled`).
+    waiting: tuple[tuple[str, str], ...] = ()

@@ -20,6 +20,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,15 +91,18 @@ def _naive_utc(text: str) -> datetime:
 
 
 def plan_inbox(store: Store, inbox: str, out: str | Path, rubric: str, asr_model: str,
-               retry_quarantined: bool = False) -> Plan:
+               retry_quarantined: bool = False, settle_s: float = 0.0) -> Plan:
     """List and identify the inbox (reusing the hashes the claims know) and plan the run.
 
-    An old ``OUT/ledger.jsonl`` is migrated into `store` first (`migrate_ledger`).
+    An old ``OUT/ledger.jsonl`` is migrated into `store` first (`migrate_ledger`). Files
+    still being written (`settle_s`, `inbox.split_settled`) are left for the next run:
+    neither identified nor claimed, listed in the plan's `waiting` with the reason.
     """
     migrate_ledger(store, out)
-    files = ib.list_inbox(inbox)
+    files, waiting = ib.split_settled(ib.list_inbox(inbox), settle_s)
     calls = ib.identify(files, cl.known_files(store, (f.relpath for f in files)), rubric, asr_model)
-    return plan_run(calls, cl.finished_keys(store, (c.key for c in calls), retry_quarantined))
+    plan = plan_run(calls, cl.finished_keys(store, (c.key for c in calls), retry_quarantined))
+    return replace(plan, waiting=tuple((f.relpath, reason) for f, reason in waiting))
 
 
 def write_quarantine(out: str | Path, plan: Plan, claims: Mapping[str, cl.Claim]) -> Path:

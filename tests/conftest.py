@@ -1,6 +1,11 @@
+import os
 from pathlib import Path
 
 import pytest
+
+# The tests write recordings moments before they score them; a real inbox waits for files to
+# settle (`growing.default_settle_s`, 10 s). The settle check's own tests set it explicitly.
+os.environ.setdefault("QA_PIPELINE_SETTLE_S", "0")
 
 ROOT = Path(__file__).resolve().parent.parent
 

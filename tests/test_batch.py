@@ -208,3 +208,17 @@ def test_a_phone_number_in_the_file_name_reaches_no_output_and_the_batch_reports
         assert number not in path.name and number not in path.read_text(errors="ignore"), path.name
     report = json.loads((tmp_path / "out" / "redaction_report.json").read_text())
     assert report["calls"] == 1
+
+
+def test_a_recording_still_being_written_is_left_for_the_next_run_with_the_reason(tmp_path):
+    audio = tmp_path / "in" / "C01.wav"
+    audio.parent.mkdir()
+    audio.write_bytes(b"a call still being recorded")
+    cache_transcript(tmp_path / "cache", audio)
+    waiting = CallPipeline(PipelineSettings(load_rubric("etiquette"), AsrOptions(), cache_dir=tmp_path / "cache",
+                                            settle_s=60.0))
+    result = score_paths([audio], waiting, tmp_path / "out")
+    assert result.scored == () and "still being written" in result.failures[0].reason
+    assert "left for the next run" in json.loads((tmp_path / "out" / "errors.json").read_text())[0]["reason"]
+    later = score_paths([audio], scoring(tmp_path / "cache"), tmp_path / "out")  # settled: scored, error cleared
+    assert len(later.scored) == 1 and json.loads((tmp_path / "out" / "errors.json").read_text()) == []

@@ -24,7 +24,8 @@ PACKAGE = ROOT / "qa_pipeline"
 # (layer name, module patterns); a pattern names a module, or a package and everything in it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("records", ("qa_pipeline", "records", "errors", "identity", "files", "protocols", "contract",
-                 "lazy_imports", "safe_csv", "run_records", "profiling", "concurrency", "metadata", "annotations")),
+                 "lazy_imports", "safe_csv", "run_records", "profiling", "concurrency", "metadata", "annotations",
+                 "discovery", "growing")),
     ("text", ("phrases", "nlp", "prices", "vocabulary", "timing", "classifiers")),
     ("speech", ("speech", "synth")),
     ("criteria", ("criteria", "rubric")),

@@ -87,9 +87,15 @@ def asr_options(model: str | None, agent_channel: int | str, device: str = "cpu"
                    "date_of_birth, address, customer_name; or default, all, none "
                    "(default: the settings file's types, else all but customer_name).")
 @redaction_settings_option
+@click.option("--settle-s", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Leave a recording changed within this many seconds (or whose WAV/FLAC header is not "
+                   "finished yet) for the next run, with the reason in errors.json; 0 turns the check off "
+                   "(default: $QA_PIPELINE_SETTLE_S, else 10).")
 def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel, db_url, no_db, transcripts_cache,
-            workers, agents, hotwords, redact_types, redaction_settings):
+            workers, agents, hotwords, redact_types, redaction_settings, settle_s):
     from qa_pipeline.batch import discover_recordings, score_paths
+    from qa_pipeline.discovery import ignored_files
+    from qa_pipeline.growing import default_settle_s
     from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.pipeline import CallPipeline, PipelineSettings
     from qa_pipeline.redaction import load_settings
@@ -98,6 +104,10 @@ def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel,
 
     redaction = load_settings(redaction_settings, redact_types)
     recordings = discover_recordings(inputs)
+    ignored = ignored_files(inputs)
+    if ignored:
+        _note(f"note: {len(ignored)} file(s) not scored (not a recording format this tool reads): "
+              + ", ".join(p.name for p in ignored[:5]) + (", ..." if len(ignored) > 5 else ""))
     if not recordings:
         raise click.ClickException(f"no audio recordings found in {', '.join(map(str, inputs))}")
     workers = workers or default_workers()
@@ -107,6 +117,7 @@ def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel,
         redaction=redaction,
         vocabulary=site_vocabulary(agents, hotwords),
         cache_dir=transcripts_cache,
+        settle_s=default_settle_s() if settle_s is None else settle_s,
     )
     store = open_results_store(db_url, enabled=not no_db)
     try:
