@@ -7,7 +7,6 @@ use the same pieces (`qa_pipeline.inbox` lists their inbox).
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
