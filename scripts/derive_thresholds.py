@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from qa_pipeline.criteria.context import CallContext
+from qa_pipeline.criteria.cutoff import CutoffParams
 from qa_pipeline.criteria.handling.pace import PaceParams, fastest_stretch, rate_of
 from qa_pipeline.records import AGENT, CUSTOMER, CallMetadata, Transcript, Utterance
 from qa_pipeline.rubric import load_rubric
@@ -33,6 +34,8 @@ from qa_pipeline.timing import spoken_words
 
 CALIBRATION = Path(__file__).resolve().parent.parent / "data" / "calibration" / "harper_valley" / "segments.tsv"
 _ROLES = {"agent": AGENT, "caller": CUSTOMER}
+# `Threshold.rubric` of a value held in code, not in a rubric: the cut-off detector's defaults.
+CODE = "qa_pipeline.criteria.cutoff"
 # Transcriber tags for what is not a word ("[noise]", "[laughter]"); "<unk>" is a word not made out.
 _TAG = re.compile(r"\[[^\]]*\]")
 # Feedback words: a segment made only of these is a backchannel (the rubric's own list decides
@@ -136,6 +139,10 @@ def _up(value: float, step: float) -> float:
     return math.ceil(value / step - 1e-9) * step
 
 
+def _down(value: float, step: float) -> float:
+    return math.floor(value / step + 1e-9) * step
+
+
 def derive(path: Path = CALIBRATION) -> list[Threshold]:
     """Every calibrated threshold, derived from the calibration set at `path`."""
     calls = load_calls(path)
@@ -145,7 +152,7 @@ def derive(path: Path = CALIBRATION) -> list[Threshold]:
     backchannels = backchannel_durations(calls)
     turns = caller_turn_words(calls)
     return [
-        Threshold("call_handling", "speaking_pace", "max_wpm", _up(percentile(overall, 100), 5), 100,
+        Threshold("call_handling", "speaking_pace", "max_wpm", _up(percentile(overall, 95), 5), 95,
                   "agent words per minute over their own utterances, per call", len(overall), "up to 5 wpm"),
         Threshold("call_handling", "speaking_pace", "stretch_max_wpm", _up(percentile(stretches, 100), 5), 100,
                   f"agent wpm in the fastest {pace.stretch_window_s:g} s stretch, per call", len(stretches), "up to 5 wpm"),
@@ -157,6 +164,8 @@ def derive(path: Path = CALIBRATION) -> list[Threshold]:
                   "duration of a segment made only of feedback words", len(backchannels), "up to 0.1 s"),
         Threshold("call_handling", "acknowledged_caller", "min_turn_words", float(percentile(turns, 90)), 90,
                   "words in a caller's turn", len(turns), "none"),
+        Threshold(CODE, "CutoffParams", "max_trailing_silence_s", _down(percentile(gaps, 50), 0.5), 50,
+                  "silence before the agent speaks", len(gaps), "down to 0.5 s"),
     ]
 
 
@@ -175,7 +184,9 @@ def describe(calls: dict[str, Transcript]) -> list[str]:
 
 
 def rubric_value(threshold: Threshold) -> float:
-    """The value the bundled rubric holds for `threshold`'s parameter."""
+    """The value the bundled rubric (or, for `CODE`, `CutoffParams`) holds for `threshold`'s parameter."""
+    if threshold.rubric == CODE:
+        return getattr(CutoffParams(), threshold.param)
     return getattr(load_rubric(threshold.rubric).criterion(threshold.criterion).params, threshold.param)
 
 

@@ -10,9 +10,11 @@ have closed. `find_cutoff` decides it from the transcript alone:
   `closing_window_s` of speech, and
 - the conversation is plainly unfinished: the last turn stops mid-phrase (a last word that
   cannot end an English sentence: "and", "the", "your"; or, where the transcriber writes
-  punctuation at all, no full stop, question or exclamation mark), or the agent has just put the caller on hold ("okay, hold on", "one
-  moment"), or the last word ends right at the edge of the recording (`edge_s`), cut off
-  while spoken.
+  punctuation at all, no full stop, question or exclamation mark), or it asks a question
+  nobody answers (Whisper drops a word cut in two and closes the sentence before it: "Would
+  you like a bouquet?" of "Would you like a bouquet or sunflowers..."), or the agent has just
+  put the caller on hold ("okay, hold on", "one moment"), or the last word ends right at the
+  edge of the recording (`edge_s`), cut off while spoken.
 
 A transfer ("let me put you through", "while I transfer you") is not a cut-off: it ends the
 agent's part of the call, and the closing courtesies were due before it (the field case
@@ -91,6 +93,8 @@ def find_cutoff(transcript: Transcript, params: CutoffParams = DEFAULT_PARAMS) -
     punctuated = any(ends_sentence(u.text) for u in spoken if u is not last)
     if unfinished(last.text, punctuated):
         return Cutoff(f"the last turn stops mid-phrase ({_ending(last.text)!r}); {said}; no closing")
+    if last.text.rstrip().endswith("?"):
+        return Cutoff(f"the last turn asks a question nobody answers ({_ending(last.text)!r}); {said}; no closing")
     if trailing <= params.edge_s:
         return Cutoff("the last word ends at the edge of the recording; no closing")
     agent_last = next((u for u in reversed(spoken) if u.speaker == AGENT), None)
