@@ -156,12 +156,12 @@ def derive(path: Path = CALIBRATION) -> list[Threshold]:
                   "agent words per minute over their own utterances, per call", len(overall), "up to 5 wpm"),
         Threshold("call_handling", "speaking_pace", "stretch_max_wpm", _up(percentile(stretches, 100), 5), 100,
                   f"agent wpm in the fastest {pace.stretch_window_s:g} s stretch, per call", len(stretches), "up to 5 wpm"),
-        # Above its 95th percentile the silences before a real agent speaks are look-ups (6-13 s
-        # after "one second", or unannounced): a silent hold. After an announced pause, one
-        # longer than three in four ordinary pauses is the hold.
-        Threshold("call_handling", "hold_etiquette", "announced_gap_s", _up(percentile(gaps, 75), 0.5), 75,
+        # A hold is a silence few ordinary replies reach: after an announced pause, longer than
+        # nine in ten of real agents' response silences; unannounced, longer than 97 in 100
+        # (those are 9-13 s look-ups; the 5-7 s ones are brief checks, not holds to ask leave for).
+        Threshold("call_handling", "hold_etiquette", "announced_gap_s", _up(percentile(gaps, 90), 0.5), 90,
                   "silence before the agent speaks", len(gaps), "up to 0.5 s"),
-        Threshold("call_handling", "hold_etiquette", "silent_gap_s", _up(percentile(gaps, 95), 0.5), 95,
+        Threshold("call_handling", "hold_etiquette", "silent_gap_s", _up(percentile(gaps, 97), 0.5), 97,
                   "silence before the agent speaks", len(gaps), "up to 0.5 s"),
         Threshold("etiquette", "no_interrupting", "backchannel_max_s", _up(percentile(backchannels, 95), 0.1), 95,
                   "duration of a segment made only of feedback words", len(backchannels), "up to 0.1 s"),
