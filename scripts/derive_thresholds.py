@@ -177,8 +177,8 @@ def describe(calls: dict[str, Transcript]) -> list[str]:
     pace = PaceParams(max_wpm=0, stretch_max_wpm=0, min_speech_s=0)
     overall, _ = pace_rates(calls, pace)
     gaps = gaps_before_agent(calls)
-    lines = [f"calls: {len(calls)}; agent wpm per call (all calls): min {min(overall):.0f}, "
-             f"median {percentile(overall, 50):.0f}, max {max(overall):.0f}"]
+    lines = [(f"calls: {len(calls)}; agent wpm per call (all calls): min {min(overall):.0f}, "
+              f"median {percentile(overall, 50):.0f}, max {max(overall):.0f}")]
     lines.append("silence before the agent speaks (s): " + ", ".join(
         f"p{q} {percentile(gaps, q):.2f}" for q in (50, 75, 90, 95, 97, 99, 100)))
     turns = caller_turn_words(calls)

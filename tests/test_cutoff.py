@@ -12,12 +12,17 @@ import json
 from pathlib import Path
 
 import pytest
-
 from _scoring_helpers import timed
 
 from qa_pipeline.criteria.cutoff import find_cutoff, on_hold, unfinished
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.records import AGENT, CALL_END, NOT_APPLICABLE, CallMetadata, Transcript
+from qa_pipeline.records import (
+    AGENT,
+    CALL_END,
+    NOT_APPLICABLE,
+    CallMetadata,
+    Transcript,
+)
 from qa_pipeline.rubric import load_rubric, parse_rubric
 from qa_pipeline.scoring import score_transcript
 
