@@ -59,6 +59,12 @@ def test_a_finished_call_is_no_cutoff():
                               ("A", 9.5, 11.0, "Booked. Thank you for calling, goodbye."))) is None
 
 
+def test_a_finished_sentence_ending_on_a_pronoun_is_no_cutoff():
+    for last in ("Okay, thank you.", "I think so.", "Please come in.", "I'll call her."):
+        assert find_cutoff(ending(("A", 6.5, 8.0, last))) is None, last
+    assert not unfinished("thank you", punctuated=False) and unfinished("with the", punctuated=False)
+
+
 def test_a_recording_quiet_after_the_last_word_is_no_cutoff():
     assert find_cutoff(ending(("A", 6.5, 9.0, "We have Tuesday at ten, or I could offer you the"), tail_s=3.0)) is None
 

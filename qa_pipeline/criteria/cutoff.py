@@ -8,8 +8,8 @@ have closed. `find_cutoff` decides it from the transcript alone:
   the recording (a finished call leaves the line quiet after the last word), and
 - no closing exchange ("bye", "thanks for calling", "have a good day") in the last
   `closing_window_s` of speech, and
-- the conversation is plainly unfinished: the last turn stops mid-phrase (a last word that
-  cannot end an English sentence: "and", "the", "your"; or, where the transcriber writes
+- the conversation is plainly unfinished: the last turn stops mid-phrase (a last word no
+  English sentence ends on: "and", "the", "your"; or, where the transcriber writes
   punctuation at all, no full stop, question or exclamation mark), or it asks a question
   nobody answers (Whisper drops a word cut in two and closes the sentence before it: "Would
   you like a bouquet?" of "Would you like a bouquet or sunflowers..."), or the agent has just
@@ -48,13 +48,11 @@ class CutoffParams:
 
 DEFAULT_PARAMS = CutoffParams()
 
-# Words after which an English sentence cannot end: articles, conjunctions, prepositions,
-# possessives, auxiliaries.
-_OPEN_ENDINGS = frozenset(
-    "a an the and or but so because if that which who to of for with from at in on by about into as "
-    "my your our their his her its is are was were be been will would can could should shall may might "
-    "must do does did have has had i we you they he she it".split()
-)
+# Words no English sentence ends on: articles, coordinating conjunctions, "of", possessive
+# determiners ("thank you", "come in", "I think so", "call her" end sentences, so pronouns,
+# particles and most prepositions are not here).
+_OPEN_ENDINGS = frozenset({"a", "an", "the", "and", "or", "but", "because", "if", "whether", "than", "of",
+                           "my", "your", "our", "their"})
 _CLOSING = re.compile(
     r"\b(good ?bye|bye|thanks? (you )?for (calling|your call|ringing|your time)|have a (\w+ )?(\w+ )?"
     r"(day|evening|afternoon|weekend|morning|night|one)|take care|talk soon|speak soon|see you)\b"
