@@ -11,6 +11,7 @@ A rubric file looks like::
         impl: self_introduction.v1
         weight: 1.0
         use_classifier: false           # optional, default false
+        needs_call_end: false           # optional: not_applicable when the recording is cut off
         params: {window_s: 30}          # optional; unset params keep their defaults
 
 A rubric may extend another (``extends: etiquette``, a bundled id or a YAML path
@@ -42,12 +43,16 @@ DEFAULT_RUBRIC = "etiquette"
 
 _TOP_KEYS = {"id", "version", "title", "description", "plugins", "criteria", "extends", "serious_errors",
              "vocabulary"}
-_ENTRY_KEYS = {"impl", "weight", "use_classifier", "params", "title", "failed_title", "description"}
+_ENTRY_KEYS = {"impl", "weight", "use_classifier", "needs_call_end", "params", "title", "failed_title", "description"}
 
 
 @dataclass(frozen=True)
 class CriterionConfig:
-    """One rubric entry: which implementation, its weight and its checked parameters."""
+    """One rubric entry: which implementation, its weight and its checked parameters.
+
+    `needs_call_end` marks a criterion that judges the end of the call (the closing): it is
+    `not_applicable` when the recording lacks the end (truncated, or cut off mid-conversation).
+    """
 
     id: str
     impl: str
@@ -57,6 +62,7 @@ class CriterionConfig:
     title: str = ""
     serious_error: str = ""
     failed_title: str = ""  # what a fail means, in words ("Agent interrupted the caller")
+    needs_call_end: bool = False
 
 
 @dataclass(frozen=True)
@@ -224,12 +230,17 @@ def _criterion(cid: Any, entry: Any, source: str) -> CriterionConfig:
     weight = entry["weight"]
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
         raise ConfigError(f"{source}: {where}.weight: expected a number >= 0, got {weight!r}")
-    use_classifier = entry.get("use_classifier", False)
-    if not isinstance(use_classifier, bool):
-        raise ConfigError(f"{source}: {where}.use_classifier: expected true or false, got {use_classifier!r}")
+    use_classifier, needs_call_end = (_flag(entry, key, source, where) for key in ("use_classifier", "needs_call_end"))
     params = _params(spec.params, entry.get("params") or {}, source, f"{where}.params")
     return CriterionConfig(str(cid), spec.name, float(weight), params, use_classifier, str(entry.get("title", "")),
-                           failed_title=str(entry.get("failed_title", "")))
+                           failed_title=str(entry.get("failed_title", "")), needs_call_end=needs_call_end)
+
+
+def _flag(entry: dict, key: str, source: str, where: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{source}: {where}.{key}: expected true or false, got {value!r}")
+    return value
 
 
 def _params(params_type: type, given: Any, source: str, where: str) -> Any:

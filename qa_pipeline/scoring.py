@@ -9,6 +9,7 @@ from qa_pipeline import __version__, nlp
 from qa_pipeline.criteria import CallContext, get_criterion
 from qa_pipeline.criteria.context import join_continued
 from qa_pipeline.criteria.common import not_applicable
+from qa_pipeline.criteria.cutoff import find_cutoff
 from qa_pipeline.criteria.interrupting import InterruptingParams, backchannel_rule
 from qa_pipeline.profiling import stage
 from qa_pipeline.records import (
@@ -44,10 +45,12 @@ def score_transcript(
     """The scorecard of one call.
 
     `dialogue_acts`, if given, align with `transcript.utterances`; they reach only the
-    criteria whose rubric entry has ``use_classifier: true``.
+    criteria whose rubric entry has ``use_classifier: true``. A recording that stops before
+    the conversation does (`find_cutoff`) is warned about, and lacks the end of the call.
     """
     if dialogue_acts is not None and len(dialogue_acts) != len(transcript.utterances):
         raise ValueError(f"{len(dialogue_acts)} dialogue acts for {len(transcript.utterances)} utterances")
+    transcript = with_cutoff(transcript)
     # The criteria read a sentence broken across two utterances as one; the card keeps the
     # utterances as heard, and the timing metrics are measured on them.
     joined, groups = join_continued(transcript.utterances)
@@ -76,6 +79,15 @@ def score_transcript(
     )
 
 
+def with_cutoff(transcript: Transcript) -> Transcript:
+    """`transcript` marked as lacking the end of the call, with a warning, when the recording is cut off."""
+    cutoff = None if CALL_END in transcript.missing else find_cutoff(transcript)
+    if cutoff is None:
+        return transcript
+    return dataclasses.replace(transcript, missing={**transcript.missing, CALL_END: cutoff.reason},
+                               warnings=transcript.warnings + (cutoff.warning,))
+
+
 def evaluate_criterion(
     ctx: CallContext, config: CriterionConfig, acts: tuple[DialogueAct | None, ...] | None = None
 ) -> CriterionResult:
@@ -83,7 +95,8 @@ def evaluate_criterion(
     spec = get_criterion(config.impl)
     if spec is None:  # the rubric was validated against the registry when it loaded
         raise LookupError(f"criterion {config.impl!r} is not registered")
-    missing = [need for need in spec.needs if need in ctx.transcript.missing]
+    needs = spec.needs + ((CALL_END,) if config.needs_call_end and CALL_END not in spec.needs else ())
+    missing = [need for need in needs if need in ctx.transcript.missing]
     if spec.needs_roles and not ctx.transcript.roles_known:
         outcome = not_applicable("needs to know which speaker is the agent; this recording's roles are unknown")
     elif missing:

@@ -12,7 +12,7 @@ from qa_pipeline import nlp
 from qa_pipeline.criteria.common import closing_indices, evidence, seconds, time_of
 from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, combine
 from qa_pipeline.criteria.registry import Outcome, register_criterion
-from qa_pipeline.records import AGENT, CALL_END, FAIL, PASS
+from qa_pipeline.records import FAIL, PASS
 
 FAREWELL_ACTS = frozenset({"farewell"})
 
@@ -65,7 +65,7 @@ class GoodbyeParams:
     classifier_vetoes: bool = False
 
 
-@register_criterion("said_goodbye.v1", params=GoodbyeParams, needs_roles=True, needs=(AGENT, CALL_END))
+@register_criterion("said_goodbye.v1", params=GoodbyeParams, needs_roles=True)
 def said_goodbye(ctx: CallContext, params: GoodbyeParams) -> Outcome:
     """Pass when the agent closes politely in the last `window_s` of their speech."""
     closing = closing_indices(ctx, params.window_s)
