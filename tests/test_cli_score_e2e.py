@@ -50,7 +50,7 @@ def test_run_succeeds_and_reports_progress(run):
 def test_writes_one_scorecard_per_good_recording(run):
     _, _, _, out = run
     assert {p.name for p in out.iterdir()} == {f"{CALL}.html", f"{CALL}.json", f"{CALL}.redacted.flac",
-                                               "errors.json", "summary.csv"}
+                                               "errors.json", "summary.csv", "redaction_report.json"}
 
 
 def test_bad_file_lands_in_errors_json(run):
@@ -83,7 +83,8 @@ def test_scorecard_criteria_follow_the_rubric(run, labels):
     criteria = card(out)["criteria"]
     assert [c["id"] for c in criteria] == [c.id for c in load_rubric("etiquette").criteria]
     for c in criteria:
-        assert list(c) == ["id", "verdict", "weight", "confidence", "evidence", "detail", "title", "serious_error"]
+        assert list(c) == ["id", "verdict", "weight", "confidence", "evidence", "detail", "title", "serious_error",
+                           "failed_title"]
         assert c["verdict"] in VERDICTS and 0.0 <= c["confidence"] <= 1.0 and c["detail"]
         for e in c["evidence"]:
             assert e["speaker"] in ("agent", "customer") and 0.0 <= e["start"] <= e["end"] <= labels["duration_s"]
