@@ -58,7 +58,7 @@ def card_of(transcript, call_id="H1", rubric=None):
 
 def test_call_handling_keeps_the_seven_unchanged_and_adds_eight():
     etiquette, handling = rubrics()
-    assert handling.label == "call_handling/1"
+    assert handling.label == "call_handling/2"
     assert [c.id for c in handling.criteria] == [c.id for c in etiquette.criteria] + list(NEW)
     for base in etiquette.criteria:
         assert dataclasses.replace(handling.criterion(base.id), serious_error="") == base
@@ -188,7 +188,7 @@ def test_score_command_uses_the_call_handling_rubric(tmp_path):
     card = json.loads((out / "H1.json").read_text())
     from qa_pipeline.rubric import load_rubric
 
-    assert card["rubric"] == {"id": "call_handling", "version": "1", "sha256": load_rubric("call_handling").sha256}
+    assert card["rubric"] == {"id": "call_handling", "version": "2", "sha256": load_rubric("call_handling").sha256}
     assert [c["id"] for c in card["criteria"]][-8:] == list(NEW)
     assert {"asked_questions", "acknowledged_caller"} <= {e["criterion"] for e in card["serious_errors"]}
     header = (out / "summary.csv").read_text().splitlines()[0]

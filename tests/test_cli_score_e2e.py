@@ -69,8 +69,8 @@ def test_scorecard_header_fields(run, labels):
     assert (data["agent_id"], data["call_time"]) == (labels["agent_id"], labels["call_time"])
     assert data["duration_s"] == pytest.approx(labels["duration_s"], abs=0.1)
     assert data["channels"] == 2
-    assert data["rubric"] == {"id": "etiquette", "version": "1", "sha256": load_rubric("etiquette").sha256}
-    assert data["versions"] == {"pipeline": __version__, "asr_model": "tiny.en", "rubric": "etiquette/1",
+    assert data["rubric"] == {"id": "etiquette", "version": "2", "sha256": load_rubric("etiquette").sha256}
+    assert data["versions"] == {"pipeline": __version__, "asr_model": "tiny.en", "rubric": "etiquette/2",
                                 "redaction": "account,address,card,date_of_birth,email,phone"}
     # The only warning a clean call may carry: roles decided from what is said with low confidence.
     low = data["roles"]["confidence"] < 0.8

@@ -177,4 +177,4 @@ def test_a_rubric_and_a_model_folder_of_ones_own_are_taken_by_path(installed, ro
     done = subprocess.run([str(bin_dir / "python"), "-c", script], cwd=work, capture_output=True, text=True,
                           env={**env, "QA_PIPELINE_MODELS": str(work / "my-models")})
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["house_rules/1", "etiquette/1", "my-models", "name_request", "True"]
+    assert done.stdout.split() == ["house_rules/2", "etiquette/2", "my-models", "name_request", "True"]

@@ -36,7 +36,7 @@ def changed_rubric(folder: Path, version: str) -> Path:
     text = (Path(load_rubric("etiquette").source)).read_text()
     assert DROPPED in text
     path = folder / f"etiquette-{version}.yaml"
-    path.write_text(text.replace(DROPPED, "").replace('version: "1"', f'version: "{version}"'))
+    path.write_text(text.replace(DROPPED, "").replace('version: "2"', f'version: "{version}"'))
     return path
 
 
@@ -63,31 +63,31 @@ def expected_flips(root: Path, new_rubric) -> list[tuple[str, str, str, str]]:
 
 
 def test_rescore_prints_the_flips_scoring_from_scratch_gives_and_replaces_nothing(tmp_path, root, stored):
-    path = changed_rubric(tmp_path, "2")
+    path = changed_rubric(tmp_path, "3")
     expected = expected_flips(root, load_rubric(path))
     assert expected == [("self_introduction", "pass", "fail", "C05")]  # "This is Sarah." was the only cue
     done = CliRunner().invoke(main, ["rescore", "--rubric", str(path), "--db", stored])
     assert done.exit_code == 0, done.output
     lines = done.output.splitlines()
-    assert lines[0].startswith("rescore with etiquette/2 (sha256 ") and "over 4 stored calls" in lines[0]
+    assert lines[0].startswith("rescore with etiquette/3 (sha256 ") and "over 4 stored calls" in lines[0]
     assert lines[1:3] == ["  self_introduction: pass -> fail: 1 call (C05)", "diff stored as rescore run 1"]
     store = open_store(stored)
     run = store.rescore_runs()[0]
     assert [(f["criterion"], f["before"], f["after"], f["call"]) for f in run["flips"]] == expected
     assert run["applied_at"] is None and run["calls"] == 4
-    assert {r.rubric for r in store.list_calls(CallFilter()).rows} == {"etiquette/1"}
+    assert {r.rubric for r in store.list_calls(CallFilter()).rows} == {"etiquette/2"}
     store.close()
 
 
 def test_apply_saves_cards_equal_to_scoring_from_scratch(tmp_path, root, stored):
-    path = changed_rubric(tmp_path, "2")
+    path = changed_rubric(tmp_path, "3")
     done = CliRunner().invoke(main, ["rescore", "--rubric", str(path), "--db", stored, "--apply"])
     assert done.exit_code == 0, done.output
-    assert done.output.splitlines()[-1] == "applied: 4 cards saved as etiquette/2"
+    assert done.output.splitlines()[-1] == "applied: 4 cards saved as etiquette/3"
     store = open_store(stored)
     rows = store.list_calls(CallFilter(rubric="etiquette")).rows
-    assert sorted(r.rubric for r in rows) == ["etiquette/1"] * 4 + ["etiquette/2"] * 4
-    new_cards = [store.call_detail(r.scorecard_id).card for r in rows if r.rubric == "etiquette/2"]
+    assert sorted(r.rubric for r in rows) == ["etiquette/2"] * 4 + ["etiquette/3"] * 4
+    new_cards = [store.call_detail(r.scorecard_id).card for r in rows if r.rubric == "etiquette/3"]
     assert verdicts(new_cards) == verdicts(from_scratch(root, c, load_rubric(path))[0] for c in CALLS)
     assert {c.rubric_sha256 for c in new_cards} == {load_rubric(path).sha256}
     assert store.rescore_runs()[0]["applied_at"] is not None
@@ -95,14 +95,14 @@ def test_apply_saves_cards_equal_to_scoring_from_scratch(tmp_path, root, stored)
 
 
 def test_since_limits_the_calls(tmp_path, stored):
-    done = CliRunner().invoke(main, ["rescore", "--rubric", str(changed_rubric(tmp_path, "2")), "--db", stored,
+    done = CliRunner().invoke(main, ["rescore", "--rubric", str(changed_rubric(tmp_path, "3")), "--db", stored,
                                         "--since", "2026-11-04"])
     assert done.exit_code == 0, done.output
     assert "over 2 stored calls" in done.output  # C05 (Nov 4) and C10 (Nov 6)
 
 
 def test_a_changed_rubric_under_the_old_version_is_never_stored_over_the_old_cards(tmp_path, root, stored):
-    path = changed_rubric(tmp_path, "1")
+    path = changed_rubric(tmp_path, "2")
     done = CliRunner().invoke(main, ["rescore", "--rubric", str(path), "--db", stored, "--apply"])
     assert done.exit_code != 0 and "has changed" in done.output and "new version" in done.output
     store = open_store(stored)
@@ -129,7 +129,7 @@ def test_a_supervisor_reads_the_diff_in_the_app_and_applies_it(tmp_path, root, s
     from qa_pipeline.web.app import create_app
     from _web_helpers import PASSWORD, client_for, csrf_of
 
-    path = changed_rubric(tmp_path, "2")
+    path = changed_rubric(tmp_path, "3")
     assert CliRunner().invoke(main, ["rescore", "--rubric", str(path), "--db", stored]).exit_code == 0
     store = open_store(stored)
     store.add_user("sam", "supervisor", PASSWORD)
@@ -146,7 +146,7 @@ def test_a_supervisor_reads_the_diff_in_the_app_and_applies_it(tmp_path, root, s
         assert done.status_code == 303
         assert 'id="applied-1"' in sam.get("/rescores").text
         rows = app.state.store.list_calls(CallFilter(rubric="etiquette")).rows
-        assert sorted(r.rubric for r in rows).count("etiquette/2") == 4
+        assert sorted(r.rubric for r in rows).count("etiquette/3") == 4
         # The file changed after a new diff: applying that diff is refused.
         assert CliRunner().invoke(main, ["rescore", "--rubric", str(path), "--db", stored]).exit_code == 0
         path.write_text(path.read_text().replace("weight: 1.0", "weight: 2.0", 1))

@@ -28,7 +28,7 @@ def write(tmp_path, data, name="custom.yaml"):
 
 def test_bundled_rubric_by_id_has_the_seven_criteria():
     rubric = load_rubric("etiquette")
-    assert (rubric.id, rubric.version, rubric.label) == ("etiquette", "1", "etiquette/1")
+    assert (rubric.id, rubric.version, rubric.label) == ("etiquette", "2", "etiquette/2")
     assert [c.id for c in rubric.criteria] == SEVEN
     assert [c.impl for c in rubric.criteria] == [f"{c}.v1" for c in SEVEN]
 

@@ -53,8 +53,8 @@ def test_good_call_scores_full_marks():
 
 def test_versions_name_pipeline_asr_model_and_rubric():
     card = score_transcript(GOOD_CALL, etiquette(), CallMetadata("C01"), "C01.flac")
-    assert card.versions == {"pipeline": __version__, "asr_model": "tiny.en", "rubric": "etiquette/1"}
-    assert (card.rubric_id, card.rubric_version) == ("etiquette", "1")
+    assert card.versions == {"pipeline": __version__, "asr_model": "tiny.en", "rubric": "etiquette/2"}
+    assert (card.rubric_id, card.rubric_version) == ("etiquette", "2")
 
 
 def test_metrics_count_agent_questions():
