@@ -34,8 +34,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from qa_pipeline.speech.asr import AsrOptions, load_model
-    from qa_pipeline.speech.decoding import transcribe_channel
     from qa_pipeline.speech.audio import load_audio
+    from qa_pipeline.speech.decoding import transcribe_channel
     from qa_pipeline.speech.diarization import THREADS, diarize, load_diarizer
     from qa_pipeline.speech.mixdown import mix_to_mono
 

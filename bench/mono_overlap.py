@@ -33,7 +33,6 @@ from qa_pipeline.speech.asr import AsrOptions
 from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.timing import find_interruptions, speech_intervals
 
-
 STEP_S = 2.0
 
 

@@ -20,8 +20,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rubric", default="etiquette")
     args = parser.parse_args(argv)
 
-    from qa_pipeline.pipeline import score_transcript_with_models as score_call
     from qa_pipeline.contract import transcript_from_dict
+    from qa_pipeline.pipeline import score_transcript_with_models as score_call
     from qa_pipeline.records import CallMetadata
     from qa_pipeline.redaction import redactor
     from qa_pipeline.rubric import load_rubric

@@ -40,8 +40,8 @@ from qa_pipeline import run_state as rs
 from qa_pipeline import runs as rn
 from qa_pipeline.concurrency import WORKERS_ENV, default_workers, with_workers
 from qa_pipeline.errors import QAPipelineError, RecordingError
-from qa_pipeline.growing import default_settle_s
 from qa_pipeline.files import publish as publish_files
+from qa_pipeline.growing import default_settle_s
 from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings, Scored, failure_reason
 from qa_pipeline.records import Scorecard
 from qa_pipeline.report import Failure

@@ -8,9 +8,10 @@ around each call, and `nlp.parse` and `classifiers.predict.classify_texts` go th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 # The text annotations of the call being scored on this thread (`call_annotations`):
 # per kind ("doc", or a classifier's name), each distinct utterance text's result.

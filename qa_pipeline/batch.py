@@ -1,16 +1,16 @@
 """Scoring many recordings: find them, score each, keep going past bad ones.
 
 `discover_recordings` → `output_stems` → `pipeline.CallPipeline.run_safely` per recording,
-its failure or card entered in `report.RunOutputs` as it finishes. `score_paths` strings them together for the CLI; the Prefect flows
-use the same pieces (`qa_pipeline.inbox` lists their inbox).
+its failure or card entered in `report.RunOutputs` as it finishes. `score_paths` strings them
+together for the CLI; the Prefect flows use the same pieces (`qa_pipeline.inbox` lists their inbox).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from qa_pipeline.discovery import AUDIO_EXTENSIONS, discover_recordings, is_audio  # noqa: F401 (re-exported)
 from qa_pipeline.pipeline import CallPipeline, CallSource, Scored

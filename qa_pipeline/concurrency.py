@@ -25,10 +25,11 @@ import os
 import signal
 import threading
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 from qa_pipeline.errors import ConfigError, QAPipelineError
 

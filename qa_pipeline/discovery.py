@@ -10,8 +10,8 @@ run can say what it left out instead of skipping it silently.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 SOUNDFILE_EXTENSIONS = frozenset({".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au", ".snd"})
 # Decoded through PyAV (FFmpeg): audio-only containers, then video containers' audio track.

@@ -6,8 +6,9 @@ Nothing here reads files or runs models; `qa_pipeline.cli.evaluate` does that.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from qa_pipeline.records import FAIL, VERDICTS, Evidence, Scorecard
 

@@ -18,9 +18,9 @@ import csv
 import io
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Mapping
 
 from qa_pipeline.errors import RecordingError
 from qa_pipeline.records import DIRECTIONS, CallMetadata

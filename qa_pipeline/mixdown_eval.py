@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from qa_pipeline.profiling import recording_stages
 from qa_pipeline.records import AGENT, SAMPLE_RATE, Scorecard, Transcript

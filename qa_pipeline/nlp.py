@@ -14,12 +14,14 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from qa_pipeline.annotations import memoized
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.lazy_imports import torch_hidden
+
 # Phrase matching lives in qa_pipeline.phrases; criteria reach it through this module.
 from qa_pipeline.phrases import GAP, find_acts, find_phrases, is_negated, is_quoted, not_performed, word_patterns  # noqa: F401
 

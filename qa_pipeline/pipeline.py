@@ -24,9 +24,10 @@ fail every other call the same way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from qa_pipeline import transcript_cache
 from qa_pipeline.annotations import call_annotations

@@ -10,9 +10,9 @@ measured on that thread (work it hands to other threads counts as the time it wa
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from time import perf_counter
-from typing import Iterator
 
 _local = threading.local()
 

@@ -6,8 +6,8 @@ Times are seconds from the start of the recording.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 
@@ -167,7 +167,7 @@ class Evidence:
     text: str
 
     @classmethod
-    def of(cls, utterance: Utterance) -> "Evidence":
+    def of(cls, utterance: Utterance) -> Evidence:
         return cls(utterance.speaker, utterance.start, utterance.end, utterance.text)
 
 

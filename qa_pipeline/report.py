@@ -12,10 +12,11 @@ import io
 import json
 import os
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from qa_pipeline import safe_csv
 from qa_pipeline.contract import scorecard_to_dict
@@ -261,7 +262,7 @@ class RunOutputs:
         self.previous_run = read_marker(self.out)
         retried = {str(r) for r in recordings}
         self._failures = [f for f in read_errors(self.out) if f.recording not in retried]
-        marker = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "pid": os.getpid()}
+        marker = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "pid": os.getpid()}
         try:
             self.out.mkdir(parents=True, exist_ok=True)
             write_atomic(self.out / RUN_MARKER, json.dumps(marker) + "\n")

@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.pipeline import score_transcript_with_models
 from qa_pipeline.records import CallMetadata, Scorecard
 from qa_pipeline.rubric import Rubric
-from qa_pipeline.pipeline import score_transcript_with_models
 
 ABSENT = "absent"  # the verdict of a criterion one of the two rubrics does not have
 

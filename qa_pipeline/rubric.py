@@ -92,7 +92,7 @@ class Rubric:
         """Criterion id -> title as the rubric words it (the id where it gives none)."""
         return {c.id: c.title or c.id for c in self.criteria}
 
-    def without_classifiers(self) -> "Rubric":
+    def without_classifiers(self) -> Rubric:
         """A copy with every criterion on pure rules (to compare against classifiers)."""
         rules_only = tuple(dataclasses.replace(c, use_classifier=False) for c in self.criteria)
         return dataclasses.replace(self, criteria=rules_only)

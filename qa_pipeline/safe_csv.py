@@ -14,7 +14,8 @@ durations, counts) is zero or more anyway.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from defusedcsv import csv as _defused
 

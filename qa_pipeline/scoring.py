@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
 
 from qa_pipeline import __version__, nlp
 from qa_pipeline.criteria import CallContext, get_criterion
-from qa_pipeline.criteria.context import join_continued
 from qa_pipeline.criteria.common import not_applicable
+from qa_pipeline.criteria.context import join_continued
 from qa_pipeline.criteria.cutoff import find_cutoff
 from qa_pipeline.criteria.interrupting import InterruptingParams, backchannel_rule
 from qa_pipeline.profiling import stage

@@ -21,9 +21,9 @@ import shutil
 import subprocess
 import tempfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import soundfile as sf

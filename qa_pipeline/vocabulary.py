@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable
 
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.protocols import AsrOptionsT, RubricSpec

@@ -27,10 +27,10 @@ from scipy.signal import resample_poly
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa_pipeline.speech.asr import AsrOptions, load_model  # noqa: E402
-from qa_pipeline.speech.decoding import transcribe_channel  # noqa: E402
 from qa_pipeline.classifiers.data import load_dialogue_acts, near_duplicates  # noqa: E402
 from qa_pipeline.records import SAMPLE_RATE  # noqa: E402
+from qa_pipeline.speech.asr import AsrOptions, load_model  # noqa: E402
+from qa_pipeline.speech.decoding import transcribe_channel  # noqa: E402
 from qa_pipeline.synth import TELEPHONE_RATE, VOICES, speak, telephone_band  # noqa: E402
 
 OUTPUT_NAME = "dialogue_acts.jsonl"

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from _asr_helpers import clip_lines, clip_path, contains_phrase, read_clip, similarity
+from qa_pipeline.errors import ConfigError, RecordingError
+from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Utterance, Word
 from qa_pipeline.speech.asr import (
     MONO_WARNING,
     SAME_CHANNELS_WARNING,
@@ -24,12 +25,12 @@ from qa_pipeline.speech.asr import (
     model_label,
     transcribe_file,
 )
-from qa_pipeline.speech.decoding import segment_words
 from qa_pipeline.speech.crosstalk import suppress_crosstalk
-from qa_pipeline.errors import ConfigError, RecordingError
-from qa_pipeline.records import AGENT, CUSTOMER, UNKNOWN, Utterance, Word
-from qa_pipeline.timing import BackchannelRule, find_interruptions
+from qa_pipeline.speech.decoding import segment_words
 from qa_pipeline.speech.utterances import join_words, merge_channels, split_utterances
+from qa_pipeline.timing import BackchannelRule, find_interruptions
+
+from _asr_helpers import clip_lines, clip_path, contains_phrase, read_clip, similarity
 
 OPTIONS = AsrOptions()
 # Utterance edges are fitted to each channel's own speech energy, so they land within a

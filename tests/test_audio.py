@@ -7,10 +7,11 @@ import pytest
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from _asr_helpers import clip_path, read_clip
-from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.errors import RecordingError
 from qa_pipeline.records import SAMPLE_RATE
+from qa_pipeline.speech.audio import load_audio
+
+from _asr_helpers import clip_path, read_clip
 
 CLIP = "two_speakers"
 

@@ -3,15 +3,15 @@ from pathlib import Path
 
 import pytest
 
-from qa_pipeline.speech.asr import AsrOptions
 from qa_pipeline.batch import discover_recordings, output_stems, score_paths
-from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings, failure_reason
-from qa_pipeline.transcript_cache import cache_path as transcript_cache_path
 from qa_pipeline.contract import transcript_to_dict
 from qa_pipeline.errors import ConfigError, RecordingError
 from qa_pipeline.identity import content_hash
+from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings, failure_reason
 from qa_pipeline.records import AGENT, CUSTOMER, Transcript, Utterance
 from qa_pipeline.rubric import load_rubric
+from qa_pipeline.speech.asr import AsrOptions
+from qa_pipeline.transcript_cache import cache_path as transcript_cache_path
 
 
 def touch(root: Path, *names: str) -> None:

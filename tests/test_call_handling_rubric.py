@@ -4,16 +4,15 @@ scorecard JSON, titles in the HTML and summary.csv, the store and the review app
 from __future__ import annotations
 
 import csv
-import json
 import dataclasses
 import io
+import json
 import re
 from functools import lru_cache
 
 import pytest
 from fastapi.testclient import TestClient
 
-from _scoring_helpers import dialogue
 from qa_pipeline.contract import scorecard_from_dict, scorecard_to_dict
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import CallMetadata
@@ -22,6 +21,8 @@ from qa_pipeline.rubric import load_rubric
 from qa_pipeline.scoring import score_transcript
 from qa_pipeline.store import open_store
 from qa_pipeline.store.views import CallFilter
+
+from _scoring_helpers import dialogue
 
 NEW = ("speaking_pace", "no_forbidden_phrases", "hold_etiquette", "next_step_agreed", "contact_details_asked",
        "thanked_for_call", "offered_further_help", "acknowledged_caller")
@@ -166,11 +167,11 @@ def test_score_command_uses_the_call_handling_rubric(tmp_path):
     import soundfile as sf
     from click.testing import CliRunner
 
-    from qa_pipeline.transcript_cache import cache_path as transcript_cache_path
-    from qa_pipeline.transcript_cache import recording_hash
     from qa_pipeline.cli import main
     from qa_pipeline.cli.score import asr_options
     from qa_pipeline.contract import transcript_to_dict
+    from qa_pipeline.transcript_cache import cache_path as transcript_cache_path
+    from qa_pipeline.transcript_cache import recording_hash
 
     recording = tmp_path / "in" / "H1.wav"
     recording.parent.mkdir()

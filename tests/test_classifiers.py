@@ -15,7 +15,10 @@ from click.testing import CliRunner
 from qa_pipeline.classifiers import DIALOGUE_ACTS, OUTCOMES, predict_dialogue_acts, predict_outcome
 from qa_pipeline.classifiers.build import DIALOGUE_ACT_MODEL, OUTCOME_MODEL, SPECS, train_all
 from qa_pipeline.classifiers.data import (
-    DIALOGUE_ACT_SCHEMA, load_dialogue_acts, load_outcomes, near_duplicates,
+    DIALOGUE_ACT_SCHEMA,
+    load_dialogue_acts,
+    load_outcomes,
+    near_duplicates,
 )
 from qa_pipeline.classifiers.features import normalise_text
 from qa_pipeline.classifiers.model_io import load_classifier

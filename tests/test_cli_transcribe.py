@@ -8,9 +8,10 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from _asr_helpers import clip_path, contains_phrase
 from qa_pipeline.cli import main
 from qa_pipeline.contract import TRANSCRIPT_SCHEMA, transcript_from_dict
+
+from _asr_helpers import clip_path, contains_phrase
 
 
 def run(*args: str):

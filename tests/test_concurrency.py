@@ -13,17 +13,18 @@ import time
 import numpy as np
 import pytest
 
-from _asr_helpers import clip_lines, clip_path, similarity
 from qa_pipeline.batch import score_paths
-from qa_pipeline.pipeline import CallPipeline, PipelineSettings
 from qa_pipeline.concurrency import available_cores, default_workers, ordered_map, with_workers
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.pipeline import CallPipeline, PipelineSettings
 from qa_pipeline.profiling import recording_stages, stage
 from qa_pipeline.records import SAMPLE_RATE
 from qa_pipeline.rubric import load_rubric
 from qa_pipeline.speech.asr import AsrOptions, load_model, settings_key
-from qa_pipeline.speech.decoding import piece_bounds, transcribe_channel
 from qa_pipeline.speech.audio import load_audio
+from qa_pipeline.speech.decoding import piece_bounds, transcribe_channel
+
+from _asr_helpers import clip_lines, clip_path, similarity
 
 # --- ordered_map, worker sizing ------------------------------------------------------------
 

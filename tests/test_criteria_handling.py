@@ -10,9 +10,10 @@ from functools import lru_cache
 
 import pytest
 
-from _scoring_helpers import dialogue, judge
 from qa_pipeline.records import AGENT, CUSTOMER, FAIL, NOT_APPLICABLE, PASS, Transcript, Utterance
 from qa_pipeline.rubric import load_rubric
+
+from _scoring_helpers import dialogue, judge
 
 
 @lru_cache(maxsize=1)

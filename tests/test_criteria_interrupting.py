@@ -2,8 +2,9 @@
 
 import pytest
 
-from _scoring_helpers import judge, timed
 from qa_pipeline.records import FAIL, PASS, Transcript, Utterance, Word
+
+from _scoring_helpers import judge, timed
 
 PASSING = [
     # turn taking with a pause

@@ -2,8 +2,9 @@
 
 import pytest
 
-from _scoring_helpers import dialogue, judge
 from qa_pipeline.records import FAIL, PASS
+
+from _scoring_helpers import dialogue, judge
 
 PASSING = [
     ("A: Good morning, Ventura Dental, my name is Anna. How can I help you?",),

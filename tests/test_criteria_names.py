@@ -2,10 +2,11 @@
 
 import pytest
 
-from _scoring_helpers import dialogue, judge
 from qa_pipeline import nlp
 from qa_pipeline.criteria.names import answer_name, name_similarity, sound_key, title_addresses
 from qa_pipeline.records import FAIL, PASS, CallMetadata
+
+from _scoring_helpers import dialogue, judge
 
 PASSING = [
     ("C: hi my name is sarah i'd like to book a cleaning", "A: of course sarah which day suits you"),

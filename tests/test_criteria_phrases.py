@@ -2,8 +2,9 @@
 
 import pytest
 
-from _scoring_helpers import dialogue, judge
 from qa_pipeline.records import FAIL, NOT_APPLICABLE, PASS
+
+from _scoring_helpers import dialogue, judge
 
 LISTENING_CLEAN = [
     ("A: good morning how can i help you",),

@@ -2,8 +2,9 @@
 
 import pytest
 
-from _scoring_helpers import dialogue, etiquette, judge
 from qa_pipeline.records import FAIL, PASS
+
+from _scoring_helpers import dialogue, etiquette, judge
 
 ASKED_PASSING = [
     ("A: How can I help you?", "C: My tooth hurts.", "A: Which tooth is it?", "C: lower left", "A: Is the pain sharp?"),

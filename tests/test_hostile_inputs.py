@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from _hostile import Kind, make_inbox
-
 from qa_pipeline.cli import main
+
+from _hostile import Kind, make_inbox
 
 ROOT = Path(__file__).resolve().parent.parent
 MISSING = "never_there.wav"
@@ -107,7 +107,7 @@ class _Kept(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
 
-    def __enter__(self) -> "_Kept":
+    def __enter__(self) -> _Kept:
         for name in self.LOGGERS:
             logging.getLogger(name).addHandler(self)
         return self

@@ -12,11 +12,12 @@ from dataclasses import replace
 
 import pytest
 
-from _scoring_helpers import dialogue, judge
 from qa_pipeline.records import AGENT, CUSTOMER, FAIL, PASS, SYSTEM, CallMetadata, RoleDecision, Utterance, Word
 from qa_pipeline.speech.announcements import mark_announcements
 from qa_pipeline.speech.roles import cue_summary, decide_roles, load_cues
 from qa_pipeline.speech.speakers import channel_roles
+
+from _scoring_helpers import dialogue, judge
 
 
 def turns(*lines: tuple[str, str]) -> dict[str, list[Utterance]]:

@@ -3,9 +3,10 @@ that are negated or quoted rather than said (kind 3), on the real spaCy model.""
 
 import pytest
 
-from _scoring_helpers import dialogue, judge
 from qa_pipeline import nlp, phrases
 from qa_pipeline.records import FAIL, PASS
+
+from _scoring_helpers import dialogue, judge
 
 LISTENING = ("i'm listening", "i am listening", "listening go ahead", "i'm all ears")
 CLOSING = ("goodbye", "bye", "thank you for calling", "take care", "have a * day")

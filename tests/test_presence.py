@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _scoring_helpers import dialogue, judge
-
 from qa_pipeline.errors import RecordingError
 from qa_pipeline.records import AGENT, CALL_END, CUSTOMER, NOT_APPLICABLE, Audio, Transcript, Word
 from qa_pipeline.speech.presence import NO_SPEECH, check_speech, suppress_lone_echo
+
+from _scoring_helpers import dialogue, judge
 
 RATE = 16000
 # The field cases sit beside the checkout (../shared/field-cases), or where this names.
@@ -116,7 +116,8 @@ def test_field_case_f14_customer_leg_silent(tmp_path):
     from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import AsrOptions
 
-    result = score_paths([FIELD_CASES / "F14_customer_leg_silent.flac"], CallPipeline(PipelineSettings(load_rubric("etiquette"), AsrOptions())))
+    pipeline = CallPipeline(PipelineSettings(load_rubric("etiquette"), AsrOptions()))
+    result = score_paths([FIELD_CASES / "F14_customer_leg_silent.flac"], pipeline)
     (card,) = result.cards
     assert any(w.startswith("the customer's channel, channel 1 (right), carries no speech") for w in card.warnings)
     verdicts = {c.id: c.verdict for c in card.criteria}

@@ -3,10 +3,11 @@ an account amount, not the price of what is offered (kind 9). The rubric's own l
 
 import pytest
 
-from _scoring_helpers import dialogue, etiquette, judge
 from qa_pipeline import nlp
 from qa_pipeline.prices import find_prices
 from qa_pipeline.records import FAIL, PASS
+
+from _scoring_helpers import dialogue, etiquette, judge
 
 
 def prices_in(text):

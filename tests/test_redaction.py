@@ -192,13 +192,13 @@ def test_the_store_keeps_only_redacted_text_and_the_redacted_audio_path(tmp_path
 
 
 def test_redact_command_re_redacts_an_old_folder_and_store(tmp_path):
+    from dataclasses import replace
+
     from click.testing import CliRunner
 
     from qa_pipeline.cli import main
     from qa_pipeline.report import scorecard_json
     from qa_pipeline.store import open_store
-
-    from dataclasses import replace
 
     recording = tmp_path / "r02.wav"
     sf.write(recording, 0.1 * np.ones((16000 * 10, 2)), 16000, subtype="PCM_16")

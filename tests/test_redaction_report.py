@@ -19,10 +19,10 @@ def _u(speaker, start, end, text):
 
 
 def test_the_report_counts_text_and_audio_spans_per_type(tmp_path):
-    from _web_helpers import make_card
-
     from qa_pipeline.redaction.report import REPORT_NAME, summarize_call, write_report
     from qa_pipeline.redaction.scorecard import redact_scorecard
+
+    from _web_helpers import make_card
 
     utterances = (
         _u(AGENT, 0.0, 2.0, "Good morning, my name is Anna. What's your date of birth?"),

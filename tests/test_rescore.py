@@ -13,9 +13,9 @@ from qa_pipeline.cli import main
 from qa_pipeline.contract import transcript_from_dict
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.identity import content_hash
+from qa_pipeline.pipeline import score_transcript_with_models as score_transcript
 from qa_pipeline.records import CallMetadata
 from qa_pipeline.rubric import load_rubric, parse_rubric
-from qa_pipeline.pipeline import score_transcript_with_models as score_transcript
 from qa_pipeline.store import open_store
 from qa_pipeline.store.views import CallFilter
 
@@ -127,6 +127,7 @@ def test_the_rubric_hash_follows_content_not_layout():
 
 def test_a_supervisor_reads_the_diff_in_the_app_and_applies_it(tmp_path, root, stored):
     from qa_pipeline.web.app import create_app
+
     from _web_helpers import PASSWORD, client_for, csrf_of
 
     path = changed_rubric(tmp_path, "3")

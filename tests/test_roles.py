@@ -9,11 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from _asr_helpers import read_clip
 from qa_pipeline.records import AGENT, CUSTOMER, OTHER, UNKNOWN, Utterance
 from qa_pipeline.speech.mix import compare_channels
 from qa_pipeline.speech.roles import decide_roles, load_cues
 from qa_pipeline.speech.speakers import channel_roles, label_channels
+
+from _asr_helpers import read_clip
 
 
 def turns(*lines: tuple[str, str]) -> dict[str, list[Utterance]]:

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
-from _scoring_helpers import dialogue, judge
 from qa_pipeline.criteria import Outcome, available_criteria, register_criterion
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import FAIL, PASS
 from qa_pipeline.rubric import BUNDLED_DIR, load_rubric
+
+from _scoring_helpers import dialogue, judge
 
 SEVEN = ["self_introduction", "name_use", "no_im_listening", "no_interrupting", "asked_questions",
          "no_price_before_need", "said_goodbye"]

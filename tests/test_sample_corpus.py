@@ -102,8 +102,8 @@ VERDICT_FROM_TEXT = [
      lambda lines: not any(re.search(r"\b(i'm|i am)( still| just)? listening\b|all ears", x) for x in lines)),
     # "Please don't say goodbye yet" is not a goodbye.
     ("said_goodbye",
-     lambda lines: bool(re.search(r"(?<!n't say )\b((good)?bye|take care|thanks? (you )?for (calling|your time)|have a \w+ day)\b",
-                                lines[-1]))),
+     lambda lines: bool(re.search(r"(?<!n't say )\b((good)?bye|take care|thanks? (you )?for (calling|your time)"
+                                  r"|have a \w+ day)\b", lines[-1]))),
 ]
 
 

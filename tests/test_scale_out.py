@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+from test_store_postgres import postgres_url  # noqa: F401  (fixture)
 
 from _web_helpers import free_port
-from test_store_postgres import postgres_url  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.asr]
 

@@ -4,12 +4,13 @@ import dataclasses
 
 import pytest
 
-from _scoring_helpers import dialogue, etiquette, judge
 from qa_pipeline import __version__
 from qa_pipeline.contract import scorecard_from_dict, scorecard_to_dict
 from qa_pipeline.criteria import RULE_CONFIDENCE, combine
-from qa_pipeline.records import MONO_WARNING, FAIL, NOT_APPLICABLE, PASS, CallMetadata, CriterionResult, DialogueAct
+from qa_pipeline.records import FAIL, MONO_WARNING, NOT_APPLICABLE, PASS, CallMetadata, CriterionResult, DialogueAct
 from qa_pipeline.scoring import ROLES_UNKNOWN_WARNING, score, score_transcript
+
+from _scoring_helpers import dialogue, etiquette, judge
 
 GOOD_CALL = dialogue(
     "A: Good morning, Ventura Dental, my name is Megan. How can I help you?",

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from qa_pipeline.records import AGENT, CUSTOMER, Audio, Transcript, Utterance, Word
+from qa_pipeline.speech.crosstalk import frame_levels_db
 from qa_pipeline.speech.speech_activity import (
     FRAME_S,
     MAX_EXTEND_S,
@@ -21,7 +22,6 @@ from qa_pipeline.speech.speech_activity import (
     own_speech_frames,
     without_short_runs,
 )
-from qa_pipeline.speech.crosstalk import frame_levels_db
 from qa_pipeline.timing import BackchannelRule, find_interruptions
 
 RATE = 16000

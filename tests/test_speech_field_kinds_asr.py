@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _scoring_helpers import etiquette, judge
 from qa_pipeline.records import AGENT, CUSTOMER, PASS, Audio
 from qa_pipeline.speech.asr import AsrOptions, load_model, transcribe_audio
-from qa_pipeline.speech.decoding import transcribe_channel
 from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.speech.crosstalk import suppress_crosstalk
+from qa_pipeline.speech.decoding import transcribe_channel
 from qa_pipeline.speech.speech_activity import own_speech_frames
+
+from _scoring_helpers import etiquette, judge
 
 pytestmark = pytest.mark.asr
 

@@ -20,6 +20,7 @@ from qa_pipeline.store import ENV_VAR, default_path, default_url, migrate, open_
 from qa_pipeline.store.passwords import hash_password, verify_password
 from qa_pipeline.store.schema import Base, Call, CriterionRow, EvidenceRow, ScorecardRow, UtteranceRow, include_name
 from qa_pipeline.store.views import CallFilter
+
 from _web_helpers import PASSWORD, rescored, write_corpus
 
 TABLES = (Call, ScorecardRow, CriterionRow, EvidenceRow, UtteranceRow)

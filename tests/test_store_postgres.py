@@ -16,6 +16,7 @@ from qa_pipeline.identity import content_hash
 from qa_pipeline.records import FAIL, PASS
 from qa_pipeline.store import migrate, open_store
 from qa_pipeline.store.views import CallFilter
+
 from _web_helpers import PASSWORD, free_port, rescored, write_corpus
 
 pytestmark = pytest.mark.postgres
@@ -60,7 +61,8 @@ def corpus(tmp_path_factory):
 def store(postgres_url):
     opened = open_store(postgres_url)
     with opened.engine.begin() as connection:
-        names = "rescore_runs, review_events, overrides, sessions, users, utterances, evidence, criterion_results, scorecards, calls, agents"
+        names = ("rescore_runs, review_events, overrides, sessions, users, utterances, evidence, criterion_results, "
+                 "scorecards, calls, agents")
         connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     yield opened
     opened.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+
 import pytest
 from alembic import command
 
@@ -12,6 +13,7 @@ from qa_pipeline.identity import content_hash
 from qa_pipeline.records import FAIL, PASS
 from qa_pipeline.store import migrate, open_store
 from qa_pipeline.store.views import IN_REVIEW, REVIEWED, UNREVIEWED, CallFilter
+
 from _web_helpers import PASSWORD, write_corpus
 
 # C03's customer says this instead of "Thursday afternoon if possible."
@@ -194,6 +196,7 @@ def test_roster_names_show_in_the_app_and_search_finds_them(filled, tmp_path):
 
     from qa_pipeline.cli import main
     from qa_pipeline.web.app import create_app
+
     from _web_helpers import client_for
 
     store, _, _ = filled
@@ -240,6 +243,7 @@ def test_the_calibration_page_shows_kappa_confusion_trend_and_the_alert_line(fil
     import re
 
     from qa_pipeline.web.app import create_app
+
     from _web_helpers import client_for
 
     store, ids, users = filled

@@ -2,9 +2,10 @@
 
 import pytest
 
-from _scoring_helpers import timed
 from qa_pipeline.records import Transcript, Utterance, Word
 from qa_pipeline.timing import BackchannelRule, call_metrics, find_interruptions, speech_intervals, union_length
+
+from _scoring_helpers import timed
 
 BACKCHANNEL = BackchannelRule(frozenset({"mmhmm", "right", "okay", "yeah", "uhhuh", "i", "see"}), max_words=3, max_s=1.5)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from _scoring_helpers import dialogue, etiquette, judge
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import FAIL, PASS, CallMetadata
 from qa_pipeline.rubric import parse_rubric
@@ -18,6 +17,8 @@ from qa_pipeline.vocabulary import (
     parse_roster,
     with_roster_name,
 )
+
+from _scoring_helpers import dialogue, etiquette, judge
 
 ROSTER = parse_roster("agent_id,name,aliases\nagent-megan,Megan,Meg\nagent-tom, Tom ,Thomas|Tommy\n\n")
 

@@ -17,6 +17,7 @@ from qa_pipeline.records import FAIL, PASS
 from qa_pipeline.store import open_store
 from qa_pipeline.web.auth import SESSION_COOKIE, safe_next
 from qa_pipeline.web.formatting import clock, label
+
 from _web_helpers import PASSWORD, client_for, csrf_of, login, rescored
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from qa_pipeline.store import open_store
 from qa_pipeline.store.views import CallFilter
+
 from _web_helpers import PASSWORD, rescore, score_calls, start_server
 
 pytestmark = pytest.mark.browser

@@ -21,6 +21,7 @@ from qa_pipeline.contract import scorecard_from_dict
 from qa_pipeline.store import migrate
 from qa_pipeline.store.accounts import MIN_PASSWORD_LENGTH
 from qa_pipeline.web.app import create_app
+
 from _web_helpers import PASSWORD, client_for, csrf_of, login
 
 NEW_PASSWORD = "a different long passphrase"

@@ -13,6 +13,7 @@ import pytest
 
 from qa_pipeline.contract import scorecard_from_dict
 from qa_pipeline.web.app import SECURITY_HEADERS, create_app
+
 from _web_helpers import PASSWORD, client_for, login
 
 

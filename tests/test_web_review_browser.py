@@ -13,12 +13,13 @@ import re
 from pathlib import Path
 
 import pytest
+from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS_ENV, current_time, listed, log_in, wait_for_metadata
 
 from qa_pipeline.contract import scorecard_to_dict
 from qa_pipeline.records import AGENT, CUSTOMER, FAIL
 from qa_pipeline.store import open_store
+
 from _web_helpers import make_card, make_recording, seed_store, start_server, write_corpus
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS_ENV, current_time, listed, log_in, wait_for_metadata
 
 pytestmark = pytest.mark.browser
 

@@ -8,9 +8,9 @@ predictions.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from qa_pipeline.classifiers import data as training_data
 from qa_pipeline.classifiers.data import DIALOGUE_ACT_MODEL, OUTCOME_MODEL

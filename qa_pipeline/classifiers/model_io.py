@@ -13,7 +13,7 @@ import io
 import json
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from qa_pipeline import __version__
@@ -50,7 +50,7 @@ def save_model(pipeline, card: dict, directory: str | Path, name: str) -> tuple[
     write_atomic(model_path, artifact.getvalue())
     card = {"schema": CARD_SCHEMA, "name": name, **card, "versions": versions(),
             "artifact_sha256": content_hash(model_path),
-            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds")}
     write_atomic(card_path, json.dumps(card, indent=2, sort_keys=False) + "\n")
     return model_path, card_path
 

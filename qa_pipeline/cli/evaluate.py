@@ -134,7 +134,6 @@ def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown,
     from qa_pipeline.cli.score import asr_options, site_vocabulary
     from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.evaluate import evaluate, labels_for
-
     from qa_pipeline.pipeline import CallPipeline, PipelineSettings
 
     calls = load_labelled_calls(folder)

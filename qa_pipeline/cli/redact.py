@@ -18,8 +18,8 @@ import click
 @click.option("--redaction-settings", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Redaction settings YAML (default: $QA_PIPELINE_REDACTION).")
 def command(folders, caches, db_url, redact_types, redaction_settings):
-    from qa_pipeline.redaction import load_settings
     from qa_pipeline.redact_existing import RedactReport, redact_cache, redact_folder, redact_store
+    from qa_pipeline.redaction import load_settings
 
     if not (folders or caches or db_url):
         raise click.UsageError("name at least one output folder, --transcripts-cache or --db")

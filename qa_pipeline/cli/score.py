@@ -94,9 +94,9 @@ def asr_options(model: str | None, agent_channel: int | str, device: str = "cpu"
 def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel, db_url, no_db, transcripts_cache,
             workers, agents, hotwords, redact_types, redaction_settings, settle_s):
     from qa_pipeline.batch import discover_recordings, score_paths
+    from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.discovery import ignored_files
     from qa_pipeline.growing import default_settle_s
-    from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.pipeline import CallPipeline, PipelineSettings
     from qa_pipeline.redaction import load_settings
     from qa_pipeline.report import ERRORS_JSON

@@ -7,7 +7,7 @@ mistyped --db is an error instead of an account in a new, empty store.
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import click
 

@@ -4,6 +4,15 @@ Importing this package registers the built-ins (``self_introduction.v1`` ...). A
 custom criterion registers itself the same way; see `registry`.
 """
 
+# Imported for their registrations.
+from qa_pipeline.criteria import (  # noqa: E402,F401
+    handling,  # noqa: E402,F401
+    interrupting,
+    introduction,
+    names,
+    phrases,
+    questions,
+)
 from qa_pipeline.criteria.context import RULE_CONFIDENCE, CallContext, Decision, combine
 from qa_pipeline.criteria.registry import (
     CriterionSpec,
@@ -12,10 +21,6 @@ from qa_pipeline.criteria.registry import (
     get_criterion,
     register_criterion,
 )
-
-# Imported for their registrations.
-from qa_pipeline.criteria import interrupting, introduction, names, phrases, questions  # noqa: E402,F401
-from qa_pipeline.criteria import handling  # noqa: E402,F401
 
 __all__ = [
     "RULE_CONFIDENCE",

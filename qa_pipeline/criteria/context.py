@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
-from qa_pipeline.records import (AGENT, INBOUND, OUTBOUND, SYSTEM, CallMetadata, DialogueAct, Transcript, Utterance,
-                                 ends_sentence)
+from qa_pipeline.records import AGENT, INBOUND, OUTBOUND, SYSTEM, CallMetadata, DialogueAct, Transcript, Utterance, ends_sentence
 
 # A rule hit or miss on clean text is usually right; ASR errors are what make it wrong.
 RULE_CONFIDENCE = 0.85

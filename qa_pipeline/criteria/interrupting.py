@@ -10,7 +10,6 @@ from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import FAIL, PASS
 from qa_pipeline.timing import BackchannelRule, find_interruptions
 
-
 # Why a diarized mono mix is not scored (figures: docs/scorecard.md, "Roles").
 MONO_OVERLAP_REASON = ("mono mix: the diarizer gives one speaker per moment and does not mark overlapped "
                        "speech, so talking over the customer cannot be measured")

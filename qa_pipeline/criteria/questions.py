@@ -7,8 +7,9 @@ the caller's need ("need").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from qa_pipeline import nlp, prices
 from qa_pipeline.criteria.common import evidence, seconds, time_of

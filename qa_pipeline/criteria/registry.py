@@ -20,8 +20,9 @@ are checked against the fields of the params dataclass when the rubric loads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from qa_pipeline.records import AGENT, Evidence
 

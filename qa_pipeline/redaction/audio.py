@@ -14,8 +14,8 @@ or that ran on past the agent's next words, is silenced too.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 

@@ -9,7 +9,8 @@ utterances is redacted in each. Context words and unit lists come from the lexic
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 

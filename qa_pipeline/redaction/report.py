@@ -38,11 +38,13 @@ class CallRedaction:
 def summarize_call(card: Scorecard, spans: Iterable, audio_written: bool) -> CallRedaction:
     """Counts for one call: `card` as written (redacted), `spans` as `redact_scorecard` gave them
     (`engine.PiiSpan`), `audio_written`: whether the redacted audio was written."""
-    text = Counter()
+    text: Counter[str] = Counter()
     for u in card.transcript.utterances:
         for match in _PLACEHOLDER.finditer(u.text):
             text[_TYPE_OF[match.group(1)]] += 1
-    audio, answers, seconds = Counter(), Counter(), {}
+    audio: Counter[str] = Counter()
+    answers: Counter[str] = Counter()
+    seconds: dict[str, float] = {}
     if audio_written:
         by_type: dict[str, list[tuple[float, float]]] = {}
         for span in spans:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 import functools
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -59,7 +60,7 @@ class RedactionSettings:
         """What a scorecard's `versions.redaction` records, e.g. 'account,card,email'."""
         return ",".join(sorted(self.types)) if self.types else "off"
 
-    def with_types(self, spec: str | Iterable[str] | None) -> "RedactionSettings":
+    def with_types(self, spec: str | Iterable[str] | None) -> RedactionSettings:
         return self if spec is None else replace(self, types=parse_types(spec, self.types))
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from qa_pipeline.records import Utterance, ends_sentence
 from qa_pipeline.redaction.spoken import Token, tokenize

@@ -9,8 +9,8 @@ evidence for a criterion.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from qa_pipeline.records import SYSTEM, Utterance, Word, ends_sentence
 from qa_pipeline.speech.utterances import join_words

@@ -19,19 +19,14 @@ import dataclasses
 import functools
 import hashlib
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from qa_pipeline.speech.audio import load_audio
-from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
-from qa_pipeline.speech.decoding import CUT_SEARCH_S, PIECE_S, transcribe_channel
-from qa_pipeline.speech.models import BASE, TINY_EN, base_model_dir, bundled_tiny_en, preset_label
 from qa_pipeline.concurrency import limit_malloc_arenas
-from qa_pipeline.speech.presence import check_speech, suppress_lone_echo
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.profiling import stage
 from qa_pipeline.records import (
@@ -45,11 +40,16 @@ from qa_pipeline.records import (
     Transcript,
     Word,
 )
-from qa_pipeline.speech.mix import is_same_audio, is_same_mix
-from qa_pipeline.speech.prelude import NO_PRELUDE, Prelude, find_prelude
-from qa_pipeline.speech.prosody import with_final_rises
+from qa_pipeline.speech.audio import load_audio
+from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
+from qa_pipeline.speech.decoding import CUT_SEARCH_S, PIECE_S, transcribe_channel
 from qa_pipeline.speech.direction import AUTO as DIRECTION_AUTO
 from qa_pipeline.speech.direction import checked_direction
+from qa_pipeline.speech.mix import is_same_audio, is_same_mix
+from qa_pipeline.speech.models import BASE, TINY_EN, base_model_dir, bundled_tiny_en, preset_label
+from qa_pipeline.speech.prelude import NO_PRELUDE, Prelude, find_prelude
+from qa_pipeline.speech.presence import check_speech, suppress_lone_echo
+from qa_pipeline.speech.prosody import with_final_rises
 from qa_pipeline.speech.speakers import AUTO, channel_roles, diarized_speakers, label_channels, without_announcements
 from qa_pipeline.speech.speech_activity import fit_channel, own_speech_frames
 from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_at_turns, split_utterances

@@ -22,11 +22,11 @@ import re
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from math import ceil, gcd
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import soundfile as sf

@@ -18,7 +18,7 @@ channel has no frame of its own speaker's voice there (see
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

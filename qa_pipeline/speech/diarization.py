@@ -23,8 +23,8 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 

@@ -11,8 +11,8 @@ is said.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import DIRECTIONS, INBOUND, OUTBOUND

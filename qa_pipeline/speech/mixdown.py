@@ -10,8 +10,8 @@ confusion) / reference speech, after the optimal mapping of speakers to referenc
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 

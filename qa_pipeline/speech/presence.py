@@ -17,8 +17,8 @@ see it. `suppress_lone_echo` drops words far below the leg's own speech level in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 import numpy as np
 

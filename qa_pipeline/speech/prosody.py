@@ -19,8 +19,8 @@ Everything here is a pure function of sample arrays and words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 import numpy as np
 from scipy.signal import medfilt

@@ -17,8 +17,9 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import AGENT, CUSTOMER, DIRECTIONS, INBOUND, OTHER, Utterance
@@ -164,12 +165,16 @@ def _weight(name: str, direction: str, cues: RoleCues) -> float:
     return cue.weight(direction) if cue is not None else 0.0
 
 
+def _not_pickup_only(cue) -> bool:
+    """A cue that may count past the first utterance: known, and not a pick-up ("Hello?") cue."""
+    return cue is not None and cue.first_utterance_max_words is None
+
+
 def _call_direction(heard: Mapping[str, list[tuple[Utterance, tuple[str, ...]]]], cues: RoleCues,
                     given: str) -> CallDirection:
     """The direction from the cues of the call's first utterances; a pick-up cue only in the very first."""
     ordered = sorted((u.start, names) for pairs in heard.values() for u, names in pairs)[: cues.direction_opening]
-    opening = [tuple(n for n in names if k == 0 or (cues.cue(n) and cues.cue(n).first_utterance_max_words is None))
-               for k, (_, names) in enumerate(ordered)]
+    opening = [tuple(n for n in names if k == 0 or _not_pickup_only(cues.cue(n))) for k, (_, names) in enumerate(ordered)]
     return read_direction(opening, cues.direction_weights, cues.confidence_scale, cues.min_outbound_score, given)
 
 

@@ -12,9 +12,9 @@ Every uncertain decision becomes a transcript warning; nothing is guessed silent
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import groupby
-from typing import Sequence
 
 import numpy as np
 

@@ -13,13 +13,13 @@ Everything here is a pure function of sample arrays and words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 import numpy as np
 
-from qa_pipeline.speech.crosstalk import ACTIVITY_DB, DEFAULT_MARGIN_DB, FRAME_S, frame_levels_db, noise_floor_db
 from qa_pipeline.records import Utterance, Word
+from qa_pipeline.speech.crosstalk import ACTIVITY_DB, DEFAULT_MARGIN_DB, FRAME_S, frame_levels_db, noise_floor_db
 
 # A frame is the channel's own speaker only when it is this much louder than leakage of
 # the other channel would be: leaked frames scatter a few dB around the line's loss.

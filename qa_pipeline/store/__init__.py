@@ -48,7 +48,7 @@ def default_url() -> str:
     return os.environ.get(ENV_VAR) or f"sqlite:///{default_path()}"
 
 
-def open_store(url: str | None = None, create: bool = True) -> "Store":
+def open_store(url: str | None = None, create: bool = True) -> Store:
     """Open the store at `url` or `default_url()` and bring it to the newest schema.
 
     With `create=False` a store that was never initialised (a SQLite file that does not

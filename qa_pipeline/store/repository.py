@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, event, make_url, select
@@ -51,7 +51,7 @@ from qa_pipeline.store.views import (
 
 def utcnow() -> datetime:
     """Naive UTC, as every DateTime column holds it."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def parse_call_time(value: str | datetime | None) -> datetime | None:
@@ -62,7 +62,7 @@ def parse_call_time(value: str | datetime | None) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 # SQLite and PostgreSQL both hold row ids as signed 64-bit integers at most.
@@ -107,7 +107,7 @@ class Store:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, create: bool = True) -> "Store":
+    def open(cls, url: str, create: bool = True) -> Store:
         """Open and migrate the store; with `create=False` refuse one that was never initialised."""
         try:
             engine = _engine(url, create)
@@ -300,10 +300,11 @@ class Store:
                                ScorecardRow.id.desc()))
             if since is not None:
                 query = query.where(Call.call_time >= since)
-            latest = {}
+            latest: dict[int, int] = {}
             for scorecard_id, call_id in session.execute(query):
                 latest.setdefault(call_id, scorecard_id)
-        return [self.call_detail(scorecard_id) for scorecard_id in latest.values()]
+        details = [self.call_detail(scorecard_id) for scorecard_id in latest.values()]
+        return [d for d in details if d is not None]
 
     def rubric_conflict(self, rubric_id: str, version: str, sha256: str) -> str | None:
         """The other content hash stored cards of this rubric id and version carry, if any."""
@@ -326,7 +327,10 @@ class Store:
 
     def mark_rescore_applied(self, run_id: int) -> None:
         with self.transaction() as session:
-            session.get(RescoreRun, run_id).applied_at = utcnow()
+            run = session.get(RescoreRun, run_id)
+            if run is None:
+                raise ConfigError(f"rescore run {run_id} does not exist")
+            run.applied_at = utcnow()
 
     def rescore_runs(self, limit: int = 20) -> list[dict]:
         """The latest stored rescore diffs, newest first, as plain dicts of their columns."""
@@ -354,7 +358,7 @@ class Store:
         """Agent id -> display name, for the agents the roster names."""
         with self.transaction() as session:
             named = select(Agent.id, Agent.display_name).where(Agent.display_name.is_not(None))
-            return dict(session.execute(named).all())
+            return {agent_id: name for agent_id, name in session.execute(named).all() if name}
 
     # -- reports ----------------------------------------------------------------------------
 

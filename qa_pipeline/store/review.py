@@ -105,7 +105,7 @@ def agent_counts(session: Session, agent_id: str) -> dict[str, int]:
         .where(Call.agent_id == agent_id)
         .group_by(ReviewEvent.kind)
     )
-    counts = dict(session.execute(base).all())
+    counts: dict[str, int] = {kind: n for kind, n in session.execute(base).all()}
     still_open = _open_disputes()
     open_count = session.scalar(
         select(func.count()).select_from(still_open)
@@ -150,7 +150,7 @@ def queue(session: Session, now: datetime, weekly_target: int, low_confidence: f
         .where(CriterionRow.confidence < low_confidence, eff.c.overridden == 0),
         ids,
     )
-    reviewed_this_week = dict(session.execute(
+    reviewed_this_week: dict[str | None, int] = dict(session.execute(  # type: ignore[arg-type]
         select(Call.agent_id, func.count(func.distinct(ReviewEvent.scorecard_id)))
         .join(ScorecardRow, ScorecardRow.id == ReviewEvent.scorecard_id)
         .join(Call, Call.id == ScorecardRow.call_id)

@@ -41,7 +41,7 @@ class Call(Base):
     call_time: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
-    scorecards: Mapped[list["ScorecardRow"]] = relationship(back_populates="call")
+    scorecards: Mapped[list[ScorecardRow]] = relationship(back_populates="call")
 
 
 class ScorecardRow(Base):
@@ -70,9 +70,9 @@ class ScorecardRow(Base):
     times_saved: Mapped[int] = mapped_column(Integer, default=1)
 
     call: Mapped[Call] = relationship(back_populates="scorecards")
-    criteria: Mapped[list["CriterionRow"]] = relationship(order_by="CriterionRow.position", viewonly=True)
-    utterances: Mapped[list["UtteranceRow"]] = relationship(order_by="UtteranceRow.position", viewonly=True)
-    overrides: Mapped[list["Override"]] = relationship(order_by="Override.id", viewonly=True)
+    criteria: Mapped[list[CriterionRow]] = relationship(order_by="CriterionRow.position", viewonly=True)
+    utterances: Mapped[list[UtteranceRow]] = relationship(order_by="UtteranceRow.position", viewonly=True)
+    overrides: Mapped[list[Override]] = relationship(order_by="Override.id", viewonly=True)
 
 
 class CriterionRow(Base):
@@ -92,7 +92,7 @@ class CriterionRow(Base):
     serious_error: Mapped[str] = mapped_column(String(200), default="", server_default="")
     failed_title: Mapped[str] = mapped_column(String(200), default="", server_default="")  # migration 0007
 
-    evidence: Mapped[list["EvidenceRow"]] = relationship(order_by="EvidenceRow.position", viewonly=True)
+    evidence: Mapped[list[EvidenceRow]] = relationship(order_by="EvidenceRow.position", viewonly=True)
 
 
 class EvidenceRow(Base):

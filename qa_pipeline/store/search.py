@@ -10,15 +10,16 @@ Other databases fall back to a case-insensitive substring match of the whole que
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sqlalchemy import Select, and_, func, literal_column, select, text
+from sqlalchemy import Select, and_, false, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from qa_pipeline.store.schema import UtteranceRow
 from qa_pipeline.store.views import TranscriptHit
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_ENGLISH = literal_column("'english'::regconfig")
+_ENGLISH: Any = literal_column("'english'::regconfig")
 
 
 def words(query: str) -> list[str]:
@@ -31,7 +32,7 @@ def matching_utterances(dialect: str, query: str) -> Select:
     found = select(UtteranceRow.id, UtteranceRow.scorecard_id, UtteranceRow.position)
     terms = words(query)
     if not terms:
-        return found.where(False)
+        return found.where(false())
     if dialect == "sqlite":
         # Each word quoted: an FTS5 string, never an operator (NEAR, AND, a column filter).
         fts = " ".join(f'"{w}"' for w in terms)

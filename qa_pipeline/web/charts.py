@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from html import escape
-from typing import Callable
 
 from qa_pipeline.store.views import AgentReport, RatePoint
 from qa_pipeline.web.formatting import label

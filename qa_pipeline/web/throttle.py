@@ -16,9 +16,9 @@ import math
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 log = logging.getLogger("qa_pipeline.web.throttle")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from qa_pipeline import nlp
 from qa_pipeline.criteria.common import evidence, seconds, time_of
