@@ -27,7 +27,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from qa_pipeline import transcript_cache
 from qa_pipeline.annotations import call_annotations
@@ -35,8 +35,15 @@ from qa_pipeline.errors import ConfigError, QAPipelineError, RecordingError
 from qa_pipeline.growing import settled
 from qa_pipeline.metadata import read_metadata
 from qa_pipeline.profiling import stage
+from qa_pipeline.protocols import ScorecardStore
 from qa_pipeline.records import AGENT, Audio, CallMetadata, Scorecard, Transcript
 from qa_pipeline.report import Failure, write_call_outputs
+
+if TYPE_CHECKING:  # records of the stages below, named here without importing their libraries
+    from qa_pipeline.redaction.settings import RedactionSettings
+    from qa_pipeline.rubric import Rubric
+    from qa_pipeline.speech.asr import AsrOptions
+    from qa_pipeline.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +69,10 @@ class PipelineSettings:
     neither), `cache_dir` the transcript cache folder (None: no cache).
     """
 
-    rubric: Any
-    asr_options: Any
-    redaction: Any = None
-    vocabulary: Any = None
+    rubric: Rubric
+    asr_options: AsrOptions
+    redaction: RedactionSettings | None = None
+    vocabulary: Vocabulary | None = None
     cache_dir: Path | None = None
     settle_s: float = 0.0  # a file changed within this many seconds is left for the next run (growing.settled)
 
@@ -95,7 +102,7 @@ class CallPlan:
     source: CallSource
     metadata: CallMetadata
     content_sha256: str
-    asr_options: Any
+    asr_options: AsrOptions
 
 
 @dataclass(frozen=True)
@@ -147,7 +154,7 @@ class CallPipeline:
 
     # ------------------------------------------------------------------ whole calls
 
-    def run(self, source: CallSource, out_dir: Path | None = None, store=None) -> Scored:
+    def run(self, source: CallSource, out_dir: Path | None = None, store: ScorecardStore | None = None) -> Scored:
         """Identify, transcribe, score, redact, write (when `out_dir`) and save (when `store`) one call."""
         plan = self.identify(source)
         with call_annotations():
@@ -161,7 +168,8 @@ class CallPipeline:
             self.save(store, scored)
         return scored
 
-    def run_safely(self, source: CallSource, out_dir: Path | None = None, store=None) -> Scored | Failure:
+    def run_safely(self, source: CallSource, out_dir: Path | None = None,
+                   store: ScorecardStore | None = None) -> Scored | Failure:
         """`run`, with a recording's fault returned as a `Failure` (redacted reason); `ConfigError` raised."""
         try:
             return self.run(source, out_dir, store)
@@ -318,7 +326,7 @@ class CallPipeline:
 
         return self.hook("write", run)
 
-    def save(self, store, scored: Scored, redacted_audio: str | None = None) -> None:
+    def save(self, store: ScorecardStore, scored: Scored, redacted_audio: str | None = None) -> None:
         """Save the card into the results store (idempotent by content and rubric).
 
         `redacted_audio` overrides where the store says the redacted copy is (the flows publish it first).

@@ -32,7 +32,7 @@ class AsrSettings(Protocol):
     @property
     def diarize(self) -> bool: ...
     @property
-    def agent_hotwords(self) -> tuple[str, ...]: ...
+    def agent_hotwords(self) -> str | None: ...  # faster-whisper hotwords, one string
 
 
 AsrOptionsT = TypeVar("AsrOptionsT", bound=AsrSettings)

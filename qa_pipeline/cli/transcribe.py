@@ -72,7 +72,7 @@ def command(files, out_dir, model, device, compute_type, agent_channel, workers,
     redaction = load_settings(redaction_settings, redact_types)
     options = AsrOptions(model=model, device=device, compute_type=compute_type, agent_channel=agent_channel)
     options = with_workers(options, workers)
-    pipeline = CallPipeline(PipelineSettings(rubric=_rubric_for_hotwords(rubric) if hotwords else None,
+    pipeline = CallPipeline(PipelineSettings(rubric=_rubric_for_hotwords(rubric),
                                              asr_options=options, redaction=redaction,
                                              vocabulary=site_vocabulary(agents, hotwords)))
     load_model(options)  # a bad model is one error for the run, not one per file
