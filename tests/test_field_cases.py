@@ -64,4 +64,7 @@ def test_field_case_verdict(cards, case, criterion, verdict):
 @pytest.mark.parametrize("case", [pytest.param(c, marks=[pytest.mark.skip(reason=f"waits for {WAITING[c]}")]
                                                if c in WAITING else []) for c in sorted(EXPECTED)])
 def test_field_case_interruptions(cards, case):
-    assert cards[case]["metrics"]["interruptions"] == EXPECTED[case]["interruptions"]
+    expected = EXPECTED[case]["interruptions"]
+    if expected is None:  # expected.json: null asserts no count (a mono call: who started an overlap is unknown)
+        pytest.skip("no interruption count asserted for this case")
+    assert cards[case]["metrics"]["interruptions"] == expected

@@ -123,7 +123,7 @@ def test_the_installed_package_scores_a_real_call_from_another_folder(installed,
     card = json.loads((installed[1] / "out" / "two_speakers.json").read_text())
     verdicts = {c["id"]: c["verdict"] for c in card["criteria"]}
     assert card["schema"] == "qa-pipeline.scorecard/1"
-    assert (card["rubric"]["id"], card["rubric"]["version"], len(card["rubric"]["sha256"])) == ("etiquette", "1", 64)
+    assert (card["rubric"]["id"], card["rubric"]["version"], len(card["rubric"]["sha256"])) == ("etiquette", "2", 64)
     assert len(verdicts) == 7
     assert verdicts["self_introduction"] == "pass" and verdicts["said_goodbye"] == "pass"
     assert "daniel" in " ".join(u["text"] for u in card["transcript"]).lower()

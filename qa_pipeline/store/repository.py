@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import VERDICTS, Scorecard
 from qa_pipeline.redaction.scorecard import ensure_redacted
-from qa_pipeline.store import accounts, migrate, queries, review, rows
+from qa_pipeline.store import accounts, migrate, queries, review, rows, search
 from qa_pipeline.store.schema import (
     ACKNOWLEDGED,
     DISPUTED,
@@ -91,9 +91,12 @@ def _engine(url: str, create: bool) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # SQLite leaves foreign keys off by default; WAL lets the web app read while a batch writes.
+    # SQLite leaves foreign keys off by default; WAL lets the web app read while a batch writes;
+    # secure_delete overwrites replaced and deleted content, so re-redacted text is not left in
+    # free pages of the file.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
@@ -207,6 +210,8 @@ class Store:
                 if audio:
                     row.call.redacted_audio_path = audio
                 rewritten += 1
+        with self.transaction() as session:
+            search.forget_old_text(session)
         return rewritten
 
     def call_detail(self, scorecard_id: int) -> CallDetail | None:

@@ -61,3 +61,15 @@ def first_hits(session: Session, query: str, scorecard_ids: list[int]) -> dict[i
         )
     ).scalars()
     return {u.scorecard_id: TranscriptHit(u.speaker, u.start_s, u.end_s, u.text) for u in rows}
+
+
+def forget_old_text(session: Session) -> None:
+    """Drop what the search index still holds of replaced text (after re-redaction).
+
+    SQLite's FTS5 keeps a deleted row's terms in its segments until they are merged, so
+    text redacted in `utterances` could still be read from `utterances_fts_data`;
+    'optimize' merges every segment, leaving only the current rows' terms. PostgreSQL's
+    index is computed from the current rows and holds nothing to drop.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("INSERT INTO utterances_fts(utterances_fts) VALUES ('optimize')"))
