@@ -222,3 +222,30 @@ def test_a_recording_still_being_written_is_left_for_the_next_run_with_the_reaso
     assert "left for the next run" in json.loads((tmp_path / "out" / "errors.json").read_text())[0]["reason"]
     later = score_paths([audio], scoring(tmp_path / "cache"), tmp_path / "out")  # settled: scored, error cleared
     assert len(later.scored) == 1 and json.loads((tmp_path / "out" / "errors.json").read_text()) == []
+
+
+def test_a_store_locked_by_another_writer_fails_the_call_and_says_so(tmp_path):
+    """The card is written, but a save the store refuses is that call's failure: in errors.json,
+    and counted so that `score` exits non-zero (it used to print "scored 1 of 1")."""
+    import sqlite3
+
+    from qa_pipeline.store import open_store
+
+    audio = tmp_path / "in" / "C01.wav"
+    audio.parent.mkdir()
+    audio.write_bytes(b"a call")
+    cache_transcript(tmp_path / "cache", audio)
+    path = tmp_path / "store.sqlite"
+    store = open_store(f"sqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another writer holds the database
+    try:
+        result = score_paths([audio], scoring(tmp_path / "cache"), tmp_path / "out", store=store)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        store.close()
+    assert result.scored == () and result.not_saved == 1
+    (failure,) = json.loads((tmp_path / "out" / "errors.json").read_text())
+    assert "not saved to the results store" in failure["reason"] and "locked" in failure["reason"]
+    assert (tmp_path / "out" / "C01.json").is_file()
