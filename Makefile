@@ -45,9 +45,9 @@ test: setup system-deps
 # The quick subset: no real ASR, no whole-corpus runs, no browser, no PostgreSQL, and neither the
 # classifier training tests (test_classifiers.py retrains the models: about 3 minutes alone) nor
 # the Prefect flow tests (test_flows.py: 70 s of Prefect server start-up and flow runs).
-# Measured 2026-12-06 on the 2-core build machine: 1,268 tests, 51 s user + 4 s system CPU
-# (`time` over the pytest command below), so about a minute when the machine is idle; 4 min 9 s
-# of wall time with the machine shared (load average 15).
+# Measured 2026-12-06 on the 2-core build machine (`/usr/bin/time -v` over the pytest command
+# below): 1,411 tests, 76 s user + 5 s system CPU, 2 min 20 s of wall time while a memory
+# benchmark ran beside it.
 QUICK_MARKERS := not slow and not asr and not browser and not postgres
 QUICK_SKIP    := --ignore=tests/test_classifiers.py --ignore=tests/test_flows.py
 check: setup
