@@ -108,7 +108,7 @@ MANY_CALLS_CHILD = _SCORER + """
 calls, rss = int(sys.argv[3]), {}
 for n, _ in enumerate(ordered_map(score, range(calls), workers), start=1):
     if n in (10, calls):
-        rss["rss_10" if n == 10 else "rss_last"] = current_rss_mb()
+        rss.update({key: current_rss_mb() for key, at in (("rss_10", 10), ("rss_last", calls)) if n == at})
 print(json.dumps(rss))
 shutil.rmtree(out)
 """

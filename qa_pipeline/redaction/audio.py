@@ -158,7 +158,15 @@ def _pcm(data: np.ndarray, wide: bool) -> np.ndarray:
     sample for sample."""
     dtype = np.int32 if wide else np.int16
     info = np.iinfo(dtype)
-    return np.clip(np.round(data.astype(np.float64) * -float(info.min)), info.min, info.max).astype(dtype)
+    out = np.empty(data.shape, dtype=dtype)
+    # A block at a time: a float64 copy of a whole 2-hour call would be about 1 GB.
+    for start in range(0, len(data), _PCM_BLOCK):
+        block = data[start:start + _PCM_BLOCK].astype(np.float64) * -float(info.min)
+        out[start:start + _PCM_BLOCK] = np.clip(np.round(block), info.min, info.max)
+    return out
+
+
+_PCM_BLOCK = 1 << 20  # frames converted at once (8 MB of float64 per channel)
 
 
 def _wide(subtype: str) -> bool:
