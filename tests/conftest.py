@@ -55,3 +55,26 @@ def site(tmp_path, corpus, seeded):
     app = create_app(url, audio_root=corpus[0] / "recordings")
     yield app, ids, url
     app.state.store.close()
+
+
+# --- headless Chromium, for the browser tests (test_web_browser, test_web_review_browser) ------
+
+
+@pytest.fixture(scope="module")
+def browser(served):
+    """Chromium, started after the module's `served` review app."""
+    from playwright.sync_api import sync_playwright
+
+    from _web_helpers import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()

@@ -12,15 +12,10 @@ import pytest
 from qa_pipeline.store import open_store
 from qa_pipeline.store.views import CallFilter
 
-from _web_helpers import PASSWORD, rescore, score_calls, start_server
+from _web_helpers import CHROMIUM, PASSWORD, rescore, score_calls, start_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 # Set to a folder (e.g. docs/screenshots) to keep the screenshots this module takes.
 SCREENSHOTS_ENV = "QA_PIPELINE_SCREENSHOTS"
 
@@ -42,21 +37,6 @@ def served(tmp_path_factory, root):
     process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser(served):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
 
 
 def log_in(page, base: str, name: str, path: str = "/calls") -> None:

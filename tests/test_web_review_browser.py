@@ -13,13 +13,13 @@ import re
 from pathlib import Path
 
 import pytest
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS_ENV, current_time, listed, log_in, wait_for_metadata
+from test_web_browser import SCREENSHOTS_ENV, current_time, listed, log_in, wait_for_metadata
 
 from qa_pipeline.contract import scorecard_to_dict
 from qa_pipeline.records import AGENT, CUSTOMER, FAIL
 from qa_pipeline.store import open_store
 
-from _web_helpers import make_card, make_recording, seed_store, start_server, write_corpus
+from _web_helpers import CHROMIUM, make_card, make_recording, seed_store, start_server, write_corpus
 
 pytestmark = pytest.mark.browser
 
@@ -64,21 +64,6 @@ def served(tmp_path_factory):
     process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser(served):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
 
 
 def search(page, words: str) -> None:

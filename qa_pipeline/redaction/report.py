@@ -17,6 +17,7 @@ from pathlib import Path
 
 from qa_pipeline.records import Scorecard
 from qa_pipeline.redaction.settings import ENTITIES
+from qa_pipeline.timing import union_length
 
 REPORT_NAME = "redaction_report.json"
 SCHEMA = "qa-pipeline.redaction-report/1"
@@ -52,7 +53,7 @@ def summarize_call(card: Scorecard, spans: Iterable, audio_written: bool) -> Cal
             audio[kind] += 1
             answers[kind] += getattr(span, "kind", "words") != "words"
             by_type.setdefault(kind, []).append((span.start, span.end))
-        seconds = {kind: round(_union_s(times), 2) for kind, times in by_type.items()}
+        seconds = {kind: round(union_length(times), 2) for kind, times in by_type.items()}
     return CallRedaction(card.call_id, dict(text), dict(audio), seconds, dict(answers))
 
 
@@ -84,11 +85,3 @@ def write_report(out_dir: str | Path, calls: Iterable[CallRedaction], settings_l
     return out
 
 
-def _union_s(times: list[tuple[float, float]]) -> float:
-    total, end = 0.0, float("-inf")
-    for start, stop in sorted(times):
-        if stop <= end:
-            continue
-        total += stop - max(start, end)
-        end = stop
-    return total
