@@ -188,9 +188,9 @@ class CallPipeline:
         """The `Failure` a run of `source` that raised `exc` reports (its reason redacted)."""
         from qa_pipeline.redaction.scorecard import redact_text
 
-        if not isinstance(exc, QAPipelineError):
-            log.error("%s: unexpected error while scoring", source.recording, exc_info=exc)
         recording = self.public_recording(source.recording)
+        if not isinstance(exc, QAPipelineError):
+            log.error("%s: unexpected error while scoring", recording, exc_info=exc)
         reason = failure_reason(exc).replace(source.recording, recording)
         return Failure(recording, redact_text(reason, self.settings.redaction))
 
