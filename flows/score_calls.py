@@ -171,7 +171,7 @@ class Outcome:
     status: str  # claims.DONE or claims.QUARANTINED
     card: Scorecard | None = None
     reason: str = ""
-    redaction: Any = None  # redaction.report.CallRedaction of a scored call: counts only
+    scored: Scored | None = None  # a scored call's record (its redaction counts among it)
 
 
 def run_asr_options(model: str | None, agent_channel: int | str = "auto", workers: int = 1):
@@ -260,7 +260,7 @@ def _score_window(calls: list[ib.Call], run: RunSettings) -> Iterator[Outcome]:
         chain[-1].wait()
         if chain[-1].state.is_completed():
             scored = chain[1].result()
-            yield Outcome(call, cl.DONE, card=scored.card, redaction=scored.redaction)
+            yield Outcome(call, cl.DONE, card=scored.card, scored=scored)
         else:
             yield Outcome(call, cl.QUARANTINED, reason=_first_failure(chain))
 
@@ -412,7 +412,7 @@ def score_calls(
         outcomes, _ = score_claimed(list(plan.pending), run,
                                     Claims(state, owner_name(), claim_ttl_s, retry_quarantined))
         write_quarantine(plan, out, state)
-        _write_redaction_report(pipeline, outcomes, out)
+        pipeline.write_redaction_report(out, (o.scored for o in outcomes if o.scored is not None))
         summary = rn.summarize(plan, cl.claims_for(state, (c.key for c in plan.pending)),
                                rn.pass_rate_counts(o.card for o in outcomes if o.card is not None))
     finally:
@@ -420,18 +420,6 @@ def score_calls(
     _remove_empty(Path(out) / STAGING)
     publish_summary(summary, f"Call scoring run: {inbox}", "score-calls-summary")
     return summary
-
-
-def _write_redaction_report(pipeline: CallPipeline, outcomes: list[Outcome], out: str) -> None:
-    """`OUT/redaction_report.json` for this run's scored calls, as `qa-pipeline score` writes it
-    (left as it is by a run that scored nothing)."""
-    from qa_pipeline.redaction import load_settings
-    from qa_pipeline.redaction.report import write_report
-
-    settings = pipeline.settings.redaction or load_settings()
-    calls = [o.redaction for o in outcomes if o.redaction is not None]
-    if settings.enabled and calls:
-        write_report(out, calls, settings.label)
 
 
 def _remove_empty(folder: Path) -> None:

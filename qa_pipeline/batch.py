@@ -114,7 +114,7 @@ def score_paths(inputs: Iterable[str | Path], pipeline: CallPipeline, out_dir: s
         elif outputs is not None:
             outputs.add_card()
     if outputs is not None and out is not None:
-        _write_redaction_report(pipeline, scored, out)
+        pipeline.write_redaction_report(out, scored)
         outputs.finish()
     return BatchResult(tuple(scored), tuple(failures), not_saved)
 
@@ -128,12 +128,3 @@ def _saved(pipeline: CallPipeline, store, scored: Scored) -> Scored | Failure:
         return Failure(failure.recording, f"scorecard written but not saved to the results store: {failure.reason}")
     return scored
 
-
-def _write_redaction_report(pipeline: CallPipeline, scored: Sequence[Scored], out: Path) -> None:
-    """`out/redaction_report.json`: per PII type, what this batch redacted in text and audio."""
-    from qa_pipeline.redaction import load_settings
-    from qa_pipeline.redaction.report import write_report
-
-    settings = pipeline.settings.redaction or load_settings()
-    if settings.enabled:
-        write_report(out, [s.redaction for s in scored if s.redaction is not None], settings.label)

@@ -24,7 +24,7 @@ fail every other call the same way.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # A hook runs one named step: hook("score", run) must call run() once and return its result.
 Hook = Callable[[str, Callable[[], Any]], Any]
-STEPS = ("identify", "transcribe", "score", "redact", "write", "save")
 
 
 def timed_steps(step: str, run: Callable[[], T]) -> T:
@@ -325,6 +324,17 @@ class CallPipeline:
             return (*files, *((redacted.audio,) if redacted.audio is not None else ()))
 
         return self.hook("write", run)
+
+    def write_redaction_report(self, out_dir: Path | str, scored: Iterable[Scored]) -> None:
+        """`out_dir/redaction_report.json` over `scored` calls (per PII type, text and audio counts);
+        nothing when redaction is off or no call was scored."""
+        from qa_pipeline.redaction import load_settings
+        from qa_pipeline.redaction.report import write_report
+
+        settings = self.settings.redaction or load_settings()
+        calls = [s.redaction for s in scored if s.redaction is not None]
+        if settings.enabled and calls:
+            write_report(out_dir, calls, settings.label)
 
     def save(self, store: ScorecardStore, scored: Scored, redacted_audio: str | None = None) -> None:
         """Save the card into the results store (idempotent by content and rubric).
