@@ -20,6 +20,7 @@ supplies the claim-score-finish loop and the per-call tasks; all logic lives in 
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -52,6 +53,18 @@ def _open_shared_store(store: str | None):
 
 
 # ----------------------------------------------------------------------------- the parent
+
+
+@task(name="merge-redaction-report", **sc.TASK)
+def merge_redaction_report(out: str, redact: str | None) -> None:
+    """OUT/redaction_report.json from the parts the chunks wrote (a chunk still running after
+    the wait adds its part to the next night's report)."""
+    from qa_pipeline.redaction import load_settings
+    from qa_pipeline.redaction.report import merge_parts
+
+    settings = load_settings(types=redact)
+    if settings.enabled:
+        merge_parts(out, settings.label)
 
 
 @task(name="start-chunk", **sc.TASK, retries=3, retry_delay_seconds=[2, 10, 30])
@@ -147,7 +160,8 @@ def nightly(
                                f"{current_run.get_name() or 'night'}-chunk-{chunk.index}-of-{len(chunks)}")
                    for chunk in chunks]
         states = wait_for_chunks(run_ids, chunk_timeout_s) if run_ids else {}
-        sc.write_quarantine(plan, out, opened)
+        sc.write_quarantine(plan, out, opened, redact)
+        merge_redaction_report(out, redact)
         summary = summarize_night(plan, chunks, states, run_ids, opened, label)
     finally:
         opened.close()
@@ -194,6 +208,9 @@ def score_chunk(
         outcomes, skipped = sc.score_claimed([i.call() for i in items], run, claims)
     finally:
         opened.close()
+    # The parent merges every chunk's part into OUT/redaction_report.json once all chunks are over.
+    pipeline.write_redaction_report(out, (o.scored for o in outcomes if o.scored is not None),
+                                    part=str(current_run.get_id() or os.getpid()))
     counts = {cl.DONE: 0, cl.QUARANTINED: 0, "skipped": skipped}
     for outcome in outcomes:
         counts[outcome.status] += 1

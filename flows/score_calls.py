@@ -131,8 +131,14 @@ def finish(state, outcome: Outcome, owner: str, run: RunSettings) -> bool:
 
 
 @task(name="write-quarantine", **TASK, **IO_RETRIES)
-def write_quarantine(plan: ib.Plan, out: str, state) -> Path:
-    return rs.write_quarantine(out, plan, cl.claims_for(state, (c.key for c in (*plan.pending, *plan.already_done))))
+def write_quarantine(plan: ib.Plan, out: str, state, redact: str | None) -> Path:
+    """`OUT/quarantine.json`, naming recordings as every other output does (PII in paths replaced)."""
+    from qa_pipeline.redaction import load_settings
+    from qa_pipeline.redaction.filenames import public_path
+
+    settings = load_settings(types=redact)
+    return rs.write_quarantine(out, plan, cl.claims_for(state, (c.key for c in (*plan.pending, *plan.already_done))),
+                               lambda path: public_path(path, settings))
 
 
 STAGES = ("fetch", "score", "publish")
@@ -411,7 +417,7 @@ def score_calls(
         run = RunSettings(out, pipeline, results, plan.stems, max(1, workers))
         outcomes, _ = score_claimed(list(plan.pending), run,
                                     Claims(state, owner_name(), claim_ttl_s, retry_quarantined))
-        write_quarantine(plan, out, state)
+        write_quarantine(plan, out, state, redact)
         pipeline.write_redaction_report(out, (o.scored for o in outcomes if o.scored is not None))
         summary = rn.summarize(plan, cl.claims_for(state, (c.key for c in plan.pending)),
                                rn.pass_rate_counts(o.card for o in outcomes if o.card is not None))

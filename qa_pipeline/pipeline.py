@@ -325,16 +325,26 @@ class CallPipeline:
 
         return self.hook("write", run)
 
-    def write_redaction_report(self, out_dir: Path | str, scored: Iterable[Scored]) -> None:
+    def write_redaction_report(self, out_dir: Path | str, scored: Iterable[Scored], part: str | None = None) -> None:
         """`out_dir/redaction_report.json` over `scored` calls (per PII type, text and audio counts);
-        nothing when redaction is off or no call was scored."""
-        from qa_pipeline.redaction import load_settings
-        from qa_pipeline.redaction.report import write_report
+        nothing when redaction is off or no call was scored. With `part`, the counts are written as
+        that part of a report another run merges (`redaction.report.merge_parts`)."""
+        from qa_pipeline.redaction.report import write_part, write_report
 
-        settings = self.settings.redaction or load_settings()
+        settings = self.redaction_settings
         calls = [s.redaction for s in scored if s.redaction is not None]
         if settings.enabled and calls:
-            write_report(out_dir, calls, settings.label)
+            if part is None:
+                write_report(out_dir, calls, settings.label)
+            else:
+                write_part(out_dir, part, calls)
+
+    @property
+    def redaction_settings(self) -> RedactionSettings:
+        """The run's redaction settings (the bundled defaults when none were given)."""
+        from qa_pipeline.redaction import load_settings
+
+        return self.settings.redaction or load_settings()
 
     def save(self, store: ScorecardStore, scored: Scored, redacted_audio: str | None = None) -> None:
         """Save the card into the results store (idempotent by content and rubric).

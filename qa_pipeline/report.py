@@ -225,15 +225,6 @@ def write_call_outputs(card: Scorecard, out_dir: str | Path, stem: str) -> tuple
     return write_atomic(out / f"{stem}.json", scorecard_json(card)), write_atomic(out / f"{stem}.html", html)
 
 
-def write_summary(cards: Sequence[Scorecard], failures: Sequence[Failure], out_dir: str | Path) -> None:
-    """Write summary.csv of `cards` and errors.json of `failures` (an empty list when every
-    recording was scored), each atomically."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / SUMMARY_CSV, summary_csv(cards))
-    write_atomic(out / ERRORS_JSON, errors_json(_redacted(failures)))
-
-
 def _redacted(failures: Sequence[Failure]) -> list[Failure]:
     return [Failure(f.recording, redact_text(f.reason)) for f in failures]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,18 +105,21 @@ def plan_inbox(store: Store, inbox: str, out: str | Path, rubric: str, asr_model
     return replace(plan, waiting=tuple((f.relpath, reason) for f, reason in waiting))
 
 
-def write_quarantine(out: str | Path, plan: Plan, claims: Mapping[str, cl.Claim]) -> Path:
+def write_quarantine(out: str | Path, plan: Plan, claims: Mapping[str, cl.Claim],
+                     public: Callable[[str], str] = str) -> Path:
     """Write ``OUT/quarantine.json``: each recording in the inbox now whose claim is quarantined, and why.
 
-    `claims` are the claims of the plan's calls by key (`claims.claims_for`).
+    `claims` are the claims of the plan's calls by key (`claims.claims_for`). `public` names a
+    recording as outputs may (`CallPipeline.public_recording`: PII in the path replaced); it
+    replaces the path inside the reason too. The content hash and key find the file again.
     """
     bad = sorted(((c.file.relpath, claims[c.key]) for c in (*plan.pending, *plan.already_done)
                   if c.key in claims and claims[c.key].status == QUARANTINED), key=lambda item: item[0])
     document = {
         "schema": QUARANTINE_SCHEMA,
         "recordings": [
-            {"recording": relpath, "reason": claim.reason, "content_sha256": claim.content_sha256, "key": claim.key,
-             "quarantined_at": _iso(claim.finished_at)}
+            {"recording": public(relpath), "reason": claim.reason and claim.reason.replace(relpath, public(relpath)),
+             "content_sha256": claim.content_sha256, "key": claim.key, "quarantined_at": _iso(claim.finished_at)}
             for relpath, claim in bad
         ],
     }

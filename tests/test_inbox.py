@@ -170,6 +170,22 @@ def test_quarantine_lists_only_current_bad_recordings_with_reasons(state, tmp_pa
     assert document["recordings"][0]["quarantined_at"].endswith("+00:00")
 
 
+
+def test_quarantine_names_recordings_as_outputs_do(state, tmp_path):
+    from qa_pipeline.redaction import load_settings
+    from qa_pipeline.redaction.filenames import public_path
+
+    bad = _call("calls/+1 415 555 0199.wav", "4" * 64)
+    _finish(state, bad, cl.QUARANTINED, reason="calls/+1 415 555 0199.wav: not a readable audio file")
+    plan = plan_run([bad], cl.finished_keys(state, [bad.key]))
+    settings = load_settings()
+    path = write_quarantine(tmp_path, plan, cl.claims_for(state, [bad.key]), lambda p: public_path(p, settings))
+    text = path.read_text()
+    assert "555" not in text and "0199" not in text
+    row = json.loads(text)["recordings"][0]
+    assert row["recording"] == public_path("calls/+1 415 555 0199.wav", settings)
+    assert row["reason"].startswith(row["recording"] + ": ") and row["key"] == bad.key
+
 # ---------------------------------------------------------------- old ledgers, read once
 
 

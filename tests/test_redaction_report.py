@@ -46,3 +46,18 @@ def test_the_report_counts_text_and_audio_spans_per_type(tmp_path):
     rows = {row["type"]: row for row in report["types"]}
     assert rows["address"]["text_spans"] == 3 and rows["address"]["audio_spans"] == 2 * call.audio_spans["address"]
     assert "fourteenth" not in path.read_text() and "mumble" not in path.read_text()
+
+
+def test_parts_written_by_several_runs_merge_into_one_report(tmp_path):
+    from qa_pipeline.redaction.report import PARTS_DIR, REPORT_NAME, CallRedaction, merge_parts, write_part
+
+    write_part(tmp_path, "chunk-a", [CallRedaction("c1", {"phone": 2}, {"phone": 1}, {"phone": 1.5}, {"phone": 1})])
+    write_part(tmp_path, "chunk-b", [CallRedaction("c2", {"phone": 1, "card": 1}, {}, {}, {})])
+    (tmp_path / PARTS_DIR / "chunk-c.json").write_text("[{not json")  # a run killed mid-write: left for later
+    assert merge_parts(tmp_path, "phone,card") == tmp_path / REPORT_NAME
+    report = json.loads((tmp_path / REPORT_NAME).read_text())
+    assert report["calls"] == 2 and report["redaction"] == "phone,card"
+    assert {r["type"]: (r["calls"], r["text_spans"], r["audio_spans"], r["audio_s"]) for r in report["types"]} == {
+        "phone": (2, 3, 1, 1.5), "card": (1, 1, 0, 0.0)}
+    assert [p.name for p in (tmp_path / PARTS_DIR).iterdir()] == ["chunk-c.json"]
+    assert merge_parts(tmp_path / "nothing-here") is None

@@ -29,7 +29,6 @@ from qa_pipeline.report import (
     scorecard_json,
     summary_csv,
     write_call_outputs,
-    write_summary,
 )
 
 UTTERANCES = (
@@ -144,19 +143,27 @@ def test_errors_json(failures, expected):
     assert json.loads(errors_json(failures)) == expected
 
 
-def test_call_outputs_and_summary_create_every_file(tmp_path):
-    cards = [make_card("H01"), make_card("H02")]
-    for card in cards:
+def test_call_outputs_and_a_finished_run_create_every_file(tmp_path):
+    from qa_pipeline.report import RunOutputs
+
+    run = RunOutputs(tmp_path, ["x.wav"])
+    for card in (make_card("H01"), make_card("H02")):
         write_call_outputs(card, tmp_path, card.call_id)
-    write_summary(cards, [Failure("x.wav", "empty")], tmp_path)
+        run.add_card()
+    run.add_failure(Failure("x.wav", "empty"))
+    run.finish()
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "H01.html", "H01.json", "H02.html", "H02.json", "errors.json", "summary.csv"]
     assert json.loads((tmp_path / "H02.json").read_text())["call_id"] == "H02"
     assert len(_rows((tmp_path / "summary.csv").read_text())) == 2
 
 
-def test_write_summary_with_no_failures_writes_an_empty_list(tmp_path):
-    write_summary([make_card()], [], tmp_path)
+def test_a_run_with_no_failures_writes_an_empty_list(tmp_path):
+    from qa_pipeline.report import RunOutputs
+
+    run = RunOutputs(tmp_path)
+    write_call_outputs(make_card(), tmp_path, "C01")
+    run.finish()
     assert (tmp_path / "errors.json").read_text() == "[]\n"
 
 

@@ -171,7 +171,7 @@ def _scorecards(url: str) -> list[tuple[str, int]]:
 
 def _cards(out: Path) -> dict[str, dict]:
     return {p.relative_to(out).as_posix(): json.loads(p.read_text()) for p in sorted(out.rglob("*.json"))
-            if p.name != "quarantine.json"}
+            if p.name not in ("quarantine.json", "redaction_report.json")}
 
 
 def _mtimes(out: Path) -> dict[Path, int]:
@@ -193,6 +193,8 @@ def test_one_night_spreads_over_both_workers_and_scores_each_call_once(cluster, 
     assert "- scored: **8**" in markdown and "- quarantined: **0**" in markdown and "| said_goodbye |" in markdown
     assert "worker-a" in markdown and "worker-b" in markdown
     assert json.loads((out / "quarantine.json").read_text())["recordings"] == []
+    assert json.loads((out / "redaction_report.json").read_text())["calls"] == CALLS  # merged from the chunks' parts
+    assert not (out / ".redaction-parts").exists()
     before = _mtimes(out)
 
     cluster.run_night()  # nothing new: no chunk runs, nothing rewritten (but quarantine.json, same content)

@@ -3,6 +3,9 @@
 Per call, `summarize_call` counts the placeholders in the written transcript and the spans
 (and seconds) silenced in the redacted audio, by type; `report_rows` adds the calls up and
 `write_report` writes `redaction_report.json` in the output folder. Counts only, never text.
+Where several runs score one night's calls (the fan-out flow's chunks), each writes its calls'
+counts as a part (`write_part`) and the run that waited for them all merges the parts
+(`merge_parts`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from qa_pipeline.records import Scorecard
@@ -20,6 +23,7 @@ from qa_pipeline.redaction.settings import ENTITIES
 from qa_pipeline.timing import union_length
 
 REPORT_NAME = "redaction_report.json"
+PARTS_DIR = ".redaction-parts"
 SCHEMA = "qa-pipeline.redaction-report/1"
 _PLACEHOLDER = re.compile(r"\[(" + "|".join(ENTITIES.values()) + r")\](?:[\s,.]*\[\1\])*")
 _TYPE_OF = {entity: kind for kind, entity in ENTITIES.items()}
@@ -85,3 +89,37 @@ def write_report(out_dir: str | Path, calls: Iterable[CallRedaction], settings_l
     return out
 
 
+
+
+def write_part(out_dir: str | Path, name: str, calls: Iterable[CallRedaction]) -> Path:
+    """`out_dir/.redaction-parts/<name>.json`: one run's calls' counts, for `merge_parts`."""
+    out = Path(out_dir) / PARTS_DIR / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f"{out.name}.{os.getpid()}.partial")
+    partial.write_text(json.dumps([asdict(c) for c in calls]) + "\n", encoding="utf-8")
+    partial.replace(out)
+    return out
+
+
+def merge_parts(out_dir: str | Path, settings_label: str = "") -> Path | None:
+    """Write `redaction_report.json` over every part in `out_dir` and remove the parts merged;
+    None when there is no part. A part that is not valid JSON is left in place, unread."""
+    parts_dir = Path(out_dir) / PARTS_DIR
+    parts = sorted(parts_dir.glob("*.json")) if parts_dir.is_dir() else []
+    calls: list[CallRedaction] = []
+    merged: list[Path] = []
+    for part in parts:
+        try:
+            rows = json.loads(part.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        calls.extend(CallRedaction(**row) for row in rows)
+        merged.append(part)
+    if not merged:
+        return None
+    report = write_report(out_dir, calls, settings_label)
+    for part in merged:
+        part.unlink(missing_ok=True)
+    if not any(parts_dir.iterdir()):
+        parts_dir.rmdir()
+    return report
