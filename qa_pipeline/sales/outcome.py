@@ -1,0 +1,86 @@
+"""One call's sales block: status, call again, next contact, next action, follow-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qa_pipeline import nlp
+from qa_pipeline.criteria.context import join_continued
+from qa_pipeline.records import AGENT, CallMetadata, Evidence, NextAction, NextContact, SalesOutcome, Transcript
+from qa_pipeline.sales.config import GROUPS, UNKNOWN, SalesConfig, sales_config
+from qa_pipeline.sales.cues import follow_up_index
+from qa_pipeline.sales.dates import SaidDate, call_date, dates_in
+from qa_pipeline.sales.model import status_probabilities
+from qa_pipeline.sales.status import decide, rule_hits, rule_probabilities
+
+# How sure a next contact is when the date is said with a contact phrase ("call you on
+# Monday"), and when only a date is said in a call that is to be called again.
+CONTACT_SAID = 0.85
+DATE_ONLY = 0.55
+MAX_EVIDENCE = 3
+
+
+def outcome_of(transcript: Transcript, metadata: CallMetadata, rubric: Any, model_dir: Any = None
+               ) -> SalesOutcome | None:
+    config = sales_config(rubric)
+    if config is None:
+        return None
+    utterances, _ = join_continued(transcript.utterances)
+    docs = nlp.parse(u.text for u in utterances)
+    hits = rule_hits(utterances, docs, config, transcript.roles_known)
+    model = status_probabilities(utterances, config.model, model_dir) if utterances else None
+    decision = decide(rule_probabilities(hits, config, len(utterances)), model, config, hits)
+    group = config.group_of(decision.status)
+    indices = decision.evidence[-MAX_EVIDENCE:] if decision.evidence else _last_customer(utterances)
+    base = call_date(metadata.call_time)
+    dates = [(i, d) for i, doc in enumerate(docs) for d in
+             (dates_in(doc, base, config.date_prefixes, config.after_prefixes, config.duration_units) if base else [])]
+    contact = None if group == "do_not_call" else _next_contact(dates, docs, utterances, config)
+    follow = follow_up_index(utterances, docs, config.follow_up_phrases, config.follow_up_window_s,
+                             transcript.roles_known)
+    return SalesOutcome(
+        status=decision.status,
+        status_group=group,
+        call_again=GROUPS.get(group),
+        status_confidence=round(decision.confidence, 4),
+        status_evidence=tuple(Evidence.of(utterances[i]) for i in indices),
+        next_contact=contact,
+        next_action=_next_action(utterances, docs, config, dates, transcript.roles_known),
+        follow_up=follow is not None,
+    )
+
+
+def _last_customer(utterances) -> tuple[int, ...]:
+    customer = [i for i, u in enumerate(utterances) if u.speaker != AGENT and u.text.strip()]
+    return tuple(customer[-2:])
+
+
+def _next_contact(dates: list[tuple[int, SaidDate]], docs, utterances, config: SalesConfig) -> NextContact | None:
+    """The last date said with a contact phrase ("I'll call you on Monday"), else the last date
+    said at all, less sure; None when no date from the call's day on was said."""
+    said = [(i, d) for i, d in dates if nlp.find_phrases(docs[i], config.contact_phrases)]
+    confidence = CONTACT_SAID if said else DATE_ONLY
+    chosen = (said or dates)[-1] if (said or dates) else None
+    if chosen is None:
+        return None
+    i, date = chosen
+    return NextContact(date.date.isoformat(), date.words, confidence, (Evidence.of(utterances[i]),))
+
+
+def _next_action(utterances, docs, config: SalesConfig, dates: list[tuple[int, SaidDate]],
+                 roles_known: bool) -> NextAction | None:
+    """The last action the rubric names, said by whoever does it, with the date said with it."""
+    for i in range(len(utterances) - 1, -1, -1):
+        speaker = utterances[i].speaker
+        for rule in config.actions:
+            if roles_known and (speaker == AGENT) != (rule.who == AGENT):
+                continue
+            if nlp.find_phrases(docs[i], rule.phrases):
+                when = [d for j, d in dates if j == i]
+                last = when[-1] if when else None
+                return NextAction(rule.what, rule.who, last.date.isoformat() if last else None,
+                                  last.words if last else None)
+    return None
+
+
+__all__ = ["UNKNOWN", "outcome_of"]
