@@ -9,7 +9,10 @@ leaves, the project adds here in two rules:
 
 - "after X" is the first day after X (a callback "after the 20th" is due on the 21st);
 - a day of the month alone ("the 20th") that has already passed this month is next
-  month's (dateparser gives this month's even with ``PREFER_DATES_FROM: future``).
+  month's (dateparser gives this month's even with ``PREFER_DATES_FROM: future``);
+- "next Tuesday" is the Tuesday of next week (weeks from Monday), as English speakers
+  mostly mean it: said on a Monday it is eight days on, not tomorrow (dateparser gives
+  the next Tuesday to come).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ _ORDINAL_WORDS = (*("first second third fourth fifth sixth seventh eighth ninth 
 _ORDINAL = re.compile(
     r"\b(?:the\s+)?(\d{1,2}(?:st|nd|rd|th)|(?:twenty[- ])?(?:" + "|".join(w for w in _ORDINAL_WORDS if w) + r"))"
     r"(?:\s+of\s+([a-z]+))?\b", re.IGNORECASE)
+_NEXT_WEEKDAY = re.compile(r"^next\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b")
 # Words before a date that dateparser does not need ("on Monday", "by the 5th").
 _LEADING = re.compile(r"^(?:on|by|from|until|before|around|at|early|late|mid)\s+")
 
@@ -50,8 +54,11 @@ def call_date(call_time: str | None) -> dt.datetime | None:
         return None
 
 
-def resolve(words: str, base: dt.datetime, after_prefixes: tuple[str, ...] = ("after",)) -> dt.date | None:
-    """The day `words` name, said on `base`; None when they name none."""
+def resolve(words: str, base: dt.datetime, after_prefixes: tuple[str, ...] = ("after",),
+            anchor: dt.date | None = None) -> dt.date | None:
+    """The day `words` name, said on `base`; None when they name none. A bare day of the
+    month ("the 15th") said after talk of a later date (`anchor`, "the 14th of April") is
+    read in that date's month."""
     import dateparser
 
     text = words.strip().lower()
@@ -59,13 +66,16 @@ def resolve(words: str, base: dt.datetime, after_prefixes: tuple[str, ...] = ("a
     text = _LEADING.sub("", text[len(after):].strip() if after else text)
     ordinal = _ORDINAL.fullmatch(text)
     if ordinal:  # dateparser reads "3rd" as March and knows no "fifth": the day is given to it as a number
-        text = f"{_ordinal_day(ordinal.group(1))} {ordinal.group(2) or base.strftime('%B')} {base.year}"
+        month = anchor if anchor is not None and anchor > base.date() and not ordinal.group(2) else base.date()
+        text = f"{_ordinal_day(ordinal.group(1))} {ordinal.group(2) or month.strftime('%B')} {month.year}"
     parsed = dateparser.parse(text, languages=["en"],
                               settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future",
                                         "RETURN_AS_TIMEZONE_AWARE": False})
     if parsed is None:
         return None
     day = parsed.date()
+    if _NEXT_WEEKDAY.match(text) and day.isocalendar()[:2] == base.date().isocalendar()[:2]:
+        day += dt.timedelta(days=7)
     if day < base.date() and ordinal:
         day = _next_month(day) if not ordinal.group(2) else day.replace(year=day.year + 1)
     return day + dt.timedelta(days=1) if after else day
@@ -86,12 +96,12 @@ def _next_month(day: dt.date) -> dt.date:
 
 
 def dates_in(doc: Any, base: dt.datetime, prefixes: tuple[str, ...], after_prefixes: tuple[str, ...],
-             duration_units: tuple[str, ...]) -> list[SaidDate]:
+             duration_units: tuple[str, ...], anchor: dt.date | None = None) -> list[SaidDate]:
     """The dates said in `doc` (a spaCy Doc or Span) on or after the call's day, in order.
 
     A date is a DATE entity or an ordinal day ("the 20th"), widened by one word of
     `prefixes` before it ("in two weeks", "after the 20th"); a bare span of time with no
-    such word ("for two weeks", "two years") is a duration, not a date.
+    such word ("for two weeks", "two years") is a duration, not a date. `anchor`: see `resolve`.
     """
     text, offset = doc.text, doc[0].idx if len(doc) else 0
     spans = [(m.start() + offset, m.end() + offset) for m in _ORDINAL.finditer(text) if _said_as_day(m)]
@@ -102,7 +112,7 @@ def dates_in(doc: Any, base: dt.datetime, prefixes: tuple[str, ...], after_prefi
     found = []
     for start, end in sorted(spans):
         start, words = _widened(doc.doc.text, start, end, prefixes)
-        day = resolve(words, base, after_prefixes)
+        day = resolve(words, base, after_prefixes, anchor)
         if day is not None and day >= base.date():
             found.append(SaidDate(words, day, start))
     return found

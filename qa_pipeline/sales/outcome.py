@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from qa_pipeline import nlp
 from qa_pipeline.criteria.context import join_continued
 from qa_pipeline.records import AGENT, CallMetadata, Evidence, NextAction, NextContact, SalesOutcome, Transcript
-from qa_pipeline.sales.config import GROUPS, UNKNOWN, SalesConfig, sales_config
+from qa_pipeline.sales.config import GROUPS, SalesConfig, sales_config
 from qa_pipeline.sales.cues import follow_up_index
 from qa_pipeline.sales.dates import SaidDate, call_date, dates_in
 from qa_pipeline.sales.model import status_probabilities
@@ -27,15 +28,14 @@ def outcome_of(transcript: Transcript, metadata: CallMetadata, rubric: Any, mode
         return None
     utterances, _ = join_continued(transcript.utterances)
     docs = nlp.parse(u.text for u in utterances)
-    hits = rule_hits(utterances, docs, config, transcript.roles_known)
-    model = status_probabilities(utterances, config.model, model_dir) if utterances else None
-    decision = decide(rule_probabilities(hits, config, len(utterances)), model, config, hits)
+    rules, model, hits = status_inputs(utterances, docs, config, transcript.roles_known, model_dir)
+    decision = decide(rules, model, config, hits)
     group = config.group_of(decision.status)
     indices = decision.evidence[-MAX_EVIDENCE:] if decision.evidence else _last_customer(utterances)
     base = call_date(metadata.call_time)
-    dates = [(i, d) for i, doc in enumerate(docs) for d in
-             (dates_in(doc, base, config.date_prefixes, config.after_prefixes, config.duration_units) if base else [])]
-    contact = None if group == "do_not_call" else _next_contact(dates, docs, utterances, config)
+    dates = _dates(docs, base, config) if base else []
+    contact = None if group == "do_not_call" or base is None else _next_contact(dates, docs, utterances, config,
+                                                                                   base.date())
     follow = follow_up_index(utterances, docs, config.follow_up_phrases, config.follow_up_window_s,
                              transcript.roles_known)
     return SalesOutcome(
@@ -50,17 +50,37 @@ def outcome_of(transcript: Transcript, metadata: CallMetadata, rubric: Any, mode
     )
 
 
+def status_inputs(utterances, docs, config: SalesConfig, roles_known: bool = True, model_dir: Any = None):
+    """(the rules' status probabilities, the model's (None without a model), the rule hits) of a call."""
+    hits = rule_hits(utterances, docs, config, roles_known)
+    model = status_probabilities(utterances, config.model, model_dir) if utterances else None
+    return rule_probabilities(hits, config, len(utterances)), model, hits
+
+
+def _dates(docs, base, config: SalesConfig) -> list[tuple[int, SaidDate]]:
+    """(utterance index, date) of every date said from the call's day on, in order; a bare day
+    of the month ("the 15th") is read in the month of the latest date said before it."""
+    found: list[tuple[int, SaidDate]] = []
+    for i, doc in enumerate(docs):
+        anchor = max((d.date for _, d in found), default=None)
+        found += [(i, d) for d in dates_in(doc, base, config.date_prefixes, config.after_prefixes,
+                                           config.duration_units, anchor)]
+    return found
+
+
 def _last_customer(utterances) -> tuple[int, ...]:
     customer = [i for i, u in enumerate(utterances) if u.speaker != AGENT and u.text.strip()]
     return tuple(customer[-2:])
 
 
-def _next_contact(dates: list[tuple[int, SaidDate]], docs, utterances, config: SalesConfig) -> NextContact | None:
+def _next_contact(dates: list[tuple[int, SaidDate]], docs, utterances, config: SalesConfig,
+                  today: dt.date) -> NextContact | None:
     """The last date said with a contact phrase ("I'll call you on Monday"), else the last date
     said at all, less sure; None when no date from the call's day on was said."""
     said = [(i, d) for i, d in dates if nlp.find_phrases(docs[i], config.contact_phrases)]
+    later = [(i, d) for i, d in dates if d.date > today]  # a bare "today" is seldom a next contact
     confidence = CONTACT_SAID if said else DATE_ONLY
-    chosen = (said or dates)[-1] if (said or dates) else None
+    chosen = (said or later)[-1] if (said or later) else None
     if chosen is None:
         return None
     i, date = chosen
@@ -82,5 +102,3 @@ def _next_action(utterances, docs, config: SalesConfig, dates: list[tuple[int, S
                                   last.words if last else None)
     return None
 
-
-__all__ = ["UNKNOWN", "outcome_of"]
