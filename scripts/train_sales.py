@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the per-call records here")
     args = parser.parse_args(argv)
     rubric = load_rubric("sales")
-    labels = sales_config(rubric).labels
+    config = sales_config(rubric)
+    assert config is not None  # the bundled sales rubric has its sales section
+    labels = config.labels
     train, test = load_calls(args.data / "train"), load_calls(args.data / "test")
     shared = {c.industry for c in train} & {c.industry for c in test}
     if shared:

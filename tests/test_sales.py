@@ -182,8 +182,8 @@ def test_the_sales_block_on_the_card_and_back():
 
 
 def test_the_sales_evidence_is_redacted_like_the_criteria_evidence():
-    from qa_pipeline.redaction.scorecard import redact_scorecard
     from qa_pipeline.pipeline import score_transcript_with_models
+    from qa_pipeline.redaction.scorecard import redact_scorecard
 
     lines = ("C: Ward Pharmacy.", "A: Hi, Rosa from MediStock, I'm calling about your ordering system.",
              "C: Head office decides, call them on 0207 946 0321, the branch can't decide that.")

@@ -118,7 +118,7 @@ def _status(sid: str, entry: Any, where: str) -> StatusRule:
     unknown = set(entry) - {"group", "customer", "agent", "weight", "description"}
     if unknown:
         raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key; expected group, customer, agent, weight")
-    rule = StatusRule(str(sid), group, _phrases(entry, "customer", where), _phrases(entry, "agent", where),
+    rule = StatusRule(str(sid), str(group), _phrases(entry, "customer", where), _phrases(entry, "agent", where),
                       _number(entry, "weight", where, 1.0))
     if not rule.customer and not rule.agent:
         raise ConfigError(f"{where}: needs customer or agent phrases")

@@ -74,11 +74,14 @@ def measure(calls: Sequence[SalesCall], rubric: Any, model_dir: str | Path) -> t
     from qa_pipeline.sales.status import decide
 
     config = sales_config(rubric)
+    if config is None:
+        raise ValueError(f"rubric {rubric.id!r} has no sales section")
     model_alone = dataclasses.replace(config, rule_weight=0.0)
-    records = []
+    records: list[dict[str, Any]] = []
     for call in calls:
         transcript = call.transcript()
         card = outcome_of(transcript, CallMetadata(call.id, call_time=call.call_date), rubric, model_dir)
+        assert card is not None  # the rubric has a sales section
         utterances, _ = join_continued(transcript.utterances)
         rules, model, hits = status_inputs(utterances, nlp.parse(u.text for u in utterances), config, True, model_dir)
         records.append({"id": call.id, "industry": call.industry, "expected": call.status,
@@ -88,7 +91,7 @@ def measure(calls: Sequence[SalesCall], rubric: Any, model_dir: str | Path) -> t
                         "next_contact_expected": call.next_contact,
                         "next_contact_got": card.next_contact.date if card.next_contact else None})
     rows = [_row(status, [r for r in records if r["expected"] == status])
-            for status in dict.fromkeys(r["expected"] for r in records)]
+            for status in dict.fromkeys(str(r["expected"]) for r in records)]
     return [*rows, _row("all", records)], records
 
 
