@@ -224,3 +224,20 @@ def test_the_status_model_rebuilds_the_same_from_the_same_data(tmp_path):
         utterances = call.transcript().utterances
         assert status_probabilities(utterances, model_dir=tmp_path) == status_probabilities(
             utterances, model_dir=default_model_dir())
+
+
+def test_evaluate_compares_the_sales_block_with_the_manifest_labels():
+    from qa_pipeline.evaluate import evaluate, evaluation_to_dict, format_table
+    from qa_pipeline.pipeline import score_transcript_with_models
+
+    cards = {cid: score_transcript_with_models(dialogue(*STATUS_CALLS[status]), sales_rubric(),
+                                               CallMetadata(cid, call_time="2026-12-29T10:00:00",
+                                                            direction="outbound"), f"{cid}.flac")
+             for cid, status in (("A", "wants_materials"), ("B", "no_need"))}
+    labels = {"A": {"sales": {"status": "wants_materials", "next_contact": "2026-12-31"}},
+              "B": {"sales": {"status": "bad_timing", "next_contact": None}}}
+    sales = evaluate(labels, cards).sales
+    assert (sales.calls, sales.status_agreement, sales.unknown, sales.next_contact_agreement) == (2, 0.5, 0.0, 1.0)
+    assert sales.mismatches == (("B", "status", "bad_timing", "no_need"),)
+    assert "sales: 2 calls, status agreement 0.50" in format_table(evaluate(labels, cards))
+    assert evaluation_to_dict(evaluate(labels, cards))["sales"]["per_status"]["bad_timing"] == {"calls": 1, "agreement": 0.0}
