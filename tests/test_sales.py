@@ -117,6 +117,7 @@ def test_do_not_call_has_no_next_contact_and_call_again_carries_the_date_in_word
     ("in two weeks", "2026-12-29", "2027-01-12"),
     ("in two weeks", "2026-01-25", "2026-02-08"),   # across a month end
     ("on the fifth of January", "2026-12-29", "2027-01-05"),
+    ("Wednesday next week", "2026-11-25", "2026-12-02"),
 ])
 def test_dates_resolve_against_the_call_date(words, said_on, expected):
     assert resolve(words, dt.datetime.fromisoformat(said_on)).isoformat() == expected

@@ -77,5 +77,3 @@ def _call(call: dict, file: dict, where: str) -> SalesCall:
     except KeyError as exc:
         raise ConfigError(f"{where}: missing {exc}") from None
 
-
-__all__ = ["CUSTOMER", "SalesCall", "load_calls"]

@@ -30,6 +30,7 @@ _ORDINAL_WORDS = (*("first second third fourth fifth sixth seventh eighth ninth 
 _ORDINAL = re.compile(
     r"\b(?:the\s+)?(\d{1,2}(?:st|nd|rd|th)|(?:twenty[- ])?(?:" + "|".join(w for w in _ORDINAL_WORDS if w) + r"))"
     r"(?:\s+of\s+([a-z]+))?\b", re.IGNORECASE)
+_DAY_NEXT_WEEK = re.compile(r"^((?:mon|tues|wednes|thurs|fri|satur|sun)day)\s+next\s+week$")
 _NEXT_WEEKDAY = re.compile(r"^next\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b")
 # Words before a date that dateparser does not need ("on Monday", "by the 5th").
 _LEADING = re.compile(r"^(?:on|by|from|until|before|around|at|early|late|mid)\s+")
@@ -64,6 +65,7 @@ def resolve(words: str, base: dt.datetime, after_prefixes: tuple[str, ...] = ("a
     text = words.strip().lower()
     after = next((p for p in after_prefixes if text.startswith(p + " ")), None)
     text = _LEADING.sub("", text[len(after):].strip() if after else text)
+    text = _DAY_NEXT_WEEK.sub(r"next \1", text)  # "Wednesday next week", which dateparser does not read
     ordinal = _ORDINAL.fullmatch(text)
     if ordinal:  # dateparser reads "3rd" as March and knows no "fifth": the day is given to it as a number
         month = anchor if anchor is not None and anchor > base.date() and not ordinal.group(2) else base.date()

@@ -7,7 +7,16 @@ from typing import Any
 
 from qa_pipeline import nlp
 from qa_pipeline.criteria.context import join_continued
-from qa_pipeline.records import AGENT, CallMetadata, Evidence, NextAction, NextContact, SalesOutcome, Transcript
+from qa_pipeline.records import (
+    AGENT,
+    CallMetadata,
+    Evidence,
+    NextAction,
+    NextContact,
+    SalesOutcome,
+    Transcript,
+    Utterance,
+)
 from qa_pipeline.sales.config import GROUPS, SalesConfig, sales_config
 from qa_pipeline.sales.cues import follow_up_index
 from qa_pipeline.sales.dates import SaidDate, call_date, dates_in
@@ -23,6 +32,7 @@ MAX_EVIDENCE = 3
 
 def outcome_of(transcript: Transcript, metadata: CallMetadata, rubric: Any, model_dir: Any = None
                ) -> SalesOutcome | None:
+    """The sales block of one call (see `qa_pipeline.sales.sales_outcome`)."""
     config = sales_config(rubric)
     if config is None:
         return None
@@ -50,7 +60,9 @@ def outcome_of(transcript: Transcript, metadata: CallMetadata, rubric: Any, mode
     )
 
 
-def status_inputs(utterances, docs, config: SalesConfig, roles_known: bool = True, model_dir: Any = None):
+def status_inputs(utterances: tuple[Utterance, ...], docs: tuple[Any, ...], config: SalesConfig,
+                  roles_known: bool = True, model_dir: Any = None
+                  ) -> tuple[dict[str, float], dict[str, float] | None, dict[str, list[tuple[int, str]]]]:
     """(the rules' status probabilities, the model's (None without a model), the rule hits) of a call."""
     hits = rule_hits(utterances, docs, config, roles_known)
     model = status_probabilities(utterances, config.model, model_dir) if utterances else None

@@ -19,7 +19,7 @@ from typing import Any
 
 from qa_pipeline import nlp
 from qa_pipeline.records import AGENT, SYSTEM, Utterance
-from qa_pipeline.sales.config import UNKNOWN, SalesConfig
+from qa_pipeline.sales.config import UNKNOWN, SalesConfig, StatusRule
 
 # How much more a hit at the end of the call counts than one at its start.
 RECENCY_BONUS = 0.5
@@ -52,7 +52,7 @@ def rule_hits(utterances: Sequence[Utterance], docs: Sequence[Any], config: Sale
     return dict(hits)
 
 
-def _phrases_for(rule, speaker: str, roles_known: bool) -> tuple[str, ...]:
+def _phrases_for(rule: StatusRule, speaker: str, roles_known: bool) -> tuple[str, ...]:
     if not roles_known:
         return rule.customer + rule.agent
     return rule.agent if speaker == AGENT else rule.customer
