@@ -242,3 +242,21 @@ def test_evaluate_compares_the_sales_block_with_the_manifest_labels():
     assert sales.mismatches == (("B", "status", "bad_timing", "no_need"),)
     assert "sales: 2 calls, status agreement 0.50" in format_table(evaluate(labels, cards))
     assert evaluation_to_dict(evaluate(labels, cards))["sales"]["per_status"]["bad_timing"] == {"calls": 1, "agreement": 0.0}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s["statuses"]["no_need"].update(group="later"), "sales.statuses.no_need.group: expected one of"),
+    (lambda s: s["statuses"]["no_need"].update(customer="no need"), "sales.statuses.no_need.customer: expected a list"),
+    (lambda s: s.update(min_status_confidence="high"), "sales.min_status_confidence: expected a number"),
+    (lambda s: s["next_actions"].append({"what": "visit", "who": "nobody"}), "sales.next_actions[4]: expected"),
+])
+def test_a_broken_sales_section_is_a_config_error_naming_the_key(change, message):
+    import copy
+
+    from qa_pipeline.errors import ConfigError
+    from qa_pipeline.sales.config import parse_sales
+
+    section = copy.deepcopy(sales_rubric().sales)
+    change(section)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_sales(section, "sales.yaml")
