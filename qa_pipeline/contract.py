@@ -12,7 +12,10 @@ from qa_pipeline.records import (
     CallMetrics,
     CriterionResult,
     Evidence,
+    NextAction,
+    NextContact,
     RoleDecision,
+    SalesOutcome,
     Scorecard,
     Transcript,
     Utterance,
@@ -153,6 +156,7 @@ def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
         "roles": roles_to_dict(card.transcript.roles),
         "serious_errors": [{"criterion": c.id, "error": c.serious_error} for c in card.serious_errors],
         "direction": card.transcript.roles.direction if card.transcript.roles else None,
+        **({"sales": sales_to_dict(card.sales)} if card.sales is not None else {}),
     }
 
 
@@ -201,4 +205,39 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
         outcome=d.get("outcome"),
         warnings=tuple(d.get("warnings", ())),
         call_time=d.get("call_time"),
+        sales=sales_from_dict(d["sales"]) if d.get("sales") else None,
+    )
+
+
+def sales_to_dict(s: SalesOutcome) -> dict[str, Any]:
+    """The scorecard's `sales` block (present only for a rubric with a sales section; docs/scorecard.md)."""
+    contact = s.next_contact
+    action = s.next_action
+    return {
+        "status": s.status,
+        "status_group": s.status_group,
+        "call_again": s.call_again,
+        "status_confidence": round(s.status_confidence, 3),
+        "status_evidence": [_evidence_to_dict(e) for e in s.status_evidence],
+        "next_contact": None if contact is None else {
+            "date": contact.date, "words": contact.words, "confidence": round(contact.confidence, 3),
+            "evidence": [_evidence_to_dict(e) for e in contact.evidence]},
+        "next_action": None if action is None else {
+            "what": action.what, "when": action.when, "when_words": action.when_words, "who": action.who},
+        "follow_up": s.follow_up,
+    }
+
+
+def sales_from_dict(d: dict[str, Any]) -> SalesOutcome:
+    """The `sales` block read back."""
+    contact, action = d.get("next_contact"), d.get("next_action")
+    return SalesOutcome(
+        status=d["status"], status_group=d["status_group"], call_again=d.get("call_again"),
+        status_confidence=d["status_confidence"],
+        status_evidence=tuple(Evidence(**e) for e in d.get("status_evidence", ())),
+        next_contact=None if not contact else NextContact(
+            contact["date"], contact["words"], contact["confidence"], tuple(Evidence(**e) for e in contact["evidence"])),
+        next_action=None if not action else NextAction(action["what"], action["who"], action.get("when"),
+                                                       action.get("when_words")),
+        follow_up=bool(d.get("follow_up", False)),
     )

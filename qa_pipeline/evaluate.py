@@ -7,7 +7,7 @@ Nothing here reads files or runs models; `qa_pipeline.cli.evaluate` does that.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from qa_pipeline.records import FAIL, VERDICTS, Evidence, Scorecard
@@ -90,6 +90,19 @@ class OutcomeStats:
 
 
 @dataclass(frozen=True)
+class SalesStats:
+    """Agreement of the cards' sales block with a manifest's ``sales`` labels: the status
+    (and the share of calls left "unknown") and the next contact date (ISO, or null)."""
+
+    calls: int
+    status_agreement: float | None
+    unknown: float | None
+    next_contact_agreement: float | None
+    mismatches: tuple[tuple[str, str, str, str | None], ...] = ()  # (call id, "status"|"next_contact", expected, got)
+    per_status: Mapping[str, tuple[int, float]] = field(default_factory=dict)  # status -> (calls, agreement)
+
+
+@dataclass(frozen=True)
 class Evaluation:
     criteria: Mapping[str, CriterionStats]
     agreement: float | None
@@ -98,6 +111,7 @@ class Evaluation:
     disagreements: tuple[Disagreement, ...]
     interruptions: InterruptionStats
     outcomes: OutcomeStats = OutcomeStats(0, None, ())
+    sales: SalesStats = SalesStats(0, None, None, None)
 
 
 def criterion_stats(pairs: Sequence[Pair]) -> CriterionStats:
@@ -125,6 +139,29 @@ def outcome_stats(labels: Sequence[tuple[str, str, str | None]]) -> OutcomeStats
     return OutcomeStats(len(labels), agreement(pairs), tuple(c for c in labels if c[1] != c[2]))
 
 
+def sales_stats(labels: Sequence[tuple[str, Mapping[str, Any], Scorecard]]) -> SalesStats:
+    """Sales agreement from (call id, the manifest's ``sales`` labels, the card) triples; a card
+    without a sales block counts as status "unknown" and no next contact."""
+    rows = []
+    for call_id, want, card in labels:
+        got = card.sales
+        status = got.status if got else "unknown"
+        contact = got.next_contact.date if got and got.next_contact else None
+        rows.append((call_id, want.get("status"), status, "next_contact" in want, want.get("next_contact"), contact))
+    if not rows:
+        return SalesStats(0, None, None, None)
+    contacts = [(e, g) for _, _, _, labelled, e, g in rows if labelled]
+    mismatches = [(c, "status", e, g) for c, e, g, *_ in rows if e != g]
+    mismatches += [(c, "next_contact", e, g) for c, _, _, labelled, e, g in rows if labelled and e != g]
+    per_status = {}
+    for status in dict.fromkeys(r[1] for r in rows):
+        pairs = [(r[1], r[2]) for r in rows if r[1] == status]
+        per_status[str(status)] = (len(pairs), agreement(pairs) or 0.0)
+    return SalesStats(len(rows), agreement([(r[1], r[2]) for r in rows]),
+                      sum(r[2] == "unknown" for r in rows) / len(rows), agreement(contacts),
+                      tuple((c, f, str(e), g) for c, f, e, g in mismatches), per_status)
+
+
 def evaluate(expected: Mapping[str, Mapping[str, Any]], cards: Mapping[str, Scorecard]) -> Evaluation:
     """Compare scorecards with labels.
 
@@ -137,6 +174,7 @@ def evaluate(expected: Mapping[str, Mapping[str, Any]], cards: Mapping[str, Scor
     disagreements: list[Disagreement] = []
     interruptions: list[tuple[str, int, int]] = []
     outcomes: list[tuple[str, str, str | None]] = []
+    sales: list[tuple[str, Mapping[str, Any], Scorecard]] = []
     for call_id, entry in expected.items():
         card = cards.get(call_id)
         if card is None:
@@ -155,6 +193,8 @@ def evaluate(expected: Mapping[str, Mapping[str, Any]], cards: Mapping[str, Scor
             interruptions.append((call_id, int(entry["interruptions"]), card.metrics.interruptions))
         if entry.get("outcome"):
             outcomes.append((call_id, entry["outcome"], card.outcome))
+        if isinstance(entry.get("sales"), dict):
+            sales.append((call_id, entry["sales"], card))
     all_pairs = [pair for pairs in pairs_by_criterion.values() for pair in pairs]
     return Evaluation(
         criteria={cid: criterion_stats(pairs) for cid, pairs in pairs_by_criterion.items()},
@@ -164,6 +204,7 @@ def evaluate(expected: Mapping[str, Mapping[str, Any]], cards: Mapping[str, Scor
         disagreements=tuple(disagreements),
         interruptions=interruption_stats(interruptions),
         outcomes=outcome_stats(outcomes),
+        sales=sales_stats(sales),
     )
 
 
@@ -203,6 +244,12 @@ def evaluation_to_dict(ev: Evaluation) -> dict[str, Any]:
             "agreement": _rounded(ev.outcomes.agreement),
             "mismatches": [{"call_id": c, "expected": e, "got": g} for c, e, g in ev.outcomes.mismatches],
         },
+        **({"sales": {
+            "calls": ev.sales.calls, "status_agreement": _rounded(ev.sales.status_agreement),
+            "unknown": _rounded(ev.sales.unknown), "next_contact_agreement": _rounded(ev.sales.next_contact_agreement),
+            "per_status": {s: {"calls": n, "agreement": _rounded(a)} for s, (n, a) in ev.sales.per_status.items()},
+            "mismatches": [{"call_id": c, "field": f, "expected": e, "got": g} for c, f, e, g in ev.sales.mismatches],
+        }} if ev.sales.calls else {}),
         "disagreements": [
             {"call_id": d.call_id, "criterion": d.criterion, "expected": d.expected, "got": d.got,
              "detail": d.detail, "evidence": [_evidence_dict(e) for e in d.evidence]}
@@ -242,6 +289,8 @@ def format_table(ev: Evaluation) -> str:
     lines.append(f"{'overall':<{width}} {_overall_cells(ev)}")
     lines.append(format_interruptions(ev.interruptions))
     lines.append(format_outcomes(ev.outcomes))
+    if ev.sales.calls:
+        lines.append(format_sales(ev.sales))
     return "\n".join(lines)
 
 
@@ -262,6 +311,15 @@ def format_outcomes(stats: OutcomeStats) -> str:
     if stats.mismatches:
         text += "; " + ", ".join(f"{c} expected {e} got {g or 'none'}" for c, e, g in stats.mismatches)
     return text
+
+
+def format_sales(stats: SalesStats) -> str:
+    """The sales block's agreement: status (per status), unknown share, next contact date."""
+    text = (f"sales: {stats.calls} calls, status agreement {_num(stats.status_agreement)}, "
+            f"unknown {_num(stats.unknown)}, next contact agreement {_num(stats.next_contact_agreement)}")
+    lines = [text] + [f"  {s:<24} {n:3d} calls  agreement {_num(a)}" for s, (n, a) in stats.per_status.items()]
+    lines += [f"  {c} {f}: expected {e} got {g or 'none'}" for c, f, e, g in stats.mismatches]
+    return "\n".join(lines)
 
 
 def format_disagreements(ev: Evaluation) -> str:

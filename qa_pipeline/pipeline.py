@@ -374,7 +374,13 @@ def score_transcript_with_models(transcript: Transcript, rubric, metadata: CallM
         card = score_transcript(transcript, rubric, metadata, recording, acts)
     with stage("classifiers"):
         outcome = call_outcome(transcript)
-    return replace(card, outcome=outcome)
+    card = replace(card, outcome=outcome)
+    if getattr(rubric, "sales", None) is not None:  # a sales rubric: the card's sales block
+        from qa_pipeline.sales import sales_outcome
+
+        with stage("sales"):
+            card = replace(card, sales=sales_outcome(transcript, metadata, rubric))
+    return card
 
 
 def call_outcome(transcript: Transcript) -> str | None:

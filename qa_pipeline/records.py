@@ -203,6 +203,48 @@ class CallMetrics:
 
 
 @dataclass(frozen=True)
+class NextContact:
+    """When the customer is to be contacted again: the date (ISO ``YYYY-MM-DD``) resolved
+    from the `words` said ("next Tuesday") against the call's date, how sure (0-1), and where."""
+
+    date: str
+    words: str
+    confidence: float
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class NextAction:
+    """The customer's next step the agent holds: what, who does it ("agent" or "customer"),
+    and when (ISO date and the words said; None when no time was said)."""
+
+    what: str
+    who: str
+    when: str | None = None
+    when_words: str | None = None
+
+
+@dataclass(frozen=True)
+class SalesOutcome:
+    """The sales block of a scorecard (see `qa_pipeline.sales`).
+
+    `status` is one of the rubric's call statuses or "unknown" (below the confidence the
+    rubric asks for); `status_group` its group ("do_not_call", "not_decided", "call_again"
+    or "unknown"); `call_again` True, False, or None when not decided; `follow_up` whether
+    the call follows up an earlier contact.
+    """
+
+    status: str
+    status_group: str
+    call_again: bool | None
+    status_confidence: float
+    status_evidence: tuple[Evidence, ...] = ()
+    next_contact: NextContact | None = None
+    next_action: NextAction | None = None
+    follow_up: bool = False
+
+
+@dataclass(frozen=True)
 class Scorecard:
     """The supervisor's view of one call; serialised by `qa_pipeline.contract`."""
 
@@ -222,6 +264,7 @@ class Scorecard:
     warnings: tuple[str, ...] = ()
     call_time: str | None = None
     rubric_sha256: str = ""  # the content hash of the rubric that scored it (Rubric.sha256)
+    sales: SalesOutcome | None = None  # the sales block: only for a rubric with a `sales` section
 
     def result(self, criterion_id: str) -> CriterionResult | None:
         return next((c for c in self.criteria if c.id == criterion_id), None)

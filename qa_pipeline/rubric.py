@@ -42,7 +42,7 @@ BUNDLED_DIR = bundled_dir("rubrics")
 DEFAULT_RUBRIC = "etiquette"
 
 _TOP_KEYS = {"id", "version", "title", "description", "plugins", "criteria", "extends", "serious_errors",
-             "vocabulary"}
+             "vocabulary", "sales"}
 _ENTRY_KEYS = {"impl", "weight", "use_classifier", "needs_call_end", "params", "title", "failed_title", "description"}
 
 
@@ -79,6 +79,9 @@ class Rubric:
     vocabulary: tuple[str, ...] = ()
     # With id and version, what identifies the rubric: see `content_sha256`.
     sha256: str = ""
+    # The rubric's `sales` section as written (call statuses, phrases, windows), read by
+    # `qa_pipeline.sales`; None for a rubric without one (no sales block on its cards).
+    sales: Any = None
 
     @property
     def label(self) -> str:
@@ -135,6 +138,8 @@ def _with_base(data: Any, path: Path, seen: tuple[Path, ...]) -> Any:
     merged["criteria"] = {**base["criteria"], **(data.get("criteria") or {})}
     merged["serious_errors"] = {**(base.get("serious_errors") or {}), **(data.get("serious_errors") or {})}
     merged["plugins"] = [*dict.fromkeys([*base.get("plugins", []), *data.get("plugins", [])])]
+    if "sales" in base and "sales" not in data:  # a rubric extending a sales rubric keeps its sales section
+        merged["sales"] = base["sales"]
     return merged
 
 
@@ -164,7 +169,7 @@ def parse_rubric(data: Any, source: str = "<rubric>") -> Rubric:
     if not isinstance(vocabulary, list) or not all(isinstance(v, str) for v in vocabulary):
         raise ConfigError(f"{source}: vocabulary: expected a list of words and names, got {vocabulary!r}")
     return Rubric(data["id"], data["version"], configs, str(data.get("title", "")), source, tuple(vocabulary),
-                  content_sha256(data))
+                  content_sha256(data), data.get("sales"))
 
 
 def content_sha256(data: Any) -> str:

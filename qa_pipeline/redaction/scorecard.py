@@ -44,7 +44,11 @@ def redact_scorecard(card: Scorecard, settings: RedactionSettings | None = None)
         for c in card.criteria
     )
     versions = {**dict(card.versions or {}), MARK: settings.label}
-    return replace(card, transcript=red.transcript, criteria=criteria, versions=versions), red.spans
+    sales = card.sales and replace(  # the sales block's evidence lines, as the criteria's
+        card.sales, status_evidence=tuple(evidence(e) for e in card.sales.status_evidence),
+        next_contact=card.sales.next_contact and replace(
+            card.sales.next_contact, evidence=tuple(evidence(e) for e in card.sales.next_contact.evidence)))
+    return replace(card, transcript=red.transcript, criteria=criteria, versions=versions, sales=sales), red.spans
 
 
 def ensure_redacted(card: Scorecard, settings: RedactionSettings | None = None) -> Scorecard:
