@@ -28,8 +28,12 @@ def normal_form(word: str) -> str:
 
 
 def _normal_forms(doc: Any) -> Any:
+    """Each token's lemma is its normal form; a capitalised word that does not open its
+    sentence is a proper noun (no Greek tagger is installed: name templates need the mark)."""
     for token in doc:
         token.lemma_ = normal_form(token.text)
+        if token.is_alpha and token.text[0].isupper() and not token.is_sent_start:
+            token.pos_ = "PROPN"
     return doc
 
 
@@ -40,7 +44,7 @@ def load_greek() -> Any:
     if COMPONENT not in SpacyLanguage.factories:
         SpacyLanguage.component(COMPONENT, func=_normal_forms)
     nlp = sentencizer_pipeline("el", SENTENCE_ENDS)
-    nlp.add_pipe(COMPONENT)
+    nlp.add_pipe(COMPONENT)  # after the sentencizer: it reads where sentences start
     return nlp
 
 

@@ -27,8 +27,10 @@ REPEATS = {"double": 2, "triple": 3}
 HOMOPHONES = {"for": "4", "won": "1", "ate": "8"}
 # "o" alone is a letter unless it sits inside a run of digits.
 WEAK_DIGITS = {"o", "oh"}
-# "에" and "の" join the groups of a number read out in Korean and Japanese ("공일공에 일이삼사").
-CONNECTORS = {"-", ".", ",", "/", "(", ")", "dash", "hyphen", "point", "에", "の", "、", "，", "・"}
+# "에" and "の" join the groups of a number read out in Korean and Japanese ("공일공에 일이삼사");
+# Japanese text writes the dash full-width or as the long-vowel mark ("090ー1234ー5678").
+CONNECTORS = {"-", ".", ",", "/", "(", ")", "dash", "hyphen", "point", "에", "の", "、", "，", "・", "－", "ー", "‐", "–",
+              "—"}
 ORDINAL_WORDS = {
     "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
     "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
