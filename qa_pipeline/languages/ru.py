@@ -55,22 +55,30 @@ def analyse(word: str) -> tuple[str, str]:
     return best.normal_form.replace("ё", "е"), pos
 
 
-def name_lemma(word: str) -> str:
-    """The nominative of a name as pymorphy3 reads it ("Николаю" -> "николай"), preferring
-    an analysis as a first name, surname or patronymic; a word it does not know stays as it is."""
+@functools.lru_cache(maxsize=16384)
+def name_lemma(word: str, strict: bool = False) -> str:
+    """The nominative of a name as pymorphy3 reads it ("Николаю", "Николая" -> "николай"),
+    preferring an analysis as a first name, surname or patronymic. Without one: the most
+    probable lemma, or "" where `strict`."""
     lower = word.lower()
     if not any("а" <= c <= "я" or c == "ё" for c in lower):
-        return lower
+        return "" if strict else lower
     parses = _analyzer().parse(lower)
     named = next((p for p in parses if _NAME_GRAMMEMES & p.tag.grammemes), None)
+    if named is None and strict:
+        return ""
     return (named or parses[0]).normal_form.replace("ё", "е")
 
 
 def _morphology(doc: Any) -> Any:
+    """Lemma and POS of each word; a capitalised word that can be a name is read as one
+    ("Николаю" -> "николай" PROPN, not a common noun's form)."""
     for token in doc:
         if token.is_punct or token.is_space:
             continue
         lemma, pos = analyse(token.text)
+        if token.text[:1].isupper() and pos != "PROPN" and (named := name_lemma(token.text, strict=True)):
+            lemma, pos = named, "PROPN"
         token.lemma_ = lemma
         if pos:
             token.pos_ = pos
