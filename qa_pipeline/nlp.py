@@ -146,9 +146,20 @@ def find_names(doc: Any, templates: tuple[str, ...], not_names: frozenset[str] =
         ends_with_slot = template.rstrip().endswith((NAME_SLOT, STRICT_NAME_SLOT))
         if nxt is not None and ends_with_slot and _surname(nxt, strict, not_names):
             last = slot + 1
-        span = doc[slot : last + 1]
-        found.append(NameMention(span.text, span.start_char, span.end_char, template))
+        first = _family_name(doc, slot, strict, not_names)
+        span = doc[first : last + 1]
+        text = span.text if first == slot else " ".join(t.text for t in span)
+        found.append(NameMention(text, span.start_char, span.end_char, template))
     return _dedupe(found)
+
+
+def _family_name(doc: Any, slot: int, strict: bool, not_names: frozenset[str]) -> int:
+    """Where a name filled into a slot starts: outside English, a proper noun right before the
+    slot is the family name said first ("山田太郎と申します": 山田 + 太郎)."""
+    if doc.lang_ == ENGLISH or slot == 0:
+        return slot
+    before = doc[slot - 1]
+    return slot - 1 if before.pos_ == "PROPN" and looks_like_name(before, strict, not_names) else slot
 
 
 @functools.lru_cache(maxsize=256)

@@ -32,8 +32,9 @@ VERDICTS = (PASS, FAIL, NOT_APPLICABLE)
 
 SAMPLE_RATE = 16_000
 
-# Marks that end a sentence in Whisper's text (Whisper punctuates what it hears).
-SENTENCE_ENDS = (".", "?", "!")
+# Marks that end a sentence in Whisper's text (Whisper punctuates what it hears); the
+# full-width ones end Japanese sentences.
+SENTENCE_ENDS = (".", "?", "!", "。", "？", "！")
 # The one warning of a transcript whose recording has a single channel (and is not diarized).
 MONO_WARNING = (
     "mono recording: agent and customer share one channel, so speaker roles are unavailable "
