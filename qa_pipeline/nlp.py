@@ -288,7 +288,7 @@ def _particle_questions(doc: Any) -> list[Any]:
     found = []
     for sent in doc.sents:
         words = [t for t in sent if not t.is_punct and not t.is_space]
-        if words and (sent.text.rstrip().endswith(("?", "？")) or lang.key(words[-1]) in lang.question_particles):
+        if words and (sent.text.rstrip().endswith(tuple(lang.question_marks)) or lang.key(words[-1]) in lang.question_particles):
             found.append(sent)
     return found
 

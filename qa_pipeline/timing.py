@@ -43,7 +43,13 @@ def spoken_words(text: str) -> list[str]:
     Text in a script without spaces between words (Japanese) splits at its punctuation
     instead: "はい、なるほど。" -> ["はい", "なるほど"] (a backchannel list names such pieces whole).
     """
-    return [w for t in text.split() for w in (_unspaced_words(t) if _unspaced(t) else [re.sub(r"[^a-z']", "", t.lower())]) if w]
+    return [w for t in text.split() for w in (_unspaced_words(t) if _unspaced(t) else [_letters(t)]) if w]
+
+
+def _letters(token: str) -> str:
+    """Lower-case a-z and apostrophes, and the letters of scripts above Latin (Cyrillic,
+    Greek, Hangul): "Угу." -> "угу"."""
+    return "".join(c for c in token.lower() if "a" <= c <= "z" or c == "'" or (ord(c) > 0x36F and c.isalpha()))
 
 
 # Kana, kanji and their punctuation: scripts written without spaces between words.

@@ -71,6 +71,8 @@ class Language:
     quote_particles: frozenset[str] = frozenset()
     question_words: frozenset[str] = frozenset()
     question_particles: frozenset[str] = frozenset()
+    # Marks that end a question (Greek writes ";", U+037E's canonical form).
+    question_marks: frozenset[str] = frozenset({"?", "？"})
     # True where the spaCy pipeline parses (English): negation and quotation are read from
     # the dependency tree; otherwise from the words around a phrase.
     parsed: bool = False

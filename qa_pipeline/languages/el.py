@@ -71,6 +71,7 @@ LANGUAGE = Language(
     question_words=_words("τι", "ποιος", "ποια", "ποιο", "ποιον", "ποιοι", "πού", "πότε", "γιατί", "πώς", "πόσο",
                           "πόσα", "πόσες", "πόσοι"),
     question_particles=frozenset(),
+    question_marks=frozenset({"?", ";", "\u037e"}),
     saying_before=True,
     experimental=True,
 )

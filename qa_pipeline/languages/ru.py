@@ -75,6 +75,7 @@ def _morphology(doc: Any) -> Any:
     ("Николаю" -> "николай" PROPN, not a common noun's form)."""
     for token in doc:
         if token.is_punct or token.is_space:
+            token.lemma_ = token.text  # a phrase's "-" ("что-нибудь") compares by lemma too
             continue
         lemma, pos = analyse(token.text)
         if token.text[:1].isupper() and pos != "PROPN" and (named := name_lemma(token.text, strict=True)):
