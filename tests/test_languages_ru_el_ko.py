@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -32,7 +32,7 @@ PHRASE_PARAMS = ("greetings", "company_cues", "name_requests", "phrases", "embed
 ANY_WORD = {"ru": "пять", "el": "πέντε", "ko": "오늘"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def rubric(lang: str, rubric_id: str = "etiquette"):
     from qa_pipeline.rubric import load_rubric
 
@@ -242,3 +242,41 @@ def test_el_phrasings(criterion, lines, verdict):
 ])
 def test_ko_phrasings(criterion, lines, verdict):
     assert judge("ko", criterion, *lines).verdict == verdict
+
+
+@pytest.mark.parametrize("address", ["Николай, подскажите, какой диван вы выбрали?",
+                                     "Хорошо, Николаю мы перезвоним завтра.",
+                                     "Для Николая у нас есть скидка.",
+                                     "Спасибо, Николай Петрович, всего доброго."])
+def test_ru_name_use_matches_the_callers_name_in_any_case_form(address):
+    said = judge("ru", "name_use", "A: Добрый день, меня зовут Анна.", "C: Здравствуйте, меня зовут Николай.",
+                 f"A: {address}")
+    assert said.verdict == PASS, said.detail
+
+
+@pytest.mark.parametrize(("customer_name", "address", "verdict"), [
+    ("Николай Петров", "Николаю мы перезвоним завтра.", PASS),
+    ("Анна Смирнова", "Анне мы перезвоним завтра.", PASS),
+    ("Анна Смирнова", "Мы перезвоним завтра.", FAIL),
+])
+def test_ru_name_use_with_the_name_from_metadata(customer_name, address, verdict):
+    metadata = CallMetadata("T", customer_name=customer_name)
+    said = judge("ru", "name_use", "A: Добрый день, меня зовут Ольга.", "C: Здравствуйте.", f"A: {address}",
+                 metadata=metadata)
+    assert said.verdict == verdict, said.detail
+
+
+def test_ru_name_use_fails_when_the_agent_never_uses_the_name():
+    said = judge("ru", "name_use", "A: Добрый день, как я могу к вам обращаться?", "C: Меня зовут Николай.",
+                 "A: Хорошо, какой диван вы выбрали?")
+    assert said.verdict == FAIL
+
+
+@pytest.mark.parametrize(("lines", "verdict"), [
+    (["C: Сколько стоит диван?", "A: Доставка стоит тысяча двести рублей."], FAIL),
+    (["C: Сколько стоит диван?", "A: А для какой комнаты вы его выбираете?", "C: Для гостиной.",
+      "A: Тогда подойдёт угловой, он стоит сорок тысяч рублей."], PASS),
+    (["C: Здравствуйте.", "A: Добрый день, чем могу помочь?"], PASS),
+])
+def test_ru_no_price_before_need(lines, verdict):
+    assert judge("ru", "no_price_before_need", *lines).verdict == verdict

@@ -317,6 +317,7 @@ def find_name_use(ctx: CallContext, caller: CallerName, params: NameUseParams) -
     """
     shortest = 2 if ctx.docs and ctx.docs[0].lang_ == ENGLISH else 1  # a Japanese name may be one kanji (森)
     parts = [p for p in (nlp.normalise_word(w) for w in caller.name.split()) if len(p) >= shortest]
+    parts += [p for p in _name_lemmas(ctx, caller.name) if p not in parts]
     honorifics = frozenset(params.honorifics)
     for i in range(caller.learned_after + 1, len(ctx.utterances)):
         if ctx.utterances[i].speaker != AGENT:
@@ -358,7 +359,18 @@ def _candidate_tokens(doc, not_names: tuple[str, ...], honorifics: frozenset[str
     out = [(t.text, nlp.normalise_word(t.text), titled[t.i]) for t in words]
     out += [(a.text + b.text, nlp.normalise_word(a.text + b.text), titled[b.i])
             for a, b in zip(words, words[1:]) if b.i == a.i + 1]
+    if lang.match_attr == "LEMMA":  # a name in any case form: "Николаю", "Николая" -> "николай"
+        out += [(t.text, nlp.normalise_word(t.lemma_), titled[t.i]) for t in words if t.pos_ == "PROPN"]
     return [(w, n, t) for w, n, t in out if n]
+
+
+def _name_lemmas(ctx: CallContext, name: str) -> list[str]:
+    """The lemmas of the caller's name in a language that compares words by lemma (a name
+    from metadata or the caller's words may be in any case form); [] otherwise."""
+    lang = ctx.docs[0].lang_ if ctx.docs else ENGLISH
+    if language(lang).match_attr != "LEMMA":
+        return []
+    return [nlp.normalise_word(t.lemma_) for t in nlp.parse([name], lang)[0] if t.is_alpha and t.lemma_]
 
 
 def name_similarity(heard: str, name: str) -> float:

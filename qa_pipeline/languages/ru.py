@@ -64,7 +64,9 @@ def name_lemma(word: str, strict: bool = False) -> str:
     if not any("а" <= c <= "я" or c == "ё" for c in lower):
         return "" if strict else lower
     parses = _analyzer().parse(lower)
-    named = next((p for p in parses if _NAME_GRAMMEMES & p.tag.grammemes), None)
+    # A declinable reading first: "Анне" is "Анна" in the dative before the indeclinable "Анне".
+    names = sorted((p for p in parses if _NAME_GRAMMEMES & p.tag.grammemes), key=lambda p: "Fixd" in p.tag)
+    named = names[0] if names else None
     if named is None and strict:
         return ""
     return (named or parses[0]).normal_form.replace("ё", "е")
@@ -78,7 +80,7 @@ def _morphology(doc: Any) -> Any:
             token.lemma_ = token.text  # a phrase's "-" ("что-нибудь") compares by lemma too
             continue
         lemma, pos = analyse(token.text)
-        if token.text[:1].isupper() and pos != "PROPN" and (named := name_lemma(token.text, strict=True)):
+        if token.text[:1].isupper() and (named := name_lemma(token.text, strict=True)):
             lemma, pos = named, "PROPN"
         token.lemma_ = lemma
         if pos:
