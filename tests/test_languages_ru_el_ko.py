@@ -22,7 +22,8 @@ from _scoring_helpers import dialogue, timed
 pytest.importorskip("pymorphy3")
 pytest.importorskip("kiwipiepy")
 
-VARIANTS = [("ru", "etiquette"), ("ru", "call_handling"), ("el", "etiquette"), ("ko", "etiquette")]
+VARIANTS = [("ru", "etiquette"), ("ru", "call_handling"), ("el", "etiquette"), ("el", "call_handling"),
+            ("ko", "etiquette"), ("ko", "call_handling")]
 # Parameters whose entries the criteria look for with the phrase matcher (qa_pipeline.phrases).
 PHRASE_PARAMS = ("greetings", "company_cues", "name_requests", "phrases", "embedded_question_cues", "question_kinds",
                  "wrong_phrasings", "hold_phrases", "permission_phrases", "duration_phrases", "thanks_phrases",
@@ -280,3 +281,27 @@ def test_ru_name_use_fails_when_the_agent_never_uses_the_name():
 ])
 def test_ru_no_price_before_need(lines, verdict):
     assert judge("ru", "no_price_before_need", *lines).verdict == verdict
+
+
+@pytest.mark.parametrize(("lang", "criterion", "line", "verdict"), [
+    ("el", "no_forbidden_phrases", "A: Θα σας το διευκρινίσω αμέσως.", PASS),
+    ("el", "no_forbidden_phrases", "A: Δεν ξέρω.", FAIL),
+    ("el", "no_forbidden_phrases", "A: Καλέστε ξανά αργότερα.", FAIL),
+    ("el", "no_forbidden_phrases", "A: Τι χρειάζεστε;", FAIL),
+    ("el", "thanked_for_call", "A: Ευχαριστούμε που καλέσατε, καλή συνέχεια.", PASS),
+    ("el", "thanked_for_call", "A: Αντίο.", FAIL),
+    ("el", "offered_further_help", "A: Μπορώ να σας βοηθήσω σε κάτι άλλο;", PASS),
+    ("el", "offered_further_help", "A: Αντίο.", FAIL),
+    ("ko", "no_forbidden_phrases", "A: 확인해서 알려 드리겠습니다.", PASS),
+    ("ko", "no_forbidden_phrases", "A: 모르겠습니다.", FAIL),
+    ("ko", "no_forbidden_phrases", "A: 나중에 다시 전화하세요.", FAIL),
+    ("ko", "no_forbidden_phrases", "A: 누구세요?", FAIL),
+    ("ko", "thanked_for_call", "A: 전화 주셔서 감사합니다.", PASS),
+    ("ko", "thanked_for_call", "A: 안녕히 계세요.", FAIL),
+    ("ko", "offered_further_help", "A: 더 도와드릴 일이 있을까요?", PASS),
+    ("ko", "offered_further_help", "A: 안녕히 계세요.", FAIL),
+])
+def test_el_ko_call_handling_right_and_wrong(lang, criterion, line, verdict):
+    opening = {"el": ("A: Καλημέρα, με λένε Άννα.", "C: Καλημέρα, θέλω να ρωτήσω για μια παραγγελία."),
+               "ko": ("A: 안녕하세요, 상담원 박지민입니다.", "C: 안녕하세요, 주문 문의하려고요.")}[lang]
+    assert judge(lang, criterion, *opening, line, rubric_id="call_handling").verdict == verdict
