@@ -160,7 +160,8 @@ def _company_after_cue(doc, cues: tuple[str, ...]) -> str | None:
         while i < len(doc) and doc[i].is_punct:
             i += 1
         end = i
-        while end < len(doc) and end - i < _MAX_COMPANY_WORDS and doc[end].pos_ in ("NOUN", "PROPN"):
+        while (end < len(doc) and end - i < _MAX_COMPANY_WORDS and doc[end].pos_ in ("NOUN", "PROPN")
+               and "人名" not in doc[end].tag_):  # Sudachi's person-name tag: the agent's name, not the company
             end += 1
         if end > i:
             return doc[i:end].text
