@@ -61,6 +61,9 @@ def test_a_phone_and_a_card_number_are_redacted_in_each_language(lang, text, pho
     ("生年月日は1982年3月5日です。", "[DATE_OF_BIRTH]"),
     ("Моя почта ivan.petrov@mail.ru, запишите.", "[EMAIL]"),
     ("Το email μου είναι maria.p@gmail.com", "[EMAIL]"),
+    ("Моя почта иван точка петров собака мейл точка ру, запишите.", "[EMAIL]"),
+    ("Пишите на ivan.petrov собака yandex точка ру", "[EMAIL]"),
+    ("Το email μου είναι μαρία τελεία παπά παπάκι gmail τελεία com", "[EMAIL]"),
     ("номер договора 4 7 1 9 2 6 3 8", "[ACCOUNT_NUMBER]"),
 ])
 def test_dates_of_birth_emails_and_account_numbers(text, placeholder):
@@ -74,6 +77,7 @@ def test_dates_of_birth_emails_and_account_numbers(text, placeholder):
     "이 카드는 사용할 수 없어요. 오늘 오후 세 시에 오세요.",
     "一人で三時に来てください。",
     "Меня зовут Анна, чем я могу вам помочь?",
+    "У меня дома собака, а это точка зрения мужа.",
 ])
 def test_prices_times_and_ordinary_words_survive(text):
     assert _redact(text) == text

@@ -39,6 +39,9 @@ ORDINAL_WORDS = {
 MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
 BREAK = "\n"
+# How "@" and "." are read out in an email address in Russian and Greek ("иван точка петров
+# собака мейл точка ру"): the email recognizer reads them as "at" and "dot".
+SPOKEN_SYMBOLS = {"собака": "at", "собачка": "at", "точка": "dot", "παπάκι": "at", "τελεία": "dot"}
 
 # Kana, CJK ideographs and Hangul syllables are one token each (no spaces to split on, and
 # a Korean or Japanese number is read digit by digit: "공일공", "九〇"); other scripts' words
@@ -69,7 +72,9 @@ class Token:
 
     @property
     def lower(self) -> str:
-        return self.text.lower()
+        """Lower case; a spoken "@" or "." of another language as the English word ("собака" -> "at")."""
+        lower = self.text.lower()
+        return SPOKEN_SYMBOLS.get(lower, lower)
 
     @property
     def is_break(self) -> bool:
