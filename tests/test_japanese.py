@@ -82,6 +82,9 @@ def test_negation_and_quotation_in_japanese(text, why):
 
 @pytest.mark.parametrize("text, questions", [
     ("どの歯が痛みますか？", 1),
+    # Whisper base leaves Japanese mostly unpunctuated: sentences end at final particles and forms
+    ("山田様ですねそれはお辛いですね痛みはいつごろからでしょうかお熱はございますか", 2),
+    ("ありますので確認します", 0),
     ("痛みはいつ頃からでしょうか", 1),  # the particle か, with no "？"
     ("診察をおすすめします。", 0),
     ("何かございましたらお電話ください。", 0),  # 何か (something) is no question
@@ -262,3 +265,13 @@ def test_speaking_pace_counts_characters():
     verdict, detail = judge("speaking_pace", fast)
     assert verdict == FAIL and "characters/min" in detail
     assert judge("speaking_pace", call("A: はい。"))[0] == NOT_APPLICABLE
+
+
+def test_whisper_pieces_join_without_spaces():
+    from qa_pipeline.records import Word
+    from qa_pipeline.speech.utterances import join_words, word_offsets
+
+    words = [Word(t, 0.0, 0.1) for t in ("お", "電", "話", "あり", "が", "とう", "午", "前", "10", "時", "OK", "thanks")]
+    text = join_words(words)
+    assert text == "お電話ありがとう午前10時 OK thanks"
+    assert [text[a:b] for a, b in word_offsets(words)] == [w.text for w in words]

@@ -22,9 +22,38 @@ from qa_pipeline.languages import Language, sentencizer_pipeline
 SENTENCE_ENDS = ("。", "？", "！", "?", "!", ".")
 
 
+SENTENCE_END_COMPONENT = "qa_ja_sentence_ends"
+
+
 def load_japanese() -> Any:
-    """``spacy.blank("ja")`` (SudachiPy, split mode A, sudachidict_core) with a sentence splitter."""
-    return sentencizer_pipeline("ja", SENTENCE_ENDS)
+    """``spacy.blank("ja")`` (SudachiPy, split mode A, sudachidict_core) with a sentence splitter
+    at 。？！ and at the grammatical ends Whisper leaves unpunctuated (`mark_sentence_ends`)."""
+    from spacy.language import Language as SpacyLanguage
+
+    nlp = sentencizer_pipeline("ja", SENTENCE_ENDS)
+    if not SpacyLanguage.has_factory(SENTENCE_END_COMPONENT):
+        SpacyLanguage.component(SENTENCE_END_COMPONENT, func=mark_sentence_ends)
+    nlp.add_pipe(SENTENCE_END_COMPONENT, after="sentencizer")
+    return nlp
+
+
+def mark_sentence_ends(doc: Any) -> Any:
+    """Start a sentence after a sentence-final word that Whisper did not punctuate.
+
+    Whisper base writes Japanese mostly without "。" ("山田様ですねそれはお辛いですね痛みは
+    いつごろからでしょうか"). A sentence ends after a final particle (助詞-終助詞: か, ね, よ)
+    or an auxiliary in its final form (終止形: です, ます) when a content word follows, not
+    another particle ("ですね", "ますか", "ですが") or auxiliary.
+    """
+    for token in doc[:-1]:
+        after = doc[token.i + 1]
+        if after.is_punct or after.tag_.startswith(("助詞", "助動詞", "接尾辞")):
+            continue
+        final_particle = token.tag_ == "助詞-終助詞"
+        final_form = token.tag_ == "助動詞" and any("終止形" in f for f in token.morph.get("Inflection"))
+        if final_particle or final_form:
+            after.is_sent_start = True
+    return doc
 
 
 LANGUAGE = Language(
