@@ -90,6 +90,7 @@ def transcript_to_dict(t: Transcript, recording: str = "") -> dict[str, Any]:
         "missing": dict(t.missing),
         "roles": roles_with_direction(t.roles),
         "utterances": [utterance_to_dict(u, with_words=True) for u in t.utterances],
+        **_language_to_dict(t),
     }
 
 
@@ -103,7 +104,18 @@ def transcript_from_dict(d: dict[str, Any]) -> Transcript:
         asr_model=d.get("asr_model", ""),
         missing=dict(d.get("missing", {})),
         roles=roles_from_dict(d.get("roles")),
+        **_language_from_dict(d),
     )
+
+
+def _language_to_dict(t: Transcript) -> dict[str, Any]:
+    """The call's language and, when Whisper detected it, its probability (null when it was given)."""
+    p = t.language_probability
+    return {"language": t.language or None, "language_probability": None if p is None else round(p, 3)}
+
+
+def _language_from_dict(d: dict[str, Any]) -> dict[str, Any]:
+    return {"language": d.get("language") or "", "language_probability": d.get("language_probability")}
 
 
 def _evidence_to_dict(e: Evidence) -> dict[str, Any]:
@@ -156,6 +168,7 @@ def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
         "roles": roles_to_dict(card.transcript.roles),
         "serious_errors": [{"criterion": c.id, "error": c.serious_error} for c in card.serious_errors],
         "direction": card.transcript.roles.direction if card.transcript.roles else None,
+        **_language_to_dict(card.transcript),
         **({"sales": sales_to_dict(card.sales)} if card.sales is not None else {}),
     }
 
@@ -173,6 +186,7 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
         warnings=tuple(d.get("warnings", ())),
         asr_model=d.get("versions", {}).get("asr_model", ""),
         roles=roles_from_dict(d.get("roles"), d.get("direction")),
+        **_language_from_dict(d),
     )
     criteria = tuple(
         CriterionResult(

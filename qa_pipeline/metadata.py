@@ -6,7 +6,8 @@ Three sources, most specific last so it wins field by field:
    (see `FILENAME_PATTERN`); any other name gives just the call id (the stem);
 2. a ``metadata.csv`` in the recording's folder, one row per recording, matched on its
    ``file`` column (file name or stem); columns: file, call_id, agent_id, call_time,
-   customer_name, direction (``inbound`` or ``outbound``), all but ``file`` optional;
+   customer_name, direction (``inbound`` or ``outbound``), language (a code such as ``ja``,
+   or ``auto`` for Whisper's detection; see `qa_pipeline.languages`), all but ``file`` optional;
 3. a sidecar ``<stem>.meta.json`` with any of the same keys.
 
 Parsing is pure; `read_metadata` is the one function that touches the disk.
@@ -22,7 +23,8 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from pathlib import Path
 
-from qa_pipeline.errors import RecordingError
+from qa_pipeline.errors import ConfigError, RecordingError
+from qa_pipeline.languages import checked_language
 from qa_pipeline.records import DIRECTIONS, CallMetadata
 
 METADATA_CSV = "metadata.csv"
@@ -75,12 +77,18 @@ def parse_sidecar(text: str, source: str = SIDECAR_SUFFIX) -> dict[str, str]:
 
 
 def merge_metadata(base: CallMetadata, overrides: Mapping[str, str]) -> CallMetadata:
-    """`base` with the given fields replaced (`ValueError` for a direction other than inbound/outbound)."""
+    """`base` with the given fields replaced (`ValueError` for a direction other than inbound/outbound,
+    or a language with no `qa_pipeline.languages` module)."""
     fields_ = {k: v for k, v in overrides.items() if k in FIELDS}
     if "direction" in fields_:
         fields_["direction"] = fields_["direction"].strip().lower()
         if fields_["direction"] not in DIRECTIONS:
             raise ValueError(f"direction must be 'inbound' or 'outbound', got {overrides['direction']!r}")
+    if "language" in fields_:
+        try:
+            fields_["language"] = checked_language(fields_["language"], allow_auto=True) or ""
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
     return replace(base, **fields_)
 
 

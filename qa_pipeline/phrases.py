@@ -24,24 +24,22 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from qa_pipeline.languages import ENGLISH, Language, language
+from qa_pipeline.languages.en import FILLERS, NEGATORS, QUOTE_CUES, QUOTE_MARKS, SAYING_VERBS
+
+__all__ = ["FILLERS", "NEGATORS", "QUOTE_CUES", "QUOTE_MARKS", "SAYING_VERBS", "find_acts", "find_phrases",
+           "is_negated", "is_quoted", "not_performed", "word_patterns"]
+
 MAX_INSERTED = 4
 MAX_SKIPPED = 4
 WILDCARD = "*"
 SKIP = "..."
-FILLERS = frozenset({"uh", "um", "er", "erm", "ah", "uhm", "hmm"})
-NEGATORS = frozenset({"not", "n't", "never", "no", "nt", "nothing", "neither", "nor", "without"})
-# Punctuation a speaker's pause leaves inside a phrase; a full stop or "?" ends it.
-INSERTED_PUNCT = frozenset({",", "-", "--", "–", "—", "...", "…"})
+# Punctuation a speaker's pause leaves inside a phrase; a full stop or "?" ends it. "、" is
+# the Japanese comma.
+INSERTED_PUNCT = frozenset({",", "-", "--", "–", "—", "...", "…", "、", "，"})
 # Adverbs that may sit inside a phrase. Wh-adverbs and negations change what it says.
 _NOT_INSERTED = frozenset({"how", "when", "where", "why", "whenever", "wherever", "not", "never", "n't"})
-# Verbs whose complement is a mention of words, not the act: "don't say goodbye", "we never use 'I'm listening'".
-# "tell", "hear" and "repeat" are left out: "could you tell me your name", "I didn't hear your
-# name" ask for information, they do not mention words.
-SAYING_VERBS = frozenset({"say", "mention", "use", "write", "type", "avoid"})
 _MODALS = frozenset({"can", "could", "would", "will", "may"})
-# Nouns and gerunds that announce a quotation: "the word goodbye", "instead of saying I'm listening".
-QUOTE_CUES = frozenset({"word", "words", "phrase", "phrases", "saying", "like", "term", "expression"})
-QUOTE_MARKS = frozenset({'"', "“", "”", "'", "‘", "’"})
 _CLIMB_DEPS = frozenset({"dobj", "ccomp", "xcomp", "attr", "oprd", "intj", "npadvmod", "pobj", "prep", "pcomp"})
 _FIRST_PERSON = frozenset({"i"})
 _WANTING_PERSONS = frozenset({"i", "we"})  # "we'd like to say thank you for calling"
@@ -52,10 +50,11 @@ _NEGATING_BEFORE = frozenset({"not", "never", "n't"})
 def insertable(token: Any) -> bool:
     """Whether `token` may stand between two words of a phrase: a filler, a comma or
     dash, or an adverb that is no negation or wh-word ("still", "actually", "so much")."""
-    lower = token.lower_
-    if lower in NEGATORS or lower in _NOT_INSERTED:
+    lang = language(token.doc.lang_)
+    lower, key = token.lower_, lang.key(token)
+    if key in lang.negators or key in lang.negators_after or lower in _NOT_INSERTED:
         return False
-    return lower in FILLERS or token.text in INSERTED_PUNCT or token.pos_ == "ADV" or lower == "much"
+    return key in lang.fillers or token.text in INSERTED_PUNCT or token.pos_ == "ADV" or lower == "much"
 
 
 def _register_extension() -> None:
@@ -65,45 +64,44 @@ def _register_extension() -> None:
         Token.set_extension("qa_insertable", getter=insertable)
 
 
-@functools.lru_cache(maxsize=1)
-def _tokenizer() -> Any:
-    from qa_pipeline.lazy_imports import torch_hidden
-
-    with torch_hidden():
-        import spacy
-
-        return spacy.blank("en").tokenizer
-
-
 GAP = {"_": {"qa_insertable": True}, "OP": f"{{0,{MAX_INSERTED}}}"}
 
 
-def word_patterns(phrase: str) -> list[dict]:
-    """Token patterns for `phrase`, with an optional gap of inserted words at each space
-    between its words (not inside a contraction: "i'm" stays "i" + "'m")."""
+def word_patterns(phrase: str, lang: str = ENGLISH) -> list[dict]:
+    """Token patterns for `phrase` in language `lang`, with an optional gap of inserted words
+    at each space between its words (not inside a contraction: "i'm" stays "i" + "'m").
+
+    Words compare by the language's `match_attr` (English: lower-case text; Japanese:
+    Sudachi's normal form, so "聞いています" also matches "聞いていますよ"'s first words and
+    "お電話" matches "ご電話"'s "御"). A Japanese phrase has no spaces but where the rubric
+    writes one ("お電話 ありがとうございます"): only there may words be inserted.
+    """
     _register_extension()
+    spec = language(lang)
+    attr = spec.match_attr
     pattern: list[dict] = []
-    tokens = [t for t in _tokenizer()(phrase.strip()) if not t.is_space]
+    tokens = [t for t in spec.tokenizer()(phrase.strip()) if not t.is_space]
     for k, token in enumerate(tokens):
         if token.text == SKIP:
-            pattern.append({"IS_ALPHA": True, "LOWER": {"NOT_IN": sorted(NEGATORS)}, "OP": f"{{0,{MAX_SKIPPED}}}"})
+            negators = sorted(spec.negators | spec.negators_after)
+            pattern.append({"IS_ALPHA": True, attr: {"NOT_IN": negators}, "OP": f"{{0,{MAX_SKIPPED}}}"})
         elif token.text == WILDCARD:
             pattern.append({"IS_ALPHA": True})
         else:
-            pattern.append({"LOWER": token.lower_})
+            pattern.append({attr: spec.key(token)})
         if k + 1 < len(tokens) and token.whitespace_ and SKIP not in (token.text, tokens[k + 1].text):
             pattern.append(dict(GAP))
     return pattern
 
 
 @functools.lru_cache(maxsize=256)
-def _matcher(vocab: Any, phrases: tuple[str, ...]) -> Any:
+def _matcher(vocab: Any, phrases: tuple[str, ...], lang: str = ENGLISH) -> Any:
     from spacy.matcher import Matcher
 
     matcher = Matcher(vocab)
     for phrase in phrases:
         if phrase.strip():
-            matcher.add(phrase, [word_patterns(phrase)])
+            matcher.add(phrase, [word_patterns(phrase, lang)])
     return matcher
 
 
@@ -119,7 +117,7 @@ def find_phrases(doclike: Any, phrases: tuple[str, ...] | list[str]) -> list[Any
     from spacy.tokens import Span
     from spacy.util import filter_spans
 
-    matcher = _matcher(doclike.doc.vocab, tuple(phrases))
+    matcher = _matcher(doclike.doc.vocab, tuple(phrases), doclike.doc.lang_)
     offset = doclike.start if isinstance(doclike, Span) else 0
     doc = doclike.doc
     spans = [Span(doc, start + offset, end + offset, label=match_id) for match_id, start, end in matcher(doclike)]
@@ -158,7 +156,14 @@ def not_performed(span: Any) -> str | None:
 def is_negated(span: Any) -> bool:
     """Whether a negation governs `span`: on its own head word ("I am never listening"),
     on the verb it is the object or complement of ("don't say goodbye", "we never say I'm
-    listening"), or right before it ("not goodbye yet")."""
+    listening"), or right before it ("not goodbye yet").
+
+    In a language without a dependency parser (`Language.parsed` false) the words around
+    the span decide: a negator just before it, or one just after it ("聞いていません").
+    """
+    lang = language(span.doc.lang_)
+    if not lang.parsed:
+        return _negated_by_words(span, lang)
     doc = span.doc
     if span.start > 0 and doc[span.start - 1].lower_ in _NEGATING_BEFORE:
         return True
@@ -173,7 +178,15 @@ def is_quoted(span: Any) -> bool:
     """Whether `span` is words mentioned rather than said: inside quotation marks, after
     "the word"/"saying", or reported with a verb of saying by someone else or in the past
     ("she said goodbye", "I said goodbye to him", "we say I'm listening"). The speaker's
-    own "I'd like to say thank you for calling" or "let me say goodbye" is performed."""
+    own "I'd like to say thank you for calling" or "let me say goodbye" is performed.
+
+    In a language without a dependency parser: inside quotation marks, after a quotation
+    cue or a verb of saying, or followed by a quoting particle and a verb of saying or a
+    cue ("「聞いています」とは言いません", "聞いていますという言葉").
+    """
+    lang = language(span.doc.lang_)
+    if not lang.parsed:
+        return _quoted_by_words(span, lang)
     doc = span.doc
     sent = span.sent
     marks = sum(1 for t in doc[sent.start : span.start] if t.text in QUOTE_MARKS and t.text not in ("'", "’"))
@@ -237,3 +250,45 @@ def _asks(verb: Any, subject: Any) -> bool:
 
 def _subject(verb: Any) -> Any | None:
     return next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+
+
+# --- languages without a dependency parser: the words around a match decide ----------------
+
+# How many words before a match a negator or a verb of saying may stand ("не слушаю", "не
+# говорите «слушаю»"), and after it a negator ("聞いて-い-ない") or a verb after a quoting particle.
+_WORDS_BEFORE = 2
+_WORDS_AFTER = 2
+_OPENING_MARKS = frozenset({"「", "『", "“", "«", "„"})
+_CLOSING_MARKS = frozenset({"」", "』", "”", "»"})
+
+
+def _around(span: Any, before: bool, n: int) -> list[Any]:
+    """Up to `n` words of `span`'s sentence next to it (punctuation skipped, not crossed past a sentence end)."""
+    sent = span.sent
+    tokens = span.doc[sent.start : span.start] if before else span.doc[span.end : sent.end]
+    words = [t for t in (reversed(tokens) if before else tokens) if not t.is_punct and not t.is_space]
+    return words[:n]
+
+
+def _negated_by_words(span: Any, lang: Language) -> bool:
+    before = _around(span, True, _WORDS_BEFORE)
+    after = _around(span, False, _WORDS_AFTER)
+    return any(lang.key(t) in lang.negators for t in before) or any(lang.key(t) in lang.negators_after for t in after)
+
+
+def _quoted_by_words(span: Any, lang: Language) -> bool:
+    doc, sent = span.doc, span.sent
+    head = [t.text for t in doc[sent.start : span.start]]
+    opened = sum(t in _OPENING_MARKS for t in head) - sum(t in _CLOSING_MARKS for t in head)
+    plain = sum(t in lang.quote_marks and t not in _OPENING_MARKS | _CLOSING_MARKS for t in head)
+    if opened > 0 or plain % 2 == 1:
+        return True
+    before = _around(span, True, _WORDS_BEFORE)
+    if before and lang.key(before[0]) in lang.quote_cues:
+        return True
+    if lang.saying_before and any(lang.key(t) in lang.saying_verbs for t in before):
+        return True
+    after = _around(span, False, _WORDS_AFTER + 1)
+    if not after or lang.key(after[0]) not in lang.quote_particles:
+        return False
+    return any(lang.key(t) in lang.saying_verbs | lang.quote_cues for t in after[1:])

@@ -232,6 +232,8 @@ class CallPipeline:
                 metadata, options = self.settings.vocabulary.for_call(metadata, options, rubric or self.settings.rubric)
             if metadata.direction:  # the site says who called: roles follow it rather than what is said
                 options = replace(options, direction=metadata.direction)
+            if metadata.language:  # the call's own language (or "auto") wins over the run's
+                options = replace(options, language=metadata.language)
             return CallPlan(source, metadata, sha, options)
 
         return self.hook("identify", run)
@@ -271,13 +273,15 @@ class CallPipeline:
         of a call's wall time (bench/pipeline.py).
         """
         from qa_pipeline.nlp import TEXT_LOCK
+        from qa_pipeline.rubric import in_language
 
         def run() -> Scorecard:
             with stage("text wait"):  # another call holds the text stages
                 TEXT_LOCK.acquire()
             try:
-                return score_transcript_with_models(transcript, rubric or self.settings.rubric, plan.metadata,
-                                                    plan.source.recording)
+                return score_transcript_with_models(transcript, in_language(rubric or self.settings.rubric,
+                                                                            transcript.language),
+                                                    plan.metadata, plan.source.recording)
             finally:
                 TEXT_LOCK.release()
 
@@ -387,8 +391,8 @@ def call_outcome(transcript: Transcript) -> str | None:
     """The outcome classifier's label for the call; None without agent speech or a built model."""
     from qa_pipeline.classifiers.predict import predict_outcome
 
-    if not transcript.roles_known or not transcript.by(AGENT):
-        return None
+    if not transcript.roles_known or not transcript.by(AGENT) or transcript.language not in ("", "en"):
+        return None  # the outcome model is trained on English calls
     try:
         return predict_outcome(transcript).label
     except ConfigError:  # the outcome model is optional: no model, no outcome

@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from qa_pipeline.languages import ENGLISH, language
 from qa_pipeline.nlp import WH_WORDS, load_nlp
 
 
@@ -84,6 +85,8 @@ def find_prices(doc: Any, lexicon: PriceLexicon) -> list[Any]:
     spaCy MONEY entities count too, when they contain a number. Overlapping hits merge
     into one span ("it's 45 euros"), and so do hits joined by "and".
     """
+    if doc.lang_ != ENGLISH:
+        return _amounts_with_currency(doc, lexicon)
     matcher = _price_matcher(lexicon)
     spans = [span for span in matcher(doc, as_spans=True) if _is_price(span, lexicon)]
     spans += [e for e in doc.ents if e.label_ == "MONEY" and any(t.like_num for t in e)
@@ -97,6 +100,31 @@ def find_prices(doc: Any, lexicon: PriceLexicon) -> list[Any]:
         else:
             merged.append([span.start, span.end])
     return [doc[a:b] for a, b in merged]
+
+
+_SIGNS = ("$", "€", "£", "¥", "￥")
+
+
+def _amounts_with_currency(doc: Any, lexicon: PriceLexicon) -> list[Any]:
+    """Outside English: a number with a currency word after it or a sign before it ("三千円",
+    "3,000円", "¥500"), in a sentence without an `account_word` ("残高は5000円です")."""
+    lang = language(doc.lang_)
+    currency = frozenset(lexicon.currency_words)
+    found = []
+    for t in doc:
+        if not (t.like_num or t.pos_ == "NUM"):
+            continue
+        after = doc[t.i + 1] if t.i + 1 < len(doc) else None
+        before = doc[t.i - 1] if t.i > 0 else None
+        if after is not None and lang.key(after) in currency:
+            span = doc[t.i : t.i + 2]
+        elif before is not None and before.text in _SIGNS:
+            span = doc[t.i - 1 : t.i + 1]
+        else:
+            continue
+        if not any(lang.key(w) in lexicon.account_words for w in span.sent):
+            found.append(span)
+    return found
 
 
 def _is_price(span: Any, lexicon: PriceLexicon) -> bool:

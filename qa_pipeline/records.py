@@ -32,8 +32,9 @@ VERDICTS = (PASS, FAIL, NOT_APPLICABLE)
 
 SAMPLE_RATE = 16_000
 
-# Marks that end a sentence in Whisper's text (Whisper punctuates what it hears).
-SENTENCE_ENDS = (".", "?", "!")
+# Marks that end a sentence in Whisper's text (Whisper punctuates what it hears); the
+# full-width ones end Japanese sentences.
+SENTENCE_ENDS = (".", "?", "!", "。", "？", "！")
 # The one warning of a transcript whose recording has a single channel (and is not diarized).
 MONO_WARNING = (
     "mono recording: agent and customer share one channel, so speaker roles are unavailable "
@@ -139,6 +140,10 @@ class Transcript:
     # not_applicable with that reason.
     missing: Mapping[str, str] = field(default_factory=dict)
     roles: RoleDecision | None = None
+    # The call's language ("en", "ja", ...; "" in transcripts made before languages), and
+    # Whisper's probability for it when it was detected (None when it was given).
+    language: str = ""
+    language_probability: float | None = None
 
     def by(self, speaker: str) -> tuple[Utterance, ...]:
         return tuple(u for u in self.utterances if u.speaker == speaker)
@@ -157,6 +162,8 @@ class CallMetadata:
     agent_name: str | None = None
     # "inbound" (the customer called) or "outbound" (the agent called), when the site knows.
     direction: str | None = None
+    # The language spoken ("en", "ja", ...; "auto": detect it), when the site knows.
+    language: str | None = None
 
 
 @dataclass(frozen=True)

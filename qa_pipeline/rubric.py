@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import functools
 import importlib
 import types
 import typing
@@ -37,12 +38,13 @@ from typing import Any
 
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.files import bundled_dir
+from qa_pipeline.languages import ENGLISH, checked_language
 
 BUNDLED_DIR = bundled_dir("rubrics")
 DEFAULT_RUBRIC = "etiquette"
 
 _TOP_KEYS = {"id", "version", "title", "description", "plugins", "criteria", "extends", "serious_errors",
-             "vocabulary", "sales"}
+             "vocabulary", "sales", "language"}
 _ENTRY_KEYS = {"impl", "weight", "use_classifier", "needs_call_end", "params", "title", "failed_title", "description"}
 
 
@@ -82,6 +84,8 @@ class Rubric:
     # The rubric's `sales` section as written (call statuses, phrases, windows), read by
     # `qa_pipeline.sales`; None for a rubric without one (no sales block on its cards).
     sales: Any = None
+    # The language its phrase lists and wording are in ("en" for a base rubric); see `load_rubric`.
+    language: str = ENGLISH
 
     @property
     def label(self) -> str:
@@ -101,9 +105,17 @@ class Rubric:
         return dataclasses.replace(self, criteria=rules_only)
 
 
-def load_rubric(path_or_id: str | Path = DEFAULT_RUBRIC) -> Rubric:
-    """Load a rubric from a YAML path, or by the id of a rubric bundled in ``rubrics/``."""
+def load_rubric(path_or_id: str | Path = DEFAULT_RUBRIC, language: str | None = None) -> Rubric:
+    """Load a rubric from a YAML path, or by the id of a rubric bundled in ``rubrics/``.
+
+    With `language` other than English, the rubric's variant in that language is loaded:
+    ``rubrics/<id>.<language>.yaml`` (beside the file for a path), which ``extends`` the base
+    and overrides titles, explanations and phrase lists (see `variant_path`). A language
+    with no variant file is a `ConfigError` naming the languages that have one.
+    """
     path = _resolve(path_or_id)
+    if language is not None and checked_language(language) != ENGLISH:
+        path = variant_path(path, language)
     import yaml
 
     try:
@@ -115,32 +127,97 @@ def load_rubric(path_or_id: str | Path = DEFAULT_RUBRIC) -> Rubric:
     return parse_rubric(_with_base(data, path, (path.resolve(),)), source=str(path))
 
 
-def _with_base(data: Any, path: Path, seen: tuple[Path, ...]) -> Any:
-    """`data` with the criteria, serious errors and plugins of the rubric it extends merged in."""
+def _with_base(data: Any, path: Path, seen: tuple[Path, ...], language: str | None = None) -> Any:
+    """`data` with the criteria, serious errors and plugins of the rubric it extends merged in.
+
+    Inside a language variant (`language`, or the file's own ``language:``), a base that
+    extends another rubric takes that rubric's variant in the same language where one
+    exists: ``call_handling.ja.yaml`` extends ``call_handling``, whose seven etiquette
+    criteria then come from ``etiquette.ja.yaml``.
+    """
     if not isinstance(data, dict) or "extends" not in data:
         return data
+    language = data.get("language") or language
     base_ref = data["extends"]
     if not isinstance(base_ref, str) or not base_ref:
         raise ConfigError(f"{path}: extends: expected a rubric id or YAML path, got {base_ref!r}")
     local = path.parent / base_ref
     base_path = _resolve(local if base_ref.endswith((".yaml", ".yml")) and local.is_file() else base_ref)
+    own_variant = base_path.with_name(f"{base_path.stem}.{language}{base_path.suffix}") if language else None
+    if own_variant is not None and "language" not in data and own_variant.is_file():
+        base_path = own_variant
     if base_path.resolve() in seen:
         raise ConfigError(f"{path}: extends: {base_ref!r} extends itself in a cycle")
     import yaml
 
     try:
-        base = _with_base(yaml.safe_load(base_path.read_text(encoding="utf-8")), base_path, (*seen, base_path.resolve()))
+        base = _with_base(yaml.safe_load(base_path.read_text(encoding="utf-8")), base_path, (*seen, base_path.resolve()),
+                          language)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: extends: cannot read {base_path} ({_one_line(exc)})") from None
     if not isinstance(base, dict) or not isinstance(base.get("criteria"), dict):
         raise ConfigError(f"{path}: extends: {base_path} is not a rubric with criteria")
-    merged = {k: v for k, v in data.items() if k != "extends"}
-    merged["criteria"] = {**base["criteria"], **(data.get("criteria") or {})}
+    # A language variant keeps the base's id, version, title and vocabulary unless it says otherwise.
+    inherited = ({k: v for k, v in base.items() if k not in ("criteria", "serious_errors", "plugins")}
+                 if data.get("language") else {})
+    merged = {**inherited, **{k: v for k, v in data.items() if k != "extends"}}
+    merged["criteria"] = {cid: _override(base["criteria"].get(cid), entry, data.get("language"))
+                          for cid, entry in {**base["criteria"], **(data.get("criteria") or {})}.items()}
     merged["serious_errors"] = {**(base.get("serious_errors") or {}), **(data.get("serious_errors") or {})}
     merged["plugins"] = [*dict.fromkeys([*base.get("plugins", []), *data.get("plugins", [])])]
     if "sales" in base and "sales" not in data:  # a rubric extending a sales rubric keeps its sales section
         merged["sales"] = base["sales"]
     return merged
+
+
+def _override(base: Any, entry: Any, language: Any) -> Any:
+    """A criterion entry of a rubric that extends another. A language variant (one with
+    ``language:``) changes wording and parameters of the base's criteria: its entry is merged
+    into the base's, params key by key; otherwise an entry replaces the base's whole."""
+    if not language or not isinstance(base, dict) or not isinstance(entry, dict) or entry is base:
+        return entry
+    params = {**(base.get("params") or {}), **(entry.get("params") or {})}
+    return {**base, **entry, **({"params": params} if params else {})}
+
+
+def variant_path(base: Path, language: str) -> Path:
+    """``<stem>.<language>.yaml`` beside the base rubric file; `ConfigError` when there is none."""
+    code = checked_language(language) or ENGLISH
+    path = base.with_name(f"{base.stem}.{code}{base.suffix}")
+    if not path.is_file():
+        have = sorted(p.name.split(".")[-2] for p in base.parent.glob(f"{base.stem}.*{base.suffix}"))
+        raise ConfigError(f"{base}: no rubric in language {code!r} (looked for {path.name}); "
+                          f"languages with one: {', '.join(['en', *have])}")
+    return path
+
+
+def rubric_languages(path_or_id: str | Path = DEFAULT_RUBRIC) -> tuple[str, ...]:
+    """The languages a rubric has: English (the base file) and each ``<stem>.<code>.yaml`` beside it."""
+    base = _resolve(path_or_id)
+    return (ENGLISH, *sorted(p.name.split(".")[-2] for p in base.parent.glob(f"{base.stem}.*{base.suffix}")))
+
+
+def in_language(rubric: Rubric, code: str | None) -> Rubric:
+    """`rubric` in the language `code` (its ``<stem>.<code>.yaml`` variant, or its English base);
+    `rubric` itself when `code` is empty or its own language.
+
+    The dialogue-act classifiers are trained on English calls: a rubric in another language
+    scores on its rules only. `ConfigError` when the rubric has no file in that language.
+    """
+    if not code or code == rubric.language:
+        return rubric
+    if not rubric.source or rubric.source.startswith("<"):
+        raise ConfigError(f"rubric {rubric.label} was not loaded from a file: no variant in language {code!r}")
+    return _variant(rubric.source, rubric.language, code)
+
+
+@functools.lru_cache(maxsize=32)
+def _variant(source: str, own: str, code: str) -> Rubric:
+    path = Path(source)
+    if own != ENGLISH:  # etiquette.ja.yaml -> etiquette.yaml
+        path = path.with_name(path.name.replace(f".{own}{path.suffix}", path.suffix))
+    loaded = load_rubric(path, language=code)
+    return loaded if code == ENGLISH else loaded.without_classifiers()
 
 
 def parse_rubric(data: Any, source: str = "<rubric>") -> Rubric:
@@ -168,8 +245,15 @@ def parse_rubric(data: Any, source: str = "<rubric>") -> Rubric:
     vocabulary = data.get("vocabulary", [])
     if not isinstance(vocabulary, list) or not all(isinstance(v, str) for v in vocabulary):
         raise ConfigError(f"{source}: vocabulary: expected a list of words and names, got {vocabulary!r}")
+    lang = data.get("language", ENGLISH)
+    if not isinstance(lang, str):
+        raise ConfigError(f"{source}: language: expected a language code such as ja, got {lang!r}")
+    try:
+        lang = checked_language(lang) or ENGLISH
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: language: {exc}") from None
     return Rubric(data["id"], data["version"], configs, str(data.get("title", "")), source, tuple(vocabulary),
-                  content_sha256(data), data.get("sales"))
+                  content_sha256(data), sales=data.get("sales"), language=lang)
 
 
 def content_sha256(data: Any) -> str:
@@ -203,7 +287,7 @@ def _resolve(path_or_id: str | Path) -> Path:
     bundled = BUNDLED_DIR / f"{path_or_id}.yaml"
     if bundled.is_file():
         return bundled
-    known = sorted(p.stem for p in BUNDLED_DIR.glob("*.yaml"))
+    known = sorted(p.stem for p in BUNDLED_DIR.glob("*.yaml") if "." not in p.stem)
     raise ConfigError(f"{path_or_id}: no rubric file or bundled rubric by that id (bundled: {', '.join(known)})")
 
 

@@ -55,7 +55,7 @@ def score_transcript(
     # utterances as heard, and the timing metrics are measured on them.
     joined, groups = join_continued(transcript.utterances)
     with stage("nlp"):
-        docs = nlp.parse(u.text for u in joined)
+        docs = nlp.parse((u.text for u in joined), rubric.language)
     ctx = CallContext(dataclasses.replace(transcript, utterances=joined), metadata, docs)
     acts = _joined_acts(dialogue_acts, groups) if dialogue_acts is not None else None
     results = tuple(evaluate_criterion(ctx, config, acts) for config in rubric.criteria)

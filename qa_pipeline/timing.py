@@ -38,8 +38,30 @@ class Interruption:
 
 
 def spoken_words(text: str) -> list[str]:
-    """Lower-case words without punctuation; "Mm-hmm." -> ["mmhmm"]."""
-    return [w for w in (re.sub(r"[^a-z']", "", t.lower()) for t in text.split()) if w]
+    """Lower-case words without punctuation; "Mm-hmm." -> ["mmhmm"].
+
+    Text in a script without spaces between words (Japanese) splits at its punctuation
+    instead: "はい、なるほど。" -> ["はい", "なるほど"] (a backchannel list names such pieces whole).
+    """
+    return [w for t in text.split() for w in (_unspaced_words(t) if _unspaced(t) else [_letters(t)]) if w]
+
+
+def _letters(token: str) -> str:
+    """Lower-case a-z and apostrophes, and the letters of scripts above Latin (Cyrillic,
+    Greek, Hangul): "Угу." -> "угу"."""
+    return "".join(c for c in token.lower() if "a" <= c <= "z" or c == "'" or (ord(c) > 0x36F and c.isalpha()))
+
+
+# Kana, kanji and their punctuation: scripts written without spaces between words.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _unspaced(token: str) -> bool:
+    return _UNSPACED.search(token) is not None
+
+
+def _unspaced_words(token: str) -> list[str]:
+    return [w.lower() for w in re.split(r"[^\w]+", token) if w]
 
 
 def speech_intervals(utterance: Utterance, merge_gap_s: float = 0.3) -> list[Interval]:

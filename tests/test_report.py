@@ -65,7 +65,8 @@ def test_json_top_level_fields_follow_the_contract():
     data = json.loads(scorecard_json(make_card()))
     assert list(data) == ["schema", "call_id", "recording", "agent_id", "call_time", "duration_s", "channels", "rubric",
                           "score", "criteria", "metrics", "transcript", "versions", "outcome", "warnings",
-                          "roles", "serious_errors", "direction"]
+                          "roles", "serious_errors", "direction", "language",
+                          "language_probability"]
     assert data["schema"] == "qa-pipeline.scorecard/1"
     assert (data["call_id"], data["recording"], data["agent_id"]) == ("H01", "calls/H01.flac", "agent-megan")
     assert data["call_time"] == "2026-11-02T09:14:00"

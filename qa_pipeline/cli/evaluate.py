@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from qa_pipeline.cli.options import agents_option, hotwords_option, workers_option
+from qa_pipeline.cli.options import agents_option, hotwords_option, language_option, workers_option
 from qa_pipeline.cli.score import AGENT_CHANNEL, AGENT_CHANNEL_HELP
 from qa_pipeline.errors import ConfigError
 
@@ -27,11 +27,11 @@ def load_labelled_calls(folder: Path) -> dict[str, dict]:
         raise ConfigError(str(exc) if str(manifest) in str(exc) else f"{manifest}: {exc}") from exc
 
 
-def rubric_variants(rubric_id: str, classifiers: str) -> dict[str, object]:
-    """The rubric(s) to score with, by variant: as written, rules only, or both."""
-    from qa_pipeline.rubric import load_rubric
+def rubric_variants(rubric_id: str, classifiers: str, language: str | None = None) -> dict[str, object]:
+    """The rubric(s) to score with, by variant: as written, rules only, or both (in `language` when given)."""
+    from qa_pipeline.cli.score import run_rubric
 
-    rubric = load_rubric(rubric_id)
+    rubric = run_rubric(rubric_id, language)
     variants = {"on": rubric, "off": rubric.without_classifiers()}
     keys = ("on", "off") if classifiers == "compare" else (classifiers,)
     return {k: variants[k] for k in keys}
@@ -128,18 +128,19 @@ def _json_document(evaluations: dict, failed: dict[str, str]) -> dict:
                    "for the rubric as written.")
 @agents_option
 @hotwords_option
+@language_option
 @workers_option("Calls scored", "Results and progress keep manifest order; --mixdown scores one call at a time.")
 def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown, transcripts_cache, cards_dir, agents,
-            hotwords, workers):
+            hotwords, language, workers):
     from qa_pipeline.cli.score import asr_options, site_vocabulary
     from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.evaluate import evaluate, labels_for
     from qa_pipeline.pipeline import CallPipeline, PipelineSettings
 
     calls = load_labelled_calls(folder)
-    rubrics = rubric_variants(rubric, classifiers)
+    rubrics = rubric_variants(rubric, classifiers, language)
     workers = 1 if mixdown else workers or default_workers()
-    options = asr_options(model, agent_channel)
+    options = asr_options(model, agent_channel, language=language)
     settings = PipelineSettings(rubric=next(iter(rubrics.values())),
                                 asr_options=options if mixdown else with_workers(options, workers),
                                 vocabulary=site_vocabulary(agents, hotwords), cache_dir=transcripts_cache)

@@ -27,6 +27,28 @@ redaction_settings_option = click.option(
     help="Redaction settings YAML (default: $QA_PIPELINE_REDACTION); see docs/redaction.md.")
 
 
+class LanguageChoice(click.ParamType):
+    """--language: a language code with a module in `qa_pipeline.languages`, or "auto"."""
+
+    name = "CODE|auto"
+
+    def convert(self, value, param, ctx):
+        from qa_pipeline.errors import ConfigError
+        from qa_pipeline.languages import checked_language
+
+        try:
+            return checked_language(value, allow_auto=True)
+        except ConfigError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+language_option = click.option(
+    "--language", type=LanguageChoice(), default=None,
+    help="The calls' language: a code (en, ja, ...) or auto (Whisper detects it per call; the card records "
+         "the probability and warns below 0.7). A call's metadata.csv `language` column wins. English uses "
+         "tiny.en, other languages the multilingual base; the rubric's <id>.<code>.yaml is used. [default: en]")
+
+
 def workers_option(what: str, note: str = ""):
     """--workers: how many `what` ("Recordings scored") run at once on one loaded model; `note` adds a sentence."""
     return click.option(

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from qa_pipeline.cli.options import agents_option, hotwords_option, redaction_settings_option, workers_option
+from qa_pipeline.cli.options import (
+    agents_option,
+    hotwords_option,
+    language_option,
+    redaction_settings_option,
+    workers_option,
+)
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.vocabulary import site_vocabulary
 
@@ -55,12 +61,23 @@ AGENT_CHANNEL_HELP = ("Channel that carries the agent in stereo recordings: auto
                       "card warns when what is said disagrees.")
 
 
-def asr_options(model: str | None, agent_channel: int | str, device: str = "cpu", compute_type: str = "int8"):
+def asr_options(model: str | None, agent_channel: int | str, device: str = "cpu", compute_type: str = "int8",
+                language: str | None = None):
     from qa_pipeline.speech.asr import AsrOptions
 
     return AsrOptions(
-        agent_channel=agent_channel, device=device, compute_type=compute_type, **({"model": model} if model else {})
+        agent_channel=agent_channel, device=device, compute_type=compute_type, **({"model": model} if model else {}),
+        **({"language": language} if language else {}),
     )
+
+
+def run_rubric(rubric: str, language: str | None):
+    """The run's rubric: in `language` when one is given (a clear error when the rubric has no
+    file in it), else the base; each call is scored in its own language (`rubric.in_language`)."""
+    from qa_pipeline.languages import AUTO
+    from qa_pipeline.rubric import load_rubric
+
+    return load_rubric(rubric, language=None if language in (None, AUTO) else language)
 
 
 @click.command(help="Score recordings (files or folders, searched recursively) and write scorecards to --out.")
@@ -87,12 +104,13 @@ def asr_options(model: str | None, agent_channel: int | str, device: str = "cpu"
                    "date_of_birth, address, customer_name; or default, all, none "
                    "(default: the settings file's types, else all but customer_name).")
 @redaction_settings_option
+@language_option
 @click.option("--settle-s", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Leave a recording changed within this many seconds (or whose WAV/FLAC header is not "
                    "finished yet) for the next run, with the reason in errors.json; 0 turns the check off "
                    "(default: $QA_PIPELINE_SETTLE_S, else 10).")
 def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel, db_url, no_db, transcripts_cache,
-            workers, agents, hotwords, redact_types, redaction_settings, settle_s):
+            workers, agents, hotwords, redact_types, redaction_settings, language, settle_s):
     from qa_pipeline.batch import discover_recordings, score_paths
     from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.discovery import ignored_files
@@ -100,7 +118,6 @@ def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel,
     from qa_pipeline.pipeline import CallPipeline, PipelineSettings
     from qa_pipeline.redaction import load_settings
     from qa_pipeline.report import ERRORS_JSON
-    from qa_pipeline.rubric import load_rubric
 
     redaction = load_settings(redaction_settings, redact_types)
     recordings = discover_recordings(inputs)
@@ -112,8 +129,8 @@ def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel,
         raise click.ClickException(f"no audio recordings found in {', '.join(map(str, inputs))}")
     workers = workers or default_workers()
     settings = PipelineSettings(
-        rubric=load_rubric(rubric),
-        asr_options=with_workers(asr_options(model, agent_channel, device, compute_type), workers),
+        rubric=run_rubric(rubric, language),
+        asr_options=with_workers(asr_options(model, agent_channel, device, compute_type, language), workers),
         redaction=redaction,
         vocabulary=site_vocabulary(agents, hotwords),
         cache_dir=transcripts_cache,

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from qa_pipeline.cli.options import agents_option, hotwords_option, redaction_settings_option, workers_option
+from qa_pipeline.cli.options import (
+    agents_option,
+    hotwords_option,
+    language_option,
+    redaction_settings_option,
+    workers_option,
+)
 from qa_pipeline.cli.score import AGENT_CHANNEL, AGENT_CHANNEL_HELP
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.files import write_atomic
@@ -60,8 +66,9 @@ Examples:
               help="PII replaced by placeholders, as for `score --redact` (default: the settings file's; "
                    "'none' prints the raw transcript).")
 @redaction_settings_option
+@language_option
 def command(files, out_dir, model, device, compute_type, agent_channel, workers, agents, hotwords, rubric,
-            redact_types, redaction_settings) -> None:
+            redact_types, redaction_settings, language) -> None:
     from qa_pipeline.concurrency import default_workers, ordered_map, with_workers
     from qa_pipeline.pipeline import CallPipeline, PipelineSettings
     from qa_pipeline.redaction import load_settings
@@ -70,7 +77,8 @@ def command(files, out_dir, model, device, compute_type, agent_channel, workers,
 
     workers = workers or default_workers()
     redaction = load_settings(redaction_settings, redact_types)
-    options = AsrOptions(model=model, device=device, compute_type=compute_type, agent_channel=agent_channel)
+    options = AsrOptions(model=model, device=device, compute_type=compute_type, agent_channel=agent_channel,
+                         language=language or "en")
     options = with_workers(options, workers)
     pipeline = CallPipeline(PipelineSettings(rubric=_rubric_for_hotwords(rubric),
                                              asr_options=options, redaction=redaction,
@@ -133,10 +141,17 @@ def _write_json(transcript: Transcript, path: Path, out_dir: Path) -> None:
     click.echo(f"wrote {target}", err=True)
 
 
+def _language(transcript: Transcript) -> str:
+    if not transcript.language:
+        return ""
+    p = transcript.language_probability
+    return f", language {transcript.language}" + ("" if p is None else f" detected at {p:.2f}")
+
+
 def format_transcript(transcript: Transcript, recording: str) -> str:
     """A transcript as readable lines: speaker, start-end times, text."""
     lines = [f"# {recording} ({transcript.duration_s:.1f} s, {transcript.channels} channel(s), "
-             f"model {transcript.asr_model})"]
+             f"model {transcript.asr_model}{_language(transcript)})"]
     roles = transcript.roles
     if roles is not None:
         where = f"agent on channel {roles.agent_channel}" if roles.agent_channel is not None else f"{roles.speakers} speaker(s)"

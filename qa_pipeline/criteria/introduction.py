@@ -8,6 +8,7 @@ from qa_pipeline import nlp
 from qa_pipeline.criteria.common import evidence, opening_indices, own_names, seconds, time_of
 from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, combine
 from qa_pipeline.criteria.registry import Outcome, register_criterion
+from qa_pipeline.languages import ENGLISH, language
 from qa_pipeline.records import FAIL, PASS
 from qa_pipeline.vocabulary import agent_spellings, names_match
 
@@ -33,6 +34,11 @@ class SelfIntroductionParams:
     # name in the opening counts even where no template matched ("my name in Mac" for
     # "my name is Mac"): same Metaphone code, or Jaro-Winkler similarity at least this.
     roster_similarity: float = 0.9
+    # Phrases said anywhere in the opening that make it a polite answer as a greeting does
+    # (Japanese "〇〇でございます"); with `require_greeting` an opening with neither a greeting
+    # nor one of these fails, name or not (a bare "はい" or "もしもし" in Japanese).
+    honorific_forms: tuple[str, ...] = ()
+    require_greeting: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,11 @@ def self_introduction(ctx: CallContext, params: SelfIntroductionParams) -> Outco
     if not opening:
         return Outcome(FAIL, 0.9, (), "the agent never speaks")
     intro = _find_intro(ctx, opening, params)
-    extras = _sub_findings(ctx, opening, params)
+    greeting = _greeting(ctx, opening, params)
+    extras = _sub_findings(ctx, opening, params, greeting)
+    if params.require_greeting and greeting is None:
+        detail = "agent answered without a greeting or an honorific answer (a bare answer is not one)" + extras
+        return Outcome(FAIL, 0.8, evidence(ctx, opening[0]), detail)
     if intro is None:
         detail = f"agent gave no name in the first {params.window_s:g} s of speech" + extras
         return Outcome(FAIL, 0.8, evidence(ctx, opening[0]), detail)
@@ -85,13 +95,21 @@ def _roster_name(ctx: CallContext, opening: tuple[int, ...], params: SelfIntrodu
     return None
 
 
-def _sub_findings(ctx: CallContext, opening: tuple[int, ...], params: SelfIntroductionParams) -> str:
-    """Greeting and company name in the opening, as a suffix for the detail line."""
-    greeting = company = None
+def _greeting(ctx: CallContext, opening: tuple[int, ...], params: SelfIntroductionParams) -> str | None:
+    """The opening's greeting (one that opens its sentence), else its first honorific answer form."""
     for i in opening:
-        doc = ctx.docs[i]
-        greeting = greeting or next((s.text for s in nlp.find_acts(doc, params.greetings) if _opens(s)), None)
-        company = company or _company(doc, params.company_cues)
+        found = next((s.text for s in nlp.find_acts(ctx.docs[i], params.greetings) if _opens(s)), None)
+        if found:
+            return found
+    return next((s.text for i in opening for s in nlp.find_acts(ctx.docs[i], params.honorific_forms)), None)
+
+
+def _sub_findings(ctx: CallContext, opening: tuple[int, ...], params: SelfIntroductionParams,
+                  greeting: str | None) -> str:
+    """Greeting and company name in the opening, as a suffix for the detail line."""
+    company = None
+    for i in opening:
+        company = company or _company(ctx.docs[i], params.company_cues)
     parts = [f"greeting '{greeting}'" if greeting else "no greeting"]
     parts.append(f"company '{company}'" if company else "no company name")
     return "; " + "; ".join(parts)
@@ -99,8 +117,10 @@ def _sub_findings(ctx: CallContext, opening: tuple[int, ...], params: SelfIntrod
 
 def _opens(span) -> bool:
     """Whether a greeting opens its sentence ("Good morning, ..."; "Oh, hello"), as a greeting
-    does: "we open from 6 in the morning" holds no greeting."""
-    return all(t.is_punct or t.lower_ in nlp.LEADERS for t in span.doc[span.sent.start : span.start])
+    does: "we open from 6 in the morning" holds no greeting. Words that may lead a sentence
+    are the language's ("はい、お電話ありがとうございます")."""
+    leaders = language(span.doc.lang_).leaders
+    return all(t.is_punct or t.lower_ in leaders for t in span.doc[span.sent.start : span.start])
 
 
 # Words that end a company name said after "thank you for calling ...".
@@ -118,6 +138,8 @@ def _company(doc, cues: tuple[str, ...]) -> str | None:
     """The company the agent names: after a cue ("thank you for calling X"), as an entity, or
     as a short phrase standing alone ("Good morning. Riverside Dental.", "Markle speaking,
     Citywide Locksmith.")."""
+    if doc.lang_ != ENGLISH:
+        return _company_after_cue(doc, cues)
     for cue in nlp.find_phrases(doc, cues):
         words = []
         for token in doc[cue.end : cue.end + 4]:
@@ -128,6 +150,22 @@ def _company(doc, cues: tuple[str, ...]) -> str | None:
             return " ".join(words)
     orgs = [e.text for e in doc.ents if e.label_ in ("ORG", "FAC")]
     return orgs[0] if orgs else _named_phrase(doc)
+
+
+def _company_after_cue(doc, cues: tuple[str, ...]) -> str | None:
+    """Outside English: the nouns right after a cue, past its punctuation
+    ("お電話ありがとうございます。さくら歯科、受付の..." -> "さくら歯科")."""
+    for cue in nlp.find_phrases(doc, cues):
+        i = cue.end
+        while i < len(doc) and doc[i].is_punct:
+            i += 1
+        end = i
+        while (end < len(doc) and end - i < _MAX_COMPANY_WORDS and doc[end].pos_ in ("NOUN", "PROPN")
+               and "人名" not in doc[end].tag_):  # Sudachi's person-name tag: the agent's name, not the company
+            end += 1
+        if end > i:
+            return doc[i:end].text
+    return None
 
 
 def _named_phrase(doc) -> str | None:

@@ -24,6 +24,7 @@ from qa_pipeline import nlp
 from qa_pipeline.criteria.common import evidence, not_applicable, own_names, seconds, time_of
 from qa_pipeline.criteria.context import CallContext
 from qa_pipeline.criteria.registry import Outcome, register_criterion
+from qa_pipeline.languages import ENGLISH, language
 from qa_pipeline.records import AGENT, CUSTOMER, FAIL, PASS
 
 
@@ -126,7 +127,9 @@ def vocatives(doc, not_names: frozenset[str] = frozenset()) -> list[str]:
     hold?"). The entity label is not needed (the tagger calls "Siobhan" a place and leaves
     "ruby" untagged), but the word must not be a date, number or function word.
     """
-    found = []
+    found: list[str] = []
+    if doc.lang_ != ENGLISH:
+        return found  # the edges are English ones ("Thank you, Siobhan."); other languages address with titles
     for token in doc:
         if not _vocative_word(token, not_names):
             continue
@@ -183,8 +186,11 @@ def title_addresses(doc, honorifics: frozenset[str]) -> list[str]:
     """Titles used to address someone: "Thank you, Ms. Ward.", "Mr. Patel, ...", "MS, or".
 
     A title after a preposition ("speak with Mr. Jones") or whose name is followed by a
-    verb ("Mr. Smith will call you") is about someone else.
+    verb ("Mr. Smith will call you") is about someone else. Outside English a title may
+    follow the name ("山田様", "山田さん"): the name before it is the address.
     """
+    if doc.lang_ != ENGLISH:
+        return _suffix_titles(doc, honorifics)
     found = []
     for token in doc:
         if nlp.normalise_word(token.text) not in honorifics or token.pos_ in ("VERB", "AUX"):
@@ -198,6 +204,13 @@ def title_addresses(doc, honorifics: frozenset[str]) -> list[str]:
             continue
         found.append(f"{token.text} {rest[0].text}" if named else token.text)
     return found
+
+
+def _suffix_titles(doc, honorifics: frozenset[str]) -> list[str]:
+    """Names with a title after them ("山田様"): the noun before the title, with the title."""
+    lang = language(doc.lang_)
+    return [doc[t.i - 1 : t.i + 1].text for t in doc
+            if t.i > 0 and lang.key(t) in honorifics and doc[t.i - 1].pos_ in ("PROPN", "NOUN") and doc[t.i - 1].is_alpha]
 
 
 def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | None:
@@ -302,13 +315,17 @@ def find_name_use(ctx: CallContext, caller: CallerName, params: NameUseParams) -
     A word after a title ("Ms. Wilson") or in vocative position ("Thank you, Shivon.") is
     matched at `title_similarity`; any other word at `min_similarity`.
     """
-    parts = [p for p in (nlp.normalise_word(w) for w in caller.name.split()) if len(p) >= 2]
+    shortest = 2 if ctx.docs and ctx.docs[0].lang_ == ENGLISH else 1  # a Japanese name may be one kanji (森)
+    parts = [p for p in (nlp.normalise_word(w) for w in caller.name.split()) if len(p) >= shortest]
+    parts += [p for p in _name_lemmas(ctx, caller.name) if p not in parts]
     honorifics = frozenset(params.honorifics)
     for i in range(caller.learned_after + 1, len(ctx.utterances)):
         if ctx.utterances[i].speaker != AGENT:
             continue
         addressed = {nlp.normalise_word(w) for v in vocatives(ctx.docs[i], frozenset(params.not_names)) for w in v.split()}
-        for said, word, titled in _candidate_words(ctx.utterances[i].text, params.not_names, honorifics):
+        candidates = (_candidate_words(ctx.utterances[i].text, params.not_names, honorifics)
+                      if ctx.docs[i].lang_ == ENGLISH else _candidate_tokens(ctx.docs[i], params.not_names, honorifics))
+        for said, word, titled in candidates:
             loose = titled or word in addressed
             # A common word ("red") is the name ("Reed") only when spelled exactly as it.
             exact_only = word in nlp.common_words() and not titled
@@ -330,6 +347,30 @@ def _candidate_words(text: str, not_names: tuple[str, ...], honorifics: frozense
     words += [(f"{a} {b}", na + nb, ta) for (a, na, ta), (b, nb, _) in zip(words, words[1:])]
     skip = STOP_WORDS | set(not_names) | honorifics
     return [(w, n, t) for w, n, t in words if n not in skip and len(n) >= 2]
+
+
+def _candidate_tokens(doc, not_names: tuple[str, ...], honorifics: frozenset[str]) -> list[tuple[str, str, bool]]:
+    """(as said, normalised, titled) words of a doc in a language without spaces between words:
+    its tokens and pairs of neighbours ("山田" "太郎"); titled when a title follows ("山田様")."""
+    lang = language(doc.lang_)
+    skip = set(not_names) | honorifics
+    words = [t for t in doc if t.is_alpha and lang.key(t) not in skip and not t.is_stop]
+    titled = {t.i: t.i + 1 < len(doc) and lang.key(doc[t.i + 1]) in honorifics for t in words}
+    out = [(t.text, nlp.normalise_word(t.text), titled[t.i]) for t in words]
+    out += [(a.text + b.text, nlp.normalise_word(a.text + b.text), titled[b.i])
+            for a, b in zip(words, words[1:]) if b.i == a.i + 1]
+    if lang.match_attr == "LEMMA":  # a name in any case form: "Николаю", "Николая" -> "николай"
+        out += [(t.text, nlp.normalise_word(t.lemma_), titled[t.i]) for t in words if t.pos_ == "PROPN"]
+    return [(w, n, t) for w, n, t in out if n]
+
+
+def _name_lemmas(ctx: CallContext, name: str) -> list[str]:
+    """The lemmas of the caller's name in a language that compares words by lemma (a name
+    from metadata or the caller's words may be in any case form); [] otherwise."""
+    lang = ctx.docs[0].lang_ if ctx.docs else ENGLISH
+    if language(lang).match_attr != "LEMMA":
+        return []
+    return [nlp.normalise_word(t.lemma_) for t in nlp.parse([name], lang)[0] if t.is_alpha and t.lemma_]
 
 
 def name_similarity(heard: str, name: str) -> float:

@@ -14,6 +14,7 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from qa_pipeline.redaction.number_words import is_russian_ordinal
 from qa_pipeline.redaction.spoken import CONNECTORS, MONTHS, DigitRun, digit_runs, luhn_ok, phrase_in
 from qa_pipeline.redaction.stream import Parsed, parse
 
@@ -104,7 +105,7 @@ class SpokenNumberRecognizer(_StreamRecognizer):
             return "ACCOUNT_NUMBER", 0.75
         if n >= 13:
             return "CARD_NUMBER", 0.6
-        if 10 <= n <= 12 and _possible_phone(run.digits):
+        if 10 <= n <= 12 and _possible_phone(run.digits, self.lexicon.get("phone_regions") or ("US", "GB")):
             return "PHONE_NUMBER", 0.6
         if n >= 7:
             return "ACCOUNT_NUMBER", 0.5
@@ -144,12 +145,13 @@ def _has_text(token) -> bool:
     return token.text[0].isalnum()
 
 
-def _possible_phone(digits: str) -> bool:
+def _possible_phone(digits: str, regions) -> bool:
+    """Whether `phonenumbers` finds `digits` a possible number in any of `regions` (ISO codes)."""
     try:
         import phonenumbers
     except ImportError:  # the redact extra brings it; without it, length alone decides
         return True
-    for region in ("US", "GB"):
+    for region in regions:
         try:
             if phonenumbers.is_possible_number(phonenumbers.parse(digits, region)):
                 return True
@@ -238,7 +240,7 @@ class DateOfBirthRecognizer(_StreamRecognizer):
     """
 
     ENTITIES = ("DATE_OF_BIRTH",)
-    _GLUE = {"of", "the", "-", "/", ".", ",", "nineteen", "twenty", "\n"}
+    _GLUE = frozenset({"of", "the", "-", "/", ".", ",", "nineteen", "twenty", "\n"})
 
     def analyze(self, text, entities, nlp_artifacts=None):
         if "DATE_OF_BIRTH" not in entities:
@@ -247,7 +249,7 @@ class DateOfBirthRecognizer(_StreamRecognizer):
         found = []
         i = 0
         while i < len(parsed.tokens):
-            last = self._date_end(parsed, i)
+            last = self._date_end(parsed, i, self.terms("months"), self._GLUE | self.terms("date_glue"))
             if last is not None and phrase_in(parsed.words_before(i, self.context_words), self.words("birth")):
                 speaker = parsed.speaker_of(i)
                 found += self.results(parsed, "DATE_OF_BIRTH", i, last, speaker, 0.85, entities)
@@ -256,19 +258,19 @@ class DateOfBirthRecognizer(_StreamRecognizer):
                 i += 1
         return found
 
-    def _date_end(self, parsed: Parsed, first: int) -> int | None:
+    def _date_end(self, parsed: Parsed, first: int, months: frozenset[str], glue: frozenset[str]) -> int | None:
         """The last token of a date starting at `first` (2+ date parts), or None."""
         tokens = parsed.tokens
-        if not _date_part(tokens[first]) or parsed.line_of[first] < 0:
+        if not _date_part(tokens[first], months) or parsed.line_of[first] < 0:
             return None
         parts, last, j, garbled = 0, first, first, False
         while j < len(tokens) and parsed.line_of[j] == parsed.line_of[first]:
-            if _date_part(tokens[j]):
+            if _date_part(tokens[j], months):
                 parts, last = parts + 1, j
-            elif tokens[j].lower not in self._GLUE:
+            elif tokens[j].lower not in glue:
                 # One word ASR made of a month ("the fourth of Marsh eighty two") between date parts.
                 following = j + 1 < len(tokens) and parsed.line_of[j + 1] == parsed.line_of[first] \
-                    and _date_part(tokens[j + 1])
+                    and _date_part(tokens[j + 1], months)
                 if garbled or not parts or not tokens[j].text.isalpha() or not following:
                     break
                 garbled = True
@@ -276,8 +278,10 @@ class DateOfBirthRecognizer(_StreamRecognizer):
         return last if parts >= 2 else None
 
 
-def _date_part(token) -> bool:
-    return bool(token.digits) or token.is_ordinal or token.lower in MONTHS
+def _date_part(token, months: frozenset[str]) -> bool:
+    """A day, month or year: digits or number words, an ordinal ("fifth", "пятого"), a month name."""
+    return token.numeric or token.is_ordinal or token.lower in MONTHS or token.lower in months \
+        or is_russian_ordinal(token.text)
 
 
 class AddressRecognizer(_StreamRecognizer):

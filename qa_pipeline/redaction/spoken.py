@@ -10,7 +10,10 @@ of text into `Token`s, gives each number-bearing token its digits, and groups to
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
+
+from qa_pipeline.redaction import number_words
 
 UNITS = {"zero": "0", "oh": "0", "o": "0", "nil": "0", "nought": "0", "one": "1", "two": "2", "three": "3",
          "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
@@ -24,7 +27,10 @@ REPEATS = {"double": 2, "triple": 3}
 HOMOPHONES = {"for": "4", "won": "1", "ate": "8"}
 # "o" alone is a letter unless it sits inside a run of digits.
 WEAK_DIGITS = {"o", "oh"}
-CONNECTORS = {"-", ".", ",", "/", "dash", "hyphen", "point"}
+# "에" and "の" join the groups of a number read out in Korean and Japanese ("공일공에 일이삼사");
+# Japanese text writes the dash full-width or as the long-vowel mark ("090ー1234ー5678").
+CONNECTORS = {"-", ".", ",", "/", "(", ")", "dash", "hyphen", "point", "에", "の", "、", "，", "・", "－", "ー", "‐", "–",
+              "—"}
 ORDINAL_WORDS = {
     "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
     "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
@@ -33,23 +39,42 @@ ORDINAL_WORDS = {
 MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
 BREAK = "\n"
+# How "@" and "." are read out in an email address in Russian and Greek ("иван точка петров
+# собака мейл точка ру"): the email recognizer reads them as "at" and "dot".
+SPOKEN_SYMBOLS = {"собака": "at", "собачка": "at", "точка": "dot", "παπάκι": "at", "τελεία": "dot"}
 
-_TOKEN = re.compile(r"\d+(?:st|nd|rd|th)\b|[A-Za-z]*\d[A-Za-z\d]*|[A-Za-z]+(?:['’][A-Za-z]+)?|@|\n|[^\sA-Za-z\d]")
+# Kana, CJK ideographs and Hangul syllables are one token each (no spaces to split on, and
+# a Korean or Japanese number is read digit by digit: "공일공", "九〇"); other scripts' words
+# (Cyrillic, Greek) are whole tokens.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN = re.compile(r"\d+(?:st|nd|rd|th)\b|[A-Za-z]*\d[A-Za-z\d]*|[A-Za-z]+(?:['’][A-Za-z]+)?|@|\n"
+                    rf"|[{_CJK}]|[^\W\d_{_CJK}]+(?:['’][^\W\d_{_CJK}]+)?|[^\sA-Za-z\d]")
 _ORDINAL_DIGITS = re.compile(r"^\d+(?:st|nd|rd|th)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Token:
-    """One token of a text: its characters [start, end) and its digits ('' if none)."""
+    """One token of a text: its characters [start, end) and its digits ('' if none).
+
+    `in_number`: a word of a number whose digits an earlier word carries ("шестнадцать"
+    after "девятьсот", "백" in "구백", "ゅ" of "きゅう").
+    """
 
     text: str
     start: int
     end: int
     digits: str = ""
+    in_number: bool = False
+
+    @property
+    def numeric(self) -> bool:
+        return bool(self.digits) or self.in_number
 
     @property
     def lower(self) -> str:
-        return self.text.lower()
+        """Lower case; a spoken "@" or "." of another language as the English word ("собака" -> "at")."""
+        lower = self.text.lower()
+        return SPOKEN_SYMBOLS.get(lower, lower)
 
     @property
     def is_break(self) -> bool:
@@ -86,8 +111,8 @@ def _own_digits(text: str) -> str:
     lower = text.lower()
     if _ORDINAL_DIGITS.match(text):
         return ""  # "14th" is a date or a rank, never part of an identifier
-    if any(c.isdigit() for c in text):
-        return "".join(c for c in text if c.isdigit())
+    if any(c.isdigit() for c in text):  # full-width "０９０" too
+        return "".join(str(unicodedata.digit(c)) for c in text if c.isdigit())
     if lower in UNITS and lower not in WEAK_DIGITS:
         return UNITS[lower]
     if lower in TEENS:
@@ -115,7 +140,56 @@ def _compose(tokens: list[Token]) -> list[Token]:
                 out[i + 1] = _with(out[i + 1], nxt)
         elif lower in MULTIPLIERS and prev_digits:
             out[i] = _with(token, MULTIPLIERS[lower])
-    return _merge_tens(out)
+    return _other_languages(_merge_tens(out))
+
+
+def _other_languages(tokens: list[Token]) -> list[Token]:
+    """Digits for the number words of other languages (`number_words`): each run of
+    adjacent number words read as the numbers said in it, the digits on the first word of
+    each; kana readings ("ぜろきゅうぜろ"). A lone one-character word (이, 一) is no number."""
+    out = list(tokens)
+    group: list[int] = []
+    for i in range(len(out) + 1):
+        value = number_words.value_of(out[i].text) if i < len(out) and not out[i].digits else None
+        if value is not None and (not group or _adjacent(out, group[-1], i)):
+            group.append(i)
+            continue
+        _fill(out, group)
+        group = [i] if value is not None else []
+    kana = [i for i, t in enumerate(out) if len(t.text) == 1 and number_words.is_cjk(t.text) or t.text == "ー"]
+    for run in _adjacent_runs(out, kana):
+        for piece in number_words.kana_pieces([out[i].text for i in run]):
+            out[run[piece.first]] = _with(out[run[piece.first]], piece.digits)
+            for k in range(piece.first + 1, piece.last + 1):
+                out[run[k]] = replace(out[run[k]], in_number=True)
+    return out
+
+
+def _fill(tokens: list[Token], group: list[int]) -> None:
+    if not group or (len(group) == 1 and number_words.is_cjk(tokens[group[0]].text[0])):
+        return
+    values = [number_words.value_of(tokens[i].text) or 0 for i in group]
+    for numbers in number_words.split_numbers(values):
+        members = [group[k] for k in numbers]
+        tokens[members[0]] = _with(tokens[members[0]], number_words.group_digits(values, numbers))
+        for k in members[1:]:
+            tokens[k] = replace(tokens[k], in_number=True)
+
+
+def _adjacent(tokens: list[Token], i: int, j: int) -> bool:
+    """Next to each other: nothing but spaces or a hyphen between."""
+    between = [t.text for t in tokens[i + 1:j]]
+    return all(t == "-" for t in between)
+
+
+def _adjacent_runs(tokens: list[Token], indices: list[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for i in indices:
+        if runs and runs[-1][-1] == i - 1 and tokens[i - 1].end == tokens[i].start:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
 
 
 def _merge_tens(tokens: list[Token]) -> list[Token]:
@@ -146,7 +220,7 @@ def _neighbour_digits(tokens: list[Token], i: int, step: int) -> str:
 
 
 def _with(token: Token, digits: str) -> Token:
-    return Token(token.text, token.start, token.end, digits)
+    return Token(token.text, token.start, token.end, digits, token.in_number)
 
 
 def digit_runs(tokens: list[Token], skip: frozenset[int] = frozenset()) -> list[DigitRun]:
@@ -164,13 +238,13 @@ def digit_runs(tokens: list[Token], skip: frozenset[int] = frozenset()) -> list[
         last, j = i, i + 1
         while j < len(tokens):
             t = tokens[j]
-            if t.digits and j not in skip:
+            if t.numeric and j not in skip:
                 last, j = j, j + 1
             elif t.lower in CONNECTORS or t.is_break or j in skip:
                 j += 1
             else:
                 break
-        members = [k for k in range(i, last + 1) if tokens[k].digits and k not in skip]
+        members = [k for k in range(i, last + 1) if tokens[k].numeric and k not in skip]
         digits = "".join(tokens[k].digits for k in members)
         runs.append(DigitRun(i, last, digits, tokens[i].start, tokens[last].end))
         i = last + 1
@@ -191,6 +265,10 @@ def luhn_ok(digits: str) -> bool:
 
 
 def phrase_in(words: list[str], phrases) -> bool:
-    """Whether any phrase (one or more words, lower case) occurs in the word list."""
+    """Whether any phrase (one or more words, lower case) occurs in the word list. A phrase
+    in kana, kanji or Hangul is looked for in the words run together ("電話番号" in
+    "お電話番号を", "카드 번호" in "카드번호는"): those tokens are single characters."""
     joined = " " + " ".join(words) + " "
-    return any(f" {p} " in joined for p in phrases)
+    solid = "".join(words)
+    return any(f" {p} " in joined or (number_words.is_cjk(p[0]) and p.replace(" ", "") in solid)
+               for p in phrases if p)

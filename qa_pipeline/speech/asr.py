@@ -27,7 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from qa_pipeline.concurrency import limit_malloc_arenas
-from qa_pipeline.errors import ConfigError
+from qa_pipeline.errors import ConfigError, RecordingError
+from qa_pipeline.languages import AUTO as LANGUAGE_AUTO
+from qa_pipeline.languages import DETECTION_WARN_BELOW, ENGLISH, checked_language, language
 from qa_pipeline.profiling import stage
 from qa_pipeline.records import (
     AGENT,
@@ -38,11 +40,10 @@ from qa_pipeline.records import (
     Audio,
     RoleDecision,
     Transcript,
-    Word,
 )
 from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
-from qa_pipeline.speech.decoding import CUT_SEARCH_S, PIECE_S, transcribe_channel
+from qa_pipeline.speech.decoding import CUT_SEARCH_S, PIECE_S, ChannelWords, transcribe_channel_bounded
 from qa_pipeline.speech.direction import AUTO as DIRECTION_AUTO
 from qa_pipeline.speech.direction import checked_direction
 from qa_pipeline.speech.mix import is_same_audio, is_same_mix
@@ -65,7 +66,7 @@ NO_SPEECH_WARNING = "no speech was recognised in the recording"
 _THROUGHPUT_ONLY = frozenset({"num_workers", "cpu_threads"})
 # Settings added after transcript caches existed: keyed only when they differ from these
 # defaults, so the caches made before them stay valid.
-_KEYED_WHEN_CHANGED = {"agent_hotwords": None, "piece_s": PIECE_S, "direction": DIRECTION_AUTO}
+_KEYED_WHEN_CHANGED = {"agent_hotwords": None, "piece_s": PIECE_S, "direction": DIRECTION_AUTO, "time_limit_s": None}
 _LOADING = threading.Lock()
 
 
@@ -83,6 +84,11 @@ class AsrOptions:
     `direction` is the call's direction when its metadata gives it ("inbound" or
     "outbound"), else "auto" (read from what is said; `qa_pipeline.speech.direction`).
     `temperature` is Whisper's one decoding temperature (0: deterministic; see `decoding_settings`).
+    `language` is the call's language code ("en", "ja", ...) or "auto" (Whisper detects it,
+    and the transcript records the probability); a language other than English turns the
+    English-only "tiny.en" into the multilingual "base" (`qa_pipeline.languages`).
+    `time_limit_s` bounds the decoding of one channel (None: no bound): what is left when
+    it runs out is not transcribed, and the transcript says so.
     `diarize=False` leaves a mono mix with speaker `unknown` instead of diarizing it.
     `skip_prelude` transcribes the call from the end of its opening queue music or
     prompts (`qa_pipeline.speech.prelude`); `pitch_rises` measures the pitch rise at the
@@ -124,8 +130,17 @@ class AsrOptions:
     # calls share, so the same recording got different words, and scores, run to run
     # (C14: 71.4, 85.7 and 78.6 in three runs, issue 22).
     temperature: float = 0.0
+    # Seconds of decoding one channel may take before the rest is left untranscribed (None: no
+    # limit); for audio the model cannot follow (see decoding.transcribe_channel).
+    time_limit_s: float | None = None
 
     def __post_init__(self) -> None:
+        code = checked_language(self.language, allow_auto=True) or ENGLISH
+        object.__setattr__(self, "language", code)
+        if code != ENGLISH and self.model == TINY_EN:  # tiny.en hears English only
+            object.__setattr__(self, "model", language(code).asr_model if code != LANGUAGE_AUTO else BASE)
+        if self.time_limit_s is not None and self.time_limit_s <= 0:
+            raise ConfigError(f"ASR time limit must be positive seconds, got {self.time_limit_s!r}")
         if self.agent_channel not in (0, 1, AUTO) or isinstance(self.agent_channel, bool):
             raise ConfigError(
                 f"agent channel must be 0 (left), 1 (right) or 'auto', got {self.agent_channel!r}"
@@ -184,14 +199,48 @@ def transcribe_audio(audio: Audio, options: AsrOptions = AsrOptions(), diarizer=
 
 def _transcribe(audio: Audio, options: AsrOptions, diarizer=None) -> Transcript:
     model = load_model(options)
+    probability = None
+    if options.language == LANGUAGE_AUTO:
+        with stage("language"):
+            code, probability = detect_language(model, audio)
+        options = dataclasses.replace(options, language=code)
+    transcript = _transcribe_known(model, audio, options, diarizer)
+    return dataclasses.replace(transcript, language=options.language, language_probability=probability,
+                               warnings=(*transcript.warnings, *_detection_warnings(options.language, probability)))
+
+
+def detect_language(model, audio: Audio) -> tuple[str, float]:
+    """The language Whisper hears in the call (both channels mixed, speech only), with its probability.
+
+    Raises `RecordingError` when it is a language this project has no module for.
+    """
+    mixed = audio.channels[0] if len(audio.channels) == 1 else np.mean(np.stack(audio.channels[:2]), axis=0)
+    code, probability, _ = model.detect_language(mixed.astype(np.float32), vad_filter=True, language_detection_segments=2)
+    try:
+        checked = checked_language(code) or ENGLISH
+    except ConfigError:
+        raise RecordingError(audio.path, f"Whisper hears language {code!r} (probability {probability:.2f}), "
+                             "which is not supported; set the call's language (--language or metadata)") from None
+    return checked, float(probability)
+
+
+def _detection_warnings(code: str, probability: float | None) -> tuple[str, ...]:
+    if probability is None or probability >= DETECTION_WARN_BELOW:
+        return ()
+    return (f"language detected as {code!r} with probability {probability:.2f} (below {DETECTION_WARN_BELOW}): "
+            "the call may be in another language; set it with --language or the metadata's language column",)
+
+
+def _transcribe_known(model, audio: Audio, options: AsrOptions, diarizer=None) -> Transcript:
     with stage("channel checks"):
         same = audio.is_stereo and (is_same_audio(*audio.channels) or is_same_mix(*audio.channels, audio.sample_rate))
     if audio.is_stereo and not same:
         return _transcribe_stereo(model, audio, options)
     preludes = _preludes(audio.channels[:1], options)
     with stage("asr"):
-        words = live_words(model, audio.channels[0], options, preludes[0].end_s, options.agent_hotwords)
-    notes = _prelude_notes(preludes)
+        heard = live_words(model, audio.channels[0], options, preludes[0].end_s, options.agent_hotwords)
+    words = heard.words
+    notes = (*_prelude_notes(preludes), *_limit_notes([heard], options))
     if options.diarize:
         with stage("diarization"):
             labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate, audio.path,
@@ -214,12 +263,26 @@ def _with_rises(utterances, samples: np.ndarray, sample_rate: int, options: AsrO
 
 
 def live_words(model, samples: np.ndarray, options: AsrOptions, start_s: float = 0.0,
-               hotwords: str | None = None) -> tuple[Word, ...]:
-    """One channel's words, transcribed from `start_s` (the end of the call's queue music)."""
-    words = transcribe_channel(model, samples[int(start_s * SAMPLE_RATE) :], options, hotwords)
+               hotwords: str | None = None) -> ChannelWords:
+    """One channel's words, transcribed from `start_s` (the end of the call's queue music), and
+    where decoding stopped if `options.time_limit_s` ran out (recording time)."""
+    heard = transcribe_channel_bounded(model, samples[int(start_s * SAMPLE_RATE) :], options, hotwords)
     if start_s <= 0:
-        return words
-    return tuple(dataclasses.replace(w, start=w.start + start_s, end=w.end + start_s) for w in words)
+        return heard
+    words = tuple(dataclasses.replace(w, start=w.start + start_s, end=w.end + start_s) for w in heard.words)
+    return ChannelWords(words, None if heard.stopped_at_s is None else heard.stopped_at_s + start_s)
+
+
+def _limit_notes(heard: Sequence[ChannelWords], options: AsrOptions) -> tuple[str, ...]:
+    return tuple(time_limit_warning(h.stopped_at_s, options.time_limit_s or 0.0)
+                 for h in heard if h.stopped_at_s is not None)
+
+
+def time_limit_warning(stopped_at_s: float, limit_s: float) -> str:
+    """The card's warning for a channel whose decoding hit the time limit."""
+    return (f"speech recognition stopped at {stopped_at_s:.1f} s of the recording: decoding took longer than "
+            f"the {limit_s:g} s limit (audio the model cannot follow?); the rest is not transcribed and "
+            "criteria judging it may be wrong")
 
 
 def _preludes(channels: Sequence[np.ndarray], options: AsrOptions) -> list[Prelude]:
@@ -233,7 +296,8 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     # too, and Whisper is as slow to pick up speech after it there.
     start = max(p.end_s for p in preludes)
     with stage("asr"):
-        words = _both_channels(model, audio, options, start)
+        heard = _both_channels(model, audio, options, start)
+    words = tuple(h.words for h in heard)
     with stage("time fitting"):
         active = [own_speech_frames(audio.channels[ch], audio.channels[1 - ch], audio.sample_rate) for ch in (0, 1)]
     if options.crosstalk_margin_db is not None:
@@ -252,13 +316,14 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     with stage("roles"):
         per_channel = list(without_announcements(per_channel))
         agent_channel, decision, warnings = channel_roles(per_channel, options.agent_channel, options.direction)
-    notes = _prelude_notes(preludes, {agent_channel: AGENT, 1 - agent_channel: CUSTOMER})
+    notes = (*_prelude_notes(preludes, {agent_channel: AGENT, 1 - agent_channel: CUSTOMER}),
+             *_limit_notes(heard, options))
     with stage("utterances"):
         utterances = merge_channels(*label_channels(per_channel, agent_channel))
     return _transcript(audio, options, utterances, roles_known=True, warnings=(*warnings, *notes), roles=decision)
 
 
-def _both_channels(model, audio: Audio, options: AsrOptions, start_s: float) -> tuple[tuple[Word, ...], ...]:
+def _both_channels(model, audio: Audio, options: AsrOptions, start_s: float) -> tuple[ChannelWords, ...]:
     """Both channels' words from `start_s`; at the same time when the model serves more than one transcription.
 
     The agent's hotwords go to the agent's channel, or to both while it is "auto".

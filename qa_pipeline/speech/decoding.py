@@ -8,6 +8,8 @@ decides which channels to transcribe and what to do with the words.
 from __future__ import annotations
 
 import dataclasses
+import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,17 +29,40 @@ CUT_SEARCH_S = 20.0
 _CUT_FRAME_S = 0.25
 
 
+@dataclass(frozen=True)
+class ChannelWords:
+    """One channel's words, and where decoding stopped when its time limit ran out (None: it did not)."""
+
+    words: tuple[Word, ...]
+    stopped_at_s: float | None = None
+
+
 def transcribe_channel(model, samples: np.ndarray, options, hotwords: str | None = None) -> tuple[Word, ...]:
     """Whisper's timed words for one 16 kHz channel, transcribed piece by piece (see `piece_bounds`).
 
     `hotwords` (names, terms) are given to Whisper as hints for every 30 s window.
     """
+    return transcribe_channel_bounded(model, samples, options, hotwords).words
+
+
+def transcribe_channel_bounded(model, samples: np.ndarray, options, hotwords: str | None = None) -> ChannelWords:
+    """`transcribe_channel`, stopped once decoding has taken `options.time_limit_s` (when set).
+
+    faster-whisper decodes one 30 s window at a time as its segments are read, so the bound
+    holds to within one window's decoding. Whisper base can take 4x real time on audio it
+    cannot follow (repeating a phrase until the token limit in each window); the limit keeps
+    such a call from holding a worker, and the words up to the stop are kept.
+    """
+    limit = getattr(options, "time_limit_s", None)
+    deadline = None if limit is None else time.monotonic() + limit
     words: list[Word] = []
     for start, end in piece_bounds(samples, options.piece_s):
         offset = start / SAMPLE_RATE
-        piece = _transcribe_piece(model, samples[start:end], options, hotwords)
+        piece, stopped = _transcribe_piece(model, samples[start:end], options, hotwords, deadline)
         words += piece if start == 0 else [_shifted(w, offset) for w in piece]
-    return tuple(words)
+        if stopped is not None:
+            return ChannelWords(tuple(words), round(offset + stopped, 1))
+    return ChannelWords(tuple(words))
 
 
 def piece_bounds(samples: np.ndarray, piece_s: float = PIECE_S, rate: int = SAMPLE_RATE) -> list[tuple[int, int]]:
@@ -63,10 +88,16 @@ def _shifted(word: Word, offset_s: float) -> Word:
     return dataclasses.replace(word, start=round(word.start + offset_s, 3), end=round(word.end + offset_s, 3))
 
 
-def _transcribe_piece(model, samples: np.ndarray, options, hotwords: str | None) -> list[Word]:
-    """Whisper's timed words for one stretch of 16 kHz audio."""
+def _transcribe_piece(model, samples: np.ndarray, options, hotwords: str | None,
+                      deadline: float | None = None) -> tuple[list[Word], float | None]:
+    """Whisper's timed words for one stretch of 16 kHz audio, and where it stopped at `deadline` (else None)."""
     segments, _ = model.transcribe(samples, **decoding_settings(options, hotwords))
-    return [word for segment in segments for word in segment_words(segment.words or ())]
+    words: list[Word] = []
+    for segment in segments:
+        words += segment_words(segment.words or ())
+        if deadline is not None and time.monotonic() > deadline:
+            return words, float(segment.end)
+    return words, None
 
 
 def decoding_settings(options, hotwords: str | None = None) -> dict:
@@ -80,7 +111,7 @@ def decoding_settings(options, hotwords: str | None = None) -> dict:
     thresholds keeps its beam-search text, or is dropped as silence by `no_speech_threshold`.
     """
     return {
-        "language": options.language,
+        "language": whisper_language(options.language),
         "beam_size": options.beam_size,
         "temperature": options.temperature,
         "word_timestamps": True,
@@ -98,6 +129,13 @@ def decoding_settings(options, hotwords: str | None = None) -> dict:
         "compression_ratio_threshold": 2.4,
         **({"hotwords": hotwords} if hotwords else {}),
     }
+
+
+def whisper_language(code: str) -> str:
+    """Whisper's code for one of the project's languages (`qa_pipeline.languages`)."""
+    from qa_pipeline.languages import language
+
+    return language(code).whisper_code
 
 
 def segment_words(timed) -> list[Word]:

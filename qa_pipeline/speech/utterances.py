@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -19,6 +20,24 @@ MIN_TURN_S = 0.2
 TURN_INSIDE = 0.5
 # Whisper splits some words into pieces that attach to the previous one ("two" "-year").
 _ATTACHED_PREFIXES = ("-", "'", "’")
+# Scripts written without spaces (kana, kanji, their full-width punctuation): Whisper's
+# Japanese words are pieces of a few characters, joined with no space between them
+# ("お電話" + "ありがとう"), nor next to a digit ("午前" + "10" + "時").
+_UNSPACED = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _glue(text: str, piece: str) -> str:
+    """What goes between `text` so far and the next word `piece`: a space, or nothing."""
+    if not text or piece.startswith(_ATTACHED_PREFIXES):
+        return ""
+    last, first = text[-1], piece[0]
+    if (_UNSPACED.match(last) and not _latin(first)) or (_UNSPACED.match(first) and not _latin(last)):
+        return ""
+    return " "
+
+
+def _latin(char: str) -> bool:
+    return char.isascii() and char.isalpha()
 
 
 def join_words(words: Iterable[Word]) -> str:
@@ -28,19 +47,18 @@ def join_words(words: Iterable[Word]) -> str:
         piece = word.text.strip()
         if not piece:
             continue
-        glue = "" if not text or piece.startswith(_ATTACHED_PREFIXES) else " "
-        text += glue + piece
+        text += _glue(text, piece) + piece
     return text
 
 
 def word_offsets(words: Iterable[Word]) -> list[tuple[int, int]]:
     """Each word's (start, end) character offsets in `join_words(words)`."""
-    offsets, length = [], 0
+    offsets, text = [], ""
     for word in words:
         piece = word.text.strip()
-        glue = 0 if not piece or not length or piece.startswith(_ATTACHED_PREFIXES) else 1
-        offsets.append((length + glue, length + glue + len(piece)))
-        length += glue + len(piece)
+        glue = len(_glue(text, piece)) if piece else 0
+        offsets.append((len(text) + glue, len(text) + glue + len(piece)))
+        text += (" " * glue) + piece
     return offsets
 
 

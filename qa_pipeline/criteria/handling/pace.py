@@ -26,6 +26,9 @@ class PaceParams:
     stretch_window_s: float = 30.0
     stretch_min_speech_s: float = 10.0
     min_speech_s: float = 10.0
+    # "words", or "characters" for a language written without spaces (Japanese: kana and
+    # kanji a minute; the limits are then characters per minute).
+    unit: str = "words"
 
 
 @dataclass(frozen=True)
@@ -41,13 +44,16 @@ class Rate:
         return self.words / (self.speech_s / 60.0) if self.speech_s > 0 else 0.0
 
 
-def word_count(utterance: Utterance) -> int:
+def word_count(utterance: Utterance, unit: str = "words") -> int:
+    """Words (Whisper's, else the text's), or, with `unit` "characters", letters of the text."""
+    if unit == "characters":
+        return sum(1 for c in utterance.text if c.isalnum())
     return len(utterance.words) if utterance.words else len(spoken_words(utterance.text))
 
 
-def rate_of(ctx: CallContext, indices: tuple[int, ...]) -> Rate:
+def rate_of(ctx: CallContext, indices: tuple[int, ...], unit: str = "words") -> Rate:
     spans = [(ctx.utterances[i].start, ctx.utterances[i].end) for i in indices]
-    return Rate(indices, sum(word_count(ctx.utterances[i]) for i in indices), union_length(spans))
+    return Rate(indices, sum(word_count(ctx.utterances[i], unit) for i in indices), union_length(spans))
 
 
 def fastest_stretch(ctx: CallContext, params: PaceParams) -> Rate | None:
@@ -56,7 +62,8 @@ def fastest_stretch(ctx: CallContext, params: PaceParams) -> Rate | None:
     best: Rate | None = None
     for k, i in enumerate(agent):
         start = ctx.utterances[i].start
-        stretch = rate_of(ctx, tuple(j for j in agent[k:] if ctx.utterances[j].start < start + params.stretch_window_s))
+        stretch = rate_of(ctx, tuple(j for j in agent[k:] if ctx.utterances[j].start < start + params.stretch_window_s),
+                          params.unit)
         if stretch.speech_s >= params.stretch_min_speech_s and (best is None or stretch.wpm > best.wpm):
             best = stretch
     return best
@@ -65,19 +72,20 @@ def fastest_stretch(ctx: CallContext, params: PaceParams) -> Rate | None:
 @register_criterion("speaking_pace.v1", params=PaceParams, needs_roles=True)
 def speaking_pace(ctx: CallContext, params: PaceParams) -> Outcome:
     """Pass when the agent's rate stays at or under `max_wpm` overall and `stretch_max_wpm` in every stretch."""
-    overall = rate_of(ctx, ctx.agent_indices())
+    overall = rate_of(ctx, ctx.agent_indices(), params.unit)
+    per = "wpm" if params.unit == "words" else "characters/min"
     if overall.speech_s < params.min_speech_s:
         return not_applicable(f"only {seconds(overall.speech_s)} of agent speech; the pace needs {params.min_speech_s:g} s")
     stretch = fastest_stretch(ctx, params)
     where = ""
     if stretch is not None:
         first, last = ctx.utterances[stretch.indices[0]], ctx.utterances[stretch.indices[-1]]
-        where = (f"fastest {params.stretch_window_s:g} s stretch {stretch.wpm:.0f} wpm "
+        where = (f"fastest {params.stretch_window_s:g} s stretch {stretch.wpm:.0f} {per} "
                  f"at {seconds(first.start)}-{seconds(last.end)}")
     cited = evidence(ctx, *(stretch.indices if stretch else overall.indices)[:4])
     too_fast_overall = overall.wpm > params.max_wpm
     too_fast_stretch = stretch is not None and stretch.wpm > params.stretch_max_wpm
-    summary = f"agent {overall.wpm:.0f} wpm over {seconds(overall.speech_s)} of speech"
+    summary = f"agent {overall.wpm:.0f} {per} over {seconds(overall.speech_s)} of speech"
     if too_fast_overall or too_fast_stretch:
         limits = f"limits {params.max_wpm:g} overall, {params.stretch_max_wpm:g} per stretch"
         detail = f"too fast: {summary}" + (f"; {where}" if where else "") + f" ({limits})"
