@@ -118,6 +118,7 @@ def _criterion_to_dict(c: CriterionResult) -> dict[str, Any]:
         "title": c.label,
         "serious_error": c.serious_error or None,
         "failed_title": c.failed_title or None,
+        "needs_review": c.needs_review,
     }
 
 
@@ -153,6 +154,8 @@ def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
         "roles": roles_to_dict(card.transcript.roles),
         "serious_errors": [{"criterion": c.id, "error": c.serious_error} for c in card.serious_errors],
         "direction": card.transcript.roles.direction if card.transcript.roles else None,
+        "needs_review": list(card.needs_review),
+        "outcome_confidence": None if card.outcome_confidence is None else round(card.outcome_confidence, 3),
     }
 
 
@@ -181,6 +184,7 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
             title=c.get("title") if c.get("title") not in (None, c["id"]) else "",
             serious_error=c.get("serious_error") or "",
             failed_title=c.get("failed_title") or "",
+            needs_review=bool(c.get("needs_review", False)),
         )
         for c in d["criteria"]
     )
@@ -201,4 +205,5 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
         outcome=d.get("outcome"),
         warnings=tuple(d.get("warnings", ())),
         call_time=d.get("call_time"),
+        outcome_confidence=d.get("outcome_confidence"),
     )
