@@ -49,7 +49,8 @@ CLOSENESS_WEIGHT = -1.24
 # A verdict below this confidence is marked for review: at least twice as likely wrong as the
 # average labelled verdict (0.983 agreed on the sample calls: 1 - 2 x 0.017).
 REVIEW_BELOW = 0.97
-# The call outcome is shown at this classifier probability or above (docs/scorecard.md).
+# The call outcome is shown at this classifier probability or above: from 0.55 the sample calls'
+# outcomes agree with their labels 0.93 of the time (14 of 15), under it 0.61 (docs/scorecard.md).
 OUTCOME_SHOWN_FROM = 0.55
 
 # Which verdict of a built-in criterion rests on something not said, and the agent speech

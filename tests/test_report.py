@@ -108,7 +108,7 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 def test_summary_csv_columns_are_fixed_then_one_per_criterion():
     header = summary_csv([make_card()]).splitlines()[0]
-    assert header == ("call_id,recording,agent_id,call_time,duration_s,score,interruptions,outcome,"
+    assert header == ("call_id,recording,agent_id,call_time,duration_s,score,interruptions,outcome,needs_review,"
                       "self_introduction,no_price_before_need,no_im_listening")
 
 
@@ -117,7 +117,7 @@ def test_summary_csv_row_values():
     assert row == {
         "call_id": "H01", "recording": "calls/H01.flac", "agent_id": "agent-megan",
         "call_time": "2026-11-02T09:14:00", "duration_s": "63.2",
-        "score": "66.7", "interruptions": "2", "outcome": "appointment_booked",
+        "score": "66.7", "interruptions": "2", "outcome": "appointment_booked", "needs_review": "",
         "self_introduction": "pass", "no_price_before_need": "fail", "no_im_listening": "not_applicable",
     }
 
