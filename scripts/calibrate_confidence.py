@@ -302,8 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nBrier before {brier(before):.4f}, after {brier(now):.4f}; "
               f"observed agreement {np.mean([v.agrees for v in verdicts]):.3f}")
         if len({y for _, y in now}) > 1:
-            print(f"AUC of the confidence for agreement: before {roc_auc_score([y for _, y in before], [p for p, _ in before]):.3f}, "
-                  f"after {roc_auc_score([y for _, y in now], [p for p, _ in now]):.3f}")
+            aucs = [roc_auc_score([y for _, y in pairs], [p for p, _ in pairs]) for pairs in (before, now)]
+            print(f"AUC of the confidence for agreement: before {aucs[0]:.3f}, after {aucs[1]:.3f}")
         print(f"review mark, after: {review_split(now, below)}\n")
     intercept, (low_w, close_w) = model.intercept_[0], model.coef_[0]
     print(f"INTERCEPT = {intercept:.2f}\nLOW_WORDS_WEIGHT = {low_w:.2f}\nCLOSENESS_WEIGHT = {close_w:.2f}")

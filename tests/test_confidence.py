@@ -142,7 +142,7 @@ def test_the_html_card_marks_verdicts_to_check_and_shows_the_outcome_with_its_co
     assert "To check by listening" in hidden and 'class="review-mark"' in hidden
     assert "not shown: low confidence (0.42)" in hidden
     shown = scorecard_html(dataclasses.replace(card, outcome="callback_agreed", outcome_confidence=0.71))
-    assert "callback agreed (confidence 0.71)" in shown
+    assert "callback_agreed (confidence 0.71)" in shown
     clear = score_transcript(with_probability(real(root, "C49"), 0.99), etiquette(), CallMetadata("C49"), "C49")
     assert "To check by listening" not in scorecard_html(clear)
 
