@@ -46,6 +46,9 @@ LOW_WORD_P = 0.39
 INTERCEPT = 5.65
 LOW_WORDS_WEIGHT = -1.13
 CLOSENESS_WEIGHT = -1.24
+# The first feature where a transcript carries no word records (a hand-written transcript, one read
+# back from the results store): its mean over the calibration verdicts, so the words count as usual.
+UNKNOWN_WORDS_FEATURE = 0.99
 # A verdict below this confidence is marked for review: at least twice as likely wrong as the
 # average labelled verdict (0.983 agreed on the sample calls: 1 - 2 x 0.017).
 REVIEW_BELOW = 0.97
@@ -74,16 +77,17 @@ ABSENCE: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Basis:
-    """What one verdict rests on: `probabilities` of its words (0-1 each), and `margin`, the
-    signed distance of the rule's measure from its limit as a share of the limit (None where
-    the rule has no limit; its size is what counts)."""
+    """What one verdict rests on: `probabilities` of its words (0-1 each; None when the
+    transcript carries no word records), and `margin`, the signed distance of the rule's
+    measure from its limit as a share of the limit (None where the rule has no limit; its
+    size is what counts)."""
 
-    probabilities: tuple[float, ...]
+    probabilities: tuple[float, ...] | None
     margin: float | None = None
 
-    def low_words(self, low_word_p: float = LOW_WORD_P) -> int:
-        """How many of the words are under `low_word_p`: probably misrecognised."""
-        return sum(p < low_word_p for p in self.probabilities)
+    def low_words(self, low_word_p: float = LOW_WORD_P) -> int | None:
+        """How many of the words are under `low_word_p`: probably misrecognised (None: not known)."""
+        return None if self.probabilities is None else sum(p < low_word_p for p in self.probabilities)
 
     @property
     def closeness(self) -> float:
@@ -96,7 +100,8 @@ class Basis:
         A count, not a share: a phrase missed because it was misheard hides in one stretch
         of bad words, however long the window around it.
         """
-        return math.log1p(self.low_words(low_word_p)), self.closeness
+        low = self.low_words(low_word_p)
+        return (UNKNOWN_WORDS_FEATURE if low is None else math.log1p(low)), self.closeness
 
 
 def confidence_of(basis: Basis) -> float:
@@ -121,12 +126,15 @@ def assess(ctx: CallContext, configs: Sequence[CriterionConfig], results: Sequen
 
 def basis_of(ctx: CallContext, config: CriterionConfig, result: CriterionResult) -> Basis:
     """The words and margin `result` rests on (see the module docstring)."""
+    margin = margin_of(ctx, config.params)
+    if not any(u.words for u in ctx.utterances):
+        return Basis(None, margin)
     probabilities = evidence_probabilities(ctx, result.evidence)
     absent = ABSENCE.get(config.impl)
     if (absent is not None and absent[0] == result.verdict) or not result.evidence:
         window = absent[1] if absent is not None else AGENT_SPEECH
         probabilities = window_probabilities(ctx, window, getattr(config.params, "window_s", None))
-    return Basis(probabilities, margin_of(ctx, config.params))
+    return Basis(probabilities, margin)
 
 
 def evidence_probabilities(ctx: CallContext, evidence: Sequence[Evidence]) -> tuple[float, ...]:

@@ -307,7 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"review mark, after: {review_split(now, below)}\n")
     intercept, (low_w, close_w) = model.intercept_[0], model.coef_[0]
     print(f"INTERCEPT = {intercept:.2f}\nLOW_WORDS_WEIGHT = {low_w:.2f}\nCLOSENESS_WEIGHT = {close_w:.2f}")
-    print(f"REVIEW_BELOW = {below:.2f}  (twice the sample calls' rate of wrong verdicts)\n")
+    print(f"REVIEW_BELOW = {below:.2f}  (twice the sample calls' rate of wrong verdicts)")
+    print(f"UNKNOWN_WORDS_FEATURE = {features(sample, low_word_p)[:, 0].mean():.2f}  (the first feature's mean)\n")
 
     print(f"## Outcome: classifier probability against the labelled outcome ({len(outcomes)} sample calls)\n")
     print(table("outcome", outcomes, OUTCOME_BINS, "probability"))

@@ -152,3 +152,14 @@ def test_the_summary_csv_lists_the_criteria_to_review(root):
     header, row = summary_csv([card]).splitlines()[:2]
     column = header.split(",").index("needs_review")
     assert "self_introduction" in row.split(",")[column].split()
+
+
+def test_a_transcript_without_word_records_counts_its_words_as_usual(root):
+    # The results store keeps no word records, so a card re-scored from it cannot tell clear words from poor ones.
+    heard = real(root, "C49")
+    bare = dataclasses.replace(heard, utterances=tuple(dataclasses.replace(u, words=()) for u in heard.utterances))
+    card = score_transcript(bare, etiquette(), CallMetadata("C49"), "C49")
+    intro = card.result("self_introduction")
+    assert intro.verdict == FAIL and not intro.needs_review
+    assert intro.confidence == pytest.approx(confidence_of(Basis(None)))
+    assert confidence_of(Basis((0.99,) * 20)) > intro.confidence > confidence.REVIEW_BELOW
