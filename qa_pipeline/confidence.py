@@ -16,8 +16,8 @@ The confidence is a logistic of two features of that basis, how many of its word
 probably misrecognised (probability under `LOW_WORD_P`) and how close the rule is to its
 limit, with coefficients fitted on labelled calls by `scripts/calibrate_confidence.py`
 (see docs/scorecard.md, "Confidence", for the data, the reliability table and the Brier
-score). A verdict whose confidence is under `REVIEW_BELOW` is marked `needs_review`: it
-keeps its verdict, and a person should listen before acting on it. `not_applicable`
+score). A verdict whose confidence is under `REVIEW_BELOW`, or most of whose words are under
+`LOW_WORD_P`, is marked `needs_review`: it keeps its verdict, and a person should listen before acting on it. `not_applicable`
 verdicts keep the criterion's confidence and are never marked.
 """
 
@@ -110,17 +110,28 @@ def confidence_of(basis: Basis) -> float:
     return 1.0 / (1.0 + math.exp(-(INTERCEPT + LOW_WORDS_WEIGHT * low + CLOSENESS_WEIGHT * close)))
 
 
+def to_review(confidence: float, basis: Basis, review_below: float = REVIEW_BELOW,
+              low_word_p: float = LOW_WORD_P) -> bool:
+    """Whether a verdict needs a person: its confidence is under `review_below`, or most of the
+    words it rests on are more likely misheard than heard (under `low_word_p`), which a short
+    window can be without reaching the count the calibration weighs."""
+    low = basis.low_words(low_word_p)
+    mostly_misheard = bool(basis.probabilities) and low is not None and 2 * low >= len(basis.probabilities or ())
+    return confidence < review_below or mostly_misheard
+
+
 def assess(ctx: CallContext, configs: Sequence[CriterionConfig], results: Sequence[CriterionResult]
            ) -> tuple[CriterionResult, ...]:
     """`results` (aligned with `configs`) with each pass's and fail's confidence from its basis,
-    and `needs_review` set where that confidence is under `REVIEW_BELOW`."""
+    and `needs_review` set where `to_review` says so."""
     out = []
     for config, result in zip(configs, results, strict=True):
         if result.verdict not in (PASS, FAIL):
             out.append(result)
             continue
-        confidence = confidence_of(basis_of(ctx, config, result))
-        out.append(dataclasses.replace(result, confidence=confidence, needs_review=confidence < REVIEW_BELOW))
+        basis = basis_of(ctx, config, result)
+        confidence = confidence_of(basis)
+        out.append(dataclasses.replace(result, confidence=confidence, needs_review=to_review(confidence, basis)))
     return tuple(out)
 
 

@@ -220,15 +220,17 @@ def crossing(pairs: Sequence[tuple[float, bool]]) -> float:
     return float(-model.intercept_[0] / model.coef_[0][0])
 
 
-def review_split(pairs: Sequence[tuple[float, bool]], below: float) -> str:
-    flagged = [y for p, y in pairs if p < below]
-    kept = [y for p, y in pairs if p >= below]
+def review_split(verdicts: Sequence[Verdict], after: Sequence[float], below: float, low_word_p: float) -> str:
+    """Agreement of the verdicts `confidence.to_review` marks, and of the others."""
+    marked = [confidence.to_review(p, v.basis, below, low_word_p) for p, v in zip(after, verdicts)]
+    flagged = [v.agrees for v, m in zip(verdicts, marked) if m]
+    kept = [v.agrees for v, m in zip(verdicts, marked) if not m]
 
     def share(ys: list[bool]) -> str:
         return f"{np.mean(ys):.3f}" if ys else "-"
 
-    return (f"under {below:.2f}: {len(flagged)} verdicts, agreement {share(flagged)}; "
-            f"at or above: {len(kept)}, agreement {share(kept)}")
+    return (f"marked: {len(flagged)} verdicts, agreement {share(flagged)}; "
+            f"not marked: {len(kept)}, agreement {share(kept)}")
 
 
 def review_below(verdicts: Sequence[Verdict]) -> float:
@@ -304,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len({y for _, y in now}) > 1:
             aucs = [roc_auc_score([y for _, y in pairs], [p for p, _ in pairs]) for pairs in (before, now)]
             print(f"AUC of the confidence for agreement: before {aucs[0]:.3f}, after {aucs[1]:.3f}")
-        print(f"review mark, after: {review_split(now, below)}\n")
+        print(f"review mark, after: {review_split(verdicts, after, below, low_word_p)}\n")
     intercept, (low_w, close_w) = model.intercept_[0], model.coef_[0]
     print(f"INTERCEPT = {intercept:.2f}\nLOW_WORDS_WEIGHT = {low_w:.2f}\nCLOSENESS_WEIGHT = {close_w:.2f}")
     print(f"REVIEW_BELOW = {below:.2f}  (twice the sample calls' rate of wrong verdicts)")

@@ -163,3 +163,21 @@ def test_a_transcript_without_word_records_counts_its_words_as_usual(root):
     assert intro.verdict == FAIL and not intro.needs_review
     assert intro.confidence == pytest.approx(confidence_of(Basis(None)))
     assert confidence_of(Basis((0.99,) * 20)) > intro.confidence > confidence.REVIEW_BELOW
+
+
+def test_a_short_window_of_mostly_misheard_words_needs_review_though_its_count_is_small():
+    from qa_pipeline.records import AGENT, CUSTOMER, Utterance, Word
+
+    def said(speaker, start, text, probability):
+        words = tuple(Word(w, start + 0.3 * k, start + 0.3 * (k + 1), probability) for k, w in enumerate(text.split()))
+        return Utterance(speaker, start, words[-1].end, text, words)
+
+    def call(probability):
+        return Transcript((said(AGENT, 0.5, "Eat fitness. I'll leave you.", probability),
+                           said(CUSTOMER, 3.0, "Hi, I'd like to ask about membership prices please.", 0.95),
+                           said(AGENT, 40.0, "Thank you for calling, goodbye.", 0.95)), 45.0, 2)
+
+    garbled = score_transcript(call(0.2), etiquette(), CallMetadata("T"), "T").result("self_introduction")
+    assert garbled.verdict == FAIL and garbled.needs_review
+    clear = score_transcript(call(0.95), etiquette(), CallMetadata("T"), "T").result("self_introduction")
+    assert clear.verdict == FAIL and not clear.needs_review
