@@ -7,7 +7,9 @@ pass or fail it gathers the verdict's basis:
   (the transcript's words of the evidence's speaker inside the evidence's time span); and,
   for a verdict that rests on something *not* said (a required phrase missing, a forbidden
   phrase never heard), every agent word in the window the criterion looks at (the opening
-  or closing `window_s`, or the agent's whole speech);
+  or closing `window_s`, or the agent's whole speech). A verdict that cites nothing and is
+  not in `ABSENCE` (a timing rule's pass, a custom criterion) rests on no words, only on
+  its margin where it has one;
 - the rule's margin where it has a limit: how far the measured value is from the limit that
   would flip the verdict, relative to the limit (pace against `max_wpm`/`stretch_max_wpm`,
   the longest overlap against `min_overlap_s`, each hold's length against its gap).
@@ -43,12 +45,12 @@ from qa_pipeline.timing import find_interruptions
 LOW_WORD_P = 0.39
 # The logistic's coefficients: intercept, per unit of log(1 + words under LOW_WORD_P), per
 # unit of closeness to the rule's limit (1 at the limit, 0 a full limit's width away).
-INTERCEPT = 5.65
-LOW_WORDS_WEIGHT = -1.13
-CLOSENESS_WEIGHT = -1.24
+INTERCEPT = 5.74
+LOW_WORDS_WEIGHT = -1.24
+CLOSENESS_WEIGHT = -1.21
 # The first feature where a transcript carries no word records (a hand-written transcript, one read
 # back from the results store): its mean over the calibration verdicts, so the words count as usual.
-UNKNOWN_WORDS_FEATURE = 0.99
+UNKNOWN_WORDS_FEATURE = 0.89
 # A verdict below this confidence is marked for review: at least twice as likely wrong as the
 # average labelled verdict (0.983 agreed on the sample calls: 1 - 2 x 0.017).
 REVIEW_BELOW = 0.97
@@ -140,12 +142,12 @@ def basis_of(ctx: CallContext, config: CriterionConfig, result: CriterionResult)
     margin = margin_of(ctx, config.params)
     if not any(u.words for u in ctx.utterances):
         return Basis(None, margin)
-    probabilities = evidence_probabilities(ctx, result.evidence)
     absent = ABSENCE.get(config.impl)
-    if (absent is not None and absent[0] == result.verdict) or not result.evidence:
-        window = absent[1] if absent is not None else AGENT_SPEECH
-        probabilities = window_probabilities(ctx, window, getattr(config.params, "window_s", None))
-    return Basis(probabilities, margin)
+    if absent is not None and absent[0] == result.verdict:
+        return Basis(window_probabilities(ctx, absent[1], getattr(config.params, "window_s", None)), margin)
+    if not result.evidence:  # a timing rule's pass (no overlap), or a custom criterion's: no words cited
+        return Basis((), margin)
+    return Basis(evidence_probabilities(ctx, result.evidence), margin)
 
 
 def evidence_probabilities(ctx: CallContext, evidence: Sequence[Evidence]) -> tuple[float, ...]:
