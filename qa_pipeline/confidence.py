@@ -18,9 +18,10 @@ The confidence is a logistic of two features of that basis, how many of its word
 probably misrecognised (probability under `LOW_WORD_P`) and how close the rule is to its
 limit, with coefficients fitted on labelled calls by `scripts/calibrate_confidence.py`
 (see docs/scorecard.md, "Confidence", for the data, the reliability table and the Brier
-score). A verdict whose confidence is under `REVIEW_BELOW`, or most of whose words are under
-`LOW_WORD_P`, is marked `needs_review`: it keeps its verdict, and a person should listen before acting on it. `not_applicable`
-verdicts keep the criterion's confidence and are never marked.
+score). A verdict whose confidence is under `REVIEW_BELOW`, or half or more of whose words
+are under `LOW_WORD_P`, is marked `needs_review`: it keeps its verdict, and a person should
+listen before acting on it. `not_applicable` verdicts keep the criterion's confidence and
+are never marked.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from qa_pipeline.timing import find_interruptions
 
 # --- Calibrated figures: `python scripts/calibrate_confidence.py` prints every one of them.
 # A Whisper word under this probability is more often wrong than right: tiny.en's words on
-# the 48 sample calls aligned with their scripts, P(word right) per probability bin.
+# the 48 sample calls aligned with their scripts; a logistic of P(word right) crosses 0.5 here.
 LOW_WORD_P = 0.39
 # The logistic's coefficients: intercept, per unit of log(1 + words under LOW_WORD_P), per
 # unit of closeness to the rule's limit (1 at the limit, 0 a full limit's width away).
@@ -114,11 +115,11 @@ def confidence_of(basis: Basis) -> float:
 
 def to_review(confidence: float, basis: Basis, review_below: float = REVIEW_BELOW,
               low_word_p: float = LOW_WORD_P) -> bool:
-    """Whether a verdict needs a person: its confidence is under `review_below`, or most of the
-    words it rests on are more likely misheard than heard (under `low_word_p`), which a short
-    window can be without reaching the count the calibration weighs."""
-    low = basis.low_words(low_word_p)
-    mostly_misheard = bool(basis.probabilities) and low is not None and 2 * low >= len(basis.probabilities or ())
+    """Whether a verdict needs a person: its confidence is under `review_below`, or half or more
+    of the words it rests on are more likely misheard than heard (under `low_word_p`), which a
+    short window can be without reaching the count the calibration weighs."""
+    words = basis.probabilities or ()
+    mostly_misheard = bool(words) and 2 * sum(p < low_word_p for p in words) >= len(words)
     return confidence < review_below or mostly_misheard
 
 
@@ -207,11 +208,8 @@ def _overlap_margin(ctx: CallContext, params: InterruptingParams) -> float | Non
 
 def _hold_margin(ctx: CallContext, params: HoldParams) -> float | None:
     """How far the shortest hold found is above the gap that made it one."""
-    holds = find_holds(ctx, params)
-    if not holds:
-        return None
-    return min((h.length_s - (params.announced_gap_s if h.announced else params.silent_gap_s))
-               / (params.announced_gap_s if h.announced else params.silent_gap_s) for h in holds)
+    gaps = [(h.length_s, params.announced_gap_s if h.announced else params.silent_gap_s) for h in find_holds(ctx, params)]
+    return min(((length - gap) / gap for length, gap in gaps), default=None)
 
 
 def shown_outcome(outcome: CallOutcome | None) -> tuple[str | None, float | None]:
