@@ -7,9 +7,9 @@ pass or fail it gathers the verdict's basis:
   (the transcript's words of the evidence's speaker inside the evidence's time span); and,
   for a verdict that rests on something *not* said (a required phrase missing, a forbidden
   phrase never heard), every agent word in the window the criterion looks at (the opening
-  or closing `window_s`, or the agent's whole speech). A verdict that cites nothing and is
-  not in `ABSENCE` (a timing rule's pass, a custom criterion) rests on no words, only on
-  its margin where it has one;
+  or closing `window_s`, or the agent's whole speech). The criteria that decide by timing
+  alone (`TIMED`: pace, interruptions) rest on no words, only on their margin, and so does
+  a verdict that cites nothing and is not in `ABSENCE`;
 - the rule's margin where it has a limit: how far the measured value is from the limit that
   would flip the verdict, relative to the limit (pace against `max_wpm`/`stretch_max_wpm`,
   the longest overlap against `min_overlap_s`, each hold's length against its gap).
@@ -45,13 +45,15 @@ from qa_pipeline.timing import find_interruptions
 # the 48 sample calls aligned with their scripts; a logistic of P(word right) crosses 0.5 here.
 LOW_WORD_P = 0.39
 # The logistic's coefficients: intercept, per unit of log(1 + words under LOW_WORD_P), per
-# unit of closeness to the rule's limit (1 at the limit, 0 a full limit's width away).
-INTERCEPT = 5.74
-LOW_WORDS_WEIGHT = -1.24
-CLOSENESS_WEIGHT = -1.21
+# unit of closeness to the rule's limit (-log of the margin's size; see `Basis.closeness`).
+INTERCEPT = 5.70
+LOW_WORDS_WEIGHT = -1.22
+CLOSENESS_WEIGHT = -1.34
+# The smallest margin told apart (0.1 % of the limit): a rate or a length measured to that.
+MARGIN_FLOOR = 0.001
 # The first feature where a transcript carries no word records (a hand-written transcript, one read
 # back from the results store): its mean over the calibration verdicts, so the words count as usual.
-UNKNOWN_WORDS_FEATURE = 0.89
+UNKNOWN_WORDS_FEATURE = 0.81
 # A verdict below this confidence is marked for review: at least twice as likely wrong as the
 # average labelled verdict (0.983 agreed on the sample calls: 1 - 2 x 0.017).
 REVIEW_BELOW = 0.97
@@ -76,6 +78,9 @@ ABSENCE: dict[str, tuple[str, str]] = {
     "no_price_before_need.v1": (PASS, AGENT_SPEECH),
     "no_forbidden_phrases.v1": (PASS, AGENT_SPEECH),
 }
+# Criteria that decide by timing alone: how many words and when, not which ones. A misheard word
+# still counts as a word, so their verdicts rest on their margin, not on the words' probabilities.
+TIMED = frozenset({"speaking_pace.v1", "no_interrupting.v1"})
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,10 @@ class Basis:
 
     @property
     def closeness(self) -> float:
-        """1 at the rule's limit, falling to 0 a whole limit away; 0 for a rule without one."""
-        return 0.0 if self.margin is None else max(0.0, 1.0 - abs(self.margin))
+        """-log of the margin's size: 0 a whole limit away or further (and for a rule without a
+        limit), 2.3 a tenth of the limit away, 6.9 at the limit (a margin under 0.1 % counts as 0.1 %).
+        A log, so that no width of "close" is chosen: the limit itself is the scale."""
+        return 0.0 if self.margin is None else max(0.0, -math.log(max(abs(self.margin), MARGIN_FLOOR)))
 
     def features(self, low_word_p: float = LOW_WORD_P) -> tuple[float, float]:
         """(log(1 + low-probability words), closeness to the limit): what `confidence_of` weighs.
@@ -143,10 +150,12 @@ def basis_of(ctx: CallContext, config: CriterionConfig, result: CriterionResult)
     margin = margin_of(ctx, config.params)
     if not any(u.words for u in ctx.utterances):
         return Basis(None, margin)
+    if config.impl in TIMED:
+        return Basis((), margin)
     absent = ABSENCE.get(config.impl)
     if absent is not None and absent[0] == result.verdict:
         return Basis(window_probabilities(ctx, absent[1], getattr(config.params, "window_s", None)), margin)
-    if not result.evidence:  # a timing rule's pass (no overlap), or a custom criterion's: no words cited
+    if not result.evidence:  # a custom criterion's verdict that cites nothing
         return Basis((), margin)
     return Basis(evidence_probabilities(ctx, result.evidence), margin)
 
