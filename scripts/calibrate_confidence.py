@@ -3,6 +3,9 @@
     python scripts/calibrate_confidence.py --transcripts-cache DIR
     python scripts/calibrate_confidence.py --sample sample_audio --field ../shared/field-cases --transcripts-cache DIR
 
+It prints each figure of `qa_pipeline/confidence.py` as a line `NAME = value`; they are
+copied into that module by hand.
+
 Three measurements, each printed with what it sets in `qa_pipeline/confidence.py`:
 
 1. **Words.** Whisper's word probability against whether the word is right: the sample
@@ -261,7 +264,8 @@ def unique(verdicts: Iterable[Verdict]) -> list[Verdict]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sample", type=Path, default=ROOT / "sample_audio")
-    parser.add_argument("--field", type=Path, default=ROOT.parent.parent / "shared" / "field-cases")
+    parser.add_argument("--field", type=Path, default=ROOT.parent / "shared" / "field-cases",
+                        help="field cases folder with expected.json (default ../shared/field-cases; skipped when absent)")
     parser.add_argument("--transcripts-cache", type=Path, default=None)
     parser.add_argument("--model", default=None, help="Whisper model (default: the bundled default)")
     args = parser.parse_args(argv)
@@ -277,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (args.field / "expected.json").is_file():
         field, field_words, _ = collect("field", args.field, field_calls(args.field), pipeline, field_references())
         field = unique(field)
+    else:
+        print(f"no {args.field / 'expected.json'}: field cases skipped", file=sys.stderr)
 
     low_word_p = crossing(sample_words)
     print(f"## Words: P(right) by Whisper probability ({len(sample_words)} sample-call words; "
