@@ -133,6 +133,7 @@ def _criterion_to_dict(c: CriterionResult) -> dict[str, Any]:
         "title": c.label,
         "serious_error": c.serious_error or None,
         "failed_title": c.failed_title or None,
+        "needs_review": c.needs_review,
     }
 
 
@@ -169,6 +170,8 @@ def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
         "serious_errors": [{"criterion": c.id, "error": c.serious_error} for c in card.serious_errors],
         "direction": card.transcript.roles.direction if card.transcript.roles else None,
         **_language_to_dict(card.transcript),
+        "needs_review": list(card.needs_review),
+        "outcome_confidence": None if card.outcome_confidence is None else round(card.outcome_confidence, 3),
         **({"sales": sales_to_dict(card.sales)} if card.sales is not None else {}),
     }
 
@@ -199,6 +202,7 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
             title=c.get("title") if c.get("title") not in (None, c["id"]) else "",
             serious_error=c.get("serious_error") or "",
             failed_title=c.get("failed_title") or "",
+            needs_review=bool(c.get("needs_review", False)),
         )
         for c in d["criteria"]
     )
@@ -220,6 +224,7 @@ def scorecard_from_dict(d: dict[str, Any]) -> Scorecard:
         warnings=tuple(d.get("warnings", ())),
         call_time=d.get("call_time"),
         sales=sales_from_dict(d["sales"]) if d.get("sales") else None,
+        outcome_confidence=d.get("outcome_confidence"),
     )
 
 

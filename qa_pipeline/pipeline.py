@@ -36,7 +36,7 @@ from qa_pipeline.growing import settled
 from qa_pipeline.metadata import read_metadata
 from qa_pipeline.profiling import stage
 from qa_pipeline.protocols import ScorecardStore
-from qa_pipeline.records import AGENT, Audio, CallMetadata, Scorecard, Transcript
+from qa_pipeline.records import AGENT, Audio, CallMetadata, CallOutcome, Scorecard, Transcript
 from qa_pipeline.report import Failure, write_call_outputs
 
 if TYPE_CHECKING:  # records of the stages below, named here without importing their libraries
@@ -366,6 +366,7 @@ class CallPipeline:
 
 def score_transcript_with_models(transcript: Transcript, rubric, metadata: CallMetadata, recording: str) -> Scorecard:
     """The rules, the dialogue-act classifiers the rubric asks for, and the outcome model, on one transcript."""
+    from qa_pipeline.confidence import shown_outcome
     from qa_pipeline.scoring import score_transcript
 
     acts = None
@@ -377,8 +378,8 @@ def score_transcript_with_models(transcript: Transcript, rubric, metadata: CallM
     with stage("criteria"):
         card = score_transcript(transcript, rubric, metadata, recording, acts)
     with stage("classifiers"):
-        outcome = call_outcome(transcript)
-    card = replace(card, outcome=outcome)
+        outcome, outcome_confidence = shown_outcome(call_outcome(transcript))
+    card = replace(card, outcome=outcome, outcome_confidence=outcome_confidence)
     if getattr(rubric, "sales", None) is not None:  # a sales rubric: the card's sales block
         from qa_pipeline.sales import sales_outcome
 
@@ -387,13 +388,13 @@ def score_transcript_with_models(transcript: Transcript, rubric, metadata: CallM
     return card
 
 
-def call_outcome(transcript: Transcript) -> str | None:
-    """The outcome classifier's label for the call; None without agent speech or a built model."""
+def call_outcome(transcript: Transcript) -> CallOutcome | None:
+    """The outcome classifier's label and probability for the call; None without agent speech or a built model."""
     from qa_pipeline.classifiers.predict import predict_outcome
 
     if not transcript.roles_known or not transcript.by(AGENT) or transcript.language not in ("", "en"):
         return None  # the outcome model is trained on English calls
     try:
-        return predict_outcome(transcript).label
+        return predict_outcome(transcript)
     except ConfigError:  # the outcome model is optional: no model, no outcome
         return None

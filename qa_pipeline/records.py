@@ -192,6 +192,9 @@ class CriterionResult:
     title: str = ""
     serious_error: str = ""
     failed_title: str = ""  # the rubric's wording of a fail ("Agent interrupted the caller"), "" if none
+    # The verdict rests on poorly recognised words or sits at a rule's limit: a person should check it
+    # (qa_pipeline.confidence). The verdict stands.
+    needs_review: bool = False
 
     @property
     def label(self) -> str:
@@ -272,6 +275,9 @@ class Scorecard:
     call_time: str | None = None
     rubric_sha256: str = ""  # the content hash of the rubric that scored it (Rubric.sha256)
     sales: SalesOutcome | None = None  # the sales block: only for a rubric with a `sales` section
+    # The outcome classifier's probability for its label (0-1); `outcome` is None below the
+    # threshold for showing it (qa_pipeline.confidence.OUTCOME_SHOWN_FROM). None without a prediction.
+    outcome_confidence: float | None = None
 
     def result(self, criterion_id: str) -> CriterionResult | None:
         return next((c for c in self.criteria if c.id == criterion_id), None)
@@ -280,6 +286,11 @@ class Scorecard:
     def serious_errors(self) -> tuple[CriterionResult, ...]:
         """The failed criteria the rubric marks as serious errors, in rubric order."""
         return tuple(c for c in self.criteria if c.serious_error and c.verdict == FAIL)
+
+    @property
+    def needs_review(self) -> tuple[str, ...]:
+        """Ids of the criteria marked for review, in rubric order."""
+        return tuple(c.id for c in self.criteria if c.needs_review)
 
 
 @dataclass(frozen=True)

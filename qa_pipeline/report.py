@@ -31,6 +31,7 @@ ERRORS_JSON = "errors.json"
 RUN_MARKER = "run-incomplete.json"
 SUMMARY_FIXED_COLUMNS = (
     "call_id", "recording", "agent_id", "call_time", "duration_s", "score", "interruptions", "outcome",
+    "needs_review",
 )
 
 
@@ -79,6 +80,7 @@ def summary_row(card: Scorecard, criteria: Sequence[str]) -> dict[str, Any]:
         "score": "" if card.score is None else round(card.score, 1),
         "interruptions": card.metrics.interruptions,
         "outcome": card.outcome or "",
+        "needs_review": " ".join(card.needs_review),
     }
     for criterion_id in criteria:
         result = card.result(criterion_id)

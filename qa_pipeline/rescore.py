@@ -47,6 +47,7 @@ def rescored(stored: Scorecard, rubric: Rubric) -> Scorecard:
     return replace(
         fresh,
         outcome=stored.outcome,
+        outcome_confidence=stored.outcome_confidence,
         metrics=stored.metrics,
         warnings=tuple(dict.fromkeys(stored.warnings + fresh.warnings)),
         versions={**stored.versions, **fresh.versions, "rescored_from": "stored transcript"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from qa_pipeline import __version__, nlp
+from qa_pipeline import __version__, confidence, nlp
 from qa_pipeline.criteria import CallContext, get_criterion
 from qa_pipeline.criteria.common import not_applicable
 from qa_pipeline.criteria.context import join_continued
@@ -47,18 +47,12 @@ def score_transcript(
     `dialogue_acts`, if given, align with `transcript.utterances`; they reach only the
     criteria whose rubric entry has ``use_classifier: true``. A recording that stops before
     the conversation does (`find_cutoff`) is warned about, and lacks the end of the call.
+    Each verdict's confidence and review mark come from `confidence.assess`.
     """
-    if dialogue_acts is not None and len(dialogue_acts) != len(transcript.utterances):
-        raise ValueError(f"{len(dialogue_acts)} dialogue acts for {len(transcript.utterances)} utterances")
     transcript = with_cutoff(transcript)
-    # The criteria read a sentence broken across two utterances as one; the card keeps the
-    # utterances as heard, and the timing metrics are measured on them.
-    joined, groups = join_continued(transcript.utterances)
-    with stage("nlp"):
-        docs = nlp.parse((u.text for u in joined), rubric.language)
-    ctx = CallContext(dataclasses.replace(transcript, utterances=joined), metadata, docs)
-    acts = _joined_acts(dialogue_acts, groups) if dialogue_acts is not None else None
+    ctx, acts = criteria_context(transcript, metadata, dialogue_acts, rubric.language)
     results = tuple(evaluate_criterion(ctx, config, acts) for config in rubric.criteria)
+    results = confidence.assess(ctx, rubric.criteria, results)
     warnings = transcript.warnings + (() if transcript.roles_known else (ROLES_UNKNOWN_WARNING,))
     return Scorecard(
         call_id=metadata.call_id,
@@ -77,6 +71,23 @@ def score_transcript(
         versions={"pipeline": __version__, "asr_model": transcript.asr_model, "rubric": rubric.label},
         warnings=warnings,
     )
+
+
+def criteria_context(transcript: Transcript, metadata: CallMetadata,
+                     dialogue_acts: Sequence[DialogueAct | None] | None = None, language: str = "en"
+                     ) -> tuple[CallContext, tuple[DialogueAct | None, ...] | None]:
+    """What the criteria read of `transcript` (parsed as `language`), and the dialogue acts aligned with it.
+
+    The criteria read a sentence broken across two utterances as one; the card keeps the
+    utterances as heard, and the timing metrics are measured on them.
+    """
+    if dialogue_acts is not None and len(dialogue_acts) != len(transcript.utterances):
+        raise ValueError(f"{len(dialogue_acts)} dialogue acts for {len(transcript.utterances)} utterances")
+    joined, groups = join_continued(transcript.utterances)
+    with stage("nlp"):
+        docs = nlp.parse((u.text for u in joined), language)
+    ctx = CallContext(dataclasses.replace(transcript, utterances=joined), metadata, docs)
+    return ctx, _joined_acts(dialogue_acts, groups) if dialogue_acts is not None else None
 
 
 def with_cutoff(transcript: Transcript) -> Transcript:

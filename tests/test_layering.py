@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("text", ("phrases", "nlp", "prices", "vocabulary", "timing", "classifiers")),
     ("speech", ("speech", "synth")),
     ("criteria", ("criteria", "rubric")),
-    ("stages", ("scoring", "redaction", "sales")),
+    ("stages", ("scoring", "confidence", "redaction", "sales")),
     ("outputs", ("report", "store", "transcript_cache")),
     ("runs", ("batch", "pipeline", "evaluate", "mixdown_eval", "inbox", "runs", "run_state", "redact_existing",
               "rescore")),

@@ -66,7 +66,7 @@ def test_json_top_level_fields_follow_the_contract():
     assert list(data) == ["schema", "call_id", "recording", "agent_id", "call_time", "duration_s", "channels", "rubric",
                           "score", "criteria", "metrics", "transcript", "versions", "outcome", "warnings",
                           "roles", "serious_errors", "direction", "language",
-                          "language_probability"]
+                          "language_probability", "needs_review", "outcome_confidence"]
     assert data["schema"] == "qa-pipeline.scorecard/1"
     assert (data["call_id"], data["recording"], data["agent_id"]) == ("H01", "calls/H01.flac", "agent-megan")
     assert data["call_time"] == "2026-11-02T09:14:00"
@@ -82,7 +82,7 @@ def test_json_criterion_fields():
         "id": "no_price_before_need", "verdict": "fail", "weight": 2.0, "confidence": 0.812,
         "evidence": [{"speaker": "agent", "start": 7.5, "end": 9.0, "text": "How much is it? It costs <80> dollars & more."}],
         "detail": "price stated at 8.1 s before any need question",
-        "title": "no_price_before_need", "serious_error": None, "failed_title": None,
+        "title": "no_price_before_need", "serious_error": None, "failed_title": None, "needs_review": False,
     }
 
 
@@ -108,7 +108,7 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 def test_summary_csv_columns_are_fixed_then_one_per_criterion():
     header = summary_csv([make_card()]).splitlines()[0]
-    assert header == ("call_id,recording,agent_id,call_time,duration_s,score,interruptions,outcome,"
+    assert header == ("call_id,recording,agent_id,call_time,duration_s,score,interruptions,outcome,needs_review,"
                       "self_introduction,no_price_before_need,no_im_listening")
 
 
@@ -117,7 +117,7 @@ def test_summary_csv_row_values():
     assert row == {
         "call_id": "H01", "recording": "calls/H01.flac", "agent_id": "agent-megan",
         "call_time": "2026-11-02T09:14:00", "duration_s": "63.2",
-        "score": "66.7", "interruptions": "2", "outcome": "appointment_booked",
+        "score": "66.7", "interruptions": "2", "outcome": "appointment_booked", "needs_review": "",
         "self_introduction": "pass", "no_price_before_need": "fail", "no_im_listening": "not_applicable",
     }
 
