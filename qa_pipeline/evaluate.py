@@ -84,9 +84,14 @@ class InterruptionStats:
 
 @dataclass(frozen=True)
 class OutcomeStats:
+    """Call-outcome agreement. A card shows its outcome only where the classifier is sure
+    enough (`confidence.shown_outcome`), so agreement is over the calls whose outcome is shown,
+    and `shown` says how many that is."""
+
     calls: int
-    agreement: float | None
-    mismatches: tuple[tuple[str, str, str | None], ...]  # (call id, expected, got)
+    agreement: float | None  # over the `shown` calls
+    mismatches: tuple[tuple[str, str, str | None], ...]  # (call id, expected, got): shown and different
+    shown: int = 0
 
 
 @dataclass(frozen=True)
@@ -135,8 +140,9 @@ def interruption_stats(counts: Sequence[tuple[str, int, int]]) -> InterruptionSt
 
 def outcome_stats(labels: Sequence[tuple[str, str, str | None]]) -> OutcomeStats:
     """Agreement of predicted call outcomes, from (call id, expected, got) triples."""
-    pairs = [(e, g) for _, e, g in labels]
-    return OutcomeStats(len(labels), agreement(pairs), tuple(c for c in labels if c[1] != c[2]))
+    shown = [c for c in labels if c[2] is not None]
+    return OutcomeStats(len(labels), agreement([(e, g) for _, e, g in shown]), tuple(c for c in shown if c[1] != c[2]),
+                        len(shown))
 
 
 def sales_stats(labels: Sequence[tuple[str, Mapping[str, Any], Scorecard]]) -> SalesStats:
@@ -241,6 +247,7 @@ def evaluation_to_dict(ev: Evaluation) -> dict[str, Any]:
         },
         "outcomes": {
             "calls": ev.outcomes.calls,
+            "shown": ev.outcomes.shown,
             "agreement": _rounded(ev.outcomes.agreement),
             "mismatches": [{"call_id": c, "expected": e, "got": g} for c, e, g in ev.outcomes.mismatches],
         },
@@ -307,9 +314,10 @@ def format_interruptions(stats: InterruptionStats) -> str:
 def format_outcomes(stats: OutcomeStats) -> str:
     if not stats.calls:
         return "outcomes: no labelled outcomes"
-    text = f"outcomes: {stats.calls} calls, agreement {_num(stats.agreement)}"
+    text = (f"outcomes: {stats.calls} calls, shown on {stats.shown} (the rest below the confidence to show), "
+            f"agreement where shown {_num(stats.agreement)}")
     if stats.mismatches:
-        text += "; " + ", ".join(f"{c} expected {e} got {g or 'none'}" for c, e, g in stats.mismatches)
+        text += "; " + ", ".join(f"{c} expected {e} got {g}" for c, e, g in stats.mismatches)
     return text
 
 

@@ -154,7 +154,8 @@ def test_evaluate_interruptions_only_where_labelled():
 
 def test_evaluate_outcomes_where_labelled():
     stats = evaluate(MANIFEST, CARDS).outcomes
-    assert (stats.calls, stats.agreement, stats.mismatches) == (2, 0.5, (("C02", "callback_agreed", None),))
+    # C02's outcome is not shown (none): agreement is over the one call that shows one
+    assert (stats.calls, stats.shown, stats.agreement, stats.mismatches) == (2, 1, 1.0, ())
 
 
 def test_json_shape():
@@ -175,7 +176,7 @@ def test_table_has_a_row_per_criterion_and_overall():
     assert lines[2].split()[:5] == ["name_use", "3", "0.67", "0.50", "1.00"]
     assert lines[-2:] == [
         "interruptions: 2 calls, exact count agreement 0.50, mean abs error 0.50; C02 expected 2 got 1",
-        "outcomes: 2 calls, agreement 0.50; C02 expected callback_agreed got none",
+        "outcomes: 2 calls, shown on 1 (the rest below the confidence to show), agreement where shown 1.00",
     ]
 
 
