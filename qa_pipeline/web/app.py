@@ -56,7 +56,8 @@ def templates() -> Jinja2Templates:
     )
     env.filters.update(clock=formatting.clock, pct=formatting.pct, when=formatting.when, label=formatting.label,
                        criterion=formatting.criterion_title, failed=formatting.failed_title,
-                       agent=formatting.agent_name, highlight=formatting.highlight)
+                       agent=formatting.agent_name, highlight=formatting.highlight,
+                       span=formatting.span)
     return Jinja2Templates(env=env, context_processors=[_rubric_words])
 
 
@@ -86,7 +87,7 @@ def create_app(
     ConfigError when the store does not exist (`qa-pipeline db init` creates one) or a
     proxy address is malformed.
     """
-    from qa_pipeline.web.routes import accounts, agents, calls, library, rescores, review
+    from qa_pipeline.web.routes import accounts, agents, calls, kpis, library, rescores, review
 
     app = FastAPI(title="qa-pipeline review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = open_store(store_url, create=False)
@@ -98,7 +99,7 @@ def create_app(
     app.state.trusted_proxies = proxy_networks(trusted_proxies)
     app.mount(STATIC_PREFIX, StaticFiles(packages=[("qa_pipeline.web", "static")]), name="static")
     app.state.review_settings = review_settings or review.ReviewSettings()
-    for module in (accounts, review, rescores, calls, agents, library):
+    for module in (accounts, review, rescores, calls, agents, library, kpis):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)

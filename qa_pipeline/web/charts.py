@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from html import escape
 
 from qa_pipeline.store.views import AgentReport, RatePoint
@@ -16,11 +16,29 @@ COLUMNS = 3
 
 
 INSET = 14  # keeps end points clear of the axis labels
+MAX_TICKS = 4
 
 
-def _x(index: int, count: int) -> float:
-    width = PANEL_W - PLOT_LEFT - PLOT_RIGHT - 2 * INSET
-    return PLOT_LEFT + INSET + (width / 2 if count == 1 else width * index / (count - 1))
+def time_x(day: date, first: date, last: date, left: float, right: float) -> float:
+    """`day`'s x on a time axis from `first` to `last` drawn between `left` and `right` (inset)."""
+    width = right - left - 2 * INSET
+    span = (last - first).days
+    return left + INSET + (width / 2 if span <= 0 else width * (day - first).days / span)
+
+
+def date_ticks(first: date, last: date, left: float, right: float) -> list[tuple[date, float, str]]:
+    """(day, x, text-anchor) of up to MAX_TICKS labelled days, evenly spaced in time, both ends included."""
+    span = (last - first).days
+    if span <= 0:
+        return [(first, time_x(first, first, last, left, right), "middle")]
+    count = min(MAX_TICKS, span + 1)
+    days = sorted({first + timedelta(days=round(span * i / (count - 1))) for i in range(count)})
+    return [(d, time_x(d, first, last, left, right), "start" if d == first else "end" if d == last else "middle")
+            for d in days]
+
+
+def _x(day: date, periods: list[date]) -> float:
+    return time_x(day, periods[0], periods[-1], PLOT_LEFT, PANEL_W - PLOT_RIGHT)
 
 
 def _y(rate: float) -> float:
@@ -33,10 +51,8 @@ def _axes(periods: list[date], title: str) -> list[str]:
         y = _y(rate)
         parts.append(f'<line class="grid" x1="{PLOT_LEFT}" x2="{PANEL_W - PLOT_RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
         parts.append(f'<text class="tick" x="{PLOT_LEFT - 5}" y="{y + 4:.1f}" text-anchor="end">{int(rate * 100)}%</text>')
-    ends = {0: periods[0], len(periods) - 1: periods[-1]} if periods else {}
-    for index, day in ends.items():
-        anchor = "middle" if len(periods) == 1 else ("start" if index == 0 else "end")
-        x = _x(index, len(periods))
+    ticks = date_ticks(periods[0], periods[-1], PLOT_LEFT, PANEL_W - PLOT_RIGHT) if periods else []
+    for day, x, anchor in ticks:
         parts.append(f'<text class="tick" x="{x:.1f}" y="{PANEL_H - 6}" text-anchor="{anchor}">{day:%d %b}</text>')
     return parts
 
@@ -45,7 +61,7 @@ def _panel(criterion: str, points: list[RatePoint], periods: list[date], link: C
            title: str = "") -> list[str]:
     title = title or label(criterion)
     parts = _axes(periods, title)
-    coords = [(_x(periods.index(p.period_start), len(periods)), _y(p.rate), p) for p in points if p.rate is not None]
+    coords = [(_x(p.period_start, periods), _y(p.rate), p) for p in points if p.rate is not None]
     if len(coords) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coords)
         parts.append(f'<polyline class="rate" points="{path}"/>')
