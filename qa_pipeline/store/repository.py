@@ -18,8 +18,8 @@ from sqlalchemy import Engine, create_engine, delete, event, make_url, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from qa_pipeline.errors import ConfigError
 from qa_pipeline.contract import scorecard_to_dict
+from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import VERDICTS, Scorecard
 from qa_pipeline.redaction.scorecard import ensure_redacted, redact_text
 from qa_pipeline.store import accounts, migrate, queries, review, rows, search
