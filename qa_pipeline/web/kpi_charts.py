@@ -7,6 +7,7 @@ successful calls per day (points) against the playbook's 3.5-minute reference li
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
 from html import escape
@@ -18,6 +19,11 @@ PANEL_W, PANEL_H = 380, 170
 LEFT, RIGHT, TOP, BOTTOM = 40, 14, 26, 24
 
 
+def _nice(top: float) -> float:
+    """The axis top: the next even whole number, so the mid grid line is whole too."""
+    return float(2 * math.ceil(top / 2))
+
+
 def _y(value: float, top: float) -> float:
     return TOP + (PANEL_H - TOP - BOTTOM) * (1 - (value / top if top else 0))
 
@@ -27,7 +33,7 @@ def _grid(top: float, unit: str) -> list[str]:
     for value in (0.0, top / 2, top):
         y = _y(value, top)
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{PANEL_W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="tick" x="{LEFT - 5}" y="{y + 4:.1f}" text-anchor="end">{value:.3g}{unit}</text>')
+        parts.append(f'<text class="tick" x="{LEFT - 5}" y="{y + 4:.1f}" text-anchor="end">{value:g}{unit}</text>')
     return parts
 
 
@@ -38,7 +44,7 @@ def _axis(first: date, last: date) -> list[str]:
 
 def _calls_panel(days: Sequence[AgentPeriod], first: date, last: date) -> list[str]:
     baselines = [d.versus("calls")[1] for d in days]
-    top = max([d.figures.calls for d in days] + [b for b in baselines if b is not None] + [1])
+    top = _nice(max([d.figures.calls for d in days] + [b for b in baselines if b is not None] + [1]))
     span = max(1, (last - first).days + 1)
     bar = max(2.0, min(18.0, (PANEL_W - LEFT - RIGHT) / span * 0.7))
     parts = ['<text class="panel-title" x="40" y="15">Calls per day, connections dark</text>', *_grid(top, "")]
@@ -61,7 +67,7 @@ def _calls_panel(days: Sequence[AgentPeriod], first: date, last: date) -> list[s
 def _length_panel(days: Sequence[AgentPeriod], first: date, last: date) -> list[str]:
     minutes = [(d, d.figures.avg_successful_s / 60) for d in days if d.figures.avg_successful_s is not None]
     reference = SUCCESSFUL_REFERENCE_S / 60
-    top = max([m for _, m in minutes] + [reference * 1.5])
+    top = _nice(max([m for _, m in minutes] + [reference * 1.5]))
     parts = ['<text class="panel-title" x="40" y="15">Successful call length (min)</text>', *_grid(top, "")]
     y = _y(reference, top)
     parts.append(f'<line class="reference" x1="{LEFT}" x2="{PANEL_W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}">'
