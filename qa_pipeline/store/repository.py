@@ -323,6 +323,28 @@ class Store:
         details = [self.call_detail(scorecard_id) for scorecard_id in latest.values()]
         return [d for d in details if d is not None]
 
+    def carry_overrides(self, old_id: int, new_id: int, keep: list[str], flag: list[str]) -> None:
+        """After a re-score saved `old_id`'s call as `new_id`: the latest override of each `keep`
+        criterion is copied to the new card (its time, author and comment, with a note), unless it
+        is the same card; each `flag` criterion joins the new card's `needs_review` list."""
+        with self.transaction() as session:
+            row = _scorecard(session, new_id)
+            if new_id != old_id:
+                old = _scorecard(session, old_id)
+                for criterion_id in keep:
+                    latest = session.scalar(select(Override).where(
+                        Override.scorecard_id == old_id, Override.criterion_id == criterion_id)
+                        .order_by(Override.id.desc()).limit(1))
+                    if latest is None:
+                        continue
+                    note = f" (carried over from {old.rubric_id}/{old.rubric_version} by a re-score)"
+                    session.add(Override(scorecard_id=new_id, criterion_id=criterion_id,
+                                         machine_verdict=_criterion(session, new_id, criterion_id).verdict,
+                                         verdict=latest.verdict, comment=latest.comment + note,
+                                         user_id=latest.user_id, created_at=latest.created_at))
+            if flag:
+                row.needs_review = sorted(set(row.needs_review or ()) | set(flag))
+
     def rubric_conflict(self, rubric_id: str, version: str, sha256: str) -> str | None:
         """The other content hash stored cards of this rubric id and version carry, if any."""
         with self.transaction() as session:

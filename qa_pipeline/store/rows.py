@@ -138,6 +138,7 @@ def detail_of(row: ScorecardRow) -> CallDetail:
         card=card_of(row),
         overrides=overrides,
         redacted_audio_path=row.call.redacted_audio_path,
+        needs_review=tuple(row.needs_review or ()),
     )
 
 

@@ -79,6 +79,7 @@ class CallDetail:
     redacted_audio_path: str | None = None
     history: tuple[ReviewEventView, ...] = ()
     agent_name: str | None = None  # from the roster, when it has one
+    needs_review: tuple[str, ...] = ()  # criterion ids the card, or a re-score under an override, flags
 
     @property
     def status(self) -> str:
