@@ -62,6 +62,7 @@ class QueueItem:
     serious_errors: int = 0
     low_confidence: int = 0  # machine verdicts below the queue's confidence setting, not overridden
     below_target: int = 0  # reviews the agent still lacks this week to reach the weekly target
+    needs_review: tuple[str, ...] = ()  # criteria the card flags (confidence stage, or a re-score under an override)
 
 
 @dataclass(frozen=True)
