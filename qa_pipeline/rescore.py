@@ -93,7 +93,8 @@ def overrides_to_carry(detail, card: Scorecard) -> tuple[list[str], list[str]]:
     """(criteria whose latest override carries over, criteria flagged for review): an override
     stays where re-scoring leaves the machine verdict it judged unchanged; where the verdict
     changed (or the criterion is gone), a supervisor must look again."""
-    keep, flag = [], []
+    keep: list[str] = []
+    flag: list[str] = []
     for result in detail.card.criteria:
         if detail.latest_override(result.id) is None:
             continue

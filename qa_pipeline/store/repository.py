@@ -49,6 +49,7 @@ from qa_pipeline.store.views import (
     CallPage,
     LibraryHit,
     QueueItem,
+    StoredAudio,
     UserView,
 )
 
@@ -461,6 +462,13 @@ class Store:
 
         with self.transaction() as session:
             return kpis.callbacks_due(session, today, agent_id)
+
+    def stored_audio(self, limit: int) -> list[StoredAudio]:
+        """Where the latest `limit` calls' recordings were stored from (the app plays the redacted copy if any)."""
+        with self.transaction() as session:
+            found = session.execute(select(Call.call_label, Call.audio_path, Call.redacted_audio_path)
+                                    .order_by(Call.created_at.desc(), Call.id.desc()).limit(limit)).all()
+            return [StoredAudio(*row) for row in found]
 
     def log_access(self, user_id: int, scorecard_id: int, action: str) -> None:
         """Record that a user opened a call (`page`) or took a clip of it (`clip`); ids only."""

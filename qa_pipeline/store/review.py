@@ -125,7 +125,8 @@ def queue(session: Session, now: datetime, weekly_target: int, low_confidence: f
     """Scorecards not yet reviewed, those that most need a person first.
 
     Order: cards that flag criteria for review (`needs_review`: the scorer's unsure verdicts, or
-    a re-score that changed a verdict a supervisor had overridden), then open disputes, then serious errors (effective fails of criteria the rubric marks
+    a re-score that changed a verdict a supervisor had overridden), then open disputes, then
+    serious errors (effective fails of criteria the rubric marks
     serious), then machine verdicts below `low_confidence` that no supervisor has
     overridden, then calls of agents with fewer than `weekly_target` scorecards reviewed
     since Monday 00:00 UTC, then the newest call (unknown times last).

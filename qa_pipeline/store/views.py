@@ -66,6 +66,15 @@ class QueueItem:
 
 
 @dataclass(frozen=True)
+class StoredAudio:
+    """Where a call's recording was scored from, and its redacted copy."""
+
+    call_label: str
+    audio_path: str
+    redacted_audio_path: str | None = None
+
+
+@dataclass(frozen=True)
 class CallDetail:
     """One stored scorecard with its call, the machine result and the audit trail of overrides."""
 
