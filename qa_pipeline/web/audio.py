@@ -65,8 +65,8 @@ def audio_problem(audio_root: Path, detail, staff: bool = True) -> str:
     if not name:
         return "The store has no recording for this call (its scorecard was imported without one)."
     return (f"The recording {name} is not available: it is not inside the app's audio folder {audio_root}. "
-            f"Start `qa-pipeline serve --audio-root DIR` (or set {AUDIO_ROOT_ENV}) with a DIR that holds the recordings and the scoring "
-            "output (the redacted copies the app plays).")
+            f"Start `qa-pipeline serve --audio-root DIR` (or set {AUDIO_ROOT_ENV}) with a DIR that holds the "
+            "recordings and the scoring output (the redacted copies the app plays).")
 
 
 def missing_audio(audio_root: Path, stored: list) -> list:
