@@ -430,9 +430,15 @@ class Store:
         with self.transaction() as session:
             return queries.serious_error_kinds(session)
 
-    def agent_report(self, agent_id: str) -> AgentReport:
+    def agent_report(self, agent_id: str | None) -> AgentReport:
+        """One agent's pass rates and scores over time; the whole team's with `agent_id` None."""
         with self.transaction() as session:
             return queries.agent_report(session, agent_id)
+
+    def team_weeks(self) -> list:
+        """`WeekChange` per criterion: team fails in the latest call's week against the week before."""
+        with self.transaction() as session:
+            return queries.team_weeks(session)
 
     def calibration(self) -> list[CalibrationRow]:
         with self.transaction() as session:

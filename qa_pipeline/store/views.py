@@ -12,6 +12,7 @@ SORTS = ("date", "score")
 SERIOUS_ANY = "any"
 UNREVIEWED, IN_REVIEW, REVIEWED = "unreviewed", "in review", "reviewed"
 REVIEW_STATUSES = (UNREVIEWED, IN_REVIEW, REVIEWED)
+TEAM = "team"  # the agent id of the whole team's report
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,36 @@ class RatePoint(_PassRate):
 
 
 @dataclass(frozen=True)
+class ScorePoint:
+    """The mean machine score of the cards of one period (day or ISO week)."""
+
+    period_start: date
+    period_end: date
+    mean: float
+    cards: int
+
+
+@dataclass(frozen=True)
+class WeekChange:
+    """A criterion's team fails in one ISO week (`week`, its Monday) and the week before."""
+
+    criterion_id: str
+    week: date
+    failed: int
+    judged: int
+    failed_before: int
+    judged_before: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.failed / self.judged if self.judged else None
+
+    @property
+    def rate_before(self) -> float | None:
+        return self.failed_before / self.judged_before if self.judged_before else None
+
+
+@dataclass(frozen=True)
 class CriterionRate(_PassRate):
     criterion_id: str
     passed: int
@@ -227,6 +258,7 @@ class AgentReport:
     period: str
     series: tuple[RatePoint, ...] = ()
     overall: tuple[CriterionRate, ...] = ()
+    scores: tuple[ScorePoint, ...] = ()  # mean score per period
 
     @property
     def weakest(self) -> tuple[CriterionRate, ...]:
