@@ -81,7 +81,7 @@ def test_callbacks_due_are_those_whose_date_has_come_with_the_words(kpi_store):
 def test_the_kpi_page_csv_and_callbacks_in_the_app(kpi_store):
     from qa_pipeline.web.app import create_app
 
-    _, _, url = kpi_store
+    _, ids, url = kpi_store
     app = create_app(url)
     try:
         sam = client_for(app, "sam")
@@ -101,5 +101,8 @@ def test_the_kpi_page_csv_and_callbacks_in_the_app(kpi_store):
         assert "B01" not in ana.get("/callbacks").text
         due = sam.get("/callbacks").text
         assert due.index("B01") < due.index("A06") and "next Monday" in due and "A08" not in due
+        assert '<div class="quote muted" lang="en">' in due
+        call = sam.get(f"/calls/{ids['A06']}").text
+        assert '<ol class="turns" lang="en">' in call  # the card's language on its words
     finally:
         app.state.store.close()

@@ -141,6 +141,7 @@ class Callback:
     quote: str
     customer: str
     status: str | None
+    language: str | None = None  # the card's language, for the quote's lang attribute
 
 
 def kpi_calls(session: Session, agent_id: str | None = None) -> list[KpiCall]:
@@ -192,5 +193,5 @@ def callbacks_due(session: Session, today: date, agent_id: str | None = None) ->
         query = query.where(Call.agent_id == agent_id)
     return [Callback(row.id, call.call_label, call.agent_id, call.call_time, row.next_contact_date,
                      row.next_contact_words, row.next_contact_quote, row.customer_ref or call.call_label,
-                     row.sales_status)
+                     row.sales_status, row.language)
             for row, call in session.execute(query).all()]

@@ -139,6 +139,7 @@ def detail_of(row: ScorecardRow) -> CallDetail:
         overrides=overrides,
         redacted_audio_path=row.call.redacted_audio_path,
         needs_review=tuple(row.needs_review or ()),
+        language=row.language,
     )
 
 

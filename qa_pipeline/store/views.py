@@ -91,6 +91,7 @@ class CallDetail:
     history: tuple[ReviewEventView, ...] = ()
     agent_name: str | None = None  # from the roster, when it has one
     needs_review: tuple[str, ...] = ()  # criterion ids the card, or a re-score under an override, flags
+    language: str | None = None  # the card's language code ("en", "ja", ...), when it gives one
 
     @property
     def status(self) -> str:
