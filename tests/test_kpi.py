@@ -95,6 +95,9 @@ def test_the_kpi_page_csv_and_callbacks_in_the_app(kpi_store):
         assert (anna["calls"], anna["working_days"], anna["connections"], anna["status_meeting_booked"]) == \
             ("11", "2", "8", "3")
         assert (anna["baseline_calls_per_day"], anna["baseline_working_days"]) == ("3.0", "8")
+        russian = sam.get("/kpi?from=2026-11-23&to=2026-11-29&lang=ru").text
+        assert "11 звонков, 2 рабочих дня" in russian and "2 звонка, 1 рабочий день" in russian
+        assert "методичка: 3.5 мин" in russian and "Встреча назначена" in russian
         ana = client_for(app, "ana")
         own = ana.get("/kpi?from=2026-11-23&to=2026-11-29&agent=agent-ben")
         assert 'data-agent="agent-anna"' in own.text and 'data-agent="agent-ben"' not in own.text

@@ -82,3 +82,15 @@ def test_callbacks_due_list_the_words_and_open_the_call(page, served, tmp_path):
     with page.expect_navigation():
         rows.nth(1).locator("a", has_text="A06").click()
     assert page.url.endswith(f"/calls/{served['ids']['A06']}")
+
+
+def test_a_russian_browser_gets_the_kpi_page_in_russian(browser, served):
+    context = browser.new_context(locale="ru-RU")
+    try:
+        page = context.new_page()
+        log_in(page, served["base"], "sam", WEEK)
+        assert page.get_attribute("html", "lang") == "ru"
+        assert page.inner_text("h1").startswith("Показатели команды")
+        assert page.locator("svg.kpi-chart[data-agent='agent-anna'] .reference-label").text_content() == "методичка: 3.5 мин"
+    finally:
+        context.close()

@@ -9,6 +9,7 @@ from html import escape
 
 from qa_pipeline.store.views import AgentReport, RatePoint, ScorePoint
 from qa_pipeline.web.formatting import label
+from qa_pipeline.web.i18n import gettext_ as _
 
 PANEL_W, PANEL_H = 300, 150
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 40, 12, 26, 24
@@ -96,7 +97,7 @@ def pass_rate_chart(report: AgentReport, link: Callable[[date, date], str], titl
     if not by_criterion and not report.scores:
         return ""
     periods = sorted({p.period_start for p in report.series} | {p.period_start for p in report.scores})
-    panels = [("score", "Mean score", _score_marks(report.scores, link), "")]
+    panels = [("score", _("Mean score"), _score_marks(report.scores, link), "")]
     for criterion, points in by_criterion.items():
         title = (titles or {}).get(criterion) or label(criterion)
         panels.append((criterion, title, _rate_marks(points, title, link), "%"))

@@ -14,6 +14,7 @@ from html import escape
 
 from qa_pipeline.store.kpis import SUCCESSFUL_REFERENCE_S, AgentPeriod
 from qa_pipeline.web.charts import date_ticks, time_x
+from qa_pipeline.web.i18n import gettext_ as _
 
 PANEL_W, PANEL_H = 380, 170
 LEFT, RIGHT, TOP, BOTTOM = 40, 14, 26, 24
@@ -47,7 +48,8 @@ def _calls_panel(days: Sequence[AgentPeriod], first: date, last: date) -> list[s
     top = _nice(max([d.figures.calls for d in days] + [b for b in baselines if b is not None] + [1]))
     span = max(1, (last - first).days + 1)
     bar = max(2.0, min(18.0, (PANEL_W - LEFT - RIGHT) / span * 0.7))
-    parts = ['<text class="panel-title" x="40" y="15">Calls per day, connections dark</text>', *_grid(top, "")]
+    title = _("Calls per day, connections dark")
+    parts = [f'<text class="panel-title" x="40" y="15">{escape(title)}</text>', *_grid(top, "")]
     for d in days:
         x = time_x(d.start, first, last, LEFT, PANEL_W - RIGHT)
         for cls, value in (("calls", d.figures.calls), ("connections", d.figures.connections)):
@@ -67,13 +69,15 @@ def _calls_panel(days: Sequence[AgentPeriod], first: date, last: date) -> list[s
 def _length_panel(days: Sequence[AgentPeriod], first: date, last: date) -> list[str]:
     minutes = [(d, d.figures.avg_successful_s / 60) for d in days if d.figures.avg_successful_s is not None]
     reference = SUCCESSFUL_REFERENCE_S / 60
-    top = _nice(max([m for _, m in minutes] + [reference * 1.5]))
-    parts = ['<text class="panel-title" x="40" y="15">Successful call length (min)</text>', *_grid(top, "")]
+    top = _nice(max([m for _day, m in minutes] + [reference * 1.5]))
+    title = _("Successful call length (min)")
+    parts = [f'<text class="panel-title" x="40" y="15">{escape(title)}</text>', *_grid(top, "")]
     y = _y(reference, top)
+    playbook = _("playbook %(minutes)s min") % {"minutes": f"{reference:.1f}"}
     parts.append(f'<line class="reference" x1="{LEFT}" x2="{PANEL_W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}">'
                  f'<title>playbook reference: {reference:.1f} min</title></line>')
     parts.append(f'<text class="reference-label" x="{PANEL_W - RIGHT}" y="{y - 4:.1f}" text-anchor="end">'
-                 f'playbook {reference:.1f} min</text>')
+                 f'{escape(playbook)}</text>')
     for d, value in minutes:
         x = time_x(d.start, first, last, LEFT, PANEL_W - RIGHT)
         parts.append(f'<circle class="point" cx="{x:.1f}" cy="{_y(value, top):.1f}" r="4"><title>{d.start:%d %b %Y}: '
