@@ -23,6 +23,7 @@ from qa_pipeline.store.kpis import (
     SUCCESSFUL_REFERENCE_S,
     AgentPeriod,
     Figures,
+    KpiCall,
     agent_periods,
 )
 from qa_pipeline.web.auth import Viewer, viewer
@@ -45,7 +46,7 @@ class KpiView:
     period: str
     agent_id: str | None
     rows: list[AgentPeriod]
-    calls: list
+    calls: list[KpiCall]
 
 
 def _view(request: Request, who: Viewer) -> KpiView:
@@ -64,22 +65,11 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def _totals(rows: list[AgentPeriod]) -> dict[str, Figures]:
-    """Per agent, the figures over the whole range (for the status shares)."""
-    merged: dict[str, list[AgentPeriod]] = {}
-    for row in rows:
-        merged.setdefault(row.agent_id, []).append(row)
-    return {agent: _sum([r.figures for r in periods]) for agent, periods in merged.items()}
-
-
-def _sum(parts: list[Figures]) -> Figures:
-    statuses: dict[str, int] = {}
-    for f in parts:
-        for status, n in f.statuses.items():
-            statuses[status] = statuses.get(status, 0) + n
-    return Figures(sum(f.calls for f in parts), sum(f.connections for f in parts), sum(f.talk_s for f in parts),
-                   sum(f.successful for f in parts), sum(f.successful_s for f in parts),
-                   sum(f.working_days for f in parts), statuses)
+def _totals(view: KpiView) -> dict[str, Figures]:
+    """Per agent with calls in the range, the figures over the whole range (for the status shares)."""
+    agents = dict.fromkeys(r.agent_id for r in view.rows)
+    inside = [c for c in view.calls if view.first <= c.day <= view.last]
+    return {agent: Figures.of(c for c in inside if c.agent_id == agent) for agent in agents}
 
 
 @router.get("/kpi")
@@ -91,7 +81,7 @@ def kpi_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
         for agent in dict.fromkeys(r.agent_id for r in view.rows):
             own = [d for d in days if d.agent_id == agent]
             charts[agent] = Markup(agent_kpi_chart(agent, own, view.first, view.last))
-    context = {"viewer": who, "view": view, "charts": charts, "totals": _totals(view.rows),
+    context = {"viewer": who, "view": view, "charts": charts, "totals": _totals(view),
                "groups": GROUPS, "status_groups": STATUS_GROUPS, "baseline_days": BASELINE_DAYS,
                "reference_min": SUCCESSFUL_REFERENCE_S / 60,
                "agents": request.app.state.store.agent_ids() if not who.is_agent else [who.user.agent_id]}
@@ -110,7 +100,8 @@ def kpi_csv(request: Request, who: Viewer = Depends(viewer)) -> Response:
     writer.writerow(CSV_COLUMNS)
     for row in view.rows:
         f, b = row.figures, row.baseline
-        writer.writerow([row.agent_id, row.start.isoformat(), min(row.end, view.last).isoformat(), f.working_days,
+        start, end = max(row.start, view.first), min(row.end, view.last)  # a week cut by the range
+        writer.writerow([row.agent_id, start.isoformat(), end.isoformat(), f.working_days,
                          f.calls, f.connections, round(f.talk_s, 1), f.successful, _round(f.avg_successful_s),
                          *(f.statuses.get(s, 0) for s in STATUSES), b.working_days,
                          _round(b.per_day(b.calls), 2), _round(b.per_day(b.connections), 2),
