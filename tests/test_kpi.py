@@ -8,10 +8,12 @@ from datetime import date, timedelta
 
 import pytest
 
+from qa_pipeline.contract import scorecard_from_dict
 from qa_pipeline.store import open_store
+from qa_pipeline.store.card_fields import card_fields
 from qa_pipeline.store.kpis import NO_STATUS, agent_periods
 
-from _kpi_helpers import seed_kpis
+from _kpi_helpers import card_json, seed_kpis
 from _web_helpers import PASSWORD, client_for
 
 
@@ -109,3 +111,13 @@ def test_the_kpi_page_csv_and_callbacks_in_the_app(kpi_store):
         assert '<ol class="turns" lang="en">' in call  # the card's language on its words
     finally:
         app.state.store.close()
+
+
+def test_a_malformed_sales_block_gives_no_sales_fields_and_no_error():
+    data = card_json("X01", "agent-anna", "2026-11-23T09:00:00", "bad_timing", 60, True,
+                     ("not a date", "soon", "Call me soon."))
+    data["sales"]["next_contact"]["evidence"][0]["start"] = "early"
+    fields = card_fields(scorecard_from_dict(data), data, str.upper)
+    assert (fields["sales_status"], fields["next_contact_date"], fields["next_contact_words"]) == ("bad_timing", None, "SOON")
+    assert fields["next_contact_quote"] == "CALL ME SOON."  # not found in the transcript by time: redacted here
+    assert card_fields(scorecard_from_dict(data), data | {"sales": "junk"}, str.upper)["sales_status"] is None

@@ -20,14 +20,13 @@ from qa_pipeline.records import CUSTOMER, Scorecard
 def card_fields(card: Scorecard, data: Mapping[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:
     """Column name -> value for `ScorecardRow` (migration 0008). `card` is the redacted card,
     `data` its JSON (sales block included), `redact` the site's text redaction."""
-    sales = data.get("sales") if isinstance(data.get("sales"), Mapping) else None
-    contact = (sales or {}).get("next_contact") if sales else None
-    contact = contact if isinstance(contact, Mapping) else {}
+    sales = _mapping(data.get("sales"))
+    contact = _mapping(sales.get("next_contact"))
     return {
         "language": _str(data.get("language"), 10),
         "needs_review": needs_review(data),
-        "sales_status": _str((sales or {}).get("status"), 40) if sales else None,
-        "sales_group": _str((sales or {}).get("status_group"), 20) if sales else None,
+        "sales_status": _str(sales.get("status"), 40),
+        "sales_group": _str(sales.get("status_group"), 20),
         "next_contact_date": iso_date(contact.get("date")),
         "next_contact_words": redact(str(contact.get("words") or "")) if contact.get("words") else "",
         "next_contact_quote": _quote(card, contact.get("evidence"), redact),
@@ -52,6 +51,10 @@ def iso_date(value: Any) -> date | None:
         return None
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _str(value: Any, limit: int) -> str | None:
     return str(value)[:limit] if value not in (None, "") else None
 
@@ -61,7 +64,8 @@ def _quote(card: Scorecard, evidence: Any, redact: Callable[[str], str]) -> str:
     if not isinstance(evidence, list) or not evidence or not isinstance(evidence[0], Mapping):
         return ""
     line = evidence[0]
+    start = line.get("start")
     for u in card.transcript.utterances:
-        if u.speaker == line.get("speaker") and abs(u.start - float(line.get("start") or 0)) < 0.01:
+        if u.speaker == line.get("speaker") and isinstance(start, int | float) and abs(u.start - start) < 0.01:
             return u.text
     return redact(str(line.get("text") or ""))
