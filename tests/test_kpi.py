@@ -7,13 +7,14 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from alembic import command
 
 from qa_pipeline.contract import scorecard_from_dict
-from qa_pipeline.store import open_store
+from qa_pipeline.store import migrate, open_store
 from qa_pipeline.store.card_fields import card_fields
 from qa_pipeline.store.kpis import NO_STATUS, agent_periods
 
-from _kpi_helpers import card_json, seed_kpis
+from _kpi_helpers import WEEK, card_json, save_json, seed_kpis
 from _web_helpers import PASSWORD, client_for
 
 
@@ -121,3 +122,19 @@ def test_a_malformed_sales_block_gives_no_sales_fields_and_no_error():
     assert (fields["sales_status"], fields["next_contact_date"], fields["next_contact_words"]) == ("bad_timing", None, "SOON")
     assert fields["next_contact_quote"] == "CALL ME SOON."  # not found in the transcript by time: redacted here
     assert card_fields(scorecard_from_dict(data), data | {"sales": "junk"}, str.upper)["sales_status"] is None
+
+
+def test_cards_stored_before_the_migration_count_as_calls_without_status(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    save_json(store, card_json(*WEEK[0]))
+    save_json(store, card_json(*WEEK[2]))  # invalid number: the customer never spoke
+    with store.engine.begin() as connection:  # back to before 0008: the columns go, the rows stay
+        command.downgrade(migrate.alembic_config(connection), "0007_review")
+    store.close()
+    store = open_store(f"sqlite:///{tmp_path / 'old.sqlite'}")  # migrates to head again
+    try:
+        calls = store.kpi_calls()
+        assert sorted((c.status, c.customer_turns) for c in calls) == [(NO_STATUS, 0), (NO_STATUS, 1)]
+        assert sum(c.connected for c in calls) == 1  # the customer turns counted from the stored transcript
+    finally:
+        store.close()
