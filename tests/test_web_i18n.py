@@ -60,4 +60,7 @@ def test_pages_follow_the_browser_and_the_choice_is_remembered(site):
     # The cookie keeps Russian on the next page; plural forms follow Russian rules.
     kpi = sam.get("/agents").text
     assert "<h1>Операторы</h1>" in kpi and "Средний балл" in kpi
+    calls = sam.get("/calls").text
+    assert "найдено: 4" in calls and "Страница 1 из 1" in calls and "Нет звонков" not in calls
+    assert "2 оценённых звонка" in sam.get("/agents/agent-anna").text
     assert "Review queue" in sam.get("/queue?lang=en").text
