@@ -42,6 +42,7 @@ def served(tmp_path_factory):
 def test_the_kpi_page_shows_each_agent_against_their_own_average(page, served, tmp_path):
     log_in(page, served["base"], "sam", WEEK)
     assert page.locator("svg.kpi-chart").count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # nothing wider than the window
     monday = page.locator("section[data-agent='agent-anna'] tr[data-period='2026-11-23']")
     assert monday.locator("[data-kpi=calls]").inner_text() == "5 avg 3.0"
     assert monday.locator("[data-kpi=connections]").inner_text() == "4 (80%) avg 2.0"
