@@ -155,7 +155,6 @@ def replace_text(row: ScorecardRow, card: Scorecard) -> None:
     row.versions = dict(card.versions or {})
 
 
-
 def quoted_line(row: ScorecardRow) -> UtteranceRow | None:
     """The transcript line the next contact's quote was taken from (`card_fields`), if any."""
     return next((u for u in row.utterances if row.next_contact_quote and u.text == row.next_contact_quote), None)
