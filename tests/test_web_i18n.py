@@ -63,4 +63,28 @@ def test_pages_follow_the_browser_and_the_choice_is_remembered(site):
     calls = sam.get("/calls").text
     assert "найдено: 4" in calls and "Страница 1 из 1" in calls and "Нет звонков" not in calls
     assert "2 оценённых звонка" in sam.get("/agents/agent-anna").text
+    call = sam.get("/calls/1").text
+    assert "<h2>Вердикты</h2>" in call and "Расшифровка" in call and '<span class="verdict pass">выполнено</span>' in call
     assert "Review queue" in sam.get("/queue?lang=en").text
+
+
+def test_words_from_cards_are_translated_but_never_trusted_as_html(tmp_path):
+    from qa_pipeline.store import open_store
+    from qa_pipeline.web.app import create_app
+
+    from _kpi_helpers import card_json, save_json
+    from _web_helpers import PASSWORD
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = open_store(url)
+    save_json(store, card_json("X1", "agent-anna", "2026-11-23T09:00:00", "<b>bold</b>", 60, True,
+                               ("2026-11-30", "Monday", "Call me Monday.")))
+    store.add_user("sam", "supervisor", PASSWORD)
+    store.close()
+    app = create_app(url)
+    try:
+        for lang in ("en", "ru"):
+            page = client_for(app, "sam").get(f"/callbacks?lang={lang}").text
+            assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page
+    finally:
+        app.state.store.close()

@@ -59,7 +59,7 @@ def templates() -> Jinja2Templates:
     env.filters.update(clock=formatting.clock, pct=formatting.pct, when=formatting.when, label=formatting.label,
                        criterion=formatting.criterion_title, failed=formatting.failed_title,
                        agent=formatting.agent_name, highlight=formatting.highlight,
-                       span=formatting.span)
+                       span=formatting.span, tr=i18n.gettext_)
     return Jinja2Templates(env=env, context_processors=[_rubric_words])
 
 
