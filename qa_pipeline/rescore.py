@@ -80,18 +80,47 @@ def diff_stored(store, rubric: Rubric, since: datetime | None = None) -> tuple[l
     return pairs, [f for detail, card in pairs for f in flips(detail.card, card, detail.scorecard_id)]
 
 
-def apply(store, rubric: Rubric, pairs: list[tuple]) -> int:
-    """Save the re-scored cards; `ConfigError`, before any write, when stored cards of this rubric's
-    id and version were scored with other content. Returns the number of cards saved."""
+@dataclass(frozen=True)
+class Applied:
+    """What `apply` did: cards saved; supervisor overrides carried to the new cards (criterion
+    verdict unchanged); (call, criterion) whose verdict changed under an override, flagged for review."""
+
+    saved: int
+    carried: int
+    flagged: tuple[tuple[str, str], ...]
+
+
+def overrides_to_carry(detail, card: Scorecard) -> tuple[list[str], list[str]]:
+    """(criteria whose latest override carries over, criteria flagged for review): an override
+    stays where re-scoring leaves the machine verdict it judged unchanged; where the verdict
+    changed (or the criterion is gone), a supervisor must look again."""
+    keep: list[str] = []
+    flag: list[str] = []
+    for result in detail.card.criteria:
+        if detail.latest_override(result.id) is None:
+            continue
+        new = card.result(result.id)
+        (keep if new is not None and new.verdict == result.verdict else flag).append(result.id)
+    return keep, flag
+
+
+def apply(store, rubric: Rubric, pairs: list[tuple]) -> Applied:
+    """Save the re-scored cards and carry their overrides (`overrides_to_carry`); `ConfigError`,
+    before any write, when stored cards of this rubric's id and version were scored with other content."""
     other = store.rubric_conflict(rubric.id, rubric.version, rubric.sha256)
     if other:
         raise ConfigError(f"rubric {rubric.id}/{rubric.version} has changed since stored cards were scored with it "
                           f"(content {rubric.sha256[:12]}, stored {other[:12]}): give it a new version")
+    carried, flagged = 0, []
     for detail, card in pairs:
-        store.save_scorecard(card, detail.content_sha256, detail.audio_path,
-                             call_time=detail.call_time.isoformat() if detail.call_time else None,
-                             redacted_audio=detail.redacted_audio_path)
-    return len(pairs)
+        new_id = store.save_scorecard(card, detail.content_sha256, detail.audio_path,
+                                      call_time=detail.call_time.isoformat() if detail.call_time else None,
+                                      redacted_audio=detail.redacted_audio_path)
+        keep, flag = overrides_to_carry(detail, card)
+        store.carry_overrides(detail.scorecard_id, new_id, keep, flag)
+        carried += len(keep)
+        flagged += [(card.call_id, criterion) for criterion in flag]
+    return Applied(len(pairs), carried, tuple(flagged))
 
 
 def report(rubric: Rubric, calls: int, changes: list[Flip]) -> str:

@@ -83,7 +83,7 @@ def test_apply_saves_cards_equal_to_scoring_from_scratch(tmp_path, root, stored)
     path = changed_rubric(tmp_path, "3")
     done = CliRunner().invoke(main, ["rescore", "--rubric", str(path), "--db", stored, "--apply"])
     assert done.exit_code == 0, done.output
-    assert done.output.splitlines()[-1] == "applied: 4 cards saved as etiquette/3"
+    assert done.output.splitlines()[-1] == "applied: 4 cards saved as etiquette/3; 0 supervisor override(s) carried over"
     store = open_store(stored)
     rows = store.list_calls(CallFilter(rubric="etiquette")).rows
     assert sorted(r.rubric for r in rows) == ["etiquette/2"] * 4 + ["etiquette/3"] * 4
@@ -91,6 +91,34 @@ def test_apply_saves_cards_equal_to_scoring_from_scratch(tmp_path, root, stored)
     assert verdicts(new_cards) == verdicts(from_scratch(root, c, load_rubric(path))[0] for c in CALLS)
     assert {c.rubric_sha256 for c in new_cards} == {load_rubric(path).sha256}
     assert store.rescore_runs()[0]["applied_at"] is not None
+    store.close()
+
+
+def test_apply_carries_overrides_whose_verdict_stayed_and_flags_those_whose_verdict_changed(tmp_path, stored):
+    store = open_store(stored)
+    sam = store.add_user("sam", "supervisor", "correct horse battery staple")
+    old = {r.call_label: r.scorecard_id for r in store.list_calls(CallFilter()).rows}
+    # C05's self_introduction flips pass -> fail under the changed rubric; C01's said_goodbye does not change.
+    store.add_override(old["C05"], "self_introduction", "fail", "she never gave her name", sam.id)
+    store.add_override(old["C01"], "said_goodbye", "not_applicable", "the line dropped", sam.id)
+    store.close()
+    done = CliRunner().invoke(main, ["rescore", "--rubric", str(changed_rubric(tmp_path, "3")), "--db", stored,
+                                     "--apply"])
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[-2:] == [
+        "applied: 4 cards saved as etiquette/3; 1 supervisor override(s) carried over",
+        "  flagged for review: C05 self_introduction (its verdict changed under a supervisor override)"]
+    store = open_store(stored)
+    new = {r.call_label: r.scorecard_id for r in store.list_calls(CallFilter(rubric="etiquette")).rows
+           if r.rubric == "etiquette/3"}
+    c01, c05 = store.call_detail(new["C01"]), store.call_detail(new["C05"])
+    carried = c01.latest_override("said_goodbye")
+    assert carried is not None and carried.verdict == "not_applicable" and carried.user_name == "sam"
+    assert carried.comment.startswith("the line dropped (carried over from etiquette/2")
+    assert c01.effective_verdict("said_goodbye") == "not_applicable" and c01.needs_review == ()
+    assert c05.latest_override("self_introduction") is None and c05.needs_review == ("self_introduction",)
+    # The old cards keep their overrides.
+    assert store.call_detail(old["C05"]).latest_override("self_introduction").verdict == "fail"
     store.close()
 
 

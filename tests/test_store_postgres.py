@@ -61,7 +61,7 @@ def corpus(tmp_path_factory):
 def store(postgres_url):
     opened = open_store(postgres_url)
     with opened.engine.begin() as connection:
-        names = ("rescore_runs, review_events, overrides, sessions, users, utterances, evidence, criterion_results, "
+        names = ("access_log, rescore_runs, review_events, overrides, sessions, users, utterances, evidence, criterion_results, "
                  "scorecards, calls, agents")
         connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     yield opened
@@ -143,6 +143,28 @@ def test_postgres_full_text_search_and_disputes(store, corpus):
     store.resolve_dispute(dispute, supervisor.id, "name at 0:01", verdict=PASS)
     assert [e.kind for e in store.call_detail(ids["C02"]).history] == ["disputed", "overruled"]
     assert store.review_queue(weekly_target=0, low_confidence=0.0)[0].call_label == "C04"
+
+
+def test_postgres_kpis_callbacks_review_flags_and_access_log(store):
+    from datetime import date
+
+    from qa_pipeline.store.kpis import agent_periods
+
+    from _kpi_helpers import seed_kpis
+
+    ids = seed_kpis(store)
+    monday = date(2026, 11, 23)
+    row = next(r for r in agent_periods(store.kpi_calls(), monday, monday) if r.agent_id == "agent-anna")
+    assert (row.figures.calls, row.figures.connections, row.versus("calls")) == (5, 4, (5.0, 3.0))
+    assert [c.call_label for c in store.callbacks_due(date(2026, 12, 6))] == ["B01", "A06"]
+    supervisor = store.add_user("sam", "supervisor", PASSWORD)
+    store.add_override(ids["A02"], "purpose_stated_early", FAIL, "purpose came late", supervisor.id)
+    store.carry_overrides(ids["A02"], ids["A04"], ["purpose_stated_early"], ["purpose_stated_early"])
+    assert store.call_detail(ids["A04"]).latest_override("purpose_stated_early").verdict == FAIL
+    assert store.review_queue(weekly_target=0, low_confidence=0.0)[0].call_label == "A04"
+    store.log_access(supervisor.id, ids["A04"], "page")
+    assert [(name, action) for name, action, _ in store.access_log(ids["A04"])] == [("sam", "page")]
+    assert store.agent_report(None).scores and store.team_weeks()[0].criterion_id == "purpose_stated_early"
 
 
 def test_workers_opening_a_fresh_postgres_store_at_once_all_succeed(postgres_url):

@@ -179,6 +179,24 @@ def test_the_queue_puts_disputes_then_serious_errors_then_unsure_verdicts_first(
         ("C02", 1, 0, 0), ("C04", 0, 1, 0), ("C01", 0, 0, 1)]
 
 
+def test_cards_that_flag_verdicts_for_review_come_first_in_the_queue(filled, corpus):
+    store, ids, users = filled
+    store.dispute(ids["C02"], "name_use", "I used her name", users["ana"].id)
+    # The card JSON's needs_review list (the confidence stage's, docs/scorecard.md), as `import` saves it.
+    data = json.loads(corpus["C04"].read_text()) | {"needs_review": ["asked_questions"]}
+    store.save_scorecard(scorecard_from_dict(data), content_hash(data["recording"]), data["recording"],
+                         call_time=data["call_time"], card_json=data)
+    # A card without the list: criteria marked "needs_review": true give it.
+    data = json.loads(corpus["C03"].read_text())
+    data["criteria"][1]["needs_review"] = True
+    store.save_scorecard(scorecard_from_dict(data), content_hash(data["recording"]), data["recording"],
+                         call_time=data["call_time"], card_json=data)
+    queue = store.review_queue(weekly_target=0, low_confidence=0.0)
+    assert [(i.call_label, i.needs_review, i.open_disputes) for i in queue] == [
+        ("C04", ("asked_questions",), 0), ("C03", ("name_use",), 0), ("C02", (), 1), ("C01", (), 0)]
+    assert store.call_detail(ids["C04"]).needs_review == ("asked_questions",)
+
+
 def test_the_weekly_target_puts_agents_below_it_first(filled):
     store, ids, users = filled
     sam = users["sam"].id

@@ -206,7 +206,7 @@ def test_a_trainer_exports_the_evidence_span_as_a_wav_clip_with_transcript(site)
 
 def test_agent_page_plots_pass_rates_and_links_the_calls_behind_them(site):
     html = client_for(site[0], "sam").get("/agents/agent-anna").text
-    assert html.count('<g class="panel"') == 5
+    assert html.count('<g class="panel"') == 6  # the mean score, then the five criteria
     assert "/calls?agent=agent-anna&amp;date_from=2026-11-03&amp;date_to=2026-11-03" in html
     assert "/calls?agent=agent-anna&amp;failed=name_use" in html
 

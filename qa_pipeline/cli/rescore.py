@@ -40,8 +40,11 @@ def command(rubric_ref: str, since: datetime | None, apply_: bool, db_url: str |
         if not apply_:
             click.echo("nothing replaced: run again with --apply, or apply it on the app's Rubric changes page")
             return
-        saved = rescore.apply(store, rubric, pairs)
+        applied = rescore.apply(store, rubric, pairs)
         store.mark_rescore_applied(run)
-        click.echo(f"applied: {saved} card{'s' if saved != 1 else ''} saved as {rubric.id}/{rubric.version}")
+        click.echo(f"applied: {applied.saved} card{'s' if applied.saved != 1 else ''} saved as "
+                   f"{rubric.id}/{rubric.version}; {applied.carried} supervisor override(s) carried over")
+        for call, criterion in applied.flagged:
+            click.echo(f"  flagged for review: {call} {criterion} (its verdict changed under a supervisor override)")
     finally:
         store.close()

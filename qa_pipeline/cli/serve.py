@@ -18,8 +18,11 @@ import click
     "--audio-root",
     default=".",
     show_default=True,
+    envvar="QA_PIPELINE_AUDIO_ROOT",
+    show_envvar=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder holding the recordings; nothing outside it is ever served.",
+    help="Folder holding the recordings and the scoring output (the redacted copies the app plays); "
+         "nothing outside it is ever served.",
 )
 @click.option("--session-hours", default=8.0, show_default=True, type=click.FloatRange(min=0.01),
               help="Log-in sessions expire after this long.")
@@ -54,8 +57,26 @@ def command(host: str, port: int, db_url: str | None, audio_root: Path, session_
                      review_settings=ReviewSettings(weekly_target, low_confidence, alert_override_rate))
     _log_to_stderr()
     click.echo(f"review app on http://{host}:{port}/  (recordings from {audio_root.resolve()})")
+    _warn_missing_audio(app, audio_root)
     # The app reads X-Forwarded-For itself, from trusted proxies only (uvicorn would trust loopback).
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+AUDIO_CHECKED = 200  # the latest calls checked for a playable recording at start
+
+
+def _warn_missing_audio(app, audio_root: Path) -> None:
+    """Say at start when stored calls have no recording under the audio root (the player shows why per call)."""
+    from qa_pipeline.web.audio import missing_audio
+
+    stored = app.state.store.stored_audio(AUDIO_CHECKED)
+    missing = missing_audio(audio_root.resolve(), stored)
+    if missing:
+        example = Path(missing[0].redacted_audio_path or missing[0].audio_path).name
+        click.echo(f"warning: {len(missing)} of the {len(stored)} latest stored calls have no recording inside "
+                   f"{audio_root.resolve()} (e.g. {example}); their pages will not play. Point --audio-root "
+                   "(or $QA_PIPELINE_AUDIO_ROOT) at the folder holding the recordings and the scoring output.",
+                   err=True)
 
 
 def _log_to_stderr() -> None:

@@ -39,7 +39,7 @@ def import_file(store, json_path: Path) -> int:
     # The redacted copy written beside the scorecard is what the review app may play.
     redacted = json_path.with_name(f"{json_path.stem}.redacted.flac")
     return store.save_scorecard(card, sha, audio_path, call_time=data.get("call_time"),
-                                redacted_audio=str(redacted.resolve()) if redacted.is_file() else None)
+                                redacted_audio=str(redacted.resolve()) if redacted.is_file() else None, card_json=data)
 
 
 @click.command()

@@ -18,6 +18,7 @@ from qa_pipeline.store.effective import WHEN, effective_results
 from qa_pipeline.store.schema import Agent, Call, CriterionRow, ScorecardRow
 from qa_pipeline.store.views import (
     SERIOUS_ANY,
+    TEAM,
     AgentReport,
     CalibrationRow,
     CallFilter,
@@ -26,7 +27,9 @@ from qa_pipeline.store.views import (
     CriterionRate,
     LibraryHit,
     RatePoint,
+    ScorePoint,
     SeriousErrorKind,
+    WeekChange,
 )
 
 
@@ -170,23 +173,23 @@ def _period(day: date, weekly: bool) -> tuple[date, date]:
     return start, start + timedelta(days=6)
 
 
-def agent_report(session: Session, agent_id: str) -> AgentReport:
-    """Pass rate per criterion and period (days, or ISO weeks over spans above a month)."""
+def agent_report(session: Session, agent_id: str | None) -> AgentReport:
+    """Pass rate per criterion and mean score per period (days, or ISO weeks over spans above a
+    month), of one agent, or of the whole team when `agent_id` is None."""
     eff = effective_results()
     query = (
         select(WHEN.label("when"), eff.c.criterion_id, eff.c.verdict)
         .select_from(ScorecardRow)
         .join(Call, Call.id == ScorecardRow.call_id)
         .join(eff, eff.c.scorecard_id == ScorecardRow.id)
-        .where(Call.agent_id == agent_id)
     )
+    cards = select(WHEN.label("when"), ScorecardRow.score).join(Call, Call.id == ScorecardRow.call_id)
+    if agent_id is not None:
+        query, cards = query.where(Call.agent_id == agent_id), cards.where(Call.agent_id == agent_id)
     results = session.execute(query).all()
-    scores = session.execute(
-        select(func.count(ScorecardRow.id), func.avg(ScorecardRow.score))
-        .join(Call, Call.id == ScorecardRow.call_id)
-        .where(Call.agent_id == agent_id)
-    ).one()
-    days = [r.when.date() for r in results]
+    scored = session.execute(cards).all()
+    known = [s.score for s in scored if s.score is not None]
+    days = [r.when.date() for r in results] + [s.when.date() for s in scored]
     weekly = bool(days) and (max(days) - min(days)).days > 31
     counts: dict[tuple[str, date, date], list[int]] = defaultdict(lambda: [0, 0])
     overall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -202,7 +205,38 @@ def agent_report(session: Session, agent_id: str) -> AgentReport:
         for (c, start, end), (passed, applicable) in sorted(counts.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1]))
     )
     rates = tuple(CriterionRate(c, p, a) for c, (p, a) in sorted(overall.items(), key=lambda kv: order.get(kv[0], 99)))
-    return AgentReport(agent_id, scores[0], scores[1], "week" if weekly else "day", series, rates)
+    by_period: dict[tuple[date, date], list[float]] = defaultdict(list)
+    for s in scored:
+        if s.score is not None:
+            by_period[_period(s.when.date(), weekly)].append(s.score)
+    scores = tuple(ScorePoint(start, end, sum(v) / len(v), len(v)) for (start, end), v in sorted(by_period.items()))
+    return AgentReport(agent_id or TEAM, len(scored), sum(known) / len(known) if known else None,
+                       "week" if weekly else "day", series, rates, scores)
+
+
+def team_weeks(session: Session) -> list[WeekChange]:
+    """Per criterion, the team's fails in the week of the latest call against the week before,
+    most failed this week first (effective verdicts; ISO weeks, Monday on)."""
+    eff = effective_results()
+    rows = session.execute(
+        select(WHEN.label("when"), eff.c.criterion_id, eff.c.verdict)
+        .select_from(ScorecardRow).join(Call, Call.id == ScorecardRow.call_id)
+        .join(eff, eff.c.scorecard_id == ScorecardRow.id)
+        .where(eff.c.verdict.in_((PASS, FAIL)))
+    ).all()
+    if not rows:
+        return []
+    this_week = _period(max(r.when.date() for r in rows), True)[0]
+    last_week = this_week - timedelta(days=7)
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for r in rows:
+        week = _period(r.when.date(), True)[0]
+        if week in (this_week, last_week):
+            offset = 0 if week == this_week else 2
+            tally[r.criterion_id][offset] += r.verdict == FAIL
+            tally[r.criterion_id][offset + 1] += 1
+    changes = [WeekChange(c, this_week, *t) for c, t in tally.items()]
+    return sorted(changes, key=lambda w: (-(w.failed / w.judged if w.judged else -1), w.criterion_id))
 
 
 def calibration(session: Session) -> list[CalibrationRow]:

@@ -10,17 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, make_url, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from qa_pipeline.contract import scorecard_to_dict
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import VERDICTS, Scorecard
-from qa_pipeline.redaction.scorecard import ensure_redacted
+from qa_pipeline.redaction.scorecard import ensure_redacted, redact_text
 from qa_pipeline.store import accounts, migrate, queries, review, rows, search
+from qa_pipeline.store.card_fields import card_fields
 from qa_pipeline.store.schema import (
     ACKNOWLEDGED,
     DISPUTED,
@@ -28,6 +31,7 @@ from qa_pipeline.store.schema import (
     REVIEWED,
     STARTED,
     UPHELD,
+    AccessEntry,
     Agent,
     Call,
     CriterionRow,
@@ -45,6 +49,7 @@ from qa_pipeline.store.views import (
     CallPage,
     LibraryHit,
     QueueItem,
+    StoredAudio,
     UserView,
 )
 
@@ -136,24 +141,28 @@ class Store:
 
     def save_scorecard(
         self, card: Scorecard, content_sha256: str, audio_path: str, call_time: str | None = None,
-        redacted_audio: str | None = None,
+        redacted_audio: str | None = None, card_json: Mapping[str, Any] | None = None,
     ) -> int:
         """Insert or replace the machine result for (content hash, rubric); return the scorecard id.
 
         `call_time` (ISO 8601) defaults to the card's own `call_time` when it has one. A card
         not yet redacted is redacted here with the site's settings (`qa_pipeline.redaction`);
         `redacted_audio` is the path of the recording's redacted copy, served instead of it.
+        `card_json` is the card as JSON when the caller has it (an import): its additive blocks
+        (`sales`, `needs_review`, `language`) give the KPI and review columns
+        (`qa_pipeline.store.card_fields`); by default the card's own `scorecard_to_dict`.
         """
         card = ensure_redacted(card)
         when = parse_call_time(call_time or getattr(card, "call_time", None))
+        fields = card_fields(card, scorecard_to_dict(card) if card_json is None else card_json, redact_text)
         try:
-            return self._save(card, content_sha256, str(audio_path), when, redacted_audio)
+            return self._save(card, content_sha256, str(audio_path), when, redacted_audio, fields)
         except IntegrityError:
             # Another writer inserted the same call or scorecard first; now it is an update.
-            return self._save(card, content_sha256, str(audio_path), when, redacted_audio)
+            return self._save(card, content_sha256, str(audio_path), when, redacted_audio, fields)
 
     def _save(self, card: Scorecard, sha: str, audio_path: str, when: datetime | None,
-              redacted_audio: str | None = None) -> int:
+              redacted_audio: str | None = None, fields: Mapping[str, Any] | None = None) -> int:
         with self.transaction() as session:
             if card.agent_id and session.get(Agent, card.agent_id) is None:
                 session.add(Agent(id=card.agent_id))
@@ -181,6 +190,8 @@ class Store:
                 session.execute(delete(CriterionRow).where(CriterionRow.scorecard_id == row.id))
                 session.execute(delete(UtteranceRow).where(UtteranceRow.scorecard_id == row.id))
             rows.fill_scorecard(row, card, utcnow())
+            for name, value in (fields or {}).items():
+                setattr(row, name, value)
             session.flush()
             rows.add_results(session, row.id, card)
             return row.id
@@ -205,7 +216,9 @@ class Store:
                     selectinload(ScorecardRow.criteria).selectinload(CriterionRow.evidence)])
                 if row is None:  # deleted since the ids were read
                     continue
+                quoted = rows.quoted_line(row)
                 rows.replace_text(row, redact(rows.card_of(row)))
+                row.next_contact_quote = quoted.text if quoted is not None else ""
                 audio = (redacted_audio or {}).get(row.call.recording)
                 if audio:
                     row.call.redacted_audio_path = audio
@@ -311,6 +324,28 @@ class Store:
         details = [self.call_detail(scorecard_id) for scorecard_id in latest.values()]
         return [d for d in details if d is not None]
 
+    def carry_overrides(self, old_id: int, new_id: int, keep: list[str], flag: list[str]) -> None:
+        """After a re-score saved `old_id`'s call as `new_id`: the latest override of each `keep`
+        criterion is copied to the new card (its time, author and comment, with a note), unless it
+        is the same card; each `flag` criterion joins the new card's `needs_review` list."""
+        with self.transaction() as session:
+            row = _scorecard(session, new_id)
+            if new_id != old_id:
+                old = _scorecard(session, old_id)
+                for criterion_id in keep:
+                    latest = session.scalar(select(Override).where(
+                        Override.scorecard_id == old_id, Override.criterion_id == criterion_id)
+                        .order_by(Override.id.desc()).limit(1))
+                    if latest is None:
+                        continue
+                    note = f" (carried over from {old.rubric_id}/{old.rubric_version} by a re-score)"
+                    session.add(Override(scorecard_id=new_id, criterion_id=criterion_id,
+                                         machine_verdict=_criterion(session, new_id, criterion_id).verdict,
+                                         verdict=latest.verdict, comment=latest.comment + note,
+                                         user_id=latest.user_id, created_at=latest.created_at))
+            if flag:
+                row.needs_review = sorted(set(row.needs_review or ()) | set(flag))
+
     def rubric_conflict(self, rubric_id: str, version: str, sha256: str) -> str | None:
         """The other content hash stored cards of this rubric id and version carry, if any."""
         with self.transaction() as session:
@@ -395,9 +430,15 @@ class Store:
         with self.transaction() as session:
             return queries.serious_error_kinds(session)
 
-    def agent_report(self, agent_id: str) -> AgentReport:
+    def agent_report(self, agent_id: str | None) -> AgentReport:
+        """One agent's pass rates and scores over time; the whole team's with `agent_id` None."""
         with self.transaction() as session:
             return queries.agent_report(session, agent_id)
+
+    def team_weeks(self) -> list:
+        """`WeekChange` per criterion: team fails in the latest call's week against the week before."""
+        with self.transaction() as session:
+            return queries.team_weeks(session)
 
     def calibration(self) -> list[CalibrationRow]:
         with self.transaction() as session:
@@ -413,6 +454,39 @@ class Store:
     def library(self, criterion_id: str, verdict: str, limit: int = 200) -> list[LibraryHit]:
         with self.transaction() as session:
             return queries.library(session, criterion_id, verdict, limit)
+
+    def kpi_calls(self, agent_id: str | None = None) -> list:
+        """`qa_pipeline.store.kpis.KpiCall` per dated call (of one agent with `agent_id`)."""
+        from qa_pipeline.store import kpis
+
+        with self.transaction() as session:
+            return kpis.kpi_calls(session, agent_id)
+
+    def callbacks_due(self, today: date, agent_id: str | None = None) -> list:
+        """`qa_pipeline.store.kpis.Callback` per card whose next contact date is `today` or earlier."""
+        from qa_pipeline.store import kpis
+
+        with self.transaction() as session:
+            return kpis.callbacks_due(session, today, agent_id)
+
+    def stored_audio(self, limit: int) -> list[StoredAudio]:
+        """Where the latest `limit` calls' recordings were stored from (the app plays the redacted copy if any)."""
+        with self.transaction() as session:
+            found = session.execute(select(Call.call_label, Call.audio_path, Call.redacted_audio_path)
+                                    .order_by(Call.created_at.desc(), Call.id.desc()).limit(limit)).all()
+            return [StoredAudio(*row) for row in found]
+
+    def log_access(self, user_id: int, scorecard_id: int, action: str) -> None:
+        """Record that a user opened a call (`page`) or took a clip of it (`clip`); ids only."""
+        with self.transaction() as session:
+            session.add(AccessEntry(user_id=user_id, scorecard_id=scorecard_id, action=action, created_at=utcnow()))
+
+    def access_log(self, scorecard_id: int, limit: int = 50) -> list[tuple[str, str, datetime]]:
+        """(user name, action, time) of the latest openings of a call, newest first."""
+        with self.transaction() as session:
+            entries = session.scalars(select(AccessEntry).where(AccessEntry.scorecard_id == scorecard_id)
+                                      .order_by(AccessEntry.id.desc()).limit(limit)).all()
+            return [(e.user.name, e.action, e.created_at) for e in entries]
 
     # -- accounts ---------------------------------------------------------------------------
 

@@ -124,7 +124,9 @@ def _week_start(now: datetime) -> datetime:
 def queue(session: Session, now: datetime, weekly_target: int, low_confidence: float, limit: int) -> list[QueueItem]:
     """Scorecards not yet reviewed, those that most need a person first.
 
-    Order: open disputes, then serious errors (effective fails of criteria the rubric marks
+    Order: cards that flag criteria for review (`needs_review`: the scorer's unsure verdicts, or
+    a re-score that changed a verdict a supervisor had overridden), then open disputes, then
+    serious errors (effective fails of criteria the rubric marks
     serious), then machine verdicts below `low_confidence` that no supervisor has
     overridden, then calls of agents with fewer than `weekly_target` scorecards reviewed
     since Monday 00:00 UTC, then the newest call (unknown times last).
@@ -132,7 +134,8 @@ def queue(session: Session, now: datetime, weekly_target: int, low_confidence: f
     state = _latest_state()
     done = select(state.c.scorecard_id).where(state.c.kind == REVIEWED)
     candidates = session.execute(
-        select(ScorecardRow.id, Call.call_label, Call.agent_id, Call.call_time, ScorecardRow.score)
+        select(ScorecardRow.id, Call.call_label, Call.agent_id, Call.call_time, ScorecardRow.score,
+               ScorecardRow.needs_review)
         .join(Call, Call.id == ScorecardRow.call_id)
         .where(ScorecardRow.id.not_in(done))
     ).all()
@@ -160,11 +163,13 @@ def queue(session: Session, now: datetime, weekly_target: int, low_confidence: f
     status = statuses(session, ids)
     items = [
         QueueItem(c.id, c.call_label, c.agent_id, c.call_time, c.score, status[c.id], disputes[c.id], serious[c.id],
-                  unsure[c.id], max(0, weekly_target - reviewed_this_week.get(c.agent_id, 0)))
+                  unsure[c.id], max(0, weekly_target - reviewed_this_week.get(c.agent_id, 0)),
+                  tuple(c.needs_review or ()))
         for c in candidates
     ]
     items.sort(key=lambda i: i.call_time or datetime.min, reverse=True)  # newest first, unknown times last
-    items.sort(key=lambda i: (-i.open_disputes, -i.serious_errors, -i.low_confidence, i.below_target == 0))
+    items.sort(key=lambda i: (not i.needs_review, -i.open_disputes, -i.serious_errors, -i.low_confidence,
+                              i.below_target == 0))
     return items[:limit]
 
 

@@ -138,6 +138,8 @@ def detail_of(row: ScorecardRow) -> CallDetail:
         card=card_of(row),
         overrides=overrides,
         redacted_audio_path=row.call.redacted_audio_path,
+        needs_review=tuple(row.needs_review or ()),
+        language=row.language,
     )
 
 
@@ -151,3 +153,8 @@ def replace_text(row: ScorecardRow, card: Scorecard) -> None:
         for evidence_row, evidence in zip(criterion_row.evidence, result.evidence, strict=True):
             evidence_row.text = evidence.text
     row.versions = dict(card.versions or {})
+
+
+def quoted_line(row: ScorecardRow) -> UtteranceRow | None:
+    """The transcript line the next contact's quote was taken from (`card_fields`), if any."""
+    return next((u for u in row.utterances if row.next_contact_quote and u.text == row.next_contact_quote), None)

@@ -8,9 +8,9 @@ and a criterion id, survive every re-score.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -68,6 +68,17 @@ class ScorecardRow(Base):
     agent_questions: Mapped[int] = mapped_column(Integer, default=0)
     scored_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     times_saved: Mapped[int] = mapped_column(Integer, default=1)
+    # Taken from the card at save time (migration 0008; `qa_pipeline.store.card_fields`): what the
+    # KPI page, the callbacks list and the review queue read. Sales fields are NULL without a sales block.
+    language: Mapped[str | None] = mapped_column(String(10))
+    needs_review: Mapped[list | None] = mapped_column(JSON)  # criterion ids; None read as []
+    sales_status: Mapped[str | None] = mapped_column(String(40))
+    sales_group: Mapped[str | None] = mapped_column(String(20))
+    next_contact_date: Mapped[date | None] = mapped_column(Date, index=True)
+    next_contact_words: Mapped[str] = mapped_column(Text, default="", server_default="")
+    next_contact_quote: Mapped[str] = mapped_column(Text, default="", server_default="")
+    customer_ref: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    customer_turns: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     call: Mapped[Call] = relationship(back_populates="scorecards")
     criteria: Mapped[list[CriterionRow]] = relationship(order_by="CriterionRow.position", viewonly=True)
@@ -202,6 +213,20 @@ FTS_NAMES = ("utterances_fts", "ix_utterances_fts")
 def include_name(name: str | None, type_: str, _parents: dict) -> bool:
     """Alembic `include_name` hook: everything but the search index objects."""
     return not (name or "").startswith(FTS_NAMES)
+
+
+class AccessEntry(Base):
+    """Who opened which call, when: user and scorecard ids only, no call content (migration 0008)."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    scorecard_id: Mapped[int] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(20))  # page | audio | clip
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+    user: Mapped[User] = relationship()
 
 
 class LoginSession(Base):

@@ -12,6 +12,7 @@ SORTS = ("date", "score")
 SERIOUS_ANY = "any"
 UNREVIEWED, IN_REVIEW, REVIEWED = "unreviewed", "in review", "reviewed"
 REVIEW_STATUSES = (UNREVIEWED, IN_REVIEW, REVIEWED)
+TEAM = "team"  # the agent id of the whole team's report
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,16 @@ class QueueItem:
     serious_errors: int = 0
     low_confidence: int = 0  # machine verdicts below the queue's confidence setting, not overridden
     below_target: int = 0  # reviews the agent still lacks this week to reach the weekly target
+    needs_review: tuple[str, ...] = ()  # criteria the card flags (confidence stage, or a re-score under an override)
+
+
+@dataclass(frozen=True)
+class StoredAudio:
+    """Where a call's recording was scored from, and its redacted copy."""
+
+    call_label: str
+    audio_path: str
+    redacted_audio_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,8 @@ class CallDetail:
     redacted_audio_path: str | None = None
     history: tuple[ReviewEventView, ...] = ()
     agent_name: str | None = None  # from the roster, when it has one
+    needs_review: tuple[str, ...] = ()  # criterion ids the card, or a re-score under an override, flags
+    language: str | None = None  # the card's language code ("en", "ja", ...), when it gives one
 
     @property
     def status(self) -> str:
@@ -202,6 +215,36 @@ class RatePoint(_PassRate):
 
 
 @dataclass(frozen=True)
+class ScorePoint:
+    """The mean machine score of the cards of one period (day or ISO week)."""
+
+    period_start: date
+    period_end: date
+    mean: float
+    cards: int
+
+
+@dataclass(frozen=True)
+class WeekChange:
+    """A criterion's team fails in one ISO week (`week`, its Monday) and the week before."""
+
+    criterion_id: str
+    week: date
+    failed: int
+    judged: int
+    failed_before: int
+    judged_before: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.failed / self.judged if self.judged else None
+
+    @property
+    def rate_before(self) -> float | None:
+        return self.failed_before / self.judged_before if self.judged_before else None
+
+
+@dataclass(frozen=True)
 class CriterionRate(_PassRate):
     criterion_id: str
     passed: int
@@ -216,6 +259,7 @@ class AgentReport:
     period: str
     series: tuple[RatePoint, ...] = ()
     overall: tuple[CriterionRate, ...] = ()
+    scores: tuple[ScorePoint, ...] = ()  # mean score per period
 
     @property
     def weakest(self) -> tuple[CriterionRate, ...]:

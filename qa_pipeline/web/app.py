@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa_pipeline.errors import RecordingError
 from qa_pipeline.store import open_store
-from qa_pipeline.web import formatting
+from qa_pipeline.web import formatting, i18n
 from qa_pipeline.web.auth import LoginRequired, login_url, proxy_networks
 from qa_pipeline.web.throttle import DEFAULT_PER_ACCOUNT, DEFAULT_PER_ADDRESS, LoginThrottle
 
@@ -52,11 +52,14 @@ def templates() -> Jinja2Templates:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("qa_pipeline.web", "templates"), autoescape=jinja2.select_autoescape()
+        loader=jinja2.PackageLoader("qa_pipeline.web", "templates"), autoescape=jinja2.select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(clock=formatting.clock, pct=formatting.pct, when=formatting.when, label=formatting.label,
                        criterion=formatting.criterion_title, failed=formatting.failed_title,
-                       agent=formatting.agent_name, highlight=formatting.highlight)
+                       agent=formatting.agent_name, highlight=formatting.highlight,
+                       span=formatting.span, tr=i18n.gettext_)
     return Jinja2Templates(env=env, context_processors=[_rubric_words])
 
 
@@ -64,7 +67,8 @@ def _rubric_words(request: Request) -> dict:
     """Every page may name criteria: their titles and the serious errors, as stored rubrics give them."""
     store = request.app.state.store
     return {"titles": store.criterion_titles(), "serious_kinds": store.serious_error_kinds(),
-            "failed_titles": store.failed_titles(), "agent_names": store.agent_names()}
+            "failed_titles": store.failed_titles(), "agent_names": store.agent_names(),
+            "ui_lang": i18n.current(), "languages": i18n.LANGUAGES}
 
 
 def create_app(
@@ -86,7 +90,7 @@ def create_app(
     ConfigError when the store does not exist (`qa-pipeline db init` creates one) or a
     proxy address is malformed.
     """
-    from qa_pipeline.web.routes import accounts, agents, calls, library, rescores, review
+    from qa_pipeline.web.routes import accounts, agents, calls, kpis, library, rescores, review
 
     app = FastAPI(title="qa-pipeline review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = open_store(store_url, create=False)
@@ -98,7 +102,7 @@ def create_app(
     app.state.trusted_proxies = proxy_networks(trusted_proxies)
     app.mount(STATIC_PREFIX, StaticFiles(packages=[("qa_pipeline.web", "static")]), name="static")
     app.state.review_settings = review_settings or review.ReviewSettings()
-    for module in (accounts, review, rescores, calls, agents, library):
+    for module in (accounts, review, rescores, calls, agents, library, kpis):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)
@@ -106,16 +110,24 @@ def create_app(
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
+        asked = request.query_params.get("lang")
+        language = i18n.choose(asked, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+        token = i18n.activate(language)
         try:
             response = await call_next(request)
         except Exception:  # an error page with the headers, never a bare 500 from the server
             log.exception("error answering %s %s", request.method, request.url.path)
             response = _plain_error(500, "the server could not answer this request")
+        finally:
+            i18n.deactivate(token)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if not request.url.path.startswith(STATIC_PREFIX + "/"):
             # Pages, exports and audio hold call data: no copy in browser or proxy caches.
             response.headers["Cache-Control"] = "no-store"
+        if asked in i18n.LANGUAGES:
+            response.set_cookie(i18n.COOKIE, asked, max_age=365 * 86400, httponly=True, samesite="lax",
+                                secure=request.app.state.secure_cookies)
         return response
 
     return app

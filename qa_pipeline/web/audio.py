@@ -48,6 +48,32 @@ def playable_recording(audio_root: Path, detail) -> Path | None:
     return resolve_recording(audio_root, detail.audio_path)
 
 
+AUDIO_ROOT_ENV = "QA_PIPELINE_AUDIO_ROOT"
+
+
+def audio_problem(audio_root: Path, detail, staff: bool = True) -> str:
+    """Why a call has no playable recording, in words a supervisor can act on ("" when it has one).
+
+    Staff see the file's name and the audio root; an agent only that it is not available.
+    """
+    if playable_recording(audio_root, detail) is not None:
+        return ""
+    if not staff:
+        return "The recording of this call is not available."
+    stored = getattr(detail, "redacted_audio_path", None) or detail.audio_path
+    name = Path(stored).name if stored else ""
+    if not name:
+        return "The store has no recording for this call (its scorecard was imported without one)."
+    return (f"The recording {name} is not available: it is not inside the app's audio folder {audio_root}. "
+            f"Start `qa-pipeline serve --audio-root DIR` (or set {AUDIO_ROOT_ENV}) with a DIR that holds the "
+            "recordings and the scoring output (the redacted copies the app plays).")
+
+
+def missing_audio(audio_root: Path, stored: list) -> list:
+    """The stored calls (records with `audio_path`, `redacted_audio_path`) whose recording is not playable."""
+    return [s for s in stored if playable_recording(audio_root, s) is None]
+
+
 def media_type(path: Path) -> str:
     return MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
 

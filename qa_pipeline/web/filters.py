@@ -11,7 +11,7 @@ FIELDS = ("q", "agent", "rubric", "status", "date_from", "date_to", "score_min",
           "serious", "sort", "order")
 
 
-def _date(value: str | None) -> date | None:
+def parse_date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
@@ -37,8 +37,8 @@ def parse(params, forced_agent: str | None = None) -> CallFilter:
     sort = params.get("sort") if params.get("sort") in SORTS else "date"
     return CallFilter(
         agent_id=forced_agent or params.get("agent") or None,
-        date_from=_date(params.get("date_from")),
-        date_to=_date(params.get("date_to")),
+        date_from=parse_date(params.get("date_from")),
+        date_to=parse_date(params.get("date_to")),
         score_min=_number(params.get("score_min")),
         score_max=_number(params.get("score_max")),
         failed=params.get("failed") or None,

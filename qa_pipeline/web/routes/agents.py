@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
-from qa_pipeline.store.views import CallFilter, RatePoint
+from qa_pipeline.store.views import CallFilter
 from qa_pipeline.web.auth import Viewer, require, require_staff, viewer
 from qa_pipeline.web.charts import pass_rate_chart
 from qa_pipeline.web.filters import query_string
@@ -21,7 +23,14 @@ def agents_index(request: Request, who: Viewer = Depends(viewer)) -> Response:
     require_staff(who)
     store = request.app.state.store
     reports = [store.agent_report(agent_id) for agent_id in store.agent_ids()]
-    return request.app.state.templates.TemplateResponse(request, "agents.html", {"viewer": who, "reports": reports})
+    team = store.agent_report(None)
+
+    def period_link(first: date, last: date) -> str:
+        return "/calls?" + query_string(CallFilter(date_from=first, date_to=last))
+
+    context = {"viewer": who, "reports": reports, "team": team, "weeks": store.team_weeks(),
+               "chart": Markup(pass_rate_chart(team, period_link, store.criterion_titles()))}
+    return request.app.state.templates.TemplateResponse(request, "agents.html", context)
 
 
 def calls_link(agent_id: str, **filter_fields) -> str:
@@ -34,8 +43,8 @@ def agent_page(request: Request, agent_id: str, who: Viewer = Depends(viewer)) -
     store = request.app.state.store
     report = store.agent_report(agent_id)
 
-    def point_link(point: RatePoint) -> str:
-        return calls_link(agent_id, date_from=point.period_start, date_to=point.period_end)
+    def point_link(first: date, last: date) -> str:
+        return calls_link(agent_id, date_from=first, date_to=last)
 
     context = {
         "viewer": who,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -11,12 +12,14 @@ from qa_pipeline import safe_csv
 from qa_pipeline.records import FAIL, VERDICTS
 from qa_pipeline.store.views import REVIEW_STATUSES, CallDetail
 from qa_pipeline.web import filters
-from qa_pipeline.web.audio import media_type, playable_recording
+from qa_pipeline.web.audio import audio_problem, media_type, playable_recording
 from qa_pipeline.web.auth import Viewer, check_csrf, require, viewer
 from qa_pipeline.web.downloads import attachment
 from qa_pipeline.web.formatting import when
 
 router = APIRouter()
+# Who opened which call, when: user id and scorecard id only (also stored: Store.access_log).
+access_log = logging.getLogger("qa_pipeline.web.access")
 CSV_COLUMNS = ("scorecard_id", "call_id", "agent_id", "call_time", "score", "duration_s", "failed", "overridden",
                "rubric", "review_status")
 
@@ -28,6 +31,12 @@ def home() -> Response:
 
 def _filter(request: Request, who: Viewer):
     return filters.parse(request.query_params, forced_agent=who.user.agent_id if who.is_agent else None)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico before reading the page's icon link; the same SVG answers."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/calls")
@@ -75,6 +84,12 @@ def visible_call(request: Request, who: Viewer, scorecard_id: int) -> CallDetail
     return store.call_detail(scorecard_id)
 
 
+def record_access(request: Request, who: Viewer, scorecard_id: int, action: str) -> None:
+    """The access log: in the store (the call page shows it to supervisors) and a log line; ids only."""
+    request.app.state.store.log_access(who.user.id, scorecard_id, action)
+    access_log.info("user=%s call=%d action=%s", who.user.id, scorecard_id, action)
+
+
 def serious_errors(detail: CallDetail) -> list:
     """The criteria the rubric marks serious whose effective verdict is fail, in rubric order."""
     return [r for r in detail.card.criteria if r.serious_error and detail.effective_verdict(r.id) == FAIL]
@@ -83,9 +98,11 @@ def serious_errors(detail: CallDetail) -> list:
 @router.get("/calls/{scorecard_id}")
 def call_page(request: Request, scorecard_id: int, who: Viewer = Depends(viewer)) -> Response:
     detail = visible_call(request, who, scorecard_id)
-    recording = playable_recording(request.app.state.audio_root, detail)
-    context = {"viewer": who, "call": detail, "card": detail.card, "has_audio": recording is not None,
-               "verdicts": VERDICTS, "serious_errors": serious_errors(detail)}
+    problem = audio_problem(request.app.state.audio_root, detail, staff=not who.is_agent)
+    record_access(request, who, scorecard_id, "page")
+    context = {"viewer": who, "call": detail, "card": detail.card, "has_audio": not problem, "audio_problem": problem,
+               "verdicts": VERDICTS, "serious_errors": serious_errors(detail),
+               "opened": request.app.state.store.access_log(scorecard_id) if who.may_override() else []}
     return request.app.state.templates.TemplateResponse(request, "call.html", context)
 
 
@@ -95,6 +112,8 @@ def call_audio(request: Request, scorecard_id: int, who: Viewer = Depends(viewer
     recording = playable_recording(request.app.state.audio_root, detail)
     if recording is None:
         raise HTTPException(status_code=404, detail="the recording is not inside the audio root")
+    if request.headers.get("range", "bytes=0-").startswith("bytes=0-"):  # a play, not each seek
+        record_access(request, who, scorecard_id, "audio")
     # FileResponse answers Range requests with 206 partial content, which the player needs to seek.
     return FileResponse(recording, media_type=media_type(recording))
 

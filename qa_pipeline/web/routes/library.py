@@ -11,7 +11,7 @@ from qa_pipeline.web.audio import clip_bundle, cut_wav, playable_recording
 from qa_pipeline.web.auth import Viewer, require, require_staff, viewer
 from qa_pipeline.web.downloads import attachment, clean_filename
 from qa_pipeline.web.formatting import clock, label
-from qa_pipeline.web.routes.calls import visible_call
+from qa_pipeline.web.routes.calls import record_access, visible_call
 
 router = APIRouter()
 
@@ -56,6 +56,7 @@ def export_clip(
     evidence = result.evidence[item]
     stem = clean_filename(f"{detail.card.call_id}_{criterion}_{evidence.start:.1f}s")
     bundle = clip_bundle(stem, cut_wav(recording, evidence.start, evidence.end), clip_transcript(detail, criterion, evidence))
+    record_access(request, who, scorecard_id, "clip")
     headers = {"Content-Disposition": attachment(f"{stem}.zip")}
     return Response(bundle, media_type="application/zip", headers=headers)
 

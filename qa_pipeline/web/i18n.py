@@ -1,0 +1,132 @@
+"""The review app's interface language: gettext catalogues read with Babel, one language per request.
+
+Catalogues are `locale/<code>/LC_MESSAGES/messages.po` beside this module (package data),
+compiled in memory when first used, so no build step makes `.mo` files. The language of a
+request: `?lang=CODE` (remembered in a cookie), else the cookie, else the browser's
+`Accept-Language` (Babel's negotiation), else English. Strings in the templates are marked
+with `_()`, `ngettext()` or `{% trans %}`; `python -m qa_pipeline.web.i18n` extracts them
+(Babel with Jinja2's extractor) and merges them into each catalogue, new ones untranslated.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from contextvars import ContextVar
+from functools import cache
+from importlib import resources
+
+LANGUAGES = {"en": "English", "ru": "Русский"}
+DEFAULT = "en"
+COOKIE = "qa_lang"
+_current: ContextVar[str] = ContextVar("qa_pipeline_web_language", default=DEFAULT)
+
+
+@cache
+def catalogue(code: str) -> gettext.NullTranslations:
+    """The compiled catalogue of `code`; English (the msgids themselves) for en or an unknown code."""
+    if code == DEFAULT or code not in LANGUAGES:
+        return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    source = resources.files("qa_pipeline.web").joinpath("locale", code, "LC_MESSAGES", "messages.po")
+    with source.open("rb") as handle:
+        catalog = read_po(handle, locale=code)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def choose(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The language code for a request (see the module docstring)."""
+    for given in (query, cookie):
+        if given in LANGUAGES:
+            return given
+    if accept_language:
+        from babel import Locale
+
+        wanted = [part.split(";")[0].strip().replace("-", "_") for part in accept_language.split(",")]
+        found = Locale.negotiate([w for w in wanted if w and w != "*"], list(LANGUAGES), sep="_")
+        if found is not None:
+            return str(found.language)
+    return DEFAULT
+
+
+def activate(code: str):
+    """Make `code` the current request's language; returns the token `deactivate` takes."""
+    return _current.set(code if code in LANGUAGES else DEFAULT)
+
+
+def deactivate(token) -> None:
+    _current.reset(token)
+
+
+def current() -> str:
+    return _current.get()
+
+
+def gettext_(message: str) -> str:
+    return catalogue(current()).gettext(message)
+
+
+def ngettext_(singular: str, plural: str, n: int) -> str:
+    return catalogue(current()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction only"
+    return message
+
+
+# Words the templates translate from data (`_(status)`), listed so that extraction finds them.
+DATA_WORDS = (
+    N_("supervisor"), N_("trainer"), N_("agent"),
+    N_("unreviewed"), N_("in review"), N_("reviewed"),
+    N_("pass"), N_("fail"), N_("not applicable"), N_("Agent"), N_("Customer"),
+    N_("Do not call"), N_("Not decided"), N_("Call again"), N_("Unknown"), N_("No status"),
+    N_("No need"), N_("No authority"), N_("Has comparable service"), N_("Invalid number"),
+    N_("Gatekeeper refused"), N_("Refused no reason"), N_("Contact absent"), N_("Bad timing"),
+    N_("Replaceable service"), N_("Comparing vendors"), N_("Wants materials"), N_("Meeting booked"),
+)
+
+
+def extracted():
+    """A Babel `Catalog` of every marked string of the templates and of `DATA_WORDS`."""
+    from pathlib import Path
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_dir
+
+    catalog = Catalog(project="qa-pipeline", charset="utf-8")
+    found = extract_from_dir(
+        Path(__file__).parent, method_map=[("i18n.py", "python"), ("charts.py", "python"), ("kpi_charts.py", "python"),
+                                        ("templates/**.html", "jinja2.ext:babel_extract")],
+        options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+        keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None},
+    )
+    for _file, _line, message, comments, context in found:
+        catalog.add(message, None, auto_comments=comments, context=context)
+    return catalog
+
+
+def update() -> None:
+    """Merge the extracted strings into every catalogue (kept strings keep their translation)."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po, write_po
+
+    template = extracted()
+    for code in LANGUAGES:
+        if code == DEFAULT:
+            continue
+        path = Path(__file__).parent / "locale" / code / "LC_MESSAGES" / "messages.po"
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=code)
+        catalog.update(template, no_fuzzy_matching=True)
+        with path.open("wb") as handle:
+            write_po(handle, catalog, width=0, omit_header=False, ignore_obsolete=True, include_lineno=False)
+
+
+if __name__ == "__main__":
+    update()
