@@ -187,7 +187,14 @@ def scorecard_view(card: Scorecard) -> dict[str, Any]:
          "cited_by": sorted({title for _, _, title, _ in marks.get(i, ())})}
         for i, u in enumerate(utterances)
     ]
-    return {"card": card, "criteria": criteria, "lines": lines}
+    sales = card.sales
+    sales_rows = {"status": [], "next_contact": []} if sales is None else {
+        "status": [{"evidence": e, "line": evidence_line(e, utterances)} for e in sales.status_evidence],
+        "next_contact": [{"evidence": e, "line": evidence_line(e, utterances)}
+                         for e in (sales.next_contact.evidence if sales.next_contact else ())],
+    }
+    language = card.transcript.language or "en"
+    return {"card": card, "criteria": criteria, "lines": lines, "sales_rows": sales_rows, "language": language}
 
 
 @functools.lru_cache(maxsize=1)

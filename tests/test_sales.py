@@ -182,6 +182,20 @@ def test_the_sales_block_on_the_card_and_back():
     assert "sales" not in scorecard_to_dict(etiquette)
 
 
+def test_the_html_card_shows_the_sales_block_with_evidence_linked_to_the_transcript():
+    from qa_pipeline.pipeline import score_transcript_with_models
+    from qa_pipeline.report import scorecard_html as render_html
+
+    card = score_transcript_with_models(dialogue(*STATUS_CALLS["wants_materials"]), sales_rubric(), OUTBOUND, "S.flac")
+    html = render_html(card)
+    section = html[html.index('<section id="sales">'):html.index("</section>", html.index('<section id="sales">'))]
+    assert "wants materials (call again" in section and "2026-12-31 (“on Thursday”)" in section
+    assert 'href="#t' in section  # the status evidence links its transcript line
+    etiquette = score_transcript_with_models(dialogue(*STATUS_CALLS["wants_materials"]), load_rubric("etiquette"),
+                                             OUTBOUND, "S.flac")
+    assert '<section id="sales">' not in render_html(etiquette)
+
+
 def test_the_sales_evidence_is_redacted_like_the_criteria_evidence():
     from qa_pipeline.pipeline import score_transcript_with_models
     from qa_pipeline.redaction.scorecard import redact_scorecard
