@@ -275,3 +275,16 @@ def test_whisper_pieces_join_without_spaces():
     text = join_words(words)
     assert text == "お電話ありがとう午前10時 OK thanks"
     assert [text[a:b] for a, b in word_offsets(words)] == [w.text for w in words]
+
+
+@pytest.mark.parametrize("agent, customer, direction", [
+    ("お電話ありがとうございます作らしか受け付けの田中でございます", "もしもし山田と申します見ていただきたいのです", "inbound"),
+    ("お忙しいところ失礼いたしますさくら保険の田中と申します山田様でいらっしゃいますか", "はい山田です", "outbound"),
+])
+def test_roles_and_direction_from_japanese_cues(agent, customer, direction):
+    from qa_pipeline.speech.roles import decide_roles, load_cues
+
+    picks_up_first = direction == "outbound"
+    result = decide_roles({"0": [Utterance("unknown", 2.0, 5.0, agent)],
+                           "1": [Utterance("unknown", 0.5 if picks_up_first else 6.0, 9.0, customer)]}, load_cues("ja"))
+    assert result.agent == "0" and not result.low_confidence() and result.direction.direction == direction
