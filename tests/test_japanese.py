@@ -288,3 +288,16 @@ def test_roles_and_direction_from_japanese_cues(agent, customer, direction):
     result = decide_roles({"0": [Utterance("unknown", 2.0, 5.0, agent)],
                            "1": [Utterance("unknown", 0.5 if picks_up_first else 6.0, 9.0, customer)]}, load_cues("ja"))
     assert result.agent == "0" and not result.low_confidence() and result.direction.direction == direction
+
+
+@pytest.mark.parametrize("last, cut", [
+    ("C: ありがとございました失礼します", False),  # a closing, unpunctuated as Whisper writes it
+    ("C: 明日の午後なら大丈夫です", False),  # no 。, but no sign of stopping mid-phrase
+    ("C: それで、明日の午後は", True),  # stops on a particle
+])
+def test_cutoff_reads_japanese_endings(last, cut):
+    from qa_pipeline.criteria.cutoff import find_cutoff
+
+    transcript = call("A: 明日の午後に伺います。", last)
+    transcript = Transcript(transcript.utterances, transcript.utterances[-1].end + 0.3, 2, language="ja")
+    assert (find_cutoff(transcript) is not None) == cut
