@@ -293,7 +293,8 @@ def test_roles_and_direction_from_japanese_cues(agent, customer, direction):
 @pytest.mark.parametrize("last, cut", [
     ("C: ありがとございました失礼します", False),  # a closing, unpunctuated as Whisper writes it
     ("C: 明日の午後なら大丈夫です", False),  # no 。, but no sign of stopping mid-phrase
-    ("C: それで、明日の午後は", True),  # stops on a particle
+    ("C: じゃ、その日に", False),  # spoken Japanese leaves the rest unsaid
+    ("C: それで、明日の午後は、", True),  # stops on a comma
 ])
 def test_cutoff_reads_japanese_endings(last, cut):
     from qa_pipeline.criteria.cutoff import find_cutoff

@@ -65,9 +65,10 @@ _HOLD = re.compile(
 # spells ありがとうございました also without the う.
 _CLOSING_JA = re.compile(r"失礼(いた|致)?します|失礼しました|ありがとう?ございました|さようなら|お大事に|ごめんください")
 # Whisper base punctuates Japanese only now and then, so a missing 。 says nothing; a turn
-# that stops on a comma or a case particle (は, が, を, に) stops mid-phrase.
+# that stops on a comma stops mid-phrase. A particle does not: spoken Japanese leaves the
+# rest unsaid ("じゃ、その日に", "それでは明日は"), as English ends on "come in", "call her".
 _UNSPACED_TEXT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
-_OPEN_ENDINGS_JA = ("、", "は", "が", "を", "に")
+_OPEN_ENDINGS_JA = ("、",)
 _TRANSFER = re.compile(r"\b(transfer(ring)? you|put you through|putting you through|connect you|connecting you)\b")
 
 
