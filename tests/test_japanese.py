@@ -114,11 +114,17 @@ def test_self_introduction_needs_a_polite_answer_and_a_name(opening, verdict):
 @pytest.mark.parametrize("lines, verdict", [
     (["C: 山田太郎と申します。", "A: 山田様、ありがとうございます。"], PASS),
     (["A: お名前を伺ってもよろしいでしょうか？", "C: 森です。", "A: 森様ですね。"], PASS),  # one-kanji name
+    (["C: かとうと申します。", "A: 加藤様、ありがとうございます。"], PASS),  # kana and kanji sound alike
     (["C: 山田と申します。", "A: ありがとうございます。"], FAIL),  # learned, never used
     (["C: 予約をお願いします。", "A: かしこまりました。"], FAIL),  # never learned
 ])
 def test_name_use_with_a_title_after_the_name(lines, verdict):
     assert judge("name_use", call(GOOD_OPENING, *lines))[0] == verdict
+
+
+def test_another_name_with_a_title_is_only_an_address():
+    verdict, detail = judge("name_use", call(GOOD_OPENING, "C: 加藤と申します。", "A: 佐藤様、ありがとうございます。"))
+    assert verdict == PASS and detail.startswith("agent addressed the caller as '佐藤様'")  # not "called the caller"
 
 
 def test_name_use_from_metadata():
