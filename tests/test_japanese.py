@@ -308,3 +308,7 @@ def test_cutoff_reads_japanese_endings(last, cut):
     transcript = call("A: 明日の午後に伺います。", last)
     transcript = Transcript(transcript.utterances, transcript.utterances[-1].end + 0.3, 2, language="ja")
     assert (find_cutoff(transcript) is not None) == cut
+
+
+def test_a_word_that_sounds_like_part_of_the_name_is_no_use_of_it():
+    assert judge("name_use", call(GOOD_OPENING, "C: 本と申します。", "A: 保険証はお手元にありますか？"))[0] == FAIL
