@@ -258,9 +258,10 @@ def test_offered_further_help(line, verdict):
 
 
 def test_acknowledged_caller_hears_aizuchi():
-    long_turn = "C: 実は、昨日から奥歯が痛くて、冷たいものを飲むと、すごくしみるんです。"
+    long_turn = "C: 実は昨日の夜から左下の奥歯がずっと痛くて冷たいものを飲むとすごくしみるんです"  # as Whisper writes it
     assert judge("acknowledged_caller", call(GOOD_OPENING, long_turn, "A: さようでございますか。大変でしたね。"))[0] == PASS
     assert judge("acknowledged_caller", call(GOOD_OPENING, long_turn, "A: 明日の十時に来てください。"))[0] == FAIL
+    assert judge("acknowledged_caller", call(GOOD_OPENING, "C: 奥歯が痛いんです。", "A: 明日来てください。"))[0] == NOT_APPLICABLE
 
 
 def test_speaking_pace_counts_characters():
