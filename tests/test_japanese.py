@@ -114,11 +114,17 @@ def test_self_introduction_needs_a_polite_answer_and_a_name(opening, verdict):
 @pytest.mark.parametrize("lines, verdict", [
     (["C: 山田太郎と申します。", "A: 山田様、ありがとうございます。"], PASS),
     (["A: お名前を伺ってもよろしいでしょうか？", "C: 森です。", "A: 森様ですね。"], PASS),  # one-kanji name
+    (["C: かとうと申します。", "A: 加藤様、ありがとうございます。"], PASS),  # kana and kanji sound alike
     (["C: 山田と申します。", "A: ありがとうございます。"], FAIL),  # learned, never used
     (["C: 予約をお願いします。", "A: かしこまりました。"], FAIL),  # never learned
 ])
 def test_name_use_with_a_title_after_the_name(lines, verdict):
     assert judge("name_use", call(GOOD_OPENING, *lines))[0] == verdict
+
+
+def test_another_name_with_a_title_is_only_an_address():
+    verdict, detail = judge("name_use", call(GOOD_OPENING, "C: 加藤と申します。", "A: 佐藤様、ありがとうございます。"))
+    assert verdict == PASS and detail.startswith("agent addressed the caller as '佐藤様'")  # not "called the caller"
 
 
 def test_name_use_from_metadata():
@@ -252,9 +258,10 @@ def test_offered_further_help(line, verdict):
 
 
 def test_acknowledged_caller_hears_aizuchi():
-    long_turn = "C: 実は、昨日から奥歯が痛くて、冷たいものを飲むと、すごくしみるんです。"
+    long_turn = "C: 実は昨日の夜から左下の奥歯がずっと痛くて冷たいものを飲むとすごくしみるんです"  # as Whisper writes it
     assert judge("acknowledged_caller", call(GOOD_OPENING, long_turn, "A: さようでございますか。大変でしたね。"))[0] == PASS
     assert judge("acknowledged_caller", call(GOOD_OPENING, long_turn, "A: 明日の十時に来てください。"))[0] == FAIL
+    assert judge("acknowledged_caller", call(GOOD_OPENING, "C: 奥歯が痛いんです。", "A: 明日来てください。"))[0] == NOT_APPLICABLE
 
 
 def test_speaking_pace_counts_characters():
@@ -275,3 +282,34 @@ def test_whisper_pieces_join_without_spaces():
     text = join_words(words)
     assert text == "お電話ありがとう午前10時 OK thanks"
     assert [text[a:b] for a, b in word_offsets(words)] == [w.text for w in words]
+
+
+@pytest.mark.parametrize("agent, customer, direction", [
+    ("お電話ありがとうございます作らしか受け付けの田中でございます", "もしもし山田と申します見ていただきたいのです", "inbound"),
+    ("お忙しいところ失礼いたしますさくら保険の田中と申します山田様でいらっしゃいますか", "はい山田です", "outbound"),
+])
+def test_roles_and_direction_from_japanese_cues(agent, customer, direction):
+    from qa_pipeline.speech.roles import decide_roles, load_cues
+
+    picks_up_first = direction == "outbound"
+    result = decide_roles({"0": [Utterance("unknown", 2.0, 5.0, agent)],
+                           "1": [Utterance("unknown", 0.5 if picks_up_first else 6.0, 9.0, customer)]}, load_cues("ja"))
+    assert result.agent == "0" and not result.low_confidence() and result.direction.direction == direction
+
+
+@pytest.mark.parametrize("last, cut", [
+    ("C: ありがとございました失礼します", False),  # a closing, unpunctuated as Whisper writes it
+    ("C: 明日の午後なら大丈夫です", False),  # no 。, but no sign of stopping mid-phrase
+    ("C: じゃ、その日に", False),  # spoken Japanese leaves the rest unsaid
+    ("C: それで、明日の午後は、", True),  # stops on a comma
+])
+def test_cutoff_reads_japanese_endings(last, cut):
+    from qa_pipeline.criteria.cutoff import find_cutoff
+
+    transcript = call("A: 明日の午後に伺います。", last)
+    transcript = Transcript(transcript.utterances, transcript.utterances[-1].end + 0.3, 2, language="ja")
+    assert (find_cutoff(transcript) is not None) == cut
+
+
+def test_a_word_that_sounds_like_part_of_the_name_is_no_use_of_it():
+    assert judge("name_use", call(GOOD_OPENING, "C: 本と申します。", "A: 保険証はお手元にありますか？"))[0] == FAIL

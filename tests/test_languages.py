@@ -117,3 +117,19 @@ def test_a_low_detection_probability_warns():
     assert _detection_warnings("ja", None) == () and _detection_warnings("ja", 0.95) == ()
     (warning,) = _detection_warnings("ja", 0.42)
     assert "0.42" in warning and "--language" in warning
+
+
+def test_whisper_base_detects_english_and_the_time_limit_stops_decoding():
+    """On a real short clip: detection with its probability, and a limit that runs out at once."""
+    from qa_pipeline.speech.asr import AsrOptions, detect_language, load_model
+    from qa_pipeline.speech.audio import load_audio
+    from qa_pipeline.speech.decoding import transcribe_channel_bounded
+    from tests._asr_helpers import clip_path
+
+    audio = load_audio(clip_path("two_speakers"))
+    options = AsrOptions(language="auto", time_limit_s=1e-6)
+    model = load_model(options)
+    code, probability = detect_language(model, audio)
+    assert code == "en" and probability > 0.7
+    heard = transcribe_channel_bounded(model, audio.channels[0], dataclasses.replace(options, language=code))
+    assert heard.stopped_at_s is not None and heard.stopped_at_s < audio.duration_s

@@ -142,9 +142,10 @@ def _write_json(transcript: Transcript, path: Path, out_dir: Path) -> None:
 
 
 def _language(transcript: Transcript) -> str:
-    if not transcript.language:
-        return ""
+    """", language ja" (with the detection's probability), nothing for English given as such."""
     p = transcript.language_probability
+    if not transcript.language or (transcript.language == "en" and p is None):
+        return ""
     return f", language {transcript.language}" + ("" if p is None else f" detected at {p:.2f}")
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa_pipeline.records import AGENT, INBOUND, OUTBOUND, SYSTEM, CallMetadata, DialogueAct, Transcript, Utterance, ends_sentence
+from qa_pipeline.speech.utterances import spaced
 
 # A rule hit or miss on clean text is usually right; ASR errors are what make it wrong.
 RULE_CONFIDENCE = 0.85
@@ -79,7 +80,9 @@ def join_continued(utterances: Sequence[Utterance], max_gap_s: float = CONTINUAT
     for i, u in enumerate(utterances):
         if out and _continues(out[-1], u, max_gap_s) and not _spoken_over(utterances, out[-1], u):
             prev = out[-1]
-            out[-1] = Utterance(prev.speaker, prev.start, max(prev.end, u.end), f"{prev.text.rstrip()} {u.text.lstrip()}",
+            left, right = prev.text.rstrip(), u.text.lstrip()
+            glue = " " if not left or not right or spaced(left[-1], right[0]) else ""  # no space inside Japanese
+            out[-1] = Utterance(prev.speaker, prev.start, max(prev.end, u.end), left + glue + right,
                                 prev.words + u.words, prev.channel)
             groups[-1] = (*groups[-1], i)
         else:

@@ -61,6 +61,14 @@ _HOLD = re.compile(
     r"\b(hold on|on hold|hold the line|hold please|one moment|a moment|one second|just a sec(ond)?|bear with me|"
     r"hang on|let me (just )?(check|look|see|find)|give me a (second|minute|moment))\b"
 )
+# Japanese closings (the etiquette rubric's own are in rubrics/etiquette.ja.yaml); Whisper
+# spells ありがとうございました also without the う.
+_CLOSING_JA = re.compile(r"失礼(いた|致)?します|失礼しました|ありがとう?ございました|さようなら|お大事に|ごめんください")
+# Whisper base punctuates Japanese only now and then, so a missing 。 says nothing; a turn
+# that stops on a comma stops mid-phrase. A particle does not: spoken Japanese leaves the
+# rest unsaid ("じゃ、その日に", "それでは明日は"), as English ends on "come in", "call her".
+_UNSPACED_TEXT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_OPEN_ENDINGS_JA = ("、",)
 _TRANSFER = re.compile(r"\b(transfer(ring)? you|put you through|putting you through|connect you|connecting you)\b")
 
 
@@ -85,7 +93,7 @@ def find_cutoff(transcript: Transcript, params: CutoffParams = DEFAULT_PARAMS) -
     if trailing > params.max_trailing_silence_s:
         return None
     tail = [u for u in spoken if u.end >= last.end - params.closing_window_s]
-    if any(_CLOSING.search(_plain(u.text)) for u in tail):
+    if any(_CLOSING.search(_plain(u.text)) or _CLOSING_JA.search(u.text) for u in tail):
         return None
     said = f"speech runs to {trailing:.1f} s before the end"
     punctuated = any(ends_sentence(u.text) for u in spoken if u is not last)
@@ -112,6 +120,8 @@ def unfinished(text: str, punctuated: bool = True) -> bool:
     words = spoken_words(text)
     if not words:
         return False
+    if _UNSPACED_TEXT.search(text[-3:]):
+        return text.rstrip().endswith(_OPEN_ENDINGS_JA)
     no_mark = not ends_sentence(text) or text.rstrip().endswith("...")
     return words[-1] in _OPEN_ENDINGS or (punctuated and no_mark)
 

@@ -315,9 +315,12 @@ def find_name_use(ctx: CallContext, caller: CallerName, params: NameUseParams) -
     A word after a title ("Ms. Wilson") or in vocative position ("Thank you, Shivon.") is
     matched at `title_similarity`; any other word at `min_similarity`.
     """
-    shortest = 2 if ctx.docs and ctx.docs[0].lang_ == ENGLISH else 1  # a Japanese name may be one kanji (森)
-    parts = [p for p in (nlp.normalise_word(w) for w in caller.name.split()) if len(p) >= shortest]
-    parts += [p for p in _name_lemmas(ctx, caller.name) if p not in parts]
+    lang = ctx.docs[0].lang_ if ctx.docs else ENGLISH
+    if lang == ENGLISH:
+        parts = [p for p in (nlp.normalise_word(w) for w in caller.name.split()) if len(p) >= 2]
+    else:  # by how it sounds: a Japanese name is written in kanji or kana ("加藤", "かとう"); 森 is one kanji
+        parts = [_sounded(t) for t in nlp.parse([caller.name], lang)[0] if t.is_alpha]
+    parts += [p for p in _name_lemmas(ctx, caller.name) if p not in parts]  # Russian: the name's lemma
     honorifics = frozenset(params.honorifics)
     for i in range(caller.learned_after + 1, len(ctx.utterances)):
         if ctx.utterances[i].speaker != AGENT:
@@ -356,9 +359,8 @@ def _candidate_tokens(doc, not_names: tuple[str, ...], honorifics: frozenset[str
     skip = set(not_names) | honorifics
     words = [t for t in doc if t.is_alpha and lang.key(t) not in skip and not t.is_stop]
     titled = {t.i: t.i + 1 < len(doc) and lang.key(doc[t.i + 1]) in honorifics for t in words}
-    out = [(t.text, nlp.normalise_word(t.text), titled[t.i]) for t in words]
-    out += [(a.text + b.text, nlp.normalise_word(a.text + b.text), titled[b.i])
-            for a, b in zip(words, words[1:]) if b.i == a.i + 1]
+    out = [(t.text, _sounded(t), titled[t.i]) for t in words]
+    out += [(a.text + b.text, _sounded(a) + _sounded(b), titled[b.i]) for a, b in zip(words, words[1:]) if b.i == a.i + 1]
     if lang.match_attr == "LEMMA":  # a name in any case form: "Николаю", "Николая" -> "николай"
         out += [(t.text, nlp.normalise_word(t.lemma_), titled[t.i]) for t in words if t.pos_ == "PROPN"]
     return [(w, n, t) for w, n, t in out if n]
@@ -371,6 +373,13 @@ def _name_lemmas(ctx: CallContext, name: str) -> list[str]:
     if language(lang).match_attr != "LEMMA":
         return []
     return [nlp.normalise_word(t.lemma_) for t in nlp.parse([name], lang)[0] if t.is_alpha and t.lemma_]
+
+
+def _sounded(token) -> str:
+    """A word as it sounds where the tokenizer gives a reading (Sudachi's katakana: 加藤 and
+    かとう are both カトウ), else as written (normalised)."""
+    reading = token.morph.get("Reading")
+    return nlp.normalise_word(reading[0] if reading else token.text)
 
 
 def name_similarity(heard: str, name: str) -> float:

@@ -244,7 +244,7 @@ def _transcribe_known(model, audio: Audio, options: AsrOptions, diarizer=None) -
     if options.diarize:
         with stage("diarization"):
             labels = diarized_speakers(words, audio.channels[0], options.gap_s, audio.sample_rate, audio.path,
-                                       diarizer, options.direction)
+                                       diarizer, options.direction, options.language)
         utterances = _with_rises(labels.utterances, audio.channels[0], audio.sample_rate, options)
         note = (SAME_MIX_NOTE,) if same else ()
         return _transcript(audio, options, utterances, labels.roles_known, (*note, *labels.warnings, *notes),
@@ -315,7 +315,8 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     per_channel = [_with_rises(per_channel[ch], audio.channels[ch], audio.sample_rate, options) for ch in (0, 1)]
     with stage("roles"):
         per_channel = list(without_announcements(per_channel))
-        agent_channel, decision, warnings = channel_roles(per_channel, options.agent_channel, options.direction)
+        agent_channel, decision, warnings = channel_roles(per_channel, options.agent_channel, options.direction,
+                                                          options.language)
     notes = (*_prelude_notes(preludes, {agent_channel: AGENT, 1 - agent_channel: CUSTOMER}),
              *_limit_notes(heard, options))
     with stage("utterances"):

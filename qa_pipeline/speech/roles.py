@@ -14,6 +14,7 @@ mono mix.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.resources
 import math
@@ -60,6 +61,9 @@ class RoleCues:
     min_confidence: float
     second_agent_min_score: float
     announcements: tuple[str, ...] = ()
+    # The language the phrases are in; outside English the dialogue-act classifier (trained
+    # on English calls) is not asked.
+    language: str = "en"
 
     def cue(self, name: str) -> Cue | None:
         """The cue named as in `RoleResult.cues` ("offers_help", "act:greeting_offer")."""
@@ -99,19 +103,25 @@ def _cue(entry: Mapping[str, Any]) -> Cue:
                None if limit is None else int(limit))
 
 
-@functools.lru_cache(maxsize=1)
-def load_cues() -> RoleCues:
-    """The bundled role cues (`ConfigError` if the file is damaged)."""
+@functools.lru_cache(maxsize=8)
+def load_cues(language: str = "en") -> RoleCues:
+    """The bundled role cues, with the phrases in `language` where roles.yaml gives them
+    (its ``languages:`` block; a cue it leaves out has no phrases there). `ConfigError` if the
+    file is damaged."""
     import yaml
 
     text = (importlib.resources.files("qa_pipeline") / "speech" / "roles.yaml").read_text(encoding="utf-8")
     try:
         data = yaml.safe_load(text)
         direction = data["direction"]
+        phrases = {str(k): _cue(v) for k, v in data["phrases"].items()}
+        if language != "en":
+            local = (data.get("languages") or {}).get(language) or {}
+            phrases = {k: dataclasses.replace(c, phrases=tuple(local.get(k, ()))) for k, c in phrases.items()}
         return RoleCues(
             agent_acts={str(k): _cue(v) for k, v in data["agent_acts"].items()},
             act_min_probability=float(data["act_min_probability"]),
-            phrases={str(k): _cue(v) for k, v in data["phrases"].items()},
+            phrases=phrases,
             direction_opening=int(direction["opening_utterances"]),
             min_outbound_score=float(direction["min_outbound_score"]),
             direction_weights={d: {str(k): float(v) for k, v in direction[d].items()} for d in DIRECTIONS},
@@ -120,6 +130,7 @@ def load_cues() -> RoleCues:
             min_confidence=float(data["min_confidence"]),
             second_agent_min_score=float(data["second_agent_min_score"]),
             announcements=tuple(data.get("announcements", ())),
+            language=language,
         )
     except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"qa_pipeline/speech/roles.yaml is damaged: {exc}") from exc
@@ -205,12 +216,13 @@ def heard_cues(speaking: Mapping[str, Sequence[Utterance]], cues: RoleCues
     spoken = [(label, u) for label, utterances in speaking.items() for u in utterances if u.text.strip()]
     texts = [u.text for _, u in spoken]
     with nlp.TEXT_LOCK:
-        docs = nlp.parse(texts)
+        docs = nlp.parse(texts, cues.language)
         phrase_hits = [[name for name, cue in cues.phrases.items() if nlp.find_phrases(doc, cue.phrases)]
                        for doc in docs]
     firsts = {label: min(u.start for u in utterances if u.text.strip()) for label, utterances in speaking.items()}
     out: dict[str, list[tuple[Utterance, tuple[str, ...]]]] = {label: [] for label in speaking}
-    for (label, u), names, act in zip(spoken, phrase_hits, _acts(texts)):
+    acts = _acts(texts) if cues.language == "en" else [None] * len(texts)
+    for (label, u), names, act in zip(spoken, phrase_hits, acts):
         kept = [n for n in names if _counts_here(cues.phrases[n], u, u.start == firsts[label])]
         if act is not None and act.probability >= cues.act_min_probability and act.label in cues.agent_acts:
             kept.append(f"act:{act.label}")

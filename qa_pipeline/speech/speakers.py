@@ -47,15 +47,16 @@ def without_announcements(per_channel: Sequence[Sequence[Utterance]]) -> tuple[t
 
 
 def channel_roles(per_channel: Sequence[Sequence[Utterance]], agent_channel: int | str = AUTO,
-                  direction: str = AUTO_DIRECTION) -> tuple[int, RoleDecision, tuple[str, ...]]:
+                  direction: str = AUTO_DIRECTION, language: str = "en") -> tuple[int, RoleDecision, tuple[str, ...]]:
     """The agent's channel of a stereo call, the decision record, and warnings.
 
     `per_channel[i]` are channel i's utterances (any speaker label; `system` speech is
     left out). `agent_channel` is "auto" (decide from what is said) or a fixed 0/1, which
-    wins but is checked. `direction` is the call's direction from metadata, or "auto".
+    wins but is checked. `direction` is the call's direction from metadata, or "auto";
+    `language` the call's (the role cues' phrases in it).
     """
     spoken = {str(ch): tuple(u for u in utts if u.speaker != SYSTEM) for ch, utts in enumerate(per_channel)}
-    result = decide_roles(spoken, direction=direction)
+    result = decide_roles(spoken, load_cues(language), direction=direction)
     heard = int(result.agent) if result.agent is not None else None
     low = result.low_confidence()
     warnings: list[str] = []
@@ -99,7 +100,7 @@ def label_channels(per_channel: Sequence[Sequence[Utterance]], agent_channel: in
 
 def diarized_speakers(words: Sequence[Word], samples: np.ndarray, gap_s: float,
                       sample_rate: int = SAMPLE_RATE, label: str = "", diarizer=None,
-                      direction: str = AUTO_DIRECTION) -> SpeakerLabels:
+                      direction: str = AUTO_DIRECTION, language: str = "en") -> SpeakerLabels:
     """Utterances of a mono mix with roles from diarization and what each speaker says.
 
     Diarization runs in a worker process (`diarization.diarize_contained`; `label`, the
@@ -114,11 +115,11 @@ def diarized_speakers(words: Sequence[Word], samples: np.ndarray, gap_s: float,
     except DiarizationUnavailable as exc:
         plain = split_utterances(words, UNKNOWN, 0, gap_s)
         return SpeakerLabels(plain, False, None, (f"mono recording not diarized: {exc}",))
-    return label_speakers(words, diarization.turns, gap_s, direction=direction)
+    return label_speakers(words, diarization.turns, gap_s, direction=direction, language=language)
 
 
 def label_speakers(words: Sequence[Word], turns, gap_s: float, finish: bool = True,
-                   direction: str = AUTO_DIRECTION) -> SpeakerLabels:
+                   direction: str = AUTO_DIRECTION, language: str = "en") -> SpeakerLabels:
     """Words given to diarized turns, split into utterances, and the speakers given roles.
 
     `finish` gives a sentence's last words back to the speaker who began it
@@ -135,7 +136,7 @@ def label_speakers(words: Sequence[Word], turns, gap_s: float, finish: bool = Tr
     for u in utterances:
         if u.speaker != SYSTEM:
             by_label.setdefault(u.speaker, []).append(u)
-    result = decide_roles(by_label, direction=direction)
+    result = decide_roles(by_label, load_cues(language), direction=direction)
     labelled = tuple(u if u.speaker == SYSTEM else replace(u, speaker=result.roles.get(u.speaker, UNKNOWN))
                      for u in utterances)
     decision = _decision(result, "diarization", None, result.confidence, len(by_label))

@@ -30,10 +30,13 @@ def _glue(text: str, piece: str) -> str:
     """What goes between `text` so far and the next word `piece`: a space, or nothing."""
     if not text or piece.startswith(_ATTACHED_PREFIXES):
         return ""
-    last, first = text[-1], piece[0]
-    if (_UNSPACED.match(last) and not _latin(first)) or (_UNSPACED.match(first) and not _latin(last)):
-        return ""
-    return " "
+    return " " if spaced(text[-1], piece[0]) else ""
+
+
+def spaced(last: str, first: str) -> bool:
+    """Whether a space separates two words ending in `last` and starting with `first`: not in
+    Japanese ("お電話" "ありがとう"), nor between Japanese and a digit ("10" "時")."""
+    return not ((_UNSPACED.match(last) and not _latin(first)) or (_UNSPACED.match(first) and not _latin(last)))
 
 
 def _latin(char: str) -> bool:

@@ -30,6 +30,13 @@ class FeedbackParams:
     opening_words: int = 3
     backchannel_max_words: int = 4
     min_share: float = 0.5
+    # "words", or "characters" where the text has no spaces (Japanese): what `min_turn_words` counts.
+    turn_unit: str = "words"
+
+    def turn_length(self, text: str) -> int:
+        if self.turn_unit == "characters":
+            return sum(1 for c in text if c.isalnum())
+        return len(spoken_words(text))
 
 
 def _backchannel(ctx: CallContext, turn: int, params: FeedbackParams) -> int | None:
@@ -71,9 +78,9 @@ def acknowledged(ctx: CallContext, turn: int, params: FeedbackParams) -> int | N
 def acknowledged_caller(ctx: CallContext, params: FeedbackParams) -> Outcome:
     """Pass when the agent acknowledges at least `min_share` of the caller's longer turns."""
     turns = [i for i, u in enumerate(ctx.utterances)
-             if u.speaker == CUSTOMER and len(spoken_words(u.text)) >= params.min_turn_words]
+             if u.speaker == CUSTOMER and params.turn_length(u.text) >= params.min_turn_words]
     if not turns:
-        return not_applicable(f"the caller never spoke {params.min_turn_words} words or more in one turn")
+        return not_applicable(f"the caller never spoke {params.min_turn_words} {params.turn_unit} or more in one turn")
     acks = {t: acknowledged(ctx, t, params) for t in turns}
     done = [a for a in acks.values() if a is not None]
     missed = [t for t, a in acks.items() if a is None]
