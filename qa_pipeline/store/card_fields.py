@@ -36,11 +36,12 @@ def card_fields(card: Scorecard, data: Mapping[str, Any], redact: Callable[[str]
 
 
 def needs_review(data: Mapping[str, Any]) -> list[str]:
-    """The card's `needs_review` ids; else the criteria that carry `"needs_review": true`."""
+    """The card's `needs_review` ids, then any other criterion that carries `"needs_review": true`
+    (a card edited by hand, or written before the card-level list), in order, once each."""
     listed = data.get("needs_review")
-    if isinstance(listed, list):
-        return [str(x) for x in listed]
-    return [str(c.get("id")) for c in data.get("criteria") or () if isinstance(c, Mapping) and c.get("needs_review")]
+    ids = [str(x) for x in listed] if isinstance(listed, list) else []
+    flagged = [str(c.get("id")) for c in data.get("criteria") or () if isinstance(c, Mapping) and c.get("needs_review")]
+    return list(dict.fromkeys([*ids, *flagged]))
 
 
 def iso_date(value: Any) -> date | None:
