@@ -73,11 +73,20 @@ def render_corpus(script_dir: Path, out: Path, only: list[str] | None) -> None:
 
 
 def relabel_corpus(script_dir: Path, out: Path) -> None:
-    """Take every rendered call's labels from its script again; the recordings stay as they are."""
+    """Take every rendered call's labels from its script again; the recordings stay as they are.
+
+    A recording the manifest does not list yet (rendered into another folder and copied
+    here) gets its entry, with its length read from the file.
+    """
+    import soundfile as sf
+
     entries = _existing_entries(out / "manifest.json")
     for script in (synth.load_script(p) for p in sorted(script_dir.glob("*.yaml"))):
         if script.call_id in entries:
             duration = entries[script.call_id]["duration_s"]
+            entries[script.call_id] = synth.manifest_entry(script, duration)
+        elif (out / script.file_name).exists():
+            duration = sf.info(str(out / script.file_name)).duration
             entries[script.call_id] = synth.manifest_entry(script, duration)
     calls = [entries[k] for k in sorted(entries)]
     _write_manifest(out / "manifest.json", calls)
