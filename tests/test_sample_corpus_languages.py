@@ -19,6 +19,9 @@ LANGUAGES = ("ja", "ru")
 CRITERIA = ("self_introduction", "name_use", "no_im_listening", "no_interrupting",
             "asked_questions", "no_price_before_need", "said_goodbye")
 VERDICTS = ("pass", "fail", "not_applicable")
+# The outcome labels of the English corpus (tests/test_sample_corpus.py), so evaluate compares like with like.
+OUTCOMES = {"appointment_booked", "order_placed", "callback_agreed", "information_only",
+            "customer_declined", "unresolved"}
 
 
 def _folder(root: Path, language: str) -> Path:
@@ -58,6 +61,7 @@ def test_every_call_labels_the_seven_criteria_and_each_passes_and_fails(root, la
             count = sum(c["expected"][criterion] == verdict for c in calls)
             assert count >= 2, f"{language} {criterion}: only {count} calls expect {verdict}"
     assert {c.get("direction", "inbound") for c in calls} == {"inbound", "outbound"}
+    assert {c["outcome"] for c in calls} <= OUTCOMES
 
 
 # The wrong answers of the guides, in each language: the verdict of no_im_listening follows
