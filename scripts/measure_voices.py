@@ -96,15 +96,14 @@ def retro_ru_tts(text: str) -> np.ndarray:
 
 def measure_voices(language: str, names: list[str]) -> None:
     model = whisper()
+    names = names or [n for n in synth.VOICES if n.startswith(f"{language}-")]
     renderers = {name: (lambda text, n=name: synth.speak(n, text)) for name in names}
-    if language == "ru" and not names:
-        renderers = {n: (lambda text, n=n: synth.speak(n, text)) for n in synth.VOICES if n.startswith("ru-")}
+    if language == "ru":
         # Candidates measured and not chosen (sample_audio_ru/README.md).
-        for name, model in (("espeak-ng ru", "ru"), ("espeak-ng ru+f3", "ru+f3")):
-            renderers[name] = lambda text, m=model: synth.speak(synth.Voice("espeak", m, rate=0.9), text)
+        for label, espeak_id in (("espeak-ng ru", "ru"), ("espeak-ng ru+f3", "ru+f3")):
+            voice = synth.Voice("espeak", espeak_id, rate=0.9)
+            renderers[label] = lambda text, v=voice: synth.speak(v, text)
         renderers["retro-ru-tts"] = retro_ru_tts
-    elif not names:
-        renderers = {n: (lambda text, n=n: synth.speak(n, text)) for n in synth.VOICES if n.startswith("ja-")}
     sentences = SENTENCES[language]
     print(f"{'voice':18s} CER   (Whisper base, language={language}, {len(sentences)} sentences, 8 kHz telephone band)")
     for name, render in renderers.items():
