@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/demo
 # Debian packages the tests and the sample-call generator use.
-APT_PACKAGES := espeak-ng sox libsox-fmt-all chromium postgresql ffmpeg
+APT_PACKAGES := espeak-ng sox libsox-fmt-all chromium postgresql ffmpeg libvo-amrwbenc0
 
 .PHONY: setup system-deps demo test check lint bench train samples clean
 
@@ -27,6 +27,7 @@ system-deps:
 	command -v sox >/dev/null || missing="$$missing sox libsox-fmt-all"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	ldconfig -p | grep -q libvo-amrwbenc.so.0 || missing="$$missing libvo-amrwbenc0"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

@@ -157,6 +157,8 @@ def _decode_pyav(file: Path, name: str) -> tuple[np.ndarray, SourceInfo]:
             raise RecordingError(name, f"{_UNREADABLE} ({_NO_HEADER})")
         if stream is None:
             raise RecordingError(name, f"{_UNREADABLE} (its {container.format.long_name} container has no audio track)")
+        if stream.codec_context is None:
+            raise RecordingError(name, f"{_UNREADABLE} (no decoder for its {container.format.long_name} audio)")
         blocks, rate = _pyav_frames(container, stream, name)
         codec, rate = stream.codec_context.name.upper(), rate or stream.rate or 0
     data = np.ascontiguousarray(np.concatenate(blocks, axis=1).T) if blocks else np.zeros((0, 1), np.float32)
@@ -175,6 +177,9 @@ def _pyav_frames(container, stream, name: str) -> tuple[list[np.ndarray], int]:
                 rate = rate or out.sample_rate
                 blocks.append(out.to_ndarray())
         blocks += [out.to_ndarray() for out in resampler.resample(None)]
+    except av.DecoderNotFoundError as exc:  # an FFmpeg built without this codec's decoder
+        codec = stream.codec_context.name.upper()
+        raise RecordingError(name, f"{_UNREADABLE} (this FFmpeg build has no {codec} decoder)") from exc
     except (av.FFmpegError, ValueError) as exc:
         if not blocks:
             raise RecordingError(name, f"{_UNREADABLE} (damaged or truncated: {exc})") from exc
