@@ -87,7 +87,7 @@ def load_audio(path: str | Path) -> Audio:
     """
     name = str(path)
     file = Path(path)
-    data, info = _source(file, name, integers=True)
+    data, info = source_samples(file, name, integers=True)
     rate = int(info.samplerate)
     truncation = find_truncation(promised_frames(file, info.format, info.frames), len(data), rate)
     try:
@@ -117,19 +117,15 @@ def load_audio(path: str | Path) -> Audio:
     )
 
 
-def source_samples(path: str | Path, name: str | None = None) -> tuple[np.ndarray, SourceInfo]:
+def source_samples(path: str | Path, name: str | None = None, integers: bool = False) -> tuple[np.ndarray, SourceInfo]:
     """Every sample the file holds at its own rate, (frames, channels) float32, and its `SourceInfo`.
 
-    The one decoder of recordings (the redacted audio reads through it too). Raises
-    `RecordingError` when the file is missing or no decoder reads it.
+    With `integers`, 16-bit PCM (WAV, FLAC...) comes as its int16 codes instead: half the
+    memory, and `as_float` gives the very floats libsndfile would. The one decoder of
+    recordings (the redacted audio reads through it too). Raises `RecordingError` when the
+    file is missing or no decoder reads it.
     """
-    file = Path(path)
-    return _source(file, name or str(path))
-
-
-def _source(file: Path, name: str, integers: bool = False) -> tuple[np.ndarray, SourceInfo]:
-    """`source_samples`; with `integers`, 16-bit PCM comes as its int16 codes (half the
-    memory of float32; `as_float` gives the very floats libsndfile would)."""
+    file, name = Path(path), name or str(path)
     head = _check_file(file, name)
     with decoder_messages(name):
         if head.startswith(_MAGIC) or _is_mpeg_frame(head):
