@@ -51,6 +51,8 @@ _READ_WHOLE = frozenset({"MP3"})
 # Subtypes the loader keeps as integer codes until resampling (`as_float` converts them):
 # a 2-hour 8 kHz stereo call is 220 MB as int16, 440 MB as float32.
 _INT16_SUBTYPES = frozenset({"PCM_16"})
+# Frames the decoder's array is sized for from the header at most (3.4 hours at 44.1 kHz).
+_PREALLOCATE_FRAMES = 1 << 29
 # Frames converted or scanned at a time: no float copy of a whole long call.
 _SCAN_FRAMES = 1 << 20
 # Leading bytes of the containers soundfile reads. Checking them first keeps a text or
@@ -219,7 +221,9 @@ def _read_whole(sound: sf.SoundFile, name: str) -> np.ndarray | None:
 def _read_blocks(sound: sf.SoundFile, name: str, channels: int, frames: int, dtype: str = "float32") -> np.ndarray:
     """`_READ_FRAMES` at a time into an array of the `frames` the header gives (no second
     copy of a long call); frames past that, if any, are read on into blocks and appended."""
-    data = np.empty((max(frames, 0), max(channels, 1)), dtype)
+    # A header may promise anything (a streamed WAV: the largest count there is): past
+    # `_PREALLOCATE_FRAMES` the blocks are only appended.
+    data = np.empty((frames if 0 < frames <= _PREALLOCATE_FRAMES else 0, max(channels, 1)), dtype)
     extra: list[np.ndarray] = []
     done = 0
     while True:
