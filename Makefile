@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/demo
 # Debian packages the tests and the sample-call generator use.
-APT_PACKAGES := espeak-ng sox libsox-fmt-all chromium postgresql ffmpeg festival festvox-ru
+APT_PACKAGES := espeak-ng sox libsox-fmt-all chromium postgresql ffmpeg festival festvox-ru libvo-amrwbenc0
 
 .PHONY: setup system-deps demo test check lint bench train samples clean
 
@@ -29,6 +29,7 @@ system-deps:
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	command -v text2wave >/dev/null || missing="$$missing festival"; \
 	[ -d /usr/share/festival/voices/russian/msu_ru_nsh_clunits ] || missing="$$missing festvox-ru"; \
+	ldconfig -p | grep -q libvo-amrwbenc.so.0 || missing="$$missing libvo-amrwbenc0"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

@@ -97,6 +97,9 @@ def test_clipped_pcm_is_reported_with_its_share():
     share = np.mean(np.abs(data) >= 32767 / 32768) * 100
     assert warning is not None and warning.startswith(f"clipping: {share:.1f} % of samples are at full scale")
     assert full_scale(signal(), "PCM_16")[1] is None  # a clean recording
+    codes = np.round(data * 32767).astype(np.int16)  # the loader's int16 codes of the same samples
+    assert full_scale(codes, "PCM_16") == (None, warning)
+    assert full_scale(np.full_like(codes, -32768), "PCM_16")[1].startswith("clipping: 100.0 %")  # no np.abs overflow
 
 
 def test_a_sample_rate_below_8_khz_is_rejected(tmp_path):

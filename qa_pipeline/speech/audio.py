@@ -48,6 +48,13 @@ _READ_FRAMES = 4096
 BLOCK_FRAMES = 1 << 20
 # Formats read in one go (see `_decode`).
 _READ_WHOLE = frozenset({"MP3"})
+# Subtypes the loader keeps as integer codes until resampling (`as_float` converts them):
+# a 2-hour 8 kHz stereo call is 220 MB as int16, 440 MB as float32.
+_INT16_SUBTYPES = frozenset({"PCM_16"})
+# Frames the decoder's array is sized for from the header at most (3.4 hours at 44.1 kHz).
+_PREALLOCATE_FRAMES = 1 << 29
+# Frames converted or scanned at a time: no float copy of a whole long call.
+_SCAN_FRAMES = 1 << 20
 # Leading bytes of the containers soundfile reads. Checking them first keeps a text or
 # image file named *.mp3 away from the MP3 decoder, which prints resync noise on stderr.
 _MAGIC = (b"RIFF", b"RIFX", b"RF64", b"riff", b"fLaC", b"OggS", b"ID3", b"FORM", b".snd", b"caff", b"NIST")
@@ -82,7 +89,7 @@ def load_audio(path: str | Path) -> Audio:
     """
     name = str(path)
     file = Path(path)
-    data, info = source_samples(file, name)
+    data, info = source_samples(file, name, integers=True)
     rate = int(info.samplerate)
     truncation = find_truncation(promised_frames(file, info.format, info.frames), len(data), rate)
     try:
@@ -93,13 +100,17 @@ def load_audio(path: str | Path) -> Audio:
     if truncation is not None:
         warnings.append(truncation.warning)
         missing[CALL_END] = truncation.warning
-    data, clipping = full_scale(data, info.subtype)
+    peak, clipping = full_scale(data, info.subtype)
     if clipping:
         warnings.append(clipping)
-    channels = tuple(_to_model_rate(data[:, i], rate) for i in range(data.shape[1]))
+    channels = []
+    for i in range(data.shape[1]):
+        channels.append(_to_model_rate(data[:, i], rate, peak))
+        if i == data.shape[1] - 1:
+            del data  # the source goes before anything else is allocated
     return Audio(
         path=name,
-        channels=channels,
+        channels=tuple(channels),
         source_rate=rate,
         source_format=info.format,
         source_subtype=info.subtype,
@@ -108,17 +119,19 @@ def load_audio(path: str | Path) -> Audio:
     )
 
 
-def source_samples(path: str | Path, name: str | None = None) -> tuple[np.ndarray, SourceInfo]:
+def source_samples(path: str | Path, name: str | None = None, integers: bool = False) -> tuple[np.ndarray, SourceInfo]:
     """Every sample the file holds at its own rate, (frames, channels) float32, and its `SourceInfo`.
 
-    The one decoder of recordings (the redacted audio reads through it too). Raises
-    `RecordingError` when the file is missing or no decoder reads it.
+    With `integers`, 16-bit PCM (WAV, FLAC...) comes as its int16 codes instead: half the
+    memory, and `as_float` gives the very floats libsndfile would. The one decoder of
+    recordings (the redacted audio reads through it too). Raises `RecordingError` when the
+    file is missing or no decoder reads it.
     """
     file, name = Path(path), name or str(path)
     head = _check_file(file, name)
     with decoder_messages(name):
         if head.startswith(_MAGIC) or _is_mpeg_frame(head):
-            return _decode(file, name)
+            return _decode(file, name, integers)
         return _decode_pyav(file, name)
 
 
@@ -142,6 +155,8 @@ def _decode_pyav(file: Path, name: str) -> tuple[np.ndarray, SourceInfo]:
             raise RecordingError(name, f"{_UNREADABLE} ({_NO_HEADER})")
         if stream is None:
             raise RecordingError(name, f"{_UNREADABLE} (its {container.format.long_name} container has no audio track)")
+        if stream.codec_context is None:
+            raise RecordingError(name, f"{_UNREADABLE} (no decoder for its {container.format.long_name} audio)")
         blocks, rate = _pyav_frames(container, stream, name)
         codec, rate = stream.codec_context.name.upper(), rate or stream.rate or 0
     data = np.ascontiguousarray(np.concatenate(blocks, axis=1).T) if blocks else np.zeros((0, 1), np.float32)
@@ -160,6 +175,9 @@ def _pyav_frames(container, stream, name: str) -> tuple[list[np.ndarray], int]:
                 rate = rate or out.sample_rate
                 blocks.append(out.to_ndarray())
         blocks += [out.to_ndarray() for out in resampler.resample(None)]
+    except av.DecoderNotFoundError as exc:  # an FFmpeg built without this codec's decoder
+        codec = stream.codec_context.name.upper()
+        raise RecordingError(name, f"{_UNREADABLE} (this FFmpeg build has no {codec} decoder)") from exc
     except (av.FFmpegError, ValueError) as exc:
         if not blocks:
             raise RecordingError(name, f"{_UNREADABLE} (damaged or truncated: {exc})") from exc
@@ -167,20 +185,22 @@ def _pyav_frames(container, stream, name: str) -> tuple[list[np.ndarray], int]:
     return blocks, rate
 
 
-def _decode(file: Path, name: str):
+def _decode(file: Path, name: str, integers: bool = False):
     """All the samples the file holds, and its `soundfile` info.
 
-    Read block by block, so a decoder error part-way (a FLAC cut mid-frame) keeps the
-    blocks decoded before it; the frame count the header promised then shows the
-    truncation. MP3 is read in one go when it can be: libsndfile's MP3 samples differ
-    (by ~1e-7) with the size of each read, and Whisper's words can change with them.
+    Read block by block into one array sized from the header, so a decoder error
+    part-way (a FLAC cut mid-frame) keeps the blocks decoded before it; the frame count
+    the header promised then shows the truncation. MP3 is read in one go when it can be:
+    libsndfile's MP3 samples differ (by ~1e-7) with the size of each read, and Whisper's
+    words can change with them. With `integers`, 16-bit PCM is read as int16.
     """
     try:
         info = sf.info(file)
+        dtype = "int16" if integers and info.subtype in _INT16_SUBTYPES else "float32"
         with sf.SoundFile(file) as sound:
             data = _read_whole(sound, name) if info.format in _READ_WHOLE else None
             if data is None:
-                data = _read_blocks(sound, name, info.channels)
+                data = _read_blocks(sound, name, info.channels, info.frames, dtype)
     except (sf.LibsndfileError, RuntimeError, EOFError, ValueError) as exc:
         raise RecordingError(name, f"{_UNREADABLE} ({_plain(exc)})") from exc
     except OSError as exc:
@@ -198,20 +218,33 @@ def _read_whole(sound: sf.SoundFile, name: str) -> np.ndarray | None:
         return None
 
 
-def _read_blocks(sound: sf.SoundFile, name: str, channels: int) -> np.ndarray:
-    blocks = []
+def _read_blocks(sound: sf.SoundFile, name: str, channels: int, frames: int, dtype: str = "float32") -> np.ndarray:
+    """`_READ_FRAMES` at a time into an array of the `frames` the header gives (no second
+    copy of a long call); frames past that, if any, are read on into blocks and appended."""
+    # A header may promise anything (a streamed WAV: the largest count there is): past
+    # `_PREALLOCATE_FRAMES` the blocks are only appended.
+    data = np.empty((frames if 0 < frames <= _PREALLOCATE_FRAMES else 0, max(channels, 1)), dtype)
+    extra: list[np.ndarray] = []
+    done = 0
     while True:
+        room = min(_READ_FRAMES, len(data) - done)
         try:
-            block = sound.read(_READ_FRAMES, dtype="float32", always_2d=True)
+            if room > 0:
+                got = len(sound.read(dtype=dtype, always_2d=True, out=data[done : done + room]))
+            else:
+                extra.append(sound.read(_READ_FRAMES, dtype=dtype, always_2d=True))
+                got = len(extra[-1])
         except (sf.LibsndfileError, RuntimeError) as exc:
-            if not blocks:
+            if not done:
                 raise
-            log.info("%s: decoding stopped after %d frames (%s)", name, sum(map(len, blocks)), _plain(exc))
+            log.info("%s: decoding stopped after %d frames (%s)", name, done, _plain(exc))
             break
-        if not len(block):
+        if not got:
             break
-        blocks.append(block)
-    return np.concatenate(blocks) if blocks else np.zeros((0, max(channels, 1)), np.float32)
+        done += got
+    if done < len(data):
+        data = data[:done].copy() if done < len(data) // 2 else data[:done]
+    return np.concatenate([data, *extra]) if any(len(b) for b in extra) else data
 
 
 def check_path(path: str | Path) -> None:
@@ -274,19 +307,30 @@ def _check_content(data: np.ndarray, rate: int, name: str) -> None:
         raise RecordingError(
             name, f"recording is too short ({duration:.2f} s; at least {MIN_DURATION_S:g} s needed)"
         )
-    if not np.isfinite(data).all():
+    if data.dtype.kind == "f" and not all(np.isfinite(data[i : i + _SCAN_FRAMES]).all()
+                                          for i in range(0, frames, _SCAN_FRAMES)):
         raise RecordingError(name, "contains invalid samples (NaN or infinity)")
 
 
-def _to_model_rate(samples: np.ndarray, rate: int) -> np.ndarray:
-    """One channel at 16 kHz, resampled `BLOCK_FRAMES` source frames at a time.
+def as_float(samples: np.ndarray, peak: float | None = None) -> np.ndarray:
+    """Samples as float32 in [-1, 1]: int16 codes as libsndfile reads them (k / 32768, exact
+    in float32), then divided by `peak` when a float recording went beyond full scale."""
+    floats = samples.astype(np.float32) * np.float32(1 / 32768) if samples.dtype == np.int16 else samples
+    return floats if peak is None else (floats / peak).astype(np.float32)
+
+
+def _to_model_rate(samples: np.ndarray, rate: int, peak: float | None = None) -> np.ndarray:
+    """One channel at 16 kHz float32 (see `as_float`), resampled `BLOCK_FRAMES` source frames at a time.
 
     Each block is resampled with `pad` source frames of its neighbours on either side,
     more than the polyphase filter reaches (10 * max(up, down) taps at the upsampled
     rate, SciPy's default), so the result equals resampling the whole signal at once.
     """
     if rate == SAMPLE_RATE:
-        return np.ascontiguousarray(samples, dtype=np.float32)
+        out16 = np.empty(len(samples), np.float32)
+        for start in range(0, len(samples), _SCAN_FRAMES):
+            out16[start : start + _SCAN_FRAMES] = as_float(samples[start : start + _SCAN_FRAMES], peak)
+        return out16
     divisor = gcd(int(rate), SAMPLE_RATE)
     up, down = SAMPLE_RATE // divisor, int(rate) // divisor
     pad = down * ceil((10 * max(up, down) / up + 2) / down)
@@ -294,7 +338,7 @@ def _to_model_rate(samples: np.ndarray, rate: int) -> np.ndarray:
     out = np.empty(ceil(len(samples) * up / down), np.float32)
     for start in range(0, len(samples), block):
         first = max(0, start - pad)
-        segment = samples[first : start + block + pad]
+        segment = as_float(samples[first : start + block + pad], peak)
         lo = (start - first) * up // down
         last = start + block >= len(samples)
         hi = None if last else lo + block * up // down

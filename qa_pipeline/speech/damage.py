@@ -39,6 +39,8 @@ _MP3_FIRST_FRAME_BYTES = 2048
 # Integer PCM subtypes and their sample widths: their largest code is full scale.
 _PCM_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32}
 _FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
+# Frames scanned at a time by `full_scale`.
+_SCAN_FRAMES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -121,34 +123,40 @@ def find_truncation(promised_frames: int | None, decoded_frames: int, rate: int)
     return Truncation(round(promised_frames / rate, 2), round(decoded_frames / rate, 2))
 
 
-def full_scale(data: np.ndarray, subtype: str) -> tuple[np.ndarray, str | None]:
-    """Samples brought within full scale, and a clipping warning when one is due.
+def full_scale(data: np.ndarray, subtype: str) -> tuple[float | None, str | None]:
+    """The peak to divide the samples by to bring them within full scale (None: keep
+    them as they are), and a clipping warning when one is due.
 
-    `data` is (frames, channels) float32 as decoded. Samples beyond ±1.0 (a float
-    recording, or a lossy decoder's overshoot) are not cut: the whole recording is
-    scaled down by its peak, which keeps the waveform, and the warning gives the share
-    of samples that were beyond full scale. Integer PCM at its largest code was clipped
-    before it reached us; the warning gives that share.
+    `data` is (frames, channels): float32 as decoded, or a 16-bit PCM recording's int16
+    codes (full scale 32768). Samples beyond ±1.0 (a float recording, or a lossy
+    decoder's overshoot) are not cut: the whole recording is to be scaled down by its
+    peak, which keeps the waveform, and the warning gives the share of samples that were
+    beyond full scale. Integer PCM at its largest code was clipped before it reached us;
+    the warning gives that share. Scanned `_SCAN_FRAMES` at a time: no whole-call copy.
     """
     if data.size == 0:
-        return data, None
-    magnitude = np.abs(data)
-    peak = float(magnitude.max())
-    if peak > 1.0:
-        share = float(np.count_nonzero(magnitude > 1.0)) / data.size
-        scaled = (data / peak).astype(np.float32)
-        if share < CLIPPING_MIN_SHARE and subtype not in _FLOAT_SUBTYPES:
-            return scaled, None  # a lossy decoder's few overshooting peaks
-        return scaled, (f"clipping: {_percent(share)} of samples are beyond full scale (peak {peak:.3g} "
-                        "times full scale); the audio was scaled down to full scale for analysis")
+        return None, None
+    blocks = [data[i : i + _SCAN_FRAMES] for i in range(0, len(data), _SCAN_FRAMES)]
+    if data.dtype.kind == "f":
+        peak = max(float(np.abs(b).max()) for b in blocks)
+        if peak > 1.0:
+            share = sum(int(np.count_nonzero(np.abs(b) > 1.0)) for b in blocks) / data.size
+            if share < CLIPPING_MIN_SHARE and subtype not in _FLOAT_SUBTYPES:
+                return peak, None  # a lossy decoder's few overshooting peaks
+            return peak, (f"clipping: {_percent(share)} of samples are beyond full scale (peak {peak:.3g} "
+                          "times full scale); the audio was scaled down to full scale for analysis")
     bits = _PCM_BITS.get(subtype)
     if bits is None:
-        return data, None
-    ceiling = (2 ** (bits - 1) - 1) / 2 ** (bits - 1)
-    share = float(np.count_nonzero(magnitude >= ceiling)) / data.size
+        return None, None
+    if data.dtype == np.int16:  # |k| >= 32767 (np.abs would overflow on -32768)
+        at_top = sum(int(np.count_nonzero((b >= 32767) | (b <= -32767))) for b in blocks)
+    else:
+        ceiling = (2 ** (bits - 1) - 1) / 2 ** (bits - 1)
+        at_top = sum(int(np.count_nonzero(np.abs(b) >= ceiling)) for b in blocks)
+    share = at_top / data.size
     if share < CLIPPING_MIN_SHARE:
-        return data, None
-    return data, (f"clipping: {_percent(share)} of samples are at full scale (clipped when recorded); "
+        return None, None
+    return None, (f"clipping: {_percent(share)} of samples are at full scale (clipped when recorded); "
                   "clipped speech may be misheard")
 
 

@@ -167,10 +167,7 @@ class Store:
             if card.agent_id and session.get(Agent, card.agent_id) is None:
                 session.add(Agent(id=card.agent_id))
                 session.flush()
-            call = session.scalar(select(Call).where(Call.content_sha256 == sha))
-            if call is None:
-                call = Call(content_sha256=sha, created_at=utcnow())
-                session.add(call)
+            call = _call_record(session, sha, card, audio_path, when)
             rows.fill_call(call, card, audio_path, when)
             if redacted_audio:
                 call.redacted_audio_path = str(redacted_audio)
@@ -571,3 +568,26 @@ def _same_rubric(row: ScorecardRow, card: Scorecard) -> None:
             f"cards were scored with {row.rubric_sha256[:12]}): give the changed rubric a new version or id, so "
             "that it is stored as its own rubric; `qa-pipeline rescore --rubric FILE` shows what it changes"
         )
+
+
+def _call_record(session: Session, sha: str, card: Scorecard, audio_path: str, when: datetime | None) -> Call:
+    """The stored call a card of content `sha` belongs to, or a new one added to `session`.
+
+    By content hash; else a snapshot of this recording: a call stored from the same
+    `audio_path` under the same call id, shorter than this card and not of another
+    `call_time`, as when a file was scored while its recorder still wrote it (issue 22). The
+    completed recording wins: that record takes its hash, and its scorecard of this rubric
+    is replaced as on any re-score, so one call stays one record.
+    """
+    call = session.scalar(select(Call).where(Call.content_sha256 == sha))
+    if call is not None:
+        return call
+    snapshot = session.scalar(select(Call).where(
+        Call.audio_path == audio_path, Call.call_label == card.call_id, Call.duration_s < card.duration_s,
+    ).order_by(Call.id.desc()).limit(1))
+    if snapshot is not None and (when is None or snapshot.call_time in (None, when)):
+        snapshot.content_sha256 = sha
+        return snapshot
+    call = Call(content_sha256=sha, created_at=utcnow())
+    session.add(call)
+    return call
