@@ -283,14 +283,29 @@ def _wh_question(rest: list[Any]) -> bool:
 
 
 def _particle_questions(doc: Any) -> list[Any]:
-    """Sentences ending in "?" or in one of the language's question particles."""
+    """Sentences ending in "?" or in one of the language's question particles; where the
+    language leads a question with its question word (`Language.question_word_leads`), also
+    a sentence with a clause that does (Whisper often writes Russian questions with a full stop)."""
     lang = language(doc.lang_)
     found = []
     for sent in doc.sents:
         words = [t for t in sent if not t.is_punct and not t.is_space]
-        if words and (sent.text.rstrip().endswith(tuple(lang.question_marks)) or lang.key(words[-1]) in lang.question_particles):
+        if words and (sent.text.rstrip().endswith(tuple(lang.question_marks))
+                      or lang.key(words[-1]) in lang.question_particles
+                      or (lang.question_word_leads and any(_led_by_question_word(c, lang) for c in _clauses(sent)))):
             found.append(sent)
     return found
+
+
+def _led_by_question_word(clause: Any, lang: Any) -> bool:
+    """Whether `clause` opens, after the language's leading words ("ну", "хорошо"), with a
+    question word or particle ("сколько ...", "разве ...") or has a particle second ("есть ли ...")."""
+    words = [lang.key(t) for t in clause if not t.is_punct and not t.is_space]
+    while len(words) > 1 and words[0] in lang.leaders:
+        words = words[1:]
+    if len(words) < 2:
+        return False
+    return words[0] in lang.question_words or words[0] in lang.question_particles or words[1] in lang.question_particles
 
 
 # Letters of the Latin script (with its accents, which English keeps out) end here; letters

@@ -305,3 +305,24 @@ def test_el_ko_call_handling_right_and_wrong(lang, criterion, line, verdict):
     opening = {"el": ("A: Καλημέρα, με λένε Άννα.", "C: Καλημέρα, θέλω να ρωτήσω για μια παραγγελία."),
                "ko": ("A: 안녕하세요, 상담원 박지민입니다.", "C: 안녕하세요, 주문 문의하려고요.")}[lang]
     assert judge(lang, criterion, *opening, line, rubric_id="call_handling").verdict == verdict
+
+
+@pytest.mark.parametrize(("text", "questions"), [
+    ("Сколько вас будет гостей.", 1),  # Whisper wrote a full stop
+    ("Понимаю, сколько гигабайт вы используете в месяц.", 1),  # the question after a comma
+    ("Есть ли отёк или температура.", 1),  # a particle second
+    ("Ну хорошо, когда заканчивается ваш полис.", 1),  # after leading words
+    ("Хорошо, банкетное меню стоит три тысячи рублей.", 0),
+    ("Назовите, пожалуйста, ваш адрес.", 0),  # a request, not a question
+])
+def test_russian_questions_without_a_question_mark(text, questions):
+    from qa_pipeline import nlp
+
+    assert len(nlp.question_sentences(nlp.parse([text], "ru")[0])) == questions
+
+
+def test_greek_question_led_by_its_question_word():
+    from qa_pipeline import nlp
+
+    asked, told = nlp.parse(["Πόσα άτομα θα είστε.", "Θα είμαστε τέσσερα άτομα."], "el")
+    assert (len(nlp.question_sentences(asked)), len(nlp.question_sentences(told))) == (1, 0)

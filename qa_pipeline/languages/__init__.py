@@ -79,6 +79,11 @@ class Language:
     # Whether a verb of saying before a phrase quotes it ("не говорите «слушаю»"); Japanese
     # puts the verb after the quoting particle instead.
     saying_before: bool = True
+    # Where a question is asked with a question word or particle at the front of its clause
+    # ("сколько вас будет", "есть ли отёк"), so that a sentence ASR wrote without "?" is still
+    # a question (`nlp.question_sentences`). Off where the question word sits anywhere
+    # (Japanese いつでも, "any time", starts with いつ) and the final particle marks a question.
+    question_word_leads: bool = False
     experimental: bool = False
     make_tokenizer: Callable[[], Any] | None = field(default=None, compare=False)
 

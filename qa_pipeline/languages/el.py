@@ -73,5 +73,6 @@ LANGUAGE = Language(
     question_particles=frozenset(),
     question_marks=frozenset({"?", ";", "\u037e"}),
     saying_before=True,
+    question_word_leads=True,
     experimental=True,
 )

@@ -121,5 +121,6 @@ LANGUAGE = Language(
                               "откуда", "чей", "который", "каков"}),
     question_particles=frozenset({"ли", "разве", "неужели"}),
     saying_before=True,
+    question_word_leads=True,
     experimental=False,
 )
