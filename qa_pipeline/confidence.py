@@ -141,7 +141,9 @@ def assess(ctx: CallContext, configs: Sequence[CriterionConfig], results: Sequen
             continue
         basis = basis_of(ctx, config, result)
         confidence = confidence_of(basis)
-        out.append(dataclasses.replace(result, confidence=confidence, needs_review=to_review(confidence, basis)))
+        # Kept to 3 places, as the card writes it, so that a card read back is the same card.
+        out.append(dataclasses.replace(result, confidence=round(confidence, 3),
+                                       needs_review=to_review(confidence, basis)))
     return tuple(out)
 
 

@@ -84,7 +84,7 @@ def test_scorecard_criteria_follow_the_rubric(run, labels):
     assert [c["id"] for c in criteria] == [c.id for c in load_rubric("etiquette").criteria]
     for c in criteria:
         assert list(c) == ["id", "verdict", "weight", "confidence", "evidence", "detail", "title", "serious_error",
-                           "failed_title"]
+                           "failed_title", "needs_review"]
         assert c["verdict"] in VERDICTS and 0.0 <= c["confidence"] <= 1.0 and c["detail"]
         for e in c["evidence"]:
             assert e["speaker"] in ("agent", "customer") and 0.0 <= e["start"] <= e["end"] <= labels["duration_s"]
