@@ -22,7 +22,8 @@ from qa_pipeline.report import clock
 
 HELP = """Transcribe recordings into speaker-labelled transcripts.
 
-Each FILE is a WAV, FLAC, OGG or MP3 recording. On a two-channel recording the agent
+Each FILE is a recording: WAV, FLAC, OGG or MP3, or (through PyAV) M4A/AAC, Opus, AMR,
+WMA, CAF or the audio track of a video file. On a two-channel recording the agent
 is found per call from what each side says (--agent-channel auto, the default) or set
 with --agent-channel 0 (left) or 1 (right); the customer is on the other channel. A mono
 recording, or one mix saved on both channels, is diarized: each word gets a speaker and
