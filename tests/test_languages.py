@@ -119,6 +119,7 @@ def test_a_low_detection_probability_warns():
     assert "0.42" in warning and "--language" in warning
 
 
+@pytest.mark.asr
 def test_whisper_base_detects_english_and_the_time_limit_stops_decoding():
     """On a real short clip: detection with its probability, and a limit that runs out at once."""
     from qa_pipeline.speech.asr import AsrOptions, detect_language, load_model

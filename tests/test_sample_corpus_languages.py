@@ -105,6 +105,7 @@ def test_a_script_may_only_name_voices_of_its_language(tmp_path):
         synth.load_script(script)
 
 
+@pytest.mark.slow  # real Kokoro and Festival synthesis
 @pytest.mark.parametrize(("voice", "text"), [("ja-alpha", "お電話ありがとうございます。"),
                                              ("ru-nikolay-high", "Добрый день, чем могу помочь?")])
 def test_voices_render_speech_deterministically(voice, text):
