@@ -219,7 +219,9 @@ def _run_or_abort(abort: bool, function: Callable[..., R], *args) -> R:
 def _death(processes) -> str:
     """How a pool's worker process ended, e.g. "its worker process died: SIGABRT"."""
     for process in processes:
-        process.join(timeout=1.0)
+        # A crashed process may still be writing its core dump when the pool reports it broken:
+        # wait for its exit code (only on this crash path) so the reason names the signal.
+        process.join(timeout=10.0)
     codes = [p.exitcode for p in processes if p.exitcode]
     if not codes:
         return "its worker process died"
