@@ -48,9 +48,8 @@ test: setup system-deps
 # The quick subset: no real ASR, no whole-corpus runs, no browser, no PostgreSQL, and neither the
 # classifier training tests (test_classifiers.py retrains the models: about 3 minutes alone) nor
 # the Prefect flow tests (test_flows.py: 70 s of Prefect server start-up and flow runs).
-# Measured 2026-12-06 on the 2-core build machine (`/usr/bin/time -v` over the pytest command
-# below): 1,411 tests, 76 s user + 5 s system CPU, 2 min 20 s of wall time while a memory
-# benchmark ran beside it.
+# Measured 2026-12-06 on the 2-core build machine, idle (`/usr/bin/time` over the pytest command
+# below): 1,747 tests, 91 s user + 7 s system CPU, 1 min 50 s of wall time.
 QUICK_MARKERS := not slow and not asr and not browser and not postgres
 QUICK_SKIP    := --ignore=tests/test_classifiers.py --ignore=tests/test_flows.py
 check: setup

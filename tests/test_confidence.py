@@ -15,7 +15,8 @@ from qa_pipeline.records import FAIL, NOT_APPLICABLE, PASS, CallMetadata, CallOu
 from qa_pipeline.report import scorecard_html, summary_csv
 from qa_pipeline.rubric import load_rubric
 from qa_pipeline.scoring import criteria_context, evaluate_criterion, score_transcript
-from tests._scoring_helpers import etiquette
+
+from _scoring_helpers import etiquette
 
 # The rules' fixed confidences before this stage: almost every verdict showed one of these.
 OLD_CONSTANTS = {0.75, 0.8, 0.85, 0.9}

@@ -13,7 +13,8 @@ from qa_pipeline.languages import AUTO, checked_language, known_languages, langu
 from qa_pipeline.metadata import merge_metadata, parse_metadata_csv
 from qa_pipeline.records import CallMetadata
 from qa_pipeline.rubric import in_language, load_rubric, rubric_languages
-from tests._scoring_helpers import dialogue
+
+from _scoring_helpers import dialogue
 
 
 def test_each_language_module_gives_its_record():
@@ -125,7 +126,8 @@ def test_whisper_base_detects_english_and_the_time_limit_stops_decoding():
     from qa_pipeline.speech.asr import AsrOptions, detect_language, load_model
     from qa_pipeline.speech.audio import load_audio
     from qa_pipeline.speech.decoding import transcribe_channel_bounded
-    from tests._asr_helpers import clip_path
+
+    from _asr_helpers import clip_path
 
     audio = load_audio(clip_path("two_speakers"))
     options = AsrOptions(language="auto", time_limit_s=1e-6)
