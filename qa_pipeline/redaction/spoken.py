@@ -133,14 +133,27 @@ def _compose(tokens: list[Token]) -> list[Token]:
             out[i] = _with(token, "0")
         elif lower in HOMOPHONES and len(prev_digits) == 1 and len(next_digits) == 1:
             out[i] = _with(token, HOMOPHONES[lower])
-        elif lower in REPEATS and i + 1 < len(out) and len(out[i + 1].digits or UNITS.get(out[i + 1].lower, "")) == 1:
-            nxt = out[i + 1].digits or UNITS[out[i + 1].lower]
+        elif lower in REPEATS and (j := _repeated(out, i)) is not None:
+            nxt = out[j].digits or UNITS[out[j].lower]
             out[i] = _with(token, nxt * (REPEATS[lower] - 1))
-            if not out[i + 1].digits:
-                out[i + 1] = _with(out[i + 1], nxt)
+            if not out[j].digits:
+                out[j] = _with(out[j], nxt)
         elif lower in MULTIPLIERS and prev_digits:
             out[i] = _with(token, MULTIPLIERS[lower])
     return _other_languages(_merge_tens(out))
+
+
+def _repeated(tokens: list[Token], i: int) -> int | None:
+    """The index of the one digit "double"/"triple" at `i` repeats: the next token, or the one
+    after a dash (Whisper writes "7-7-double-7"); None when no single digit follows."""
+    for j in (i + 1, i + 2):
+        if j >= len(tokens):
+            return None
+        if len(tokens[j].digits or UNITS.get(tokens[j].lower, "")) == 1:
+            return j
+        if j > i + 1 or tokens[j].text not in ("-", "‐", "–"):
+            return None
+    return None
 
 
 def _other_languages(tokens: list[Token]) -> list[Token]:
