@@ -10,6 +10,7 @@ from qa_pipeline.criteria import CallContext, get_criterion
 from qa_pipeline.criteria.common import not_applicable
 from qa_pipeline.criteria.context import join_continued
 from qa_pipeline.criteria.cutoff import find_cutoff
+from qa_pipeline.criteria.i18n import N_
 from qa_pipeline.criteria.interrupting import InterruptingParams, backchannel_rule
 from qa_pipeline.profiling import stage
 from qa_pipeline.records import (
@@ -29,7 +30,7 @@ from qa_pipeline.rubric import CriterionConfig, Rubric
 from qa_pipeline.timing import BackchannelRule, call_metrics, find_interruptions
 
 # How a criterion's need reads in a not_applicable detail.
-_NEEDS = {AGENT: "the agent's words", CUSTOMER: "the customer's words", CALL_END: "the end of the call"}
+_NEEDS = {AGENT: N_("the agent's words"), CUSTOMER: N_("the customer's words"), CALL_END: N_("the end of the call")}
 # What scoring adds when roles are unknown; why they are unknown (a mono recording, two identical
 # channels, a failed diarization) is the transcript's own warning (MONO_WARNING in records.py).
 ROLES_UNKNOWN_WARNING = "speaker roles unknown: only criteria that need no roles were scored"
@@ -86,7 +87,7 @@ def criteria_context(transcript: Transcript, metadata: CallMetadata,
     joined, groups = join_continued(transcript.utterances)
     with stage("nlp"):
         docs = nlp.parse((u.text for u in joined), language)
-    ctx = CallContext(dataclasses.replace(transcript, utterances=joined), metadata, docs)
+    ctx = CallContext(dataclasses.replace(transcript, utterances=joined), metadata, docs, language=language)
     return ctx, _joined_acts(dialogue_acts, groups) if dialogue_acts is not None else None
 
 
@@ -109,10 +110,11 @@ def evaluate_criterion(
     needs = spec.needs + ((CALL_END,) if config.needs_call_end and CALL_END not in spec.needs else ())
     missing = [need for need in needs if need in ctx.transcript.missing]
     if spec.needs_roles and not ctx.transcript.roles_known:
-        outcome = not_applicable("needs to know which speaker is the agent; this recording's roles are unknown")
+        outcome = not_applicable(ctx._("needs to know which speaker is the agent; this recording's roles are unknown"))
     elif missing:
         need = missing[0]
-        outcome = not_applicable(f"{ctx.transcript.missing[need]}; this criterion needs {_NEEDS.get(need, need)}")
+        outcome = not_applicable(ctx._("{reason}; this criterion needs {need}").format(
+            reason=ctx.transcript.missing[need], need=ctx._(_NEEDS[need]) if need in _NEEDS else need))
     else:
         call = dataclasses.replace(ctx, dialogue_acts=acts if config.use_classifier else None)
         outcome = spec.func(call, config.params)

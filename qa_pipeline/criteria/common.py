@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qa_pipeline.criteria.context import CallContext
 from qa_pipeline.criteria.registry import Outcome
-from qa_pipeline.records import NOT_APPLICABLE, Evidence, Utterance
+from qa_pipeline.records import FAIL, NOT_APPLICABLE, Evidence, Utterance
 
 
 def opening_indices(ctx: CallContext, window_s: float) -> tuple[int, ...]:
@@ -58,6 +58,11 @@ def time_of(utterance: Utterance, text: str) -> float:
         n = len(utterance.text[:char].split())
         return utterance.words[min(n, len(utterance.words) - 1)].start
     return utterance.start + char / len(utterance.text) * utterance.duration
+
+
+def agent_never_speaks(ctx: CallContext) -> Outcome:
+    """The fail of a criterion that looks for something the agent says, in a call where the agent says nothing."""
+    return Outcome(FAIL, 0.9, (), ctx._("the agent never speaks"))
 
 
 def not_applicable(reason: str) -> Outcome:

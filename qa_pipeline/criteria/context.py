@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from qa_pipeline.criteria.i18n import translation
+from qa_pipeline.languages import ENGLISH
 from qa_pipeline.records import AGENT, INBOUND, OUTBOUND, SYSTEM, CallMetadata, DialogueAct, Transcript, Utterance, ends_sentence
 from qa_pipeline.speech.utterances import spaced
 
@@ -22,13 +24,30 @@ class CallContext:
     `docs` are the spaCy docs of the utterances, aligned by index with
     `transcript.utterances`. `dialogue_acts`, when given, are aligned the same way
     (None for an utterance the classifier did not label); scoring passes them only to
-    criteria whose rubric entry has ``use_classifier: true``.
+    criteria whose rubric entry has ``use_classifier: true``. `language` is the call's
+    language code, which the detail lines are written in (`_`, `ngettext`); "" reads it from
+    the docs (the language they were parsed in), else English.
     """
 
     transcript: Transcript
     metadata: CallMetadata
     docs: tuple[Any, ...]
     dialogue_acts: tuple[DialogueAct | None, ...] | None = None
+    language: str = ""
+
+    @property
+    def detail_language(self) -> str:
+        """The language code the detail lines are written in."""
+        return self.language or next((d.lang_ for d in self.docs if d is not None), ENGLISH)
+
+    def _(self, message: str) -> str:
+        """Detail template `message` in the call's language (English when it has no translation);
+        format it after this: ``ctx._("agent said '{said}'").format(said=...)``."""
+        return translation(self.detail_language).gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """`singular` or `plural` by `n`, in the call's language and its plural rules."""
+        return translation(self.detail_language).ngettext(singular, plural, n)
 
     @property
     def utterances(self) -> tuple[Utterance, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa_pipeline import nlp
-from qa_pipeline.criteria.common import evidence, opening_indices, own_names, seconds, time_of
+from qa_pipeline.criteria.common import agent_never_speaks, evidence, opening_indices, own_names, seconds, time_of
 from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, combine
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.languages import ENGLISH, language
@@ -53,21 +53,22 @@ def self_introduction(ctx: CallContext, params: SelfIntroductionParams) -> Outco
     """Pass when the agent gives their own name in the opening window."""
     opening = opening_indices(ctx, params.window_s)
     if not opening:
-        return Outcome(FAIL, 0.9, (), "the agent never speaks")
+        return agent_never_speaks(ctx)
     intro = _find_intro(ctx, opening, params)
     greeting = _greeting(ctx, opening, params)
     extras = _sub_findings(ctx, opening, params, greeting)
     if params.require_greeting and greeting is None:
-        detail = "agent answered without a greeting or an honorific answer (a bare answer is not one)" + extras
+        detail = ctx._("agent answered without a greeting or an honorific answer (a bare answer is not one)") + extras
         return Outcome(FAIL, 0.8, evidence(ctx, opening[0]), detail)
     if intro is None:
-        detail = f"agent gave no name in the first {params.window_s:g} s of speech" + extras
+        detail = ctx._("agent gave no name in the first {window} s of speech").format(window=f"{params.window_s:g}") + extras
         return Outcome(FAIL, 0.8, evidence(ctx, opening[0]), detail)
     utterance = ctx.utterances[intro.index]
     if intro.name is None:
-        detail = f"classifier heard a self-introduction at {seconds(utterance.start)}" + extras
+        detail = ctx._("classifier heard a self-introduction at {time}").format(time=seconds(utterance.start)) + extras
     else:
-        detail = f"agent gave name '{intro.name}' at {seconds(time_of(utterance, intro.name))}" + extras
+        detail = ctx._("agent gave name '{name}' at {time}").format(
+            name=intro.name, time=seconds(time_of(utterance, intro.name))) + extras
     return Outcome(PASS, intro.confidence, evidence(ctx, intro.index), detail)
 
 
@@ -110,8 +111,8 @@ def _sub_findings(ctx: CallContext, opening: tuple[int, ...], params: SelfIntrod
     company = None
     for i in opening:
         company = company or _company(ctx.docs[i], params.company_cues)
-    parts = [f"greeting '{greeting}'" if greeting else "no greeting"]
-    parts.append(f"company '{company}'" if company else "no company name")
+    parts = [ctx._("greeting '{greeting}'").format(greeting=greeting) if greeting else ctx._("no greeting"),
+             ctx._("company '{company}'").format(company=company) if company else ctx._("no company name")]
     return "; " + "; ".join(parts)
 
 

@@ -68,8 +68,8 @@ def name_use(ctx: CallContext, params: NameUseParams) -> Outcome:
     hit = find_name_use(ctx, caller, params) if caller else None
     if hit is not None:
         utterance = ctx.utterances[hit.index]
-        detail = (f"agent called the caller '{hit.word}' at {seconds(time_of(utterance, hit.word))} "
-                  f"(caller's name '{caller.name}', {caller.source})")
+        detail = ctx._("agent called the caller '{said}' at {time} (caller's name '{name}', {source})").format(
+            said=hit.word, time=seconds(time_of(utterance, hit.word)), name=caller.name, source=caller.source)
         learned = (caller.learned_after,) if caller.learned_after >= 0 else ()
         return Outcome(PASS, round(0.6 + 0.35 * hit.similarity, 3), evidence(ctx, *learned, hit.index), detail)
     address = _address_outcome(ctx, params, caller)
@@ -77,11 +77,14 @@ def name_use(ctx: CallContext, params: NameUseParams) -> Outcome:
         return address
     if caller is None and CUSTOMER in ctx.transcript.missing:
         # The caller may well have said it: their channel is what is missing.
-        return not_applicable(f"the caller's name could not be learned: {ctx.transcript.missing[CUSTOMER]}")
+        return not_applicable(ctx._("the caller's name could not be learned: {reason}").format(
+            reason=ctx.transcript.missing[CUSTOMER]))
     if caller is None:
-        return Outcome(FAIL, 0.7, (), "the caller's name was never learned (not in metadata, not said by the caller)")
+        return Outcome(FAIL, 0.7, (), ctx._("the caller's name was never learned (not in metadata, not said by the caller)"))
     ev = evidence(ctx, caller.learned_after) if caller.learned_after >= 0 else ()
-    return Outcome(FAIL, 0.8, ev, f"caller's name '{caller.name}' ({caller.source}) but the agent never used it")
+    detail = ctx._("caller's name '{name}' ({source}) but the agent never used it").format(
+        name=caller.name, source=caller.source)
+    return Outcome(FAIL, 0.8, ev, detail)
 
 
 def _address_outcome(ctx: CallContext, params: NameUseParams, caller: CallerName | None) -> Outcome | None:
@@ -98,9 +101,10 @@ def _address_outcome(ctx: CallContext, params: NameUseParams, caller: CallerName
         said += title_addresses(ctx.docs[i], honorifics)
         if said:
             utterance = ctx.utterances[i]
-            heard = (f"the caller's name was heard as '{caller.name}'" if caller
-                     else "the caller's own words giving the name were not heard")
-            detail = f"agent addressed the caller as '{said[0]}' at {seconds(time_of(utterance, said[0]))} ({heard})"
+            heard = (ctx._("the caller's name was heard as '{name}'").format(name=caller.name) if caller
+                     else ctx._("the caller's own words giving the name were not heard"))
+            detail = ctx._("agent addressed the caller as '{said}' at {time} ({heard})").format(
+                said=said[0], time=seconds(time_of(utterance, said[0])), heard=heard)
             return Outcome(PASS, 0.6, evidence(ctx, i), detail)
     return None
 
@@ -220,7 +224,7 @@ def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | N
     two caller utterances ("Sure." "Robert Harrison.") is still heard.
     """
     if ctx.metadata.customer_name:
-        return CallerName(ctx.metadata.customer_name, -1, "from call metadata")
+        return CallerName(ctx.metadata.customer_name, -1, ctx._("from call metadata"))
     not_names = frozenset(params.not_names)
     own = agent_names(ctx, params)
     asked = False
@@ -237,10 +241,10 @@ def learn_caller_name(ctx: CallContext, params: NameUseParams) -> CallerName | N
         mentions = [m.name for m in nlp.find_names(doc, params.caller_templates, not_names)]
         mentions = [m for m in mentions or _name_sentences(doc, not_names) if not _is_own(m, own)]
         if mentions:
-            return CallerName(mentions[0], i, f"said by the caller at {seconds(utterance.start)}")
+            return CallerName(mentions[0], i, ctx._("said by the caller at {time}").format(time=seconds(utterance.start)))
         answer = _bare_answer(doc, params, not_names) if asked else None
         if answer and not _is_own(answer, own):
-            return CallerName(answer, i, f"the caller's answer at {seconds(utterance.start)}")
+            return CallerName(answer, i, ctx._("the caller's answer at {time}").format(time=seconds(utterance.start)))
     return None
 
 
@@ -253,7 +257,8 @@ def _known_name(ctx: CallContext, i: int, params: NameUseParams, not_names: froz
     for mention in nlp.find_names(ctx.docs[i], params.known_name_templates, not_names | honorifics):
         if not _is_own(mention.name, own):
             at = seconds(time_of(ctx.utterances[i], mention.name))
-            return CallerName(mention.name, i - 1, f"asked for by name at {at}: the agent placed the call")
+            source = ctx._("asked for by name at {time}: the agent placed the call").format(time=at)
+            return CallerName(mention.name, i - 1, source)
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa_pipeline import nlp
-from qa_pipeline.criteria.common import closing_indices, evidence, seconds, time_of
+from qa_pipeline.criteria.common import agent_never_speaks, closing_indices, evidence, seconds, time_of
 from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, combine
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import FAIL, PASS
@@ -40,12 +40,14 @@ def no_im_listening(ctx: CallContext, params: ImListeningParams) -> Outcome:
             utterance = ctx.utterances[i]
             why = nlp.not_performed(span)
             if why:
-                mentioned.append(f"'{span.text}' {why} at {seconds(time_of(utterance, span.text))}")
+                mentioned.append(_not_performed(ctx, span.text, why, time_of(utterance, span.text)))
                 continue
-            who = "agent" if ctx.transcript.roles_known else "a speaker"
-            detail = f"{who} said '{span.text}' at {seconds(time_of(utterance, span.text))}"
+            said = (ctx._("agent said '{said}' at {time}") if ctx.transcript.roles_known
+                    else ctx._("a speaker said '{said}' at {time}"))
+            detail = said.format(said=span.text, time=seconds(time_of(utterance, span.text)))
             return Outcome(FAIL, 0.9, evidence(ctx, i), detail)
-    detail = "no 'I'm listening' or variant heard" + (f" (not said as such: {', '.join(mentioned)})" if mentioned else "")
+    detail = ctx._("no 'I'm listening' or variant heard") + (
+        ctx._(" (not said as such: {phrases})").format(phrases=", ".join(mentioned)) if mentioned else "")
     return Outcome(PASS, 0.85, (), detail)
 
 
@@ -70,23 +72,30 @@ def said_goodbye(ctx: CallContext, params: GoodbyeParams) -> Outcome:
     """Pass when the agent closes politely in the last `window_s` of their speech."""
     closing = closing_indices(ctx, params.window_s)
     if not closing:
-        return Outcome(FAIL, 0.9, (), "the agent never speaks")
+        return agent_never_speaks(ctx)
     for i in reversed(closing):
         spans = nlp.find_acts(ctx.docs[i], params.phrases)
         decision = combine(bool(spans), ctx.act(i), FAREWELL_ACTS, params.classifier_adds_at,
                            OVERRIDE_AT if params.classifier_vetoes else None)
         if decision.is_act:
             utterance = ctx.utterances[i]
-            said = spans[-1].text if spans else "a farewell (classifier)"
+            said = spans[-1].text if spans else ctx._("a farewell (classifier)")
             at = time_of(utterance, spans[-1].text) if spans else utterance.start
-            return Outcome(PASS, decision.confidence, evidence(ctx, i), f"agent said '{said}' at {seconds(at)}")
-    detail = f"no goodbye in the agent's last {params.window_s:g} s of speech" + _not_said(ctx, closing, params.phrases)
+            detail = ctx._("agent said '{said}' at {time}").format(said=said, time=seconds(at))
+            return Outcome(PASS, decision.confidence, evidence(ctx, i), detail)
+    detail = (ctx._("no goodbye in the agent's last {window} s of speech").format(window=f"{params.window_s:g}")
+              + _not_said(ctx, closing, params.phrases))
     return Outcome(FAIL, 0.8, evidence(ctx, closing[-1]), detail)
 
 
 def _not_said(ctx: CallContext, indices: tuple[int, ...], phrases: tuple[str, ...]) -> str:
     """A detail suffix naming closing phrases that were negated or quoted, not said."""
-    found = [f"'{span.text}' {why} at {seconds(time_of(ctx.utterances[i], span.text))}"
+    found = [_not_performed(ctx, span.text, why, time_of(ctx.utterances[i], span.text))
              for i in indices for span in nlp.find_phrases(ctx.docs[i], phrases)
              if (why := nlp.not_performed(span))]
     return f" ({', '.join(found)})" if found else ""
+
+
+def _not_performed(ctx: CallContext, said: str, why: str, at: float) -> str:
+    """"'goodbye' negated at 3.0 s": a phrase heard but not performed, and why (`nlp.not_performed`)."""
+    return ctx._("'{said}' {why} at {time}").format(said=said, why=ctx._(why), time=seconds(at))

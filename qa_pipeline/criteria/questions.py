@@ -15,6 +15,7 @@ from qa_pipeline import nlp, prices
 from qa_pipeline.criteria.common import evidence, seconds, time_of
 from qa_pipeline.criteria.context import OVERRIDE_AT, CallContext, Decision, combine
 from qa_pipeline.criteria.hidden_questions import HiddenQuestionCues, hidden_questions
+from qa_pipeline.criteria.i18n import N_
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import CUSTOMER, FAIL, PASS
 
@@ -39,6 +40,9 @@ class Question:
 
 
 OPENING_KIND = "greeting_offer"
+# The kinds' names as a detail lists them ("not counted: repeat request"), marked for translation.
+KIND_NAMES = (N_("acknowledgement"), N_("closing check"), N_("contact request"), N_("greeting offer"),
+              N_("hold request"), N_("name request"), N_("repeat request"), N_("need"))
 
 
 def agent_questions(ctx: CallContext, kinds: Mapping[str, tuple[str, ...]],
@@ -76,7 +80,7 @@ def _acts(kinds: set[str]) -> frozenset[str]:
 
 
 def _quote(ctx: CallContext, q: Question) -> str:
-    return f"'{q.text}' ({seconds(time_of(ctx.utterances[q.index], q.text))})"
+    return ctx._("'{question}' ({time})").format(question=q.text, time=seconds(time_of(ctx.utterances[q.index], q.text)))
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,12 @@ def asked_questions(ctx: CallContext, params: AskedQuestionsParams) -> Outcome:
             counted += mine or [Question(i, 0, ctx.utterances[i].text, NEED)]
             confidences.append(decision.confidence)
     skipped = [q for q in questions if q.kind not in counted_kinds]
-    listed = ", ".join(_quote(ctx, q) for q in counted[:4]) or "none"
-    detail = f"agent asked {len(counted)} question(s) about the caller (needs {params.min_questions}): {listed}"
+    listed = ", ".join(_quote(ctx, q) for q in counted[:4]) or ctx._("none")
+    detail = ctx._("agent asked {n} question(s) about the caller (needs {needs}): {questions}").format(
+        n=len(counted), needs=params.min_questions, questions=listed)
     if skipped:
-        detail += f"; not counted: {', '.join(sorted({q.kind.replace('_', ' ') for q in skipped}))}"
+        kinds = ", ".join(sorted({ctx._(q.kind.replace("_", " ")) for q in skipped}))
+        detail += ctx._("; not counted: {kinds}").format(kinds=kinds)
     verdict = PASS if len(counted) >= params.min_questions else FAIL
     ev_indices = dict.fromkeys(q.index for q in (counted or skipped))
     confidence = min(confidences) if confidences and verdict == PASS else 0.8
@@ -166,15 +172,17 @@ def no_price_before_need(ctx: CallContext, params: PriceParams) -> Outcome:
     """Pass when the agent asks about the need before stating any price (or states none)."""
     price = first_price(ctx, params)
     if price is None:
-        return Outcome(PASS, 0.8, (), "agent stated no price")
+        return Outcome(PASS, 0.8, (), ctx._("agent stated no price"))
     price_index, price_char, price_text, price_decision = price
     need = _first_need(ctx, params)
     price_at = seconds(time_of(ctx.utterances[price_index], price_text))
     if need is not None and (need[0].index, need[0].char) < (price_index, price_char):
         q, decision = need
-        detail = f"agent asked about the need {_quote(ctx, q)} before stating a price ('{price_text}' at {price_at})"
+        detail = ctx._("agent asked about the need {question} before stating a price ('{price}' at {time})").format(
+            question=_quote(ctx, q), price=price_text, time=price_at)
         return Outcome(PASS, min(decision.confidence, price_decision.confidence), evidence(ctx, q.index, price_index), detail)
-    detail = f"agent stated a price ('{price_text}' at {price_at}) before asking about the caller's need"
+    detail = ctx._("agent stated a price ('{price}' at {time}) before asking about the caller's need").format(
+        price=price_text, time=price_at)
     return Outcome(FAIL, price_decision.confidence, evidence(ctx, price_index), detail)
 
 

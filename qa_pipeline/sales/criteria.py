@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from qa_pipeline import nlp
 from qa_pipeline.criteria.common import evidence, not_applicable, seconds, time_of
 from qa_pipeline.criteria.context import CallContext
+from qa_pipeline.criteria.i18n import N_
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import AGENT, FAIL, PASS
 from qa_pipeline.sales.cues import agent_speech_offsets, follow_up_index
 
-INBOUND_REASON = "an inbound call: the customer called, so the agent states no purpose of a sales call"
+INBOUND_REASON = N_("an inbound call: the customer called, so the agent states no purpose of a sales call")
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class PurposeParams:
 def purpose_stated_early(ctx: CallContext, params: PurposeParams) -> Outcome:
     """Pass when an outbound agent says why they call within `window_s` of their own speech."""
     if not ctx.outbound:
-        return not_applicable(INBOUND_REASON)
+        return not_applicable(ctx._(INBOUND_REASON))
     agent = ctx.agent_indices()
     offsets = agent_speech_offsets(ctx.utterances, agent)
     for i in agent:
@@ -45,11 +46,12 @@ def purpose_stated_early(ctx: CallContext, params: PurposeParams) -> Outcome:
         u = ctx.utterances[i]
         at = offsets[i] + time_of(u, spans[0].text) - u.start
         verdict = PASS if at <= params.window_s else FAIL
-        detail = (f"agent said '{spans[0].text}' {seconds(at)} into their speech "
-                  f"({'within' if verdict == PASS else 'after'} {params.window_s:g} s)")
+        said = (ctx._("agent said '{said}' {time} into their speech (within {window} s)") if verdict == PASS
+                else ctx._("agent said '{said}' {time} into their speech (after {window} s)"))
+        detail = said.format(said=spans[0].text, time=seconds(at), window=f"{params.window_s:g}")
         return Outcome(verdict, 0.8, evidence(ctx, i), detail)
     first = agent[:1]
-    return Outcome(FAIL, 0.75, evidence(ctx, *first), "the agent never says why they are calling")
+    return Outcome(FAIL, 0.75, evidence(ctx, *first), ctx._("the agent never says why they are calling"))
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class DecisionMakerParams:
 def decision_maker_checked(ctx: CallContext, params: DecisionMakerParams) -> Outcome:
     """Pass when an outbound agent checks early that the person who decides is on the line."""
     if not ctx.outbound:
-        return not_applicable(INBOUND_REASON)
+        return not_applicable(ctx._(INBOUND_REASON))
     agent = ctx.agent_indices()
     offsets = agent_speech_offsets(ctx.utterances, agent)
     for i, u in enumerate(ctx.utterances):
@@ -76,10 +78,11 @@ def decision_maker_checked(ctx: CallContext, params: DecisionMakerParams) -> Out
         phrases = params.agent_phrases if u.speaker == AGENT else params.customer_phrases
         spans = nlp.find_phrases(ctx.docs[i], phrases)
         if spans:
-            who = "agent checked" if u.speaker == AGENT else "customer said they decide:"
-            return Outcome(PASS, 0.8, evidence(ctx, i), f"{who} '{spans[0].text}' at {seconds(time_of(u, spans[0].text))}")
-    return Outcome(FAIL, 0.75, evidence(ctx, *agent[:1]),
-                   f"the agent did not check who decides in their first {params.window_s:g} s of speech")
+            said = (ctx._("agent checked '{said}' at {time}") if u.speaker == AGENT
+                    else ctx._("customer said they decide: '{said}' at {time}"))
+            return Outcome(PASS, 0.8, evidence(ctx, i), said.format(said=spans[0].text, time=seconds(time_of(u, spans[0].text))))
+    detail = ctx._("the agent did not check who decides in their first {window} s of speech").format(window=f"{params.window_s:g}")
+    return Outcome(FAIL, 0.75, evidence(ctx, *agent[:1]), detail)
 
 
 @dataclass(frozen=True)
@@ -101,16 +104,17 @@ def follow_up_specific(ctx: CallContext, params: FollowUpParams) -> Outcome:
     """Pass when a follow-up call recalls the agreed step and asks a concrete schedule question."""
     start = follow_up_index(ctx.utterances, ctx.docs, params.follow_up_phrases, params.follow_up_window_s)
     if start is None:
-        return not_applicable("not a follow-up call: the agent does not refer to an earlier contact")
+        return not_applicable(ctx._("not a follow-up call: the agent does not refer to an earlier contact"))
     agent = [i for i in ctx.agent_indices() if i >= start]
     reference = next((i for i in agent if nlp.find_phrases(ctx.docs[i], params.reference_phrases)), None)
     question = next((i for i in agent for q in nlp.question_sentences(ctx.docs[i])
                      if nlp.find_phrases(q, params.schedule_phrases) or any(e.label_ == "DATE" for e in q.ents)), None)
     if reference is not None and question is not None:
-        detail = "agent recalled what was agreed and asked a concrete question about the customer's schedule"
+        detail = ctx._("agent recalled what was agreed and asked a concrete question about the customer's schedule")
         return Outcome(PASS, 0.8, evidence(ctx, *sorted({reference, question})), detail)
     vague = [(i, s.text) for i in agent for s in nlp.find_phrases(ctx.docs[i], params.vague_phrases)]
-    missing = [what for what, found in (("no reference to what was agreed last time", reference),
-                                        ("no concrete question about the customer's schedule", question)) if found is None]
-    detail = "; ".join(missing) + (f"; asked vaguely: '{vague[0][1]}'" if vague else "")
+    missing = [ctx._(what) for what, found in ((N_("no reference to what was agreed last time"), reference),
+                                               (N_("no concrete question about the customer's schedule"), question))
+               if found is None]
+    detail = "; ".join(missing) + (ctx._("; asked vaguely: '{said}'").format(said=vague[0][1]) if vague else "")
     return Outcome(FAIL, 0.8, evidence(ctx, *([vague[0][0]] if vague else [start])), detail)

@@ -7,14 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa_pipeline import nlp
-from qa_pipeline.criteria.common import closing_indices, evidence, seconds, time_of
+from qa_pipeline.criteria.common import agent_never_speaks, closing_indices, evidence, seconds, time_of
 from qa_pipeline.criteria.context import CallContext
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import FAIL, PASS
-
-
-def _no_closing() -> Outcome:
-    return Outcome(FAIL, 0.9, (), "the agent never speaks")
 
 
 def _latest_in_closing(ctx: CallContext, window_s: float, find: Callable[[int], Any]):
@@ -73,16 +69,18 @@ def next_step_agreed(ctx: CallContext, params: NextStepParams) -> Outcome:
     """Pass when the agent's closing names a concrete next step at a time (visit, appointment, delivery, callback)."""
     closing, hit = _latest_in_closing(ctx, params.window_s, lambda i: _step_at_time(ctx.docs[i], params))
     if not closing:
-        return _no_closing()
+        return agent_never_speaks(ctx)
     if hit:
         i, (step, when) = hit
-        detail = f"agent agreed '{step}' at a time ('{when}') at {seconds(time_of(ctx.utterances[i], step))}"
+        detail = ctx._("agent agreed '{step}' at a time ('{when}') at {time}").format(
+            step=step, when=when, time=seconds(time_of(ctx.utterances[i], step)))
         return Outcome(PASS, 0.8, evidence(ctx, i), detail)
     vague = [(i, s) for i in closing for s in nlp.find_phrases(ctx.docs[i], params.vague_phrases)]
     if vague:
         i, span = vague[-1]
-        return Outcome(FAIL, 0.8, evidence(ctx, i), f"only a vague next step ('{span.text}'), no time agreed")
-    detail = f"no next step with a time in the agent's last {params.window_s:g} s of speech"
+        detail = ctx._("only a vague next step ('{said}'), no time agreed").format(said=span.text)
+        return Outcome(FAIL, 0.8, evidence(ctx, i), detail)
+    detail = ctx._("no next step with a time in the agent's last {window} s of speech").format(window=f"{params.window_s:g}")
     return Outcome(FAIL, 0.75, evidence(ctx, closing[-1]), detail)
 
 
@@ -105,13 +103,14 @@ def thanked_for_call(ctx: CallContext, params: ThanksParams) -> Outcome:
     closing, hit = _latest_in_closing(ctx, params.window_s,
                                       lambda i: (nlp.find_phrases(ctx.docs[i], phrases) or [None])[-1])
     if not closing:
-        return _no_closing()
+        return agent_never_speaks(ctx)
     if hit:
         i, span = hit
-        detail = f"agent said '{span.text}' at {seconds(time_of(ctx.utterances[i], span.text))}"
+        detail = ctx._("agent said '{said}' at {time}").format(said=span.text, time=seconds(time_of(ctx.utterances[i], span.text)))
         return Outcome(PASS, 0.85, evidence(ctx, i), detail)
-    thanks = "for their time (an outbound call)" if ctx.outbound else "for the call or the order"
-    detail = f"no thanks {thanks} in the agent's last {params.window_s:g} s of speech"
+    missing = (ctx._("no thanks for their time (an outbound call) in the agent's last {window} s of speech") if ctx.outbound
+               else ctx._("no thanks for the call or the order in the agent's last {window} s of speech"))
+    detail = missing.format(window=f"{params.window_s:g}")
     return Outcome(FAIL, 0.8, evidence(ctx, closing[-1]), detail)
 
 
@@ -156,10 +155,11 @@ def offered_further_help(ctx: CallContext, params: FurtherHelpParams) -> Outcome
     """Pass when the agent asks whether there is anything else before closing."""
     closing, hit = _latest_in_closing(ctx, params.window_s, lambda i: further_help_offer(ctx.docs[i], params))
     if not closing:
-        return _no_closing()
+        return agent_never_speaks(ctx)
     if hit:
         i, (phrase, sentence) = hit
-        detail = f"agent asked '{sentence}' at {seconds(time_of(ctx.utterances[i], phrase))}"
+        detail = ctx._("agent asked '{sentence}' at {time}").format(sentence=sentence, time=seconds(time_of(ctx.utterances[i], phrase)))
         return Outcome(PASS, 0.85, evidence(ctx, i), detail)
-    detail = f"agent did not ask whether there is anything else in their last {params.window_s:g} s of speech"
+    detail = ctx._("agent did not ask whether there is anything else in their last {window} s of speech").format(
+        window=f"{params.window_s:g}")
     return Outcome(FAIL, 0.8, evidence(ctx, closing[-1]), detail)

@@ -44,7 +44,8 @@ def contact_details_asked(ctx: CallContext, params: ContactParams) -> Outcome:
     for i in agent:
         found = contact_request(ctx.docs[i], params)
         if found is not None:
-            detail = f"agent asked for '{found[0]}': '{found[1]}' at {seconds(time_of(ctx.utterances[i], found[1]))}"
+            detail = ctx._("agent asked for '{phrase}': '{sentence}' at {time}").format(
+                phrase=found[0], sentence=found[1], time=seconds(time_of(ctx.utterances[i], found[1])))
             return Outcome(PASS, 0.85, evidence(ctx, i), detail)
-    detail = f"agent asked for no phone number, email or address in {len(agent)} utterance(s)"
+    detail = ctx._("agent asked for no phone number, email or address in {n} utterance(s)").format(n=len(agent))
     return Outcome(FAIL, 0.75, evidence(ctx, *agent[-1:]), detail)

@@ -80,14 +80,18 @@ def acknowledged_caller(ctx: CallContext, params: FeedbackParams) -> Outcome:
     turns = [i for i, u in enumerate(ctx.utterances)
              if u.speaker == CUSTOMER and params.turn_length(u.text) >= params.min_turn_words]
     if not turns:
-        return not_applicable(f"the caller never spoke {params.min_turn_words} {params.turn_unit} or more in one turn")
+        never = (ctx._("the caller never spoke {n} characters or more in one turn") if params.turn_unit == "characters"
+                 else ctx._("the caller never spoke {n} words or more in one turn"))
+        return not_applicable(never.format(n=params.min_turn_words))
     acks = {t: acknowledged(ctx, t, params) for t in turns}
     done = [a for a in acks.values() if a is not None]
     missed = [t for t, a in acks.items() if a is None]
     share = len(done) / len(turns)
-    detail = f"agent acknowledged {len(done)} of {len(turns)} longer caller turns (needs {params.min_share:.0%})"
+    detail = ctx._("agent acknowledged {done} of {turns} longer caller turns (needs {share})").format(
+        done=len(done), turns=len(turns), share=f"{params.min_share:.0%}")
     if missed:
-        detail += "; none after the turn at " + ", ".join(seconds(ctx.utterances[t].start) for t in missed[:4])
+        times = ", ".join(seconds(ctx.utterances[t].start) for t in missed[:4])
+        detail += ctx._("; none after the turn at {times}").format(times=times)
     if share >= params.min_share:
         return Outcome(PASS, 0.75, evidence(ctx, *done[:4]), detail)
     cited = [k for t in missed[:3] for k in (t, _reply(ctx, t, params)) if k is not None]

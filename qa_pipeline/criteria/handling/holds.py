@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from qa_pipeline import nlp
 from qa_pipeline.criteria.common import evidence, not_applicable, seconds
 from qa_pipeline.criteria.context import CallContext
+from qa_pipeline.criteria.i18n import N_
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.records import AGENT, FAIL, PASS
 from qa_pipeline.timing import speech_intervals, spoken_words
@@ -98,8 +99,8 @@ def check_hold(ctx: CallContext, hold: Hold, params: HoldParams, since: float) -
     permission = _said(ctx, lead_in, params.permission_phrases)
     duration = _said(ctx, lead_in, params.duration_phrases)
     thanks = _said(ctx, after, params.thanks_phrases)
-    missing = [what for what, found in (("no permission asked", permission), ("no time given", duration),
-                                       ("no thanks for waiting", thanks)) if found is None]
+    missing = [ctx._(what) for what, found in ((N_("no permission asked"), permission), (N_("no time given"), duration),
+                                              (N_("no thanks for waiting"), thanks)) if found is None]
     cited = sorted({i for i in (permission, duration, hold.before, hold.after, thanks) if i is not None})
     return missing, cited
 
@@ -109,15 +110,16 @@ def hold_etiquette(ctx: CallContext, params: HoldParams) -> Outcome:
     """Pass when every hold is preceded by a permission question and a time, and followed by thanks."""
     holds = find_holds(ctx, params)
     if not holds:
-        return not_applicable(f"no hold: no mid-call gap of {params.silent_gap_s:g} s, "
-                              f"nor of {params.announced_gap_s:g} s after an announced pause")
+        return not_applicable(ctx._("no hold: no mid-call gap of {silent} s, nor of {announced} s after an announced pause")
+                              .format(silent=f"{params.silent_gap_s:g}", announced=f"{params.announced_gap_s:g}"))
     notes, cited, faults, since = [], [], 0, 0.0
     for hold in holds:
         missing, indices = check_hold(ctx, hold, params, since)
         since = hold.end
         faults += bool(missing)
         cited += indices
-        verdict = "; ".join(missing) if missing else "permission, time and thanks given"
-        notes.append(f"hold {seconds(hold.start)}-{seconds(hold.end)} ({hold.length_s:.0f} s): {verdict}")
+        verdict = "; ".join(missing) if missing else ctx._("permission, time and thanks given")
+        notes.append(ctx._("hold {start}-{end} ({length} s): {verdict}").format(
+            start=seconds(hold.start), end=seconds(hold.end), length=f"{hold.length_s:.0f}", verdict=verdict))
     detail = ", ".join(notes)
     return Outcome(FAIL if faults else PASS, 0.75, evidence(ctx, *dict.fromkeys(cited)), detail)

@@ -73,22 +73,25 @@ def fastest_stretch(ctx: CallContext, params: PaceParams) -> Rate | None:
 def speaking_pace(ctx: CallContext, params: PaceParams) -> Outcome:
     """Pass when the agent's rate stays at or under `max_wpm` overall and `stretch_max_wpm` in every stretch."""
     overall = rate_of(ctx, ctx.agent_indices(), params.unit)
-    per = "wpm" if params.unit == "words" else "characters/min"
+    per = ctx._("wpm") if params.unit == "words" else ctx._("characters/min")
     if overall.speech_s < params.min_speech_s:
-        return not_applicable(f"only {seconds(overall.speech_s)} of agent speech; the pace needs {params.min_speech_s:g} s")
+        return not_applicable(ctx._("only {speech} of agent speech; the pace needs {needs} s").format(
+            speech=seconds(overall.speech_s), needs=f"{params.min_speech_s:g}"))
     stretch = fastest_stretch(ctx, params)
     where = ""
     if stretch is not None:
         first, last = ctx.utterances[stretch.indices[0]], ctx.utterances[stretch.indices[-1]]
-        where = (f"fastest {params.stretch_window_s:g} s stretch {stretch.wpm:.0f} {per} "
-                 f"at {seconds(first.start)}-{seconds(last.end)}")
+        where = ctx._("fastest {window} s stretch {rate} {per} at {start}-{end}").format(
+            window=f"{params.stretch_window_s:g}", rate=f"{stretch.wpm:.0f}", per=per, start=seconds(first.start),
+            end=seconds(last.end))
     cited = evidence(ctx, *(stretch.indices if stretch else overall.indices)[:4])
     too_fast_overall = overall.wpm > params.max_wpm
     too_fast_stretch = stretch is not None and stretch.wpm > params.stretch_max_wpm
-    summary = f"agent {overall.wpm:.0f} {per} over {seconds(overall.speech_s)} of speech"
+    summary = ctx._("agent {rate} {per} over {speech} of speech").format(
+        rate=f"{overall.wpm:.0f}", per=per, speech=seconds(overall.speech_s)) + (f"; {where}" if where else "")
+    limits = {"overall": f"{params.max_wpm:g}", "stretch": f"{params.stretch_max_wpm:g}"}
     if too_fast_overall or too_fast_stretch:
-        limits = f"limits {params.max_wpm:g} overall, {params.stretch_max_wpm:g} per stretch"
-        detail = f"too fast: {summary}" + (f"; {where}" if where else "") + f" ({limits})"
+        detail = ctx._("too fast: {summary} (limits {overall} overall, {stretch} per stretch)").format(summary=summary, **limits)
         return Outcome(FAIL, 0.8, cited, detail)
-    detail = f"{summary}" + (f"; {where}" if where else "") + f" (limits {params.max_wpm:g} / {params.stretch_max_wpm:g})"
+    detail = ctx._("{summary} (limits {overall} / {stretch})").format(summary=summary, **limits)
     return Outcome(PASS, 0.8, cited, detail)

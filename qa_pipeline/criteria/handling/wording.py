@@ -71,11 +71,12 @@ def no_forbidden_phrases(ctx: CallContext, params: WordingParams) -> Outcome:
     agent = ctx.agent_indices()
     found = wrong_phrasings(ctx, params)
     if not found:
-        detail = f"no wrong phrasing in the agent's {len(agent)} utterance(s)"
+        detail = ctx._("no wrong phrasing in the agent's {n} utterance(s)").format(n=len(agent))
         return Outcome(PASS, 0.8, evidence(ctx, *agent[:1]), detail)
     first = found[0]
     at = seconds(time_of(ctx.utterances[first.index], first.said))
-    detail = f"agent said '{first.said}' at {at}; say instead: \"{first.right}\""
+    detail = ctx._("agent said '{said}' at {time}; say instead: \"{right}\"").format(said=first.said, time=at, right=first.right)
     if len(found) > 1:
-        detail += f" (+{len(found) - 1} more: " + ", ".join(f"'{w.said}'" for w in found[1:4]) + ")"
+        more = ", ".join(ctx._("'{said}'").format(said=w.said) for w in found[1:4])
+        detail += ctx._(" (+{n} more: {phrases})").format(n=len(found) - 1, phrases=more)
     return Outcome(FAIL, 0.85, evidence(ctx, *dict.fromkeys(w.index for w in found)), detail)
