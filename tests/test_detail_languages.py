@@ -119,3 +119,18 @@ def test_a_sample_call_reads_its_details_in_its_language(root, language, script,
     for result in card.criteria:
         outside = QUOTED[language].sub("", result.detail)
         assert result.detail and not ENGLISH_WORD.search(outside), f"{result.id}: {result.detail}"
+
+
+def test_a_cut_off_russian_call_says_why_in_russian():
+    from qa_pipeline.rubric import load_rubric
+    from qa_pipeline.scoring import score_transcript
+
+    utterances = (Utterance(AGENT, 0.5, 4.0, "Добрый день, клиника Улыбка, администратор Дмитрий."),
+                  Utterance(CUSTOMER, 4.5, 7.0, "Здравствуйте, я хочу записаться."),
+                  Utterance(AGENT, 7.5, 10.0, "Конечно, на какой день вам"))
+    card = score_transcript(Transcript(utterances, duration_s=10.2, channels=2, language="ru"),
+                            load_rubric("etiquette", language="ru"), CallMetadata("R"), "R.flac")
+    assert any(w.startswith("запись оборвана: последняя реплика обрывается на полуслове ('Конечно, на какой день вам')")
+               for w in card.warnings), card.warnings
+    ended = [c for c in card.criteria if c.verdict == "not_applicable"]
+    assert ended and all(c.detail.endswith("; для этого критерия нужно: конец звонка") for c in ended), ended

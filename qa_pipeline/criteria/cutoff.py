@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa_pipeline.criteria.i18n import translation
+from qa_pipeline.languages import ENGLISH
 from qa_pipeline.records import AGENT, Transcript, Utterance, ends_sentence
 from qa_pipeline.timing import spoken_words
 
@@ -74,13 +76,16 @@ _TRANSFER = re.compile(r"\b(transfer(ring)? you|put you through|putting you thro
 
 @dataclass(frozen=True)
 class Cutoff:
-    """Why the recording is taken to stop before the conversation ends."""
+    """Why the recording is taken to stop before the conversation ends, in the call's `language`."""
 
     reason: str
+    language: str = ENGLISH
 
     @property
     def warning(self) -> str:
-        return f"recording cut off: {self.reason}; criteria that need the end of the call were not scored"
+        _ = translation(self.language).gettext
+        return _("recording cut off: {reason}; criteria that need the end of the call were not scored").format(
+            reason=self.reason)
 
 
 def find_cutoff(transcript: Transcript, params: CutoffParams = DEFAULT_PARAMS) -> Cutoff | None:
@@ -95,17 +100,25 @@ def find_cutoff(transcript: Transcript, params: CutoffParams = DEFAULT_PARAMS) -
     tail = [u for u in spoken if u.end >= last.end - params.closing_window_s]
     if any(_CLOSING.search(_plain(u.text)) or _CLOSING_JA.search(u.text) for u in tail):
         return None
-    said = f"speech runs to {trailing:.1f} s before the end"
+    lang = transcript.language or ENGLISH
+    _ = translation(lang).gettext
+    said = _("speech runs to {trailing} s before the end").format(trailing=f"{trailing:.1f}")
     punctuated = any(ends_sentence(u.text) for u in spoken if u is not last)
     if unfinished(last.text, punctuated):
-        return Cutoff(f"the last turn stops mid-phrase ({_ending(last.text)!r}); {said}; no closing")
+        reason = _("the last turn stops mid-phrase ({ending}); {said}; no closing").format(
+            ending=repr(_ending(last.text)), said=said)
+        return Cutoff(reason, lang)
     if last.text.rstrip().endswith("?"):
-        return Cutoff(f"the last turn asks a question nobody answers ({_ending(last.text)!r}); {said}; no closing")
+        reason = _("the last turn asks a question nobody answers ({ending}); {said}; no closing").format(
+            ending=repr(_ending(last.text)), said=said)
+        return Cutoff(reason, lang)
     if trailing <= params.edge_s:
-        return Cutoff("the last word ends at the edge of the recording; no closing")
+        return Cutoff(_("the last word ends at the edge of the recording; no closing"), lang)
     agent_last = next((u for u in reversed(spoken) if u.speaker == AGENT), None)
     if agent_last is not None and on_hold(agent_last.text):
-        return Cutoff(f"the agent put the caller on hold ({_ending(agent_last.text)!r}); {said}; no closing")
+        reason = _("the agent put the caller on hold ({ending}); {said}; no closing").format(
+            ending=repr(_ending(agent_last.text)), said=said)
+        return Cutoff(reason, lang)
     return None
 
 
