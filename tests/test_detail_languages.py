@@ -90,7 +90,8 @@ def test_languages_on_concurrent_threads_keep_their_own_words():
         t.start()
     for t in threads:
         t.join()
-    assert out == {"en": {template}, "ru": {"оператор сказал «{said}» на {time}"}, "ja": {"{time} にオペレーターが「{said}」と言った"}}
+    assert out == {"en": {template}, "ru": {"оператор сказал «{said}» на {time}"},
+                   "ja": {"{time} にオペレーターが「{said}」と言った"}}
 
 
 def _script_transcript(script: synth.CallScript) -> Transcript:

@@ -13,7 +13,7 @@ from qa_pipeline.timing import BackchannelRule, find_interruptions
 
 # Why a diarized mono mix is not scored (figures: docs/scorecard.md, "Roles").
 MONO_OVERLAP_REASON = N_("mono mix: the diarizer gives one speaker per moment and does not mark overlapped "
-                       "speech, so talking over the customer cannot be measured")
+                          "speech, so talking over the customer cannot be measured")
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,8 @@ def decision_maker_checked(ctx: CallContext, params: DecisionMakerParams) -> Out
             said = (ctx._("agent checked '{said}' at {time}") if u.speaker == AGENT
                     else ctx._("customer said they decide: '{said}' at {time}"))
             return Outcome(PASS, 0.8, evidence(ctx, i), said.format(said=spans[0].text, time=seconds(time_of(u, spans[0].text))))
-    detail = ctx._("the agent did not check who decides in their first {window} s of speech").format(window=f"{params.window_s:g}")
+    detail = ctx._("the agent did not check who decides in their first {window} s of speech").format(
+        window=f"{params.window_s:g}")
     return Outcome(FAIL, 0.75, evidence(ctx, *agent[:1]), detail)
 
 

@@ -106,7 +106,8 @@ def thanked_for_call(ctx: CallContext, params: ThanksParams) -> Outcome:
         return agent_never_speaks(ctx)
     if hit:
         i, span = hit
-        detail = ctx._("agent said '{said}' at {time}").format(said=span.text, time=seconds(time_of(ctx.utterances[i], span.text)))
+        at = seconds(time_of(ctx.utterances[i], span.text))
+        detail = ctx._("agent said '{said}' at {time}").format(said=span.text, time=at)
         return Outcome(PASS, 0.85, evidence(ctx, i), detail)
     missing = (ctx._("no thanks for their time (an outbound call) in the agent's last {window} s of speech") if ctx.outbound
                else ctx._("no thanks for the call or the order in the agent's last {window} s of speech"))
@@ -158,7 +159,8 @@ def offered_further_help(ctx: CallContext, params: FurtherHelpParams) -> Outcome
         return agent_never_speaks(ctx)
     if hit:
         i, (phrase, sentence) = hit
-        detail = ctx._("agent asked '{sentence}' at {time}").format(sentence=sentence, time=seconds(time_of(ctx.utterances[i], phrase)))
+        at = seconds(time_of(ctx.utterances[i], phrase))
+        detail = ctx._("agent asked '{sentence}' at {time}").format(sentence=sentence, time=at)
         return Outcome(PASS, 0.85, evidence(ctx, i), detail)
     detail = ctx._("agent did not ask whether there is anything else in their last {window} s of speech").format(
         window=f"{params.window_s:g}")
