@@ -26,7 +26,7 @@ from pathlib import Path
 
 DOMAIN = "details"
 # Languages with a detail catalogue; every other language reads its details in English.
-CATALOGUE_LANGUAGES = ("ja", "ru")
+CATALOGUE_LANGUAGES = ("el", "ja", "ko", "ru")
 # Babel's keywords for the markers the criteria use (`CallContext._`, `CallContext.ngettext`, `N_`,
 # and `_ = translation(code).gettext` where there is no context, as in `cutoff`).
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
