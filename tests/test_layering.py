@@ -25,7 +25,7 @@ PACKAGE = ROOT / "qa_pipeline"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("records", ("qa_pipeline", "records", "errors", "identity", "files", "protocols", "contract",
                  "lazy_imports", "safe_csv", "run_records", "profiling", "concurrency", "metadata", "annotations",
-                 "discovery", "growing", "languages")),
+                 "discovery", "growing", "languages", "catalogues")),
     ("text", ("phrases", "nlp", "prices", "vocabulary", "timing", "classifiers")),
     ("speech", ("speech", "synth")),
     ("criteria", ("criteria", "rubric")),

@@ -19,25 +19,21 @@ extractor) and merges them into each catalogue, new ones untranslated.
 from __future__ import annotations
 
 import gettext
-import io
 from functools import cache
-from importlib import resources
 from pathlib import Path
+
+from qa_pipeline.catalogues import KEYWORDS, N_, compiled, merge
 
 DOMAIN = "details"
 # Languages with a detail catalogue; every other language reads its details in English.
 CATALOGUE_LANGUAGES = ("el", "ja", "ko", "ru")
-# Babel's keywords for the markers the criteria use (`CallContext._`, `CallContext.ngettext`, `N_`,
-# and `_ = translation(code).gettext` where there is no context, as in `cutoff`).
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+# The markers the criteria use (`CallContext._`, `CallContext.ngettext`, `N_`, and
+# `_ = translation(code).gettext` where there is no context, as in `cutoff`): `catalogues.KEYWORDS`.
 # The code that writes detail lines, relative to the qa_pipeline package.
 SOURCES = ("criteria", "sales", "scoring.py")
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction only"
-    """Mark a template or word translated later (`CallContext._(word)`); returns it unchanged."""
-    return message
-
+__all__ = ["KEYWORDS", "N_", "NOT_PERFORMED", "translation", "extracted", "update"]
 
 # Why a phrase heard was not said as such (`phrases.not_performed`), as the criteria pass it
 # through `CallContext._`.
@@ -53,16 +49,7 @@ def translation(code: str) -> gettext.NullTranslations:
     """The compiled detail catalogue of language `code`; English (the msgids) when it has none."""
     if code not in CATALOGUE_LANGUAGES:
         return gettext.NullTranslations()
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    source = resources.files("qa_pipeline.criteria").joinpath("locale", code, "LC_MESSAGES", f"{DOMAIN}.po")
-    with source.open("rb") as handle:
-        catalog = read_po(handle, locale=code)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return gettext.GNUTranslations(compiled)
+    return compiled("qa_pipeline.criteria", code, DOMAIN)
 
 
 def catalogue_path(code: str) -> Path:
@@ -88,23 +75,9 @@ def extracted():
 
 def update() -> None:
     """Merge the extracted templates into every catalogue (kept ones keep their translation)."""
-    from babel.messages.catalog import Catalog
-    from babel.messages.pofile import read_po, write_po
-
     template = extracted()
     for code in CATALOGUE_LANGUAGES:
-        path = catalogue_path(code)
-        if path.exists():
-            with path.open("rb") as handle:
-                catalog = read_po(handle, locale=code)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            catalog = Catalog(locale=code, project="qa-pipeline", version="", msgid_bugs_address="", charset="utf-8",
-                              last_translator="qa-pipeline", language_team="qa-pipeline", fuzzy=False,
-                              header_comment=f"# Detail lines of the criteria ({code}); see docs/languages.md.")
-        catalog.update(template, no_fuzzy_matching=True)
-        with path.open("wb") as handle:
-            write_po(handle, catalog, width=0, omit_header=False, ignore_obsolete=True, include_lineno=False)
+        merge(template, catalogue_path(code), code, f"# Detail lines of the criteria ({code}); see docs/languages.md.")
 
 
 if __name__ == "__main__":

@@ -11,10 +11,10 @@ with `_()`, `ngettext()` or `{% trans %}`; `python -m qa_pipeline.web.i18n` extr
 from __future__ import annotations
 
 import gettext
-import io
 from contextvars import ContextVar
 from functools import cache
-from importlib import resources
+
+from qa_pipeline.catalogues import KEYWORDS, N_, compiled, merge
 
 LANGUAGES = {"en": "English", "ru": "Русский"}
 DEFAULT = "en"
@@ -27,16 +27,7 @@ def catalogue(code: str) -> gettext.NullTranslations:
     """The compiled catalogue of `code`; English (the msgids themselves) for en or an unknown code."""
     if code == DEFAULT or code not in LANGUAGES:
         return gettext.NullTranslations()
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    source = resources.files("qa_pipeline.web").joinpath("locale", code, "LC_MESSAGES", "messages.po")
-    with source.open("rb") as handle:
-        catalog = read_po(handle, locale=code)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return gettext.GNUTranslations(compiled)
+    return compiled("qa_pipeline.web", code, "messages")
 
 
 def choose(query: str | None, cookie: str | None, accept_language: str | None) -> str:
@@ -75,10 +66,6 @@ def ngettext_(singular: str, plural: str, n: int) -> str:
     return catalogue(current()).ngettext(singular, plural, n)
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction only"
-    return message
-
-
 # Words the templates translate from data (`_(status)`), listed so that extraction finds them.
 DATA_WORDS = (
     N_("supervisor"), N_("trainer"), N_("agent"),
@@ -103,7 +90,7 @@ def extracted():
         Path(__file__).parent, method_map=[("i18n.py", "python"), ("charts.py", "python"), ("kpi_charts.py", "python"),
                                         ("templates/**.html", "jinja2.ext:babel_extract")],
         options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
-        keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None},
+        keywords=KEYWORDS,
     )
     for _file, _line, message, comments, context in found:
         catalog.add(message, None, auto_comments=comments, context=context)
@@ -114,18 +101,11 @@ def update() -> None:
     """Merge the extracted strings into every catalogue (kept strings keep their translation)."""
     from pathlib import Path
 
-    from babel.messages.pofile import read_po, write_po
-
     template = extracted()
     for code in LANGUAGES:
-        if code == DEFAULT:
-            continue
-        path = Path(__file__).parent / "locale" / code / "LC_MESSAGES" / "messages.po"
-        with path.open("rb") as handle:
-            catalog = read_po(handle, locale=code)
-        catalog.update(template, no_fuzzy_matching=True)
-        with path.open("wb") as handle:
-            write_po(handle, catalog, width=0, omit_header=False, ignore_obsolete=True, include_lineno=False)
+        if code != DEFAULT:
+            merge(template, Path(__file__).parent / "locale" / code / "LC_MESSAGES" / "messages.po", code,
+                  f"# The review app's interface ({code}); see docs/review-app.md.")
 
 
 if __name__ == "__main__":
