@@ -181,7 +181,7 @@ class Outcome:
 
 
 def run_asr_options(model: str | None, agent_channel: int | str = "auto", workers: int = 1):
-    """The ASR options of a run: the model (None: the bundled default), the agent channel,
+    """The ASR options of a run: the model (None: $QA_PIPELINE_MODEL, else base), the agent channel,
     and the model sized for `workers` calls at once, as the CLI's --workers does."""
     from qa_pipeline.speech.asr import AsrOptions
 
@@ -468,7 +468,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="output folder: scorecards, quarantine.json (and the run state, "
                         "OUT/.run-state.sqlite, when no results store is used)")
     parser.add_argument("--rubric", default="etiquette", help="bundled rubric id or rubric YAML path (default: %(default)s)")
-    parser.add_argument("--model", default=None, help="Whisper model (default: the bundled tiny.en)")
+    parser.add_argument("--model", default=None, help="Whisper model (default: $QA_PIPELINE_MODEL, else base)")
     parser.add_argument("--agent-channel", type=_agent_channel, default="auto",
                         help="channel carrying the agent: auto (found per call from what is said), "
                              "0 (left) or 1 (right) (default: %(default)s)")

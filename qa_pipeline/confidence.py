@@ -15,11 +15,11 @@ pass or fail it gathers the verdict's basis:
   the longest overlap against `min_overlap_s`, each hold's length against its gap).
 
 The confidence is a logistic of two features of that basis, how many of its words are
-probably misrecognised (probability under `LOW_WORD_P`) and how close the rule is to its
-limit, with coefficients fitted on labelled calls by `scripts/calibrate_confidence.py`
-(see docs/scorecard.md, "Confidence", for the data, the reliability table and the Brier
-score). A verdict whose confidence is under `REVIEW_BELOW`, or half or more of whose words
-are under `LOW_WORD_P`, is marked `needs_review`: it keeps its verdict, and a person should
+probably misrecognised (probability under the model's `low_word_p`) and how close the rule is to its
+limit, with coefficients fitted on labelled calls by `scripts/calibrate_confidence.py`, one
+`Calibration` per Whisper model (see docs/scorecard.md, "Confidence", for the data, the reliability table and the Brier
+score). A verdict whose confidence is under `review_below`, or half or more of whose words
+are under `low_word_p`, is marked `needs_review`: it keeps its verdict, and a person should
 listen before acting on it. `not_applicable` verdicts keep the criterion's confidence and
 are never marked.
 """
@@ -38,28 +38,56 @@ from qa_pipeline.criteria.handling.pace import PaceParams, fastest_stretch, rate
 from qa_pipeline.criteria.interrupting import InterruptingParams, backchannel_rule
 from qa_pipeline.records import FAIL, PASS, CallOutcome, CriterionResult, Evidence
 from qa_pipeline.rubric import CriterionConfig
+from qa_pipeline.speech.models import DEFAULT_MODEL
 from qa_pipeline.timing import find_interruptions
 
-# --- Calibrated figures: `python scripts/calibrate_confidence.py` prints every one of them.
-# A Whisper word under this probability is more often wrong than right: tiny.en's words on
-# the 48 sample calls aligned with their scripts; a logistic of P(word right) crosses 0.5 here.
-LOW_WORD_P = 0.39
-# The logistic's coefficients: intercept, per unit of log(1 + words under LOW_WORD_P), per
-# unit of closeness to the rule's limit (-log of the margin's size; see `Basis.closeness`).
-INTERCEPT = 5.70
-LOW_WORDS_WEIGHT = -1.22
-CLOSENESS_WEIGHT = -1.34
 # The smallest margin told apart (0.1 % of the limit): a rate or a length measured to that.
 MARGIN_FLOOR = 0.001
-# The first feature where a transcript carries no word records (a hand-written transcript, one read
-# back from the results store): its mean over the calibration verdicts, so the words count as usual.
-UNKNOWN_WORDS_FEATURE = 0.81
-# A verdict below this confidence is marked for review: at least twice as likely wrong as the
-# average labelled verdict (0.983 agreed on the sample calls: 1 - 2 x 0.017).
-REVIEW_BELOW = 0.97
-# The call outcome is shown at this classifier probability or above: from 0.55 the sample calls'
-# outcomes agree with their labels 0.93 of the time (14 of 15), under it 0.61 (docs/scorecard.md).
-OUTCOME_SHOWN_FROM = 0.55
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The figures `python scripts/calibrate_confidence.py --model M` prints for one Whisper model
+    (word probabilities mean different things from model to model).
+
+    `low_word_p`: a word under this probability is more often wrong than right (the sample
+    calls' words aligned with their scripts; a logistic of P(word right) crosses 0.5 there).
+    `intercept`, `low_words_weight`, `closeness_weight`: the verdict logistic's coefficients,
+    per unit of log(1 + words under `low_word_p`) and per unit of closeness to the rule's
+    limit (-log of the margin's size; see `Basis.closeness`), fitted on the labelled verdicts.
+    `unknown_words_feature`: the first feature where a transcript carries no word records (a
+    hand-written transcript, one read back from the results store): its mean over the
+    calibration verdicts, so the words count as usual.
+    `review_below`: a verdict under this confidence is marked for review: at least twice as
+    likely wrong as the average labelled verdict (1 - 2 x the sample calls' rate of wrong verdicts).
+    `outcome_shown_from`: the call outcome is shown at this classifier probability or above,
+    where the sample calls' shown outcomes agree with their labels at least 0.9 of the time.
+    """
+
+    low_word_p: float
+    intercept: float
+    low_words_weight: float
+    closeness_weight: float
+    unknown_words_feature: float
+    review_below: float
+    outcome_shown_from: float
+
+
+CALIBRATIONS: dict[str, Calibration] = {
+    # 48 sample calls (6,812 words aligned; 594 verdicts of both rubrics) and the field cases.
+    "tiny.en": Calibration(low_word_p=0.39, intercept=5.70, low_words_weight=-1.22, closeness_weight=-1.34,
+                           unknown_words_feature=0.81, review_below=0.97, outcome_shown_from=0.55),
+    # The same calls transcribed by base (7,113 words; 595 verdicts), the shipped default.
+    "base": Calibration(low_word_p=0.40, intercept=4.51, low_words_weight=-1.16, closeness_weight=-0.39,
+                        unknown_words_feature=0.69, review_below=0.93, outcome_shown_from=0.60),
+}
+
+
+def calibration_for(model: str | None) -> Calibration:
+    """The figures for the Whisper model a transcript was made with (`Transcript.asr_model`); a
+    model calibrated on no labelled calls (a local folder, a hub model) gets the default model's."""
+    return CALIBRATIONS.get(model or "", CALIBRATIONS[DEFAULT_MODEL])
+
 
 # Which verdict of a built-in criterion rests on something not said, and the agent speech
 # the criterion searched for it: the opening or closing `window_s` (the rubric's), or all of it.
@@ -93,7 +121,7 @@ class Basis:
     probabilities: tuple[float, ...] | None
     margin: float | None = None
 
-    def low_words(self, low_word_p: float = LOW_WORD_P) -> int | None:
+    def low_words(self, low_word_p: float) -> int | None:
         """How many of the words are under `low_word_p`: probably misrecognised (None: not known)."""
         return None if self.probabilities is None else sum(p < low_word_p for p in self.probabilities)
 
@@ -104,46 +132,47 @@ class Basis:
         A log, so that no width of "close" is chosen: the limit itself is the scale."""
         return 0.0 if self.margin is None else max(0.0, -math.log(max(abs(self.margin), MARGIN_FLOOR)))
 
-    def features(self, low_word_p: float = LOW_WORD_P) -> tuple[float, float]:
+    def features(self, calibration: Calibration) -> tuple[float, float]:
         """(log(1 + low-probability words), closeness to the limit): what `confidence_of` weighs.
 
         A count, not a share: a phrase missed because it was misheard hides in one stretch
         of bad words, however long the window around it.
         """
-        low = self.low_words(low_word_p)
-        return (UNKNOWN_WORDS_FEATURE if low is None else math.log1p(low)), self.closeness
+        low = self.low_words(calibration.low_word_p)
+        return (calibration.unknown_words_feature if low is None else math.log1p(low)), self.closeness
 
 
-def confidence_of(basis: Basis) -> float:
+def confidence_of(basis: Basis, calibration: Calibration) -> float:
     """The calibrated probability (0-1) that a verdict with this basis agrees with a person's."""
-    low, close = basis.features()
-    return 1.0 / (1.0 + math.exp(-(INTERCEPT + LOW_WORDS_WEIGHT * low + CLOSENESS_WEIGHT * close)))
+    low, close = basis.features(calibration)
+    c = calibration
+    return 1.0 / (1.0 + math.exp(-(c.intercept + c.low_words_weight * low + c.closeness_weight * close)))
 
 
-def to_review(confidence: float, basis: Basis, review_below: float = REVIEW_BELOW,
-              low_word_p: float = LOW_WORD_P) -> bool:
+def to_review(confidence: float, basis: Basis, calibration: Calibration) -> bool:
     """Whether a verdict needs a person: its confidence is under `review_below`, or half or more
     of the words it rests on are more likely misheard than heard (under `low_word_p`), which a
     short window can be without reaching the count the calibration weighs."""
     words = basis.probabilities or ()
-    mostly_misheard = bool(words) and 2 * sum(p < low_word_p for p in words) >= len(words)
-    return confidence < review_below or mostly_misheard
+    mostly_misheard = bool(words) and 2 * sum(p < calibration.low_word_p for p in words) >= len(words)
+    return confidence < calibration.review_below or mostly_misheard
 
 
 def assess(ctx: CallContext, configs: Sequence[CriterionConfig], results: Sequence[CriterionResult]
            ) -> tuple[CriterionResult, ...]:
     """`results` (aligned with `configs`) with each pass's and fail's confidence from its basis,
-    and `needs_review` set where `to_review` says so."""
+    and `needs_review` set where `to_review` says so, with the figures of the transcript's model."""
+    calibration = calibration_for(ctx.transcript.asr_model)
     out = []
     for config, result in zip(configs, results, strict=True):
         if result.verdict not in (PASS, FAIL):
             out.append(result)
             continue
         basis = basis_of(ctx, config, result)
-        confidence = confidence_of(basis)
+        confidence = confidence_of(basis, calibration)
         # Kept to 3 places, as the card writes it, so that a card read back is the same card.
         out.append(dataclasses.replace(result, confidence=round(confidence, 3),
-                                       needs_review=to_review(confidence, basis)))
+                                       needs_review=to_review(confidence, basis, calibration)))
     return tuple(out)
 
 
@@ -223,8 +252,9 @@ def _hold_margin(ctx: CallContext, params: HoldParams) -> float | None:
     return min(((length - gap) / gap for length, gap in gaps), default=None)
 
 
-def shown_outcome(outcome: CallOutcome | None) -> tuple[str | None, float | None]:
-    """The outcome label as the card shows it (None under `OUTCOME_SHOWN_FROM`) and its confidence."""
+def shown_outcome(outcome: CallOutcome | None, model: str | None) -> tuple[str | None, float | None]:
+    """The outcome label as the card shows it (None under the `model`'s `outcome_shown_from`) and its confidence."""
     if outcome is None:
         return None, None
-    return (outcome.label if outcome.probability >= OUTCOME_SHOWN_FROM else None), outcome.probability
+    shown = outcome.probability >= calibration_for(model).outcome_shown_from
+    return (outcome.label if shown else None), outcome.probability

@@ -378,7 +378,7 @@ def score_transcript_with_models(transcript: Transcript, rubric, metadata: CallM
     with stage("criteria"):
         card = score_transcript(transcript, rubric, metadata, recording, acts)
     with stage("classifiers"):
-        outcome, outcome_confidence = shown_outcome(call_outcome(transcript))
+        outcome, outcome_confidence = shown_outcome(call_outcome(transcript), transcript.asr_model)
     card = replace(card, outcome=outcome, outcome_confidence=outcome_confidence)
     if getattr(rubric, "sales", None) is not None:  # a sales rubric: the card's sales block
         from qa_pipeline.sales import sales_outcome

@@ -276,7 +276,8 @@ class Scorecard:
     rubric_sha256: str = ""  # the content hash of the rubric that scored it (Rubric.sha256)
     sales: SalesOutcome | None = None  # the sales block: only for a rubric with a `sales` section
     # The outcome classifier's probability for its label (0-1); `outcome` is None below the
-    # threshold for showing it (qa_pipeline.confidence.OUTCOME_SHOWN_FROM). None without a prediction.
+    # threshold for showing it (`outcome_shown_from` of the model's calibration in qa_pipeline.confidence).
+    # None without a prediction.
     outcome_confidence: float | None = None
 
     def result(self, criterion_id: str) -> CriterionResult | None:

@@ -3,8 +3,9 @@
     python scripts/calibrate_confidence.py --transcripts-cache DIR
     python scripts/calibrate_confidence.py --sample sample_audio --field ../shared/field-cases --transcripts-cache DIR
 
-It prints each figure of `qa_pipeline/confidence.py` as a line `NAME = value`; they are
-copied into that module by hand.
+It prints the model's `Calibration(...)` for `CALIBRATIONS` in `qa_pipeline/confidence.py`
+(one per Whisper model: `--model`, default the shipped default), each figure with what it
+sets; it is copied into that module by hand.
 
 Three measurements, each printed with what it sets in `qa_pipeline/confidence.py`:
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import difflib
 import json
 import math
@@ -55,6 +57,7 @@ from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings
 from qa_pipeline.records import AGENT, CUSTOMER, FAIL, PASS, Transcript
 from qa_pipeline.rubric import load_rubric
 from qa_pipeline.scoring import criteria_context, evaluate_criterion, with_cutoff
+from qa_pipeline.speech.asr import model_label
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts" / "calls"
@@ -196,7 +199,12 @@ def brier(pairs: Sequence[tuple[float, bool]]) -> float:
 
 
 def features(verdicts: Sequence[Verdict], low_word_p: float) -> np.ndarray:
-    return np.array([v.basis.features(low_word_p) for v in verdicts])
+    probe = confidence.Calibration(low_word_p, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    low = [v.basis.low_words(low_word_p) for v in verdicts]
+    known = [math.log1p(n) for n in low if n is not None]
+    unknown = float(np.mean(known)) if known else 0.0
+    probe = dataclasses.replace(probe, unknown_words_feature=unknown)
+    return np.array([v.basis.features(probe) for v in verdicts])
 
 
 def fit(verdicts: Sequence[Verdict], low_word_p: float) -> LogisticRegression:
@@ -225,7 +233,8 @@ def crossing(pairs: Sequence[tuple[float, bool]]) -> float:
 
 def review_split(verdicts: Sequence[Verdict], after: Sequence[float], below: float, low_word_p: float) -> str:
     """Agreement of the verdicts `confidence.to_review` marks, and of the others."""
-    marked = [confidence.to_review(p, v.basis, below, low_word_p) for p, v in zip(after, verdicts)]
+    figures = confidence.Calibration(low_word_p, 0.0, 0.0, 0.0, 0.0, below, 0.0)
+    marked = [confidence.to_review(p, v.basis, figures) for p, v in zip(after, verdicts)]
     flagged = [v.agrees for v, m in zip(verdicts, marked) if m]
     kept = [v.agrees for v, m in zip(verdicts, marked) if not m]
 
@@ -267,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--field", type=Path, default=ROOT.parent / "shared" / "field-cases",
                         help="field cases folder with expected.json (default ../shared/field-cases; skipped when absent)")
     parser.add_argument("--transcripts-cache", type=Path, default=None)
-    parser.add_argument("--model", default=None, help="Whisper model (default: the bundled default)")
+    parser.add_argument("--model", default=None, help="Whisper model (default: $QA_PIPELINE_MODEL, else base)")
     args = parser.parse_args(argv)
 
     pipeline = CallPipeline(PipelineSettings(rubric=load_rubric(RUBRICS[0]), asr_options=asr_options(args.model, "auto"),
@@ -290,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table("sample calls (scripts)", sample_words, WORD_BINS, "word probability"))
     print()
     print(table("real field calls (human transcripts)", field_words, WORD_BINS, "word probability"))
-    print(f"\nLOW_WORD_P = {low_word_p:.2f}  (P(right) = 0.5 on the sample calls' words)\n")
+    print(f"\nlow_word_p = {low_word_p:.2f}  (P(right) = 0.5 on the sample calls' words)\n")
 
     model = fit(sample, low_word_p)
     below = review_below(sample)
@@ -314,9 +323,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"AUC of the confidence for agreement: before {aucs[0]:.3f}, after {aucs[1]:.3f}")
         print(f"review mark, after: {review_split(verdicts, after, below, low_word_p)}\n")
     intercept, (low_w, close_w) = model.intercept_[0], model.coef_[0]
-    print(f"INTERCEPT = {intercept:.2f}\nLOW_WORDS_WEIGHT = {low_w:.2f}\nCLOSENESS_WEIGHT = {close_w:.2f}")
-    print(f"REVIEW_BELOW = {below:.2f}  (twice the sample calls' rate of wrong verdicts)")
-    print(f"UNKNOWN_WORDS_FEATURE = {features(sample, low_word_p)[:, 0].mean():.2f}  (the first feature's mean)\n")
+    unknown = features(sample, low_word_p)[:, 0].mean()
+    print(f"intercept = {intercept:.2f}\nlow_words_weight = {low_w:.2f}\ncloseness_weight = {close_w:.2f}")
+    print(f"review_below = {below:.2f}  (twice the sample calls' rate of wrong verdicts)")
+    print(f"unknown_words_feature = {unknown:.2f}  (the first feature's mean)\n")
 
     print(f"## Outcome: classifier probability against the labelled outcome ({len(outcomes)} sample calls)\n")
     print(table("outcome", outcomes, OUTCOME_BINS, "probability"))
@@ -325,7 +335,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"shown from {t:.2f}: {len(shown)} of {len(outcomes)} calls, agreement "
               f"{np.mean(shown) if shown else math.nan:.3f}")
     shown_from = outcome_threshold(outcomes)
-    print(f"OUTCOME_SHOWN_FROM = {shown_from}  (the outcomes shown agree with their labels at least 0.9 of the time)")
+    print(f"outcome_shown_from = {shown_from}  (the outcomes shown agree with their labels at least 0.9 of the time)")
+    print(f"\n## For CALIBRATIONS[{model_label(pipeline.settings.asr_options)!r}]\n")
+    print(f"Calibration(low_word_p={low_word_p:.2f}, intercept={intercept:.2f}, low_words_weight={low_w:.2f}, "
+          f"closeness_weight={close_w:.2f}, unknown_words_feature={unknown:.2f}, review_below={below:.2f}, "
+          f"outcome_shown_from={shown_from})")
     return 0
 
 

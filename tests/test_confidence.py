@@ -18,6 +18,14 @@ from qa_pipeline.scoring import criteria_context, evaluate_criterion, score_tran
 
 from _scoring_helpers import etiquette
 
+# The saved transcripts are tiny.en's: the stage weighs them with tiny.en's figures.
+TINY = confidence.CALIBRATIONS["tiny.en"]
+
+
+def conf(basis: Basis) -> float:
+    return confidence_of(basis, TINY)
+
+
 # The rules' fixed confidences before this stage: almost every verdict showed one of these.
 OLD_CONSTANTS = {0.75, 0.8, 0.85, 0.9}
 
@@ -57,7 +65,7 @@ def test_a_verdicts_confidence_rests_on_the_words_of_its_evidence(root):
     ctx, _ = criteria_context(transcript, CallMetadata("C01"))
     basis = basis_of(ctx, etiquette().criterion("self_introduction"), intro)
     assert basis.probabilities == tuple(w.probability for w in heard.words)
-    assert intro.confidence == round(confidence_of(basis), 3)
+    assert intro.confidence == round(conf(basis), 3)
     # The same call recognised worse has less confident verdicts, and the same verdicts.
     garbled = score_transcript(with_probability(transcript, 0.2), etiquette(), CallMetadata("C01"), "C01")
     assert [c.verdict for c in garbled.criteria] == [c.verdict for c in card.criteria]
@@ -71,13 +79,13 @@ def test_a_missing_introduction_among_poorly_recognised_words_needs_review_and_a
     card = score_transcript(heard, etiquette(), CallMetadata("C49"), "C49")
     intro = card.result("self_introduction")
     assert intro.verdict == FAIL and intro.needs_review
-    assert intro.confidence < confidence.REVIEW_BELOW
+    assert intro.confidence < TINY.review_below
     assert "self_introduction" in card.needs_review
     # The same words recognised clearly: the name is truly missing, a confident fail.
     clear = score_transcript(with_probability(heard, 0.99), etiquette(), CallMetadata("C49"), "C49")
     assert clear.result("self_introduction").verdict == FAIL
     assert not clear.result("self_introduction").needs_review
-    assert clear.result("self_introduction").confidence > confidence.REVIEW_BELOW
+    assert clear.result("self_introduction").confidence > TINY.review_below
 
 
 def test_a_missing_phrase_is_judged_by_the_words_of_the_window_the_criterion_searched(root):
@@ -93,11 +101,11 @@ def test_a_missing_phrase_is_judged_by_the_words_of_the_window_the_criterion_sea
 
 def test_confidence_falls_with_poorly_recognised_words_and_near_a_rules_limit():
     clear = Basis((0.99,) * 20)
-    assert confidence_of(clear) > confidence.REVIEW_BELOW
-    assert confidence_of(Basis((0.99,) * 14 + (0.2,) * 6)) < confidence_of(Basis((0.99,) * 19 + (0.2,))) < confidence_of(clear)
-    assert confidence_of(Basis((0.99,) * 20, margin=0.01)) < confidence_of(Basis((0.99,) * 20, margin=0.5)) \
-        < confidence_of(Basis((0.99,) * 20, margin=None))
-    assert confidence_of(Basis((0.99,) * 20, margin=-0.02)) == pytest.approx(confidence_of(Basis((0.99,) * 20, margin=0.02)))
+    assert conf(clear) > TINY.review_below
+    assert conf(Basis((0.99,) * 14 + (0.2,) * 6)) < conf(Basis((0.99,) * 19 + (0.2,))) < conf(clear)
+    assert conf(Basis((0.99,) * 20, margin=0.01)) < conf(Basis((0.99,) * 20, margin=0.5)) \
+        < conf(Basis((0.99,) * 20, margin=None))
+    assert conf(Basis((0.99,) * 20, margin=-0.02)) == pytest.approx(conf(Basis((0.99,) * 20, margin=0.02)))
 
 
 def test_the_pace_margin_is_the_rate_against_its_limit(root):
@@ -112,11 +120,21 @@ def test_the_pace_margin_is_the_rate_against_its_limit(root):
 
 
 def test_the_outcome_is_shown_from_the_threshold_and_its_confidence_always():
-    low = CallOutcome("appointment_booked", confidence.OUTCOME_SHOWN_FROM - 0.01)
-    high = CallOutcome("appointment_booked", confidence.OUTCOME_SHOWN_FROM)
-    assert shown_outcome(low) == (None, low.probability)
-    assert shown_outcome(high) == ("appointment_booked", high.probability)
-    assert shown_outcome(None) == (None, None)
+    for model, figures in confidence.CALIBRATIONS.items():
+        low = CallOutcome("appointment_booked", figures.outcome_shown_from - 0.01)
+        high = CallOutcome("appointment_booked", figures.outcome_shown_from)
+        assert shown_outcome(low, model) == (None, low.probability)
+        assert shown_outcome(high, model) == ("appointment_booked", high.probability)
+        assert shown_outcome(None, model) == (None, None)
+
+
+def test_each_model_has_its_own_figures_and_an_uncalibrated_model_gets_the_defaults():
+    from qa_pipeline.speech.models import DEFAULT_MODEL
+
+    assert set(confidence.CALIBRATIONS) == {"tiny.en", "base"}
+    assert confidence.calibration_for("tiny.en") is TINY
+    assert confidence.calibration_for("/models/whisper-small") is confidence.CALIBRATIONS[DEFAULT_MODEL]
+    assert confidence.calibration_for(None) is confidence.CALIBRATIONS[DEFAULT_MODEL]
 
 
 def test_needs_review_and_outcome_confidence_round_trip_through_the_contract(root):
@@ -162,8 +180,8 @@ def test_a_transcript_without_word_records_counts_its_words_as_usual(root):
     card = score_transcript(bare, etiquette(), CallMetadata("C49"), "C49")
     intro = card.result("self_introduction")
     assert intro.verdict == FAIL and not intro.needs_review
-    assert intro.confidence == round(confidence_of(Basis(None)), 3)
-    assert confidence_of(Basis((0.99,) * 20)) > intro.confidence > confidence.REVIEW_BELOW
+    assert intro.confidence == round(conf(Basis(None)), 3)
+    assert conf(Basis((0.99,) * 20)) > intro.confidence > TINY.review_below
 
 
 def test_a_short_window_of_mostly_misheard_words_needs_review_though_its_count_is_small():

@@ -1,5 +1,5 @@
 """The field cases (../shared/field-cases): recordings that failed in the field, scored with
-the default options, against the verdicts in their expected.json.
+the default options (the shipped default model, base), against the verdicts in their expected.json.
 
 Slow: it transcribes ten calls. A verdict the product gets wrong by a known limit is
 marked xfail (not strict) with the reason; the rest must agree exactly.
@@ -32,7 +32,7 @@ XFAIL = {
 
 
 @pytest.fixture(scope="module")
-def cards(tmp_path_factory) -> dict[str, dict]:
+def cards(tmp_path_factory, shipped_default_model) -> dict[str, dict]:
     if FIELD_CASES is None:
         pytest.skip("../shared/field-cases is not beside this checkout (it is shared project data, not in git)")
     out = tmp_path_factory.mktemp("field-cases")
@@ -40,6 +40,10 @@ def cards(tmp_path_factory) -> dict[str, dict]:
     result = CliRunner().invoke(main, ["score", *map(str, runnable), "--out", str(out), "--no-db"])
     assert result.exit_code == 0, result.output
     return {case: json.loads((out / f"{case}.json").read_text()) for case in EXPECTED if case not in WAITING}
+
+
+def test_field_cases_are_scored_with_the_shipped_default_model(cards):
+    assert {card["versions"]["asr_model"] for card in cards.values()} == {"base"}
 
 
 def _cases():

@@ -102,7 +102,8 @@ def test_the_card_records_language_and_probability():
 def test_a_language_other_than_english_uses_the_multilingual_model():
     from qa_pipeline.speech.asr import AsrOptions
 
-    assert AsrOptions().model == "tiny.en"
+    assert AsrOptions(model="tiny.en").model == "tiny.en"
+    assert AsrOptions(model="tiny.en", language="ja").model == "base"
     assert AsrOptions(language="ja").model == "base"
     assert AsrOptions(language="auto").model == "base"
     assert AsrOptions(language="ja", model="/models/mine").model == "/models/mine"

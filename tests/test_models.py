@@ -60,3 +60,13 @@ def test_score_and_transcribe_offer_the_new_options():
     for option in ("--workers", "--agents", "--hotwords", "base"):
         assert option in score_help
     assert "--workers" in runner.invoke(main, ["transcribe", "--help"]).output
+
+
+def test_the_default_model_is_base_unless_the_site_names_another(monkeypatch):
+    monkeypatch.delenv(models.MODEL_ENV, raising=False)
+    assert models.default_model() == "base" and AsrOptions().model == "base"
+    assert AsrOptions(model="tiny.en").model == "tiny.en"
+    monkeypatch.setenv(models.MODEL_ENV, " tiny.en ")
+    assert AsrOptions().model == "tiny.en"
+    monkeypatch.setenv(models.MODEL_ENV, "")
+    assert AsrOptions().model == "base"

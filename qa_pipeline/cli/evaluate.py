@@ -115,7 +115,7 @@ def _json_document(evaluations: dict, failed: dict[str, str]) -> dict:
 @click.option("--rubric", default="etiquette", show_default=True, help="Bundled rubric id or path to a rubric YAML.")
 @click.option("--classifiers", type=click.Choice(["on", "off", "compare"]), default="on", show_default=True,
               help="Score with the rubric as written, rules only, or both side by side.")
-@click.option("--model", default=None, help="Whisper model (default: bundled tiny.en).")
+@click.option("--model", default=None, help="Whisper model (default: $QA_PIPELINE_MODEL, else base).")
 @click.option("--agent-channel", type=AGENT_CHANNEL, default="auto", show_default=True, help=AGENT_CHANNEL_HELP)
 @click.option("--mixdown", is_flag=True,
               help="Mix each stereo call down to mono and score that (diarization and roles from what is "

@@ -50,10 +50,11 @@ Examples:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write DIR/<recording name>.json instead of printing.")
-@click.option("--model", default="tiny.en", show_default=True,
-              help="Whisper model: 'tiny.en' or 'base' (offline presets; base is multilingual and "
-                   "assembled once into the model cache), a CTranslate2 model folder, "
-                   "or a faster-whisper model name (downloaded; needs internet).")
+@click.option("--model", default=None,
+              help="Whisper model: 'base' or 'tiny.en' (offline presets; base is multilingual and "
+                   "assembled once into the model cache, tiny.en English-only and about twice as fast), "
+                   "a CTranslate2 model folder, or a faster-whisper model name (downloaded; needs internet). "
+                   "[default: $QA_PIPELINE_MODEL, else base]")
 @click.option("--device", default="cpu", show_default=True, help="Where to run Whisper: cpu, cuda or auto.")
 @click.option("--compute-type", default="int8", show_default=True,
               help="CTranslate2 compute type, e.g. int8, int8_float16, float16, float32.")
@@ -78,8 +79,8 @@ def command(files, out_dir, model, device, compute_type, agent_channel, workers,
 
     workers = workers or default_workers()
     redaction = load_settings(redaction_settings, redact_types)
-    options = AsrOptions(model=model, device=device, compute_type=compute_type, agent_channel=agent_channel,
-                         language=language or "en")
+    options = AsrOptions(**({"model": model} if model else {}), device=device, compute_type=compute_type,
+                         agent_channel=agent_channel, language=language or "en")
     options = with_workers(options, workers)
     pipeline = CallPipeline(PipelineSettings(rubric=_rubric_for_hotwords(rubric),
                                              asr_options=options, redaction=redaction,

@@ -2,7 +2,8 @@
 
 English parses with ``en_core_web_sm`` (tagger, parser, entities), so negation and
 quotation are read from the dependency tree (`qa_pipeline.phrases`); these sets are the
-closed word classes those rules name. Whisper's English-only ``tiny.en`` is the default model.
+closed word classes those rules name. Whisper base is the default model, as for the other
+languages; the English-only ``tiny.en`` is the faster choice (docs/model-choice.md).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ LANGUAGE = Language(
     code="en",
     name="English",
     whisper_code="en",
-    asr_model="tiny.en",
+    asr_model="base",
     make_nlp=load_english,
     make_tokenizer=english_tokenizer,
     match_attr="LOWER",

