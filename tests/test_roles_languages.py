@@ -112,3 +112,24 @@ def test_a_later_slushaite_is_no_answer():
                         Utterance("unknown", 6.0, 8.0, "Слушайте, а сколько это стоит?")]}
     result = decide_roles(by_speaker, load_cues("ru"))
     assert "answers_listening" not in result.cues["1"] and result.agent == "0"
+
+
+@pytest.mark.parametrize("agent, customer", [
+    # Sample call J08 as Whisper wrote it: a price «でございます» is no company greeting.
+    ("お忙しいところをそれ入りますスポーツクラブワカバの林と申します今月から新しいキャンペーンが始まりまして"
+     "月会費が7000円入会金は無料でございます", "はい、渡辺です"),
+    # J12: «確認でお電話いたしました», the agent's humble いたす.
+    ("こちらキムラ様のお電話でしょうか私レストラン葵の井上と申します土曜日のご予約の確認でお電話いたしました", "もしもし"),
+])
+def test_japanese_outbound_openings_as_whisper_writes_them(agent, customer):
+    result = decide_roles({"0": [Utterance("unknown", 2.0, 9.0, agent)], "1": [Utterance("unknown", 0.5, 1.5, customer)]},
+                          load_cues("ja"))
+    assert (result.agent, result.direction.direction) == ("0", "outbound"), (result.scores, result.direction)
+
+
+def test_a_japanese_caller_who_says_she_called_is_no_outbound_agent():
+    """«お電話しました» (plain する) is the caller's; only the humble «お電話いたしました» is the agent's."""
+    result = decide_roles({"0": [Utterance("unknown", 0.5, 3.0, "お電話ありがとうございます。さくら不動産の近藤でございます。")],
+                           "1": [Utterance("unknown", 4.0, 8.0, "鈴木と申します。広告を見てお電話しました。")]},
+                          load_cues("ja"))
+    assert (result.agent, result.direction.direction) == ("0", "inbound")
