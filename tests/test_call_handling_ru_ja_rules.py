@@ -63,3 +63,25 @@ def test_next_step_times_in_any_case(closing, verdict):
 ])
 def test_japanese_next_steps_as_said(closing, verdict):
     assert judge("next_step_agreed", closing, "C: わかりました。", lang="ja") == verdict
+
+
+@pytest.mark.parametrize("line, verdict", [
+    ("A: Ждите.", FAIL),  # the guide's wrong hold: «Περιμένετε, παρακαλώ» (seeds/003)
+    ("A: Ждите, пожалуйста, я посмотрю.", FAIL),
+    ("A: Подождите секунду.", FAIL),
+    ("A: Ну всё, ждём.", PASS),  # R12: «we look forward to it» shares the lemma of «ждите»
+    ("A: Ждём вас в субботу!", PASS),
+    ("A: Всё, ждите курьера.", PASS),  # R06: waiting for the courier, no hold
+    ("A: Ждите нашего звонка завтра.", PASS),
+])
+def test_russian_wait_is_wrong_only_as_a_hold(line, verdict):
+    assert judge("no_forbidden_phrases", line, "C: Хорошо.") == verdict
+
+
+def test_an_exact_form_word_matches_that_form_only():
+    from qa_pipeline import nlp
+    from qa_pipeline.phrases import find_phrases
+
+    docs = nlp.parse(["Ждите.", "Ждём вас.", "Ждал долго."], "ru")
+    assert [bool(find_phrases(doc, ("=ждите",))) for doc in docs] == [True, False, False]
+    assert [bool(find_phrases(doc, ("ждите",))) for doc in docs] == [True, True, True]  # by lemma
