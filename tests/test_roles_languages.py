@@ -58,7 +58,7 @@ CALLS = {
     )),
     "ko outbound": ("ko", "outbound", (
         ("C", "여보세요?"),
-        ("A", "안녕하세요, 한빛보험입니다. 김민수 고객님 맞으신가요? 보험 갱신 때문에 전화드렸습니다."),
+        ("A", "안녕하세요, 한빛보험에서 전화드렸습니다. 김민수 고객님 맞으신가요? 보험 갱신 때문에 연락드렸습니다."),
         ("C", "네, 맞는데요."),
     )),
 }
@@ -90,6 +90,12 @@ def test_without_the_cues_the_russian_outbound_call_is_misread():
     assert (result.agent, result.direction.direction) == ("A", "outbound")
     assert {"speaks_for_company", "calls_with_reason", "asks_for_customer"} <= set(result.cues["A"])
     assert {"answers_phone"} <= set(result.cues["C"])
+
+
+def test_a_korean_agent_says_whom_they_call_for():
+    result = decide_roles({"A": [Utterance("unknown", 2.0, 5.0, "안녕하세요, 한빛보험에서 전화드렸습니다.")],
+                           "C": [Utterance("unknown", 0.5, 1.5, "여보세요?")]}, load_cues("ko"))
+    assert "speaks_for_company" in result.cues["A"] and result.direction.direction == "outbound"
 
 
 @pytest.mark.parametrize("text, cue", [
@@ -133,3 +139,22 @@ def test_a_japanese_caller_who_says_she_called_is_no_outbound_agent():
                            "1": [Utterance("unknown", 4.0, 8.0, "鈴木と申します。広告を見てお電話しました。")]},
                           load_cues("ja"))
     assert (result.agent, result.direction.direction) == ("0", "inbound")
+
+
+# A word of each language for "*" in a phrase.
+ANY_WORD = {"ru": "пять", "el": "πέντε", "ko": "오늘", "ja": "田中"}
+
+
+@pytest.mark.parametrize("code", ["ru", "el", "ko", "ja"])
+def test_every_role_cue_phrase_matches_its_own_words(code):
+    import re
+
+    from qa_pipeline import nlp
+    from qa_pipeline.phrases import find_phrases
+
+    entries = [(name, p) for name, cue in load_cues(code).phrases.items() for p in cue.phrases]
+    assert len(entries) > 40
+    texts = [re.sub(r"\s*\.\.\.\s*", " ", p).replace("*", ANY_WORD[code]).strip() for _, p in entries]
+    docs = nlp.parse(texts, code)
+    missed = [p for (_, p), doc in zip(entries, docs) if not find_phrases(doc, (p,))]
+    assert not missed, missed
