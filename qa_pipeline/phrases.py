@@ -8,7 +8,10 @@ Phrase syntax (the rubric YAML keeps plain phrases):
   commas ("I'm *still* listening", "thank you *so much* for calling", "listening*,* go
   ahead"), but never a negation ("I'm not listening" is no match);
 - ``*`` stands for any one word: ``have a * day``;
-- ``...`` stands for up to ``MAX_SKIPPED`` words: ``say ... again``.
+- ``...`` stands for up to ``MAX_SKIPPED`` words: ``say ... again``;
+- ``=word`` matches that form of the word only, by its lower-case text, where the language
+  otherwise compares lemmas: Russian ``=ждите`` is the imperative "wait" of a hold, not
+  "ждём" ("we look forward to seeing you"), which shares its lemma.
 
 A phrase that matches is not always the act it names: "please don't say goodbye yet",
 "I didn't say goodbye" (negated) and "we say 'I'm listening' here", "she said goodbye"
@@ -34,6 +37,7 @@ MAX_INSERTED = 4
 MAX_SKIPPED = 4
 WILDCARD = "*"
 SKIP = "..."
+EXACT = "="
 # Punctuation a speaker's pause leaves inside a phrase; a full stop or "?" ends it. "、" is
 # the Japanese comma.
 INSERTED_PUNCT = frozenset({",", "-", "--", "–", "—", "...", "…", "、", "，"})
@@ -80,9 +84,14 @@ def word_patterns(phrase: str, lang: str = ENGLISH) -> list[dict]:
     spec = language(lang)
     attr = spec.match_attr
     pattern: list[dict] = []
+    exact = {w[1:].lower() for w in phrase.split() if w.startswith(EXACT) and len(w) > 1}
+    if exact:
+        phrase = " ".join(w[1:] if w.startswith(EXACT) and len(w) > 1 else w for w in phrase.split())
     tokens = [t for t in spec.tokenizer()(phrase.strip()) if not t.is_space]
     for k, token in enumerate(tokens):
-        if token.text == SKIP:
+        if token.lower_ in exact:
+            pattern.append({"LOWER": token.lower_})
+        elif token.text == SKIP:
             negators = sorted(spec.negators | spec.negators_after)
             pattern.append({"IS_ALPHA": True, attr: {"NOT_IN": negators}, "OP": f"{{0,{MAX_SKIPPED}}}"})
         elif token.text == WILDCARD:

@@ -18,6 +18,10 @@ from qa_pipeline.errors import ConfigError
 LANGUAGES = ("ja", "ru")
 CRITERIA = ("self_introduction", "name_use", "no_im_listening", "no_interrupting",
             "asked_questions", "no_price_before_need", "said_goodbye")
+# call_handling's own criteria: labelled from the scripts too, left out only where a script
+# says why (a plan change as a next step, a caller turn one character short of counting).
+HANDLING = ("speaking_pace", "no_forbidden_phrases", "hold_etiquette", "next_step_agreed", "contact_details_asked",
+            "thanked_for_call", "offered_further_help", "acknowledged_caller")
 VERDICTS = ("pass", "fail", "not_applicable")
 # The outcome labels of the English corpus (tests/test_sample_corpus.py), so evaluate compares like with like.
 OUTCOMES = {"appointment_booked", "order_placed", "callback_agreed", "information_only",
@@ -53,7 +57,7 @@ def test_manifest_matches_the_scripts(root, language):
 def test_every_call_labels_the_seven_criteria_and_each_passes_and_fails(root, language):
     calls = _calls(root, language)
     for call in calls:
-        assert set(call["expected"]) == set(CRITERIA), call["call_id"]
+        assert set(CRITERIA) <= set(call["expected"]) <= set(CRITERIA) | set(HANDLING), call["call_id"]
         assert set(call["expected"].values()) <= set(VERDICTS), call["call_id"]
         assert call["expected"]["no_interrupting"] == ("fail" if call["interruptions"] else "pass")
     for criterion in CRITERIA:
@@ -62,6 +66,16 @@ def test_every_call_labels_the_seven_criteria_and_each_passes_and_fails(root, la
             assert count >= 2, f"{language} {criterion}: only {count} calls expect {verdict}"
     assert {c.get("direction", "inbound") for c in calls} == {"inbound", "outbound"}
     assert {c["outcome"] for c in calls} <= OUTCOMES
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_call_handling_is_labelled_on_nearly_every_call(root, language):
+    calls = _calls(root, language)
+    for criterion in HANDLING:
+        labelled = [c["expected"][criterion] for c in calls if criterion in c["expected"]]
+        assert len(labelled) >= len(calls) - 1, f"{language} {criterion}: {len(labelled)} of {len(calls)} labelled"
+    for criterion in ("no_forbidden_phrases", "next_step_agreed", "thanked_for_call"):
+        assert {"pass", "fail"} <= {c["expected"].get(criterion) for c in calls}, f"{language} {criterion}"
 
 
 # The wrong answers of the guides, in each language: the verdict of no_im_listening follows

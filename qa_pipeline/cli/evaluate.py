@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from qa_pipeline.cli.options import agents_option, hotwords_option, language_option, workers_option
+from qa_pipeline.cli.options import (
+    agents_option,
+    asr_time_limit_option,
+    hotwords_option,
+    language_option,
+    workers_option,
+)
 from qa_pipeline.cli.score import AGENT_CHANNEL, AGENT_CHANNEL_HELP
 from qa_pipeline.errors import ConfigError
 
@@ -129,9 +135,10 @@ def _json_document(evaluations: dict, failed: dict[str, str]) -> dict:
 @agents_option
 @hotwords_option
 @language_option
+@asr_time_limit_option
 @workers_option("Calls scored", "Results and progress keep manifest order; --mixdown scores one call at a time.")
 def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown, transcripts_cache, cards_dir, agents,
-            hotwords, language, workers):
+            hotwords, language, asr_time_limit_s, workers):
     from qa_pipeline.cli.score import asr_options, site_vocabulary
     from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.evaluate import evaluate, labels_for
@@ -140,7 +147,7 @@ def command(folder, as_json, rubric, classifiers, model, agent_channel, mixdown,
     calls = load_labelled_calls(folder)
     rubrics = rubric_variants(rubric, classifiers, language)
     workers = 1 if mixdown else workers or default_workers()
-    options = asr_options(model, agent_channel, language=language)
+    options = asr_options(model, agent_channel, language=language, time_limit_s=asr_time_limit_s)
     settings = PipelineSettings(rubric=next(iter(rubrics.values())),
                                 asr_options=options if mixdown else with_workers(options, workers),
                                 vocabulary=site_vocabulary(agents, hotwords), cache_dir=transcripts_cache)

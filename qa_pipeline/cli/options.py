@@ -55,3 +55,28 @@ def workers_option(what: str, note: str = ""):
         "--workers", type=click.IntRange(min=1), default=None,
         help=f"{what} at once, sharing one Whisper model and the CPU cores.{' ' + note if note else ''} "
              "[default: $QA_PIPELINE_ASR_WORKERS, else one per core]")
+
+
+class PositiveSeconds(click.ParamType):
+    """A positive, finite number of seconds ("90", "2.5"); 0, negatives, "inf" and "nan" are refused."""
+
+    name = "SECONDS"
+
+    def convert(self, value, param, ctx):
+        import math
+
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a number of seconds, got {value!r}", param, ctx)
+        if not math.isfinite(seconds) or seconds <= 0:
+            self.fail(f"expected a positive number of seconds, got {value!r}", param, ctx)
+        return seconds
+
+
+asr_time_limit_option = click.option(
+    "--asr-time-limit-s", "asr_time_limit_s", type=PositiveSeconds(), default=None,
+    help="Stop decoding a channel after this many seconds of decoding time (Whisper base can run at 4x real "
+         "time on audio it cannot follow); the rest of that channel is left untranscribed and the card warns "
+         "where it stopped. Where it stops depends on the machine's speed and load, so the same recording can "
+         "get a different transcript: off by default.")

@@ -8,6 +8,7 @@ import click
 
 from qa_pipeline.cli.options import (
     agents_option,
+    asr_time_limit_option,
     hotwords_option,
     language_option,
     redaction_settings_option,
@@ -62,12 +63,12 @@ AGENT_CHANNEL_HELP = ("Channel that carries the agent in stereo recordings: auto
 
 
 def asr_options(model: str | None, agent_channel: int | str, device: str = "cpu", compute_type: str = "int8",
-                language: str | None = None):
+                language: str | None = None, time_limit_s: float | None = None):
     from qa_pipeline.speech.asr import AsrOptions
 
     return AsrOptions(
         agent_channel=agent_channel, device=device, compute_type=compute_type, **({"model": model} if model else {}),
-        **({"language": language} if language else {}),
+        **({"language": language} if language else {}), time_limit_s=time_limit_s,
     )
 
 
@@ -106,12 +107,13 @@ def run_rubric(rubric: str, language: str | None):
                    "(default: the settings file's types, else all but customer_name).")
 @redaction_settings_option
 @language_option
+@asr_time_limit_option
 @click.option("--settle-s", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Leave a recording changed within this many seconds (or whose WAV/FLAC header is not "
                    "finished yet) for the next run, with the reason in errors.json; 0 turns the check off "
                    "(default: $QA_PIPELINE_SETTLE_S, else 10).")
 def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel, db_url, no_db, transcripts_cache,
-            workers, agents, hotwords, redact_types, redaction_settings, language, settle_s):
+            workers, agents, hotwords, redact_types, redaction_settings, language, asr_time_limit_s, settle_s):
     from qa_pipeline.batch import discover_recordings, score_paths
     from qa_pipeline.concurrency import default_workers, with_workers
     from qa_pipeline.discovery import ignored_files
@@ -131,7 +133,7 @@ def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel,
     workers = workers or default_workers()
     settings = PipelineSettings(
         rubric=run_rubric(rubric, language),
-        asr_options=with_workers(asr_options(model, agent_channel, device, compute_type, language), workers),
+        asr_options=with_workers(asr_options(model, agent_channel, device, compute_type, language, asr_time_limit_s), workers),
         redaction=redaction,
         vocabulary=site_vocabulary(agents, hotwords),
         cache_dir=transcripts_cache,

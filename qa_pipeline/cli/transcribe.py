@@ -9,6 +9,7 @@ import click
 
 from qa_pipeline.cli.options import (
     agents_option,
+    asr_time_limit_option,
     hotwords_option,
     language_option,
     redaction_settings_option,
@@ -69,8 +70,9 @@ Examples:
                    "'none' prints the raw transcript).")
 @redaction_settings_option
 @language_option
+@asr_time_limit_option
 def command(files, out_dir, model, device, compute_type, agent_channel, workers, agents, hotwords, rubric,
-            redact_types, redaction_settings, language) -> None:
+            redact_types, redaction_settings, language, asr_time_limit_s) -> None:
     from qa_pipeline.concurrency import default_workers, ordered_map, with_workers
     from qa_pipeline.pipeline import CallPipeline, PipelineSettings
     from qa_pipeline.redaction import load_settings
@@ -80,7 +82,7 @@ def command(files, out_dir, model, device, compute_type, agent_channel, workers,
     workers = workers or default_workers()
     redaction = load_settings(redaction_settings, redact_types)
     options = AsrOptions(**({"model": model} if model else {}), device=device, compute_type=compute_type,
-                         agent_channel=agent_channel, language=language or "en")
+                         agent_channel=agent_channel, language=language or "en", time_limit_s=asr_time_limit_s)
     options = with_workers(options, workers)
     pipeline = CallPipeline(PipelineSettings(rubric=_rubric_for_hotwords(rubric),
                                              asr_options=options, redaction=redaction,
