@@ -180,16 +180,20 @@ class Outcome:
     scored: Scored | None = None  # a scored call's record (its redaction counts among it)
 
 
-def run_asr_options(model: str | None, agent_channel: int | str = "auto", workers: int = 1):
+def run_asr_options(model: str | None, agent_channel: int | str = "auto", workers: int = 1,
+                    asr_time_limit_s: float | None = None):
     """The ASR options of a run: the model (None: $QA_PIPELINE_MODEL, else base), the agent channel,
-    and the model sized for `workers` calls at once, as the CLI's --workers does."""
+    the bound on each channel's decoding (None: none, as the CLI's --asr-time-limit-s), and the
+    model sized for `workers` calls at once, as the CLI's --workers does."""
     from qa_pipeline.speech.asr import AsrOptions
 
-    return with_workers(AsrOptions(agent_channel=agent_channel, **({"model": model} if model else {})), max(1, workers))
+    options = AsrOptions(agent_channel=agent_channel, time_limit_s=asr_time_limit_s, **({"model": model} if model else {}))
+    return with_workers(options, max(1, workers))
 
 
 def run_pipeline(rubric: str, model: str | None, agent_channel: int | str, workers: int, redact: str | None,
-                 agents: str | None, hotwords: bool, transcripts_cache: str | None) -> CallPipeline:
+                 agents: str | None, hotwords: bool, transcripts_cache: str | None,
+                 asr_time_limit_s: float | None = None) -> CallPipeline:
     """The run's `CallPipeline`, from the flow's parameters (as `qa-pipeline score` builds it from its options)."""
     from qa_pipeline.redaction import load_settings
     from qa_pipeline.rubric import load_rubric
@@ -197,7 +201,7 @@ def run_pipeline(rubric: str, model: str | None, agent_channel: int | str, worke
 
     settings = PipelineSettings(
         rubric=load_rubric(rubric),
-        asr_options=run_asr_options(model, agent_channel, workers),
+        asr_options=run_asr_options(model, agent_channel, workers, asr_time_limit_s),
         redaction=load_settings(types=redact),
         vocabulary=site_vocabulary(Path(agents) if agents else None, hotwords),
         cache_dir=Path(transcripts_cache) if transcripts_cache else None,
@@ -382,6 +386,7 @@ def score_calls(
     transcripts_cache: str | None = None,
     claim_ttl_s: float = cl.DEFAULT_TTL_S,
     settle_s: float | None = None,
+    asr_time_limit_s: float | None = None,
 ) -> rn.RunSummary:
     """Score every recording in `inbox` that no run has finished for this rubric and model.
 
@@ -394,13 +399,15 @@ def score_calls(
     redacted in everything written, as `qa-pipeline score --redact` takes them (None: the
     settings file's, `$QA_PIPELINE_REDACTION`). `agents` (a roster CSV), `hotwords` and
     `transcripts_cache` are `qa-pipeline score`'s options. A file changed within `settle_s`
-    seconds (None: `$QA_PIPELINE_SETTLE_S`, else 10) is left for the next run. Returns the run
+    seconds (None: `$QA_PIPELINE_SETTLE_S`, else 10) is left for the next run. `asr_time_limit_s`
+    bounds each channel's decoding (None: no bound; see `qa-pipeline score --help`). Returns the run
     summary; the run's Prefect artifacts show the same.
     """
     from qa_pipeline.speech.asr import model_label
 
     logger = get_run_logger()
-    pipeline = run_pipeline(rubric, model, agent_channel, workers, redact, agents, hotwords, transcripts_cache)
+    pipeline = run_pipeline(rubric, model, agent_channel, workers, redact, agents, hotwords, transcripts_cache,
+                            asr_time_limit_s)
     quiet_expected_failures()
     results = _open_store(store)
     state = results if results is not None else rs.open_run_state(out)
@@ -490,6 +497,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--transcripts-cache", default=None, metavar="DIR",
                         help="reuse transcripts of the same audio and settings kept here (kept redacted)")
     parser.add_argument("--retry-quarantined", action="store_true", help="try quarantined recordings again")
+    parser.add_argument("--asr-time-limit-s", type=_positive_seconds, default=None, metavar="SECONDS",
+                        help="bound each channel's decoding to this many seconds; what is left is not transcribed and "
+                             "the card warns (default: no bound, since where decoding stops depends on machine load)")
     parser.add_argument("--claim-ttl", type=float, default=cl.DEFAULT_TTL_S, metavar="SECONDS",
                         help="how long the calls a run killed outright was scoring stay blocked "
                              "(default: %(default).0f; a run that ends any other way frees them at once)")
@@ -497,6 +507,18 @@ def _parser() -> argparse.ArgumentParser:
                         help="serve the flow from this process on the --cron schedule instead of running once")
     parser.add_argument("--cron", default=NIGHTLY_CRON, help="schedule for --serve (default: %(default)r, nightly)")
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def _agent_channel(text: str) -> int | str:
@@ -526,6 +548,7 @@ def main(argv: list[str] | None = None) -> int:
         "transcripts_cache": args.transcripts_cache,
         "settle_s": args.settle_s,
         "claim_ttl_s": args.claim_ttl,
+        "asr_time_limit_s": args.asr_time_limit_s,
     }
     if args.serve:
         return _serve(args.cron, params)

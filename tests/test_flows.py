@@ -315,7 +315,20 @@ def test_script_help_names_its_options(capsys):
         flows.main(["--help"])
     assert exit_info.value.code == 0
     shown = capsys.readouterr().out
-    assert all(option in shown for option in ("--out", "--workers", "--no-db", "--serve")), shown
+    assert all(option in shown for option in ("--out", "--workers", "--no-db", "--serve", "--asr-time-limit-s")), shown
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "nan", "inf", "soon"])
+def test_script_refuses_a_time_limit_that_is_not_positive_seconds(tmp_path, capsys, bad):
+    with pytest.raises(SystemExit) as exit_info:
+        flows.main([str(tmp_path), "--out", str(tmp_path / "out"), "--no-db", "--asr-time-limit-s", bad])
+    assert exit_info.value.code == 2
+    assert f"expected a positive number of seconds, got {bad!r}" in capsys.readouterr().err
+
+
+def test_the_time_limit_reaches_the_runs_asr_options():
+    assert flows.run_asr_options(None, "auto", 1, 45.0).time_limit_s == 45.0
+    assert flows.run_asr_options(None).time_limit_s is None
 
 
 def test_script_reports_a_missing_inbox_in_one_line(tmp_path, capsys):
