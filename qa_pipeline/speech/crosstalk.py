@@ -39,7 +39,7 @@ FRAME_S = 0.02
 # A frame counts as sound, not line noise, this far above the quieter channel's noise floor.
 ACTIVITY_DB = 10.0
 _SILENCE_DB = -200.0
-# A channel is heard as silence only this far (seconds) from every frame of its own
+# A channel's leak is left undecoded only this far (seconds) from every frame of its own
 # speaker's voice, so word edges, quiet syllables next to loud ones and the onsets of
 # replies over the other speaker are decoded as before.
 LEAK_PAD_S = 0.4
