@@ -44,9 +44,10 @@ def test_compacted_cuts_spans_and_puts_times_back():
     assert not cut.samples[2 * SAMPLE_RATE : int((2 + gap) * SAMPLE_RATE)].any()
     assert cut.original_s(0.5, 1.0) == (0.5, 1.0)
     assert cut.original_s(2 + gap + 1.0, 2 + gap + 1.5) == (6.0, 6.5)
-    # A word stretched back over the pause belongs after it; one ending before it stays.
+    # A word stretched back over the pause (its middle past the speech before it) belongs
+    # after it; one within the speech before it stays.
     assert cut.original_s(1.8, 2 + gap / 2) == (5.0, 5.0)
-    assert cut.original_s(1.5, 1.9) == (1.5, 1.9)
+    assert cut.original_s(2 - LEAK_PAD_S - 0.3, 2 - LEAK_PAD_S + 0.2) == (1.3, 1.8)
     # A piece later in its channel: spans are channel seconds.
     later = compacted(piece, [(102.0, 105.0)], offset_s=100.0)
     assert later.original_s(2 + gap + 0.5, 2 + gap + 1.0) == (5.5, 6.0)

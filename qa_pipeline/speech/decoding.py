@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa_pipeline.records import SAMPLE_RATE, Word
+from qa_pipeline.speech.crosstalk import LEAK_PAD_S
 
 # A word shorter than this was not really aligned by Whisper (see `segment_words`).
 MIN_ALIGNED_WORD_S = 0.05
@@ -100,24 +101,33 @@ class Compacted:
     """A piece with stretches cut out, each replaced by `LEAK_GAP_S` of silence.
 
     `regions` are (compact start, original start, original end) sample indices of the
-    kept stretches, in order.
+    kept stretches, in order; each but the last ends with `tail` samples of no speech
+    of the channel's own speaker (`crosstalk.leak_spans` keeps `LEAK_PAD_S` clear of it).
     """
 
     samples: np.ndarray
     regions: tuple[tuple[int, int, int], ...]
+    tail: int = 0
 
     def original_s(self, start_s: float, end_s: float) -> tuple[float, float]:
         """Where a span of the compacted audio (seconds) lies in the piece (seconds).
 
-        The span belongs to the kept stretch its end lies in, or, ending in a gap, to the
-        stretch after the gap: Whisper stretches the first word after a pause back over
-        the silence before it (a turn's last word ends before the gap, the kept stretch
-        ending `crosstalk.LEAK_PAD_S` after its speaker's voice). It is clipped to that stretch.
+        The span belongs to the first kept stretch whose speech its middle does not pass;
+        a middle in a stretch's speechless tail or in the gap after it belongs to the next
+        stretch: Whisper stretches the first word after a pause back over the silence
+        before it. The span is clipped to its stretch.
         """
         first, last = start_s * SAMPLE_RATE, end_s * SAMPLE_RATE
-        best = min(len(self.regions) - 1, sum(c + e - o < last for c, o, e in self.regions))
+        middle = (first + last) / 2
+        best = next((i for i, (c, o, e) in enumerate(self.regions[:-1]) if middle <= c + e - o - self.tail),
+                    len(self.regions) - 1)
         c, o, e = self.regions[best]
         return tuple(round(min(max(o + t - c, o), e) / SAMPLE_RATE, 3) for t in (first, last))
+
+    def moved(self, word: Word) -> Word:
+        """`word` with its times put back onto the piece (`original_s`)."""
+        start, end = self.original_s(word.start, word.end)
+        return dataclasses.replace(word, start=start, end=end)
 
 
 def compacted(piece: np.ndarray, spans: Sequence[tuple[float, float]], offset_s: float = 0.0) -> Compacted:
@@ -145,7 +155,7 @@ def compacted(piece: np.ndarray, spans: Sequence[tuple[float, float]], offset_s:
         regions.append((kept, at, len(piece)))
         parts.append(piece[at:])
     samples = np.concatenate(parts) if parts else piece[:0]
-    return Compacted(samples, tuple(regions) or ((0, 0, 0),))
+    return Compacted(samples, tuple(regions) or ((0, 0, 0),), int(LEAK_PAD_S * SAMPLE_RATE))
 
 
 def _shifted(word: Word, offset_s: float) -> Word:
@@ -163,24 +173,12 @@ def _transcribe_piece(model, samples: np.ndarray, options, hotwords: str | None,
     segments, _ = model.transcribe(samples if cut is None else cut.samples, **decoding_settings(options, hotwords))
     words: list[Word] = []
     for segment in segments:
-        heard = segment.words or ()
-        if cut is not None:
-            heard = [_Timed(w.word, *cut.original_s(w.start, w.end), w.probability) for w in heard]
-        words += segment_words(heard)
+        heard = segment_words(segment.words or ())
+        words += heard if cut is None else map(cut.moved, heard)
         if deadline is not None and time.monotonic() > deadline:
             end = float(segment.end)
             return words, end if cut is None else cut.original_s(end, end)[1]
     return words, None
-
-
-@dataclass(frozen=True)
-class _Timed:
-    """A Whisper word with its times moved (faster-whisper's `Word` fields)."""
-
-    word: str
-    start: float
-    end: float
-    probability: float
 
 
 def decoding_settings(options, hotwords: str | None = None) -> dict:
