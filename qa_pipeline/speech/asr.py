@@ -80,7 +80,7 @@ class AsrOptions:
     "base", the multilingual base assembled from its two part packages, see
     `qa_pipeline.speech.models`), a local CTranslate2 Whisper directory, or a
     faster-whisper model name fetched from the hub.
-    `crosstalk_margin_db=None` keeps every word on both channels (echo included). `fit_word_times` trims
+    `crosstalk_margin_db=None` keeps every word on both channels (echo included, with `skip_leak=False`). `fit_word_times` trims
     word times on a stereo recording to where each channel's speaker really made sound.
     `agent_channel` is "auto" (decided per call from what is said) or a fixed 0/1.
     `direction` is the call's direction when its metadata gives it ("inbound" or
