@@ -116,9 +116,12 @@ def model_speed(paths, audio, name: str, workers: int, out: Path, bare_workers: 
     CallPipeline(PipelineSettings(load_rubric("etiquette"), options)).run_safely(CallSource(paths[0], "warm-up"),
                                                                                 out / "warm-up")
     seconds = sum(a.duration_s for a in audio.values())
+    cpu = time.process_time()  # every thread of this process: on a loaded machine it moves less than wall time
     results, wall = pipeline_run(paths, options, workers, out)
+    cpu = time.process_time() - cpu
     failed = [r[0] for r in results if not hasattr(r[0], "card")]
-    row = {"model": name, "pipeline": seconds / wall, "seconds": seconds, "wall": wall, "failed": len(failed)}
+    row = {"model": name, "pipeline": seconds / wall, "seconds": seconds, "wall": wall, "cpu": cpu,
+           "failed": len(failed)}
     if bare_workers:
         bare_options = with_workers(asr_options(name), bare_workers)
         model = load_model(bare_options)
@@ -134,17 +137,21 @@ def print_row(r: dict) -> None:
     fmt = lambda v, digits=1: f"{v:.{digits}f}" if v else "-"  # noqa: E731
     print(f"{r['model']:<22}{r['pipeline']:>10.1f}{fmt(same):>16}{fmt(beam1):>13}"
           f"{fmt(same and r['pipeline'] / same, 2):>8}{fmt(beam1 and r['pipeline'] / beam1, 2):>10}"
-          + (f"   {r['failed']} failed" if r["failed"] else ""), flush=True)
+          + f"   {r['cpu'] / r['seconds']:.3f} CPU-s per call-s" + (f"   {r['failed']} failed" if r["failed"] else ""),
+          flush=True)
 
 
 def print_totals(rows: list[dict]) -> None:
-    """Each model's call-seconds per wall-second over all rounds, and its ratio to the first model's."""
+    """Each model's speed over all rounds (call-seconds per wall-second, and per CPU-second of the
+    bench process), and its ratio to the first model's."""
     names = list(dict.fromkeys(r["model"] for r in rows))
-    speed = {n: sum(r["seconds"] for r in rows if r["model"] == n) / sum(r["wall"] for r in rows if r["model"] == n)
-             for n in names}
+    total = lambda n, key: sum(r[key] for r in rows if r["model"] == n)  # noqa: E731
+    wall = {n: total(n, "seconds") / total(n, "wall") for n in names}
+    cpu = {n: total(n, "seconds") / total(n, "cpu") for n in names}
     print(f"\nover {len(rows) // len(names)} rounds:")
     for n in names:
-        print(f"{n:<24}{speed[n]:>8.2f} call-seconds per wall-second, {speed[n] / speed[names[0]]:.3f} x {names[0]}")
+        print(f"{n:<24}{wall[n]:>8.2f} call-s per wall-s ({wall[n] / wall[names[0]]:.3f} x {names[0]}),"
+              f"{cpu[n]:>8.2f} call-s per CPU-s ({cpu[n] / cpu[names[0]]:.3f} x)")
 
 
 def child(code: str, *args: str) -> dict:
