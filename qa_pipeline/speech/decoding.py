@@ -122,7 +122,8 @@ class Compacted:
         best = next((i for i, (c, o, e) in enumerate(self.regions[:-1]) if middle <= c + e - o - self.tail),
                     len(self.regions) - 1)
         c, o, e = self.regions[best]
-        return tuple(round(min(max(o + t - c, o), e) / SAMPLE_RATE, 3) for t in (first, last))
+        start, end = (round(min(max(o + t - c, o), e) / SAMPLE_RATE, 3) for t in (first, last))
+        return start, end
 
     def moved(self, word: Word) -> Word:
         """`word` with its times put back onto the piece (`original_s`)."""
