@@ -18,6 +18,16 @@ def default_recordings() -> list[Path]:
     return []
 
 
+def whole_channels(audio):
+    """`audio` with its channels computed whole (`speech.audio.Channel` resamples when read), so that
+    bare faster-whisper gets decoded arrays and no timed run pays for the resampling."""
+    import dataclasses
+
+    import numpy as np
+
+    return dataclasses.replace(audio, channels=tuple(np.asarray(c, dtype=np.float32) for c in audio.channels))
+
+
 def bare_transcribe_all(model, audios, workers: int, options, beam_size: int = 5) -> int:
     """Every channel of `audios` through WhisperModel.transcribe alone, `workers` at once.
 
