@@ -62,7 +62,18 @@ def current_rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    """This process's own peak resident memory so far, in MB (Linux reports kB)."""
+    """This process's own peak resident memory so far, in MB: Linux's VmHWM, else `ru_maxrss`.
+
+    Not `ru_maxrss` on Linux: a process started by `subprocess` (vfork, then exec) keeps in
+    it the peak of the parent it was started from, so a child scoring a long call reported
+    the 1,354 MB the bench itself reached building that call, not its own 1,036 MB.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
