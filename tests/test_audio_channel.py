@@ -89,12 +89,13 @@ def _stereo_stages_peak(seconds: int) -> int:
 def test_stages_hold_stretches_not_whole_channels(monkeypatch):
     """A call three times as long costs the stages (beyond its source codes) no more memory
     than a short one but for their per-frame results (a float64 level per 20 ms frame is
-    1/160 of a 16 kHz channel; 4.1 MB more for 6 minutes more, measured): they hold blocks
-    and pieces, never a whole 16 kHz channel (each of the 4 minutes more is 15 MB of one)."""
+    1/160 of a 16 kHz channel; 4.0 MB more for the 4 minutes more, measured): they hold
+    blocks and pieces, never a whole 16 kHz channel (15 MB more for those 4 minutes: with
+    one stage reading its channel whole, the difference was 26 MB)."""
     monkeypatch.setattr(audio, "CACHE_SAMPLES", 1 << 18)
     short, long = _stereo_stages_peak(120), _stereo_stages_peak(360)
     more_channels = 2 * 240 * SAMPLE_RATE * 4
-    assert long - short < more_channels / 6, (short, long)
+    assert long - short < more_channels / 4, (short, long)
 
 
 def test_muting_in_place_equals_muting_a_copy():
