@@ -18,6 +18,16 @@ def default_recordings() -> list[Path]:
     return []
 
 
+def whole_channels(audio):
+    """`audio` with its channels computed whole (`speech.audio.Channel` resamples when read), so that
+    bare faster-whisper gets decoded arrays and no timed run pays for the resampling."""
+    import dataclasses
+
+    import numpy as np
+
+    return dataclasses.replace(audio, channels=tuple(np.asarray(c, dtype=np.float32) for c in audio.channels))
+
+
 def bare_transcribe_all(model, audios, workers: int, options, beam_size: int = 5) -> int:
     """Every channel of `audios` through WhisperModel.transcribe alone, `workers` at once.
 
@@ -52,7 +62,18 @@ def current_rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    """This process's own peak resident memory so far, in MB (Linux reports kB)."""
+    """This process's own peak resident memory so far, in MB: Linux's VmHWM, else `ru_maxrss`.
+
+    Not `ru_maxrss` on Linux: a process started by `subprocess` (vfork, then exec) keeps in
+    it the peak of the parent it was started from, so a child scoring a long call reported
+    the 1,354 MB the bench itself reached building that call, not its own 1,036 MB.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

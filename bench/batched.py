@@ -23,6 +23,7 @@ import time
 from difflib import SequenceMatcher
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +97,7 @@ def main() -> None:
     items = [(ROOT / "tests" / "data" / "asr" / c["file"], c["lines"]) for c in clips.values()] + [(p, None) for p in calls]
     for path, lines in items:
         audio = load_audio(path)
-        for channel, samples in enumerate(audio.channels):
+        for channel, samples in enumerate(np.asarray(c, dtype=np.float32) for c in audio.channels):
             audio_s += len(samples) / 16000
             got = {}
             for key, run in (("seq", lambda s=samples: sequential(model, s)),

@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import AUDIO_SUFFIXES, bare_transcribe_all, current_rss_mb, default_recordings  # noqa: E402
+from _common import AUDIO_SUFFIXES, bare_transcribe_all, current_rss_mb, default_recordings, whole_channels  # noqa: E402
 
 # The pipeline's steps (`pipeline.STEPS`) hold what their nested stages do not count.
 STAGE_ORDER = ("identify", "transcribe", "decode", "channel checks", "asr", "crosstalk", "utterances", "time fitting",
@@ -199,7 +199,7 @@ def main() -> None:
 
     paths = [p for p in (args.recordings or default_recordings()) if p.suffix.lower() in AUDIO_SUFFIXES]
     workers = args.workers or default_workers()
-    audio = {p: load_audio(p) for p in paths}
+    audio = {p: whole_channels(load_audio(p)) for p in paths}
     durations = {p: a.duration_s for p, a in audio.items()}
     print(f"{len(paths)} calls, {sum(durations.values()):.0f} s of audio; {available_cores()} cores, "
           f"{workers} workers; one run, so the ratios compare like with like")

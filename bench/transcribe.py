@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -29,7 +31,7 @@ from _common import default_recordings  # noqa: E402
 def bare_transcribe(model, audio) -> int:
     words = 0
     for channel in audio.channels:
-        segments, _ = model.transcribe(channel, language="en")
+        segments, _ = model.transcribe(np.asarray(channel, dtype=np.float32), language="en")
         words += sum(len(s.text.split()) for s in segments)
     return words
 

@@ -52,7 +52,8 @@ CALL_END = "call_end"
 
 @dataclass(frozen=True)
 class Audio:
-    """A decoded recording: one float32 16 kHz array per channel."""
+    """A decoded recording: one float32 16 kHz array per channel (from `load_audio`, a
+    `speech.audio.Channel`, which reads as one and is resampled from the source when read)."""
 
     path: str
     channels: tuple[np.ndarray, ...]

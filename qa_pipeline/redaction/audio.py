@@ -29,13 +29,14 @@ def redacted_audio_path(out_dir: str | Path, stem: str) -> Path:
 
 
 def silence_spans(samples: np.ndarray, rate: int, spans: Iterable[tuple[float, float]],
-                  margin_s: float, fade_s: float) -> np.ndarray:
-    """A copy of `samples` (frames x channels) with each (start, end) second span muted, all channels.
+                  margin_s: float, fade_s: float, in_place: bool = False) -> np.ndarray:
+    """A copy of `samples` (frames x channels) with each (start, end) second span muted, all
+    channels; with `in_place`, `samples` itself, muted (no second copy of a long call).
 
     The gain is built over the muted stretches and their ramps only (a float64 gain for
     every frame of a 2-hour 8 kHz call was 460 MB).
     """
-    out = samples.copy()
+    out = samples if in_place else samples.copy()
     ramp = max(1, int(fade_s * rate))
     down = np.linspace(1.0, 0.0, ramp, endpoint=False)
     cuts = []
@@ -86,7 +87,8 @@ def write_redacted_audio(recording: str | Path, spans, out_path: str | Path,
         raise RecordingError(str(recording), f"cannot be read for the redacted audio ({exc.reason})") from exc
     samples, rate = data if data.dtype == np.int16 else _pcm(data, _wide(info.subtype)), info.samplerate
     del data
-    muted = silence_spans(samples, rate, plan_spans(samples, rate, spans), margin_s, fade_s)
+    # The decoded samples are this function's own: muted where they lie.
+    muted = silence_spans(samples, rate, plan_spans(samples, rate, spans), margin_s, fade_s, in_place=True)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f"{out.name}.{os.getpid()}.partial")

@@ -219,14 +219,25 @@ def detect_language(model, audio: Audio) -> tuple[str, float]:
 
     Raises `RecordingError` when it is a language this project has no module for.
     """
-    mixed = audio.channels[0] if len(audio.channels) == 1 else np.mean(np.stack(audio.channels[:2]), axis=0)
-    code, probability, _ = model.detect_language(mixed.astype(np.float32), vad_filter=True, language_detection_segments=2)
+    code, probability, _ = model.detect_language(_mixed(audio), vad_filter=True, language_detection_segments=2)
     try:
         checked = checked_language(code) or ENGLISH
     except ConfigError:
         raise RecordingError(audio.path, f"Whisper hears language {code!r} (probability {probability:.2f}), "
                              "which is not supported; set the call's language (--language or metadata)") from None
     return checked, float(probability)
+
+
+def _mixed(audio: Audio) -> np.ndarray:
+    """The call as one float32 channel (both channels averaged a block at a time: no stack of two whole channels)."""
+    if len(audio.channels) == 1:
+        return np.asarray(audio.channels[0], dtype=np.float32)
+    left, right = audio.channels[:2]
+    block = 1 << 20
+    mixed = np.empty(len(left), np.float32)
+    for i in range(0, len(left), block):
+        mixed[i : i + block] = np.mean(np.stack((left[i : i + block], right[i : i + block])), axis=0)
+    return mixed
 
 
 def _detection_warnings(code: str, probability: float | None) -> tuple[str, ...]:

@@ -5,8 +5,9 @@ mu-law, A-law), FLAC, OGG/Vorbis/Opus, MP3, AIFF and AU. Everything else a recor
 (M4A/AAC, Opus and AMR files, WMA, the audio track of a video) is decoded with PyAV, the
 FFmpeg binding faster-whisper installs, limited to the containers in `PYAV_CONTAINERS`
 (probing any file would let FFmpeg call random bytes audio). Everything is resampled to the 16 kHz the
-speech models expect, resampled a block at a time, so a long call holds its source
-samples, its 16 kHz channels and one block, not several full-length copies. Anything that
+speech models expect when a stage reads it (`Channel`): a long call holds its source
+samples (int16 codes for 16-bit PCM) and the stretches its stages work on, never its
+whole 16 kHz channels. Anything that
 is not a usable one- or two-channel recording is rejected with a `RecordingError` that says
 why in plain words. Damage a decoder passes
 over quietly (a truncated file, clipped samples) becomes a warning on the `Audio`
@@ -80,7 +81,7 @@ class SourceInfo:
 
 
 def load_audio(path: str | Path) -> Audio:
-    """Read a recording and return its channels as 16 kHz float32 arrays.
+    """Read a recording and return its channels as 16 kHz float32 `Channel`s (computed when read).
 
     Raises `RecordingError` for a missing, empty, unreadable or non-audio file, a
     recording with more than two channels, one shorter than one second, or one sampled
@@ -103,14 +104,9 @@ def load_audio(path: str | Path) -> Audio:
     peak, clipping = full_scale(data, info.subtype)
     if clipping:
         warnings.append(clipping)
-    channels = []
-    for i in range(data.shape[1]):
-        channels.append(_to_model_rate(data[:, i], rate, peak))
-        if i == data.shape[1] - 1:
-            del data  # the source goes before anything else is allocated
     return Audio(
         path=name,
-        channels=tuple(channels),
+        channels=tuple(Channel(data[:, i], rate, peak) for i in range(data.shape[1])),
         source_rate=rate,
         source_format=info.format,
         source_subtype=info.subtype,
@@ -319,32 +315,147 @@ def as_float(samples: np.ndarray, peak: float | None = None) -> np.ndarray:
     return floats if peak is None else (floats / peak).astype(np.float32)
 
 
-def _to_model_rate(samples: np.ndarray, rate: int, peak: float | None = None) -> np.ndarray:
-    """One channel at 16 kHz float32 (see `as_float`), resampled `BLOCK_FRAMES` source frames at a time.
+def model_rate_length(frames: int, rate: int) -> int:
+    """Samples at 16 kHz of `frames` source frames at `rate` Hz (as `resample_poly` gives them)."""
+    divisor = gcd(int(rate), SAMPLE_RATE)
+    return ceil(frames * (SAMPLE_RATE // divisor) / (int(rate) // divisor))
+
+
+def _resampled(samples: np.ndarray, rate: int, peak: float | None, first: int, last: int) -> np.ndarray:
+    """16 kHz samples `first`..`last` of a channel at `rate` (see `as_float`), `BLOCK_FRAMES` source frames at a time.
 
     Each block is resampled with `pad` source frames of its neighbours on either side,
     more than the polyphase filter reaches (10 * max(up, down) taps at the upsampled
-    rate, SciPy's default), so the result equals resampling the whole signal at once.
+    rate, SciPy's default), and blocks start on the filter's phase grid (a multiple of
+    `down` source frames), so any stretch equals that stretch of the whole signal
+    resampled at once, bit for bit.
     """
+    out = np.empty(max(0, last - first), np.float32)
     if rate == SAMPLE_RATE:
-        out16 = np.empty(len(samples), np.float32)
-        for start in range(0, len(samples), _SCAN_FRAMES):
-            out16[start : start + _SCAN_FRAMES] = as_float(samples[start : start + _SCAN_FRAMES], peak)
-        return out16
+        for start in range(first, last, _SCAN_FRAMES):
+            end = min(last, start + _SCAN_FRAMES)
+            out[start - first : end - first] = as_float(samples[start:end], peak)
+        return out
     divisor = gcd(int(rate), SAMPLE_RATE)
     up, down = SAMPLE_RATE // divisor, int(rate) // divisor
     pad = down * ceil((10 * max(up, down) / up + 2) / down)
     block = down * max(1, BLOCK_FRAMES // down)
-    out = np.empty(ceil(len(samples) * up / down), np.float32)
-    for start in range(0, len(samples), block):
-        first = max(0, start - pad)
-        segment = as_float(samples[first : start + block + pad], peak)
-        lo = (start - first) * up // down
-        last = start + block >= len(samples)
-        hi = None if last else lo + block * up // down
+    source_end = min(len(samples), ceil(last / up) * down)
+    for start in range(first // up * down, source_end, block):
+        begin = max(0, start - pad)
+        segment = as_float(samples[begin : start + block + pad], peak)
+        lo = (start - begin) * up // down
+        hi = None if start + block >= len(samples) else lo + block * up // down
         piece = resample_poly(segment, up, down)[lo:hi]
-        out[start * up // down : start * up // down + len(piece)] = piece
+        at = start * up // down  # where the piece starts in the whole 16 kHz channel
+        keep_from, keep_to = max(first, at), min(last, at + len(piece))
+        out[keep_from - first : keep_to - first] = piece[keep_from - at : keep_to - at]
     return out
+
+
+class Channel(np.lib.mixins.NDArrayOperatorsMixin):
+    """One channel of a recording as 16 kHz float32, resampled from its source samples when read.
+
+    What `load_audio` gives for each channel in place of the whole 16 kHz array: a 2-hour
+    8 kHz stereo call holds its 230 MB of int16 codes, not 920 MB of float32 channels, and
+    each stage computes the stretch it works on. It behaves as a 1-D float32 array:
+    `len`, `shape`, `dtype`; `channel[a:b]` is that stretch as a new float32 array,
+    computed now; `channel[a:]` (no end) is a `Channel` from `a` on, still not computed,
+    so a stage can pass the rest of a long channel on without holding it;
+    `np.asarray(channel)` (and any numpy function or operator given a `Channel`) computes
+    all of it. The values are those of the whole source resampled at once, bit for bit.
+
+    The last stretch of up to `CACHE_SAMPLES` computed is kept (`_cache`), so the blocks a
+    stage scans one after another, and all of a short call, are resampled once. The cache
+    is one tuple replaced whole (an atomic assignment), so a `Channel` read from two threads
+    at once only risks computing a stretch twice; the pipeline reads each channel on one
+    thread at a time.
+    """
+
+    __slots__ = ("_source", "_start", "_stop")
+
+    def __init__(self, samples: np.ndarray, rate: int, peak: float | None = None) -> None:
+        self._source = _Source(samples, int(rate), peak)
+        self._start, self._stop = 0, model_rate_length(len(samples), rate)
+
+    @classmethod
+    def _view(cls, source: _Source, start: int, stop: int) -> Channel:
+        view = cls.__new__(cls)
+        view._source, view._start, view._stop = source, start, stop
+        return view
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (len(self),)
+
+    @property
+    def size(self) -> int:
+        return len(self)
+
+    ndim = 1
+    dtype = np.dtype(np.float32)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice) and key.step in (None, 1):
+            start, stop, _ = key.indices(len(self))
+            stop = max(start, stop)
+            if key.stop is None:
+                return Channel._view(self._source, self._start + start, self._stop)
+            return self._source.samples(self._start + start, self._start + stop)
+        if isinstance(key, (int, np.integer)):
+            index = range(len(self))[key]
+            return self._source.samples(self._start + index, self._start + index + 1)[0]
+        return np.asarray(self)[key]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        samples = self._source.samples(self._start, self._stop)
+        return samples if dtype is None else samples.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = tuple(np.asarray(x) if isinstance(x, Channel) else x for x in inputs)
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def astype(self, dtype, copy: bool = True) -> np.ndarray:
+        return np.asarray(self, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"Channel({len(self)} samples at {SAMPLE_RATE} Hz from {self._source.rate} Hz)"
+
+
+# 16 kHz samples a `Channel` keeps of what it last computed (262 s, 16 MB): every sample
+# call is one stretch, and a 150 s transcription piece fits.
+CACHE_SAMPLES = 1 << 22
+
+
+class _Source:
+    """A channel's source samples, their rate and peak, and the last stretch computed from them."""
+
+    __slots__ = ("samples_at_rate", "rate", "peak", "_cache")
+
+    def __init__(self, samples: np.ndarray, rate: int, peak: float | None) -> None:
+        self.samples_at_rate, self.rate, self.peak = samples, rate, peak
+        self._cache: tuple[int, int, np.ndarray] = (0, 0, np.empty(0, np.float32))
+
+    def samples(self, first: int, last: int) -> np.ndarray:
+        """16 kHz samples `first`..`last`: a new float32 array.
+
+        A channel of up to `CACHE_SAMPLES` is computed whole on its first read and kept; a
+        longer one keeps the `CACHE_SAMPLES` from the last stretch read that was not kept
+        (stretches over half that are computed alone).
+        """
+        lo, hi, kept = self._cache
+        if not lo <= first <= last <= hi:
+            total = model_rate_length(len(self.samples_at_rate), self.rate)
+            if total > CACHE_SAMPLES and last - first > CACHE_SAMPLES // 2:
+                return _resampled(self.samples_at_rate, self.rate, self.peak, first, last)
+            lo = 0 if total <= CACHE_SAMPLES else first
+            hi = min(total, lo + CACHE_SAMPLES)
+            kept = _resampled(self.samples_at_rate, self.rate, self.peak, lo, hi)
+            self._cache = (lo, hi, kept)
+        return kept[first - lo : last - lo].copy()
 
 
 def _plain(exc: Exception) -> str:

@@ -73,12 +73,14 @@ def is_same_audio(left: np.ndarray, right: np.ndarray) -> bool:
     """Whether two channels carry the same samples: their difference is `SAME_CHANNELS_DB` or more below the left."""
     power = _energy(left)
     if power == 0.0:
-        return not np.any(right)
+        return not any(np.any(right[i : i + _BLOCK]) for i in range(0, len(right), _BLOCK))
     difference = sum(_energy(left[i : i + _BLOCK] - right[i : i + _BLOCK]) for i in range(0, len(left), _BLOCK))
     return 10 * np.log10(max(difference, 1e-20) / power) < SAME_CHANNELS_DB
 
 
-_BLOCK = 1 << 20  # samples differenced at a time: no copy of a whole long channel
+# Samples read and differenced at a time: no whole long channel is computed or copied
+# (the channels may be `speech.audio.Channel`s, resampled a stretch at a time).
+_BLOCK = 1 << 20
 
 
 def _energy(samples: np.ndarray) -> float:
