@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from qa_pipeline.records import SAMPLE_RATE
-from qa_pipeline.speech.asr import AsrOptions, _leak_spans, live_words, load_model, settings_key, transcribe_file
+from qa_pipeline.speech.asr import AsrOptions, live_words, load_model, settings_key, transcribe_file
 from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.speech.crosstalk import FRAME_S, LEAK_PAD_S, leak_spans
 from qa_pipeline.speech.decoding import LEAK_GAP_S, compacted
+from qa_pipeline.speech.speech_activity import own_speech_frames
 
 from _asr_helpers import clip_lines, clip_path, similarity
 
@@ -64,7 +65,8 @@ def test_leak_is_not_decoded_and_the_transcript_keeps_every_line():
     """The customer channel's raw words: the agent's leak without skip_leak, none with it."""
     audio, options = load_audio(clip_path("two_speakers")), AsrOptions()
     model = load_model(options)
-    spans = _leak_spans(audio)
+    own = [own_speech_frames(audio.channels[ch], audio.channels[1 - ch], audio.sample_rate) for ch in (0, 1)]
+    spans = leak_spans(own[0], own[1]), leak_spans(own[1], own[0])
     lines = clip_lines("two_speakers")
     agent = [line for line in lines if line["channel"] == 0]
     # Every agent line lies in a span of the customer channel's leak, and no customer line touches one.

@@ -315,11 +315,11 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     # The call starts when the agent answers: the queue music leaks into the caller's channel
     # too, and Whisper is as slow to pick up speech after it there.
     start = max(p.end_s for p in preludes)
-    with stage("asr"):
-        heard = _both_channels(model, audio, options, start)
-    words = tuple(h.words for h in heard)
-    with stage("time fitting"):
+    with stage("time fitting"):  # each channel's own-speech frames: what is leak, and where words really are
         active = [own_speech_frames(audio.channels[ch], audio.channels[1 - ch], audio.sample_rate) for ch in (0, 1)]
+    with stage("asr"):
+        heard = _both_channels(model, audio, options, start, active)
+    words = tuple(h.words for h in heard)
     if options.crosstalk_margin_db is not None:
         with stage("crosstalk"):
             words = suppress_crosstalk(words, audio.channels, audio.sample_rate, options.crosstalk_margin_db, active)
@@ -344,26 +344,21 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     return _transcript(audio, options, utterances, roles_known=True, warnings=(*warnings, *notes), roles=decision)
 
 
-def _both_channels(model, audio: Audio, options: AsrOptions, start_s: float) -> tuple[ChannelWords, ...]:
+def _both_channels(model, audio: Audio, options: AsrOptions, start_s: float, active) -> tuple[ChannelWords, ...]:
     """Both channels' words from `start_s`; at the same time when the model serves more than one transcription.
 
     The agent's hotwords go to the agent's channel, or to both while it is "auto". With
-    `options.skip_leak`, each channel's stretches of the other party's leak are left undecoded.
+    `options.skip_leak`, each channel's stretches of the other party's leak (where only the
+    other channel's `active` own-speech frames are on) are left undecoded.
     """
     hotwords = [options.agent_hotwords if options.agent_channel in (ch, AUTO) else None for ch in (0, 1)]
-    silent = _leak_spans(audio) if options.skip_leak else ((), ())
+    silent = (leak_spans(active[0], active[1]), leak_spans(active[1], active[0])) if options.skip_leak else ((), ())
     args = [(model, audio.channels[ch], options, start_s, hotwords[ch], silent[ch]) for ch in (0, 1)]
     if options.num_workers < 2:
         return tuple(live_words(*a) for a in args)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="qa-channel") as pool:
         futures = [pool.submit(live_words, *a) for a in args]
         return tuple(future.result() for future in futures)
-
-
-def _leak_spans(audio: Audio) -> tuple[tuple[tuple[float, float], ...], ...]:
-    """Each stereo channel's (start, end) seconds that carry only the other party's voice."""
-    own = [own_speech_frames(audio.channels[ch], audio.channels[1 - ch], audio.sample_rate) for ch in (0, 1)]
-    return leak_spans(own[0], own[1]), leak_spans(own[1], own[0])
 
 
 def _prelude_notes(preludes: Sequence[Prelude], roles: dict[int, str] | None = None) -> tuple[str, ...]:
