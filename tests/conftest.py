@@ -23,6 +23,12 @@ def shipped_default_model():
         yield
 
 
+@pytest.fixture
+def shipped_default(monkeypatch):
+    """This test runs with no `$QA_PIPELINE_MODEL`: the model a user gets without naming one."""
+    monkeypatch.delenv("QA_PIPELINE_MODEL", raising=False)
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

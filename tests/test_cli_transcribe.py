@@ -136,9 +136,9 @@ def test_bad_agent_roster_is_one_clear_error(call, tmp_path):
 
 
 @pytest.mark.asr
-def test_hotwords_give_whisper_the_roster_name_of_the_calls_agent(root):
-    """C17: tiny.en hears "Olivia here" as "I'll leave you here" (docs/operations.md) unless
-    the agent's roster name (agent-olivia in sample_audio/metadata.csv) is a hotword."""
+def test_hotwords_give_whisper_the_roster_name_of_the_calls_agent(root, shipped_default):
+    """C17: base, the default model, hears "Olivia here" as "I'll live you here" unless the
+    agent's roster name (agent-olivia in sample_audio/metadata.csv) is a hotword."""
     call = root / "sample_audio" / "C17.flac"
     plain = run(str(call))
     hinted = run(str(call), "--agents", str(root / "sample_audio" / "agents.csv"), "--hotwords")

@@ -349,9 +349,10 @@ def _comparable(card_json: Path) -> dict:
 
 
 @pytest.mark.asr
-def test_the_cli_the_flow_and_evaluate_give_the_same_scorecard_with_a_roster_and_hotwords(root, tmp_path):
-    """C17's agent says "Olivia here", which tiny.en hears only with her roster name as a
-    hotword; all three entry points run the one pipeline, so all three hear it."""
+def test_the_cli_the_flow_and_evaluate_give_the_same_scorecard_with_a_roster_and_hotwords(root, tmp_path,
+                                                                                        shipped_default):
+    """C17's agent says "Olivia here", which base, the default model, hears only with her roster
+    name as a hotword; all three entry points run the one pipeline, so all three hear it."""
     from click.testing import CliRunner
 
     from qa_pipeline.cli import main

@@ -147,7 +147,7 @@ def test_a_folder_holding_only_an_m4a_finds_it_and_names_what_it_leaves_out(fold
 
 @pytest.mark.slow
 @pytest.mark.asr
-def test_every_format_is_scored_like_the_wav_it_came_from_with_its_redacted_audio(folder, tmp_path):
+def test_every_format_is_scored_like_the_wav_it_came_from_with_its_redacted_audio(folder, tmp_path, shipped_default):
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["score", str(folder), "--out", str(out), "--no-db", "--workers", "2"])
     assert result.exit_code == 0, result.output

@@ -45,10 +45,19 @@ def test_compacted_cuts_spans_and_puts_times_back():
     assert not cut.samples[2 * SAMPLE_RATE : int((2 + gap) * SAMPLE_RATE)].any()
     assert cut.original_s(0.5, 1.0) == (0.5, 1.0)
     assert cut.original_s(2 + gap + 1.0, 2 + gap + 1.5) == (6.0, 6.5)
-    # A word stretched back over the pause (its middle past the speech before it) belongs
-    # after it; one within the speech before it stays.
-    assert cut.original_s(1.8, 2 + gap / 2) == (5.0, 5.0)
+    # A word stretched back over the pause (reaching into the next stretch's audio) belongs
+    # after it; one timed late, into the pause but ending before the next audio, stays.
+    assert cut.original_s(1.8, 2 + gap + 0.3) == (5.0, 5.3)
+    assert cut.original_s(1.8, 2 + gap / 2) == (1.8, 2.0)
     assert cut.original_s(2 - LEAK_PAD_S - 0.3, 2 - LEAK_PAD_S + 0.2) == (1.3, 1.8)
+    # A sentence's last word timed late, into the next stretch, still ends its sentence;
+    # a first word stretched back over the pause goes with the words after it.
+    from qa_pipeline.records import Word
+
+    heard = [Word("help", 1.2, 1.6), Word("you?", 1.7, 2 + gap + 0.3), Word("Thank", 1.9, 2 + gap + 0.2),
+             Word("you.", 2 + gap + 0.3, 2 + gap + 0.6)]
+    assert [(w.text, w.start, w.end) for w in cut.moved(heard)] == [
+        ("help", 1.2, 1.6), ("you?", 1.7, 2.0), ("Thank", 5.0, 5.2), ("you.", 5.3, 5.6)]
     # A piece later in its channel: spans are channel seconds.
     later = compacted(piece, [(102.0, 105.0)], offset_s=100.0)
     assert later.original_s(2 + gap + 0.5, 2 + gap + 1.0) == (5.5, 6.0)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa_pipeline.records import SAMPLE_RATE, Word
-from qa_pipeline.speech.crosstalk import LEAK_PAD_S
 
 # A word shorter than this was not really aligned by Whisper (see `segment_words`).
 MIN_ALIGNED_WORD_S = 0.05
@@ -101,34 +100,52 @@ class Compacted:
     """A piece with stretches cut out, each replaced by `LEAK_GAP_S` of silence.
 
     `regions` are (compact start, original start, original end) sample indices of the
-    kept stretches, in order; each but the last ends with `tail` samples of no speech
-    of the channel's own speaker (`crosstalk.leak_spans` keeps `LEAK_PAD_S` clear of it).
+    kept stretches, in order; each but the last ends with `crosstalk.LEAK_PAD_S` of no speech of the
+    channel's own speaker (`crosstalk.leak_spans` keeps that clear of it).
     """
 
     samples: np.ndarray
     regions: tuple[tuple[int, int, int], ...]
-    tail: int = 0
 
-    def original_s(self, start_s: float, end_s: float) -> tuple[float, float]:
-        """Where a span of the compacted audio (seconds) lies in the piece (seconds).
+    def region_of(self, start_s: float, end_s: float) -> int:
+        """The kept stretch a span of the compacted audio (seconds) belongs to: the first before
+        whose successor's audio it ends. A span that ends in a stretch's speechless tail or in
+        the silence after it holds none of the next stretch's sound, though Whisper often times
+        a turn's last word late, into the pause; a span that reaches into the next stretch's
+        audio is that stretch's (Whisper stretches the first word after a pause back over the
+        silence before it)."""
+        last = end_s * SAMPLE_RATE
+        return next((i for i, (c, _, _) in enumerate(self.regions[1:]) if last <= c), len(self.regions) - 1)
 
-        The span belongs to the first kept stretch whose speech its middle does not pass;
-        a middle in a stretch's speechless tail or in the gap after it belongs to the next
-        stretch: Whisper stretches the first word after a pause back over the silence
-        before it. The span is clipped to its stretch.
-        """
-        first, last = start_s * SAMPLE_RATE, end_s * SAMPLE_RATE
-        middle = (first + last) / 2
-        best = next((i for i, (c, o, e) in enumerate(self.regions[:-1]) if middle <= c + e - o - self.tail),
-                    len(self.regions) - 1)
-        c, o, e = self.regions[best]
-        start, end = (round(min(max(o + t - c, o), e) / SAMPLE_RATE, 3) for t in (first, last))
+    def original_s(self, start_s: float, end_s: float, region: int | None = None) -> tuple[float, float]:
+        """Where a span of the compacted audio (seconds) lies in the piece (seconds): in its
+        `region` (default `region_of`), clipped to that stretch."""
+        c, o, e = self.regions[self.region_of(start_s, end_s) if region is None else region]
+        start, end = (round(min(max(o + t * SAMPLE_RATE - c, o), e) / SAMPLE_RATE, 3) for t in (start_s, end_s))
         return start, end
 
-    def moved(self, word: Word) -> Word:
-        """`word` with its times put back onto the piece (`original_s`)."""
-        start, end = self.original_s(word.start, word.end)
-        return dataclasses.replace(word, start=start, end=end)
+    def moved(self, words: Sequence[Word]) -> list[Word]:
+        """`words` (in Whisper's order) with their times put back onto the piece.
+
+        Each goes to its `region_of`, except a word that ends a sentence (".", "?", "!")
+        right after a word of the stretch before, starting before the next stretch's audio:
+        it finishes that sentence ("How can I help" + "you?"), however late Whisper timed it.
+        """
+        out: list[Word] = []
+        before: tuple[int, Word] | None = None
+        for word in words:
+            region = self.region_of(word.start, word.end)
+            if before is not None and region > before[0] and _ends_sentence(word) and not _ends_sentence(before[1]) \
+                    and word.start * SAMPLE_RATE < self.regions[before[0] + 1][0]:
+                region = before[0]
+            start, end = self.original_s(word.start, word.end, region)
+            out.append(dataclasses.replace(word, start=start, end=end))
+            before = (region, word)
+        return out
+
+
+def _ends_sentence(word: Word) -> bool:
+    return word.text.rstrip().endswith((".", "?", "!"))
 
 
 def compacted(piece: np.ndarray, spans: Sequence[tuple[float, float]], offset_s: float = 0.0) -> Compacted:
@@ -156,7 +173,7 @@ def compacted(piece: np.ndarray, spans: Sequence[tuple[float, float]], offset_s:
         regions.append((kept, at, len(piece)))
         parts.append(piece[at:])
     samples = np.concatenate(parts) if parts else piece[:0]
-    return Compacted(samples, tuple(regions) or ((0, 0, 0),), int(LEAK_PAD_S * SAMPLE_RATE))
+    return Compacted(samples, tuple(regions) or ((0, 0, 0),))
 
 
 def _shifted(word: Word, offset_s: float) -> Word:
@@ -175,7 +192,7 @@ def _transcribe_piece(model, samples: np.ndarray, options, hotwords: str | None,
     words: list[Word] = []
     for segment in segments:
         heard = segment_words(segment.words or ())
-        words += heard if cut is None else map(cut.moved, heard)
+        words += heard if cut is None else cut.moved(heard)
         if deadline is not None and time.monotonic() > deadline:
             end = float(segment.end)
             return words, end if cut is None else cut.original_s(end, end)[1]
