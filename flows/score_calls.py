@@ -185,10 +185,9 @@ def run_asr_options(model: str | None, agent_channel: int | str = "auto", worker
     """The ASR options of a run: the model (None: $QA_PIPELINE_MODEL, else base), the agent channel,
     the bound on each channel's decoding (None: none, as the CLI's --asr-time-limit-s), and the
     model sized for `workers` calls at once, as the CLI's --workers does."""
-    from qa_pipeline.speech.asr import AsrOptions
+    from qa_pipeline.cli.score import asr_options
 
-    options = AsrOptions(agent_channel=agent_channel, time_limit_s=asr_time_limit_s, **({"model": model} if model else {}))
-    return with_workers(options, max(1, workers))
+    return with_workers(asr_options(model, agent_channel, time_limit_s=asr_time_limit_s), max(1, workers))
 
 
 def run_pipeline(rubric: str, model: str | None, agent_channel: int | str, workers: int, redact: str | None,

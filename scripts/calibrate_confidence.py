@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import difflib
 import json
 import math
@@ -199,11 +198,9 @@ def brier(pairs: Sequence[tuple[float, bool]]) -> float:
 
 
 def features(verdicts: Sequence[Verdict], low_word_p: float) -> np.ndarray:
-    probe = confidence.Calibration(low_word_p, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    low = [v.basis.low_words(low_word_p) for v in verdicts]
-    known = [math.log1p(n) for n in low if n is not None]
-    unknown = float(np.mean(known)) if known else 0.0
-    probe = dataclasses.replace(probe, unknown_words_feature=unknown)
+    known = [math.log1p(n) for v in verdicts if (n := v.basis.low_words(low_word_p)) is not None]
+    # Only the word threshold and the no-words fill (the mean of the known) enter the features.
+    probe = confidence.Calibration(low_word_p, 0.0, 0.0, 0.0, float(np.mean(known)) if known else 0.0, 0.0, 0.0)
     return np.array([v.basis.features(probe) for v in verdicts])
 
 

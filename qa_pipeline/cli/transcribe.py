@@ -15,7 +15,7 @@ from qa_pipeline.cli.options import (
     redaction_settings_option,
     workers_option,
 )
-from qa_pipeline.cli.score import AGENT_CHANNEL, AGENT_CHANNEL_HELP
+from qa_pipeline.cli.score import AGENT_CHANNEL, AGENT_CHANNEL_HELP, asr_options
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.files import write_atomic
 from qa_pipeline.records import Transcript
@@ -76,14 +76,12 @@ def command(files, out_dir, model, device, compute_type, agent_channel, workers,
     from qa_pipeline.concurrency import default_workers, ordered_map, with_workers
     from qa_pipeline.pipeline import CallPipeline, PipelineSettings
     from qa_pipeline.redaction import load_settings
-    from qa_pipeline.speech.asr import AsrOptions, load_model
+    from qa_pipeline.speech.asr import load_model
     from qa_pipeline.vocabulary import site_vocabulary
 
     workers = workers or default_workers()
     redaction = load_settings(redaction_settings, redact_types)
-    options = AsrOptions(**({"model": model} if model else {}), device=device, compute_type=compute_type,
-                         agent_channel=agent_channel, language=language or "en", time_limit_s=asr_time_limit_s)
-    options = with_workers(options, workers)
+    options = with_workers(asr_options(model, agent_channel, device, compute_type, language, asr_time_limit_s), workers)
     pipeline = CallPipeline(PipelineSettings(rubric=_rubric_for_hotwords(rubric),
                                              asr_options=options, redaction=redaction,
                                              vocabulary=site_vocabulary(agents, hotwords)))

@@ -344,7 +344,8 @@ def _transcribe_stereo(model, audio: Audio, options: AsrOptions) -> Transcript:
     return _transcript(audio, options, utterances, roles_known=True, warnings=(*warnings, *notes), roles=decision)
 
 
-def _both_channels(model, audio: Audio, options: AsrOptions, start_s: float, active) -> tuple[ChannelWords, ...]:
+def _both_channels(model, audio: Audio, options: AsrOptions, start_s: float,
+                   active: Sequence[np.ndarray]) -> tuple[ChannelWords, ...]:
     """Both channels' words from `start_s`; at the same time when the model serves more than one transcription.
 
     The agent's hotwords go to the agent's channel, or to both while it is "auto". With
