@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -216,12 +217,19 @@ def _run_or_abort(abort: bool, function: Callable[..., R], *args) -> R:
         release_freed_memory()  # the worker process waits for its next call at its loaded size
 
 
+_DEATH_WAIT_S = 10.0
+
+
 def _death(processes) -> str:
     """How a pool's worker process ended, e.g. "its worker process died: SIGABRT"."""
-    for process in processes:
-        # A crashed process may still be writing its core dump when the pool reports it broken:
-        # wait for its exit code (only on this crash path) so the reason names the signal.
-        process.join(timeout=10.0)
+    # The pool's own thread reaps the dead process at the same time (it joins every worker once
+    # the pool is broken), and a second `join` racing it can return before the exit code is set
+    # (waitpid then fails with ECHILD in the thread that lost). So poll the shared `exitcode`,
+    # which the winner sets, for up to 10 s (a crashed process may still be writing its core
+    # dump); only this crash path waits.
+    deadline = time.monotonic() + _DEATH_WAIT_S
+    while any(p.exitcode is None for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.02)
     codes = [p.exitcode for p in processes if p.exitcode]
     if not codes:
         return "its worker process died"
