@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 
+from qa_pipeline import __version__
 from qa_pipeline.contract import transcript_from_dict, transcript_to_dict
 from qa_pipeline.errors import RecordingError
 from qa_pipeline.identity import content_hash
@@ -40,15 +41,19 @@ def recording_hash(path: Path) -> str:
 
 
 def cache_path(cache_dir: Path, content_sha256: str, asr_options, variant: str = "") -> Path:
-    """`DIR/<sha256>.<model>.<settings key>[.<variant>].json`: one transcript of this content.
+    """`DIR/<sha256>.<model>.<settings key>.v<package version>[.<variant>].json`: one transcript of this content.
 
-    `variant` names a transcript made from something other than the file as recorded
-    (`"mixdown"`: its channels mixed down to mono).
+    A transcript records decisions besides the words (who is the agent, the call's
+    direction, which stretches were the other party's leak), and a release can change
+    how they are made; so one version never reuses another's transcripts, and the first
+    run after an upgrade transcribes again. `variant` names a transcript made from
+    something other than the file as recorded (`"mixdown"`: its channels mixed down to mono).
     """
     from qa_pipeline.speech.asr import model_label, settings_key
 
     suffix = f".{variant}" if variant else ""
-    name = f"{content_sha256}.{safe_name(model_label(asr_options))}.{settings_key(asr_options)}{suffix}.json"
+    name = (f"{content_sha256}.{safe_name(model_label(asr_options))}.{settings_key(asr_options)}"
+            f".v{safe_name(__version__)}{suffix}.json")
     return Path(cache_dir) / name
 
 

@@ -79,8 +79,12 @@ def test_failure_reason(exc, expected):
     assert failure_reason(exc) == expected
 
 
-def test_transcript_cache_key_names_content_and_model():
-    assert transcript_cache_path(Path("c"), "abc", AsrOptions()).name.startswith("abc.tiny.en.")
+def test_transcript_cache_key_names_content_model_and_package_version():
+    from qa_pipeline import __version__
+
+    name = transcript_cache_path(Path("c"), "abc", AsrOptions()).name
+    assert name.startswith("abc.tiny.en.")
+    assert name.endswith(f".v{__version__}.json")  # an upgrade transcribes again: roles and direction may change
 
 
 @pytest.mark.parametrize(
