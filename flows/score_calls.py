@@ -509,15 +509,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _positive_seconds(text: str) -> float:
-    import math
+    from qa_pipeline.cli.options import positive_seconds
 
     try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
+        return positive_seconds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _agent_channel(text: str) -> int | str:

@@ -57,21 +57,33 @@ def workers_option(what: str, note: str = ""):
              "[default: $QA_PIPELINE_ASR_WORKERS, else one per core]")
 
 
+def positive_seconds(value) -> float:
+    """`value` ("90", "2.5") as a positive, finite number of seconds.
+
+    Raises ValueError, with the message a user sees, for text that is no number, 0, negatives,
+    "inf" and "nan". Used by the commands (`PositiveSeconds`) and the flow script's argparse.
+    """
+    import math
+
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a number of seconds, got {value!r}") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"expected a positive number of seconds, got {value!r}")
+    return seconds
+
+
 class PositiveSeconds(click.ParamType):
-    """A positive, finite number of seconds ("90", "2.5"); 0, negatives, "inf" and "nan" are refused."""
+    """A command option's `positive_seconds`."""
 
     name = "SECONDS"
 
     def convert(self, value, param, ctx):
-        import math
-
         try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"expected a number of seconds, got {value!r}", param, ctx)
-        if not math.isfinite(seconds) or seconds <= 0:
-            self.fail(f"expected a positive number of seconds, got {value!r}", param, ctx)
-        return seconds
+            return positive_seconds(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 asr_time_limit_option = click.option(
