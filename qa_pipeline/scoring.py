@@ -83,14 +83,17 @@ def criteria_context(transcript: Transcript, metadata: CallMetadata,
     """What the criteria read of `transcript` (parsed as `language`), and the dialogue acts aligned with it.
 
     The criteria read a sentence broken across two utterances as one; the card keeps the
-    utterances as heard, and the timing metrics are measured on them.
+    utterances as heard, and the timing metrics are measured on them. They read why the
+    recording lacks a part (`Transcript.missing`) in `language`, for their detail lines.
     """
     if dialogue_acts is not None and len(dialogue_acts) != len(transcript.utterances):
         raise ValueError(f"{len(dialogue_acts)} dialogue acts for {len(transcript.utterances)} utterances")
     joined, groups = join_continued(transcript.utterances)
     with stage("nlp"):
         docs = nlp.parse((u.text for u in joined), language)
-    ctx = CallContext(dataclasses.replace(transcript, utterances=joined), metadata, docs, language=language)
+    missing = {need: card_text(reason, language) for need, reason in transcript.missing.items()}
+    ctx = CallContext(dataclasses.replace(transcript, utterances=joined, missing=missing), metadata, docs,
+                      language=language)
     return ctx, _joined_acts(dialogue_acts, groups) if dialogue_acts is not None else None
 
 
@@ -117,8 +120,7 @@ def evaluate_criterion(
     elif missing:
         need = missing[0]
         outcome = not_applicable(ctx._("{reason}; this criterion needs {need}").format(
-            reason=card_text(ctx.transcript.missing[need], ctx.detail_language),
-            need=ctx._(_NEEDS[need]) if need in _NEEDS else need))
+            reason=ctx.transcript.missing[need], need=ctx._(_NEEDS[need]) if need in _NEEDS else need))
     else:
         call = dataclasses.replace(ctx, dialogue_acts=acts if config.use_classifier else None)
         outcome = spec.func(call, config.params)
