@@ -54,7 +54,7 @@ def msgids(package: str, code: str, domain: str, sources: Sequence[str] = ("",))
     source = resources.files(package).joinpath("locale", code, "LC_MESSAGES", f"{domain}.po")
     with source.open("rb") as handle:
         catalog = read_po(handle, locale=code)
-    return tuple(m.id[0] if isinstance(m.id, tuple) else m.id for m in catalog
+    return tuple(m.id if isinstance(m.id, str) else m.id[0] for m in catalog
                  if m.id and any(path.startswith(tuple(sources)) for path, _ in m.locations))
 
 
