@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import gettext
 import io
+import re
+import string
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 # Babel's keywords for the markers both parts use: `_`, `gettext`, `ngettext` (singular,
@@ -38,6 +42,77 @@ def compiled(package: str, code: str, domain: str) -> gettext.GNUTranslations:
     write_mo(buffer, catalog)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+def msgids(package: str, code: str, domain: str, sources: Sequence[str] = ("",)) -> tuple[str, ...]:
+    """The (singular) msgids of the catalogue `locale/<code>/LC_MESSAGES/<domain>.po` of `package`, in file order:
+    those marked in a file whose path (the catalogue's ``#:`` comments) starts with one of `sources`."""
+    from importlib import resources
+
+    from babel.messages.pofile import read_po
+
+    source = resources.files(package).joinpath("locale", code, "LC_MESSAGES", f"{domain}.po")
+    with source.open("rb") as handle:
+        catalog = read_po(handle, locale=code)
+    return tuple(m.id if isinstance(m.id, str) else m.id[0] for m in catalog
+                 if m.id and any(path.startswith(tuple(sources)) for path, _ in m.locations))
+
+
+@dataclass(frozen=True)
+class Template:
+    """A marked template with named placeholders (``"stopped at {time} s"``) and the regular
+    expression that reads its values back out of a text formatted from it."""
+
+    msgid: str
+    pattern: re.Pattern[str]
+    literal: int  # characters of fixed text: where two templates match, the longer one is the more specific
+
+    @classmethod
+    def of(cls, msgid: str) -> Template | None:
+        """The template, or None when `msgid` has no placeholder, or one with a conversion or
+        format spec (its value could not be formatted again as read back: a string)."""
+        parts, seen, literal = [], set(), 0
+        for text, name, spec, conversion in string.Formatter().parse(msgid):
+            parts.append(re.escape(text))
+            literal += len(text)
+            if name is None:
+                continue
+            if not name.isidentifier() or spec or conversion:
+                return None
+            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+            seen.add(name)
+        return cls(msgid, re.compile("".join(parts), re.DOTALL), literal) if seen else None
+
+
+def templates(ids: Iterable[str]) -> tuple[Template, ...]:
+    """The templates among `ids` (msgids), the most specific first."""
+    found = [t for t in (Template.of(i) for i in ids) if t is not None]
+    return tuple(sorted(found, key=lambda t: (-t.literal, t.msgid)))
+
+
+def translate_formatted(text: str, gettext_: Callable[[str], str], known: Sequence[Template], depth: int = 3) -> str:
+    """`text`, written in English from a marked message, in the language of `gettext_`.
+
+    A text that is a msgid is translated as it stands; one formatted from a template of
+    `known` (the first, most specific one that matches it whole) is read back into its
+    values, each value translated the same way (a reason inside a warning), and the
+    template's translation formatted with them. Any other text comes back unchanged: words
+    from the call, a message no catalogue holds, a text already translated. `depth` bounds
+    how deep values are followed.
+    """
+    exact = gettext_(text)
+    if exact != text or depth <= 0:
+        return exact
+    for template in known:
+        found = template.pattern.fullmatch(text)
+        if found is None:
+            continue
+        translated = gettext_(template.msgid)
+        if translated == template.msgid:
+            return text
+        values = {k: translate_formatted(v, gettext_, known, depth - 1) for k, v in found.groupdict().items()}
+        return translated.format(**values)
+    return text
 
 
 def merge(template, path: Path, code: str, header: str) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from qa_pipeline.catalogues import N_
+
 AGENT = "agent"
 CUSTOMER = "customer"
 UNKNOWN = "unknown"
@@ -36,7 +38,7 @@ SAMPLE_RATE = 16_000
 # full-width ones end Japanese sentences.
 SENTENCE_ENDS = (".", "?", "!", "。", "？", "！")
 # The one warning of a transcript whose recording has a single channel (and is not diarized).
-MONO_WARNING = (
+MONO_WARNING = N_(
     "mono recording: agent and customer share one channel, so speaker roles are unavailable "
     "and every utterance is labelled 'unknown'"
 )

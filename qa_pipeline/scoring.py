@@ -10,7 +10,7 @@ from qa_pipeline.criteria import CallContext, get_criterion
 from qa_pipeline.criteria.common import not_applicable
 from qa_pipeline.criteria.context import join_continued
 from qa_pipeline.criteria.cutoff import find_cutoff
-from qa_pipeline.criteria.i18n import N_
+from qa_pipeline.criteria.i18n import N_, card_text
 from qa_pipeline.criteria.interrupting import InterruptingParams, backchannel_rule
 from qa_pipeline.profiling import stage
 from qa_pipeline.records import (
@@ -33,7 +33,7 @@ from qa_pipeline.timing import BackchannelRule, call_metrics, find_interruptions
 _NEEDS = {AGENT: N_("the agent's words"), CUSTOMER: N_("the customer's words"), CALL_END: N_("the end of the call")}
 # What scoring adds when roles are unknown; why they are unknown (a mono recording, two identical
 # channels, a failed diarization) is the transcript's own warning (MONO_WARNING in records.py).
-ROLES_UNKNOWN_WARNING = "speaker roles unknown: only criteria that need no roles were scored"
+ROLES_UNKNOWN_WARNING = N_("speaker roles unknown: only criteria that need no roles were scored")
 
 
 def score_transcript(
@@ -48,13 +48,16 @@ def score_transcript(
     `dialogue_acts`, if given, align with `transcript.utterances`; they reach only the
     criteria whose rubric entry has ``use_classifier: true``. A recording that stops before
     the conversation does (`find_cutoff`) is warned about, and lacks the end of the call.
-    Each verdict's confidence and review mark come from `confidence.assess`.
+    Each verdict's confidence and review mark come from `confidence.assess`. The card's
+    warnings are in the rubric's language (`criteria.i18n.card_text`); the transcript keeps
+    the English ones the speech stage wrote.
     """
     transcript = with_cutoff(transcript)
     ctx, acts = criteria_context(transcript, metadata, dialogue_acts, rubric.language)
     results = tuple(evaluate_criterion(ctx, config, acts) for config in rubric.criteria)
     results = confidence.assess(ctx, rubric.criteria, results)
     warnings = transcript.warnings + (() if transcript.roles_known else (ROLES_UNKNOWN_WARNING,))
+    warnings = tuple(card_text(w, rubric.language) for w in warnings)
     return Scorecard(
         call_id=metadata.call_id,
         recording=recording,
@@ -80,14 +83,17 @@ def criteria_context(transcript: Transcript, metadata: CallMetadata,
     """What the criteria read of `transcript` (parsed as `language`), and the dialogue acts aligned with it.
 
     The criteria read a sentence broken across two utterances as one; the card keeps the
-    utterances as heard, and the timing metrics are measured on them.
+    utterances as heard, and the timing metrics are measured on them. They read why the
+    recording lacks a part (`Transcript.missing`) in `language`, for their detail lines.
     """
     if dialogue_acts is not None and len(dialogue_acts) != len(transcript.utterances):
         raise ValueError(f"{len(dialogue_acts)} dialogue acts for {len(transcript.utterances)} utterances")
     joined, groups = join_continued(transcript.utterances)
     with stage("nlp"):
         docs = nlp.parse((u.text for u in joined), language)
-    ctx = CallContext(dataclasses.replace(transcript, utterances=joined), metadata, docs, language=language)
+    missing = {need: card_text(reason, language) for need, reason in transcript.missing.items()}
+    ctx = CallContext(dataclasses.replace(transcript, utterances=joined, missing=missing), metadata, docs,
+                      language=language)
     return ctx, _joined_acts(dialogue_acts, groups) if dialogue_acts is not None else None
 
 

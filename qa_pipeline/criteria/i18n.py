@@ -1,4 +1,4 @@
-"""Criteria detail lines in the call's language: gettext catalogues read with Babel.
+"""Criteria detail lines and the card's warnings in the call's language: gettext catalogues read with Babel.
 
 Each detail line is an English template with named placeholders, marked where it is
 written (``ctx._("agent gave name '{name}' at {time}").format(name=..., time=...)``) and
@@ -22,18 +22,21 @@ import gettext
 from functools import cache
 from pathlib import Path
 
-from qa_pipeline.catalogues import KEYWORDS, N_, compiled, merge
+from qa_pipeline.catalogues import KEYWORDS, N_, Template, compiled, merge, msgids, templates, translate_formatted
 
 DOMAIN = "details"
 # Languages with a detail catalogue; every other language reads its details in English.
 CATALOGUE_LANGUAGES = ("el", "ja", "ko", "ru")
 # The markers the criteria use (`CallContext._`, `CallContext.ngettext`, `N_`, and
 # `_ = translation(code).gettext` where there is no context, as in `cutoff`): `catalogues.KEYWORDS`.
-# The code that writes detail lines, relative to the qa_pipeline package.
-SOURCES = ("criteria", "sales", "scoring.py")
+# The code that writes detail lines and the card's warnings, relative to the qa_pipeline package.
+SOURCES = ("criteria", "sales", "scoring.py", "speech", "records.py")
+# Where the card's warnings are written (in English; `card_text` translates them). Only these
+# templates are read back out of a warning: a detail template ("'{said}'") could match its values.
+WARNING_SOURCES = ("speech/", "records.py", "scoring.py")
 
 
-__all__ = ["KEYWORDS", "N_", "NOT_PERFORMED", "translation", "extracted", "update"]
+__all__ = ["KEYWORDS", "N_", "NOT_PERFORMED", "translation", "card_text", "extracted", "update"]
 
 # Why a phrase heard was not said as such (`phrases.not_performed`), as the criteria pass it
 # through `CallContext._`.
@@ -50,6 +53,27 @@ def translation(code: str) -> gettext.NullTranslations:
     if code not in CATALOGUE_LANGUAGES:
         return gettext.NullTranslations()
     return compiled("qa_pipeline.criteria", code, DOMAIN)
+
+
+# Cached as `translation` is: built once per language, then only read.
+@cache
+def _templates(code: str) -> tuple[Template, ...]:
+    return templates(msgids("qa_pipeline.criteria", code, DOMAIN, WARNING_SOURCES)) if code in CATALOGUE_LANGUAGES else ()
+
+
+def card_text(text: str, code: str) -> str:
+    """`text`, an English line of the card formatted from a marked template (a warning of the
+    speech stage: "speech recognition stopped at 41.5 s of the recording: ..."), in language `code`.
+
+    Lower stages keep their warnings in English (the transcript, its cache and
+    `qa-pipeline transcribe` read them so); scoring puts them on the card through this. The
+    values are read back out of the English text (`catalogues.translate_formatted`), so a
+    template's placeholders must stand between fixed words. English, a language without a
+    catalogue, and a text no template makes come back unchanged.
+    """
+    if code not in CATALOGUE_LANGUAGES:
+        return text
+    return translate_formatted(text, translation(code).gettext, _templates(code))
 
 
 def catalogue_path(code: str) -> Path:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa_pipeline.catalogues import N_
 from qa_pipeline.concurrency import limit_malloc_arenas
 from qa_pipeline.errors import ConfigError, RecordingError
 from qa_pipeline.languages import AUTO as LANGUAGE_AUTO
@@ -55,12 +56,21 @@ from qa_pipeline.speech.speakers import AUTO, channel_roles, diarized_speakers, 
 from qa_pipeline.speech.speech_activity import fit_channel, own_speech_frames
 from qa_pipeline.speech.utterances import DEFAULT_GAP_S, merge_channels, split_at_turns, split_utterances
 
-SAME_CHANNELS_WARNING = (
+SAME_CHANNELS_WARNING = N_(
     "both channels carry the same audio (a mono recording saved as stereo): speaker roles "
     "are unavailable and every utterance is labelled 'unknown'"
 )
-SAME_MIX_NOTE = "both channels carry the same mix (a mono recording saved as stereo): it was diarized as mono"
-NO_SPEECH_WARNING = "no speech was recognised in the recording"
+SAME_MIX_NOTE = N_("both channels carry the same mix (a mono recording saved as stereo): it was diarized as mono")
+NO_SPEECH_WARNING = N_("no speech was recognised in the recording")
+# The card's note for a channel that opens with queue music, by the channel's role (None: not known).
+_PRELUDE_NOTES = {
+    AGENT: N_("agent channel starts with {end} s of queue music or recorded prompts ({music} s of music); "
+              "the call was transcribed from {end} s"),
+    CUSTOMER: N_("customer channel starts with {end} s of queue music or recorded prompts ({music} s of music); "
+                 "the call was transcribed from {end} s"),
+    None: N_("the channel starts with {end} s of queue music or recorded prompts ({music} s of music); "
+             "the call was transcribed from {end} s"),
+}
 # Settings that change how fast transcripts come, not what they say.
 _THROUGHPUT_ONLY = frozenset({"num_workers", "cpu_threads"})
 # Settings added after transcript caches existed: keyed only when they differ from these
@@ -243,8 +253,9 @@ def _mixed(audio: Audio) -> np.ndarray:
 def _detection_warnings(code: str, probability: float | None) -> tuple[str, ...]:
     if probability is None or probability >= DETECTION_WARN_BELOW:
         return ()
-    return (f"language detected as {code!r} with probability {probability:.2f} (below {DETECTION_WARN_BELOW}): "
-            "the call may be in another language; set it with --language or the metadata's language column",)
+    return (N_("language detected as {code} with probability {probability} (below {bound}): the call may be in "
+               "another language; set it with --language or the metadata's language column").format(
+        code=repr(code), probability=f"{probability:.2f}", bound=DETECTION_WARN_BELOW),)
 
 
 def _transcribe_known(model, audio: Audio, options: AsrOptions, diarizer=None) -> Transcript:
@@ -300,9 +311,9 @@ def _limit_notes(heard: Sequence[ChannelWords], options: AsrOptions) -> tuple[st
 
 def time_limit_warning(stopped_at_s: float, limit_s: float) -> str:
     """The card's warning for a channel whose decoding hit the time limit."""
-    return (f"speech recognition stopped at {stopped_at_s:.1f} s of the recording: decoding took longer than "
-            f"the {limit_s:g} s limit (audio the model cannot follow?); the rest is not transcribed and "
-            "criteria judging it may be wrong")
+    return N_("speech recognition stopped at {stopped} s of the recording: decoding took longer than the {limit} s "
+              "limit (audio the model cannot follow?); the rest is not transcribed and criteria judging it may be "
+              "wrong").format(stopped=f"{stopped_at_s:.1f}", limit=f"{limit_s:g}")
 
 
 def _preludes(channels: Sequence[np.ndarray], options: AsrOptions) -> list[Prelude]:
@@ -363,11 +374,8 @@ def _both_channels(model, audio: Audio, options: AsrOptions, start_s: float,
 
 
 def _prelude_notes(preludes: Sequence[Prelude], roles: dict[int, str] | None = None) -> tuple[str, ...]:
-    return tuple(
-        f"{(roles or {}).get(ch, 'the')} channel starts with {p.end_s:.1f} s of queue music or recorded "
-        f"prompts ({p.music_s:.0f} s of music); the call was transcribed from {p.end_s:.1f} s"
-        for ch, p in enumerate(preludes) if p
-    )
+    return tuple(_PRELUDE_NOTES[(roles or {}).get(ch)].format(end=f"{p.end_s:.1f}", music=f"{p.music_s:.0f}")
+                 for ch, p in enumerate(preludes) if p)
 
 
 def _transcript(audio: Audio, options: AsrOptions, utterances, roles_known: bool, warnings,

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qa_pipeline.catalogues import N_
+
 # Decoded audio is truncated when it is this much shorter than promised (both must hold):
 # decoders differ by a frame or two of padding, never by a quarter of a second.
 TRUNCATION_MIN_S = 0.25
@@ -52,8 +54,8 @@ class Truncation:
 
     @property
     def warning(self) -> str:
-        return (f"recording is truncated: the header promises {self.promised_s:.1f} s, "
-                f"{self.decoded_s:.1f} s decoded")
+        return N_("recording is truncated: the header promises {promised} s, {decoded} s decoded").format(
+            promised=f"{self.promised_s:.1f}", decoded=f"{self.decoded_s:.1f}")
 
 
 def promised_frames(path: str | Path, container: str, header_frames: int) -> int | None:
@@ -143,8 +145,9 @@ def full_scale(data: np.ndarray, subtype: str) -> tuple[float | None, str | None
             share = sum(int(np.count_nonzero(np.abs(b) > 1.0)) for b in blocks) / data.size
             if share < CLIPPING_MIN_SHARE and subtype not in _FLOAT_SUBTYPES:
                 return peak, None  # a lossy decoder's few overshooting peaks
-            return peak, (f"clipping: {_percent(share)} of samples are beyond full scale (peak {peak:.3g} "
-                          "times full scale); the audio was scaled down to full scale for analysis")
+            return peak, N_("clipping: {share} of samples are beyond full scale (peak {peak} times full scale); "
+                            "the audio was scaled down to full scale for analysis").format(
+                share=_percent(share), peak=f"{peak:.3g}")
     bits = _PCM_BITS.get(subtype)
     if bits is None:
         return None, None
@@ -156,8 +159,8 @@ def full_scale(data: np.ndarray, subtype: str) -> tuple[float | None, str | None
     share = at_top / data.size
     if share < CLIPPING_MIN_SHARE:
         return None, None
-    return None, (f"clipping: {_percent(share)} of samples are at full scale (clipped when recorded); "
-                  "clipped speech may be misheard")
+    return None, N_("clipping: {share} of samples are at full scale (clipped when recorded); clipped speech "
+                    "may be misheard").format(share=_percent(share))
 
 
 def _percent(share: float) -> str:

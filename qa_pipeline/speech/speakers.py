@@ -18,6 +18,7 @@ from itertools import groupby
 
 import numpy as np
 
+from qa_pipeline.catalogues import N_
 from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, SYSTEM, UNKNOWN, RoleDecision, Utterance, Word
 from qa_pipeline.speech.announcements import mark_announcements
 from qa_pipeline.speech.direction import AUTO as AUTO_DIRECTION
@@ -25,9 +26,9 @@ from qa_pipeline.speech.roles import RoleResult, cue_summary, decide_roles, load
 from qa_pipeline.speech.utterances import merge_channels, split_utterances
 
 AUTO = "auto"
-ONE_SPEAKER_WARNING = "only one speaker was found in the mix (a voicemail, a recorded message or an IVR?)"
-NO_AGENT_WARNING = ("no speaker sounds like an agent (no greeting, offer of help or question for the caller's "
-                    "name): roles are unknown, so criteria about the agent are not scored")
+ONE_SPEAKER_WARNING = N_("only one speaker was found in the mix (a voicemail, a recorded message or an IVR?)")
+NO_AGENT_WARNING = N_("no speaker sounds like an agent (no greeting, offer of help or question for the caller's "
+                      "name): roles are unknown, so criteria about the agent are not scored")
 
 
 @dataclass(frozen=True)
@@ -66,21 +67,25 @@ def channel_roles(per_channel: Sequence[Sequence[Utterance]], agent_channel: int
         chosen = 0 if heard is None or (heard == 1 and low) else heard
         confidence = 0.5 if heard is None else result.confidence if chosen == heard else 1.0 - result.confidence
         if heard is None:
-            warnings.append("agent channel could not be told from what is said; channel 0 (left) was assumed")
+            warnings.append(N_("agent channel could not be told from what is said; channel 0 (left) was assumed"))
         elif chosen != heard:
-            warnings.append(f"what is said points weakly to channel 1 as the agent's (confidence "
-                            f"{result.confidence:.2f}): {cue_summary(result, _channel_name)}; channel 0 (left), where most "
-                            "recorders put the agent, was kept: set --agent-channel 1 if the agent is on the right")
+            warnings.append(N_("what is said points weakly to channel 1 as the agent's (confidence {confidence}): "
+                               "{cues}; channel 0 (left), where most recorders put the agent, was kept: set "
+                               "--agent-channel 1 if the agent is on the right").format(
+                confidence=f"{result.confidence:.2f}", cues=cue_summary(result, _channel_name)))
         elif low:
-            warnings.append(f"agent channel {chosen} chosen from what is said, with low confidence "
-                            f"({confidence:.2f}): {cue_summary(result, _channel_name)}")
+            warnings.append(N_("agent channel {channel} chosen from what is said, with low confidence ({confidence}): "
+                               "{cues}").format(channel=chosen, confidence=f"{confidence:.2f}",
+                                                cues=cue_summary(result, _channel_name)))
     else:
         chosen = int(agent_channel)
         agrees = heard is None or heard == chosen
         confidence = result.confidence if agrees else 1.0 - result.confidence
         if not agrees and not low:
-            warnings.append(f"agent channel {chosen} was set, but what is said points to channel {heard} "
-                            f"(confidence {result.confidence:.2f}): {cue_summary(result, _channel_name)}")
+            warnings.append(N_("agent channel {channel} was set, but what is said points to channel {heard} "
+                               "(confidence {confidence}): {cues}").format(
+                channel=chosen, heard=heard, confidence=f"{result.confidence:.2f}",
+                cues=cue_summary(result, _channel_name)))
     return chosen, _decision(result, "channels", chosen, confidence, 2), tuple(warnings)
 
 
@@ -114,7 +119,7 @@ def diarized_speakers(words: Sequence[Word], samples: np.ndarray, gap_s: float,
         diarization = diarizer(samples, sample_rate) if diarizer else diarize_contained(samples, sample_rate, label)
     except DiarizationUnavailable as exc:
         plain = split_utterances(words, UNKNOWN, 0, gap_s)
-        return SpeakerLabels(plain, False, None, (f"mono recording not diarized: {exc}",))
+        return SpeakerLabels(plain, False, None, (N_("mono recording not diarized: {reason}").format(reason=exc),))
     return label_speakers(words, diarization.turns, gap_s, direction=direction, language=language)
 
 
@@ -158,11 +163,11 @@ def _mono_warnings(result: RoleResult, speakers: int) -> tuple[str, ...]:
     if result.agent is None:
         warnings.append(NO_AGENT_WARNING)
     elif speakers > 1 and result.low_confidence():
-        warnings.append(f"speaker roles found by diarization with low confidence ({result.confidence:.2f}): "
-                        f"{cue_summary(result, _speaker_name)}")
+        warnings.append(N_("speaker roles found by diarization with low confidence ({confidence}): {cues}").format(
+            confidence=f"{result.confidence:.2f}", cues=cue_summary(result, _speaker_name)))
     if speakers > 2:
         roles = ", ".join(f"{k}: {result.roles[k]}" for k in sorted(result.roles))
-        warnings.append(f"{speakers} speakers found in the mix ({roles})")
+        warnings.append(N_("{n} speakers found in the mix ({roles})").format(n=speakers, roles=roles))
     return tuple(warnings)
 
 
