@@ -296,6 +296,7 @@ class CallPipeline:
         """
 
         def run() -> Redacted:
+            from qa_pipeline.criteria.i18n import N_, card_text
             from qa_pipeline.redaction import load_settings
             from qa_pipeline.redaction.audio import redacted_audio_path, write_redacted_audio
             from qa_pipeline.redaction.filenames import public_call_id, public_path, public_stem
@@ -315,7 +316,8 @@ class CallPipeline:
                                                  settings.margin_s, settings.fade_s)
                 except RecordingError as exc:
                     reason = exc.reason.replace(str(source.path), public.recording)
-                    public = replace(public, warnings=(*public.warnings, f"no redacted audio: {reason}"))
+                    note = card_text(N_("no redacted audio: {reason}").format(reason=reason), card.transcript.language)
+                    public = replace(public, warnings=(*public.warnings, note))
             return Redacted(public, stem, audio, spans, summarize_call(public, spans, audio is not None))
 
         return self.hook("redact", run)

@@ -115,7 +115,7 @@ def test_a_reason_inside_a_warning_is_translated_too(code, expected):
 
 @pytest.mark.parametrize("text", [
     "録音が途中で切れている：ヘッダーは 6.0 s と示すが、デコードできたのは 3.0 s",  # already Japanese (a rescored card)
-    "no redacted audio: disk full",  # no catalogue holds it
+    "redacted audio skipped: disk full",  # no catalogue holds it
     "recording is truncated: the header promises",  # a template's words, not the whole of it
 ])
 def test_a_text_no_template_makes_is_left_as_it_is(text):

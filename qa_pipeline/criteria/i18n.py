@@ -30,10 +30,10 @@ CATALOGUE_LANGUAGES = ("el", "ja", "ko", "ru")
 # The markers the criteria use (`CallContext._`, `CallContext.ngettext`, `N_`, and
 # `_ = translation(code).gettext` where there is no context, as in `cutoff`): `catalogues.KEYWORDS`.
 # The code that writes detail lines and the card's warnings, relative to the qa_pipeline package.
-SOURCES = ("criteria", "sales", "scoring.py", "speech", "records.py")
+SOURCES = ("criteria", "sales", "scoring.py", "speech", "records.py", "pipeline.py")
 # Where the card's warnings are written (in English; `card_text` translates them). Only these
 # templates are read back out of a warning: a detail template ("'{said}'") could match its values.
-WARNING_SOURCES = ("speech/", "records.py", "scoring.py")
+WARNING_SOURCES = ("speech/", "records.py", "scoring.py", "pipeline.py")
 
 
 __all__ = ["KEYWORDS", "N_", "NOT_PERFORMED", "translation", "card_text", "extracted", "update"]
