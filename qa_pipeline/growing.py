@@ -4,16 +4,15 @@ A recorder (or a copy into the inbox) writes a call over minutes; scoring a snap
 gives a card for part of a call (a 34 s snapshot of a 94 s call failed `said_goodbye`,
 issue 22). A file is taken as finished when nothing changed it for `settle_s` seconds
 (its mtime and its ctime: a copy that sets an old mtime at the end still changes the
-ctime), and, for `unfinished_wait_s` after its last change, only when its header is not
-a writer's placeholder: a WAV writer that streams puts 0 or 0xFFFFFFFF (some 0x7FFFFFFF)
-in the RIFF or ``data`` size, and a FLAC encoder 0 in the total sample count, until it
-closes the file. Past that wait such a file is scored as it is (a recorder that died
-never fills them in).
-
-A settled file whose header promises more than it holds is not waited for: nothing is
-writing it any more, so it is a truncated recording (a copy interrupted, a disk full),
-scored with the loader's truncation warning (`qa_pipeline.speech.damage`). Waiting for
-it would leave the call unscored for ever.
+ctime), and, for `unfinished_wait_s` after its last change, only when its header is
+finished and agrees with its size: a WAV writer that streams puts 0 or 0xFFFFFFFF (some
+0x7FFFFFFF) in the RIFF or ``data`` size, and a FLAC encoder 0 in the total sample count,
+until it closes the file; a copy (a slow network share, an upload that pauses) writes the
+whole header first and the data after, so for a while the header promises more than the
+file holds (issue 22: "a header that disagrees with the size" is still growing). Past that
+wait the file is scored as it is: a writer that died never fills its header in, and a copy
+that stopped is a truncated recording, which the loader warns about
+(`qa_pipeline.speech.damage`); the flows count such a file as unfinished while it waits.
 
 `settled(path)` is the check the batch and the inbox flows call before a file is read.
 """
@@ -72,25 +71,28 @@ def settled(path: str | Path, settle_s: float = DEFAULT_SETTLE_S, unfinished_wai
         return (f"still being written (changed {max(age, 0.0):.1f} s ago, less than the settle time of "
                 f"{settle_s:g} s); left for the next run")
     if age < unfinished_wait_s:
-        problem = unfinished_header(path)
+        problem = unfinished_header(path, stat.st_size)
         if problem:
             return f"still being written ({problem}, changed {age:.0f} s ago); left for the next run"
     return None
 
 
-def unfinished_header(path: str | Path) -> str | None:
-    """Why the header of a WAV or FLAC file says its writer has not closed it yet; None when
-    its sizes are filled in (whether or not the file holds them all) or it makes no promise
-    (another format)."""
+def unfinished_header(path: str | Path, size: int) -> str | None:
+    """Why the header of a WAV or FLAC file says it is not complete yet: its writer has not
+    filled in its sizes, or (a WAV) it promises more than the file's `size` bytes hold. None
+    when it agrees with `size` or makes no promise (another format)."""
     try:
         with open(path, "rb") as stream:
             head = stream.read(_HEADER_BYTES)
     except OSError:
         return None
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        data = wav_chunk(head, b"data")
-        if int.from_bytes(head[4:8], "little") in UNKNOWN_SIZES or (data and data[1] in UNKNOWN_SIZES):
+        riff, data = int.from_bytes(head[4:8], "little"), wav_chunk(head, b"data")
+        if riff in UNKNOWN_SIZES or (data and data[1] in UNKNOWN_SIZES):
             return "its WAV header has no size yet"
+        if riff + 8 > size:
+            # A share, not byte counts: the reason reaches errors.json, whose redaction reads long numbers as accounts.
+            return f"the file holds {100 * size / (riff + 8):.0f} % of the length its WAV header promises"
     if head[:4] == b"fLaC" and len(head) >= 26 and head[4] & 0x7F == 0:  # STREAMINFO comes first
         total = int.from_bytes(head[21:26], "big") & 0xFFFFFFFFF  # 36 bits: samples per channel
         if total == 0:

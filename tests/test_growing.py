@@ -37,18 +37,17 @@ def test_a_file_changed_within_the_settle_time_waits_and_a_quiet_one_is_scored(t
     assert settled(path, settle_s=0) is None  # the check turned off
 
 
-def test_a_wav_cut_short_waits_while_it_changes_and_once_settled_is_a_truncated_recording(tmp_path):
-    """A copy cut part-way keeps the header of the whole call. While it changes it is being
-    copied; once nothing changes it, nothing will complete it: it is scored, and the loader
-    warns that it is truncated. (It was once waited for 10 minutes after every change, and
-    the flow's summary did not count it: a truncated call looked lost.)"""
+def test_a_wav_being_copied_waits_while_its_header_promises_more_than_it_holds(tmp_path):
+    """A copy writes the whole call's header first: while the file holds less, it is waited
+    for (issue 22), for 10 minutes after its last change; then it is scored as truncated."""
     whole = tmp_path / "whole.wav"
     sf.write(whole, np.tile(TONE, 10), 8000, subtype="PCM_16")
     snapshot = tmp_path / "copy.wav"  # a copy a third of the way through: header first, then data
     snapshot.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
-    reason = settled(snapshot, settle_s=10)
-    assert reason and reason.startswith("still being written (changed")
-    assert settled(snapshot, settle_s=1, clock=_later(5)) is None  # quiet for 5 s: truncated, scored
+    assert settled(snapshot, settle_s=10).startswith("still being written (changed")
+    reason = settled(snapshot, settle_s=1, clock=_later(5))  # quiet for 5 s, still short
+    assert reason and "the file holds 33 % of the length its WAV header promises" in reason
+    assert settled(snapshot, settle_s=1, clock=_later(700)) is None  # long quiet: scored, as truncated
     assert settled(whole, settle_s=1, clock=_later(5)) is None
 
 
