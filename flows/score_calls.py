@@ -416,8 +416,9 @@ def score_calls(
                                    default_settle_s() if settle_s is None else settle_s)
         for relpath, reason in plan.waiting:
             logger.info("left for the next run: %s: %s", relpath, reason)
-        logger.info("%d to score, %d already done, %d duplicate content",
-                    len(plan.pending), len(plan.already_done), len(plan.duplicates))
+        logger.info("%d to score now, %d left for the next run (still being written), %d already done, "
+                    "%d duplicate content", len(plan.pending), len(plan.waiting), len(plan.already_done),
+                    len(plan.duplicates))
         for dup, first in plan.duplicates:
             logger.info("skipped %s: same audio as %s", dup.file.relpath, first)
         run = RunSettings(out, pipeline, results, plan.stems, max(1, workers))
