@@ -206,6 +206,12 @@ def scorecard_view(card: Scorecard) -> dict[str, Any]:
     return {"card": card, "criteria": criteria, "lines": lines, "sales_rows": sales_rows, "language": language}
 
 
+def _data_word(value: str, words: dict[str, str], gettext_: Callable[[str], str]) -> str:
+    """A verdict or speaker id (`report_i18n.VERDICTS`, `SPEAKERS`) as its word in the card's language;
+    an unlisted id as it is."""
+    return gettext_(words.get(value, value))
+
+
 # One environment per language, its translations installed (Jinja2's i18n extension): built
 # once, then only read, so threads writing cards in several languages share them.
 @functools.cache
@@ -226,8 +232,8 @@ def _template(language: str):
     env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
     env.filters["clock"] = clock
     # Words from data come back as plain text, escaped like any value (`_()` returns safe HTML).
-    env.filters["verdict"] = lambda v: translation.gettext(report_i18n.VERDICTS.get(v, v.replace("_", " ")))
-    env.filters["speaker"] = lambda s: translation.gettext(report_i18n.SPEAKERS.get(s, s))
+    env.filters["verdict"] = functools.partial(_data_word, words=report_i18n.VERDICTS, gettext_=translation.gettext)
+    env.filters["speaker"] = functools.partial(_data_word, words=report_i18n.SPEAKERS, gettext_=translation.gettext)
     return env.get_template("scorecard.html")
 
 
