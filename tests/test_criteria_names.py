@@ -216,8 +216,6 @@ NOT_VOCATIVE_USES = [
     ("C: my name is ruby", "A: Thanks, mate."),
     ("C: my name is denis", "A: thank you for your time today and have a good day"),
     ("C: my name is denis", "A: thank you for your time Tuesday if you can"),
-    # the name's sound right after "your time" without a clause opening after it
-    ("C: my name is denis", "A: thanks for your time Dennis works here too"),
     ("C: my name is siobhan", "A: Thank you, perfect."),
     # the name's sound without the position, and not spelled alike
     ("C: my name is siobhan", "A: the shivon model is out of stock"),

@@ -80,9 +80,10 @@ def name_use(ctx: CallContext, params: NameUseParams) -> Outcome:
         return not_applicable(ctx._("the caller's name could not be learned: {reason}").format(
             reason=ctx.transcript.missing[CUSTOMER]))
     if caller is None and CALL_END in ctx.transcript.missing:
-        # The recording stops before the name was learned: the agent may have asked for it and used it later.
-        return not_applicable(ctx._("the caller's name could not be learned: {reason}").format(
-            reason=ctx.transcript.missing[CALL_END]))
+        # The recording stops before the name was learned: the agent may have learned and used it after the
+        # cut. Worded as the criteria that need the end of the call are (`scoring.evaluate_criterion`).
+        return not_applicable(ctx._("{reason}; this criterion needs {need}").format(
+            reason=ctx.transcript.missing[CALL_END], need=ctx._("the end of the call")))
     if caller is None:
         return Outcome(FAIL, 0.7, (), _never_learned(ctx))
     ev = evidence(ctx, caller.learned_after) if caller.learned_after >= 0 else ()
