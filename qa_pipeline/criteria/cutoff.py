@@ -152,7 +152,7 @@ def open_ending(text: str, lang: str) -> bool:
         return False
     doc = nlp.parse([text], lang)[0]
     last = next((t for t in reversed(doc) if not (t.is_punct or t.is_space)), None)
-    if last is None:
+    if last is None or last.text in spec.open_ending_exceptions:
         return False
     forms = [f.split(";")[-1] for f in last.morph.get("Inflection")]
     return last.tag_.startswith(spec.open_ending_tags) or any(
