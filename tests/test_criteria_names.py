@@ -202,7 +202,7 @@ VOCATIVE_USES = [
     ("C: my name is siobhan", "A: Thank you, Siobhan."),
     # no comma from ASR: the end of "thank you for your time" sets the name off, and the next clause opens after it
     ("C: my name is denis", "A: thank you so much for your time Denis if there's any issue please call us"),
-    ("C: my name is ruby", "A: thanks for calling Ruby and have a good day"),
+    ("C: my name is ruby", "A: thanks for your patience Ruby and have a good day"),
     ("C: hi my name is ruby", "A: thanks, ruby"),
     # ASR spelled the name another way: the vocative position and the sound carry it
     ("C: my name is siobhan", "A: Thank you, Shivon, let me look."),
@@ -216,6 +216,8 @@ NOT_VOCATIVE_USES = [
     ("C: my name is ruby", "A: Thanks, mate."),
     ("C: my name is denis", "A: thank you for your time today and have a good day"),
     ("C: my name is denis", "A: thank you for your time Tuesday if you can"),
+    # a company's name after "thank you for calling" (C16, C22 of the sample calls)
+    ("C: my name is denis", "A: Thank you for calling Westfield and have a good day"),
     ("C: my name is siobhan", "A: Thank you, perfect."),
     # the name's sound without the position, and not spelled alike
     ("C: my name is siobhan", "A: the shivon model is out of stock"),

@@ -133,9 +133,9 @@ _ADDRESS_CUES = frozenset({"thanks", "you", "hi", "hello", "hey", "bye", "sorry"
                            "afternoon", "evening", "goodbye", "cheers"})
 _EDGE_PUNCT = frozenset({".", ",", "!", "?", ";", ":"})
 # What a thanks is for, ending right before a name in "thank you for your time, Denis" (as tokens),
-# and the words that open the next clause after such a name.
-_THANKS_FOR = tuple(tuple(f.split()) for f in ("for your time", "for your help", "for your patience",
-                                               "for calling", "for your call", "for holding"))
+# and the words that open the next clause after such a name. Not "for calling": a company's name
+# follows it ("Thank you for calling Westfield": C16, C22).
+_THANKS_FOR = tuple(tuple(f.split()) for f in ("for your time", "for your help", "for your patience", "for holding"))
 _CLAUSE_OPENERS = frozenset({"if", "and", "so", "but", "have", "take", "please"})
 _NOT_NAME_ENTITIES = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "QUANTITY", "PERCENT", "PRODUCT"})
 
@@ -173,7 +173,7 @@ def _left_edge(doc, i: int) -> bool:
 
 
 def _after_thanks(doc, i: int) -> bool:
-    """Right after what a thanks is for ("thank you for your time Denis", "thanks for calling Ruby"),
+    """Right after what a thanks is for ("thank you for your time Denis", "thanks for holding Ruby"),
     where the comma ASR may leave out would go."""
     return any(i >= len(f) and tuple(t.lower_ for t in doc[i - len(f) : i]) == f for f in _THANKS_FOR)
 
