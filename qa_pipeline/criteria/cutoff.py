@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa_pipeline.criteria.i18n import translation
 from qa_pipeline import nlp
+from qa_pipeline.criteria.i18n import translation
 from qa_pipeline.languages import ENGLISH, known_languages, language
 from qa_pipeline.records import AGENT, Transcript, Utterance, ends_sentence
 from qa_pipeline.timing import spoken_words
