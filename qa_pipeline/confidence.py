@@ -22,6 +22,12 @@ score). A verdict whose confidence is under `review_below`, or half or more of w
 are under `low_word_p`, is marked `needs_review`: it keeps its verdict, and a person should
 listen before acting on it. `not_applicable` verdicts keep the criterion's confidence and
 are never marked.
+
+The calibrations were fitted on English calls. In another language (`ctx.detail_language`)
+a verdict's confidence is at most what that language's labelled calls measured for verdicts
+of its kind (`AGREEMENTS`, `language_ceiling`), and a verdict resting on something not said
+is marked `needs_review` where that is under `review_below`: where the model hears a language
+badly, a missing required phrase is too often a misheard one for a confident fail.
 """
 
 from __future__ import annotations
@@ -95,7 +101,7 @@ class Agreement:
     language's sample calls, as (agreeing, labelled) counts of passes and fails: `absence` for
     the verdicts that rest on something not said (`ABSENCE`), `other` for the rest. Counted by
     ``python scripts/calibrate_confidence.py --sample sample_audio_<code> --language <code>``
-    (both rubrics; docs/scorecard.md, "Confidence in other languages")."""
+    (both rubrics; docs/scorecard.md, "In other languages")."""
 
     absence: tuple[int, int]
     other: tuple[int, int]
@@ -122,9 +128,8 @@ def language_ceiling(model: str | None, language: str, absent: bool) -> float | 
     The English calibration says how English words' probabilities predict agreement; in another
     language the model hears worse, and a missing phrase is more often a misheard one. So a
     verdict's confidence is at most its language's measured agreement for its kind (`Agreement.rate`);
-    a language measured with no model's labelled calls gets the lowest rate measured in any language
-    (Greek and Korean: the issue's figures put Whisper base weak on both). Under the calibration's
-    `review_below` that marks the verdict for review.
+    a language without labelled calls gets the lowest rate measured in any language (Greek and
+    Korean: the issue's figures put Whisper base weak on both). `judged` applies it.
     """
     if language in CALIBRATED_LANGUAGES:
         return None

@@ -9,7 +9,8 @@ have closed. `find_cutoff` decides it from the transcript alone:
 - no closing exchange ("bye", "thanks for calling", "have a good day") in the last
   `closing_window_s` of speech, and
 - the conversation is plainly unfinished: the last turn stops mid-phrase (a last word no
-  English sentence ends on: "and", "the", "your"; or, where the transcriber writes
+  English sentence ends on: "and", "the", "your"; in Japanese a comma, a conjunctive
+  particle or a continuative form, "…ございませんので"; or, where the transcriber writes
   punctuation at all, no full stop, question or exclamation mark), or it asks a question
   nobody answers (Whisper drops a word cut in two and closes the sentence before it: "Would
   you like a bouquet?" of "Would you like a bouquet or sunflowers..."), or the agent has just

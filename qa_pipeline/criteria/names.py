@@ -11,7 +11,9 @@ are matched against it with a similarity ratio or a Metaphone key; a common Engl
 ("red" for "Reed") counts only when spelled exactly as the name, and the word after a
 title ("Ms. Wilson") is matched more loosely. When the name was lost or mangled, the
 agent still passes, at lower confidence, by addressing the caller after they have spoken:
-a name closing a phrase ("We do, Emma.") or a title ("Thank you, Ms. ...").
+a name closing a phrase ("We do, Emma.", "thank you for your time Denis if ...") or a title
+("Thank you, Ms. ..."). A recording cut off before the name was learned cannot decide it:
+`not_applicable` with the cut-off's reason, as for the criteria that need the end of the call.
 """
 
 from __future__ import annotations
