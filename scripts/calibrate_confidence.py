@@ -2,6 +2,7 @@
 
     python scripts/calibrate_confidence.py --transcripts-cache DIR
     python scripts/calibrate_confidence.py --sample sample_audio --field ../shared/field-cases --transcripts-cache DIR
+    python scripts/calibrate_confidence.py --sample sample_audio_ru --language ru --transcripts-cache DIR
 
 It prints the model's `Calibration(...)` for `CALIBRATIONS` in `qa_pipeline/confidence.py`
 (one per Whisper model: `--model`, default the shipped default), each figure with what it
@@ -24,6 +25,12 @@ Three measurements, each printed with what it sets in `qa_pipeline/confidence.py
    expected.json's as they are.
 3. **Outcome.** The outcome classifier's probability against agreement with the labelled
    outcome, per probability bin, on the sample calls.
+
+4. **Other languages** (`--language`, with that language's labelled folder as `--sample`):
+   how often the verdicts resting on something not said, and the others, agree with the
+   labels; the confidence the English calibration gives them and the ceiling
+   (`confidence.language_ceiling`) against that, with the review marks; and the
+   `Agreement(...)` line for `confidence.AGREEMENTS`. Words and outcome are not measured there.
 
 Transcripts come from the pipeline's transcribe step (the cache when given, else ASR).
 """
