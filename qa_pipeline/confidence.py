@@ -22,6 +22,12 @@ score). A verdict whose confidence is under `review_below`, or half or more of w
 are under `low_word_p`, is marked `needs_review`: it keeps its verdict, and a person should
 listen before acting on it. `not_applicable` verdicts keep the criterion's confidence and
 are never marked.
+
+The calibrations were fitted on English calls. In another language (`ctx.detail_language`)
+a verdict's confidence is at most what that language's labelled calls measured for verdicts
+of its kind (`AGREEMENTS`, `language_ceiling`), and a verdict resting on something not said
+is marked `needs_review` where that is under `review_below`: where the model hears a language
+badly, a missing required phrase is too often a misheard one for a confident fail.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from qa_pipeline.criteria.context import CallContext
 from qa_pipeline.criteria.handling.holds import HoldParams, find_holds
 from qa_pipeline.criteria.handling.pace import PaceParams, fastest_stretch, rate_of
 from qa_pipeline.criteria.interrupting import InterruptingParams, backchannel_rule
+from qa_pipeline.languages import ENGLISH
 from qa_pipeline.records import FAIL, PASS, CallOutcome, CriterionResult, Evidence
 from qa_pipeline.rubric import CriterionConfig
 from qa_pipeline.speech.models import DEFAULT_MODEL
@@ -82,6 +89,54 @@ CALIBRATIONS: dict[str, Calibration] = {
     "base": Calibration(low_word_p=0.43, intercept=5.60, low_words_weight=-0.97, closeness_weight=-1.54,
                         unknown_words_feature=0.67, review_below=0.97, outcome_shown_from=0.60),
 }
+
+
+# The languages the calibrations were fitted on: the sample calls and field cases are English.
+CALIBRATED_LANGUAGES = frozenset({ENGLISH})
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How often one Whisper model's verdicts in one language agreed with the labels of that
+    language's sample calls, as (agreeing, labelled) counts of passes and fails: `absence` for
+    the verdicts that rest on something not said (`ABSENCE`), `other` for the rest. Counted by
+    ``python scripts/calibrate_confidence.py --sample sample_audio_<code> --language <code>``
+    (both rubrics; docs/scorecard.md, "In other languages")."""
+
+    absence: tuple[int, int]
+    other: tuple[int, int]
+
+    def rate(self, absent: bool) -> float:
+        """The agreement to expect, by Laplace's rule of succession ((agreeing + 1) / (labelled + 2)):
+        a dozen calls that all agree do not make a verdict certain."""
+        agreeing, labelled = self.absence if absent else self.other
+        return (agreeing + 1) / (labelled + 2)
+
+
+AGREEMENTS: dict[tuple[str, str], Agreement] = {
+    # The 12 Russian sample calls (sample_audio_ru): 159 labelled verdicts, 14 wrong, 12 of them
+    # a phrase missing because Whisper misheard it (a name, a question written without "?").
+    ("base", "ru"): Agreement(absence=(73, 85), other=(72, 74)),
+    # The 12 Japanese sample calls (sample_audio_ja): 159 verdicts, 5 wrong (4 next_step_agreed fails).
+    ("base", "ja"): Agreement(absence=(79, 83), other=(75, 76)),
+}
+
+
+def language_ceiling(model: str | None, language: str, absent: bool) -> float | None:
+    """The most confidence a verdict in `language` may show, or None in a calibrated language.
+
+    The English calibration says how English words' probabilities predict agreement; in another
+    language the model hears worse, and a missing phrase is more often a misheard one. So a
+    verdict's confidence is at most its language's measured agreement for its kind (`Agreement.rate`);
+    a language without labelled calls gets the lowest rate measured in any language (Greek and
+    Korean: the issue's figures put Whisper base weak on both). `judged` applies it.
+    """
+    if language in CALIBRATED_LANGUAGES:
+        return None
+    found = AGREEMENTS.get((model or DEFAULT_MODEL, language))
+    if found is not None:
+        return found.rate(absent)
+    return min((a.rate(absent) for a in AGREEMENTS.values()), default=0.5)
 
 
 def calibration_for(model: str | None) -> Calibration:
@@ -170,11 +225,26 @@ def assess(ctx: CallContext, configs: Sequence[CriterionConfig], results: Sequen
             out.append(result)
             continue
         basis = basis_of(ctx, config, result)
-        confidence = confidence_of(basis, calibration)
+        absent = rests_on_absence(config, result)
+        ceiling = language_ceiling(ctx.transcript.asr_model, ctx.detail_language, absent)
+        confidence, review = judged(basis, calibration, ceiling, absent)
         # Kept to 3 places, as the card writes it, so that a card read back is the same card.
-        out.append(dataclasses.replace(result, confidence=round(confidence, 3),
-                                       needs_review=to_review(confidence, basis, calibration)))
+        out.append(dataclasses.replace(result, confidence=round(confidence, 3), needs_review=review))
     return tuple(out)
+
+
+def judged(basis: Basis, calibration: Calibration, ceiling: float | None = None, absent: bool = False
+           ) -> tuple[float, bool]:
+    """(confidence, needs_review) of a verdict with this basis: the calibrated confidence and
+    `to_review`; in a language with a `ceiling` (`language_ceiling`), the confidence at most the
+    ceiling, and a verdict resting on something not said (`absent`) marked for review when the
+    ceiling is under `review_below`: in a language the model hears badly, a missing phrase is
+    too often a misheard one to fail the agent without a listen."""
+    confidence = confidence_of(basis, calibration)
+    review = to_review(confidence, basis, calibration)
+    if ceiling is None:
+        return confidence, review
+    return min(confidence, ceiling), review or (absent and ceiling < calibration.review_below)
 
 
 def basis_of(ctx: CallContext, config: CriterionConfig, result: CriterionResult) -> Basis:
@@ -184,12 +254,18 @@ def basis_of(ctx: CallContext, config: CriterionConfig, result: CriterionResult)
         return Basis(None, margin)
     if config.impl in TIMED:
         return Basis((), margin)
-    absent = ABSENCE.get(config.impl)
-    if absent is not None and absent[0] == result.verdict:
-        return Basis(window_probabilities(ctx, absent[1], getattr(config.params, "window_s", None)), margin)
+    if rests_on_absence(config, result):
+        window = ABSENCE[config.impl][1]
+        return Basis(window_probabilities(ctx, window, getattr(config.params, "window_s", None)), margin)
     if not result.evidence:  # a custom criterion's verdict that cites nothing
         return Basis((), margin)
     return Basis(evidence_probabilities(ctx, result.evidence), margin)
+
+
+def rests_on_absence(config: CriterionConfig, result: CriterionResult) -> bool:
+    """Whether `result` rests on something not said (its criterion and verdict are in `ABSENCE`)."""
+    absent = ABSENCE.get(config.impl)
+    return absent is not None and absent[0] == result.verdict
 
 
 def evidence_probabilities(ctx: CallContext, evidence: Sequence[Evidence]) -> tuple[float, ...]:

@@ -2,6 +2,7 @@
 
     python scripts/calibrate_confidence.py --transcripts-cache DIR
     python scripts/calibrate_confidence.py --sample sample_audio --field ../shared/field-cases --transcripts-cache DIR
+    python scripts/calibrate_confidence.py --sample sample_audio_ru --language ru --transcripts-cache DIR
 
 It prints the model's `Calibration(...)` for `CALIBRATIONS` in `qa_pipeline/confidence.py`
 (one per Whisper model: `--model`, default the shipped default), each figure with what it
@@ -24,6 +25,12 @@ Three measurements, each printed with what it sets in `qa_pipeline/confidence.py
    expected.json's as they are.
 3. **Outcome.** The outcome classifier's probability against agreement with the labelled
    outcome, per probability bin, on the sample calls.
+
+4. **Other languages** (`--language`, with that language's labelled folder as `--sample`):
+   how often the verdicts resting on something not said, and the others, agree with the
+   labels; the confidence the English calibration gives them and the ceiling
+   (`confidence.language_ceiling`) against that, with the review marks; and the
+   `Agreement(...)` line for `confidence.AGREEMENTS`. Words and outcome are not measured there.
 
 Transcripts come from the pipeline's transcribe step (the cache when given, else ASR).
 """
@@ -52,6 +59,7 @@ from qa_pipeline.annotations import call_annotations
 from qa_pipeline.classifiers.predict import predict_dialogue_acts, predict_outcome
 from qa_pipeline.cli.evaluate import load_labelled_calls
 from qa_pipeline.cli.score import asr_options
+from qa_pipeline.languages import ENGLISH
 from qa_pipeline.pipeline import CallPipeline, CallSource, PipelineSettings
 from qa_pipeline.records import AGENT, CUSTOMER, FAIL, PASS, Transcript
 from qa_pipeline.rubric import load_rubric
@@ -79,6 +87,7 @@ class Verdict:
     agrees: bool
     rule_confidence: float
     basis: confidence.Basis
+    absent: bool = False  # rests on something not said (`confidence.rests_on_absence`)
 
 
 def words_of(text: str) -> list[str]:
@@ -134,32 +143,33 @@ def field_calls(folder: Path) -> dict[str, dict]:
             for stem, entry in expected.items()}
 
 
-def verdicts_of(corpus: str, call_id: str, transcript: Transcript, metadata, expected: dict) -> list[Verdict]:
+def verdicts_of(corpus: str, call_id: str, transcript: Transcript, metadata, expected: dict,
+                language: str = ENGLISH) -> list[Verdict]:
     out = []
     for rubric_id in RUBRICS:
-        rubric = load_rubric(rubric_id)
+        rubric = load_rubric(rubric_id, language)
         acts = predict_dialogue_acts(transcript) if any(c.use_classifier for c in rubric.criteria) else None
-        ctx, joined_acts = criteria_context(with_cutoff(transcript), metadata, acts)
+        ctx, joined_acts = criteria_context(with_cutoff(transcript), metadata, acts, rubric.language)
         for config in rubric.criteria:
             want = expected.get(config.id)
             result = evaluate_criterion(ctx, config, joined_acts)
             if want is None or result.verdict not in (PASS, FAIL):
                 continue
             out.append(Verdict(corpus, call_id, rubric_id, config.id, result.verdict == want, result.confidence,
-                               confidence.basis_of(ctx, config, result)))
+                               confidence.basis_of(ctx, config, result), confidence.rests_on_absence(config, result)))
     return out
 
 
-def collect(corpus: str, folder: Path, calls: dict[str, dict], pipeline: CallPipeline, refs: dict
-            ) -> tuple[list[Verdict], list[tuple[float, bool]], list[tuple[float, bool]]]:
+def collect(corpus: str, folder: Path, calls: dict[str, dict], pipeline: CallPipeline, refs: dict,
+            language: str = ENGLISH) -> tuple[list[Verdict], list[tuple[float, bool]], list[tuple[float, bool]]]:
     verdicts, words, outcomes = [], [], []
-    rubric = load_rubric(RUBRICS[0])
+    rubric = load_rubric(RUBRICS[0], language)
     for n, (call_id, call) in enumerate(calls.items(), start=1):
         print(f"[{corpus} {n}/{len(calls)}] {call['file']}", file=sys.stderr)
         plan = pipeline.identify(CallSource(folder / call["file"], call_id), rubric)
         with call_annotations():
             transcript = pipeline.transcribe(plan)
-            verdicts += verdicts_of(corpus, call_id, transcript, plan.metadata, call.get("expected", {}))
+            verdicts += verdicts_of(corpus, call_id, transcript, plan.metadata, call.get("expected", {}), language)
             ref = refs.get(call_id) or next((r for sid, r in refs.items() if sid in call_id), None)
             if ref is not None:
                 words += word_correctness(transcript, ref)
@@ -267,6 +277,39 @@ def unique(verdicts: Iterable[Verdict]) -> list[Verdict]:
     return list(seen.values())
 
 
+def language_report(verdicts: Sequence[Verdict], model: str, language: str) -> str:
+    """Agreement of a language's verdicts by kind, and the confidence the English calibration gives
+    them (before) against the language's ceiling (`confidence.language_ceiling`, after), each
+    call's ceiling counted on the other calls (leave one call out)."""
+    calibration = confidence.calibration_for(model)
+    counts = {absent: (sum(v.agrees for v in verdicts if v.absent == absent), sum(v.absent == absent for v in verdicts))
+              for absent in (True, False)}
+    lines = [f"## {language}: {len(verdicts)} labelled passes and fails on {len({v.call_id for v in verdicts})} calls "
+             f"(rubrics {', '.join(RUBRICS)}; model {model})\n",
+             "| kind | verdicts | agree | agreement | wrong (call criterion) |", "|---|---|---|---|---|"]
+    for absent, name in ((True, "rests on something not said"), (False, "rests on evidence or timing")):
+        agree, n = counts[absent]
+        wrong = ", ".join(f"{v.call_id} {v.criterion}" for v in verdicts if v.absent == absent and not v.agrees)
+        lines.append(f"| {name} | {n} | {agree} | {agree / n if n else math.nan:.3f} | {wrong or '-'} |")
+    judged = {"before": [], "after": []}
+    for v in verdicts:
+        others = [o for o in verdicts if o.call_id != v.call_id and o.absent == v.absent]
+        ceiling = (sum(o.agrees for o in others) + 1) / (len(others) + 2)
+        judged["before"].append((*confidence.judged(v.basis, calibration), v.agrees))
+        judged["after"].append((*confidence.judged(v.basis, calibration, ceiling, v.absent), v.agrees))
+    pairs = {name: [(p, y) for p, _, y in rows] for name, rows in judged.items()}
+    lines += ["", table("before: the English calibration's confidence", pairs["before"], BINS, "confidence"), "",
+              table("after: at most the language's agreement (leave one call out)", pairs["after"], BINS,
+                    "confidence"), "", f"Brier before {brier(pairs['before']):.4f}, after {brier(pairs['after']):.4f}"]
+    for name, rows in judged.items():
+        flagged = [y for _, marked, y in rows if marked]
+        lines.append(f"review mark {name}: {len(flagged)} of {len(rows)} verdicts marked (agreement "
+                     f"{np.mean(flagged) if flagged else math.nan:.3f}), {sum(not y for y in flagged)} of the "
+                     f"{sum(not y for *_, y in rows)} wrong ones among them")
+    lines += ["", f"AGREEMENTS[({model!r}, {language!r})] = Agreement(absence={counts[True]}, other={counts[False]})"]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sample", type=Path, default=ROOT / "sample_audio")
@@ -274,7 +317,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="field cases folder with expected.json (default ../shared/field-cases; skipped when absent)")
     parser.add_argument("--transcripts-cache", type=Path, default=None)
     parser.add_argument("--model", default=None, help="Whisper model (default: $QA_PIPELINE_MODEL, else base)")
+    parser.add_argument("--language", default=ENGLISH,
+                        help="the sample calls' language; other than en: only the agreement by kind of verdict and "
+                             "the confidence against it (the words are not aligned, the outcome not measured)")
     args = parser.parse_args(argv)
+    if args.language != ENGLISH:
+        options = asr_options(args.model, "auto", language=args.language)
+        pipeline = CallPipeline(PipelineSettings(rubric=load_rubric(RUBRICS[0], args.language), asr_options=options,
+                                                 cache_dir=args.transcripts_cache))
+        calls = load_labelled_calls(args.sample)
+        verdicts = unique(collect("sample", args.sample, calls, pipeline, {}, args.language)[0])
+        print(language_report(verdicts, model_label(options), args.language))
+        return 0
 
     pipeline = CallPipeline(PipelineSettings(rubric=load_rubric(RUBRICS[0]), asr_options=asr_options(args.model, "auto"),
                                              cache_dir=args.transcripts_cache))

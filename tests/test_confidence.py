@@ -200,3 +200,46 @@ def test_a_short_window_of_mostly_misheard_words_needs_review_though_its_count_i
     assert garbled.verdict == FAIL and garbled.needs_review
     clear = score_transcript(call(0.95), etiquette(), CallMetadata("T"), "T").result("self_introduction")
     assert clear.verdict == FAIL and not clear.needs_review
+
+
+def russian_card(root):
+    """R01 (sample_audio_ru) as Whisper base heard it: the agent's name "Дмитрий" came out "адмитри"."""
+    path = root / "tests" / "data" / "scoring" / "R01.whisper-base.ru.json"
+    transcript = transcript_from_dict(json.loads(path.read_text(encoding="utf-8")))
+    rubric = load_rubric("etiquette", "ru")
+    return rubric, score_transcript(transcript, rubric, CallMetadata("R01"), "R01.flac")
+
+
+def test_russian_fails_resting_on_a_missing_phrase_need_review_at_no_more_than_russians_agreement(root):
+    rubric, card = russian_card(root)
+    ceiling = round(confidence.AGREEMENTS[("base", "ru")].rate(absent=True), 3)  # as the card writes it
+    intro = next(c for c in card.criteria if c.id == "self_introduction")
+    assert intro.verdict == FAIL and intro.needs_review and intro.confidence <= ceiling < 0.97
+    absent = [c for config, c in zip(rubric.criteria, card.criteria)
+              if c.verdict in (PASS, FAIL) and confidence.rests_on_absence(config, c)]
+    assert len(absent) >= 3
+    assert all(c.needs_review and c.confidence <= ceiling for c in absent)
+    # verdicts on evidence heard keep their own mark and at most Russian's agreement on such verdicts
+    other = [c for config, c in zip(rubric.criteria, card.criteria)
+             if c.verdict in (PASS, FAIL) and not confidence.rests_on_absence(config, c)]
+    assert other and all(c.confidence <= round(confidence.AGREEMENTS[("base", "ru")].rate(absent=False), 3)
+                         for c in other)
+
+
+def test_the_same_russian_transcript_under_the_english_figures_alone_was_stated_as_sure(root):
+    """What the cards showed before: the English calibration gave R01's misheard introduction 0.99."""
+    rubric, card = russian_card(root)
+    transcript = card.transcript
+    ctx, _ = criteria_context(transcript, CallMetadata("R01"), None, "ru")
+    config = rubric.criterion("self_introduction")
+    result = evaluate_criterion(ctx, config)
+    english, review = confidence.judged(basis_of(ctx, config, result), confidence.calibration_for("base"))
+    assert english > 0.97 and not review
+
+
+def test_english_verdicts_have_no_language_ceiling_and_unmeasured_languages_get_the_lowest_measured():
+    assert confidence.language_ceiling("base", "en", absent=True) is None
+    lowest = min(a.rate(True) for a in confidence.AGREEMENTS.values())
+    assert confidence.language_ceiling("base", "el", absent=True) == lowest
+    assert confidence.language_ceiling("base", "ko", absent=True) == lowest < confidence.CALIBRATIONS["base"].review_below
+    assert confidence.Agreement(absence=(12, 12), other=(0, 0)).rate(absent=True) == 13 / 14

@@ -200,6 +200,9 @@ def test_name_request_with_a_verb_of_saying_is_still_a_request(lines):
 
 VOCATIVE_USES = [
     ("C: my name is siobhan", "A: Thank you, Siobhan."),
+    # no comma from ASR: the end of "thank you for your time" sets the name off, and the next clause opens after it
+    ("C: my name is denis", "A: thank you so much for your time Denis if there's any issue please call us"),
+    ("C: my name is ruby", "A: thanks for your patience Ruby and have a good day"),
     ("C: hi my name is ruby", "A: thanks, ruby"),
     # ASR spelled the name another way: the vocative position and the sound carry it
     ("C: my name is siobhan", "A: Thank you, Shivon, let me look."),
@@ -211,6 +214,10 @@ VOCATIVE_USES = [
 NOT_VOCATIVE_USES = [
     # a word in vocative position that is no name
     ("C: my name is ruby", "A: Thanks, mate."),
+    ("C: my name is denis", "A: thank you for your time today and have a good day"),
+    ("C: my name is denis", "A: thank you for your time Tuesday if you can"),
+    # a company's name after "thank you for calling" (C16, C22 of the sample calls)
+    ("C: my name is denis", "A: Thank you for calling Westfield and have a good day"),
     ("C: my name is siobhan", "A: Thank you, perfect."),
     # the name's sound without the position, and not spelled alike
     ("C: my name is siobhan", "A: the shivon model is out of stock"),
@@ -232,3 +239,37 @@ def test_other_words_in_vocative_position_fail(lines):
 @pytest.mark.parametrize(("heard", "name"), [("Jeff", "Geoff"), ("Rubie", "Ruby"), ("Steven", "Stephen")])
 def test_names_that_sound_alike_match(heard, name):
     assert name_similarity(heard, name) >= 0.8
+
+
+def test_a_name_never_learned_on_a_cut_off_recording_is_not_applicable_with_the_cutoff_reason():
+    """C01 cut right after the agent asked for the name: the answer (and its use) fell after the cut."""
+    from dataclasses import replace
+
+    from qa_pipeline.records import CALL_END, NOT_APPLICABLE
+
+    reason = "recording is truncated: the header promises 94.2 s, 46.1 s decoded"
+    call = dialogue("A: Good morning, Bright Smile Dental Clinic. My name is Megan. How can I help you?",
+                    "C: Hi, how much does an extraction cost?", "A: May I have your name, please?", "C: sure.")
+    result = judge("name_use", replace(call, missing={CALL_END: reason}))
+    assert result.verdict == NOT_APPLICABLE
+    assert reason in result.detail
+    # uncut, the same words are a fail: the agent never learned the name
+    assert judge("name_use", call).verdict == FAIL
+
+
+def test_a_name_learned_before_the_cut_but_never_used_still_fails():
+    from dataclasses import replace
+
+    from qa_pipeline.records import CALL_END
+
+    call = dialogue("C: hi my name is sarah", "A: sorry which order was that", "C: the blue one")
+    assert judge("name_use", replace(call, missing={CALL_END: "cut"})).verdict == FAIL
+
+
+def test_on_an_outbound_call_the_reason_names_the_customer_and_the_agent_placing_the_call():
+    call = dialogue("A: Hello, this is Mike from HP calling about your service.", "C: okay", "A: thanks, bye")
+    outbound = judge("name_use", call, metadata=CallMetadata("T", direction="outbound"))
+    inbound = judge("name_use", call, metadata=CallMetadata("T", direction="inbound"))
+    assert outbound.verdict == inbound.verdict == FAIL
+    assert "not said by the caller" not in outbound.detail and "not asked for by name" in outbound.detail
+    assert "not said by the caller" in inbound.detail

@@ -136,3 +136,50 @@ def test_a_real_call_cut_mid_agent_turn_loses_its_closing_verdicts_and_the_uncut
     card = score_transcript(cut, rubric, CallMetadata("C19"), call["file"])
     assert any(w.startswith("recording cut off:") for w in card.warnings), card.warnings
     assert {c.id: c.verdict for c in card.criteria if c.id in CLOSING} == dict.fromkeys(CLOSING, NOT_APPLICABLE)
+
+
+@pytest.mark.parametrize(("text", "open_"), [
+    ("故障はございませんので", True),  # J04 cut at 45 s: ので, the で of ダ in its continuative form
+    ("確認いたしまして", True),  # conjunctive て
+    ("大丈夫ですから", True),
+    ("確認しており", True),  # a verb in its continuative form
+    ("安くなりますけど", True),
+    ("少々お待ちください", False),
+    ("ありがとうございました", False),
+    ("そうですね", False),
+    ("じゃ、その日に", False),  # a case particle: spoken Japanese leaves the rest unsaid
+    ("そうですが", False),  # Whisper's spelling of the agent's "そうですか。" (J02's last line)
+    ("はい、ありがとう", False),
+])
+def test_a_japanese_turn_ending_on_a_word_that_joins_on_is_unfinished(text, open_):
+    assert unfinished(text, punctuated=False, lang="ja") is open_
+
+
+def test_japanese_endings_are_read_only_in_japanese():
+    assert not unfinished("故障はございませんので", punctuated=False, lang="ko")
+
+
+@pytest.mark.asr
+def test_a_real_japanese_call_cut_after_a_conjunctive_ending_is_a_cutoff_and_the_uncut_call_is_not():
+    from qa_pipeline.speech.asr import AsrOptions, transcribe_audio
+    from qa_pipeline.speech.audio import load_audio
+
+    folder = ROOT / "sample_audio_ja"
+    call = next(c for c in json.loads((folder / "manifest.json").read_text())["calls"] if c["call_id"] == "J04")
+    audio = load_audio(folder / call["file"])
+    options = AsrOptions(model="base", language="ja")
+    rubric = load_rubric("call_handling", language="ja")
+
+    # Uncut, every closing criterion is decided (next_step_agreed wrongly: a known Japanese disagreement).
+    card = score_transcript(transcribe_audio(audio, options), rubric, CallMetadata("J04"), call["file"])
+    verdicts = {c.id: c.verdict for c in card.criteria if c.id in CLOSING}
+    assert not card.transcript.missing and NOT_APPLICABLE not in verdicts.values()
+    assert verdicts["said_goodbye"] == call["expected"]["said_goodbye"] == "pass"
+
+    # Cut at 45 s, as `sox J04.flac cut.flac trim 0 45` does: the agent's "…故障はございませんので" 0.4 s before the end.
+    end = 45 * audio.sample_rate
+    cut = transcribe_audio(dataclasses.replace(audio, channels=tuple(c[:end] for c in audio.channels)), options)
+    card = score_transcript(cut, rubric, CallMetadata("J04"), call["file"])
+    assert CALL_END in card.transcript.missing, card.warnings
+    assert "ございませんので'" in card.transcript.missing[CALL_END]  # the turn quoted as stopping mid-phrase
+    assert {c.id: c.verdict for c in card.criteria if c.id in CLOSING} == dict.fromkeys(CLOSING, NOT_APPLICABLE)

@@ -9,7 +9,8 @@ have closed. `find_cutoff` decides it from the transcript alone:
 - no closing exchange ("bye", "thanks for calling", "have a good day") in the last
   `closing_window_s` of speech, and
 - the conversation is plainly unfinished: the last turn stops mid-phrase (a last word no
-  English sentence ends on: "and", "the", "your"; or, where the transcriber writes
+  English sentence ends on: "and", "the", "your"; in Japanese a comma, a conjunctive
+  particle or a continuative form, "…ございませんので"; or, where the transcriber writes
   punctuation at all, no full stop, question or exclamation mark), or it asks a question
   nobody answers (Whisper drops a word cut in two and closes the sentence before it: "Would
   you like a bouquet?" of "Would you like a bouquet or sunflowers..."), or the agent has just
@@ -26,8 +27,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa_pipeline import nlp
 from qa_pipeline.criteria.i18n import translation
-from qa_pipeline.languages import ENGLISH
+from qa_pipeline.languages import ENGLISH, known_languages, language
 from qa_pipeline.records import AGENT, Transcript, Utterance, ends_sentence
 from qa_pipeline.timing import spoken_words
 
@@ -67,10 +69,12 @@ _HOLD = re.compile(
 # spells ありがとうございました also without the う.
 _CLOSING_JA = re.compile(r"失礼(いた|致)?します|失礼しました|ありがとう?ございました|さようなら|お大事に|ごめんください")
 # Whisper base punctuates Japanese only now and then, so a missing 。 says nothing; a turn
-# that stops on a comma stops mid-phrase. A particle does not: spoken Japanese leaves the
-# rest unsaid ("じゃ、その日に", "それでは明日は"), as English ends on "come in", "call her".
+# that stops on a comma stops mid-phrase, and so does one whose last word joins on to what
+# comes next (the language's `open_ending_tags` / `open_ending_forms`: "…ございませんので").
+# A case particle does not: spoken Japanese leaves the rest unsaid ("じゃ、その日に",
+# "それでは明日は"), as English ends on "come in", "call her".
 _UNSPACED_TEXT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
-_OPEN_ENDINGS_JA = ("、",)
+_OPEN_ENDINGS_UNSPACED = ("、", ",")
 _TRANSFER = re.compile(r"\b(transfer(ring)? you|put you through|putting you through|connect you|connecting you)\b")
 
 
@@ -104,7 +108,7 @@ def find_cutoff(transcript: Transcript, params: CutoffParams = DEFAULT_PARAMS) -
     _ = translation(lang).gettext
     said = _("speech runs to {trailing} s before the end").format(trailing=f"{trailing:.1f}")
     punctuated = any(ends_sentence(u.text) for u in spoken if u is not last)
-    if unfinished(last.text, punctuated):
+    if unfinished(last.text, punctuated, lang):
         reason = _("the last turn stops mid-phrase ({ending}); {said}; no closing").format(
             ending=repr(_ending(last.text)), said=said)
         return Cutoff(reason, lang)
@@ -127,16 +131,33 @@ def last_word_end(utterance: Utterance) -> float:
     return utterance.words[-1].end if utterance.words else utterance.end
 
 
-def unfinished(text: str, punctuated: bool = True) -> bool:
-    """Whether `text` stops mid-phrase: a last word no sentence ends on or, when the transcriber
-    punctuates (`punctuated`), no sentence-final mark or a trailing "..."."""
+def unfinished(text: str, punctuated: bool = True, lang: str = ENGLISH) -> bool:
+    """Whether `text` (in language `lang`) stops mid-phrase: a last word no sentence ends on or,
+    when the transcriber punctuates (`punctuated`), no sentence-final mark or a trailing "...".
+    Text written without spaces (Japanese) stops mid-phrase on a comma or on a last word that
+    joins on to the next (`open_ending`)."""
     words = spoken_words(text)
     if not words:
         return False
     if _UNSPACED_TEXT.search(text[-3:]):
-        return text.rstrip().endswith(_OPEN_ENDINGS_JA)
+        return text.rstrip().endswith(_OPEN_ENDINGS_UNSPACED) or open_ending(text, lang)
     no_mark = not ends_sentence(text) or text.rstrip().endswith("...")
     return words[-1] in _OPEN_ENDINGS or (punctuated and no_mark)
+
+
+def open_ending(text: str, lang: str) -> bool:
+    """Whether the last word of `text` (sentence marks aside) has one of the language's
+    `open_ending_tags`, or an inflection form of its `open_ending_forms`: "故障はございませんので"."""
+    spec = language(lang) if lang in known_languages() else None
+    if spec is None or not (spec.open_ending_tags or spec.open_ending_forms):
+        return False
+    doc = nlp.parse([text], lang)[0]
+    last = next((t for t in reversed(doc) if not (t.is_punct or t.is_space)), None)
+    if last is None or last.text in spec.open_ending_exceptions:
+        return False
+    forms = [f.split(";")[-1] for f in last.morph.get("Inflection")]
+    return last.tag_.startswith(spec.open_ending_tags) or any(
+        last.tag_.startswith(tag) and any(f.startswith(form) for f in forms) for tag, form in spec.open_ending_forms)
 
 
 def on_hold(text: str) -> bool:

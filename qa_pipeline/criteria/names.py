@@ -11,7 +11,9 @@ are matched against it with a similarity ratio or a Metaphone key; a common Engl
 ("red" for "Reed") counts only when spelled exactly as the name, and the word after a
 title ("Ms. Wilson") is matched more loosely. When the name was lost or mangled, the
 agent still passes, at lower confidence, by addressing the caller after they have spoken:
-a name closing a phrase ("We do, Emma.") or a title ("Thank you, Ms. ...").
+a name closing a phrase ("We do, Emma.", "thank you for your time Denis if ...") or a title
+("Thank you, Ms. ..."). A recording cut off before the name was learned cannot decide it:
+`not_applicable` with the cut-off's reason, as for the criteria that need the end of the call.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from qa_pipeline.criteria.common import evidence, not_applicable, own_names, sec
 from qa_pipeline.criteria.context import CallContext
 from qa_pipeline.criteria.registry import Outcome, register_criterion
 from qa_pipeline.languages import ENGLISH, language
-from qa_pipeline.records import AGENT, CUSTOMER, FAIL, PASS
+from qa_pipeline.records import AGENT, CALL_END, CUSTOMER, FAIL, PASS
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,25 @@ def name_use(ctx: CallContext, params: NameUseParams) -> Outcome:
         # The caller may well have said it: their channel is what is missing.
         return not_applicable(ctx._("the caller's name could not be learned: {reason}").format(
             reason=ctx.transcript.missing[CUSTOMER]))
+    if caller is None and CALL_END in ctx.transcript.missing:
+        # The recording stops before the name was learned: the agent may have learned and used it after the
+        # cut. Worded as the criteria that need the end of the call are (`scoring.evaluate_criterion`).
+        return not_applicable(ctx._("{reason}; this criterion needs {need}").format(
+            reason=ctx.transcript.missing[CALL_END], need=ctx._("the end of the call")))
     if caller is None:
-        return Outcome(FAIL, 0.7, (), ctx._("the caller's name was never learned (not in metadata, not said by the caller)"))
+        return Outcome(FAIL, 0.7, (), _never_learned(ctx))
     ev = evidence(ctx, caller.learned_after) if caller.learned_after >= 0 else ()
     detail = ctx._("caller's name '{name}' ({source}) but the agent never used it").format(
         name=caller.name, source=caller.source)
     return Outcome(FAIL, 0.8, ev, detail)
+
+
+def _never_learned(ctx: CallContext) -> str:
+    """Why no name was learned, for the call's direction: on an outbound call the agent knows whom they call."""
+    if ctx.outbound:
+        return ctx._("the customer's name was never learned (not in metadata, not asked for by name, "
+                     "not said by the customer)")
+    return ctx._("the caller's name was never learned (not in metadata, not said by the caller)")
 
 
 def _address_outcome(ctx: CallContext, params: NameUseParams, caller: CallerName | None) -> Outcome | None:
@@ -119,6 +134,11 @@ def agent_names(ctx: CallContext, params: NameUseParams) -> frozenset[str]:
 _ADDRESS_CUES = frozenset({"thanks", "you", "hi", "hello", "hey", "bye", "sorry", "okay", "ok", "dear", "morning",
                            "afternoon", "evening", "goodbye", "cheers"})
 _EDGE_PUNCT = frozenset({".", ",", "!", "?", ";", ":"})
+# What a thanks is for, ending right before a name in "thank you for your time, Denis" (as tokens),
+# and the words that open the next clause after such a name. Not "for calling": a company's name
+# follows it ("Thank you for calling Westfield": C16, C22).
+_THANKS_FOR = tuple(tuple(f.split()) for f in ("for your time", "for your help", "for your patience", "for holding"))
+_CLAUSE_OPENERS = frozenset({"if", "and", "so", "but", "have", "take", "please"})
 _NOT_NAME_ENTITIES = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "QUANTITY", "PERCENT", "PRODUCT"})
 
 
@@ -139,7 +159,7 @@ def vocatives(doc, not_names: frozenset[str] = frozenset()) -> list[str]:
             continue
         two = token.i + 1 < len(doc) and _vocative_word(doc[token.i + 1], not_names) and doc[token.i + 1].pos_ == "PROPN"
         end = token.i + (2 if two else 1)
-        if _left_edge(doc, token.i) and (end == len(doc) or doc[end].text in _EDGE_PUNCT):
+        if _left_edge(doc, token.i) and _right_edge(doc, end, _after_thanks(doc, token.i)):
             found.append(doc[token.i : end].text)
         elif token.is_sent_start and end < len(doc) and doc[end].text == "," and _opens_with_name(token):
             found.append(doc[token.i : end].text)
@@ -150,8 +170,22 @@ def _left_edge(doc, i: int) -> bool:
     if i == 0:
         return False
     before = doc[i - 1]
-    return before.text == "," or (before.lower_ in _ADDRESS_CUES and (before.i == 0 or before.is_sent_start
-                                                                       or before.lower_ == "you"))
+    return before.text == "," or _after_thanks(doc, i) or (
+        before.lower_ in _ADDRESS_CUES and (before.i == 0 or before.is_sent_start or before.lower_ == "you"))
+
+
+def _after_thanks(doc, i: int) -> bool:
+    """Right after what a thanks is for ("thank you for your time Denis", "thanks for holding Ruby"),
+    where the comma ASR may leave out would go."""
+    return any(i >= len(f) and tuple(t.lower_ for t in doc[i - len(f) : i]) == f for f in _THANKS_FOR)
+
+
+def _right_edge(doc, end: int, strong_left: bool) -> bool:
+    """A phrase edge after a vocative: the end, a comma or full stop; after a thanks formula
+    also a word opening the next clause ("... your time Denis if there's any issue")."""
+    if end == len(doc) or doc[end].text in _EDGE_PUNCT:
+        return True
+    return strong_left and doc[end].lower_ in _CLAUSE_OPENERS
 
 
 def _opens_with_name(token) -> bool:

@@ -85,6 +85,14 @@ class Language:
     # (Japanese いつでも, "any time", starts with いつ) and the final particle marks a question.
     question_word_leads: bool = False
     experimental: bool = False
+    # Where a turn stops mid-sentence, read from the tokenizer's tags (`criteria.cutoff`): a last
+    # word whose tag starts with one of `open_ending_tags` (Japanese conjunctive particles: から,
+    # けど, て), or a (tag prefix, inflection form prefix) of `open_ending_forms`
+    # (a verb or auxiliary in its continuative form: "ございませんので" ends in ダ's 連用形 で).
+    open_ending_tags: tuple[str, ...] = ()
+    open_ending_forms: tuple[tuple[str, str], ...] = ()
+    # Last words with those tags that still say nothing (as written by ASR, which confuses them).
+    open_ending_exceptions: frozenset[str] = frozenset()
     make_tokenizer: Callable[[], Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:

@@ -78,4 +78,14 @@ LANGUAGE = Language(
     question_particles=frozenset({"か", "かしら", "かな", "でしょうか"}),
     saying_before=False,
     experimental=False,
+    # Sudachi's tags (UniDic's part-of-speech and inflection names). A conjunctive particle
+    # (接続助詞: て, から, けど, けれども, し, ながら, ば) joins a clause to one still to come; a
+    # verb or auxiliary in its continuative form (連用形: the で of ので, "しており") leads on.
+    # A case particle does not ("じゃ、その日に"): spoken Japanese leaves the rest unsaid
+    # there, as English ends on "come in".
+    open_ending_tags=("助詞-接続助詞",),
+    open_ending_forms=(("動詞", "連用形"), ("助動詞", "連用形")),
+    # Whisper base writes the question particle か as が: J02's agent ends the call with "そうですか。"
+    # (its script), heard "そうですが"; a last が is no sign of a cut.
+    open_ending_exceptions=frozenset({"が"}),
 )
