@@ -165,7 +165,8 @@ def nightly(
         states = wait_for_chunks(run_ids, chunk_timeout_s) if run_ids else {}
         sc.write_quarantine(plan, out, opened, redact)
         merge_redaction_report(out, redact)
-        summary = summarize_night(plan, chunks, states, run_ids, opened, label)
+        summary = sc.public_summary(summarize_night(plan, chunks, states, run_ids, opened, label),
+                                    load_settings(types=redact))
     finally:
         opened.close()
     sc.publish_summary(summary, f"Nightly scoring: {inbox}", "nightly-summary")

@@ -23,7 +23,7 @@ import shutil
 import socket
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -148,6 +148,15 @@ def log_waiting(plan: ib.Plan, settings) -> None:
     for relpath, reason in plan.waiting:
         get_run_logger().info("left for the next run: %s: %s", public_path(relpath, settings),
                               public_reason(reason, relpath, settings))
+
+
+def public_summary(summary: rn.RunSummary, settings) -> rn.RunSummary:
+    """`summary` with its quarantined recordings named as outputs name them (the artifact, the printout)."""
+    from qa_pipeline.redaction.filenames import public_path, public_reason
+
+    named = ((public_path(path, settings), public_reason(reason or "", path, settings) or reason)
+             for path, reason in summary.quarantined)
+    return replace(summary, quarantined=tuple(sorted(named)))
 
 
 STAGES = ("fetch", "score", "publish")
@@ -437,8 +446,9 @@ def score_calls(
                                     Claims(state, owner_name(), claim_ttl_s, retry_quarantined))
         write_quarantine(plan, out, state, redact)
         pipeline.write_redaction_report(out, (o.scored for o in outcomes if o.scored is not None))
-        summary = rn.summarize(plan, cl.claims_for(state, (c.key for c in plan.pending)),
-                               rn.pass_rate_counts(o.card for o in outcomes if o.card is not None))
+        summary = public_summary(rn.summarize(plan, cl.claims_for(state, (c.key for c in plan.pending)),
+                                              rn.pass_rate_counts(o.card for o in outcomes if o.card is not None)),
+                                 pipeline.settings.redaction)
     finally:
         state.close()
     _remove_empty(Path(out) / STAGING)
