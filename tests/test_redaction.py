@@ -41,6 +41,8 @@ def _u(speaker, start, end, text, channel=None):
     # A weak street word after a location cue (a dispatcher's words on a real call, issue 22).
     ("okay just yeah just a verify location 1132 ashberry drive that gets towards it", "[ADDRESS]"),
     ("The address is one hundred and twelve maple close.", "[ADDRESS]"),
+    # A telecom agent's read-back: the phone number "on the account" (field call F09).
+    ("Your account number is 40271935 and the number on the account is 07700 900123.", "[PHONE_NUMBER]"),
 ])
 def test_spoken_forms_become_typed_placeholders(text, placeholder):
     from qa_pipeline.redaction.scorecard import redact_text
