@@ -436,8 +436,9 @@ def score_calls(
                                    model_label(pipeline.settings.asr_options), retry_quarantined,
                                    default_settle_s() if settle_s is None else settle_s)
         log_waiting(plan, pipeline.settings.redaction)
-        logger.info("%d to score, %d already done, %d duplicate content",
-                    len(plan.pending), len(plan.already_done), len(plan.duplicates))
+        logger.info("%d to score now, %d left for the next run (still being written), %d already done, "
+                    "%d duplicate content", len(plan.pending), len(plan.waiting), len(plan.already_done),
+                    len(plan.duplicates))
         public = pipeline.public_recording
         for dup, first in plan.duplicates:
             logger.info("skipped %s: same audio as %s", public(dup.file.relpath), public(first))

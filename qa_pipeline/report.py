@@ -12,13 +12,13 @@ import io
 import json
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qa_pipeline import safe_csv
+from qa_pipeline import report_i18n, safe_csv
 from qa_pipeline.contract import scorecard_to_dict
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.files import write_atomic  # temporary file, fsync, rename
@@ -167,9 +167,19 @@ def highlight_segments(text: str, marks: Sequence[tuple[int, int, str, str]]) ->
     return pieces
 
 
+def _title_verdict(verdict: str, gettext_: Callable[[str], str]) -> str:
+    """A verdict in a highlight's tooltip: its word in the card's language where a catalogue
+    translates it, else the verdict id (as English cards have always read)."""
+    word = report_i18n.VERDICTS.get(verdict, verdict)
+    translated = gettext_(word)
+    return verdict if translated == word else translated
+
+
 def scorecard_view(card: Scorecard) -> dict[str, Any]:
     """Everything the HTML template shows, with evidence tied to transcript lines."""
     utterances = card.transcript.utterances
+    language = card.transcript.language or "en"
+    verdict = functools.partial(_title_verdict, gettext_=report_i18n.translation(language).gettext)
     marks: dict[int, list[tuple[int, int, str, str]]] = {}
     criteria = []
     for result in card.criteria:
@@ -179,7 +189,7 @@ def scorecard_view(card: Scorecard) -> dict[str, Any]:
             if line is not None:
                 text = utterances[line].text
                 start, end = _span_in(text, evidence.text) or (0, len(text))
-                marks.setdefault(line, []).append((start, end, f"{result.label}: {result.verdict}", result.verdict))
+                marks.setdefault(line, []).append((start, end, f"{result.label}: {verdict(result.verdict)}", result.verdict))
             rows.append({"evidence": evidence, "line": line})
         criteria.append({"result": result, "evidence": rows})
     lines = [
@@ -193,12 +203,19 @@ def scorecard_view(card: Scorecard) -> dict[str, Any]:
         "next_contact": [{"evidence": e, "line": evidence_line(e, utterances)}
                          for e in (sales.next_contact.evidence if sales.next_contact else ())],
     }
-    language = card.transcript.language or "en"
     return {"card": card, "criteria": criteria, "lines": lines, "sales_rows": sales_rows, "language": language}
 
 
-@functools.lru_cache(maxsize=1)
-def _template():
+def _data_word(value: str, words: dict[str, str], gettext_: Callable[[str], str]) -> str:
+    """A verdict or speaker id (`report_i18n.VERDICTS`, `SPEAKERS`) as its word in the card's language;
+    an unlisted id as it is."""
+    return gettext_(words.get(value, value))
+
+
+# One environment per language, its translations installed (Jinja2's i18n extension): built
+# once, then only read, so threads writing cards in several languages share them.
+@functools.cache
+def _template(language: str):
     try:
         import jinja2
     except ImportError as exc:  # jinja2 is small, but not needed for JSON/CSV output
@@ -209,14 +226,23 @@ def _template():
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    translation = report_i18n.translation(language)
+    env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
     env.filters["clock"] = clock
+    # Words from data come back as plain text, escaped like any value (`_()` returns safe HTML).
+    env.filters["verdict"] = functools.partial(_data_word, words=report_i18n.VERDICTS, gettext_=translation.gettext)
+    env.filters["speaker"] = functools.partial(_data_word, words=report_i18n.SPEAKERS, gettext_=translation.gettext)
     return env.get_template("scorecard.html")
 
 
 def scorecard_html(card: Scorecard) -> str:
-    """A self-contained HTML page (inline CSS, no scripts, no external assets)."""
-    return _template().render(**scorecard_view(card))
+    """A self-contained HTML page (inline CSS, no scripts, no external assets), its own words
+    in the call's language (`report_i18n`; English where that language has no catalogue)."""
+    view = scorecard_view(card)
+    language = view["language"] if view["language"] in report_i18n.CATALOGUE_LANGUAGES else "en"
+    return _template(language).render(**view)
 
 
 # ---------------------------------------------------------------- writers (disk edge)

@@ -93,15 +93,16 @@ class ChunkReport:
 class RunSummary:
     """A run in numbers, as its summary artifact shows it (either flow)."""
 
-    to_score: int
+    to_score: int  # the run's calls, and the files still being written that it left for the next run
     scored: int
     quarantined: tuple[tuple[str, str], ...]  # (recording, reason), by recording
-    unfinished: int  # to score, but neither done nor quarantined: left to the next run
+    unfinished: int  # to score, but neither done nor quarantined: left to the next run (waiting ones too)
     already_done: int  # finished by an earlier run
     duplicates: int
     mean_score: float | None
     pass_rates: Mapping[str, tuple[int, int]]  # criterion -> (passed, applicable)
     chunks: tuple[ChunkReport, ...] = ()  # a fanned-out run's chunks; () on one machine
+    waiting: int = 0  # of the unfinished, files still being written (`Plan.waiting`): not claimed, not tried
 
 
 def _worker(owner: str) -> str:
@@ -121,22 +122,26 @@ def summarize(plan: Plan, claims: Mapping, pass_rates: Mapping[str, tuple[int, i
     """Count the run from the claims (`qa_pipeline.store.claims.Claim` by key) of its pending calls.
 
     `pass_rates` is (passed, applicable) per criterion over the run's scorecards; `states`
-    is each chunk's final flow-run state, in the order of `chunks`.
+    is each chunk's final flow-run state, in the order of `chunks`. The files the plan left
+    for the next run because they are still being written (`Plan.waiting`) count as to
+    score and unfinished.
     """
     rows = {c.file.relpath: claims[c.key] for c in plan.pending if c.key in claims}
     scores = [r.score for r in rows.values() if r.status == DONE and r.score is not None]
     quarantined = tuple(sorted((path, r.reason) for path, r in rows.items() if r.status == QUARANTINED))
     scored = sum(r.status == DONE for r in rows.values())
+    to_score = len(plan.pending) + len(plan.waiting)
     return RunSummary(
-        to_score=len(plan.pending),
+        to_score=to_score,
         scored=scored,
         quarantined=quarantined,
-        unfinished=len(plan.pending) - scored - len(quarantined),
+        unfinished=to_score - scored - len(quarantined),
         already_done=len(plan.already_done),
         duplicates=len(plan.duplicates),
         mean_score=round(mean(scores), 1) if scores else None,
         pass_rates=dict(pass_rates),
         chunks=tuple(_chunk_report(chunk, state, claims) for chunk, state in zip(chunks, states)),
+        waiting=len(plan.waiting),
     )
 
 
@@ -169,7 +174,8 @@ def summary_markdown(summary: RunSummary, title: str = "Call scoring run") -> st
         f"duplicate content: {summary.duplicates})",
         f"- scored: **{summary.scored}**",
         f"- quarantined: **{len(summary.quarantined)}**",
-        f"- unfinished (left to the next run): {summary.unfinished}",
+        f"- unfinished (left to the next run): {summary.unfinished}"
+        + (f" ({summary.waiting} still being written)" if summary.waiting else ""),
         f"- mean score: **{mean_text}**",
     ]
     if summary.pass_rates:

@@ -90,6 +90,23 @@ def test_float_samples_beyond_full_scale_are_scaled_down_with_a_warning(tmp_path
     assert warning.startswith("clipping: ") and "of samples are beyond full scale (peak 15 times full scale)" in warning
 
 
+@pytest.mark.parametrize("subtype", ["FLOAT", "DOUBLE", "PCM_16"])
+def test_float_samples_clamped_at_full_scale_are_clipping_as_in_pcm(tmp_path, subtype):
+    """A float recorder that clamps at ±1.0 has clipped as an integer one that hits its
+    largest code: the same warning, with the same share, for the float file and its
+    16-bit conversion."""
+    path = tmp_path / f"clamped_{subtype}.wav"
+    sf.write(path, np.clip(signal() * 3.5, -1.0, 1.0), RATE, subtype=subtype)
+    data, _ = sf.read(path, dtype="float32")
+    share = np.mean(np.abs(data) >= 32767 / 32768)
+    assert 0.05 < share < 0.2
+    (warning,) = load_audio(path).warnings
+    assert warning.startswith(f"clipping: {100 * share:.1f} % of samples are at full scale (clipped when recorded)")
+    clean = tmp_path / f"clean_{subtype}.wav"
+    sf.write(clean, signal(), RATE, subtype=subtype)
+    assert load_audio(clean).warnings == ()
+
+
 def test_clipped_pcm_is_reported_with_its_share():
     data = np.clip(signal() * 4, -1, 1)
     data = np.round(data * 32767) / 32767  # as PCM_16 decodes

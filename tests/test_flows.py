@@ -410,7 +410,7 @@ def test_log_lines_name_a_recording_as_its_outputs_do(tmp_path):
     finally:
         flow_log.removeHandler(lines)
     public = public_path("day/call_from_07700900123.wav", load_settings())
-    assert (waiting.to_score, len(scored.quarantined)) == (0, 1)
+    assert (waiting.waiting, waiting.scored, len(scored.quarantined)) == (1, 0, 1)
     assert [rec for rec, _ in scored.quarantined] == [public]
     assert any(line.startswith(f"left for the next run: {public}: still being written") for line in lines.lines)
     assert any(line.startswith(f"[1/1] {public}: quarantined (not a readable audio file") for line in lines.lines)

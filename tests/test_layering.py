@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("speech", ("speech", "synth")),
     ("criteria", ("criteria", "rubric")),
     ("stages", ("scoring", "confidence", "redaction", "sales")),
-    ("outputs", ("report", "store", "transcript_cache")),
+    ("outputs", ("report", "report_i18n", "store", "transcript_cache")),
     ("runs", ("batch", "pipeline", "evaluate", "mixdown_eval", "inbox", "runs", "run_state", "redact_existing",
               "rescore")),
     ("entry points", ("cli", "web")),

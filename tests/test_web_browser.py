@@ -110,6 +110,17 @@ def test_a_transcript_line_plays_from_its_moment(page, served):
     assert start - 0.05 <= current_time(page) < start + 2
 
 
+
+def test_a_scored_call_reads_its_roles_direction_and_speakers_in_russian(page, served):
+    log_in(page, served["base"], "tina", f"/calls/{served['ids']['C01']}?lang=ru")
+    assert page.text_content("#roles").startswith("Роли по каналам: оператор на канале ")
+    assert re.fullmatch(r"(Входящий звонок: звонил клиент|Исходящий звонок: звонил оператор)"
+                        r"( \((из метаданных звонка|определено по началу разговора, уверенность \d\.\d\d)\))?",
+                        page.text_content("#direction"))
+    speakers = set(page.locator("li.turn .who").all_text_contents())
+    assert speakers == {"Оператор", "Клиент"}
+
+
 def criterion_with_evidence(url: str) -> tuple[str, str]:
     """A (criterion, verdict) whose library entries carry evidence, preferring failures."""
     store = open_store(url)

@@ -88,3 +88,37 @@ def test_words_from_cards_are_translated_but_never_trusted_as_html(tmp_path):
             assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page
     finally:
         app.state.store.close()
+
+
+def test_the_call_page_names_roles_speakers_and_the_direction_in_the_interface_language(site, corpus):
+    import json
+    from dataclasses import replace
+
+    from qa_pipeline.contract import scorecard_from_dict
+    from qa_pipeline.records import RoleDecision
+
+    app = site[0]
+    card = scorecard_from_dict(json.loads(corpus[1]["C03"].read_text()))
+    assert any(e.speaker == "agent" for c in card.criteria for e in c.evidence)
+    pages = {}
+    for roles in (RoleDecision("channels", 0, 0.91, 2, "outbound", "metadata"),
+                  RoleDecision("diarization", None, None, 3, "inbound", "speech", 0.8)):
+        saved = replace(card, transcript=replace(card.transcript, roles=roles))
+        scorecard_id = app.state.store.save_scorecard(saved, roles.source[0] * 64, f"{roles.source}.wav")
+        pages[roles.source] = {lang: client_for(app, "sam").get(f"/calls/{scorecard_id}?lang={lang}").text
+                               for lang in ("en", "ru")}
+    stereo, mono = pages["channels"], pages["diarization"]
+    assert '<p class="meta small" id="roles">Roles from the channels: agent on channel 0 (left) · confidence 0.91</p>' \
+        in stereo["en"]
+    assert '<p class="meta small" id="direction">Outbound call: the agent called (from the call\'s metadata)</p>' \
+        in stereo["en"]
+    assert "Roles from diarization of a mono mix: 3 speakers</p>" in mono["en"]
+    assert "Inbound call: the customer called (read from the opening, confidence 0.80)</p>" in mono["en"]
+    assert "Роли по каналам: оператор на канале 0 (левом) · уверенность 0.91</p>" in stereo["ru"]
+    assert 'id="direction">Исходящий звонок: звонил оператор (из метаданных звонка)</p>' in stereo["ru"]
+    assert "Роли по диаризации моно-записи: 3 говорящих</p>" in mono["ru"]
+    assert "Входящий звонок: звонил клиент (определено по началу разговора, уверенность 0.80)</p>" in mono["ru"]
+    # Evidence and transcript lines name their speaker in the interface language.
+    assert '<span class="speaker agent">agent</span>' in stereo["en"]
+    assert '<span class="speaker agent">оператор</span>' in stereo["ru"]
+    assert not re.search(r">(agent|customer|Agent|Customer)<", stereo["ru"])

@@ -45,8 +45,9 @@ class LanguageChoice(click.ParamType):
 language_option = click.option(
     "--language", type=LanguageChoice(), default=None,
     help="The calls' language: a code (en, ja, ...) or auto (Whisper detects it per call; the card records "
-         "the probability and warns below 0.7). A call's metadata.csv `language` column wins. English uses "
-         "tiny.en, other languages the multilingual base; the rubric's <id>.<code>.yaml is used. [default: en]")
+         "the probability and warns below 0.7). A call's metadata.csv `language` column wins. Every language "
+         "runs on the multilingual base by default; a language other than English given with --model tiny.en "
+         "gets base instead. The rubric's <id>.<code>.yaml is used. [default: en]")
 
 
 def workers_option(what: str, note: str = ""):

@@ -88,8 +88,8 @@ def run_rubric(rubric: str, language: str | None):
               help="Folder for <recording>.json/.html, summary.csv and errors.json.")
 @click.option("--rubric", default="etiquette", show_default=True, help="Bundled rubric id or path to a rubric YAML.")
 @click.option("--model", default=None,
-              help="Whisper model: base or tiny.en (offline presets; tiny.en is English-only and about twice "
-                   "as fast), a CTranslate2 folder, or a hub name. [default: $QA_PIPELINE_MODEL, else base]")
+              help="Whisper model: base or tiny.en (offline presets; tiny.en is English-only and about 1.7 "
+                   "times as fast), a CTranslate2 folder, or a hub name. [default: $QA_PIPELINE_MODEL, else base]")
 @click.option("--device", default="cpu", show_default=True, help="Where Whisper runs: cpu, cuda or auto.")
 @click.option("--compute-type", default="int8", show_default=True, help="Whisper precision, e.g. int8, float16.")
 @click.option("--agent-channel", type=AGENT_CHANNEL, default="auto", show_default=True, help=AGENT_CHANNEL_HELP)

@@ -8,9 +8,13 @@ from pathlib import Path
 import click
 
 from qa_pipeline.errors import QAPipelineError
+from qa_pipeline.redaction.report import REPORT_NAME
+from qa_pipeline.report import ERRORS_JSON, RUN_MARKER
+from qa_pipeline.run_state import QUARANTINE_NAME
 
-# Written beside scorecards by `qa-pipeline score`; it lists failures, not scorecards.
-NOT_SCORECARDS = {"errors.json", "manifest.json"}
+# The JSON files `qa-pipeline score` and the flows write beside scorecards (failures, the
+# redaction report, the run marker, quarantined calls), and a labelled folder's manifest.
+NOT_SCORECARDS = frozenset({ERRORS_JSON, REPORT_NAME, RUN_MARKER, QUARANTINE_NAME, "manifest.json"})
 
 
 def _recording_path(recording: str, json_path: Path) -> Path | None:

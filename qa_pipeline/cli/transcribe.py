@@ -53,7 +53,7 @@ Examples:
               help="Write DIR/<recording name>.json instead of printing.")
 @click.option("--model", default=None,
               help="Whisper model: 'base' or 'tiny.en' (offline presets; base is multilingual and "
-                   "assembled once into the model cache, tiny.en English-only and about twice as fast), "
+                   "assembled once into the model cache, tiny.en English-only and about 1.7 times as fast), "
                    "a CTranslate2 model folder, or a faster-whisper model name (downloaded; needs internet). "
                    "[default: $QA_PIPELINE_MODEL, else base]")
 @click.option("--device", default="cpu", show_default=True, help="Where to run Whisper: cpu, cuda or auto.")

@@ -15,7 +15,8 @@ the file's header promises is the evidence:
 
 Clipping is measured on the decoded samples: float recordings can hold samples beyond
 full scale (±1.0), which every conversion to PCM clips; integer PCM that hits its
-largest code has already been clipped when it was recorded.
+largest code, and float PCM at exactly ±1.0 (a recorder that clamps), has already been
+clipped when it was recorded.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from qa_pipeline.catalogues import N_
+from qa_pipeline.growing import UNKNOWN_SIZES, wav_chunk  # sizes a recorder writes while still recording
 
 # Decoded audio is truncated when it is this much shorter than promised (both must hold):
 # decoders differ by a frame or two of padding, never by a quarter of a second.
@@ -33,8 +35,6 @@ TRUNCATION_MIN_S = 0.25
 TRUNCATION_MIN_SHARE = 0.01
 # Clipping is reported from this share of samples on; a few full-scale peaks are harmless.
 CLIPPING_MIN_SHARE = 0.001
-# Header sizes recorders write while a recording is still open: they promise nothing.
-_UNKNOWN_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)
 _HEADER_BYTES = 1 << 16
 # The Xing/Info tag sits inside the first frame: at most 1,441 bytes at 320 kbit/s, 48 kHz.
 _MP3_FIRST_FRAME_BYTES = 2048
@@ -87,17 +87,13 @@ def wav_promised_frames(path: str | Path) -> int | None:
         head = fh.read(_HEADER_BYTES)
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return None
-    pos, block_align = 12, 0
-    while pos + 8 <= len(head):
-        chunk, size = head[pos:pos + 4], int.from_bytes(head[pos + 4:pos + 8], "little")
-        if chunk == b"fmt " and pos + 22 <= len(head):
-            block_align = int.from_bytes(head[pos + 20:pos + 22], "little")
-        elif chunk == b"data":
-            if block_align <= 0 or size in _UNKNOWN_SIZES:
-                return None
-            return size // block_align
-        pos += 8 + size + (size & 1)
-    return None
+    fmt, data = wav_chunk(head, b"fmt "), wav_chunk(head, b"data")
+    if fmt is None or data is None or fmt[0] > data[0] or fmt[0] + 22 > len(head):
+        return None
+    block_align = int.from_bytes(head[fmt[0] + 20:fmt[0] + 22], "little")
+    if block_align <= 0 or data[1] in UNKNOWN_SIZES:
+        return None
+    return data[1] // block_align
 
 
 def mp3_has_length_header(path: str | Path) -> bool:
@@ -133,8 +129,8 @@ def full_scale(data: np.ndarray, subtype: str) -> tuple[float | None, str | None
     codes (full scale 32768). Samples beyond ±1.0 (a float recording, or a lossy
     decoder's overshoot) are not cut: the whole recording is to be scaled down by its
     peak, which keeps the waveform, and the warning gives the share of samples that were
-    beyond full scale. Integer PCM at its largest code was clipped before it reached us;
-    the warning gives that share. Scanned `_SCAN_FRAMES` at a time: no whole-call copy.
+    beyond full scale. Integer PCM at its largest code, and float PCM at exactly ±1.0,
+    was clipped before it reached us; the warning gives that share. Scanned `_SCAN_FRAMES` at a time: no whole-call copy.
     """
     if data.size == 0:
         return None, None
@@ -148,19 +144,28 @@ def full_scale(data: np.ndarray, subtype: str) -> tuple[float | None, str | None
             return peak, N_("clipping: {share} of samples are beyond full scale (peak {peak} times full scale); "
                             "the audio was scaled down to full scale for analysis").format(
                 share=_percent(share), peak=f"{peak:.3g}")
-    bits = _PCM_BITS.get(subtype)
-    if bits is None:
+    ceiling = _ceiling(subtype)
+    if ceiling is None:
         return None, None
     if data.dtype == np.int16:  # |k| >= 32767 (np.abs would overflow on -32768)
         at_top = sum(int(np.count_nonzero((b >= 32767) | (b <= -32767))) for b in blocks)
     else:
-        ceiling = (2 ** (bits - 1) - 1) / 2 ** (bits - 1)
         at_top = sum(int(np.count_nonzero(np.abs(b) >= ceiling)) for b in blocks)
     share = at_top / data.size
     if share < CLIPPING_MIN_SHARE:
         return None, None
     return None, N_("clipping: {share} of samples are at full scale (clipped when recorded); clipped speech "
                     "may be misheard").format(share=_percent(share))
+
+
+def _ceiling(subtype: str) -> float | None:
+    """The decoded value of a subtype's full scale: its largest code for integer PCM, 1.0
+    for float (a float recorder clamps at ±1.0 as an integer one at its largest code);
+    None for a lossy codec, whose decoder may overshoot full scale a little."""
+    if subtype in _FLOAT_SUBTYPES:
+        return 1.0
+    bits = _PCM_BITS.get(subtype)
+    return None if bits is None else (2 ** (bits - 1) - 1) / 2 ** (bits - 1)
 
 
 def _percent(share: float) -> str:

@@ -70,7 +70,8 @@ def ngettext_(singular: str, plural: str, n: int) -> str:
 DATA_WORDS = (
     N_("supervisor"), N_("trainer"), N_("agent"),
     N_("unreviewed"), N_("in review"), N_("reviewed"),
-    N_("pass"), N_("fail"), N_("not applicable"), N_("Agent"), N_("Customer"),
+    N_("pass"), N_("fail"), N_("not applicable"), N_("Agent"), N_("Customer"), N_("System"),
+    N_("customer"), N_("system"),
     N_("Do not call"), N_("Not decided"), N_("Call again"), N_("Unknown"), N_("No status"),
     N_("No need"), N_("No authority"), N_("Has comparable service"), N_("Invalid number"),
     N_("Gatekeeper refused"), N_("Refused no reason"), N_("Contact absent"), N_("Bad timing"),
