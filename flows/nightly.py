@@ -139,6 +139,7 @@ def nightly(
     `settle_s` seconds (None: `$QA_PIPELINE_SETTLE_S`, else 10) are left for the next night.
     `asr_time_limit_s` bounds each channel's decoding (None: no bound), as `score_calls`'s.
     """
+    from qa_pipeline.redaction import load_settings
     from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import model_label
 
@@ -149,8 +150,7 @@ def nightly(
     try:
         plan = sc.find_new_recordings(inbox, out, opened, label, asr_model, retry_quarantined,
                                       default_settle_s() if settle_s is None else settle_s)
-        for relpath, reason in plan.waiting:
-            logger.info("left for the next run: %s: %s", relpath, reason)
+        sc.log_waiting(plan, load_settings(types=redact))
         chunks = rn.cut_chunks(plan, max(1, chunk_size))
         logger.info("%d to score in %d chunks of up to %d; %d already finished, %d duplicate content",
                     len(plan.pending), len(chunks), chunk_size, len(plan.already_done), len(plan.duplicates))
@@ -165,7 +165,8 @@ def nightly(
         states = wait_for_chunks(run_ids, chunk_timeout_s) if run_ids else {}
         sc.write_quarantine(plan, out, opened, redact)
         merge_redaction_report(out, redact)
-        summary = summarize_night(plan, chunks, states, run_ids, opened, label)
+        summary = sc.public_summary(summarize_night(plan, chunks, states, run_ids, opened, label),
+                                    load_settings(types=redact))
     finally:
         opened.close()
     sc.publish_summary(summary, f"Nightly scoring: {inbox}", "nightly-summary")

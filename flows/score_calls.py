@@ -23,7 +23,7 @@ import shutil
 import socket
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -99,7 +99,7 @@ def score_call(call: ib.Call, local: Path, run: RunSettings) -> Scored:
     source = CallSource(local, run.stems[call.file.relpath], call.file.url, call.content_sha256)
     outcome = run.pipeline.run_safely(source, staged)
     if isinstance(outcome, Failure):
-        raise RecordingError(call.file.relpath, outcome.reason)
+        raise RecordingError(run.pipeline.public_recording(call.file.relpath), outcome.reason)  # Prefect shows it
     return outcome
 
 
@@ -139,6 +139,24 @@ def write_quarantine(plan: ib.Plan, out: str, state, redact: str | None) -> Path
     settings = load_settings(types=redact)
     return rs.write_quarantine(out, plan, cl.claims_for(state, (c.key for c in (*plan.pending, *plan.already_done))),
                                lambda path: public_path(path, settings))
+
+
+def log_waiting(plan: ib.Plan, settings) -> None:
+    """Log each file left for the next run and why, named as outputs name it (`redaction.filenames`)."""
+    from qa_pipeline.redaction.filenames import public_path, public_reason
+
+    for relpath, reason in plan.waiting:
+        get_run_logger().info("left for the next run: %s: %s", public_path(relpath, settings),
+                              public_reason(reason, relpath, settings))
+
+
+def public_summary(summary: rn.RunSummary, settings) -> rn.RunSummary:
+    """`summary` with its quarantined recordings named as outputs name them (the artifact, the printout)."""
+    from qa_pipeline.redaction.filenames import public_path, public_reason
+
+    named = ((public_path(path, settings), public_reason(reason or "", path, settings) or reason)
+             for path, reason in summary.quarantined)
+    return replace(summary, quarantined=tuple(sorted(named)))
 
 
 STAGES = ("fetch", "score", "publish")
@@ -250,8 +268,8 @@ def score_claimed(calls: list[ib.Call], run: RunSettings, claims: Claims) -> tup
                 finish(claims.state, outcome, claims.owner, run)
                 held.discard(outcome.call.key)
                 outcomes.append(outcome)
-                logger.info("[%d/%d] %s: %s", len(outcomes) + skipped, len(calls), outcome.call.file.relpath,
-                            _describe(outcome))
+                logger.info("[%d/%d] %s: %s", len(outcomes) + skipped, len(calls),
+                            run.pipeline.public_recording(outcome.call.file.relpath), _describe(outcome, run))
     finally:
         _release(claims, held)
     return outcomes, skipped
@@ -283,9 +301,12 @@ def _release(claims: Claims, keys: set[str]) -> None:
                                                 key, failure_reason(exc), claims.ttl_s)
 
 
-def _describe(outcome: Outcome) -> str:
+def _describe(outcome: Outcome, run: RunSettings) -> str:
+    """The log's word on a call: its score, or why it was quarantined (PII in the reason redacted)."""
+    from qa_pipeline.redaction.filenames import public_reason
+
     if outcome.status == cl.QUARANTINED:
-        return f"quarantined ({outcome.reason})"
+        return f"quarantined ({public_reason(outcome.reason or '', outcome.call.file.relpath, run.redaction)})"
     score = outcome.card.score if outcome.card is not None else None
     return "scored" if score is None else f"score {score:.1f}"
 
@@ -414,20 +435,21 @@ def score_calls(
         plan = find_new_recordings(inbox, out, state, pipeline.settings.rubric.label,
                                    model_label(pipeline.settings.asr_options), retry_quarantined,
                                    default_settle_s() if settle_s is None else settle_s)
-        for relpath, reason in plan.waiting:
-            logger.info("left for the next run: %s: %s", relpath, reason)
+        log_waiting(plan, pipeline.settings.redaction)
         logger.info("%d to score now, %d left for the next run (still being written), %d already done, "
                     "%d duplicate content", len(plan.pending), len(plan.waiting), len(plan.already_done),
                     len(plan.duplicates))
+        public = pipeline.public_recording
         for dup, first in plan.duplicates:
-            logger.info("skipped %s: same audio as %s", dup.file.relpath, first)
+            logger.info("skipped %s: same audio as %s", public(dup.file.relpath), public(first))
         run = RunSettings(out, pipeline, results, plan.stems, max(1, workers))
         outcomes, _ = score_claimed(list(plan.pending), run,
                                     Claims(state, owner_name(), claim_ttl_s, retry_quarantined))
         write_quarantine(plan, out, state, redact)
         pipeline.write_redaction_report(out, (o.scored for o in outcomes if o.scored is not None))
-        summary = rn.summarize(plan, cl.claims_for(state, (c.key for c in plan.pending)),
-                               rn.pass_rate_counts(o.card for o in outcomes if o.card is not None))
+        summary = public_summary(rn.summarize(plan, cl.claims_for(state, (c.key for c in plan.pending)),
+                                              rn.pass_rate_counts(o.card for o in outcomes if o.card is not None)),
+                                 pipeline.settings.redaction)
     finally:
         state.close()
     _remove_empty(Path(out) / STAGING)

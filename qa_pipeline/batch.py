@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from qa_pipeline.discovery import AUDIO_EXTENSIONS, discover_recordings, is_audio  # noqa: F401 (re-exported)
 from qa_pipeline.pipeline import CallPipeline, CallSource, Scored
@@ -68,11 +68,12 @@ def output_stems(paths: Sequence[Path]) -> dict[Path, str]:
 # ---------------------------------------------------------------- many recordings
 
 
-def _progress_line(index: int, total: int, path: Path, outcome: Scored | Failure) -> str:
+def _progress_line(index: int, total: int, name: str, outcome: Scored | Failure) -> str:
+    """One progress line; `name` is the recording's file name as outputs give it (its public form)."""
     if isinstance(outcome, Failure):
-        return f"[{index}/{total}] {path.name}  error: {outcome.reason}"
+        return f"[{index}/{total}] {name}  error: {outcome.reason}"
     score = outcome.card.score
-    return f"[{index}/{total}] {path.name}  score {'n/a' if score is None else f'{score:.1f}'}"
+    return f"[{index}/{total}] {name}  score {'n/a' if score is None else f'{score:.1f}'}"
 
 
 def score_paths(inputs: Iterable[str | Path], pipeline: CallPipeline, out_dir: str | Path | None = None,
@@ -104,7 +105,7 @@ def score_paths(inputs: Iterable[str | Path], pipeline: CallPipeline, out_dir: s
         if isinstance(outcome, Scored) and store is not None:
             outcome = _saved(pipeline, store, outcome)
             not_saved += isinstance(outcome, Failure)
-        report(_progress_line(index, len(paths), path, outcome))
+        report(_progress_line(index, len(paths), PurePath(pipeline.public_recording(path)).name, outcome))
         if isinstance(outcome, Failure):
             failures.append(outcome)
         else:

@@ -203,9 +203,11 @@ def test_a_phone_number_in_the_file_name_reaches_no_output_and_the_batch_reports
     audio.parent.mkdir()
     audio.write_bytes(b"a call by its number")
     cache_transcript(tmp_path / "cache", audio)
-    result = score_paths([audio], scoring(tmp_path / "cache"), tmp_path / "out")
+    lines: list[str] = []
+    result = score_paths([audio], scoring(tmp_path / "cache"), tmp_path / "out", progress=lines.append)
     (scored,) = result.scored
     assert number not in scored.stem and scored.stem.endswith("_20261120")
+    assert lines == [f"[1/1] {scored.stem}.wav  score {scored.card.score:.1f}"]  # named as the files are
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert f"{scored.stem}.json" in written and "redaction_report.json" in written
     for path in (tmp_path / "out").iterdir():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import signal
@@ -379,3 +380,40 @@ def test_the_cli_the_flow_and_evaluate_give_the_same_scorecard_with_a_roster_and
     assert "olivia" in opening.lower(), opening
     assert cards["flow"] == cards["cli"]
     assert cards["evaluate"] == cards["cli"]
+
+
+class _Lines(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.mark.asr
+def test_log_lines_name_a_recording_as_its_outputs_do(tmp_path):
+    """A phone number in a file name stays out of the flow's log lines: a file left for the next
+    run and a quarantined one are named by their public name, as quarantine.json names them."""
+    from qa_pipeline.redaction import load_settings
+    from qa_pipeline.redaction.filenames import public_path
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    (inbox / "day").mkdir(parents=True)
+    (inbox / "day" / "call_from_07700900123.wav").write_bytes(b"RIFF\x00\x00not really a wave file" * 50)
+    lines = _Lines()
+    flow_log = logging.getLogger("prefect.flow_runs")
+    flow_log.addHandler(lines)
+    try:
+        waiting = flows.score_calls(str(inbox), str(out), workers=1, store="none", settle_s=3600)
+        scored = flows.score_calls(str(inbox), str(out), workers=1, store="none", settle_s=0)
+    finally:
+        flow_log.removeHandler(lines)
+    public = public_path("day/call_from_07700900123.wav", load_settings())
+    assert (waiting.waiting, waiting.scored, len(scored.quarantined)) == (1, 0, 1)
+    assert [rec for rec, _ in scored.quarantined] == [public]
+    assert any(line.startswith(f"left for the next run: {public}: still being written") for line in lines.lines)
+    assert any(line.startswith(f"[1/1] {public}: quarantined (not a readable audio file") for line in lines.lines)
+    assert not [line for line in lines.lines if "07700900123" in line]
+    quarantine = json.loads((out / "quarantine.json").read_text())
+    assert [r["recording"] for r in quarantine["recordings"]] == [public]

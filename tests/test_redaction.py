@@ -38,6 +38,11 @@ def _u(speaker, start, end, text, channel=None):
     ("the visa card ending in nine eight five five", "[CARD_NUMBER]"),
     ("My date of birth is the fourth of Marsh eighty two.", "[DATE_OF_BIRTH]"),
     ("I was born on the 3rd of Julie 1961.", "[DATE_OF_BIRTH]"),
+    # A weak street word after a location cue (a dispatcher's words on a real call, issue 22).
+    ("okay just yeah just a verify location 1132 ashberry drive that gets towards it", "[ADDRESS]"),
+    ("The address is one hundred and twelve maple close.", "[ADDRESS]"),
+    # A telecom agent's read-back: the phone number "on the account" (field call F09).
+    ("Your account number is 40271935 and the number on the account is 07700 900123.", "[PHONE_NUMBER]"),
 ])
 def test_spoken_forms_become_typed_placeholders(text, placeholder):
     from qa_pipeline.redaction.scorecard import redact_text
@@ -54,11 +59,72 @@ def test_spoken_forms_become_typed_placeholders(text, placeholder):
     "I'll be at home at ten, and the offer ends in 2027.",
     "We met at lunch and talked at length about the plan.",
     "The package arrived at gmail headquarters, I mean at the office.",
+    # Weak street words in everyday speech, location words near: no house number and street name.
+    "Can you drive to the store near the location?",
+    "I booked a test drive at the location for 2 people.",
+    "The location has a 4 wheel drive, it's a 30 minute drive away.",
+    "At that location 2 of them close at five.",
+    "We have 3 locations, about 20 mins drive from here.",
 ])
 def test_prices_times_quantities_and_the_introduction_survive(text):
     from qa_pipeline.redaction.scorecard import redact_text
 
     assert redact_text(text) == text
+
+
+def _unredacted_spans(red) -> list:
+    """Spans of `red` (a RedactedTranscript) said in words that the text still holds as said."""
+    missed = []
+    for span in red.spans:
+        if not span.heard:
+            continue
+        words = [w for u in red.transcript.utterances if span.channel in (None, u.channel)
+                 for w in u.words if w.start < span.end and w.end > span.start]
+        if not any(w.text.strip().startswith("[") for w in words):
+            missed.append(span)
+    return missed
+
+
+def test_every_span_silenced_in_the_audio_is_replaced_in_the_text():
+    """One set of findings gives both the audio's times and the text's placeholders: the
+    address a dispatcher reads out on a mono call is silenced and replaced, and an answer
+    ASR heard nothing of (the customer's channel silent) is marked as not in the text."""
+    from qa_pipeline.redaction import redactor
+    from qa_pipeline.redaction.report import summarize_call
+
+    from _web_helpers import make_card
+
+    mono = Transcript((
+        _u("agent", 46.25, 56.55, "okay just yeah just a verify location 1132 ashberry drive that gets towards it"),
+        _u("customer", 56.98, 64.13, "is correct and the technician I'm assuming a new one's been assigned"),
+    ), 90.0, 1)
+    red = redactor().redact_transcript(mono)
+    assert "1132" not in red.transcript.utterances[0].text and "ashberry" not in red.transcript.utterances[0].text
+    address = [s for s in red.spans if s.entity == "ADDRESS"]
+    assert address and not _unredacted_spans(red), red.spans
+
+    silent_customer = Transcript((
+        _u("agent", 9.7, 14.6, "Oh, no, what is the address and is it a normal front door lock?", 0),
+        _u("agent", 18.5, 20.6, "Okay, and what's your name, please?", 0),
+    ), 35.0, 2)
+    red = redactor().redact_transcript(silent_customer)
+    assert [(s.entity, s.kind, s.heard) for s in red.spans] == [("ADDRESS", "answer", False)]
+    assert not _unredacted_spans(red)
+    card = make_card("F14", "agent-a", "f14.wav", red.transcript.utterances, {})
+    counts = summarize_call(card, red.spans, audio_written=True)
+    assert (counts.text_spans, counts.audio_spans, counts.unheard) == ({}, {"address": 1}, {"address": 1})
+
+
+def test_error_reasons_keep_the_pipelines_own_numbers_and_lose_pii():
+    """Byte counts and durations the pipeline writes with their unit are not account numbers;
+    numbers from outside (a metadata value) and numbers with PII context words still go."""
+    from qa_pipeline.redaction.scorecard import redact_text
+
+    own = "still being written (its WAV header promises 1565000 bytes, the file holds 9399330 bytes, changed 574 s ago)"
+    assert redact_text(own) == own
+    assert redact_text("metadata: caller 07700900123") == "metadata: caller [PHONE_NUMBER]"
+    assert redact_text("account 12345678 bytes") == "account [ACCOUNT_NUMBER] bytes"
+    assert redact_text("the caller said 4539148803436467 bytes") == "the caller said [CARD_NUMBER] bytes"
 
 
 def test_a_card_number_interrupted_by_the_agent_is_one_number_redacted_in_both_pieces():

@@ -67,13 +67,14 @@ def score_labelled_calls(folder: Path, calls: dict[str, dict], rubrics: dict, pi
             return pipeline.failure(source, exc).reason
 
     for index, ((call_id, call), outcome) in enumerate(zip(items, ordered_map(score, items, workers)), start=1):
+        name = pipeline.public_recording(call["file"])  # as outputs name it: PII in the name replaced
         if isinstance(outcome, str):
             failed[call_id] = outcome
-            click.echo(f"[{index}/{len(calls)}] {call['file']}  error: {outcome}", err=True)
+            click.echo(f"[{index}/{len(calls)}] {name}  error: {outcome}", err=True)
             continue
         for variant, card in outcome.items():
             cards[variant][call_id] = card
-        click.echo(f"[{index}/{len(calls)}] {call['file']}  score {_scores(outcome)}", err=True)
+        click.echo(f"[{index}/{len(calls)}] {name}  score {_scores(outcome)}", err=True)
     return cards, failed
 
 

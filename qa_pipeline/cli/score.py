@@ -120,6 +120,7 @@ def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel,
     from qa_pipeline.growing import default_settle_s
     from qa_pipeline.pipeline import CallPipeline, PipelineSettings
     from qa_pipeline.redaction import load_settings
+    from qa_pipeline.redaction.filenames import public_path
     from qa_pipeline.report import ERRORS_JSON
 
     redaction = load_settings(redaction_settings, redact_types)
@@ -127,7 +128,7 @@ def command(inputs, out_dir, rubric, model, device, compute_type, agent_channel,
     ignored = ignored_files(inputs)
     if ignored:
         _note(f"note: {len(ignored)} file(s) not scored (not a recording format this tool reads): "
-              + ", ".join(p.name for p in ignored[:5]) + (", ..." if len(ignored) > 5 else ""))
+              + ", ".join(public_path(p.name, redaction) for p in ignored[:5]) + (", ..." if len(ignored) > 5 else ""))
     if not recordings:
         raise click.ClickException(f"no audio recordings found in {', '.join(map(str, inputs))}")
     workers = workers or default_workers()

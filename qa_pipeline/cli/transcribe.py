@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import click
 
@@ -89,7 +89,7 @@ def command(files, out_dir, model, device, compute_type, agent_channel, workers,
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     results = ordered_map(lambda path: _transcribe(path, pipeline), files, workers)
-    done = sum(_report_one(path, result, out_dir, index, len(files), redaction)
+    done = sum(_report_one(path, result, out_dir, index, len(files), pipeline)
                for index, (path, result) in enumerate(zip(files, results), 1))
     if len(files) > 1:
         click.echo(f"transcribed {done} of {len(files)} recordings", err=True)
@@ -118,28 +118,33 @@ def _transcribe(path: Path, pipeline) -> Transcript | QAPipelineError:
 
 
 def _report_one(path: Path, transcript: Transcript | QAPipelineError, out_dir: Path | None, index: int,
-                total: int, redaction=None) -> bool:
-    if total > 1:
-        click.echo(f"[{index}/{total}] {path}", err=True)
-    if isinstance(transcript, QAPipelineError):
-        click.echo(f"error: {transcript}", err=True)
-        return False
-    if redaction is not None and redaction.enabled:
-        from qa_pipeline.redaction.scorecard import redact_transcript
+                total: int, pipeline) -> bool:
+    """Print or write one recording's transcript. The recording is named as `score`'s outputs
+    name it (`CallPipeline.public_recording`: PII in the path replaced unless redaction is off)."""
+    from qa_pipeline.pipeline import CallSource
+    from qa_pipeline.redaction.scorecard import redact_transcript
 
+    name = pipeline.public_recording(path)
+    if total > 1:
+        click.echo(f"[{index}/{total}] {name}", err=True)
+    if isinstance(transcript, QAPipelineError):
+        click.echo(f"error: {name}: {pipeline.failure(CallSource(path, path.stem), transcript).reason}", err=True)
+        return False
+    redaction = pipeline.settings.redaction
+    if redaction.enabled:
         transcript = redact_transcript(transcript, redaction)
     if out_dir is None:
-        click.echo(format_transcript(transcript, str(path)))
+        click.echo(format_transcript(transcript, name))
     else:
-        _write_json(transcript, path, out_dir)
+        _write_json(transcript, name, out_dir)
     return True
 
 
-def _write_json(transcript: Transcript, path: Path, out_dir: Path) -> None:
+def _write_json(transcript: Transcript, name: str, out_dir: Path) -> None:
     from qa_pipeline.contract import transcript_to_dict
 
-    target = out_dir / f"{path.stem}.json"
-    write_atomic(target, json.dumps(transcript_to_dict(transcript, recording=str(path)), indent=2) + "\n")
+    target = out_dir / f"{PurePath(name).stem}.json"
+    write_atomic(target, json.dumps(transcript_to_dict(transcript, recording=name), indent=2) + "\n")
     click.echo(f"wrote {target}", err=True)
 
 

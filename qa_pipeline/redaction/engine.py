@@ -10,6 +10,7 @@ as one stream, so numbers split across utterances are found.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -38,6 +39,10 @@ class PiiSpan:
     # "announced": the rest of a customer's line after "my postcode is"; "open_" before
     # either: no agent turn closed it, so it ends where that speech ends.
     kind: str = "words"
+    # False: an answer window in which ASR heard no words of the answer (a silent or dropped
+    # channel): silenced in the audio, with nothing in the text to replace. Every other span's
+    # words are replaced in the text by the same finding that gave its times.
+    heard: bool = True
 
 
 @dataclass(frozen=True)
@@ -137,8 +142,17 @@ class Redactor:
         return anonymizer.anonymize(text=text, analyzer_results=items, operators=operators).text
 
     def redact_text(self, text: str) -> str:
-        """One piece of text on its own (a detail line, an error reason), no conversation context."""
-        return self.anonymize(text, _grow_numbers(self.analyze_stream(text), text)) if text else text
+        """One piece of text on its own (a detail line, an error reason), no conversation context.
+
+        A number the recognizers took for PII by its length alone (no context words) is kept
+        when a measurement unit follows it ("the header promises 1565000 bytes": the
+        lexicon's `measure_units`): the pipeline writes its own byte counts, sample rates and
+        durations with their unit, and nobody reads out a card or account number in bytes."""
+        if not text:
+            return text
+        units = frozenset(str(u).lower() for u in self.settings.lexicon.get("measure_units", ()))
+        found = [r for r in _grow_numbers(self.analyze_stream(text), text) if not _measurement(r, text, units)]
+        return self.anonymize(text, found)
 
     # -- transcripts --------------------------------------------------------------------------
 
@@ -162,7 +176,7 @@ class Redactor:
             new_utterances.append(replace(u, text=self.anonymize(u.text, local), words=words))
             spans += [PiiSpan(r.entity_type, *times[k], u.channel, u.text[r.start:r.end]) for k, r in enumerate(local)]
         new_utterances, more = _number_pieces_across(new_utterances)
-        windows = [PiiSpan(a.entity, a.start, a.end, a.channel, "", a.kind) for a in answers]
+        windows = [PiiSpan(a.entity, a.start, a.end, a.channel, "", a.kind, heard=bool(a.pieces)) for a in answers]
         return RedactedTranscript(replace(transcript, utterances=tuple(new_utterances)), (*spans, *more, *windows))
 
 
@@ -218,6 +232,22 @@ def _grow_numbers(results, text: str) -> list:
                 end += 1
         grown.append(RecognizerResult(r.entity_type, start, end, r.score))
     return grown
+
+
+# Scores at or above this come from context words ("account", "card", "phone") or the Luhn check.
+_BY_CONTEXT = 0.7
+_NUMBER = re.compile(r"[+\d][\d.,]*")
+_UNIT_AFTER = re.compile(r"\s*([^\W\d_]+|%)")
+
+
+def _measurement(result, text: str, units: frozenset[str]) -> bool:
+    """Whether `result` is one bare number, found by its length alone, with a unit after it."""
+    if result.entity_type not in _NUMBERS or result.score >= _BY_CONTEXT:
+        return False
+    if not _NUMBER.fullmatch(text[result.start:result.end]):
+        return False
+    unit = _UNIT_AFTER.match(text, result.end)
+    return unit is not None and unit.group(1).lower() in units
 
 
 def _localise(results, start: int, end: int) -> list:

@@ -69,6 +69,18 @@ def public_path(path: str | Path, settings: RedactionSettings | None = None) -> 
     return str(PurePath(*parts, last)) if parts else last
 
 
+def public_reason(reason: str, path: str | Path, settings: RedactionSettings | None = None) -> str:
+    """A reason (why a recording failed or waits) fit to print, log or write: `path` in it in
+    its public form (`public_path`), the rest redacted (`scorecard.redact_text`: PII a library
+    message or a metadata value brought in; the pipeline's own numbers with units are kept)."""
+    from qa_pipeline.redaction.scorecard import redact_text
+
+    settings = settings or load_settings()
+    if not settings.enabled or not reason:
+        return reason
+    return redact_text(reason.replace(str(path), public_path(path, settings)), settings)
+
+
 def _digits(run: str, key: bytes) -> str:
     digits = re.sub(r"\D", "", run)
     if len(digits) < 7 or _is_date_or_time(digits):

@@ -8,6 +8,7 @@ utterances is redacted in each. Context words and unit lists come from the lexic
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -286,7 +287,14 @@ def _date_part(token, months: frozenset[str]) -> bool:
 
 class AddressRecognizer(_StreamRecognizer):
     """Postal addresses: a house number then up to four words and a street word
-    ("42 Larkspur Lane"), and postcodes ("SW1A 2AA", or what follows "postcode")."""
+    ("42 Larkspur Lane"), and postcodes ("SW1A 2AA", or what follows "postcode").
+
+    A weak street word ("drive", "close", "way") is an everyday word too, so it ends an
+    address only after capitalised name words ("9 Orchard Close"), or after address or
+    location words ("verify location 1132 ashberry drive") when the words before it can
+    name a street: letters, none of them a function word (spaCy's English stop words) or
+    one of the lexicon's `street_name_stop` ("a 4 wheel drive", "2 of them close by").
+    """
 
     ENTITIES = ("ADDRESS",)
 
@@ -314,12 +322,22 @@ class AddressRecognizer(_StreamRecognizer):
             if word.lower in strong | weak and j > number + 1:
                 between = [t for t in tokens[number + 1:j] if t.text[0].isalpha()]
                 named = between and all(t.text[0].isupper() for t in between)
-                if context or word.lower in strong or named:
+                if word.lower in strong or named or (context and self._street_name(tokens[number + 1:j])):
                     last = j  # keep going: "King's Way Crescent" ends at the last street word
             if word.text in (",", ".") and (last is not None or not context):
                 break
             j += 1
         return [] if last is None else [RecognizerResult("ADDRESS", tokens[number].start, tokens[last].end, 0.75)]
+
+    def _street_name(self, words) -> bool:
+        """Whether the tokens between a house number and a weak street word can name a street:
+        after the rest of the number ("one hundred and twelve"), one to four words of letters,
+        none a function word or a `street_name_stop` word."""
+        names = list(words)
+        while names and (names[0].numeric or names[0].lower in ("and", "-")):
+            names.pop(0)
+        stop = _stop_words() | self.terms("street_name_stop")
+        return 0 < len(names) <= 4 and all(t.text.replace("'", "").isalpha() and t.lower not in stop for t in names)
 
     def _after_postcode_word(self, parsed: Parsed, at: int) -> list[RecognizerResult]:
         tokens, line = parsed.tokens, parsed.line_of[at]
@@ -336,6 +354,14 @@ class AddressRecognizer(_StreamRecognizer):
         first = next(k for k in range(at + 1, last + 1) if tokens[k].digits or tokens[k].text.isalpha()
                      and tokens[k].lower not in ("is",))
         return [RecognizerResult("ADDRESS", tokens[first].start, tokens[last].end, 0.7)]
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    """spaCy's English stop words (function words: "to", "the", "of", "them")."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
 
 
 class CustomerNameRecognizer(_StreamRecognizer):

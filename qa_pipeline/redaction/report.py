@@ -1,7 +1,8 @@
 """The redaction report of a batch: per PII type, how much was redacted in text and in audio.
 
 Per call, `summarize_call` counts the placeholders in the written transcript and the spans
-(and seconds) silenced in the redacted audio, by type; `report_rows` adds the calls up and
+(and seconds) silenced in the redacted audio, by type, and among those the answers ASR heard
+no words of (silenced in the audio only: nothing of them is in the text to replace); `report_rows` adds the calls up and
 `write_report` writes `redaction_report.json` in the output folder. Counts only, never text.
 Where several runs score one night's calls (the fan-out flow's chunks), each writes its calls'
 counts as a part (`write_part`) and the run that waited for them all merges the parts
@@ -38,6 +39,7 @@ class CallRedaction:
     audio_spans: Mapping[str, int] = field(default_factory=dict)
     audio_s: Mapping[str, float] = field(default_factory=dict)  # seconds silenced (spans merged per type)
     answers: Mapping[str, int] = field(default_factory=dict)  # answers to PII questions among the audio spans
+    unheard: Mapping[str, int] = field(default_factory=dict)  # audio spans with no recognised words (`PiiSpan.heard`)
 
 
 def summarize_call(card: Scorecard, spans: Iterable, audio_written: bool) -> CallRedaction:
@@ -49,6 +51,7 @@ def summarize_call(card: Scorecard, spans: Iterable, audio_written: bool) -> Cal
             text[_TYPE_OF[match.group(1)]] += 1
     audio: Counter[str] = Counter()
     answers: Counter[str] = Counter()
+    unheard: Counter[str] = Counter()
     seconds: dict[str, float] = {}
     if audio_written:
         by_type: dict[str, list[tuple[float, float]]] = {}
@@ -56,22 +59,25 @@ def summarize_call(card: Scorecard, spans: Iterable, audio_written: bool) -> Cal
             kind = _TYPE_OF.get(span.entity, span.entity.lower())
             audio[kind] += 1
             answers[kind] += getattr(span, "kind", "words") != "words"
+            unheard[kind] += not getattr(span, "heard", True)
             by_type.setdefault(kind, []).append((span.start, span.end))
         seconds = {kind: round(union_length(times), 2) for kind, times in by_type.items()}
-    return CallRedaction(card.call_id, dict(text), dict(audio), seconds, dict(answers))
+    return CallRedaction(card.call_id, dict(text), dict(audio), seconds, dict(answers), dict(+unheard))
 
 
 def report_rows(calls: Iterable[CallRedaction]) -> list[dict]:
-    """One row per PII type that occurred: calls, text spans, audio spans (of them answers), seconds."""
+    """One row per PII type that occurred: calls, text spans, audio spans (of them answers, and
+    spans with no words heard), seconds."""
     rows: dict[str, dict] = {}
     for call in calls:
         for kind in {*call.text_spans, *call.audio_spans}:
             row = rows.setdefault(kind, {"type": kind, "calls": 0, "text_spans": 0, "audio_spans": 0,
-                                         "audio_answer_spans": 0, "audio_s": 0.0})
+                                         "audio_answer_spans": 0, "audio_unheard_spans": 0, "audio_s": 0.0})
             row["calls"] += 1
             row["text_spans"] += call.text_spans.get(kind, 0)
             row["audio_spans"] += call.audio_spans.get(kind, 0)
             row["audio_answer_spans"] += call.answers.get(kind, 0)
+            row["audio_unheard_spans"] += call.unheard.get(kind, 0)
             row["audio_s"] = round(row["audio_s"] + call.audio_s.get(kind, 0.0), 2)
     return [rows[k] for k in sorted(rows)]
 
