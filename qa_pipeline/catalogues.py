@@ -1,7 +1,8 @@
 """gettext catalogues kept as `.po` files (package data) and compiled in memory with Babel.
 
-Both translated parts of the product use it: the criteria's detail lines
-(`qa_pipeline.criteria.i18n`) and the review app's interface (`qa_pipeline.web.i18n`).
+The three translated parts of the product use it: the criteria's detail lines and the card's
+warnings (`qa_pipeline.criteria.i18n`), the HTML scorecard's own words
+(`qa_pipeline.report_i18n`) and the review app's interface (`qa_pipeline.web.i18n`).
 Babel reads and compiles the `.po` files when a language is first used, so no build step
 makes `.mo` files; each part's `update()` merges newly marked strings into its catalogues.
 """
@@ -98,8 +99,10 @@ def translate_formatted(text: str, gettext_: Callable[[str], str], known: Sequen
     values, each value translated the same way (a reason inside a warning), and the
     template's translation formatted with them. Any other text comes back unchanged: words
     from the call, a message no catalogue holds, a text already translated. `depth` bounds
-    how deep values are followed.
+    how deep values are followed. An empty text stays empty (gettext gives "" the catalogue's header).
     """
+    if not text:
+        return text
     exact = gettext_(text)
     if exact != text or depth <= 0:
         return exact

@@ -19,6 +19,7 @@ that stopped is a truncated recording, which the loader warns about
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -39,7 +40,8 @@ UNFINISHED_WAIT_S = 600.0
 # they promise no length.
 UNKNOWN_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)
 # Enough of a WAV file to reach its `data` chunk past `fmt `, `LIST`, `bext` and the like.
-_HEADER_BYTES = 1 << 16
+# (A `data` chunk further in is not seen: then only the RIFF size is checked.)
+HEADER_BYTES = 1 << 16
 
 
 def default_settle_s() -> float:
@@ -83,16 +85,17 @@ def unfinished_header(path: str | Path, size: int) -> str | None:
     when it agrees with `size` or makes no promise (another format)."""
     try:
         with open(path, "rb") as stream:
-            head = stream.read(_HEADER_BYTES)
+            head = stream.read(HEADER_BYTES)
     except OSError:
         return None
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         riff, data = int.from_bytes(head[4:8], "little"), wav_chunk(head, b"data")
-        if riff in UNKNOWN_SIZES or (data and data[1] in UNKNOWN_SIZES):
+        # A `data` size of 0 is a placeholder only with samples after it (an empty recording is finished).
+        if riff in UNKNOWN_SIZES or (data and data[1] in UNKNOWN_SIZES and (data[1] or size > data[0] + 8)):
             return "its WAV header has no size yet"
-        if riff + 8 > size:
+        if riff + 8 > size + 1:  # one byte of slack: a writer that counts the pad byte it never writes
             # A share, not byte counts: the reason reaches errors.json, whose redaction reads long numbers as accounts.
-            return f"the file holds {100 * size / (riff + 8):.0f} % of the length its WAV header promises"
+            return f"the file holds {math.floor(1000 * size / (riff + 8)) / 10:g} % of the length its WAV header promises"
     if head[:4] == b"fLaC" and len(head) >= 26 and head[4] & 0x7F == 0:  # STREAMINFO comes first
         total = int.from_bytes(head[21:26], "big") & 0xFFFFFFFFF  # 36 bits: samples per channel
         if total == 0:

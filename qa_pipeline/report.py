@@ -208,12 +208,13 @@ def scorecard_view(card: Scorecard) -> dict[str, Any]:
 
 def _data_word(value: str, words: dict[str, str], gettext_: Callable[[str], str]) -> str:
     """A verdict or speaker id (`report_i18n.VERDICTS`, `SPEAKERS`) as its word in the card's language;
-    an unlisted id as it is."""
-    return gettext_(words.get(value, value))
+    an unlisted id (and an empty one: gettext gives "" the catalogue's header) as it is."""
+    return gettext_(words[value]) if value in words else value
 
 
-# One environment per language, its translations installed (Jinja2's i18n extension): built
-# once, then only read, so threads writing cards in several languages share them.
+# One environment per language, its translations installed (Jinja2's i18n extension): then
+# only read, so threads writing cards in several languages share them (`cache` may build one
+# twice in a race; both are equal, and one is kept).
 @functools.cache
 def _template(language: str):
     try:

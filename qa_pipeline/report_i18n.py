@@ -29,7 +29,8 @@ CATALOGUE_LANGUAGES = ("el", "ja", "ko", "ru")
 # A verdict (`CriterionResult.verdict`) -> its word on the card, marked for translation.
 VERDICTS = {"pass": N_("pass"), "fail": N_("fail"), "not_applicable": N_("not applicable")}
 # A speaker (`Utterance.speaker`, `Evidence.speaker`) -> its word on the card.
-SPEAKERS = {"agent": N_("agent"), "customer": N_("customer"), "system": N_("system"), "unknown": N_("unknown")}
+SPEAKERS = {"agent": N_("agent"), "customer": N_("customer"), "system": N_("system"), "unknown": N_("unknown"),
+            "other": N_("other")}
 
 
 # Cached per language: a GNUTranslations is only read after it is built, so threads writing

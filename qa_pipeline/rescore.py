@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from qa_pipeline.criteria.i18n import card_text
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.pipeline import score_transcript_with_models
 from qa_pipeline.records import CallMetadata, Scorecard
@@ -49,7 +50,8 @@ def rescored(stored: Scorecard, rubric: Rubric) -> Scorecard:
         outcome=stored.outcome,
         outcome_confidence=stored.outcome_confidence,
         metrics=stored.metrics,
-        warnings=tuple(dict.fromkeys(stored.warnings + fresh.warnings)),
+        # Stored warnings in the rubric's language first: a card stored with English ones keeps each once.
+        warnings=tuple(dict.fromkeys(tuple(card_text(w, rubric.language) for w in stored.warnings) + fresh.warnings)),
         versions={**stored.versions, **fresh.versions, "rescored_from": "stored transcript"},
     )
 

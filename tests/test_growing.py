@@ -46,7 +46,7 @@ def test_a_wav_being_copied_waits_while_its_header_promises_more_than_it_holds(t
     snapshot.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
     assert settled(snapshot, settle_s=10).startswith("still being written (changed")
     reason = settled(snapshot, settle_s=1, clock=_later(5))  # quiet for 5 s, still short
-    assert reason and "the file holds 33 % of the length its WAV header promises" in reason
+    assert reason and "the file holds 33.3 % of the length its WAV header promises" in reason
     assert settled(snapshot, settle_s=1, clock=_later(700)) is None  # long quiet: scored, as truncated
     assert settled(whole, settle_s=1, clock=_later(5)) is None
 
@@ -125,3 +125,18 @@ def test_the_run_summary_counts_files_left_for_the_next_run_as_unfinished(tmp_pa
     assert [relpath for relpath, _ in plan.waiting] == ["a.wav", "b.wav"] and not plan.pending
     assert (summary.to_score, summary.scored, summary.unfinished, summary.waiting) == (2, 0, 2, 2)
     assert "- unfinished (left to the next run): 2 (2 still being written)" in rn.summary_markdown(summary)
+
+
+def test_an_empty_finished_wav_and_one_a_pad_byte_short_are_not_waited_for(tmp_path):
+    """A `data` size of 0 with nothing after it is an empty recording, not a writer's
+    placeholder (the loader rejects it at once); a header one byte over the file is a
+    writer that counted a pad byte it never wrote."""
+    empty = tmp_path / "empty.wav"
+    sf.write(empty, np.zeros(0, np.float32), 8000, subtype="PCM_16")
+    assert settled(empty, settle_s=1, clock=_later(5)) is None
+    short = tmp_path / "short.wav"
+    sf.write(short, TONE, 8000, subtype="PCM_16")
+    data = bytearray(short.read_bytes())
+    data[4:8] = (int.from_bytes(data[4:8], "little") + 1).to_bytes(4, "little")
+    short.write_bytes(bytes(data))
+    assert settled(short, settle_s=1, clock=_later(5)) is None

@@ -136,3 +136,25 @@ def test_every_marked_string_is_translated_with_the_same_placeholders(code):
         assert all(strings), f"{code}: untranslated {msgid!r}"
         wanted = set(PLACEHOLDER.findall(" ".join(ids)))
         assert all(set(PLACEHOLDER.findall(s)) == wanted for s in strings), f"{code}: {msgid!r}"
+
+
+@pytest.mark.parametrize("code", CATALOGUE_LANGUAGES)
+def test_every_speaker_role_and_an_empty_one_read_in_the_cards_language(root, code):
+    """Each role of records.ROLES has its word (a third voice, 'other', included); an empty
+    speaker stays empty rather than becoming the catalogue's header (gettext's reading of "")."""
+    from qa_pipeline.records import ROLES
+    from qa_pipeline.report_i18n import SPEAKERS, translation
+
+    assert set(ROLES) <= set(SPEAKERS)
+    assert all(translation(code).gettext(SPEAKERS[role]) != SPEAKERS[role] for role in ROLES)
+    card = _card(root, "ru", "R02_courier_slushayu.yaml")
+    blank = replace(card.transcript.utterances[0], speaker="")
+    page = scorecard_html(replace(card, transcript=replace(card.transcript,
+                                                           utterances=(blank, *card.transcript.utterances[1:]))))
+    assert "Project-Id-Version" not in page
+
+
+def test_an_empty_warning_stays_empty():
+    from qa_pipeline.criteria.i18n import card_text
+
+    assert card_text("", "ru") == "" and card_text("", "ja") == ""

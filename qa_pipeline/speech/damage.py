@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from qa_pipeline.catalogues import N_
-from qa_pipeline.growing import UNKNOWN_SIZES, wav_chunk  # sizes a recorder writes while still recording
+from qa_pipeline.growing import HEADER_BYTES, UNKNOWN_SIZES, wav_chunk  # sizes a recorder writes while still recording
 
 # Decoded audio is truncated when it is this much shorter than promised (both must hold):
 # decoders differ by a frame or two of padding, never by a quarter of a second.
@@ -35,7 +35,6 @@ TRUNCATION_MIN_S = 0.25
 TRUNCATION_MIN_SHARE = 0.01
 # Clipping is reported from this share of samples on; a few full-scale peaks are harmless.
 CLIPPING_MIN_SHARE = 0.001
-_HEADER_BYTES = 1 << 16
 # The Xing/Info tag sits inside the first frame: at most 1,441 bytes at 320 kbit/s, 48 kHz.
 _MP3_FIRST_FRAME_BYTES = 2048
 # Integer PCM subtypes and their sample widths: their largest code is full scale.
@@ -84,7 +83,7 @@ def wav_promised_frames(path: str | Path) -> int | None:
     header without ``fmt `` before ``data``.
     """
     with open(path, "rb") as fh:
-        head = fh.read(_HEADER_BYTES)
+        head = fh.read(HEADER_BYTES)
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return None
     fmt, data = wav_chunk(head, b"fmt "), wav_chunk(head, b"data")

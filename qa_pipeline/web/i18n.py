@@ -59,7 +59,8 @@ def current() -> str:
 
 
 def gettext_(message: str) -> str:
-    return catalogue(current()).gettext(message)
+    """`message` in the request's language; an empty one stays empty (gettext gives "" the catalogue's header)."""
+    return catalogue(current()).gettext(message) if message else message
 
 
 def ngettext_(singular: str, plural: str, n: int) -> str:
@@ -71,7 +72,7 @@ DATA_WORDS = (
     N_("supervisor"), N_("trainer"), N_("agent"),
     N_("unreviewed"), N_("in review"), N_("reviewed"),
     N_("pass"), N_("fail"), N_("not applicable"), N_("Agent"), N_("Customer"), N_("System"),
-    N_("customer"), N_("system"),
+    N_("customer"), N_("system"), N_("other"), N_("Other"),
     N_("Do not call"), N_("Not decided"), N_("Call again"), N_("Unknown"), N_("No status"),
     N_("No need"), N_("No authority"), N_("Has comparable service"), N_("Invalid number"),
     N_("Gatekeeper refused"), N_("Refused no reason"), N_("Contact absent"), N_("Bad timing"),
