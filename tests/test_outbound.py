@@ -330,3 +330,64 @@ def test_a_business_caller_on_an_inbound_call_is_still_the_customer():
         ("C", "On the third of March."),
     ))
     assert result.direction.direction == "inbound" and result.agent == "A", result.cues
+
+
+# --- the pick-up on a diarized mono call -------------------------------------------------------
+
+
+def _diarized(*lines: tuple[str, str, float]):
+    """Words and diarizer turns from (label, text, start) lines, words 0.3 s apart."""
+    from qa_pipeline.speech.diarization import SpeakerTurn
+
+    words, turns_ = [], []
+    for label, text, start in lines:
+        said = [Word(w, start + 0.3 * k, start + 0.3 * k + 0.25) for k, w in enumerate(text.split())]
+        words += said
+        turns_.append(SpeakerTurn(label, start, said[-1].end + 0.05))
+    return words, tuple(turns_)
+
+
+# Real field call HP_Technician_Dispat_1: the customer's pick-up "Hello." (1.1 s long) fell in
+# the agent's cluster, so the agent "answered the phone" and greeted with the customer's "Hello".
+PICKUP_IN_AGENTS_VOICE = (
+    ("S1", "Hello.", 1.0),
+    ("S1", "Hi, good day. This is Mike Anderson from HP calling about your repair visit today.", 4.0),
+    ("S2", "Yes, that's fine by me, I will be here all day.", 30.0),
+    ("S1", "Great, the technician will come at five. Thank you so much for your time.", 36.0),
+    ("S2", "Okay, thank you.", 60.0),
+)
+
+
+def test_an_outbound_pick_up_in_the_agents_voice_is_the_customers():
+    from qa_pipeline.speech.speakers import label_speakers
+
+    words, turns_ = _diarized(*PICKUP_IN_AGENTS_VOICE)
+    labels = label_speakers(words, turns_, gap_s=0.8)
+    said = [(u.speaker, u.text) for u in labels.utterances]
+    assert labels.decision.direction == "outbound", labels.warnings
+    assert said[0] == (CUSTOMER, "Hello."), said
+    assert [s for s, _ in said[1:]] == [AGENT, CUSTOMER, AGENT, CUSTOMER], said
+    assert not any("answer the phone" in w for w in labels.warnings), labels.warnings
+
+
+def test_channels_keep_their_pick_up_and_an_inbound_agents_hello_stays_the_agents():
+    # Channels are the truth: the same lines as channels keep "Hello." on the agent's channel.
+    stereo = decide_roles(turns(*[(label, text) for label, text, _ in PICKUP_IN_AGENTS_VOICE]))
+    assert stereo.moved == () and stereo.agent == "S1"
+    # An inbound agent who answers "Hello?" (sample call C40) keeps it on a mono mix too.
+    from qa_pipeline.speech.speakers import label_speakers
+
+    words, turns_ = _diarized(("S1", "Hello?", 0.5),
+                              ("S2", "Is that the dental clinic? One of my back teeth has been hurting.", 2.0),
+                              ("S1", "I'm sorry to hear that. Which tooth is it?", 8.0))
+    labels = label_speakers(words, turns_, gap_s=0.8)
+    assert [u.speaker for u in labels.utterances] == [AGENT, CUSTOMER, AGENT], labels.warnings
+
+
+def test_a_cue_against_a_speakers_role_is_named_apart():
+    """On an outbound call answering the phone is the customer's part: it never reads as the
+    reason a voice "sounds like the agent"."""
+    result = decide_roles(turns(*[(label, text) for label, text, _ in PICKUP_IN_AGENTS_VOICE]))
+    summary = cue_summary(result, lambda label: f"speaker {label}")
+    assert summary.startswith("speaker S1 sounds like the agent: they say whom they speak for"), summary
+    assert "though they also answer the phone" in summary, summary

@@ -150,7 +150,7 @@ def _company(doc, cues: tuple[str, ...]) -> str | None:
         if words:
             return " ".join(words)
     orgs = [e.text for e in doc.ents if e.label_ in ("ORG", "FAC")]
-    return orgs[0] if orgs else _named_phrase(doc)
+    return orgs[0] if orgs else _named_phrase(doc) or _after_own_name(doc)
 
 
 def _company_after_cue(doc, cues: tuple[str, ...]) -> str | None:
@@ -166,6 +166,27 @@ def _company_after_cue(doc, cues: tuple[str, ...]) -> str | None:
             end += 1
         if end > i:
             return doc[i:end].text
+    return None
+
+
+def _after_own_name(doc) -> str | None:
+    """The nouns right after the agent's "<name> speaking" / "<name> here", up to the next
+    punctuation or function word, capitalised or not: ASR often writes the company in lower
+    case and without a comma ("Marko speaking citywide locksmith. How can I help you")."""
+    for token in doc[1:]:
+        if token.lower_ not in _NAME_AFTER or not doc[token.i - 1].is_alpha:
+            continue
+        words = []
+        for word in doc[token.i + 1 : token.i + 1 + _MAX_COMPANY_WORDS]:
+            if (word.is_punct and words) or word.lower_ in _COMPANY_STOPS or word.lower_ in _GREETING_WORDS:
+                break
+            if not word.is_punct:
+                if word.pos_ not in _COMPANY_POS:
+                    words = []
+                    break
+                words.append(word.text)
+        if words:
+            return " ".join(words)
     return None
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.records import AGENT, CUSTOMER, DIRECTIONS, INBOUND, OTHER, Utterance
+from qa_pipeline.records import AGENT, CUSTOMER, DIRECTIONS, INBOUND, OTHER, OUTBOUND, Utterance
 from qa_pipeline.speech.direction import AUTO, CallDirection, read_direction
 
 SPEAKS_FIRST = "speaks_first"
@@ -77,7 +77,9 @@ class RoleResult:
     `agent` is the label of the main agent (None when no speaker sounds like one);
     `confidence` (0-1) is how sure that choice is; `scores` are the cue sums per label
     and `cues` the names of the cues heard per label, for the scorecard's warnings;
-    `direction` is the call's direction the scores were read under.
+    `direction` is the call's direction the scores were read under; `moved` holds the
+    utterances given to another label than the one they came with, with that label (an
+    outbound call's pick-up that the diarizer gave to the agent's voice).
     """
 
     roles: Mapping[str, str]
@@ -86,9 +88,14 @@ class RoleResult:
     scores: Mapping[str, float]
     cues: Mapping[str, tuple[str, ...]]
     direction: CallDirection = UNREAD
+    moved: tuple[tuple[Utterance, str], ...] = ()
 
     def low_confidence(self, cues: RoleCues | None = None) -> bool:
         return self.confidence < (cues or load_cues()).min_confidence
+
+    def label_of(self, utterance: Utterance) -> str:
+        """The speaker label `utterance` belongs to once the roles are decided."""
+        return next((label for u, label in self.moved if u == utterance), utterance.speaker)
 
 
 def _weights(value: Any) -> dict[str, float]:
@@ -137,13 +144,16 @@ def load_cues(language: str = "en") -> RoleCues:
 
 
 def decide_roles(by_speaker: Mapping[str, Sequence[Utterance]], cues: RoleCues | None = None,
-                 direction: str = AUTO) -> RoleResult:
+                 direction: str = AUTO, diarized: bool = False) -> RoleResult:
     """Give each speaker label a role from what they said (see the module docstring).
 
     `by_speaker` maps a label ("0"/"1" for channels, "S1"... for diarized speakers) to
     that speaker's utterances. `direction` is "inbound" or "outbound" when the site's
     metadata gives it, else "auto" (read from the opening). With no speech at all, nobody
-    is the agent.
+    is the agent. `diarized` (labels from a diarizer, not channels): on an outbound call
+    whose opening pick-up ("Hello?") landed in the agent's voice, the pick-up is given to
+    the customer (`RoleResult.moved`): the one who answers an outbound call is the customer,
+    and a second of speech is too little for a diarizer to tell voices apart by.
     """
     cues = cues or load_cues()
     speaking = {k: list(v) for k, v in by_speaker.items() if any(u.text.strip() for u in v)}
@@ -151,6 +161,20 @@ def decide_roles(by_speaker: Mapping[str, Sequence[Utterance]], cues: RoleCues |
         return RoleResult({k: OTHER for k in by_speaker}, None, 0.0, {}, {}, _call_direction({}, cues, direction))
     heard = heard_cues(speaking, cues)
     call = _call_direction(heard, cues, direction)
+    result = _scored(speaking, heard, call, cues)
+    pickup = _misplaced_pickup(speaking, heard, result, cues) if diarized and call.direction == OUTBOUND else None
+    if pickup is not None:
+        utterance, to = pickup
+        speaking, heard = _moved(speaking, heard, utterance, to, cues)
+        result = dataclasses.replace(_scored(speaking, heard, call, cues), moved=((utterance, to),))
+    roles = dict(result.roles)
+    roles.update({k: OTHER for k in by_speaker if k not in roles})
+    return dataclasses.replace(result, roles=roles)
+
+
+def _scored(speaking: Mapping[str, list[Utterance]], heard: Mapping[str, list[tuple[Utterance, tuple[str, ...]]]],
+            call: CallDirection, cues: RoleCues) -> RoleResult:
+    """The speakers' scores under the call's direction, and the roles they give."""
     way = call.direction
     first = min(speaking, key=lambda k: min(u.start for u in speaking[k]))
     found = {label: [name for _, names in pairs for name in names] for label, pairs in heard.items()}
@@ -162,11 +186,36 @@ def decide_roles(by_speaker: Mapping[str, Sequence[Utterance]], cues: RoleCues |
     margin = scores[ranked[0]] - runner_up
     confidence = round(1.0 / (1.0 + math.exp(-margin / cues.confidence_scale)), 3)
     agent = ranked[0] if len(ranked) > 1 or margin > 0 else None
-    roles = _assign(speaking, scores, agent, cues)
-    roles.update({k: OTHER for k in by_speaker if k not in roles})
     names = {label: tuple(dict.fromkeys(n for n in found_names if _weight(n, way, cues) != 0))
              for label, found_names in found.items()}
-    return RoleResult(roles, agent, confidence, scores, names, call)
+    return RoleResult(_assign(speaking, scores, agent, cues), agent, confidence, scores, names, call)
+
+
+def _misplaced_pickup(speaking: Mapping[str, list[Utterance]],
+                      heard: Mapping[str, list[tuple[Utterance, tuple[str, ...]]]], result: RoleResult,
+                      cues: RoleCues) -> tuple[Utterance, str] | None:
+    """The call's first utterance and the customer's label, when that utterance is a pick-up
+    cue alone ("Hello.") in the voice chosen as the agent, who says more than that."""
+    label, (utterance, names) = min(((k, pair) for k, pairs in heard.items() for pair in pairs),
+                                    key=lambda item: item[1][0].start)
+    pickup_only = bool(names) and all(not _not_pickup_only(cues.cue(n)) for n in names)
+    customer = next((k for k, role in result.roles.items() if role == CUSTOMER), None)
+    if label != result.agent or not pickup_only or customer is None or len(speaking[label]) < 2:
+        return None
+    return utterance, customer
+
+
+def _moved(speaking: Mapping[str, list[Utterance]], heard: Mapping[str, list[tuple[Utterance, tuple[str, ...]]]],
+           utterance: Utterance, to: str, cues: RoleCues):
+    """`speaking` and `heard` with `utterance` (the call's first) moved to label `to`, whose
+    utterance that was first before keeps no pick-up cue."""
+    pair = next(p for pairs in heard.values() for p in pairs if p[0] is utterance)
+    later = [(u, tuple(n for n in names if _not_pickup_only(cues.cue(n)))) for u, names in heard[to]]
+    new_heard = {k: [p for p in pairs if p[0] is not utterance] for k, pairs in heard.items() if k != to}
+    new_heard[to] = [pair, *later]
+    new_speaking = {k: [u for u in us if u is not utterance] for k, us in speaking.items() if k != to}
+    new_speaking[to] = [utterance, *speaking[to]]
+    return new_speaking, new_heard
 
 
 def _weight(name: str, direction: str, cues: RoleCues) -> float:
@@ -261,15 +310,24 @@ def _words(utterances: Sequence[Utterance]) -> int:
 def cue_summary(result: RoleResult, label_name, cues: RoleCues | None = None) -> str:
     """What the roles rest on, for a supervisor: "channel 1 (right) sounds like the agent:
     they offer help and greet with the company; channel 0 (left) sounds like the customer:
-    they say they are calling". `label_name(label)` names a speaker label."""
+    they say they are calling". A cue that counts against a speaker's role under the call's
+    direction is named apart ("..., though they also answer the phone"): on an outbound call
+    answering the phone is the customer's part. `label_name(label)` names a speaker label."""
     cues = cues or load_cues()
+    way = result.direction.direction
     order = sorted(result.cues, key=lambda k: (k != result.agent, k))
     parts = []
     for label in order:
-        said = list(dict.fromkeys(_says(name, cues) for name in result.cues[label]))
         role = result.roles.get(label, OTHER)
+        sign = 1.0 if role == AGENT else -1.0
+        names = result.cues[label]
+        said = list(dict.fromkeys(_says(n, cues) for n in names if sign * _weight(n, way, cues) > 0))
+        against = list(dict.fromkeys(_says(n, cues) for n in names if sign * _weight(n, way, cues) < 0))
         if said:
-            parts.append(f"{label_name(label)} sounds like the {role}: they {_listed(said)}")
+            part = f"{label_name(label)} sounds like the {role}: they {_listed(said)}"
+            parts.append(part + (f", though they also {_listed(against)}" if against else ""))
+        elif against:
+            parts.append(f"{label_name(label)} is taken for the {role}, though they {_listed(against)}")
         else:
             parts.append(f"{label_name(label)} is taken for the {role}: nothing they say points either way")
     return "; ".join(parts)

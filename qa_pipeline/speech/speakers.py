@@ -141,8 +141,8 @@ def label_speakers(words: Sequence[Word], turns, gap_s: float, finish: bool = Tr
     for u in utterances:
         if u.speaker != SYSTEM:
             by_label.setdefault(u.speaker, []).append(u)
-    result = decide_roles(by_label, load_cues(language), direction=direction)
-    labelled = tuple(u if u.speaker == SYSTEM else replace(u, speaker=result.roles.get(u.speaker, UNKNOWN))
+    result = decide_roles(by_label, load_cues(language), direction=direction, diarized=True)
+    labelled = tuple(u if u.speaker == SYSTEM else replace(u, speaker=result.roles.get(result.label_of(u), UNKNOWN))
                      for u in utterances)
     decision = _decision(result, "diarization", None, result.confidence, len(by_label))
     return SpeakerLabels(labelled, result.agent is not None, decision, _mono_warnings(result, len(by_label)))
