@@ -252,12 +252,22 @@ def test_real_contact_detail_requests_count(text):
     ("Good morning. Riverside Dental. My name is Priya. How can I help you?", "Priya", "Good morning",
      "Riverside Dental"),
     ("Markle speaking, Citywide Locksmith. How can I help you?", "Markle", None, "Citywide Locksmith"),
+    # Field case F14 as Whisper wrote it: lower case, no comma after "speaking".
+    ("Marko speaking citywide locksmith. How can I help you", "Marko", None, "citywide locksmith"),
+    ("Hi, Dana here, northside plumbing, how can I help?", "Dana", "Hi", "northside plumbing"),
 ])
 def test_self_introduction_detail_names_the_agent_the_greeting_and_the_company(line, name, greeting, company):
     detail = judge("self_introduction", dialogue(f"A: {line}")).detail
     assert f"agent gave name '{name}'" in detail, detail
     assert (f"greeting '{greeting}'" if greeting else "no greeting") in detail, detail
     assert f"company '{company}'" in detail, detail
+
+
+@pytest.mark.parametrize("line", ["Marko speaking, how can I help you?", "Hi, Marko here. Yes, I can do that.",
+                                  "Marko speaking, good morning. What can I do for you?"])
+def test_no_company_is_made_of_the_words_after_a_name_that_name_none(line):
+    detail = judge("self_introduction", dialogue(f"A: {line}")).detail
+    assert "agent gave name 'Marko'" in detail and "no company name" in detail, detail
 
 
 def test_a_greeting_counts_only_where_it_opens_a_sentence():
