@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,7 +118,7 @@ def _amounts_with_currency(doc: Any, lexicon: PriceLexicon) -> list[Any]:
         after = doc[t.i + 1] if t.i + 1 < len(doc) else None
         before = doc[t.i - 1] if t.i > 0 else None
         if after is not None and lang.key(after) in currency:
-            span = doc[t.i : t.i + 2]
+            span = doc[_grouped_start(doc, t.i) : t.i + 2]
         elif before is not None and before.text in _SIGNS:
             span = doc[t.i - 1 : t.i + 1]
         else:
@@ -125,6 +126,20 @@ def _amounts_with_currency(doc: Any, lexicon: PriceLexicon) -> list[Any]:
         if not any(lang.key(w) in lexicon.account_words for w in span.sent):
             found.append(span)
     return found
+
+
+_DIGITS = re.compile(r"\d{1,3}")
+_THOUSANDS_GROUP = re.compile(r"\d{3}")
+
+
+def _grouped_start(doc: Any, i: int) -> int:
+    """Where the number that ends at token `i` begins, when it is written with spaces between
+    its thousands groups, as ASR writes Japanese and Russian amounts ("7 000円", "12 500
+    рублей"): the tokenizer splits it, and "000円" alone is no price."""
+    while (i > 0 and _THOUSANDS_GROUP.fullmatch(doc[i].text) and _DIGITS.fullmatch(doc[i - 1].text)
+           and doc[i - 1].whitespace_):
+        i -= 1
+    return i
 
 
 def _is_price(span: Any, lexicon: PriceLexicon) -> bool:

@@ -111,6 +111,33 @@ def test_self_introduction_needs_a_polite_answer_and_a_name(opening, verdict):
     assert judge("self_introduction", call(opening, "C: 予約をしたいのですが。"))[0] == verdict
 
 
+@pytest.mark.parametrize("opening, name", [
+    # Sample call J08: the agent's name was misheard (早し), and "無料" ("free") is the fee's.
+    ("A: お忙しいところ恐れ入ります。スポーツクラブワカバの早しと申します。入会金は無料でございます。", None),
+    ("A: お電話ありがとうございます。料金は三千円でございます。", None),
+    ("A: お電話ありがとうございます。私は林と申します。", "林"),  # the topic is the speaker
+    ("A: お電話ありがとうございます。担当は林でございます。", "林"),
+])
+def test_a_word_said_of_another_topic_is_no_agents_name(opening, name):
+    verdict, detail = judge("self_introduction", call(opening, "C: はい。"))
+    assert (verdict, f"「{name}」" in detail) == (PASS, True) if name else verdict == FAIL, detail
+    assert "無料" not in detail and "三千円" not in detail, detail
+
+
+def test_a_price_written_with_a_space_between_its_thousands_is_one_amount():
+    """Whisper writes "7 000円" (sample call J08): the amount is 7 000円, not 000円, and it is
+    timed where it is said, not at the start of the agent's long utterance."""
+    from qa_pipeline.criteria.common import time_of
+    from qa_pipeline.records import Word
+
+    verdict, detail = judge("no_price_before_need", call(GOOD_OPENING, "A: 月会費は7 000円でございます。"))
+    assert verdict == FAIL and "「7 000円」" in detail, detail
+    chars = ["お", "忙", "しい", "の", "速", "し", "と", "申", "します", "月", "が", "7", "000", "円", "入", "会"]
+    words = tuple(Word(c, 3.0 + k, 3.5 + k) for k, c in enumerate(chars))
+    utterance = Utterance(AGENT, 3.0, 19.0, "お忙しいの速しと申します月が7 000円入会", words)
+    assert time_of(utterance, "7 000円") == 14.0 and time_of(utterance, "申します") == 10.0
+
+
 @pytest.mark.parametrize("lines, verdict", [
     (["C: 山田太郎と申します。", "A: 山田様、ありがとうございます。"], PASS),
     (["A: お名前を伺ってもよろしいでしょうか？", "C: 森です。", "A: 森様ですね。"], PASS),  # one-kanji name

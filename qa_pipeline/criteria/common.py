@@ -49,15 +49,32 @@ def evidence(ctx: CallContext, *indices: int) -> tuple[Evidence, ...]:
 def time_of(utterance: Utterance, text: str) -> float:
     """When `text` is said within `utterance`: the timing of the word it starts at.
 
-    Without word timings, interpolate by its character position.
+    Where the text is not one word per space (Japanese, written without spaces), each word
+    is found in turn in the text. Without word timings, interpolate by its character position.
     """
     char = utterance.text.lower().find(text.lower())
     if char < 0 or not utterance.text:
         return utterance.start
-    if utterance.words:
+    if utterance.words and len(utterance.text.split()) == len(utterance.words):
         n = len(utterance.text[:char].split())
         return utterance.words[min(n, len(utterance.words) - 1)].start
+    if utterance.words:
+        return _word_at(utterance, char).start
     return utterance.start + char / len(utterance.text) * utterance.duration
+
+
+def _word_at(utterance: Utterance, char: int):
+    """The word of `utterance` whose text covers character `char` of the utterance's text."""
+    lower, pos, found = utterance.text.lower(), 0, utterance.words[0]
+    for word in utterance.words:
+        spelled = word.text.strip().lower()
+        at = lower.find(spelled, pos) if spelled else -1
+        if at < 0:
+            continue
+        if at > char:
+            break
+        found, pos = word, at + len(spelled)
+    return found
 
 
 def agent_never_speaks(ctx: CallContext) -> Outcome:

@@ -39,6 +39,11 @@ class SelfIntroductionParams:
     # nor one of these fails, name or not (a bare "はい" or "もしもし" in Japanese).
     honorific_forms: tuple[str, ...] = ()
     require_greeting: bool = False
+    # Particles that, right before the name slot, make the slot the predicate of another
+    # topic (Japanese "入会金は無料でございます": the fee is free, said with the same
+    # "でございます" as "林でございます"). The slot stays a name when that topic is a pronoun
+    # or a `not_names` word ("私は林と申します", "担当は林でございます").
+    topic_particles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,12 +83,27 @@ def _find_intro(ctx: CallContext, opening: tuple[int, ...], params: SelfIntroduc
         company = (_company(ctx.docs[i], params.company_cues) or "").lower().split()
         # "This is Harper Valley National Bank. My name is Michael.": the company is no one's name.
         names = own_names(ctx.docs[i], [m for m in nlp.find_names(ctx.docs[i], params.templates, not_names)
-                                        if not set(m.name.lower().split()) & set(company)])
+                                        if not set(m.name.lower().split()) & set(company)
+                                        and not _of_another_topic(ctx.docs[i], m, params)])
         decision = combine(bool(names), ctx.act(i), SELF_INTRODUCTION_ACTS, params.classifier_adds_at,
                            OVERRIDE_AT if params.classifier_vetoes else None)
         if decision.is_act:
             return _Intro(i, names[0].name if names else None, decision.confidence)
     return _roster_name(ctx, opening, params)
+
+
+def _of_another_topic(doc, mention: nlp.NameMention, params: SelfIntroductionParams) -> bool:
+    """Whether the name slot is a number's counter ("三千円でございます") or follows a topic
+    particle whose topic is not the speaker (see `SelfIntroductionParams.topic_particles`)."""
+    span = doc.char_span(mention.start_char, mention.end_char, alignment_mode="expand")
+    if span is None or span.start < 1:
+        return False
+    if doc[span.start - 1].like_num or doc[span.start - 1].pos_ == "NUM":
+        return True
+    if span.start < 2 or doc[span.start - 1].text not in params.topic_particles:
+        return False
+    topic = doc[span.start - 2]
+    return topic.pos_ != "PRON" and topic.text not in params.not_names and topic.norm_ not in params.not_names
 
 
 def _roster_name(ctx: CallContext, opening: tuple[int, ...], params: SelfIntroductionParams) -> _Intro | None:
