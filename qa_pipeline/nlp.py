@@ -83,12 +83,14 @@ def looks_like_name(token: Any, strict: bool, not_names: frozenset[str] = frozen
 
     Outside English (no entities, no WordNet) a name is a noun or proper noun, and strict
     mode wants the proper noun (Sudachi tags known surnames 名詞-固有名詞-人名); a Japanese
-    name may be one character (森, 林).
+    name may be one character (森, 林). Outside strict mode an adjective counts too: Whisper
+    spells a name it hears with characters that fit its sounds, and the tagger's class of
+    them is chance (sample call J08: 林 "Hayashi" written 早し, tagged an adjective).
     """
     if token.doc.lang_ != ENGLISH:
         lang = language(token.doc.lang_)
         return (token.is_alpha and lang.key(token) not in not_names and token.lower_ not in not_names
-                and token.pos_ in ("PROPN", "NOUN") and (not strict or token.pos_ == "PROPN"))
+                and token.pos_ in ("PROPN", "NOUN", "ADJ") and (not strict or token.pos_ == "PROPN"))
     if not token.is_alpha or len(token) < 2 or token.is_stop or token.lower_ in not_names:
         return False
     if token.ent_type_ == "PERSON":

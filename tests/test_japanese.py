@@ -112,8 +112,8 @@ def test_self_introduction_needs_a_polite_answer_and_a_name(opening, verdict):
 
 
 @pytest.mark.parametrize("opening, name", [
-    # Sample call J08: the agent's name was misheard (早し), and "無料" ("free") is the fee's.
-    ("A: お忙しいところ恐れ入ります。スポーツクラブワカバの早しと申します。入会金は無料でございます。", None),
+    # Sample call J08: "無料" ("free") is the fee's; the name 林 was written by its sound (早し).
+    ("A: お忙しいところ恐れ入ります。スポーツクラブワカバの早しと申します。入会金は無料でございます。", "早し"),
     ("A: お電話ありがとうございます。料金は三千円でございます。", None),
     ("A: お電話ありがとうございます。私は林と申します。", "林"),  # the topic is the speaker
     ("A: お電話ありがとうございます。担当は林でございます。", "林"),
