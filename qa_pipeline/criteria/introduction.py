@@ -196,7 +196,7 @@ def _after_own_name(doc) -> str | None:
     for token in doc[1:]:
         if token.lower_ not in _NAME_AFTER or not doc[token.i - 1].is_alpha:
             continue
-        words = []
+        words: list[str] = []
         for word in doc[token.i + 1 : token.i + 1 + _MAX_COMPANY_WORDS]:
             if (word.is_punct and words) or word.lower_ in _COMPANY_STOPS or word.lower_ in _GREETING_WORDS:
                 break
