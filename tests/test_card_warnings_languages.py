@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from qa_pipeline.catalogues import msgids
-from qa_pipeline.criteria.i18n import CATALOGUE_LANGUAGES, DOMAIN, WARNING_SOURCES, card_text, extracted, translation
+from qa_pipeline.criteria.i18n import CATALOGUE_LANGUAGES, DETAILS, WARNING_SOURCES, card_text, extracted, translation
 from qa_pipeline.records import AGENT, CUSTOMER, MONO_WARNING, UNKNOWN, CallMetadata, Transcript, Utterance
 from qa_pipeline.rubric import load_rubric
 from qa_pipeline.scoring import ROLES_UNKNOWN_WARNING, score_transcript
@@ -35,7 +34,7 @@ def _english_words(text: str) -> set[str]:
 
 
 def _warning_ids(code: str = "ru") -> tuple[str, ...]:
-    return msgids("qa_pipeline.criteria", code, DOMAIN, WARNING_SOURCES)
+    return DETAILS.msgids(code, WARNING_SOURCES)
 
 
 ENGLISH = [
