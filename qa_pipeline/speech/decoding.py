@@ -7,6 +7,7 @@ decides which channels to transcribe and what to do with the words.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import time
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ _CUT_FRAME_S = 0.25
 # between turns, and under Silero VAD's 500 ms minimum silence, so the speech either
 # side stays one VAD chunk and Whisper times the words at its edges as before.
 LEAK_GAP_S = 0.4
+TURN_GAP_S = 1.5
 
 
 @dataclass(frozen=True)
@@ -184,19 +186,70 @@ def _transcribe_piece(model, samples: np.ndarray, options, hotwords: str | None,
                       deadline: float | None = None, cut: Compacted | None = None) -> tuple[list[Word], float | None]:
     """Whisper's timed words for one stretch of 16 kHz audio, and where it stopped at `deadline` (else None).
 
-    With `cut`, Whisper hears `cut.samples` instead, and the times are put back onto `samples`.
+    With `cut`, Whisper hears `cut`'s speech (`spoken`) instead, and the times are put back onto `samples`.
     """
-    if cut is not None and not len(cut.samples):
-        return [], None
-    segments, _ = model.transcribe(samples if cut is None else cut.samples, **decoding_settings(options, hotwords))
+    settings = decoding_settings(options, hotwords)
+    heard = None
+    if cut is not None:
+        heard = spoken(cut, settings.pop("vad_parameters"), TURN_GAP_S)
+        settings["vad_filter"] = False
+        if not len(heard.samples):
+            return [], None
+    segments, _ = model.transcribe(samples if heard is None else heard.samples, **settings)
     words: list[Word] = []
     for segment in segments:
-        heard = segment_words(segment.words or ())
-        words += heard if cut is None else cut.moved(heard)
+        timed = segment_words(segment.words or ())
+        words += timed if heard is None else cut.moved([heard.compact(w) for w in timed])
         if deadline is not None and time.monotonic() > deadline:
             end = float(segment.end)
-            return words, end if cut is None else cut.original_s(end, end)[1]
+            if heard is None:
+                return words, end
+            end = heard.compact_s(end)
+            return words, cut.original_s(end, end)[1]
     return words, None
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """The speech of a `Compacted` piece as Whisper hears it."""
+
+    samples: np.ndarray
+    chunks: tuple[tuple[int, int, int], ...]
+
+    def compact_s(self, t: float) -> float:
+        at = t * SAMPLE_RATE
+        i = max(0, bisect.bisect_right([h for h, _, _ in self.chunks], at) - 1)
+        h, s, e = self.chunks[i]
+        return round(min(s + max(at - h, 0), e) / SAMPLE_RATE, 3)
+
+    def compact(self, word: Word) -> Word:
+        return dataclasses.replace(word, start=self.compact_s(word.start), end=self.compact_s(word.end))
+
+
+def spoken(cut: Compacted, vad: dict, gap_s: float) -> Spoken:
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    starts = [c for c, _, _ in cut.regions[1:]]
+    pieces = []
+    for chunk in get_speech_timestamps(cut.samples, VadOptions(**vad)):
+        a, b = chunk["start"], chunk["end"]
+        for s in starts:
+            if a < s < b:
+                pieces.append((a, s))
+                a = s
+        pieces.append((a, b))
+    gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=cut.samples.dtype)
+    parts, chunks, at, previous = [], [], 0, None
+    for a, b in pieces:
+        region = bisect.bisect_right(starts, a)
+        if previous is not None and region != previous:
+            parts.append(gap)
+            at += len(gap)
+        chunks.append((at, a, b))
+        parts.append(cut.samples[a:b])
+        at += b - a
+        previous = region
+    return Spoken(np.concatenate(parts) if parts else cut.samples[:0], tuple(chunks) or ((0, 0, 0),))
 
 
 def decoding_settings(options, hotwords: str | None = None) -> dict:
