@@ -109,6 +109,7 @@ def test_speech_chunks_are_silero_vads_on_the_clip():
 def test_skip_leak_is_keyed_in_the_transcript_cache():
     assert settings_key(AsrOptions()) != settings_key(AsrOptions(skip_leak=False))
     assert settings_key(AsrOptions(skip_leak=True)) == settings_key(AsrOptions())
+    assert settings_key(AsrOptions(turn_gap_s=0.0)) != settings_key(AsrOptions())
 
 
 @pytest.mark.asr

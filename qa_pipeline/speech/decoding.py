@@ -254,7 +254,7 @@ def _transcribe_piece(model, samples: np.ndarray, options, hotwords: str | None,
     heard = None
     if cut is not None:
         # The VAD filter's own chunks, joined here as faster-whisper would but for the turn gaps.
-        heard = spoken(cut, speech_chunks(cut.samples, settings.pop("vad_parameters")))
+        heard = spoken(cut, speech_chunks(cut.samples, settings.pop("vad_parameters")), options.turn_gap_s)
         settings["vad_filter"] = False
         if not len(heard.samples):
             return [], None
