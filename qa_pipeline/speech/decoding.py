@@ -214,7 +214,7 @@ def spoken(cut: Compacted, chunks: Sequence[tuple[int, int]], gap_s: float = TUR
     together, each split where a kept stretch starts, with `gap_s` of silence wherever
     the next chunk is in another kept stretch."""
     starts = [c for c, _, _ in cut.regions[1:]]
-    split = []
+    split: list[tuple[int, int]] = []
     for first, last in chunks:
         edges = [first, *(c for c in starts if first < c < last), last]
         split += zip(edges, edges[1:])
@@ -262,7 +262,7 @@ def _transcribe_piece(model, samples: np.ndarray, options, hotwords: str | None,
     words: list[Word] = []
     for segment in segments:
         timed = segment_words(segment.words or ())
-        words += timed if heard is None else cut.moved([heard.compact(w) for w in timed])
+        words += timed if cut is None or heard is None else cut.moved([heard.compact(w) for w in timed])
         if deadline is not None and time.monotonic() > deadline:
             end = float(segment.end) if heard is None else heard.compact_s(float(segment.end))
             return words, end if cut is None else cut.original_s(end, end)[1]
