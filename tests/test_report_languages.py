@@ -108,20 +108,33 @@ def test_words_from_data_are_escaped_on_a_translated_card(root):
 
 
 def test_cards_in_several_languages_render_at_once_each_in_its_own(root):
+    """Two threads start together from cold caches (no catalogue compiled, no template built)
+    and each renders a Russian and a Japanese card in turn, in opposite orders: each page is
+    the one a single thread writes, whichever thread built its language's catalogue."""
+    from qa_pipeline import report, report_i18n
+
     cards = {code: _card(root, code, script) for code, script in
              (("ru", "R02_courier_slushayu.yaml"), ("ja", "J04_internet_kiiteimasu.yaml"))}
-    heading = {"ru": "<h2>Расшифровка</h2>", "ja": "<h2>文字起こし</h2>"}
-    found: dict[str, set[bool]] = {}
+    alone = {code: scorecard_html(card) for code, card in cards.items()}
+    report_i18n.translation.cache_clear()  # the catalogues of every `catalogues.Domain`
+    report._template.cache_clear()
+    start = threading.Barrier(2, timeout=60)
+    found: dict[int, list[tuple[str, str]]] = {}
 
-    def render(code: str) -> None:
-        found[code] = {heading[code] in scorecard_html(cards[code]) for _ in range(20)}
+    def render(worker: int, order: tuple[str, str]) -> None:
+        start.wait()
+        found[worker] = [(code, scorecard_html(cards[code])) for _ in range(10) for code in order]
 
-    threads = [threading.Thread(target=render, args=(code,)) for code in cards]
+    threads = [threading.Thread(target=render, args=(worker, order))
+               for worker, order in enumerate((("ru", "ja"), ("ja", "ru")))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert found == {"ru": {True}, "ja": {True}}
+    assert sorted(found) == [0, 1]
+    for pages in found.values():
+        assert len(pages) == 20 and all(page == alone[code] for code, page in pages)
+    assert "<h2>Расшифровка</h2>" in alone["ru"] and "<h2>文字起こし</h2>" in alone["ja"]
 
 
 @pytest.mark.parametrize("code", CATALOGUE_LANGUAGES)

@@ -10,24 +10,23 @@ with `_()`, `ngettext()` or `{% trans %}`; `python -m qa_pipeline.web.i18n` extr
 
 from __future__ import annotations
 
-import gettext
 from contextvars import ContextVar
-from functools import cache
 
-from qa_pipeline.catalogues import KEYWORDS, N_, compiled, merge
+from qa_pipeline.catalogues import N_, Domain
 
 LANGUAGES = {"en": "English", "ru": "Русский"}
 DEFAULT = "en"
 COOKIE = "qa_lang"
 _current: ContextVar[str] = ContextVar("qa_pipeline_web_language", default=DEFAULT)
-
-
-@cache
-def catalogue(code: str) -> gettext.NullTranslations:
-    """The compiled catalogue of `code`; English (the msgids themselves) for en or an unknown code."""
-    if code == DEFAULT or code not in LANGUAGES:
-        return gettext.NullTranslations()
-    return compiled("qa_pipeline.web", code, "messages")
+# The app's catalogues (English is the msgids themselves); the sources in file-name order, the
+# order the catalogue lists their strings in. It has no ``#:`` comments: nothing selects by them.
+MESSAGES = Domain("qa_pipeline.web", "messages", tuple(code for code in LANGUAGES if code != DEFAULT),
+                  sources=("web/charts.py", "web/i18n.py", "web/kpi_charts.py", "web/templates/**/*.html"),
+                  header="# The review app's interface ({code}); see docs/review-app.md.", locations=False)
+# The compiled catalogue of a language code: English (the msgids) for en or an unknown code.
+catalogue = MESSAGES.translation
+extracted = MESSAGES.extracted
+update = MESSAGES.update
 
 
 def choose(query: str | None, cookie: str | None, accept_language: str | None) -> str:
@@ -78,36 +77,6 @@ DATA_WORDS = (
     N_("Gatekeeper refused"), N_("Refused no reason"), N_("Contact absent"), N_("Bad timing"),
     N_("Replaceable service"), N_("Comparing vendors"), N_("Wants materials"), N_("Meeting booked"),
 )
-
-
-def extracted():
-    """A Babel `Catalog` of every marked string of the templates and of `DATA_WORDS`."""
-    from pathlib import Path
-
-    from babel.messages.catalog import Catalog
-    from babel.messages.extract import extract_from_dir
-
-    catalog = Catalog(project="qa-pipeline", charset="utf-8")
-    found = extract_from_dir(
-        Path(__file__).parent, method_map=[("i18n.py", "python"), ("charts.py", "python"), ("kpi_charts.py", "python"),
-                                        ("templates/**.html", "jinja2.ext:babel_extract")],
-        options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
-        keywords=KEYWORDS,
-    )
-    for _file, _line, message, comments, context in found:
-        catalog.add(message, None, auto_comments=comments, context=context)
-    return catalog
-
-
-def update() -> None:
-    """Merge the extracted strings into every catalogue (kept strings keep their translation)."""
-    from pathlib import Path
-
-    template = extracted()
-    for code in LANGUAGES:
-        if code != DEFAULT:
-            merge(template, Path(__file__).parent / "locale" / code / "LC_MESSAGES" / "messages.po", code,
-                  f"# The review app's interface ({code}); see docs/review-app.md.")
 
 
 if __name__ == "__main__":
