@@ -14,7 +14,7 @@ from qa_pipeline.records import SAMPLE_RATE
 from qa_pipeline.speech.asr import AsrOptions, live_words, load_model, settings_key, transcribe_file
 from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.speech.crosstalk import FRAME_S, LEAK_PAD_S, leak_spans
-from qa_pipeline.speech.decoding import LEAK_GAP_S, TURN_GAP_S, compacted, speech_chunks, spoken
+from qa_pipeline.speech.decoding import LEAK_GAP_S, compacted
 from qa_pipeline.speech.speech_activity import own_speech_frames
 
 from _asr_helpers import clip_lines, clip_path, similarity
@@ -64,52 +64,9 @@ def test_compacted_cuts_spans_and_puts_times_back():
     assert len(compacted(piece, [(-1.0, 11.0)]).samples) == 0
 
 
-def test_turns_either_side_of_a_cut_are_heard_apart():
-    """What Whisper hears of a cut piece: the speech chunks run together within a kept
-    stretch, `TURN_GAP_S` of silence between two stretches, even inside one VAD chunk."""
-    rate = SAMPLE_RATE
-    piece = np.linspace(0.1, 0.9, 10 * rate, dtype=np.float32)  # every sample tells where it came from
-    cut = compacted(piece, [(2.0, 5.0), (8.0, 12.0)])  # kept: 0-2 s, then 5-8 s from 2 + gap s
-    second = int((2 + LEAK_GAP_S) * rate)
-    assert cut.regions[1][0] == second
-    chunks = [(int(0.5 * rate), int(1.5 * rate)), (int(1.8 * rate), int(3.0 * rate)), (int(3.5 * rate), int(4.5 * rate))]
-    heard = spoken(cut, chunks)
-    gap = int(round(TURN_GAP_S * rate))
-    # The second chunk runs over the cut: it is split there, and the gap goes between its halves.
-    assert [(first, last) for _, first, last in heard.chunks] == [
-        chunks[0], (chunks[1][0], second), (second, chunks[1][1]), chunks[2]]
-    assert [h for h, _, _ in heard.chunks] == [0, rate, int(1.6 * rate) + gap, int(1.6 * rate) + gap + int(0.6 * rate)]
-    assert len(heard.samples) == int(3.2 * rate) + gap
-    for at, first, last in heard.chunks:
-        assert np.array_equal(heard.samples[at : at + last - first], cut.samples[first:last])
-    assert not heard.samples[int(1.6 * rate) : int(1.6 * rate) + gap].any()
-    # Times back onto the compacted piece, and from there onto the recording: a time in the
-    # gap is the end of the stretch before it.
-    assert heard.compact_s(0.2) == 0.7
-    assert heard.compact_s(1.6 + TURN_GAP_S / 2) == 2 + LEAK_GAP_S
-    assert cut.original_s(*(heard.compact_s(t) for t in (1.0, 1.6 + TURN_GAP_S / 2))) == (1.8, 2.0)
-    assert cut.original_s(*(heard.compact_s(t) for t in (1.6 + TURN_GAP_S / 2, 1.6 + TURN_GAP_S + 0.3))) == (5.0, 5.3)
-    assert len(spoken(cut, []).samples) == 0
-
-
-@pytest.mark.asr
-def test_speech_chunks_are_silero_vads_on_the_clip():
-    """`speech_chunks` finds each line of the committed clip's customer channel, and nothing in its silence."""
-    audio = load_audio(clip_path("two_speakers"))
-    options = AsrOptions()
-    from qa_pipeline.speech.decoding import decoding_settings
-
-    chunks = speech_chunks(audio.channels[1], decoding_settings(options)["vad_parameters"])
-    lines = [line for line in clip_lines("two_speakers") if line["channel"] == 1]
-    for line in lines:
-        assert any(a / SAMPLE_RATE <= line["start"] + 0.1 and line["end"] - 0.1 <= b / SAMPLE_RATE
-                   for a, b in chunks), line
-
-
 def test_skip_leak_is_keyed_in_the_transcript_cache():
     assert settings_key(AsrOptions()) != settings_key(AsrOptions(skip_leak=False))
     assert settings_key(AsrOptions(skip_leak=True)) == settings_key(AsrOptions())
-    assert settings_key(AsrOptions(turn_gap_s=0.0)) != settings_key(AsrOptions())
 
 
 @pytest.mark.asr

@@ -44,7 +44,7 @@ from qa_pipeline.records import (
 )
 from qa_pipeline.speech.audio import load_audio
 from qa_pipeline.speech.crosstalk import DEFAULT_MARGIN_DB, leak_spans, suppress_crosstalk
-from qa_pipeline.speech.decoding import CUT_SEARCH_S, PIECE_S, TURN_GAP_S, ChannelWords, transcribe_channel_bounded
+from qa_pipeline.speech.decoding import CUT_SEARCH_S, PIECE_S, ChannelWords, transcribe_channel_bounded
 from qa_pipeline.speech.direction import AUTO as DIRECTION_AUTO
 from qa_pipeline.speech.direction import checked_direction
 from qa_pipeline.speech.mix import is_same_audio, is_same_mix
@@ -76,7 +76,6 @@ _THROUGHPUT_ONLY = frozenset({"num_workers", "cpu_threads"})
 # Settings added after transcript caches existed: keyed only when they differ from these
 # defaults, so the caches made before them stay valid.
 # `skip_leak` is keyed at its default (on): transcripts made before it decoded the leak.
-# `turn_gap_s` is always keyed: transcripts made before it heard the turns either side of a cut run together.
 _KEYED_WHEN_CHANGED = {"agent_hotwords": None, "piece_s": PIECE_S, "direction": DIRECTION_AUTO, "time_limit_s": None,
                        "skip_leak": False}
 _LOADING = threading.Lock()
@@ -103,8 +102,7 @@ class AsrOptions:
     it runs out is not transcribed, and the transcript says so.
     `skip_leak` leaves the stretches of a stereo channel that carry only the other
     party's voice (leak, echo; `crosstalk.leak_spans`) undecoded, instead of decoding
-    them and dropping their words afterwards; Whisper hears the speech either side of
-    such a stretch `turn_gap_s` seconds apart (`decoding.Spoken`).
+    them and dropping their words afterwards.
     `diarize=False` leaves a mono mix with speaker `unknown` instead of diarizing it.
     `skip_prelude` transcribes the call from the end of its opening queue music or
     prompts (`qa_pipeline.speech.prelude`); `pitch_rises` measures the pitch rise at the
@@ -150,7 +148,6 @@ class AsrOptions:
     # limit); for audio the model cannot follow (see decoding.transcribe_channel).
     time_limit_s: float | None = None
     skip_leak: bool = True
-    turn_gap_s: float = TURN_GAP_S
 
     def __post_init__(self) -> None:
         code = checked_language(self.language, allow_auto=True) or ENGLISH
@@ -166,8 +163,6 @@ class AsrOptions:
         object.__setattr__(self, "direction", checked_direction(self.direction))
         if self.gap_s <= 0:
             raise ConfigError(f"utterance gap must be positive, got {self.gap_s!r} s")
-        if self.turn_gap_s < 0:
-            raise ConfigError(f"the silence between turns at a leak cut must be >= 0 s, got {self.turn_gap_s!r} s")
         if self.piece_s < 2 * CUT_SEARCH_S:
             raise ConfigError(f"ASR piece length must be at least {2 * CUT_SEARCH_S:g} s, got {self.piece_s!r} s")
 

@@ -7,7 +7,6 @@ decides which channels to transcribe and what to do with the words.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import time
 from collections.abc import Sequence
@@ -30,16 +29,9 @@ PIECE_S = 150.0
 CUT_SEARCH_S = 20.0
 _CUT_FRAME_S = 0.25
 # A stretch left undecoded (`compacted`) becomes this much silence: an ordinary pause
-# between turns, so Silero VAD judges the speech at its edges as it would uncut.
+# between turns, and under Silero VAD's 500 ms minimum silence, so the speech either
+# side stays one VAD chunk and Whisper times the words at its edges as before.
 LEAK_GAP_S = 0.4
-# What Whisper hears of a cut piece (`Spoken`) has this much silence between the speech of
-# two kept stretches: two turns of one speaker with the other party's turn cut out between
-# them. faster-whisper's own VAD filter runs speech chunks together (no silence but their
-# 0.2 s pads), and Whisper read across such a join: the rendered PII call's card digits and
-# the phone number of the caller's next turn came out as one number, and base repeated "-19"
-# over every later line of that channel. With 1.5 s both models kept every number apart;
-# with 0.8 s and 1.0 s each lost one (docs/model-choice.md, "Turns joined at a cut").
-TURN_GAP_S = 1.5
 
 
 @dataclass(frozen=True)
@@ -159,8 +151,8 @@ def _ends_sentence(word: Word) -> bool:
 def compacted(piece: np.ndarray, spans: Sequence[tuple[float, float]], offset_s: float = 0.0) -> Compacted:
     """`piece` (16 kHz, starting `offset_s` into its channel) without the `spans` (channel seconds).
 
-    Each span longer than `LEAK_GAP_S` becomes that much silence (what Whisper hears of it
-    is `spoken`: the stretches either side `TURN_GAP_S` apart).
+    Each span longer than `LEAK_GAP_S` becomes that much silence: Whisper hears the
+    stretches either side of it as separated by an ordinary pause, not run together.
     """
     gap = int(LEAK_GAP_S * SAMPLE_RATE)
     parts, regions, kept, at = [], [], 0, 0
@@ -184,62 +176,6 @@ def compacted(piece: np.ndarray, spans: Sequence[tuple[float, float]], offset_s:
     return Compacted(samples, tuple(regions) or ((0, 0, 0),))
 
 
-@dataclass(frozen=True)
-class Spoken:
-    """What Whisper hears of a `Compacted` piece: its speech chunks run together, as
-    faster-whisper's VAD filter does, but with `TURN_GAP_S` of silence between the chunks of
-    two kept stretches, so no turn is heard closer to the next than that.
-
-    `chunks` are (heard start, compacted start, compacted end) sample indices, in order.
-    """
-
-    samples: np.ndarray
-    chunks: tuple[tuple[int, int, int], ...]
-
-    def compact_s(self, heard_s: float) -> float:
-        """Where a time of the heard audio (seconds) lies in the compacted piece (seconds): in
-        the chunk it falls in, or at the end of the chunk before when it falls in a gap."""
-        at = heard_s * SAMPLE_RATE
-        index = max(0, bisect.bisect_right([h for h, _, _ in self.chunks], at) - 1)
-        heard, start, end = self.chunks[index]
-        return round(min(start + max(at - heard, 0), end) / SAMPLE_RATE, 3)
-
-    def compact(self, word: Word) -> Word:
-        """`word` (heard times) with its times on the compacted piece."""
-        return dataclasses.replace(word, start=self.compact_s(word.start), end=self.compact_s(word.end))
-
-
-def spoken(cut: Compacted, chunks: Sequence[tuple[int, int]], gap_s: float = TURN_GAP_S) -> Spoken:
-    """The speech `chunks` ((start, end) sample indices of `cut.samples`, in order) run
-    together, each split where a kept stretch starts, with `gap_s` of silence wherever
-    the next chunk is in another kept stretch."""
-    starts = [c for c, _, _ in cut.regions[1:]]
-    split: list[tuple[int, int]] = []
-    for first, last in chunks:
-        edges = [first, *(c for c in starts if first < c < last), last]
-        split += zip(edges, edges[1:])
-    gap = np.zeros(int(round(gap_s * SAMPLE_RATE)), dtype=cut.samples.dtype)
-    parts, placed, at, region = [], [], 0, None
-    for first, last in split:
-        if region is not None and bisect.bisect_right(starts, first) != region:
-            parts.append(gap)
-            at += len(gap)
-        region = bisect.bisect_right(starts, first)
-        placed.append((at, first, last))
-        parts.append(cut.samples[first:last])
-        at += last - first
-    return Spoken(np.concatenate(parts) if parts else cut.samples[:0], tuple(placed) or ((0, 0, 0),))
-
-
-def speech_chunks(samples: np.ndarray, vad: dict) -> list[tuple[int, int]]:
-    """Silero VAD's speech chunks of 16 kHz `samples` ((start, end) sample indices, padded), as
-    faster-whisper's VAD filter finds them with `vad` (`decoding_settings`' "vad_parameters").
-    The VAD model is faster-whisper's, which its own filter already runs from concurrent calls."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    return [(c["start"], c["end"]) for c in get_speech_timestamps(samples, VadOptions(**vad))]
-
-
 def _shifted(word: Word, offset_s: float) -> Word:
     return dataclasses.replace(word, start=round(word.start + offset_s, 3), end=round(word.end + offset_s, 3))
 
@@ -248,23 +184,17 @@ def _transcribe_piece(model, samples: np.ndarray, options, hotwords: str | None,
                       deadline: float | None = None, cut: Compacted | None = None) -> tuple[list[Word], float | None]:
     """Whisper's timed words for one stretch of 16 kHz audio, and where it stopped at `deadline` (else None).
 
-    With `cut`, Whisper hears `cut`'s speech (`Spoken`) instead, and the times are put back onto `samples`.
+    With `cut`, Whisper hears `cut.samples` instead, and the times are put back onto `samples`.
     """
-    settings = decoding_settings(options, hotwords)
-    heard = None
-    if cut is not None:
-        # The VAD filter's own chunks, joined here as faster-whisper would but for the turn gaps.
-        heard = spoken(cut, speech_chunks(cut.samples, settings.pop("vad_parameters")), options.turn_gap_s)
-        settings["vad_filter"] = False
-        if not len(heard.samples):
-            return [], None
-    segments, _ = model.transcribe(samples if heard is None else heard.samples, **settings)
+    if cut is not None and not len(cut.samples):
+        return [], None
+    segments, _ = model.transcribe(samples if cut is None else cut.samples, **decoding_settings(options, hotwords))
     words: list[Word] = []
     for segment in segments:
-        timed = segment_words(segment.words or ())
-        words += timed if cut is None or heard is None else cut.moved([heard.compact(w) for w in timed])
+        heard = segment_words(segment.words or ())
+        words += heard if cut is None else cut.moved(heard)
         if deadline is not None and time.monotonic() > deadline:
-            end = float(segment.end) if heard is None else heard.compact_s(float(segment.end))
+            end = float(segment.end)
             return words, end if cut is None else cut.original_s(end, end)[1]
     return words, None
 
