@@ -185,13 +185,12 @@ class CallPipeline:
 
     def failure(self, source: CallSource, exc: BaseException) -> Failure:
         """The `Failure` a run of `source` that raised `exc` reports (its reason redacted)."""
-        from qa_pipeline.redaction.scorecard import redact_text
+        from qa_pipeline.redaction.filenames import public_reason
 
         recording = self.public_recording(source.recording)
         if not isinstance(exc, QAPipelineError):
             log.error("%s: unexpected error while scoring", recording, exc_info=exc)
-        reason = failure_reason(exc).replace(source.recording, recording)
-        return Failure(recording, redact_text(reason, self.settings.redaction))
+        return Failure(recording, public_reason(failure_reason(exc), source.recording, self.settings.redaction))
 
     def score_variants(self, source: CallSource, rubrics: Mapping[str, Any]) -> dict[str, Scorecard]:
         """Transcribe once and score with each named rubric (unredacted: evaluation compares verdicts).

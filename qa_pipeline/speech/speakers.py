@@ -22,6 +22,7 @@ from qa_pipeline.catalogues import N_
 from qa_pipeline.records import AGENT, CUSTOMER, SAMPLE_RATE, SYSTEM, UNKNOWN, RoleDecision, Utterance, Word
 from qa_pipeline.speech.announcements import mark_announcements
 from qa_pipeline.speech.direction import AUTO as AUTO_DIRECTION
+from qa_pipeline.speech.presence import channel_name
 from qa_pipeline.speech.roles import RoleResult, cue_summary, decide_roles, load_cues
 from qa_pipeline.speech.utterances import merge_channels, split_utterances
 
@@ -172,7 +173,7 @@ def _mono_warnings(result: RoleResult, speakers: int) -> tuple[str, ...]:
 
 
 def _channel_name(label: str) -> str:
-    return f"channel {label} ({'left' if label == '0' else 'right'})"
+    return channel_name(int(label))
 
 
 def _speaker_name(label: str) -> str:
